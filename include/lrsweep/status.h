@@ -1,0 +1,97 @@
+/*
+ * lrsweep/status.h — one status type, one message table, one error record.
+ *
+ * Every fallible lrsweep function returns an lrs_status.  The code that first
+ * detects a failure calls LRS_RAISE(status, "printf-style why"), which records
+ * where (file, line, function) and why in a per-thread error record and returns
+ * the status; callers pass it up with LRS_TRY().  The command-line front end
+ * prints lrs_error_message() as the one line a user sees.
+ */
+#ifndef LRSWEEP_STATUS_H
+#define LRSWEEP_STATUS_H
+
+#include <stdarg.h>
+
+/* The single list the enum and lrs_strerror() are generated from. */
+#define LRS_STATUS_LIST(X)                                                     \
+  X(LRS_OK, "success")                                                         \
+  X(LRS_ERR_NOMEM, "out of memory")                                            \
+  X(LRS_ERR_IO, "input/output error")                                          \
+  X(LRS_ERR_PARSE, "syntax error")                                             \
+  X(LRS_ERR_CONFIG, "invalid sweep configuration")                             \
+  X(LRS_ERR_USAGE, "invalid command-line usage")                               \
+  X(LRS_ERR_RANGE, "value out of range")                                       \
+  X(LRS_ERR_NUMERIC, "numerical failure")                                      \
+  X(LRS_ERR_LINALG, "linear-algebra failure")                                  \
+  X(LRS_ERR_GSL, "GSL failure")                                                \
+  X(LRS_ERR_MPI, "MPI failure")                                                \
+  X(LRS_ERR_HDF5, "HDF5 failure")                                              \
+  X(LRS_ERR_STORE, "invalid or incompatible store")                            \
+  X(LRS_ERR_NOT_FOUND, "not found")                                            \
+  X(LRS_ERR_UNSUPPORTED, "not supported")                                      \
+  X(LRS_ERR_INTERNAL, "internal error")
+
+typedef enum {
+#define LRS__STATUS_ENUM(name, text) name,
+  LRS_STATUS_LIST(LRS__STATUS_ENUM)
+#undef LRS__STATUS_ENUM
+  LRS_STATUS_COUNT
+} lrs_status;
+
+/* Short fixed description of a status ("out of memory"). Never NULL. */
+const char *lrs_strerror(lrs_status status);
+
+/*
+ * Records a failure in the calling thread's error record and returns `status`.
+ * The message replaces any earlier one.  Use through LRS_RAISE.
+ */
+lrs_status lrs__error_raise(lrs_status status, const char *file, int line,
+                            const char *func, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* Prefixes the current message with "context: " (e.g. a file name or a point
+ * index) and returns `status`.  Use when passing an error up adds meaning. */
+lrs_status lrs_error_prefix(lrs_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* The user-facing message of the last failure ("" if none). */
+const char *lrs_error_message(void);
+/* "file:line (function)" of the code that raised the last failure. */
+const char *lrs_error_origin(void);
+/* The status of the last failure (LRS_OK if none). */
+lrs_status lrs_error_status(void);
+/* Forgets the last failure. */
+void lrs_error_clear(void);
+
+#define LRS_RAISE(status, ...)                                                 \
+  lrs__error_raise((status), __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/* Evaluates a call returning lrs_status and returns from the enclosing
+ * function with that status when it is not LRS_OK. */
+#define LRS_TRY(call)                                                          \
+  do {                                                                         \
+    lrs_status lrs__st = (call);                                               \
+    if (lrs__st != LRS_OK)                                                     \
+      return lrs__st;                                                          \
+  } while (0)
+
+/* Like LRS_TRY, but stores the status in `st` and jumps to `label` (the
+ * function's single cleanup path). */
+#define LRS_TRY_GOTO(st, call, label)                                          \
+  do {                                                                         \
+    (st) = (call);                                                             \
+    if ((st) != LRS_OK)                                                        \
+      goto label;                                                              \
+  } while (0)
+
+/* Allocation check: raises LRS_ERR_NOMEM when `ptr` is NULL. */
+#define LRS_CHECK_ALLOC(ptr)                                                   \
+  ((ptr) ? LRS_OK : LRS_RAISE(LRS_ERR_NOMEM, "out of memory allocating %s", #ptr))
+
+#endif

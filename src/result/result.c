@@ -1,0 +1,94 @@
+/* The point-result struct (lrsweep/result.h). */
+#include "lrsweep/result.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LRS__NAME(name, text) text,
+const char *const lrs_point_status_names[] = {LRS_POINT_STATUS_LIST(LRS__NAME) NULL};
+const char *const lrs_eta_bound_names[] = {LRS_ETA_BOUND_LIST(LRS__NAME) NULL};
+#undef LRS__NAME
+
+const double lrs_result_levels[LRS_RESULT_LEVELS] = {1e-3, 1e-6, 1e-10};
+
+lrs_record lrs_record_unset(void) {
+  lrs_record r;
+  /* Every field is a double except `step`: fill the doubles with NaN. */
+  double *d = &r.time;
+  const size_t n = (sizeof r - offsetof(lrs_record, time)) / sizeof(double);
+  for (size_t i = 0; i < n; i++)
+    d[i] = NAN;
+  r.step = -1;
+  return r;
+}
+
+static void summary_unset(lrs_summary *s) {
+  memset(s, 0, sizeof *s);
+  s->status = LRS_POINT_PENDING;
+  s->iterations = -1;
+  s->rhs_evals = -1;
+  s->final_time = s->loss0 = s->final_loss = s->loss_star = NAN;
+  s->rate = s->rate_r2 = s->max_drift = s->wall_seconds = NAN;
+  s->rate_begin = s->rate_end = -1;
+  for (int i = 0; i < LRS_RESULT_LEVELS; i++) {
+    s->iters_to[i] = -1;
+    s->time_to[i] = NAN;
+  }
+  lrs_theory *t = &s->theory;
+  t->applicable = false;
+  t->eta_max_bound = LRS_ETA_BOUND_NONE;
+  t->mu = t->K = t->lambda_plus = t->lambda_minus = t->delta_under = NAN;
+  t->delta_plus = t->delta_minus = t->beta1 = t->beta2 = NAN;
+  t->alpha1 = t->alpha2 = t->mu_bar = t->K_bar0 = NAN;
+  t->eta1 = t->eta2 = t->eta_max = t->eta0 = t->rho_bar0 = NAN;
+  t->asymptotic_rate = NAN;
+  lrs_lora_summary *l = &s->lora;
+  l->delta_w = l->sigma_w1 = l->sigma_w2 = l->align_end = NAN;
+  l->align_plateau = l->final_floor = l->local_rate = NAN;
+}
+
+lrs_status lrs_result_create(size_t capacity, lrs_result **result) {
+  *result = NULL;
+  lrs_result *r = calloc(1, sizeof *r);
+  LRS_TRY(LRS_CHECK_ALLOC(r));
+  if (capacity > 0) {
+    r->records = malloc(capacity * sizeof *r->records);
+    if (!r->records) {
+      free(r);
+      return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu trajectory records",
+                       capacity);
+    }
+  }
+  r->cap_records = capacity;
+  summary_unset(&r->summary);
+  *result = r;
+  return LRS_OK;
+}
+
+void lrs_result_destroy(lrs_result **result) {
+  if (!result || !*result)
+    return;
+  free((*result)->records);
+  free(*result);
+  *result = NULL;
+}
+
+void lrs_result_reset(lrs_result *result) {
+  result->n_records = 0;
+  summary_unset(&result->summary);
+}
+
+lrs_status lrs_result_append(lrs_result *result, const lrs_record *rec) {
+  if (result->n_records == result->cap_records) {
+    size_t cap = result->cap_records ? 2 * result->cap_records : 64;
+    lrs_record *grown = realloc(result->records, cap * sizeof *grown);
+    if (!grown)
+      return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu trajectory records",
+                       cap);
+    result->records = grown;
+    result->cap_records = cap;
+  }
+  result->records[result->n_records++] = *rec;
+  return LRS_OK;
+}

@@ -1,0 +1,61 @@
+/* One status type, one message table, one per-thread error record. */
+#include "lrsweep/status.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { LRS_ERROR_MESSAGE_MAX = 1024, LRS_ERROR_ORIGIN_MAX = 256 };
+
+static _Thread_local struct {
+  lrs_status status;
+  char message[LRS_ERROR_MESSAGE_MAX];
+  char origin[LRS_ERROR_ORIGIN_MAX];
+} last_error;
+
+const char *lrs_strerror(lrs_status status) {
+  static const char *const table[] = {
+#define LRS__STATUS_TEXT(name, text) text,
+      LRS_STATUS_LIST(LRS__STATUS_TEXT)
+#undef LRS__STATUS_TEXT
+  };
+  if ((unsigned)status >= LRS_STATUS_COUNT)
+    return "unknown status";
+  return table[status];
+}
+
+lrs_status lrs__error_raise(lrs_status status, const char *file, int line,
+                            const char *func, const char *fmt, ...) {
+  last_error.status = status;
+  const char *base = strrchr(file, '/');
+  snprintf(last_error.origin, sizeof last_error.origin, "%s:%d (%s)",
+           base ? base + 1 : file, line, func);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error.message, sizeof last_error.message, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+lrs_status lrs_error_prefix(lrs_status status, const char *fmt, ...) {
+  char prefix[LRS_ERROR_MESSAGE_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(prefix, sizeof prefix, fmt, ap);
+  va_end(ap);
+  char joined[LRS_ERROR_MESSAGE_MAX];
+  snprintf(joined, sizeof joined, "%s: %s", prefix, last_error.message);
+  memcpy(last_error.message, joined, sizeof joined);
+  if (last_error.status == LRS_OK)
+    last_error.status = status;
+  return status;
+}
+
+const char *lrs_error_message(void) { return last_error.message; }
+const char *lrs_error_origin(void) { return last_error.origin; }
+lrs_status lrs_error_status(void) { return last_error.status; }
+
+void lrs_error_clear(void) {
+  last_error.status = LRS_OK;
+  last_error.message[0] = '\0';
+  last_error.origin[0] = '\0';
+}

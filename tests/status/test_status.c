@@ -1,0 +1,37 @@
+/* The status table and the error record (lrsweep/status.h). */
+#include "lrsweep/status.h"
+
+#include <string.h>
+
+#include "lrs_test.h"
+
+static lrs_status fails_deep(void) { return LRS_RAISE(LRS_ERR_RANGE, "width %d < %d", 3, 10); }
+static lrs_status passes_up(void) {
+  LRS_TRY(fails_deep());
+  return LRS_OK;
+}
+
+int main(void) {
+  LRS_CHECK(strcmp(lrs_strerror(LRS_OK), "success") == 0, "LRS_OK reads 'success'");
+  LRS_CHECK(strcmp(lrs_strerror(LRS_ERR_NOMEM), "out of memory") == 0,
+            "table order matches the enum");
+  LRS_CHECK(strcmp(lrs_strerror((lrs_status)9999), "unknown status") == 0,
+            "out-of-range status is named, not read past the table");
+  for (int s = 0; s < LRS_STATUS_COUNT; s++)
+    if (!LRS_CHECK(lrs_strerror((lrs_status)s)[0] != '\0', "status %d has text", s))
+      break;
+
+  lrs_error_clear();
+  LRS_CHECK(lrs_error_status() == LRS_OK && lrs_error_message()[0] == '\0',
+            "a cleared record is empty");
+  lrs_status st = passes_up();
+  LRS_CHECK(st == LRS_ERR_RANGE, "LRS_TRY passes the status up");
+  LRS_CHECK(strcmp(lrs_error_message(), "width 3 < 10") == 0, "message formatted");
+  LRS_CHECK(strstr(lrs_error_origin(), "test_status.c:") != NULL &&
+                strstr(lrs_error_origin(), "fails_deep") != NULL,
+            "origin names file and function: %s", lrs_error_origin());
+  lrs_error_prefix(st, "point %d", 7);
+  LRS_CHECK(strcmp(lrs_error_message(), "point 7: width 3 < 10") == 0,
+            "prefix adds context: %s", lrs_error_message());
+  return lrs_test_done();
+}
