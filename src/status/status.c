@@ -36,14 +36,24 @@ lrs_status lrs__error_raise(lrs_status status, const char *file, int line,
   return status;
 }
 
+/* Appends `tail` to the string in buf[cap], cutting (never overflowing). */
+static void append(char *buf, size_t cap, const char *tail) {
+  size_t used = strlen(buf);
+  size_t n = strlen(tail);
+  if (n > cap - 1 - used)
+    n = cap - 1 - used;
+  memcpy(buf + used, tail, n);
+  buf[used + n] = '\0';
+}
+
 lrs_status lrs_error_prefix(lrs_status status, const char *fmt, ...) {
-  char prefix[LRS_ERROR_MESSAGE_MAX];
+  char joined[LRS_ERROR_MESSAGE_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(prefix, sizeof prefix, fmt, ap);
+  vsnprintf(joined, sizeof joined, fmt, ap);
   va_end(ap);
-  char joined[LRS_ERROR_MESSAGE_MAX];
-  snprintf(joined, sizeof joined, "%s: %s", prefix, last_error.message);
+  append(joined, sizeof joined, ": ");
+  append(joined, sizeof joined, last_error.message);
   memcpy(last_error.message, joined, sizeof joined);
   if (last_error.status == LRS_OK)
     last_error.status = status;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds with -Werror, runs
+# every test, and ends with the line "N passed, N failed" (individual checks).
+# Usage: scripts/test.sh [--sanitize]   (--sanitize: ASan+UBSan debug build)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+
+scripts/deps.sh || exit 1
+
+dir=build-test
+opts=(--buildtype=debugoptimized -Dwerror=true)
+if [ "${1:-}" = "--sanitize" ]; then
+  dir=build-sanitize
+  opts=(--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true)
+  # Open MPI's own allocations are not ours to chase.
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+fi
+scripts/build.sh "$dir" "${opts[@]}" || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+meson test -C "$dir" --num-processes 2 --print-errorlogs >"$dir/meson-test.out" 2>&1
+meson_rc=$?
+tail -n 25 "$dir/meson-test.out"
+/usr/bin/python3 tests/summarize.py "$dir/meson-logs/testlog.json"
+sum_rc=$?
+[ $meson_rc -eq 0 ] && [ $sum_rc -eq 0 ]
