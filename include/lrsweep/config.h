@@ -1,0 +1,91 @@
+/*
+ * lrsweep/config.h — sweep files: schema, validation, defaults.
+ *
+ * A sweep file is TOML with four tables (the README's "Sweep file reference"
+ * lists every key with its default):
+ *   [sweep]    name, store, base_seed, replicates, description
+ *   [problem]  model, dimensions, data, targets, initialization, loss
+ *   [solver]   method, step rule, limits, tolerances, record policy
+ *   [grid]     axes: any [problem]/[solver] parameter (or `seed`) as a list
+ *              or a range table {log|lin = [a, b], num = n}; `zip` groups.
+ *
+ * Loading validates everything it can see at once: unknown sections and keys
+ * (with a "did you mean"), types, ranges, duplicate or empty axes, and
+ * constraints between parameters (checked again per point by
+ * lrs_config_check_point, since axes combine).  Every error is one line
+ * "FILE:LINE:COL: what is wrong; what is allowed" with status LRS_ERR_CONFIG
+ * (LRS_ERR_PARSE for TOML syntax, LRS_ERR_IO for an unreadable file).
+ */
+#ifndef LRSWEEP_CONFIG_H
+#define LRSWEEP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lrsweep/point.h"
+#include "lrsweep/status.h"
+
+typedef enum { LRS_PARAM_INT, LRS_PARAM_REAL, LRS_PARAM_ENUM } lrs_param_type;
+
+/* One point parameter: where it lives in the sweep file and in lrs_point. */
+typedef struct lrs_param {
+  const char *name;         /* key in its section, and its axis name */
+  const char *section;      /* "problem", "solver", or "sweep" (seed axis) */
+  lrs_param_type type;
+  size_t offset;            /* of the field in lrs_point */
+  const char *const *names; /* ENUM: NULL-terminated name table */
+  double min, max;          /* INT/REAL: allowed range */
+  bool min_open;            /* the range excludes min (e.g. step_size > 0) */
+  bool unset_ok;            /* REAL: may stay unset (NaN) */
+  double fallback;          /* default value (enum index for ENUM) */
+  const char *doc;          /* one line for the reference */
+} lrs_param;
+
+/* The table of all parameters, in canonical order (the grid's axis order). */
+const lrs_param *lrs_param_table(size_t *count);
+/* The parameter named `name`, or NULL. */
+const lrs_param *lrs_param_find(const char *name);
+/* Reads / writes a parameter of a point as a double (ints exactly up to
+ * 2^53; enums as their index). */
+double lrs_param_get(const lrs_point *point, const lrs_param *param);
+void lrs_param_set(lrs_point *point, const lrs_param *param, double value);
+/* Canonical text of a value: enum name, integer digits, or the shortest
+ * decimal that reads back to the same double ("0.01", "1e-05", "nan"). */
+void lrs_param_format(const lrs_param *param, double value, char *buf, size_t cap);
+
+/* One axis of the grid, after range expansion. */
+typedef struct lrs_axis {
+  const lrs_param *param;
+  double *values;
+  size_t length;
+  int zip_group;   /* index of its zip group, or -1 */
+  bool log_scale;  /* given as a log range: plots use log axes */
+  int line, column; /* where the axis is defined */
+} lrs_axis;
+
+typedef struct lrs_config lrs_config;
+
+/* Loads and validates a sweep file / text.  On failure *cfg is NULL. */
+lrs_status lrs_config_load_file(const char *path, lrs_config **cfg);
+lrs_status lrs_config_load_string(const char *text, size_t len,
+                                  const char *name, lrs_config **cfg);
+void lrs_config_destroy(lrs_config **cfg);
+
+const char *lrs_config_source(const lrs_config *cfg); /* path or name */
+const char *lrs_config_text(const lrs_config *cfg, size_t *len); /* verbatim */
+const char *lrs_config_name(const lrs_config *cfg);
+const char *lrs_config_description(const lrs_config *cfg); /* "" if none */
+/* Store path as written (default "<name>.h5"), relative to the working dir. */
+const char *lrs_config_store(const lrs_config *cfg);
+/* Fixed values of every parameter (defaults overridden by the file). */
+const lrs_point *lrs_config_base(const lrs_config *cfg);
+/* Axes in canonical order (parameter-table order; `seed` always last). */
+size_t lrs_config_axis_count(const lrs_config *cfg);
+const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i);
+
+/* Checks the constraints between a point's parameters; the error names the
+ * sweep file and line of a key involved. */
+lrs_status lrs_config_check_point(const lrs_config *cfg, const lrs_point *point);
+
+#endif

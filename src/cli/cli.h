@@ -1,0 +1,40 @@
+/* Private to the command-line front end: the subcommand table and helpers. */
+#ifndef LRSWEEP_CLI_H
+#define LRSWEEP_CLI_H
+
+#include "lrsweep/config.h"
+#include "lrsweep/grid.h"
+#include "lrsweep/status.h"
+
+/* Exit codes (documented in the README and `lrsweep --help`). */
+enum {
+  LRS_EXIT_OK = 0,
+  LRS_EXIT_FAILURE = 1, /* runtime failure */
+  LRS_EXIT_USAGE = 2,   /* bad command line, sweep file or store */
+};
+
+typedef struct lrs_cli_command {
+  const char *name;
+  const char *summary; /* one line for `lrsweep --help` */
+  const char *usage;   /* full text for `lrsweep NAME --help` */
+  int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} lrs_cli_command;
+
+extern const lrs_cli_command lrs_cli_plan, lrs_cli_points, lrs_cli_params;
+
+/* Prints "lrsweep: MESSAGE" for the last error and returns the exit code
+ * for its status. */
+int lrs_cli_fail(lrs_status status);
+/* Prints a usage error for command `cmd` and returns LRS_EXIT_USAGE. */
+int lrs_cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* True when argv holds -h or --help. */
+bool lrs_cli_wants_help(int argc, char **argv);
+
+/* Loads a sweep file, builds its grid and validates every point. */
+lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **grid);
+
+#endif

@@ -1,0 +1,745 @@
+/* Sweep files → validated configuration (lrsweep/config.h). */
+#include "lrsweep/config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lrsweep/toml.h"
+
+enum { MAX_PARAMS = 64 };
+
+struct lrs_config {
+  char *source;
+  char *text;
+  size_t text_len;
+  char *name, *store, *description;
+  int64_t replicates;
+  lrs_point base;
+  lrs_axis axes[MAX_PARAMS];
+  size_t n_axes;
+  /* Where each parameter was given (fixed key or axis); 0 when defaulted. */
+  int line[MAX_PARAMS], column[MAX_PARAMS];
+};
+
+/* ---- error helpers ---------------------------------------------------- */
+
+static lrs_status fail_at(const lrs_config *cfg, int line, int col, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static lrs_status fail_at(const lrs_config *cfg, int line, int col, const char *fmt, ...) {
+  char what[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  if (line > 0)
+    return LRS_RAISE(LRS_ERR_CONFIG, "%s:%d:%d: %s", cfg->source, line, col, what);
+  return LRS_RAISE(LRS_ERR_CONFIG, "%s: %s", cfg->source, what);
+}
+
+static lrs_status fail_node(const lrs_config *cfg, const lrs_toml_node *node, const char *fmt,
+                            ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static lrs_status fail_node(const lrs_config *cfg, const lrs_toml_node *node, const char *fmt,
+                            ...) {
+  char what[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return fail_at(cfg, lrs_toml_line(node), lrs_toml_column(node), "%s", what);
+}
+
+/* Levenshtein distance, for "did you mean" (keys are short). */
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 63 || lb > 63)
+    return la > lb ? la : lb;
+  size_t row[64];
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+/* Appends "; did you mean 'x'?" to buf when a candidate is close to `key`. */
+static void suggest(const char *key, const char *const *candidates, size_t n, char *buf,
+                    size_t cap) {
+  const char *best = NULL;
+  size_t best_d = (size_t)-1;
+  for (size_t i = 0; i < n; i++) {
+    size_t d = edit_distance(key, candidates[i]);
+    if (d < best_d) {
+      best_d = d;
+      best = candidates[i];
+    }
+  }
+  size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
+  if (best && best_d <= limit)
+    snprintf(buf, cap, "; did you mean '%s'?", best);
+  else
+    buf[0] = '\0';
+}
+
+static void join_names(const char *const *names, size_t n, char *buf, size_t cap) {
+  buf[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    size_t used = strlen(buf);
+    snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", names[i]);
+  }
+}
+
+static size_t count_names(const char *const *names) {
+  size_t n = 0;
+  while (names[n])
+    n++;
+  return n;
+}
+
+/* ---- parameter values --------------------------------------------------- */
+
+static size_t param_index(const lrs_param *p) {
+  size_t n;
+  return (size_t)(p - lrs_param_table(&n));
+}
+
+/* "an integer ≥ 1", "a number > 0 and ≤ 1", ... */
+static void describe_range(const lrs_param *p, char *buf, size_t cap) {
+  const char *what = p->type == LRS_PARAM_INT ? "an integer" : "a number";
+  char lo[32], hi[32];
+  lrs_param_format(p, p->min, lo, sizeof lo);
+  lrs_param_format(p, p->max, hi, sizeof hi);
+  bool has_max = isfinite(p->max) && p->max < 9007199254740992.0;
+  snprintf(buf, cap, "%s %s %s%s%s", what, p->min_open ? ">" : "≥", lo,
+           has_max ? " and ≤ " : "", has_max ? hi : "");
+}
+
+/* Reads one value of parameter p from node into *out, checking type/range. */
+static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
+                             const lrs_toml_node *node, double *out) {
+  char allowed[512];
+  switch (p->type) {
+  case LRS_PARAM_ENUM: {
+    const char *s;
+    size_t n = count_names(p->names);
+    join_names(p->names, n, allowed, sizeof allowed);
+    if (!lrs_toml_as_string(node, &s, NULL))
+      return fail_node(cfg, node, "%s: expected a string, one of: %s (got %s)", p->name,
+                       allowed, lrs_toml_type_name(lrs_toml_type_of(node)));
+    int k = lrs_name_lookup(p->names, s);
+    if (k < 0) {
+      char hint[128];
+      suggest(s, p->names, n, hint, sizeof hint);
+      return fail_node(cfg, node, "%s = \"%s\" is not allowed; expected one of: %s%s", p->name,
+                       s, allowed, hint);
+    }
+    *out = k;
+    return LRS_OK;
+  }
+  case LRS_PARAM_INT: {
+    int64_t v;
+    describe_range(p, allowed, sizeof allowed);
+    if (!lrs_toml_as_int(node, &v))
+      return fail_node(cfg, node, "%s: expected %s (got %s)", p->name, allowed,
+                       lrs_toml_type_name(lrs_toml_type_of(node)));
+    *out = (double)v;
+    break;
+  }
+  case LRS_PARAM_REAL: {
+    int64_t iv;
+    describe_range(p, allowed, sizeof allowed);
+    if (lrs_toml_as_int(node, &iv))
+      *out = (double)iv;
+    else if (!lrs_toml_as_double(node, out))
+      return fail_node(cfg, node, "%s: expected %s (got %s)", p->name, allowed,
+                       lrs_toml_type_name(lrs_toml_type_of(node)));
+    if (isnan(*out))
+      return fail_node(cfg, node, "%s: nan is not allowed; expected %s", p->name, allowed);
+    break;
+  }
+  }
+  bool low = p->min_open ? !(*out > p->min) : !(*out >= p->min);
+  if (low || *out > p->max) {
+    char got[32];
+    lrs_param_format(p, *out, got, sizeof got);
+    return fail_node(cfg, node, "%s = %s is out of range; expected %s", p->name, got, allowed);
+  }
+  return LRS_OK;
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+static const char *const section_names[] = {"sweep", "problem", "solver", "grid", NULL};
+static const char *const sweep_keys[] = {"name", "store", "base_seed", "replicates",
+                                         "description", NULL};
+
+static lrs_status dup_string(const lrs_config *cfg, const lrs_toml_node *node, const char *key,
+                             char **out) {
+  const char *s;
+  size_t len;
+  if (!lrs_toml_as_string(node, &s, &len))
+    return fail_node(cfg, node, "%s: expected a string (got %s)", key,
+                     lrs_toml_type_name(lrs_toml_type_of(node)));
+  if (strlen(s) != len)
+    return fail_node(cfg, node, "%s: a NUL character is not allowed", key);
+  free(*out);
+  *out = strdup(s);
+  return LRS_CHECK_ALLOC(*out);
+}
+
+static bool valid_sweep_name(const char *s) {
+  if (!*s)
+    return false;
+  for (; *s; s++)
+    if (!(('a' <= *s && *s <= 'z') || ('A' <= *s && *s <= 'Z') || ('0' <= *s && *s <= '9') ||
+          *s == '_' || *s == '-' || *s == '.'))
+      return false;
+  return true;
+}
+
+static lrs_status read_sweep(lrs_config *cfg, const lrs_toml_node *sec, int *replicates_line) {
+  for (size_t i = 0; i < lrs_toml_count(sec); i++) {
+    const char *key = lrs_toml_key_at(sec, i, NULL);
+    const lrs_toml_node *v = lrs_toml_at(sec, i);
+    int64_t iv;
+    if (strcmp(key, "name") == 0) {
+      LRS_TRY(dup_string(cfg, v, key, &cfg->name));
+      if (!valid_sweep_name(cfg->name))
+        return fail_node(cfg, v,
+                         "name = \"%s\": expected letters, digits, '_', '-' or '.' (it names "
+                         "an HDF5 group)",
+                         cfg->name);
+    } else if (strcmp(key, "store") == 0) {
+      LRS_TRY(dup_string(cfg, v, key, &cfg->store));
+      if (!cfg->store[0])
+        return fail_node(cfg, v, "store: expected a non-empty path");
+    } else if (strcmp(key, "description") == 0) {
+      LRS_TRY(dup_string(cfg, v, key, &cfg->description));
+    } else if (strcmp(key, "base_seed") == 0) {
+      if (!lrs_toml_as_int(v, &iv) || iv < 0)
+        return fail_node(cfg, v, "base_seed: expected an integer ≥ 0");
+      cfg->base.seed = (uint64_t)iv;
+    } else if (strcmp(key, "replicates") == 0) {
+      if (!lrs_toml_as_int(v, &iv) || iv < 1 || iv > 1000000000)
+        return fail_node(cfg, v, "replicates: expected an integer ≥ 1 and ≤ 1000000000");
+      cfg->replicates = iv;
+      *replicates_line = lrs_toml_line(v);
+    } else {
+      char hint[128], allowed[256];
+      suggest(key, sweep_keys, count_names(sweep_keys), hint, sizeof hint);
+      join_names(sweep_keys, count_names(sweep_keys), allowed, sizeof allowed);
+      return fail_node(cfg, v, "unknown key '%s' in [sweep]%s (allowed: %s)", key, hint,
+                       allowed);
+    }
+  }
+  return LRS_OK;
+}
+
+/* Unknown key in [section]: suggest a close parameter of that section, or say
+ * where the key belongs. */
+static lrs_status unknown_param(const lrs_config *cfg, const lrs_toml_node *v, const char *key,
+                                const char *section) {
+  size_t n;
+  const lrs_param *t = lrs_param_table(&n);
+  const lrs_param *elsewhere = lrs_param_find(key);
+  if (elsewhere && strcmp(elsewhere->section, "sweep") != 0)
+    return fail_node(cfg, v, "'%s' belongs in [%s], not [%s]", key, elsewhere->section,
+                     section);
+  const char *names[MAX_PARAMS + 2];
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(section, "grid") == 0 ? strcmp(t[i].section, "sweep") != 0
+                                     : strcmp(t[i].section, section) == 0)
+      names[k++] = t[i].name;
+  if (strcmp(section, "grid") == 0) {
+    names[k++] = "seed";
+    names[k++] = "zip";
+  }
+  char hint[128];
+  suggest(key, names, k, hint, sizeof hint);
+  return fail_node(cfg, v, "unknown key '%s' in [%s]%s", key, section, hint);
+}
+
+static lrs_status read_fixed(lrs_config *cfg, const lrs_toml_node *sec, const char *section) {
+  for (size_t i = 0; i < lrs_toml_count(sec); i++) {
+    const char *key = lrs_toml_key_at(sec, i, NULL);
+    const lrs_toml_node *v = lrs_toml_at(sec, i);
+    const lrs_param *p = lrs_param_find(key);
+    if (!p || strcmp(p->section, section) != 0)
+      return unknown_param(cfg, v, key, section);
+    double value;
+    LRS_TRY(read_value(cfg, p, v, &value));
+    lrs_param_set(&cfg->base, p, value);
+    cfg->line[param_index(p)] = lrs_toml_line(v);
+    cfg->column[param_index(p)] = lrs_toml_column(v);
+  }
+  return LRS_OK;
+}
+
+/* ---- grid ---------------------------------------------------------------- */
+
+static lrs_status read_range(lrs_config *cfg, const lrs_param *p, const lrs_toml_node *v,
+                             lrs_axis *axis) {
+  if (p->type == LRS_PARAM_ENUM)
+    return fail_node(cfg, v, "%s: a range needs a numeric parameter; list the values instead",
+                     p->name);
+  const lrs_toml_node *ends = NULL, *num = NULL;
+  bool log_scale = false;
+  for (size_t i = 0; i < lrs_toml_count(v); i++) {
+    const char *k = lrs_toml_key_at(v, i, NULL);
+    if (strcmp(k, "log") == 0 || strcmp(k, "lin") == 0) {
+      if (ends)
+        return fail_node(cfg, v, "%s: give one of 'log' or 'lin', not both", p->name);
+      ends = lrs_toml_at(v, i);
+      log_scale = k[1] == 'o';
+    } else if (strcmp(k, "num") == 0) {
+      num = lrs_toml_at(v, i);
+    } else {
+      static const char *const range_keys[] = {"log", "lin", "num", NULL};
+      char hint[128];
+      suggest(k, range_keys, 3, hint, sizeof hint);
+      return fail_node(cfg, lrs_toml_at(v, i),
+                       "unknown key '%s' in the range of %s%s (expected {log|lin = [a, b], "
+                       "num = n})",
+                       k, p->name, hint);
+    }
+  }
+  int64_t count;
+  if (!ends || !num)
+    return fail_node(cfg, v, "%s: a range table needs {log|lin = [a, b], num = n}", p->name);
+  if (!lrs_toml_as_int(num, &count) || count < 1 || count > 100000000)
+    return fail_node(cfg, num, "%s: num expected an integer ≥ 1 and ≤ 100000000", p->name);
+  if (lrs_toml_type_of(ends) != LRS_TOML_ARRAY || lrs_toml_count(ends) != 2)
+    return fail_node(cfg, ends, "%s: expected [a, b], the two ends of the range", p->name);
+  double a, b;
+  LRS_TRY(read_value(cfg, p, lrs_toml_at(ends, 0), &a));
+  LRS_TRY(read_value(cfg, p, lrs_toml_at(ends, 1), &b));
+  if (log_scale && !(a > 0 && b > 0))
+    return fail_node(cfg, ends, "%s: a log range needs ends > 0", p->name);
+  axis->values = malloc((size_t)count * sizeof(double));
+  LRS_TRY(LRS_CHECK_ALLOC(axis->values));
+  axis->length = (size_t)count;
+  axis->log_scale = log_scale;
+  for (int64_t i = 0; i < count; i++) {
+    double f = count == 1 ? 0.0 : (double)i / (double)(count - 1);
+    double x = log_scale ? exp(log(a) + f * (log(b) - log(a))) : a + f * (b - a);
+    if (i == 0)
+      x = a; /* the ends exactly as written */
+    else if (i == count - 1)
+      x = b;
+    axis->values[i] = p->type == LRS_PARAM_INT ? round(x) : x;
+  }
+  return LRS_OK;
+}
+
+static lrs_status read_list(lrs_config *cfg, const lrs_param *p, const lrs_toml_node *v,
+                            lrs_axis *axis) {
+  size_t n = lrs_toml_count(v);
+  if (n == 0)
+    return fail_node(cfg, v, "axis %s is empty; give at least one value", p->name);
+  axis->values = malloc(n * sizeof(double));
+  LRS_TRY(LRS_CHECK_ALLOC(axis->values));
+  axis->length = n;
+  for (size_t i = 0; i < n; i++)
+    LRS_TRY(read_value(cfg, p, lrs_toml_at(v, i), &axis->values[i]));
+  return LRS_OK;
+}
+
+static lrs_status read_axis(lrs_config *cfg, const char *key, const lrs_toml_node *v) {
+  const lrs_param *p = lrs_param_find(key);
+  if (!p || (strcmp(p->section, "sweep") == 0 && strcmp(key, "seed") != 0))
+    return unknown_param(cfg, v, key, "grid");
+  size_t idx = param_index(p);
+  if (cfg->line[idx] > 0)
+    return fail_node(cfg, v, "%s is an axis here but also fixed at line %d; keep one of them",
+                     key, cfg->line[idx]);
+  lrs_axis *axis = &cfg->axes[cfg->n_axes++];
+  *axis = (lrs_axis){.param = p,
+                     .zip_group = -1,
+                     .line = lrs_toml_line(v),
+                     .column = lrs_toml_column(v)};
+  cfg->line[idx] = axis->line;
+  cfg->column[idx] = axis->column;
+  if (lrs_toml_type_of(v) == LRS_TOML_ARRAY)
+    LRS_TRY(read_list(cfg, p, v, axis));
+  else if (lrs_toml_type_of(v) == LRS_TOML_TABLE)
+    LRS_TRY(read_range(cfg, p, v, axis));
+  else
+    return fail_node(cfg, v,
+                     "axis %s: expected a list [a, b, ...] or a range {log|lin = [a, b], "
+                     "num = n}; a single value belongs in [%s]",
+                     key, strcmp(p->section, "sweep") == 0 ? "sweep" : p->section);
+  /* A repeated value would make two points with one key. */
+  for (size_t i = 0; i < axis->length; i++)
+    for (size_t j = 0; j < i; j++)
+      if (axis->values[i] == axis->values[j]) {
+        char text[32];
+        lrs_param_format(p, axis->values[i], text, sizeof text);
+        return fail_node(cfg, v, "axis %s repeats the value %s (items %zu and %zu)%s", key,
+                         text, j + 1, i + 1,
+                         p->type == LRS_PARAM_INT ? ", possibly after rounding" : "");
+      }
+  return LRS_OK;
+}
+
+static lrs_axis *find_axis(lrs_config *cfg, const char *name) {
+  const lrs_param *p = lrs_param_find(name);
+  for (size_t i = 0; p && i < cfg->n_axes; i++)
+    if (cfg->axes[i].param == p)
+      return &cfg->axes[i];
+  return NULL;
+}
+
+static lrs_status read_zip(lrs_config *cfg, const lrs_toml_node *zip) {
+  if (lrs_toml_type_of(zip) != LRS_TOML_ARRAY)
+    return fail_node(cfg, zip, "zip: expected a list of groups, e.g. [[\"width\", \"step_size\"]]");
+  for (size_t g = 0; g < lrs_toml_count(zip); g++) {
+    const lrs_toml_node *group = lrs_toml_at(zip, g);
+    if (lrs_toml_type_of(group) != LRS_TOML_ARRAY || lrs_toml_count(group) < 2)
+      return fail_node(cfg, group, "zip: each group is a list of two or more axis names");
+    lrs_axis *first = NULL;
+    for (size_t i = 0; i < lrs_toml_count(group); i++) {
+      const lrs_toml_node *item = lrs_toml_at(group, i);
+      const char *name;
+      if (!lrs_toml_as_string(item, &name, NULL))
+        return fail_node(cfg, item, "zip: expected an axis name (a string)");
+      lrs_axis *axis = find_axis(cfg, name);
+      if (!axis)
+        return fail_node(cfg, item, "zip: '%s' is not an axis of [grid]", name);
+      if (axis->zip_group >= 0)
+        return fail_node(cfg, item, "zip: axis '%s' is already in a zip group", name);
+      if (first && axis->length != first->length)
+        return fail_node(cfg, item,
+                         "zip: axis '%s' has %zu values but '%s' has %zu; zipped axes need "
+                         "equal lengths",
+                         name, axis->length, first->param->name, first->length);
+      axis->zip_group = (int)g;
+      if (!first)
+        first = axis;
+    }
+  }
+  return LRS_OK;
+}
+
+static int axis_order(const void *a, const void *b) {
+  const lrs_axis *x = a, *y = b;
+  return (x->param > y->param) - (x->param < y->param);
+}
+
+static lrs_status read_grid(lrs_config *cfg, const lrs_toml_node *sec) {
+  const lrs_toml_node *zip = NULL;
+  for (size_t i = 0; i < lrs_toml_count(sec); i++) {
+    const char *key = lrs_toml_key_at(sec, i, NULL);
+    if (strcmp(key, "zip") == 0)
+      zip = lrs_toml_at(sec, i);
+    else
+      LRS_TRY(read_axis(cfg, key, lrs_toml_at(sec, i)));
+  }
+  return zip ? read_zip(cfg, zip) : LRS_OK;
+}
+
+/* ---- whole file ------------------------------------------------------------ */
+
+static void set_defaults(lrs_config *cfg) {
+  size_t n;
+  const lrs_param *t = lrs_param_table(&n);
+  memset(&cfg->base, 0, sizeof cfg->base);
+  for (size_t i = 0; i < n; i++)
+    lrs_param_set(&cfg->base, &t[i], t[i].fallback);
+  cfg->replicates = -1;
+}
+
+static lrs_status finish(lrs_config *cfg, int replicates_line) {
+  const lrs_param *pscale = lrs_param_find("init_scale");
+  const lrs_param *pexp = lrs_param_find("init_exponent");
+  bool scale_given = cfg->line[param_index(pscale)] > 0;
+  bool exp_given = cfg->line[param_index(pexp)] > 0;
+  if (scale_given && exp_given)
+    return fail_at(cfg, cfg->line[param_index(pexp)], cfg->column[param_index(pexp)],
+                   "init_exponent and init_scale (line %d) both set the initial std; give one",
+                   cfg->line[param_index(pscale)]);
+  if (exp_given)
+    cfg->base.init_scale = NAN;
+
+  lrs_axis *seed = find_axis(cfg, "seed");
+  if (seed && cfg->replicates > 0)
+    return fail_at(cfg, replicates_line, 1,
+                   "replicates and the [grid] seed axis (line %d) both set the seeds; give one",
+                   seed->line);
+  if (!seed) {
+    int64_t r = cfg->replicates > 0 ? cfg->replicates : 1;
+    seed = &cfg->axes[cfg->n_axes++];
+    *seed = (lrs_axis){.param = lrs_param_find("seed"), .zip_group = -1,
+                       .line = replicates_line, .column = 1};
+    seed->values = malloc((size_t)r * sizeof(double));
+    LRS_TRY(LRS_CHECK_ALLOC(seed->values));
+    seed->length = (size_t)r;
+    for (int64_t i = 0; i < r; i++)
+      seed->values[i] = (double)i;
+  }
+  /* Canonical order = parameter-table order (replicate is last). */
+  qsort(cfg->axes, cfg->n_axes, sizeof cfg->axes[0], axis_order);
+
+  if (!cfg->name) {
+    const char *base = strrchr(cfg->source, '/');
+    base = base ? base + 1 : cfg->source;
+    size_t len = strcspn(base, ".");
+    cfg->name = strndup(base, len ? len : strlen(base));
+    LRS_TRY(LRS_CHECK_ALLOC(cfg->name));
+    if (!valid_sweep_name(cfg->name))
+      return fail_at(cfg, 0, 0, "the file name does not make a valid sweep name; set [sweep] name");
+  }
+  if (!cfg->store) {
+    size_t len = strlen(cfg->name) + 4;
+    cfg->store = malloc(len);
+    LRS_TRY(LRS_CHECK_ALLOC(cfg->store));
+    snprintf(cfg->store, len, "%s.h5", cfg->name);
+  }
+  if (!cfg->description) {
+    cfg->description = strdup("");
+    LRS_TRY(LRS_CHECK_ALLOC(cfg->description));
+  }
+  return LRS_OK;
+}
+
+static lrs_status load(lrs_config *cfg) {
+  lrs_toml_doc *doc = NULL;
+  lrs_status st = lrs_toml_parse_string(cfg->text, cfg->text_len, cfg->source, &doc);
+  if (st != LRS_OK)
+    return st;
+  const lrs_toml_node *root = lrs_toml_root(doc);
+  const lrs_toml_node *sections[4] = {NULL, NULL, NULL, NULL};
+  for (size_t i = 0; i < lrs_toml_count(root); i++) {
+    const char *key = lrs_toml_key_at(root, i, NULL);
+    const lrs_toml_node *v = lrs_toml_at(root, i);
+    int s = lrs_name_lookup(section_names, key);
+    if (s < 0) {
+      char hint[128];
+      suggest(key, section_names, 4, hint, sizeof hint);
+      const lrs_param *p = lrs_param_find(key);
+      if (p && strcmp(p->section, "sweep") != 0)
+        st = fail_node(cfg, v, "'%s' must be inside [%s]", key, p->section);
+      else
+        st = fail_node(cfg, v, "unknown section [%s]%s (expected [sweep], [problem], "
+                               "[solver], [grid])", key, hint);
+      goto done;
+    }
+    if (lrs_toml_type_of(v) != LRS_TOML_TABLE) {
+      st = fail_node(cfg, v, "'%s' must be a table: write [%s] on its own line", key, key);
+      goto done;
+    }
+    sections[s] = v;
+  }
+  int replicates_line = 0;
+  if (sections[0])
+    LRS_TRY_GOTO(st, read_sweep(cfg, sections[0], &replicates_line), done);
+  if (sections[1])
+    LRS_TRY_GOTO(st, read_fixed(cfg, sections[1], "problem"), done);
+  if (sections[2])
+    LRS_TRY_GOTO(st, read_fixed(cfg, sections[2], "solver"), done);
+  if (sections[3])
+    LRS_TRY_GOTO(st, read_grid(cfg, sections[3]), done);
+  st = finish(cfg, replicates_line);
+done:
+  lrs_toml_destroy(&doc);
+  return st;
+}
+
+lrs_status lrs_config_load_string(const char *text, size_t len, const char *name,
+                                  lrs_config **out) {
+  *out = NULL;
+  lrs_config *cfg = calloc(1, sizeof *cfg);
+  LRS_TRY(LRS_CHECK_ALLOC(cfg));
+  lrs_status st = LRS_OK;
+  cfg->source = strdup(name);
+  cfg->text = malloc(len + 1);
+  if (!cfg->source || !cfg->text) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory reading %s", name);
+    goto done;
+  }
+  memcpy(cfg->text, text, len);
+  cfg->text[len] = '\0';
+  cfg->text_len = len;
+  set_defaults(cfg);
+  st = load(cfg);
+done:
+  if (st != LRS_OK)
+    lrs_config_destroy(&cfg);
+  *out = cfg;
+  return st;
+}
+
+lrs_status lrs_config_load_file(const char *path, lrs_config **out) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return LRS_RAISE(LRS_ERR_IO, "%s: %s", path, strerror(errno));
+  lrs_status st = LRS_OK;
+  char *text = NULL;
+  size_t len = 0, cap = 0;
+  for (;;) {
+    if (len == cap) {
+      cap = cap ? 2 * cap : 4096;
+      char *grown = realloc(text, cap);
+      if (!grown) {
+        st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory reading %s", path);
+        goto done;
+      }
+      text = grown;
+    }
+    size_t got = fread(text + len, 1, cap - len, f);
+    len += got;
+    if (got == 0)
+      break;
+  }
+  if (ferror(f)) {
+    st = LRS_RAISE(LRS_ERR_IO, "%s: read error", path);
+    goto done;
+  }
+  st = lrs_config_load_string(text ? text : "", len, path, out);
+done:
+  free(text);
+  fclose(f);
+  return st;
+}
+
+void lrs_config_destroy(lrs_config **cfg) {
+  if (!cfg || !*cfg)
+    return;
+  lrs_config *c = *cfg;
+  for (size_t i = 0; i < c->n_axes; i++)
+    free(c->axes[i].values);
+  free(c->source);
+  free(c->text);
+  free(c->name);
+  free(c->store);
+  free(c->description);
+  free(c);
+  *cfg = NULL;
+}
+
+const char *lrs_config_source(const lrs_config *cfg) { return cfg->source; }
+const char *lrs_config_text(const lrs_config *cfg, size_t *len) {
+  if (len)
+    *len = cfg->text_len;
+  return cfg->text;
+}
+const char *lrs_config_name(const lrs_config *cfg) { return cfg->name; }
+const char *lrs_config_description(const lrs_config *cfg) { return cfg->description; }
+const char *lrs_config_store(const lrs_config *cfg) { return cfg->store; }
+const lrs_point *lrs_config_base(const lrs_config *cfg) { return &cfg->base; }
+size_t lrs_config_axis_count(const lrs_config *cfg) { return cfg->n_axes; }
+const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i) {
+  return i < cfg->n_axes ? &cfg->axes[i] : NULL;
+}
+
+/* ---- constraints between parameters ------------------------------------------ */
+
+/* Fails at the place parameter `name` was given (fixed key or axis). */
+static lrs_status violate(const lrs_config *cfg, const lrs_point *pt, const char *name,
+                          const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static lrs_status violate(const lrs_config *cfg, const lrs_point *pt, const char *name,
+                          const char *fmt, ...) {
+  char what[640];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  size_t i = param_index(lrs_param_find(name));
+  return fail_at(cfg, cfg->line[i], cfg->column[i], "%s (point %llu)", what,
+                 (unsigned long long)pt->index);
+}
+
+lrs_status lrs_config_check_point(const lrs_config *cfg, const lrs_point *p) {
+  int64_t n = p->input_dim, m = p->output_dim, nm = n < m ? n : m;
+  const char *model = lrs_model_names[p->model];
+  if (p->model == LRS_MODEL_TWO_LAYER) {
+    if (p->width < nm)
+      return violate(cfg, p, "width",
+                     "width = %lld is below min(input_dim, output_dim) = %lld; [P1] needs "
+                     "h ≥ min(n, m)",
+                     (long long)p->width, (long long)nm);
+    if ((p->data == LRS_DATA_ORTHOGONAL || p->data == LRS_DATA_IDENTITY) && p->samples != 0 &&
+        p->samples != n)
+      return violate(cfg, p, "samples",
+                     "samples = %lld but data = \"%s\" is square: use 0 or input_dim = %lld",
+                     (long long)p->samples, lrs_data_names[p->data], (long long)n);
+    if (p->data == LRS_DATA_SPECTRUM && p->samples != 0 && p->samples < n)
+      return violate(cfg, p, "samples",
+                     "samples = %lld < input_dim = %lld: data = \"spectrum\" needs N ≥ n",
+                     (long long)p->samples, (long long)n);
+    if (p->init != LRS_INIT_GAUSSIAN && p->init != LRS_INIT_BALANCED)
+      return violate(cfg, p, "init",
+                     "init = \"%s\" is for lora; model two_layer takes gaussian or balanced",
+                     lrs_init_names[p->init]);
+    if (p->target == LRS_TARGET_LOW_RANK && p->target_rank > nm)
+      return violate(cfg, p, "target_rank", "target_rank = %lld exceeds min(n, m) = %lld",
+                     (long long)p->target_rank, (long long)nm);
+  } else {
+    if (p->init != LRS_INIT_SMALL && p->init != LRS_INIT_SPECTRAL)
+      return violate(cfg, p, "init",
+                     "init = \"%s\" is for two_layer; model lora takes small or spectral",
+                     lrs_init_names[p->init]);
+    if (p->width < nm)
+      return violate(cfg, p, "width",
+                     "width = %lld is below min(input_dim, output_dim) = %lld; the "
+                     "pre-trained factors need h ≥ min(n, m)",
+                     (long long)p->width, (long long)nm);
+    if (p->lora_rank > nm)
+      return violate(cfg, p, "lora_rank", "lora_rank = %lld exceeds min(n, m) = %lld",
+                     (long long)p->lora_rank, (long long)nm);
+    if (p->loss != LRS_LOSS_SQUARED)
+      return violate(cfg, p, "loss", "model lora trains the squared loss only (papers.md §2.1)");
+  }
+  if (p->data == LRS_DATA_SPECTRUM && p->data_sv_min > p->data_sv_max)
+    return violate(cfg, p, "data_sv_min", "data_sv_min = %g exceeds data_sv_max = %g",
+                   p->data_sv_min, p->data_sv_max);
+  if (p->method == LRS_METHOD_GD) {
+    bool needs_eta = p->step_rule == LRS_STEP_FIXED || p->step_rule == LRS_STEP_BACKTRACKING;
+    if (needs_eta && isnan(p->step_size))
+      return violate(cfg, p, "step_rule",
+                     "step_rule = \"%s\" needs step_size (> 0) in [solver] or [grid]",
+                     lrs_step_rule_names[p->step_rule]);
+    bool theory_rule = !needs_eta;
+    if (theory_rule && p->model != LRS_MODEL_TWO_LAYER)
+      return violate(cfg, p, "step_rule",
+                     "step_rule = \"%s\" uses [P1] theory, defined for two_layer only; "
+                     "model %s takes fixed or backtracking",
+                     lrs_step_rule_names[p->step_rule], model);
+    if (theory_rule && p->loss == LRS_LOSS_HUBER)
+      return violate(cfg, p, "step_rule",
+                     "step_rule = \"%s\" needs a loss covered by [P1] (squared, logistic); "
+                     "huber is not strongly convex",
+                     lrs_step_rule_names[p->step_rule]);
+  }
+  return LRS_OK;
+}

@@ -1,0 +1,183 @@
+/* The grid: mixed-radix index ↔ point, canonical keys (lrsweep/grid.h). */
+#include "lrsweep/grid.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One dimension of the product: an axis, or a zip group of equal-length axes. */
+typedef struct {
+  size_t length;
+  size_t first_axis; /* axes[first_axis .. first_axis + n_axes) in dim_axes */
+  size_t n_axes;
+} dimension;
+
+struct lrs_grid {
+  const lrs_config *cfg;
+  uint64_t size;
+  size_t n_dims;
+  dimension *dims;
+  const lrs_axis **dim_axes; /* axes grouped by dimension */
+  const lrs_axis **by_name;  /* axes sorted by name, for keys */
+  size_t n_axes;
+};
+
+static int by_param_name(const void *a, const void *b) {
+  const lrs_axis *const *x = a, *const *y = b;
+  const char *nx = strcmp((*x)->param->name, "replicate") ? (*x)->param->name : "seed";
+  const char *ny = strcmp((*y)->param->name, "replicate") ? (*y)->param->name : "seed";
+  return strcmp(nx, ny);
+}
+
+lrs_status lrs_grid_create(const lrs_config *cfg, lrs_grid **out) {
+  *out = NULL;
+  lrs_status st = LRS_OK;
+  lrs_grid *g = calloc(1, sizeof *g);
+  LRS_TRY(LRS_CHECK_ALLOC(g));
+  size_t n = lrs_config_axis_count(cfg);
+  g->cfg = cfg;
+  g->n_axes = n;
+  g->dims = calloc(n ? n : 1, sizeof *g->dims);
+  g->dim_axes = calloc(n ? n : 1, sizeof *g->dim_axes);
+  g->by_name = calloc(n ? n : 1, sizeof *g->by_name);
+  if (!g->dims || !g->dim_axes || !g->by_name) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the grid");
+    goto done;
+  }
+  /* A zip group becomes one dimension at the place of its first axis. */
+  size_t placed = 0;
+  for (size_t i = 0; i < n; i++) {
+    const lrs_axis *a = lrs_config_axis(cfg, i);
+    g->by_name[i] = a;
+    bool seen = false;
+    for (size_t j = 0; j < i && a->zip_group >= 0; j++)
+      seen |= lrs_config_axis(cfg, j)->zip_group == a->zip_group;
+    if (seen)
+      continue;
+    dimension *d = &g->dims[g->n_dims++];
+    d->length = a->length;
+    d->first_axis = placed;
+    for (size_t j = i; j < n; j++) {
+      const lrs_axis *b = lrs_config_axis(cfg, j);
+      if (j == i || (a->zip_group >= 0 && b->zip_group == a->zip_group)) {
+        g->dim_axes[placed++] = b;
+        d->n_axes++;
+      }
+    }
+  }
+  qsort(g->by_name, n, sizeof *g->by_name, by_param_name);
+  g->size = 1;
+  for (size_t i = 0; i < g->n_dims; i++) {
+    if (g->dims[i].length > (UINT64_C(1) << 62) / g->size) {
+      st = LRS_RAISE(LRS_ERR_CONFIG, "%s: the grid has more than 2^62 points",
+                     lrs_config_source(cfg));
+      goto done;
+    }
+    g->size *= g->dims[i].length;
+  }
+done:
+  if (st != LRS_OK)
+    lrs_grid_destroy(&g);
+  *out = g;
+  return st;
+}
+
+void lrs_grid_destroy(lrs_grid **grid) {
+  if (!grid || !*grid)
+    return;
+  free((*grid)->dims);
+  free((*grid)->dim_axes);
+  free((*grid)->by_name);
+  free(*grid);
+  *grid = NULL;
+}
+
+uint64_t lrs_grid_size(const lrs_grid *grid) { return grid->size; }
+const lrs_config *lrs_grid_config(const lrs_grid *grid) { return grid->cfg; }
+
+lrs_status lrs_grid_point(const lrs_grid *g, uint64_t index, lrs_point *p) {
+  if (index >= g->size)
+    return LRS_RAISE(LRS_ERR_RANGE, "point %llu is outside the grid (%llu points)",
+                     (unsigned long long)index, (unsigned long long)g->size);
+  *p = *lrs_config_base(g->cfg);
+  p->index = index;
+  uint64_t rest = index;
+  for (size_t d = g->n_dims; d-- > 0;) {
+    const dimension *dim = &g->dims[d];
+    size_t k = (size_t)(rest % dim->length);
+    rest /= dim->length;
+    for (size_t a = 0; a < dim->n_axes; a++) {
+      const lrs_axis *axis = g->dim_axes[dim->first_axis + a];
+      lrs_param_set(p, axis->param, axis->values[k]);
+      /* An init_exponent axis replaces the default init_scale. */
+      if (strcmp(axis->param->name, "init_exponent") == 0)
+        p->init_scale = NAN;
+    }
+  }
+  return LRS_OK;
+}
+
+lrs_status lrs_grid_key(const lrs_grid *g, const lrs_point *p, char *buf, size_t cap) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < g->n_axes; i++) {
+    const lrs_param *param = g->by_name[i]->param;
+    char value[64];
+    lrs_param_format(param, lrs_param_get(p, param), value, sizeof value);
+    const char *name = strcmp(param->name, "replicate") ? param->name : "seed";
+    int w = snprintf(buf + used, cap - used, "%s%s=%s", i ? "," : "", name, value);
+    if (w < 0 || (size_t)w >= cap - used)
+      return LRS_RAISE(LRS_ERR_RANGE, "key of point %llu longer than %zu bytes",
+                       (unsigned long long)p->index, cap);
+    used += (size_t)w;
+  }
+  return LRS_OK;
+}
+
+uint64_t lrs_key_hash(const char *key) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const unsigned char *c = (const unsigned char *)key; *c; c++) {
+    h ^= *c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+lrs_status lrs_grid_validate(const lrs_grid *g) {
+  lrs_point p;
+  for (uint64_t i = 0; i < g->size; i++) {
+    LRS_TRY(lrs_grid_point(g, i, &p));
+    LRS_TRY(lrs_config_check_point(g->cfg, &p));
+  }
+  return LRS_OK;
+}
+
+double lrs_grid_point_cost(const lrs_point *p) {
+  double n = (double)p->input_dim, m = (double)p->output_dim, h = (double)p->width;
+  double N = p->samples > 0 ? (double)p->samples : n;
+  double per_eval;
+  if (p->model == LRS_MODEL_TWO_LAYER)
+    /* W = W1W2ᵀ, XW, ∇ℓ W2, ∇ℓᵀ W1 (papers.md §1.2) and the two Gram matrices. */
+    per_eval = 2 * n * m * h + 2 * N * n * m + 4 * n * m * h + 2 * (n * n + m * m) * h;
+  else {
+    double r = (double)p->lora_rank;
+    /* P1, P2 updates, P2P1, and the four adapter gradients (papers.md §2.1). */
+    per_eval = 2 * (n + m) * h * r + 2 * m * h * n + 4 * (m * n * (h + r) + (n + m) * h * r);
+  }
+  double evals;
+  switch (p->method) {
+  case LRS_METHOD_NONE:
+    evals = 1;
+    break;
+  case LRS_METHOD_GF:
+    /* Unknown step count: an rk8pd step is 13 evaluations; assume ~10 steps
+     * per unit of log-time between records. */
+    evals = 13.0 * 10.0 * (double)p->records;
+    break;
+  default:
+    evals = (double)p->max_iter * (p->step_rule == LRS_STEP_BACKTRACKING ? 3.0 : 1.0);
+    break;
+  }
+  return per_eval * (evals + 1);
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""End-to-end checks of the lrsweep command line (TAP output).
+
+usage: test_cli.py LRSWEEP SOURCE_ROOT
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+LRSWEEP, ROOT = sys.argv[1], sys.argv[2]
+count = failed = 0
+
+
+def check(ok, what):
+    global count, failed
+    count += 1
+    failed += not ok
+    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+    return ok
+
+
+def run(*args, cwd=None):
+    return subprocess.run([LRSWEEP, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+quick = os.path.join(ROOT, "sweeps", "quickstart.toml")
+
+r = run("--help")
+check(r.returncode == 0 and "plan" in r.stdout and "exit codes" in r.stdout, "--help lists commands and exit codes")
+r = run("--version")
+check(r.returncode == 0 and r.stdout.startswith("lrsweep ") and "git" in r.stdout, f"--version: {r.stdout.strip()}")
+r = run()
+check(r.returncode == 2, "no arguments is a usage error (exit 2)")
+r = run("frobnicate")
+check(r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr, "unknown command: exit 2 and a message")
+for cmd in ("plan", "points", "params"):
+    r = run(cmd, "--help")
+    check(r.returncode == 0 and r.stdout.startswith(f"usage: lrsweep {cmd}"), f"{cmd} --help")
+
+r = run("plan", quick)
+check(r.returncode == 0, "plan quickstart succeeds")
+check("points   12" in r.stdout, "plan counts 2 widths × 2 σ² × 3 seeds = 12 points")
+check("first    #0  seed=0,sigma2=0.01,width=100" in r.stdout, "plan shows the first point's key")
+check("last     #11  seed=2,sigma2=1,width=400" in r.stdout, "plan shows the last point's key")
+r = run("plan")
+check(r.returncode == 2 and "expected one sweep file" in r.stderr, "plan without a file: exit 2")
+r = run("plan", "/nonexistent/sweep.toml")
+check(r.returncode == 2 and r.stderr.strip() == "lrsweep: /nonexistent/sweep.toml: No such file or directory",
+      f"missing sweep file: one line, exit 2 ({r.stderr.strip()})")
+bad = os.path.join(ROOT, "tests", "config", "bad", "typo_grid_key.toml")
+r = run("plan", bad)
+check(r.returncode == 2 and r.stderr.count("\n") == 1 and "did you mean 'width'" in r.stderr,
+      "bad sweep file: one-line error, exit 2")
+
+r = run("points", quick)
+lines = r.stdout.strip().split("\n")
+check(r.returncode == 0 and len(lines) == 13 and lines[0].split("\t")[:3] == ["index", "hash", "key"],
+      "points tsv: header + 12 rows")
+cols = [l.split("\t") for l in lines[1:]]
+check([int(c[0]) for c in cols] == list(range(12)) and len({c[1] for c in cols}) == 12,
+      "indices 0..11, distinct hashes")
+r = run("points", quick, "--format", "json")
+rows = [json.loads(l) for l in r.stdout.strip().split("\n")]
+check(len(rows) == 12 and rows[5]["key"] == cols[5][2] and rows[5]["hash"] == cols[5][1],
+      "points json agrees with tsv")
+check(rows[3]["width"] == 100 and rows[3]["sigma2"] == 1 and rows[3]["seed"] == 0,
+      f"json row 3 values: {rows[3]}")
+r = run("points", quick, "--format", "xml")
+check(r.returncode == 2 and "tsv or json" in r.stderr, "bad --format is a usage error")
+
+# The sweep's keys do not depend on the order of the file.
+with tempfile.TemporaryDirectory() as tmp:
+    text = open(quick).read()
+    head, grid = text.split("[grid]")
+    reordered = "[grid]\n" + "\n".join(reversed(grid.strip().split("\n"))) + "\n" + head
+    path = os.path.join(tmp, "quickstart.toml")
+    open(path, "w").write(reordered)
+    r2 = run("points", path)
+    check(r2.stdout == run("points", quick).stdout, "reordered sweep file: same points, keys and hashes")
+
+# The README's parameter reference is the output of `lrsweep params`.
+readme = open(os.path.join(ROOT, "README.md")).read()
+begin, end = "<!-- params:begin -->\n", "<!-- params:end -->"
+block = readme.split(begin, 1)[1].split(end, 1)[0] if begin in readme else ""
+check(block == run("params").stdout, "README parameter reference matches `lrsweep params`")
+
+print(f"1..{count}")
+sys.exit(1 if failed else 0)
