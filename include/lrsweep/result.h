@@ -124,6 +124,8 @@ void lrs_result_destroy(lrs_result **result);
 void lrs_result_reset(lrs_result *result);
 /* A record with every field unset (NaN / -1). */
 lrs_record lrs_record_unset(void);
+/* Makes room for at least `capacity` records (keeps the ones there). */
+lrs_status lrs_result_reserve(lrs_result *result, size_t capacity);
 /* Appends a copy of *rec, growing the buffer when needed. */
 lrs_status lrs_result_append(lrs_result *result, const lrs_record *rec);
 

@@ -79,16 +79,20 @@ void lrs_result_reset(lrs_result *result) {
   summary_unset(&result->summary);
 }
 
+lrs_status lrs_result_reserve(lrs_result *result, size_t capacity) {
+  if (capacity <= result->cap_records)
+    return LRS_OK;
+  lrs_record *grown = realloc(result->records, capacity * sizeof *grown);
+  if (!grown)
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu trajectory records", capacity);
+  result->records = grown;
+  result->cap_records = capacity;
+  return LRS_OK;
+}
+
 lrs_status lrs_result_append(lrs_result *result, const lrs_record *rec) {
-  if (result->n_records == result->cap_records) {
-    size_t cap = result->cap_records ? 2 * result->cap_records : 64;
-    lrs_record *grown = realloc(result->records, cap * sizeof *grown);
-    if (!grown)
-      return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu trajectory records",
-                       cap);
-    result->records = grown;
-    result->cap_records = cap;
-  }
+  if (result->n_records == result->cap_records)
+    LRS_TRY(lrs_result_reserve(result, result->cap_records ? 2 * result->cap_records : 64));
   result->records[result->n_records++] = *rec;
   return LRS_OK;
 }
