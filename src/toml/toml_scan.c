@@ -453,6 +453,8 @@ static lrs_status push_part(lrs__toml_parser *p, size_t off, int line,
 lrs_status lrs__toml_scan_key(lrs__toml_parser *p) {
   p->nparts = 0;
   p->keys.len = 0;
+  /* Parts point into keys.data, which must exist even for "" keys. */
+  LRS_TRY(lrs__toml_buf_reserve(&p->keys, 1));
   for (;;) {
     int line = p->line, col = p->col;
     size_t off = p->keys.len;
