@@ -83,6 +83,9 @@ const char *lrs_toml_key_at(const lrs_toml_node *table, size_t i, size_t *len);
 const lrs_toml_node *lrs_toml_at(const lrs_toml_node *node, size_t i);
 /* The value under `key` (NUL-terminated) in a table, NULL if absent. */
 const lrs_toml_node *lrs_toml_get(const lrs_toml_node *table, const char *key);
+/* The same for a key of `len` bytes, which may hold NULs ("a\u0000b"). */
+const lrs_toml_node *lrs_toml_get_len(const lrs_toml_node *table,
+                                      const char *key, size_t len);
 
 /* Typed reads: return false (and leave *out untouched) when the node has
  * another type.  lrs_toml_as_double accepts floats only; callers that take
@@ -95,5 +98,8 @@ bool lrs_toml_as_string(const lrs_toml_node *node, const char **out,
                         size_t *len);
 /* Any of the four date/time types. */
 bool lrs_toml_as_datetime(const lrs_toml_node *node, lrs_toml_datetime *out);
+/* The source spelling of a date/time value ("1979-05-27 07:32:00z"), its
+ * length in *len if non-NULL; NULL when the node is not a date/time. */
+const char *lrs_toml_datetime_text(const lrs_toml_node *node, size_t *len);
 
 #endif
