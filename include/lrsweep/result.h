@@ -110,6 +110,17 @@ typedef struct lrs_record {
   double signal_coord;    /* gᵀ B1 A1 v */
 } lrs_record;
 
+/* The record's columns, in struct order: names, offsets and types, for
+ * writers (store, TSV) that must not list the fields by hand. */
+typedef enum { LRS_FIELD_INT64, LRS_FIELD_DOUBLE } lrs_field_type;
+typedef struct lrs_field {
+  const char *name;
+  size_t offset;
+  lrs_field_type type;
+} lrs_field;
+extern const lrs_field lrs_record_fields[];
+extern const size_t lrs_record_field_count;
+
 typedef struct lrs_result {
   lrs_summary summary;
   lrs_record *records;
