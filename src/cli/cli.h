@@ -32,11 +32,6 @@ int lrs_cli_fail(lrs_status status);
 int lrs_cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
-/* Prints a point summary as "name value" lines, each starting with prefix. */
-void lrs_cli_print_summary(FILE *out, const char *prefix, const lrs_summary *summary);
-/* Prints the trajectory records as TSV with a header line. */
-void lrs_cli_print_trajectory(FILE *out, const lrs_result *result);
-
 #endif
     ;
 /* True when argv holds -h or --help. */
