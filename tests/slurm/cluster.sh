@@ -10,7 +10,7 @@ slurm_up() {
   mkdir -p "$SLURM_TEST_DIR"/{state,spool,log}
   local host cpus mem
   host=$(hostname)
-  cpus=$(nproc)
+  cpus=${SLURM_TEST_CPUS:-8} # more than the cores: tests oversubscribe, as MPI tests do
   mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
   cat >"$SLURM_TEST_DIR/slurm.conf" <<CONF
 ClusterName=lrstest
@@ -32,6 +32,7 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
+SlurmdParameters=config_overrides
 JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
 SlurmdTimeout=30
