@@ -26,6 +26,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 import time
 
@@ -425,7 +426,8 @@ def gd_two_layer(p, step_rule, eta0=None, max_iter=50, tol=1e-24, blowup=1e10,
     elapsed, b_loc, b_glob = 0.0, 1.0, 1.0
     for t in range(max_iter + 1):
         L, grad, gn2, smin2, smax2, smax_W = _iterate_state(p, M, n)
-        L0 = L if t == 0 else L0
+        if t == 0:
+            L0 = L
         r = {"step": t, "time": elapsed, "loss": L, "grad_norm": math.sqrt(gn2),
              "sigma_min2_T": smin2, "sigma_max2_T": smax2, "mu_t": mu * smin2,
              "bound_local": b_loc * L0,
@@ -846,8 +848,8 @@ def _cmd_gd(a):
     t1 = time.perf_counter()
     th = theory_constants(p, None if a.rule == "backtracking" else a.eta0, a.c, a.d)
     t2 = time.perf_counter()
-    eta0 = a.eta0 if a.eta0 is not None else (None if a.rule != "fixed" and
-                                                a.rule != "backtracking" else th["eta_max"])
+    # η0 of local/global defaults to η_max; fixed and backtracking also start there
+    eta0 = th["eta_max"] if a.eta0 is None else a.eta0
     res = gd_two_layer(p, a.rule, eta0, a.iters, a.tol, c=a.c, d=a.d, theory=th,
                        track_drift=not a.no_drift, bt_armijo=a.armijo)
     steps = max(res["iterations"], 1)
@@ -863,10 +865,10 @@ def _cmd_gd(a):
         "alpha1": th["alpha1"], "alpha2": th["alpha2"], "alpha_ratio": th["ratio"],
         "eta_max": th["eta_max"], "eta_max_bound": th["eta_max_bound"],
         "eta1": th["eta1"], "eta2": th["eta2"], "log_term": th["log_term"],
-        "eta0": res["theory"]["eta0"] if res["theory"] else None,
-        "max_drift": res["max_drift"], "threads_note": "NumPy BLAS as installed",
+        "eta0": eta0, "max_drift": res["max_drift"],
+        "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
     }
-    print(json.dumps(_jsonable(out)))
+    print(json.dumps(_jsonable(out), ensure_ascii=False))
 
 
 def _cmd_lora(a, method):
@@ -883,7 +885,7 @@ def _cmd_lora(a, method):
            "final_loss": res["final_loss"], "loss0": res["loss0"],
            "align_end": res["align_end"], "align_plateau": res["align_plateau"],
            "delta_w": res["delta_w"], **extra}
-    print(json.dumps(_jsonable(out)))
+    print(json.dumps(_jsonable(out), ensure_ascii=False))
 
 
 def sweep_points(count, seed=0):
