@@ -87,6 +87,8 @@ typedef struct lrs_sched_report {
   uint64_t done;     /* results passed to the sink */
   uint64_t failed;   /* of which status error, timeout or numerical_failure */
   bool interrupted;  /* stopped by a signal before all points ran */
+  int abandoned;     /* groups still solving when the drain ran out: the
+                        caller must close the store, then MPI_Abort */
   double seconds;
 } lrs_sched_report;
 
@@ -97,7 +99,9 @@ lrs_sched_options lrs_sched_defaults(void);
  * Runs `pending` (indices into `grid`) to completion or interruption.
  * Collective on `comm`: every rank calls it with the same grid and options;
  * `pending`, `n_pending` and `sink` are read on rank 0 only.  The report is
- * filled on rank 0.  Returns the first failure of any rank on every rank.
+ * filled on rank 0.  A point whose solve fails becomes a result with status
+ * `error` (the sweep goes on); the statuses returned are the sink's failures
+ * and MPI failures (LRS_ERR_MPI: the caller should abort the job).
  */
 lrs_status lrs_sched_run(MPI_Comm comm, const lrs_grid *grid, const uint64_t *pending,
                          uint64_t n_pending, const lrs_sched_options *options,

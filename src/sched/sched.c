@@ -255,7 +255,8 @@ static lrs_status serve_workers(coordinator *c, int size) {
     }
     if (draining && now > deadline) {
       c->report->interrupted = true;
-      break; /* running points are abandoned; the caller aborts the job */
+      c->report->abandoned = active; /* the caller aborts the job */
+      break;
     }
     int flag;
     MPI_Status status;
@@ -403,7 +404,7 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_grid *grid, const uint64_t *pe
     MPI_Comm_free(&group);
   /* An interrupted coordinator may leave workers mid-point: do not free the
    * shared communicator collectively then (the caller aborts the job). */
-  if (!(rank == 0 && report->interrupted))
+  if (!(rank == 0 && report->abandoned > 0))
     MPI_Comm_free(&own);
   return st;
 }
