@@ -98,7 +98,7 @@ static lrs_status header_parent(lrs__toml_parser *p, lrs_toml_node **out) {
 
 /* [a.b.c]: defines table c, which may exist only as an intermediate of an
  * earlier header. */
-static lrs_status define_table(lrs__toml_parser *p, const char *name, int nlen,
+static lrs_status define_table(lrs__toml_parser *p, const char *name,
                                int line, int col) {
   lrs_toml_node *parent;
   LRS_TRY(header_parent(p, &parent));
@@ -117,16 +117,16 @@ static lrs_status define_table(lrs__toml_parser *p, const char *name, int nlen,
     return LRS_OK;
   }
   if (v->type == LRS_TOML_TABLE && (v->flags & LRS__TOML_HEADER))
-    return LRS__TOML_FAIL(p, line, col, "duplicate table [%.*s] (first "
+    return LRS__TOML_FAIL(p, line, col, "duplicate table [%s] (first "
                                         "defined at %d:%d)",
-                          nlen, name, v->line, v->col);
+                          name, v->line, v->col);
   if (v->type == LRS_TOML_TABLE && (v->flags & LRS__TOML_DOTTED))
-    return LRS__TOML_FAIL(p, line, col, "table [%.*s] was already defined "
+    return LRS__TOML_FAIL(p, line, col, "table [%s] was already defined "
                                         "by a dotted key at %d:%d",
-                          nlen, name, e->line, e->col);
-  return LRS__TOML_FAIL(p, line, col, "duplicate key [%.*s]: already a%s %s "
+                          name, e->line, e->col);
+  return LRS__TOML_FAIL(p, line, col, "duplicate key [%s]: already a%s %s "
                                       "(first defined at %d:%d)",
-                        nlen, name,
+                        name,
                         v->type == LRS_TOML_INTEGER ||
                                 (v->flags & LRS__TOML_INLINE)
                             ? "n"
@@ -138,7 +138,7 @@ static lrs_status define_table(lrs__toml_parser *p, const char *name, int nlen,
 }
 
 /* [[a.b.c]]: appends a new table to the array of tables c, creating it. */
-static lrs_status append_table(lrs__toml_parser *p, const char *name, int nlen,
+static lrs_status append_table(lrs__toml_parser *p, const char *name,
                                int line, int col) {
   lrs_toml_node *parent, *array, *table;
   LRS_TRY(header_parent(p, &parent));
@@ -153,13 +153,13 @@ static lrs_status append_table(lrs__toml_parser *p, const char *name, int nlen,
     array = e->value;
   } else if (e->value->type == LRS_TOML_ARRAY) {
     return LRS__TOML_FAIL(p, line, col, "cannot append to static array "
-                                        "[[%.*s]] (defined at %d:%d)",
-                          nlen, name, e->line, e->col);
+                                        "[[%s]] (defined at %d:%d)",
+                          name, e->line, e->col);
   } else {
-    return LRS__TOML_FAIL(p, line, col, "[[%.*s]] is already a %s (first "
+    return LRS__TOML_FAIL(p, line, col, "[[%s]] is already a %s (first "
                                         "defined at %d:%d), not an array of "
                                         "tables",
-                          nlen, name, lrs_toml_type_name(e->value->type),
+                          name, lrs_toml_type_name(e->value->type),
                           e->line, e->col);
   }
   LRS_TRY(check_depth(p, array->depth + 1, line, col));
@@ -180,21 +180,28 @@ static lrs_status parse_header(lrs__toml_parser *p) {
   lrs__toml_skip_ws(p);
   size_t start = p->pos;
   LRS_TRY(lrs__toml_scan_key(p));
-  /* The name as written (trailing blanks dropped), for messages. */
-  size_t end = p->pos;
+  /* The name as written (trailing blanks dropped, long ones cut at a
+   * character boundary), for messages. */
+  char name[KEY_SHOW];
+  size_t end = p->pos, cut = start + 80;
   while (end > start && (p->src[end - 1] == ' ' || p->src[end - 1] == '\t'))
     end--;
-  int nlen = end - start > 80 ? 80 : (int)(end - start);
+  if (end > cut) {
+    while (((unsigned char)p->src[cut] & 0xC0) == 0x80)
+      cut--;
+    snprintf(name, sizeof name, "%.*s...", (int)(cut - start), p->src + start);
+  } else {
+    snprintf(name, sizeof name, "%.*s", (int)(end - start), p->src + start);
+  }
   if (lrs__toml_peek(p) != ']' || (aot && lrs__toml_peek_at(p, 1) != ']'))
-    return LRS__TOML_FAIL_HERE(p, "expected '%s' to close the header [%s%.*s",
-                               aot ? "]]" : "]", aot ? "[" : "", nlen,
-                               p->src + start);
+    return LRS__TOML_FAIL_HERE(p, "expected '%s' to close the header [%s%s",
+                               aot ? "]]" : "]", aot ? "[" : "", name);
   lrs__toml_advance(p);
   if (aot)
     lrs__toml_advance(p);
   if (aot)
-    return append_table(p, p->src + start, nlen, line, col);
-  return define_table(p, p->src + start, nlen, line, col);
+    return append_table(p, name, line, col);
+  return define_table(p, name, line, col);
 }
 
 /* ---- key = value ------------------------------------------------------- */
