@@ -46,6 +46,24 @@ static lrs_status add_container(lrs__toml_parser *p, lrs_toml_node *parent,
                              part->col, *out);
 }
 
+/* "an integer", "an inline table", ...: what a key already holds. */
+static const char *describe(const lrs_toml_node *v) {
+  switch (v->type) {
+  case LRS_TOML_TABLE:
+    return (v->flags & LRS__TOML_INLINE) ? "an inline table" : "a table";
+  case LRS_TOML_ARRAY: return "an array";
+  case LRS_TOML_STRING: return "a string";
+  case LRS_TOML_INTEGER: return "an integer";
+  case LRS_TOML_FLOAT: return "a float";
+  case LRS_TOML_BOOL: return "a bool";
+  case LRS_TOML_DATETIME: return "an offset date-time";
+  case LRS_TOML_DATETIME_LOCAL: return "a local date-time";
+  case LRS_TOML_DATE_LOCAL: return "a local date";
+  case LRS_TOML_TIME_LOCAL: return "a local time";
+  }
+  return "a value";
+}
+
 /* The error for key part i being something that cannot be extended. */
 static lrs_status not_extensible(const lrs__toml_parser *p, size_t i,
                                  const lrs__toml_entry *e, const char *how) {
@@ -61,14 +79,9 @@ static lrs_status not_extensible(const lrs__toml_parser *p, size_t i,
     return LRS__TOML_FAIL(p, part->line, part->col,
                           "table %s (defined at %d:%d) cannot be extended %s",
                           key, v->line, v->col, how);
-  if (v->type == LRS_TOML_ARRAY)
-    return LRS__TOML_FAIL(p, part->line, part->col,
-                          "%s is an array (defined at %d:%d), not a table",
-                          key, e->line, e->col);
   return LRS__TOML_FAIL(p, part->line, part->col,
-                        "%s is already a%s %s (defined at %d:%d), not a table",
-                        key, v->type == LRS_TOML_INTEGER ? "n" : "",
-                        lrs_toml_type_name(v->type), e->line, e->col);
+                        "%s is already %s (defined at %d:%d), not a table",
+                        key, describe(v), e->line, e->col);
 }
 
 /* ---- [table] and [[array of tables]] headers --------------------------- */
@@ -124,17 +137,9 @@ static lrs_status define_table(lrs__toml_parser *p, const char *name,
     return LRS__TOML_FAIL(p, line, col, "table [%s] was already defined "
                                         "by a dotted key at %d:%d",
                           name, e->line, e->col);
-  return LRS__TOML_FAIL(p, line, col, "duplicate key [%s]: already a%s %s "
+  return LRS__TOML_FAIL(p, line, col, "duplicate key [%s]: already %s "
                                       "(first defined at %d:%d)",
-                        name,
-                        v->type == LRS_TOML_INTEGER ||
-                                (v->flags & LRS__TOML_INLINE)
-                            ? "n"
-                            : "",
-                        (v->flags & LRS__TOML_INLINE)
-                            ? "inline table"
-                            : lrs_toml_type_name(v->type),
-                        e->line, e->col);
+                        name, describe(v), e->line, e->col);
 }
 
 /* [[a.b.c]]: appends a new table to the array of tables c, creating it. */
@@ -156,11 +161,10 @@ static lrs_status append_table(lrs__toml_parser *p, const char *name,
                                         "[[%s]] (defined at %d:%d)",
                           name, e->line, e->col);
   } else {
-    return LRS__TOML_FAIL(p, line, col, "[[%s]] is already a %s (first "
+    return LRS__TOML_FAIL(p, line, col, "[[%s]] is already %s (first "
                                         "defined at %d:%d), not an array of "
                                         "tables",
-                          name, lrs_toml_type_name(e->value->type),
-                          e->line, e->col);
+                          name, describe(e->value), e->line, e->col);
   }
   LRS_TRY(check_depth(p, array->depth + 1, line, col));
   LRS_TRY(lrs__toml_node_new(p->doc, LRS_TOML_TABLE, line, col, &table));
