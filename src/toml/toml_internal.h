@@ -142,7 +142,7 @@ lrs_status lrs__toml_fail(const lrs__toml_parser *p, int line, int col,
   LRS__TOML_FAIL((p), (p)->line, (p)->col, __VA_ARGS__)
 
 /* Writes `key` into out[0..size) as a quoted, escaped, possibly shortened
- * string for messages; returns out. */
+ * string for messages; returns out.  `size` is at least 16. */
 const char *lrs__toml_quote_key(const char *key, size_t len, char *out,
                                 size_t size);
 

@@ -46,6 +46,24 @@ static lrs_status add_container(lrs__toml_parser *p, lrs_toml_node *parent,
                              part->col, *out);
 }
 
+/* "an integer", "an inline table", ...: what a key already holds. */
+static const char *describe(const lrs_toml_node *v) {
+  switch (v->type) {
+  case LRS_TOML_TABLE:
+    return (v->flags & LRS__TOML_INLINE) ? "an inline table" : "a table";
+  case LRS_TOML_ARRAY: return "an array";
+  case LRS_TOML_STRING: return "a string";
+  case LRS_TOML_INTEGER: return "an integer";
+  case LRS_TOML_FLOAT: return "a float";
+  case LRS_TOML_BOOL: return "a bool";
+  case LRS_TOML_DATETIME: return "an offset date-time";
+  case LRS_TOML_DATETIME_LOCAL: return "a local date-time";
+  case LRS_TOML_DATE_LOCAL: return "a local date";
+  case LRS_TOML_TIME_LOCAL: return "a local time";
+  }
+  return "a value";
+}
+
 /* The error for key part i being something that cannot be extended. */
 static lrs_status not_extensible(const lrs__toml_parser *p, size_t i,
                                  const lrs__toml_entry *e, const char *how) {
@@ -61,14 +79,9 @@ static lrs_status not_extensible(const lrs__toml_parser *p, size_t i,
     return LRS__TOML_FAIL(p, part->line, part->col,
                           "table %s (defined at %d:%d) cannot be extended %s",
                           key, v->line, v->col, how);
-  if (v->type == LRS_TOML_ARRAY)
-    return LRS__TOML_FAIL(p, part->line, part->col,
-                          "%s is an array (defined at %d:%d), not a table",
-                          key, e->line, e->col);
   return LRS__TOML_FAIL(p, part->line, part->col,
-                        "%s is already a%s %s (defined at %d:%d), not a table",
-                        key, v->type == LRS_TOML_INTEGER ? "n" : "",
-                        lrs_toml_type_name(v->type), e->line, e->col);
+                        "%s is already %s (defined at %d:%d), not a table",
+                        key, describe(v), e->line, e->col);
 }
 
 /* ---- [table] and [[array of tables]] headers --------------------------- */
@@ -98,7 +111,7 @@ static lrs_status header_parent(lrs__toml_parser *p, lrs_toml_node **out) {
 
 /* [a.b.c]: defines table c, which may exist only as an intermediate of an
  * earlier header. */
-static lrs_status define_table(lrs__toml_parser *p, const char *name, int nlen,
+static lrs_status define_table(lrs__toml_parser *p, const char *name,
                                int line, int col) {
   lrs_toml_node *parent;
   LRS_TRY(header_parent(p, &parent));
@@ -117,28 +130,20 @@ static lrs_status define_table(lrs__toml_parser *p, const char *name, int nlen,
     return LRS_OK;
   }
   if (v->type == LRS_TOML_TABLE && (v->flags & LRS__TOML_HEADER))
-    return LRS__TOML_FAIL(p, line, col, "duplicate table [%.*s] (first "
+    return LRS__TOML_FAIL(p, line, col, "duplicate table [%s] (first "
                                         "defined at %d:%d)",
-                          nlen, name, v->line, v->col);
+                          name, v->line, v->col);
   if (v->type == LRS_TOML_TABLE && (v->flags & LRS__TOML_DOTTED))
-    return LRS__TOML_FAIL(p, line, col, "table [%.*s] was already defined "
+    return LRS__TOML_FAIL(p, line, col, "table [%s] was already defined "
                                         "by a dotted key at %d:%d",
-                          nlen, name, e->line, e->col);
-  return LRS__TOML_FAIL(p, line, col, "duplicate key [%.*s]: already a%s %s "
+                          name, e->line, e->col);
+  return LRS__TOML_FAIL(p, line, col, "duplicate key [%s]: already %s "
                                       "(first defined at %d:%d)",
-                        nlen, name,
-                        v->type == LRS_TOML_INTEGER ||
-                                (v->flags & LRS__TOML_INLINE)
-                            ? "n"
-                            : "",
-                        (v->flags & LRS__TOML_INLINE)
-                            ? "inline table"
-                            : lrs_toml_type_name(v->type),
-                        e->line, e->col);
+                        name, describe(v), e->line, e->col);
 }
 
 /* [[a.b.c]]: appends a new table to the array of tables c, creating it. */
-static lrs_status append_table(lrs__toml_parser *p, const char *name, int nlen,
+static lrs_status append_table(lrs__toml_parser *p, const char *name,
                                int line, int col) {
   lrs_toml_node *parent, *array, *table;
   LRS_TRY(header_parent(p, &parent));
@@ -153,14 +158,13 @@ static lrs_status append_table(lrs__toml_parser *p, const char *name, int nlen,
     array = e->value;
   } else if (e->value->type == LRS_TOML_ARRAY) {
     return LRS__TOML_FAIL(p, line, col, "cannot append to static array "
-                                        "[[%.*s]] (defined at %d:%d)",
-                          nlen, name, e->line, e->col);
+                                        "[[%s]] (defined at %d:%d)",
+                          name, e->line, e->col);
   } else {
-    return LRS__TOML_FAIL(p, line, col, "[[%.*s]] is already a %s (first "
+    return LRS__TOML_FAIL(p, line, col, "[[%s]] is already %s (first "
                                         "defined at %d:%d), not an array of "
                                         "tables",
-                          nlen, name, lrs_toml_type_name(e->value->type),
-                          e->line, e->col);
+                          name, describe(e->value), e->line, e->col);
   }
   LRS_TRY(check_depth(p, array->depth + 1, line, col));
   LRS_TRY(lrs__toml_node_new(p->doc, LRS_TOML_TABLE, line, col, &table));
@@ -180,21 +184,28 @@ static lrs_status parse_header(lrs__toml_parser *p) {
   lrs__toml_skip_ws(p);
   size_t start = p->pos;
   LRS_TRY(lrs__toml_scan_key(p));
-  /* The name as written (trailing blanks dropped), for messages. */
-  size_t end = p->pos;
+  /* The name as written (trailing blanks dropped, long ones cut at a
+   * character boundary), for messages. */
+  char name[KEY_SHOW];
+  size_t end = p->pos, cut = start + 80;
   while (end > start && (p->src[end - 1] == ' ' || p->src[end - 1] == '\t'))
     end--;
-  int nlen = end - start > 80 ? 80 : (int)(end - start);
+  if (end > cut) {
+    while (((unsigned char)p->src[cut] & 0xC0) == 0x80)
+      cut--;
+    snprintf(name, sizeof name, "%.*s...", (int)(cut - start), p->src + start);
+  } else {
+    snprintf(name, sizeof name, "%.*s", (int)(end - start), p->src + start);
+  }
   if (lrs__toml_peek(p) != ']' || (aot && lrs__toml_peek_at(p, 1) != ']'))
-    return LRS__TOML_FAIL_HERE(p, "expected '%s' to close the header [%s%.*s",
-                               aot ? "]]" : "]", aot ? "[" : "", nlen,
-                               p->src + start);
+    return LRS__TOML_FAIL_HERE(p, "expected '%s' to close the header [%s%s",
+                               aot ? "]]" : "]", aot ? "[" : "", name);
   lrs__toml_advance(p);
   if (aot)
     lrs__toml_advance(p);
   if (aot)
-    return append_table(p, p->src + start, nlen, line, col);
-  return define_table(p, p->src + start, nlen, line, col);
+    return append_table(p, name, line, col);
+  return define_table(p, name, line, col);
 }
 
 /* ---- key = value ------------------------------------------------------- */

@@ -550,42 +550,18 @@ static lrs_status make_node(lrs__toml_parser *p, const token *t,
   return lrs__toml_node_new(p->doc, type, t->line, t->col, out);
 }
 
-/* 0x, 0o, 0b integers: non-negative, no sign. */
-static lrs_status scan_radix_int(lrs__toml_parser *p, const token *t,
-                                 lrs_toml_node **out) {
-  int radix = t->s[1] == 'x' ? 16 : t->s[1] == 'o' ? 8 : 2;
-  size_t i = 2;
-  size_t start = p->text.len = 0;
-  LRS_TRY(scan_digits(p, t, &i, radix, "after the base prefix", &p->text));
-  if (i != t->n)
-    return TOK_FAIL(p, t, i, "invalid character in integer '%.*s'",
-                    tok_show_len(t), t->s);
-  uint64_t v = 0;
-  for (size_t k = start; k < p->text.len; k++) {
-    unsigned d = (unsigned)digit_value((unsigned char)p->text.data[k], radix);
-    if (v > ((uint64_t)INT64_MAX - d) / (unsigned)radix)
-      return TOK_FAIL(p, t, 0, "integer '%.*s' does not fit in 64 bits",
-                      tok_show_len(t), t->s);
-    v = v * (unsigned)radix + d;
-  }
-  LRS_TRY(make_node(p, t, LRS_TOML_INTEGER, out));
-  (*out)->u.integer = (int64_t)v;
-  return LRS_OK;
-}
-
-/* p->text[from..] holds the decimal digits (after the sign, if any). */
-static lrs_status finish_decimal_int(lrs__toml_parser *p, const token *t,
-                                     size_t from, bool negative,
-                                     lrs_toml_node **out) {
-  /* Magnitudes up to 2^63 are representable when negative. */
+/* p->text[from..] holds the digits (no sign, no '_') of an integer in
+ * `radix`; magnitudes up to 2^63 are representable when negative. */
+static lrs_status finish_int(lrs__toml_parser *p, const token *t, size_t from,
+                             int radix, bool negative, lrs_toml_node **out) {
   const uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
   uint64_t v = 0;
   for (size_t k = from; k < p->text.len; k++) {
-    unsigned d = (unsigned)(p->text.data[k] - '0');
-    if (v > (limit - d) / 10)
+    unsigned d = (unsigned)digit_value((unsigned char)p->text.data[k], radix);
+    if (v > (limit - d) / (unsigned)radix)
       return TOK_FAIL(p, t, 0, "integer '%.*s' does not fit in 64 bits",
                       tok_show_len(t), t->s);
-    v = v * 10 + d;
+    v = v * (unsigned)radix + d;
   }
   LRS_TRY(make_node(p, t, LRS_TOML_INTEGER, out));
   if (!negative)
@@ -595,6 +571,19 @@ static lrs_status finish_decimal_int(lrs__toml_parser *p, const token *t,
   else
     (*out)->u.integer = -(int64_t)v;
   return LRS_OK;
+}
+
+/* 0x, 0o, 0b integers: non-negative, no sign. */
+static lrs_status scan_radix_int(lrs__toml_parser *p, const token *t,
+                                 lrs_toml_node **out) {
+  int radix = t->s[1] == 'x' ? 16 : t->s[1] == 'o' ? 8 : 2;
+  size_t i = 2;
+  p->text.len = 0;
+  LRS_TRY(scan_digits(p, t, &i, radix, "after the base prefix", &p->text));
+  if (i != t->n)
+    return TOK_FAIL(p, t, i, "invalid character in integer '%.*s'",
+                    tok_show_len(t), t->s);
+  return finish_int(p, t, 0, radix, false, out);
 }
 
 /* p->text holds the float in C syntax with '.'; strtod reads the decimal
@@ -674,7 +663,7 @@ static lrs_status scan_number(lrs__toml_parser *p, const token *t,
                     tok_show_len(t), t->s);
   if (is_float)
     return finish_float(p, t, out);
-  return finish_decimal_int(p, t, int_start, negative, out);
+  return finish_int(p, t, int_start, 10, negative, out);
 }
 
 /* Two decimal digits at s[i]; -1 if absent. */
