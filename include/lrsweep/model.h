@@ -59,6 +59,8 @@ typedef struct lrs_observe {
   double grad_norm2; /* ‖∇L(θ)‖² (global) */
   bool finite;       /* false when θ or the loss is not finite: observe must
                         then fill only what it can without factorizations */
+  bool discrete;     /* true for GD (account_step follows each observe, and
+                        step-indexed bounds make sense); false for GF */
 } lrs_observe;
 
 typedef struct lrs_model_ops {
