@@ -7,8 +7,11 @@
  *   fixed         η_t = step_size (NaN: η_max of a covered two_layer model).
  *   backtracking  App. G.2.1: η ← step_size, then η ← bt_shrink·η while
  *                 L(θ − η∇L) > L(θ) − bt_sufficient·‖∇L‖² (as printed: no η
- *                 factor); at most LRS_BT_MAX_SHRINK shrinks, then the last
- *                 η is taken anyway.  Any model.
+ *                 factor).  That test asks for a decrease of γ‖∇L‖² whatever
+ *                 η and can be unsatisfiable; once η < LRS_BT_MIN_FACTOR·η_bt
+ *                 the rule takes the largest tried η that decreased L (the
+ *                 smallest tried η if none did) and counts a "fallback"
+ *                 (reported in summary.message).  Any model.
  *   local         eq. 19 with ρ: η_t = min((1 + η0^d)^{t/2} η0, 1/K_t), 1/K_t
  *                 the positive root of η·K_t(η) = 1; η0 = step_size or η_max.
  *   global        eq. 19 with ρ̄: η_t = min((1 + η0^d)^{t/2} η0, 1/K̄_t).
@@ -50,9 +53,9 @@
 #include "lrsweep/status.h"
 
 enum {
-  LRS_BT_MAX_SHRINK = 60,          /* backtracking shrinks per iteration */
   LRS_GF_MSBDF_MAX_PARAMS = 4096,  /* dense Jacobian limit for msbdf */
 };
+#define LRS_BT_MIN_FACTOR 1e-16    /* backtracking: smallest η / η_bt tried */
 #define LRS_GF_FIRST_RECORD 1e-3   /* first log-spaced GF record / horizon */
 
 /* Seconds of a monotonic clock (for deadlines). */

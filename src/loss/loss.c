@@ -30,6 +30,7 @@ struct lrs_loss {
   double mu, K, star, lambda;
   bool interpolates; /* N ≤ n and X has full row rank */
   lrs_mat *Z, *R, *D2; /* N×m: XW, φ'(Z), φ''(Z) of the last eval */
+  lrs_mat *Zstar;      /* N×m: XW* (quadratic losses with ℓ* > 0), else NULL */
 };
 
 lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs_mat *Y,
@@ -97,6 +98,7 @@ void lrs_loss_destroy(lrs_loss **loss) {
   lrs_mat_destroy(&l->Z);
   lrs_mat_destroy(&l->R);
   lrs_mat_destroy(&l->D2);
+  lrs_mat_destroy(&l->Zstar);
   free(l);
   *loss = NULL;
 }
@@ -132,6 +134,24 @@ lrs_status lrs_loss_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *
     if (l->lambda != 0.0)
       LRS_TRY(lrs_mat_axpy(l->lambda, W, G));
   }
+  return LRS_OK;
+}
+
+lrs_status lrs_loss_excess(const lrs_loss *l, double value, double *excess) {
+  if (!l->Zstar || !isfinite(value)) {
+    *excess = value - l->star;
+    return LRS_OK;
+  }
+  /* ½‖Z − Z*‖²: local kernel + one reduction. */
+  const lrs_mat_block z = lrs_mat_local(l->Z), zs = lrs_mat_local(l->Zstar);
+  double s = 0.0;
+  for (size_t j = 0; j < z.cols; j++)
+    for (size_t i = 0; i < z.rows; i++) {
+      const double d = z.data[i + j * z.ld] - zs.data[i + j * zs.ld];
+      s += d * d;
+    }
+  LRS_TRY(lrs_linalg_sum(lrs_mat_linalg(l->Z), &s, 1));
+  *excess = 0.5 * s;
   return LRS_OK;
 }
 
@@ -250,6 +270,12 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
   LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, NULL), done);
   l->star = (l->ops->zero_min && l->interpolates) ? 0.0 : f;
   *star = l->star;
+  if (l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0) { /* keep XW* */
+    if (!l->Zstar)
+      LRS_TRY_GOTO(st, lrs_mat_create(la, l->N, m, &l->Zstar), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, Wstar, 0.0, l->Zstar),
+                 done);
+  }
 done:
   lrs_mat_destroy(&dcol);
   lrs_mat_destroy(&G);
