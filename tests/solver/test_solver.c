@@ -178,6 +178,34 @@ static void test_losses_converge(void) {
     }
 }
 
+static void test_backtracking_printed(void) {
+  lrs_point p = small_point();
+  p.step_rule = LRS_STEP_BACKTRACKING;
+  p.step_size = 1.0;
+  p.tol = 1e-12;
+  p.bt_sufficient = 1e-3; /* a satisfiable printed test: no fallback */
+  lrs_status st;
+  lrs_result *r = solve(&p, &st);
+  LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_CONVERGED &&
+                r->summary.message[0] == '\0' &&
+                r->summary.rhs_evals > r->summary.iterations + 1,
+            "backtracking with γ = 1e-3: converged without fallback, %lld evaluations",
+            (long long)r->summary.rhs_evals);
+  bool ok = true;
+  for (size_t i = 0; i + 1 < r->n_records; i++)
+    ok = ok && r->records[i].step_size <= 1.0 &&
+         r->records[i + 1].loss <= r->records[i].loss - 1e-3 * r->records[i].grad_norm *
+                                                            r->records[i].grad_norm * (1 - 1e-9);
+  LRS_CHECK(ok, "every accepted step satisfies L(t+1) ≤ L(t) − γ‖∇L(t)‖²");
+  lrs_result_destroy(&r);
+  p.bt_sufficient = 0.9;
+  r = solve(&p, &st);
+  LRS_CHECK(st == LRS_OK && strstr(r->summary.message, "fallback") == NULL &&
+                strstr(r->summary.message, "sufficient-decrease test failed") != NULL,
+            "γ = 0.9 (as printed) is unsatisfiable here and the message says so");
+  lrs_result_destroy(&r);
+}
+
 static void test_divergence_and_statuses(void) {
   /* X orthogonal ⇒ K = σ²_max(X) = 1: η = 10 × 2/K = 20 diverges. */
   lrs_point p = lrs_test_point();
@@ -339,6 +367,7 @@ static void test_global_rule(void) {
 int main(void) {
   test_gf();
   test_losses_converge();
+  test_backtracking_printed();
   test_divergence_and_statuses();
   test_refusals();
   test_global_rule();
