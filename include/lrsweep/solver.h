@@ -27,6 +27,10 @@
  * log-spaced times in [LRS_GF_FIRST_RECORD·horizon, horizon] (evolve steps
  * land exactly on them); the stopping tests run after every accepted step.
  *
+ * THEORY η0 (summary.theory.eta0, and the η0 of μ̄, K̄_t, ρ̄ and the bound
+ * curves): fixed/local/global: the rule's η0 (step_size, or η_max when NaN);
+ * backtracking: η_bt = step_size; GF and method none: step_size, or η_max.
+ *
  * RECORDS (GD).  record_every = k > 0: steps 0, k, 2k, ... plus the last;
  * k = 0: about `records` log-spaced steps in [1, max_iter] (rounded, without
  * duplicates) plus step 0 and the last.  Record fields: see lrsweep/result.h;
