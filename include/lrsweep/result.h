@@ -135,7 +135,9 @@ void lrs_result_destroy(lrs_result **result);
 void lrs_result_reset(lrs_result *result);
 /* A record with every field unset (NaN / -1). */
 lrs_record lrs_record_unset(void);
-/* Makes room for at least `capacity` records (keeps the ones there). */
+/* Makes room for at least `capacity` records in total, so that the next
+ * appends up to that count do not allocate (solvers reserve before their
+ * loop).  Statuses: LRS_ERR_NOMEM. */
 lrs_status lrs_result_reserve(lrs_result *result, size_t capacity);
 /* Appends a copy of *rec, growing the buffer when needed. */
 lrs_status lrs_result_append(lrs_result *result, const lrs_record *rec);

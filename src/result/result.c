@@ -2,6 +2,7 @@
 #include "lrsweep/result.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,9 +100,13 @@ void lrs_result_reset(lrs_result *result) {
 lrs_status lrs_result_reserve(lrs_result *result, size_t capacity) {
   if (capacity <= result->cap_records)
     return LRS_OK;
+  if (capacity > SIZE_MAX / sizeof *result->records)
+    return LRS_RAISE(LRS_ERR_NOMEM, "%zu trajectory records do not fit in memory",
+                     capacity);
   lrs_record *grown = realloc(result->records, capacity * sizeof *grown);
   if (!grown)
-    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu trajectory records", capacity);
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu trajectory records",
+                     capacity);
   result->records = grown;
   result->cap_records = capacity;
   return LRS_OK;
