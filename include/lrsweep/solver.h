@@ -42,7 +42,8 @@
  *   converged  L − ℓ* ≤ tol.
  *   timeout    max_point_seconds > 0 and the wall clock passed the deadline.
  *   max_iter / max_time  GD: max_iter steps taken; GF: t reached horizon.
- *   numerical_failure    GF: GSL returned an error (message has GSL's text).
+ *   numerical_failure    GF: GSL returned an error (message has GSL's text),
+ *              or an accepted step fell below LRS_GF_MIN_STEP·horizon.
  * Point outcomes go to result->summary.status; they are not lrs_status errors.
  *
  * WORKSPACES.  Everything is allocated before the loop (result records are
@@ -61,6 +62,7 @@ enum {
 };
 #define LRS_BT_MIN_FACTOR 1e-16    /* backtracking: smallest η / η_bt tried */
 #define LRS_GF_FIRST_RECORD 1e-3   /* first log-spaced GF record / horizon */
+#define LRS_GF_MIN_STEP 1e-14      /* GF: accepted step below this·horizon fails */
 
 /* Seconds of a monotonic clock (for deadlines). */
 double lrs_solver_now(void);

@@ -135,6 +135,22 @@ static void test_gf(void) {
             r->summary.time_to[1], r->summary.time_to[2]);
   lrs_result_destroy(&r);
 
+  /* Unmeetable tolerances: numerical_failure with a reason, not a hang. */
+  lrs_point f = p;
+  f.rtol = 0.0;
+  f.atol = 1e-300;
+  r = solve(&f, &st);
+  LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_NUMERICAL_FAILURE &&
+                r->summary.message[0] != '\0' && r->n_records >= 2,
+            "GF with atol = 1e-300: numerical_failure (%s)", r->summary.message);
+  lrs_result_destroy(&r);
+  f = p;
+  f.max_point_seconds = 1e-9;
+  r = solve(&f, &st);
+  LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_TIMEOUT,
+            "GF max_point_seconds: status timeout (%s)", r->summary.message);
+  lrs_result_destroy(&r);
+
   p.ode_stepper = LRS_ODE_MSBDF;
   p.width = 2000; /* P = 14000 > the dense-Jacobian limit */
   r = solve(&p, &st);
