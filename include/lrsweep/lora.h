@@ -111,8 +111,9 @@
  * so it is the per-iteration (GF: per unit time) contraction factor of L, as
  * summary.rate; NaN when no window fits.  The model keeps its own copy of the
  * recorded (x, L) pairs in a buffer sized at creation from the point's record
- * schedule; if more states are recorded than that, every other stored pair is
- * dropped (the fit keeps the whole range at half the density).  theory stays
+ * schedule, at most LRS_LORA_RATE_MAX_POINTS (the rate rule is O(n²)); if
+ * more states are recorded than that, every other stored pair is dropped and
+ * later ones are kept at the halved density (the fit keeps the whole range).  theory stays
  * not applicable.
  *
  * OPS.  hess_vec is implemented (exact product rule, low-rank as eval), so
@@ -135,6 +136,8 @@
 
 /* ‖Z1‖_F ≥ LRS_LORA_ALIGN_FRACTION·√(2|σ|/σ_W2) ends the alignment phase. */
 #define LRS_LORA_ALIGN_FRACTION 0.25
+/* Most (x, L) pairs kept for the local_rate fit (see SUMMARY). */
+#define LRS_LORA_RATE_MAX_POINTS 4096
 /* create fails (LRS_ERR_NUMERIC) when ‖W2W1 − Y_pre‖_F > this·‖Y_pre‖_F. */
 #define LRS_LORA_FACTOR_RTOL 1e-12
 
