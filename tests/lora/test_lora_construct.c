@@ -298,6 +298,9 @@ int main(void) {
   p = lrs_test_lora_point();
   p.lora_rank = 0;
   check_refused(la, p, LRS_ERR_CONFIG, "r = 0");
+  p = lrs_test_lora_point();
+  p.width = 3000000000LL; /* h×k G exceeds the BLAS int range: fails mid-allocation */
+  check_refused(la, p, LRS_ERR_RANGE, "h beyond the BLAS int range, after partial setup");
 
   lrs_linalg_destroy(&la);
   return lrs_test_done();
