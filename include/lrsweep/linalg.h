@@ -71,12 +71,12 @@ void lrs_linalg_destroy(lrs_linalg **la);
 int lrs_linalg_size(const lrs_linalg *la);
 
 /*
- * Makes sure the context's scratch suffices for lrs_mat_sym_eigvals,
- * lrs_mat_singular_values, lrs_mat_lq_factor, lrs_mat_chol_solve and
- * lrs_mat_orthonormalize on matrices with at most `max_rows` rows and
- * `max_cols` columns, so those calls do not allocate afterwards.  (Without
- * it they grow the scratch on first use.)  Statuses: LRS_ERR_NOMEM,
- * LRS_ERR_RANGE.
+ * Makes sure the context's scratch suffices, so the calls below do not
+ * allocate afterwards: lrs_mat_sym_eigvals and lrs_mat_chol_solve on square
+ * matrices up to min(max_rows, max_cols); lrs_mat_singular_values on
+ * max_rows × max_cols; lrs_mat_lq_factor on min × max (wide) and
+ * lrs_mat_orthonormalize on max × min (tall) matrices.  (Without it those
+ * calls grow the scratch on first use.)  Statuses: LRS_ERR_NOMEM.
  */
 lrs_status lrs_linalg_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols);
 

@@ -59,6 +59,9 @@ typedef struct lrs_loss_ops {
   bool covered;        /* by [P1]: theory columns are computed */
   bool zero_min;       /* min ℓ = 0 when Y ∈ range(X) (ℓ* = 0 if N ≤ n) */
   bool labels;         /* targets are replaced by sign(Y) ∈ {±1} */
+  bool quadratic;      /* φ = ½(z − y)², no ridge: ℓ − ℓ* = ½‖X(W − W*)‖²
+                          exactly, which lrs_loss_excess uses (no cancellation
+                          against ℓ* > 0) */
   double (*phi)(double z, double y, const lrs_loss_entry_ctx *c);
   double (*dphi)(double z, double y, const lrs_loss_entry_ctx *c);
   double (*d2phi)(double z, double y, const lrs_loss_entry_ctx *c);
@@ -100,6 +103,14 @@ const lrs_mat *lrs_loss_targets(const lrs_loss *loss);
  * are returned as they are.  Statuses: LRS_ERR_RANGE (shapes), LRS_ERR_MPI.
  */
 lrs_status lrs_loss_eval(lrs_loss *loss, const lrs_mat *W, double *value, lrs_mat *G);
+
+/*
+ * *excess ← ℓ(W) − ℓ* for the W of the last lrs_loss_eval, whose value was
+ * `value`: for `quadratic` losses with ℓ* > 0 this is ½‖XW − XW*‖²
+ * (Pythagoras: the cross term is ∇ℓ(W*) = 0), else value − ℓ*.  Call after
+ * lrs_loss_minimize.  Never allocates.  Statuses: LRS_ERR_MPI.
+ */
+lrs_status lrs_loss_excess(const lrs_loss *loss, double value, double *excess);
 
 /* HV ← ∇²ℓ(W)[V] at the W of the last lrs_loss_eval.  Never allocates. */
 lrs_status lrs_loss_hess_apply(lrs_loss *loss, const lrs_mat *V, lrs_mat *HV);

@@ -7,8 +7,11 @@
  *   fixed         η_t = step_size (NaN: η_max of a covered two_layer model).
  *   backtracking  App. G.2.1: η ← step_size, then η ← bt_shrink·η while
  *                 L(θ − η∇L) > L(θ) − bt_sufficient·‖∇L‖² (as printed: no η
- *                 factor); at most LRS_BT_MAX_SHRINK shrinks, then the last
- *                 η is taken anyway.  Any model.
+ *                 factor).  That test asks for a decrease of γ‖∇L‖² whatever
+ *                 η and can be unsatisfiable; once η < LRS_BT_MIN_FACTOR·η_bt
+ *                 the rule takes the largest tried η that decreased L (the
+ *                 smallest tried η if none did) and counts a "fallback"
+ *                 (reported in summary.message).  Any model.
  *   local         eq. 19 with ρ: η_t = min((1 + η0^d)^{t/2} η0, 1/K_t), 1/K_t
  *                 the positive root of η·K_t(η) = 1; η0 = step_size or η_max.
  *   global        eq. 19 with ρ̄: η_t = min((1 + η0^d)^{t/2} η0, 1/K̄_t).
@@ -24,6 +27,10 @@
  * log-spaced times in [LRS_GF_FIRST_RECORD·horizon, horizon] (evolve steps
  * land exactly on them); the stopping tests run after every accepted step.
  *
+ * THEORY η0 (summary.theory.eta0, and the η0 of μ̄, K̄_t, ρ̄ and the bound
+ * curves): fixed/local/global: the rule's η0 (step_size, or η_max when NaN);
+ * backtracking: η_bt = step_size; GF and method none: step_size, or η_max.
+ *
  * RECORDS (GD).  record_every = k > 0: steps 0, k, 2k, ... plus the last;
  * k = 0: about `records` log-spaced steps in [1, max_iter] (rounded, without
  * duplicates) plus step 0 and the last.  Record fields: see lrsweep/result.h;
@@ -35,7 +42,8 @@
  *   converged  L − ℓ* ≤ tol.
  *   timeout    max_point_seconds > 0 and the wall clock passed the deadline.
  *   max_iter / max_time  GD: max_iter steps taken; GF: t reached horizon.
- *   numerical_failure    GF: GSL returned an error (message has GSL's text).
+ *   numerical_failure    GF: GSL returned an error (message has GSL's text),
+ *              or an accepted step fell below LRS_GF_MIN_STEP·horizon.
  * Point outcomes go to result->summary.status; they are not lrs_status errors.
  *
  * WORKSPACES.  Everything is allocated before the loop (result records are
@@ -50,10 +58,11 @@
 #include "lrsweep/status.h"
 
 enum {
-  LRS_BT_MAX_SHRINK = 60,          /* backtracking shrinks per iteration */
   LRS_GF_MSBDF_MAX_PARAMS = 4096,  /* dense Jacobian limit for msbdf */
 };
+#define LRS_BT_MIN_FACTOR 1e-16    /* backtracking: smallest η / η_bt tried */
 #define LRS_GF_FIRST_RECORD 1e-3   /* first log-spaced GF record / horizon */
+#define LRS_GF_MIN_STEP 1e-14      /* GF: accepted step below this·horizon fails */
 
 /* Seconds of a monotonic clock (for deadlines). */
 double lrs_solver_now(void);

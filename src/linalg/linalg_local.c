@@ -104,12 +104,14 @@ int lrs_linalg_size(const lrs_linalg *la) {
 }
 
 lrs_status lrs_linalg_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols) {
-  const size_t r = max_rows, c = max_cols, mx = max_sz(r, c);
-  size_t need = need_eig(mx);
+  /* Square factorizations (eig, Cholesky) fit in min × min; the rectangular
+   * ones (SVD, LQ of a wide matrix, QR of a tall one) in rows × cols. */
+  const size_t r = max_rows, c = max_cols, mn = min_sz(r, c), mx = max_sz(r, c);
+  size_t need = need_eig(mn);
   need = max_sz(need, need_sv(r, c));
-  need = max_sz(need, need_lq(min_sz(r, c), mx));
-  need = max_sz(need, need_chol(mx));
-  need = max_sz(need, need_orth(min_sz(r, c)));
+  need = max_sz(need, need_lq(mn, mx));
+  need = max_sz(need, need_chol(mn));
+  need = max_sz(need, need_orth(mn));
   return scratch_need(la, need);
 }
 

@@ -30,6 +30,7 @@ struct lrs_loss {
   double mu, K, star, lambda;
   bool interpolates; /* N ≤ n and X has full row rank */
   lrs_mat *Z, *R, *D2; /* N×m: XW, φ'(Z), φ''(Z) of the last eval */
+  lrs_mat *Zstar;      /* N×m: XW* (quadratic losses with ℓ* > 0), else NULL */
 };
 
 lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs_mat *Y,
@@ -97,6 +98,7 @@ void lrs_loss_destroy(lrs_loss **loss) {
   lrs_mat_destroy(&l->Z);
   lrs_mat_destroy(&l->R);
   lrs_mat_destroy(&l->D2);
+  lrs_mat_destroy(&l->Zstar);
   free(l);
   *loss = NULL;
 }
@@ -132,6 +134,24 @@ lrs_status lrs_loss_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *
     if (l->lambda != 0.0)
       LRS_TRY(lrs_mat_axpy(l->lambda, W, G));
   }
+  return LRS_OK;
+}
+
+lrs_status lrs_loss_excess(const lrs_loss *l, double value, double *excess) {
+  if (!l->Zstar || !isfinite(value)) {
+    *excess = value - l->star;
+    return LRS_OK;
+  }
+  /* ½‖Z − Z*‖²: local kernel + one reduction. */
+  const lrs_mat_block z = lrs_mat_local(l->Z), zs = lrs_mat_local(l->Zstar);
+  double s = 0.0;
+  for (size_t j = 0; j < z.cols; j++)
+    for (size_t i = 0; i < z.rows; i++) {
+      const double d = z.data[i + j * z.ld] - zs.data[i + j * zs.ld];
+      s += d * d;
+    }
+  LRS_TRY(lrs_linalg_sum(lrs_mat_linalg(l->Z), &s, 1));
+  *excess = 0.5 * s;
   return LRS_OK;
 }
 
@@ -187,8 +207,9 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
   lrs_linalg *la = lrs_mat_linalg(Wstar);
   const size_t n = l->n, m = l->m;
   lrs_status st = LRS_OK;
-  lrs_mat *G = NULL, *Dir = NULL, *Wt = NULL, *H = NULL, *Xs = NULL, *dcol = NULL;
+  lrs_mat *G = NULL, *Gt = NULL, *Dir = NULL, *Wt = NULL, *H = NULL, *Xs = NULL, *dcol = NULL;
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &G), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Gt), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Dir), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Wt), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &H), done);
@@ -219,30 +240,46 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
     LRS_TRY_GOTO(st, lrs_mat_dot(G, Dir, &gd), done);
     if (!(gd < 0.0))
       break; /* no descent direction left: at machine precision */
-    /* Armijo backtracking on ℓ. */
+    /* Armijo backtracking on ℓ.  Once the decrease is below the rounding of
+     * ℓ, a full Newton step is still taken while it shrinks ‖∇ℓ‖ (iterative
+     * refinement to machine precision); when it no longer does, stop. */
+    const double flat = 8.0 * DBL_EPSILON * fmax(fabs(f), DBL_MIN);
     double alpha = 1.0, ft = INFINITY;
+    bool accept = false;
     for (int k = 0; k < 60; k++, alpha *= 0.5) {
       LRS_TRY_GOTO(st, lrs_mat_copy(Wstar, Wt), done);
       LRS_TRY_GOTO(st, lrs_mat_axpy(alpha, Dir, Wt), done);
-      LRS_TRY_GOTO(st, lrs_loss_eval(l, Wt, &ft, NULL), done);
-      if (ft <= f + 1e-4 * alpha * gd)
+      LRS_TRY_GOTO(st, lrs_loss_eval(l, Wt, &ft, Gt), done);
+      if (ft <= f + 1e-4 * alpha * gd) {
+        accept = true;
         break;
+      }
+      if (k == 0 && ft <= f + flat) { /* flat within rounding: polish */
+        double gtn;
+        LRS_TRY_GOTO(st, lrs_mat_norm_fro(Gt, &gtn), done);
+        accept = gtn < gnorm;
+        break;
+      }
     }
-    if (!(ft < f))
-      break; /* stagnation: no representable decrease */
+    if (!accept)
+      break; /* no representable progress left */
     LRS_TRY_GOTO(st, lrs_mat_copy(Wt, Wstar), done);
-    const double fprev = f;
-    LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, G), done);
-    /* Decrement below rounding of ℓ: done. */
-    if (-gd <= 4.0 * DBL_EPSILON * fabs(fprev) && alpha == 1.0)
-      break;
+    LRS_TRY_GOTO(st, lrs_mat_copy(Gt, G), done);
+    f = ft;
   }
   LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, NULL), done);
   l->star = (l->ops->zero_min && l->interpolates) ? 0.0 : f;
   *star = l->star;
+  if (l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0) { /* keep XW* */
+    if (!l->Zstar)
+      LRS_TRY_GOTO(st, lrs_mat_create(la, l->N, m, &l->Zstar), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, Wstar, 0.0, l->Zstar),
+                 done);
+  }
 done:
   lrs_mat_destroy(&dcol);
   lrs_mat_destroy(&G);
+  lrs_mat_destroy(&Gt);
   lrs_mat_destroy(&Dir);
   lrs_mat_destroy(&Wt);
   lrs_mat_destroy(&H);

@@ -35,5 +35,5 @@ static lrs_status check(const lrs_loss_params *p) {
 
 const lrs_loss_ops lrs__loss_huber = {
     .kind = LRS_LOSS_HUBER, .name = "huber", .covered = false, .zero_min = true,
-    .labels = false, .phi = phi, .dphi = dphi, .d2phi = d2phi, .ridge = ridge,
+    .labels = false, .quadratic = false, .phi = phi, .dphi = dphi, .d2phi = d2phi, .ridge = ridge,
     .constants = constants, .check = check};

@@ -43,5 +43,5 @@ static lrs_status check(const lrs_loss_params *p) {
 
 const lrs_loss_ops lrs__loss_logistic = {
     .kind = LRS_LOSS_LOGISTIC, .name = "logistic", .covered = true, .zero_min = false,
-    .labels = true, .phi = phi, .dphi = dphi, .d2phi = d2phi, .ridge = ridge,
+    .labels = true, .quadratic = false, .phi = phi, .dphi = dphi, .d2phi = d2phi, .ridge = ridge,
     .constants = constants, .check = check};

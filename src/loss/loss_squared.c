@@ -32,5 +32,5 @@ static lrs_status check(const lrs_loss_params *p) {
 
 const lrs_loss_ops lrs__loss_squared = {
     .kind = LRS_LOSS_SQUARED, .name = "squared", .covered = true, .zero_min = true,
-    .labels = false, .phi = phi, .dphi = dphi, .d2phi = d2phi, .ridge = ridge,
+    .labels = false, .quadratic = true, .phi = phi, .dphi = dphi, .d2phi = d2phi, .ridge = ridge,
     .constants = constants, .check = check};

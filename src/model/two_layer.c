@@ -102,7 +102,7 @@ static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
   double v;
   t->lc_valid = false;
   LRS_TRY(eval_product(t, &v));
-  t->last_excess = v - t->star;
+  LRS_TRY(lrs_loss_excess(t->loss, v, &t->last_excess));
   *excess = t->last_excess;
   if (grad) { /* ∇_{W1}L = ∇ℓ W2, ∇_{W2}L = ∇ℓᵀ W1 (eq. 7–8) */
     LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->G, t->W2, 0.0, t->G1));
@@ -275,7 +275,7 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   LRS_TRY_GOTO(st, lrs_loss_minimize(t->loss, NULL, Wstar, &t->star), done);
   double v0;
   LRS_TRY_GOTO(st, eval_product(t, &v0), done);
-  t->L0 = v0 - t->star;
+  LRS_TRY_GOTO(st, lrs_loss_excess(t->loss, v0, &t->L0), done);
   t->last_excess = t->L0;
   t->covered = lrs_loss_ops_of(t->loss)->covered;
   t->prod_local = t->prod_global = 1.0;

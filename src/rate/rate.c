@@ -78,12 +78,8 @@ lrs_rate_fit lrs_rate_fit_curve(const double *x, const double *y, size_t n,
       if (!(chord < 0.0))
         continue;
       const double tol = o.slope_rtol * fabs(chord);
-      if (smin < chord - tol || smax > chord + tol) {
-        /* Further points cannot repair a local slope already out of range
-         * of every later chord only if the bad slope is extreme; keep
-         * scanning but skip this b. */
-        continue;
-      }
+      if (smin < chord - tol || smax > chord + tol)
+        continue; /* a later chord may still accept these slopes: keep going */
       if (b - a + 1 < o.min_points)
         continue;
       const double span = x[b] - x[a];

@@ -175,6 +175,8 @@ lrs_status lrs__gf_run(lrs__run *run) {
     goto done;
   }
   memcpy(y, run->theta, P * sizeof *y);
+  if (lrs_two_layer_is(m)) /* theory's η0: step_size or η_max (lrsweep/solver.h) */
+    lrs_two_layer_set_eta0(m, lrs__default_eta0(p, m));
 
   double loss;
   LRS_TRY_GOTO(st, observe_record(run, 0, 0.0, y, &c, &loss), done);
@@ -189,6 +191,7 @@ lrs_status lrs__gf_run(lrs__run *run) {
   outcome = lrs__stop_check(run, loss, 0.0);
   for (size_t r = 0; r < nt && outcome == LRS_POINT_PENDING; r++) {
     while (t < times[r] && outcome == LRS_POINT_PENDING) {
+      const double t_before = t;
       const int rc = gsl_odeiv2_evolve_apply(drv->e, drv->c, drv->s, &sys, &t, times[r], &h, y);
       if (c.err != LRS_OK) {
         st = c.err;
@@ -204,6 +207,14 @@ lrs_status lrs__gf_run(lrs__run *run) {
         break;
       }
       steps++;
+      /* A collapsed step (not one clipped to land on a record time) means the
+       * tolerances cannot be met: numerical failure instead of crawling. */
+      if (t < times[r] && t - t_before < LRS_GF_MIN_STEP * p->horizon) {
+        outcome = LRS_POINT_NUMERICAL_FAILURE;
+        snprintf(gsl_msg, sizeof gsl_msg, "step size %.3g fell below %g·horizon", t - t_before,
+                 LRS_GF_MIN_STEP);
+        break;
+      }
       /* Stopping tests at each accepted step (loss only). */
       memcpy(run->theta, y, P * sizeof *y);
       LRS_TRY_GOTO(st, m->ops->eval(m, &loss, NULL), done);

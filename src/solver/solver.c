@@ -225,7 +225,13 @@ lrs_status lrs__gd_run(lrs__run *run) {
                     p->max_point_seconds, (long long)g.t);
     break;
   default:
-    lrs__set_status(res, outcome, "%s", "");
+    if (g.fallbacks > 0)
+      lrs__set_status(res, outcome,
+                      "backtracking: the printed sufficient-decrease test failed in %lld of %lld "
+                      "iterations (largest decreasing step taken)",
+                      (long long)g.fallbacks, (long long)g.t);
+    else
+      lrs__set_status(res, outcome, "%s", "");
   }
   LRS_TRY_GOTO(st, lrs__fit_rate(res, false), done);
 done:

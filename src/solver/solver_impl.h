@@ -33,6 +33,7 @@ typedef struct lrs__gd {
   double grad_norm2;  /* ‖∇L(θ_t)‖² */
   double eta0;
   int64_t t;
+  int64_t fallbacks; /* backtracking iterations that used the fallback */
 } lrs__gd;
 
 /* One entry of the step-rule table (src/solver/step_rules.c). */

@@ -67,22 +67,37 @@ static lrs_status choose_global(lrs__gd *g, double *eta) {
 }
 
 /* ---------------------------------------------------------------- backtracking */
-/* App. G.2.1: from η_bt, η ← τη while L(θ − η∇L) > L(θ) − γ‖∇L‖². */
+/* App. G.2.1: from η_bt, η ← τη while L(θ − η∇L) > L(θ) − γ‖∇L‖² (as
+ * printed: no η factor).  That test can be unsatisfiable (it asks for a
+ * decrease of γ‖∇L‖² whatever η); once η falls below LRS_BT_MIN_FACTOR·η_bt
+ * the rule takes the largest tried η that decreased L (or the smallest tried
+ * η if none did) — see lrsweep/solver.h. */
 static lrs_status choose_backtracking(lrs__gd *g, double *eta) {
   lrs__run *run = g->run;
   const lrs_point *p = run->p;
   const size_t P = run->P;
   memcpy(g->theta_prev, run->theta, P * sizeof *run->theta);
   const double target = g->loss - p->bt_sufficient * g->grad_norm2;
-  double e = g->eta0;
-  for (int k = 0; k <= LRS_BT_MAX_SHRINK; k++) {
+  double e = g->eta0, best = NAN;
+  for (;;) {
     for (size_t i = 0; i < P; i++)
       run->theta[i] = g->theta_prev[i] - e * run->grad[i];
     double trial;
     LRS_TRY(run->model->ops->eval(run->model, &trial, NULL));
     run->evals++;
-    if (trial <= target || k == LRS_BT_MAX_SHRINK)
+    if (trial <= target)
+      break; /* the printed sufficient-decrease test holds */
+    if (trial < g->loss && isnan(best))
+      best = e;
+    if (e * p->bt_shrink < LRS_BT_MIN_FACTOR * g->eta0) { /* fallback */
+      g->fallbacks++;
+      if (!isnan(best)) {
+        e = best;
+        for (size_t i = 0; i < P; i++)
+          run->theta[i] = g->theta_prev[i] - e * run->grad[i];
+      }
       break;
+    }
     e *= p->bt_shrink;
   }
   *eta = e;
