@@ -40,17 +40,18 @@
  *     first j Gaussian columns, so it equals the first k columns of the Q of
  *     the full h×h Gaussian drawn in the same (column-major) order.
  *   W2 = c·U_Y Σ^{1/2} Gᵀ, W1 = (1/c)·G Σ^{1/2} V_Yᵀ (c = point->balance > 0).
- *   (u, v) = (u_j*, v_j*) with j* = 1 (delta_pair top) or k (bottom);
+ *   (u, v) = (u_{j*}, v_{j*}) with j* the top (delta_pair top) or the k-th
+ *   (bottom) singular pair (0-based index pair_index = 0 or k − 1);
  *   ΔY = σ u vᵀ (σ = point->delta_scale), Y_ft = Y_pre + ΔY.
- *   g = W1v/‖W1v‖ = g_{j*}, σ_W1 = ‖W1v‖ = √s_{j*} / c, σ_W2 = ‖W2ᵀu‖ = c√s_{j*},
- *   δ_w = σ_W1/σ_W2 = 1/c²; γ1 = [g; v]/√2 ∈ R^{h+n}.
+ *   g = W1v/‖W1v‖ = g_{j*}, σ_W1 = ‖W1v‖ = √s_{j*} / c,
+ *   σ_W2 = ‖W2ᵀu‖ = c√s_{j*}, δ_w = σ_W1/σ_W2 = 1/c²; γ1 = [g; v]/√2.
  *
  * INITIALIZATIONS (papers.md §2.2), α = lrs_point_init_std(point) > 0:
  *   small     A1, A2 entries α·N(0,1), B1 = B2 = 0.
  *   spectral  B1 = B2 = 0, row i of A1 = a_i v_{j_i}ᵀ, row i of A2 =
  *             b_i g_{j_i}ᵀ, a_i, b_i ~ α·N(0,1), with j_1 = j* (the pair of
- *             ΔY, whose rank is 1) and j_2 < j_3 < … < j_r the other indices
- *             0..k−1 in increasing order (i.e. the next largest singular
+ *             ΔY, whose rank is 1) and j_2 < j_3 < … < j_r the other pair
+ *             indices in increasing order (the largest remaining singular
  *             directions of Y_pre).  Needs r ≤ k.
  *   (point->init gaussian/balanced are refused: LRS_ERR_CONFIG.)
  *
@@ -78,7 +79,9 @@
  *   log10_misalign  log10(1 − |cos(γ1, U_Z1)|), U_Z1 = Z1w/‖Z1w‖ with w the
  *                 top eigenvector of Z1ᵀZ1, evaluated as log10(½‖U_Z1 −
  *                 sign(cos)·γ1‖²) (exact for unit vectors, no cancellation
- *                 of 1 − |cos|); −∞ when exactly aligned, NaN when Z1 = 0
+ *                 of 1 − |cos|); −∞ when exactly aligned, NaN when Z1 = 0.
+ *                 (Spectral init: at first the top direction of Z1 may be
+ *                 another spectral direction, |cos| ≈ 0.)
  *   signal_coord  gᵀB1A1v
  * Non-finite states (obs->finite false) leave every field NaN.
  *
@@ -90,9 +93,10 @@
  * summary.lora.align_end and log10_misalign there is align_plateau.
  *   Why not "a multiple of ‖Z1(0)‖" (papers.md §2.4): in the alignment
  *   phase ‖Z1‖ grows like e^{σσ_W2 t} from ‖Z1(0)‖ ∝ α, so the time to grow
- *   by any fixed factor does not depend on α.  On the paper's setting a 10×
- *   rule ends the phase at GD step 2917 with log10(1 − |cos|) = −2.99 for
- *   α = 1e-3, 1e-4 and 1e-5 alike, while this rule gives steps 4641 / 6532 /
+ *   by any fixed factor does not depend on α.  On the paper's setting (one
+ *   seed, GD η = 1e-4) a 10× rule ends the phase at step 2917 with
+ *   log10(1 − |cos|) = −2.99 for α = 1e-3, 1e-4 and 1e-5 alike, while this
+ *   rule gives steps 4641 / 6532 /
  *   8424 (ln 10/(σσ_W2) = 1890 steps per decade of α, as log(1/α)/(σσ_W2)
  *   predicts) and plateaus −4.81 / −6.81 / −8.81 (paper: −4.75 / −6.75 /
  *   −8.75).  With δ_w near 1 and the bottom pair, Z2 takes a larger share of
@@ -113,15 +117,16 @@
  * recorded (x, L) pairs in a buffer sized at creation from the point's record
  * schedule, at most LRS_LORA_RATE_MAX_POINTS (the rate rule is O(n²)); if
  * more states are recorded than that, every other stored pair is dropped and
- * later ones are kept at the halved density (the fit keeps the whole range).  theory stays
- * not applicable.
+ * later ones are kept at the halved density (the fit keeps the whole range).
+ * theory stays not applicable (theory.applicable = false, columns NaN).
  *
  * OPS.  hess_vec is implemented (exact product rule, low-rank as eval), so
  * GF with msbdf can use jacobian = analytic.  account_step is NULL.  No op
  * allocates.  GSL's error handler must be off (lrs_solve_point does it):
  * failures of the r×r eigensolver are returned as LRS_ERR_GSL.
  *
- * COLLECTIVENESS.  Every function is collective over the backend `la`.
+ * COLLECTIVENESS.  lrs_lora_create and every op are collective over the
+ * backend `la`; lrs_lora_is and lrs_lora_problem_of are local.
  */
 #ifndef LRSWEEP_LORA_H
 #define LRSWEEP_LORA_H
