@@ -118,7 +118,7 @@
  * schedule, at most LRS_LORA_RATE_MAX_POINTS (the rate rule is O(n²)); if
  * more states are recorded than that, every other stored pair is dropped and
  * later ones are kept at the halved density (the fit keeps the whole range).
- * theory stays not applicable (theory.applicable = false, columns NaN).
+ * theory: only applicable = false is set (its columns keep the result's NaN).
  *
  * OPS.  hess_vec is implemented (exact product rule, low-rank as eval), so
  * GF with msbdf can use jacobian = analytic.  account_step is NULL.  No op

@@ -33,7 +33,6 @@
 
 typedef struct lora {
   lrs_lora_problem pb; /* the public view (lrs_lora_problem_of) */
-  lrs_method method;
 #define LORA_FIELD(name, rows, cols) lrs_mat *name;
   LORA_MATS(LORA_FIELD)
 #undef LORA_FIELD
@@ -319,13 +318,11 @@ static lrs_status op_observe(lrs_model *m, const lrs_observe *obs, lrs_record *r
   const double z1 = hypot(nb1, na1);
 
   double l1 = NAN, mis = NAN;
-  bool have_top = false;
   const bool ends = !t->align_done &&
                     (t->pb.init == LRS_INIT_SPECTRAL || z1 >= t->pb.align_threshold);
   if (ends || rec) {
     LRS_TRY(gram_top(t, t->A1, t->B1, true, &l1));
     LRS_TRY(misalign(t, &mis));
-    have_top = true;
   }
   if (ends) { /* spectral: the first observed state (no alignment phase) */
     t->align_done = true;
@@ -356,7 +353,7 @@ static lrs_status op_observe(lrs_model *m, const lrs_observe *obs, lrs_record *r
   const double z2 = hypot(nb2, na2);
   rec->z1_fro = z1;
   rec->z2_fro = z2;
-  rec->z1_spec = have_top ? sqrt(fmax(l1, 0.0)) : NAN;
+  rec->z1_spec = sqrt(fmax(l1, 0.0));
   rec->z2_spec = sqrt(fmax(l2, 0.0));
   rec->z_ratio = (z1 * z1) / (z2 * z2);
   rec->log10_misalign = mis;
@@ -648,7 +645,6 @@ lrs_status lrs_lora_create(const lrs_point *p, lrs_linalg *la, lrs_model **model
   pb->alpha = alpha;
   pb->init = p->init;
   pb->pair = p->delta_pair;
-  t->method = p->method;
   t->rcap = rate_capacity(p);
   t->rstride = 1;
   t->align_end = t->align_plateau = t->last_loss = NAN;
