@@ -9,9 +9,10 @@
  * additionally need the two_layer model's theory (lrsweep/two_layer.h) and
  * refuse other models with LRS_ERR_UNSUPPORTED.
  *
- * Implemented models: two_layer ([P1], lrsweep/two_layer.h).  LoRA ([P2]) is
- * to be added the same way: a `lrs_lora_create(point, la, &model)` filling an
- * lrs_model with its own ops table, plus one `case` in lrs_model_create.
+ * Implemented models: two_layer ([P1], lrsweep/two_layer.h) and lora ([P2],
+ * lrsweep/lora.h).  A new model is a `lrs_<name>_create(point, la, &model)`
+ * filling an lrs_model with its own ops table, plus one `case` in
+ * lrs_model_create.
  *
  * PARAMETER LAYOUT.  θ is the model's own storage, returned by ops->params:
  * GD updates it in place (θ ← θ − η g) and GF copies its ODE state into it
@@ -117,7 +118,7 @@ struct lrs_model {
 /*
  * Builds the model a point describes (problem data, initialization, loss,
  * theory constants at t = 0), on backend `la`.  *model is NULL on failure.
- * Statuses: LRS_ERR_UNSUPPORTED (LRS_MODEL_LORA for now), LRS_ERR_CONFIG
+ * Statuses: LRS_ERR_CONFIG
  * (inconsistent point, message says which field), LRS_ERR_NOMEM,
  * LRS_ERR_LINALG, LRS_ERR_GSL.  Collective over la.
  */

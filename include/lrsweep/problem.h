@@ -1,6 +1,6 @@
 /*
  * lrsweep/problem.h — two_layer problem data and initial weights from a point
- * (papers.md §1.1, §1.7).  (LoRA problems, papers.md §2, are added here later.)
+ * (papers.md §1.1, §1.7).  LoRA problems (papers.md §2) live in lrsweep/lora.h.
  *
  * ORIENTATION.  X ∈ R^{N×n} (rows are samples), Y ∈ R^{N×m}, W1 ∈ R^{n×h},
  * W2 ∈ R^{m×h}, product W = W1W2ᵀ ∈ R^{n×m}, prediction XW.  The weights are

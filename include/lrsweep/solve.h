@@ -33,9 +33,8 @@
  * Returns LRS_OK whenever a result was produced — including points whose
  * summary.status is diverged, numerical_failure, timeout, max_iter, error
  * (e.g. η_max not positive) or theory_only.  Other statuses are resource or
- * programming errors, or unsupported requests: LRS_ERR_UNSUPPORTED (LoRA
- * model for now, step rule xu2023, comm size > 1, msbdf on a too large
- * problem), LRS_ERR_CONFIG (an inconsistent point: the message names the
+ * programming errors, or unsupported requests: LRS_ERR_UNSUPPORTED (step
+ * rule xu2023, comm size > 1, msbdf on a too large problem), LRS_ERR_CONFIG (an inconsistent point: the message names the
  * field), LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL, LRS_ERR_MPI.  On such a
  * status result->summary.status is LRS_POINT_ERROR and summary.message holds
  * lrs_error_message().

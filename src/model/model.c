@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "lrsweep/lora.h"
 #include "lrsweep/two_layer.h"
 
 lrs_status lrs_model_create(const lrs_point *point, lrs_linalg *la, lrs_model **model) {
@@ -11,7 +12,7 @@ lrs_status lrs_model_create(const lrs_point *point, lrs_linalg *la, lrs_model **
   case LRS_MODEL_TWO_LAYER:
     return lrs_two_layer_create(point, la, model);
   case LRS_MODEL_LORA:
-    return LRS_RAISE(LRS_ERR_UNSUPPORTED, "model = lora is not implemented yet");
+    return lrs_lora_create(point, la, model);
   default:
     return LRS_RAISE(LRS_ERR_CONFIG, "model kind %d unknown", (int)point->model);
   }

@@ -314,9 +314,11 @@ int main(void) {
   test_recorded_drift(la);
   lrs_point p = lrs_test_point();
   p.model = LRS_MODEL_LORA;
+  p.init = LRS_INIT_SMALL;
   lrs_model *m = NULL;
-  LRS_CHECK(lrs_model_create(&p, la, &m) == LRS_ERR_UNSUPPORTED && !m,
-            "model = lora is LRS_ERR_UNSUPPORTED for now");
+  LRS_CHECK(lrs_model_create(&p, la, &m) == LRS_OK && m && m->ops->kind == LRS_MODEL_LORA,
+            "model = lora dispatches to the LoRA model");
+  lrs_model_destroy(&m);
   lrs_linalg_destroy(&la);
   return lrs_test_done();
 }
