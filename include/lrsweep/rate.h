@@ -14,7 +14,10 @@
  *      slope_rtol·|S| of S, take the one spanning the largest x-range
  *      (ties: more points, then earlier) — "the longest window where the
  *      local slope is stable".
- *   3. Least-squares line of log y on x over the window: slope β, R².  The
+ *      Beyond LRS_RATE_SEARCH_POINTS usable points, the search looks at every
+ *      k-th point (a uniform stride), keeping it fast on long trajectories.
+ *   3. Least-squares line of log y on x over the window (every point in
+ *      it): slope β, R².  The
  *      rate is e^β: the per-iteration (GF: per unit time) contraction factor
  *      of L − ℓ*, so L − ℓ* ≈ C·rate^x.
  * No window: ok = false, rate and r2 NaN.
@@ -24,6 +27,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+enum { LRS_RATE_SEARCH_POINTS = 2048 };
 
 typedef struct lrs_rate_opts {
   double slope_rtol;   /* default 0.25 */
@@ -43,7 +48,7 @@ typedef struct lrs_rate_fit {
 lrs_rate_opts lrs_rate_opts_default(void);
 
 /* Fits the rate of y(x) (n points) by the rule above.  opts may be NULL.
- * O(n²) time, no allocation. */
+ * O(n + LRS_RATE_SEARCH_POINTS²) time, no allocation. */
 lrs_rate_fit lrs_rate_fit_curve(const double *x, const double *y, size_t n,
                                 const lrs_rate_opts *opts);
 

@@ -58,29 +58,34 @@ lrs_rate_fit lrs_rate_fit_curve(const double *x, const double *y, size_t n,
   if (last - first < o.min_points || o.min_points < 2)
     return fit;
 
-  /* 2. The widest window with stable local slopes (O(n²): extend each start
+  /* 2. The widest window with stable local slopes (O(k²) over k ≤
+   * LRS_RATE_SEARCH_POINTS points taken at a uniform stride: extend each start
    * while the running min/max of the local slopes stay within tolerance of
    * the chord slope). */
+  const size_t stride = (last - first + LRS_RATE_SEARCH_POINTS - 1) / LRS_RATE_SEARCH_POINTS;
   double best_span = -1.0;
   size_t best_a = 0, best_b = 0;
-  for (size_t a = first; a + 1 < last; a++) {
-    double smin = INFINITY, smax = -INFINITY;
-    for (size_t b = a + 1; b < last; b++) {
-      const double dx = x[b] - x[b - 1];
+  for (size_t a = first; a + stride < last; a += stride) {
+    const double log_a = log(y[a]);
+    double smin = INFINITY, smax = -INFINITY, log_prev = log_a;
+    for (size_t b = a + stride; b < last; b += stride) {
+      const double dx = x[b] - x[b - stride];
       if (!(dx > 0.0))
         break; /* abscissae must increase */
-      const double s = (log(y[b]) - log(y[b - 1])) / dx;
+      const double log_b = log(y[b]);
+      const double s = (log_b - log_prev) / dx;
+      log_prev = log_b;
       if (s < smin)
         smin = s;
       if (s > smax)
         smax = s;
-      const double chord = (log(y[b]) - log(y[a])) / (x[b] - x[a]);
+      const double chord = (log_b - log_a) / (x[b] - x[a]);
       if (!(chord < 0.0))
         continue;
       const double tol = o.slope_rtol * fabs(chord);
       if (smin < chord - tol || smax > chord + tol)
         continue; /* a later chord may still accept these slopes: keep going */
-      if (b - a + 1 < o.min_points)
+      if ((b - a) / stride + 1 < o.min_points)
         continue;
       const double span = x[b] - x[a];
       if (span > best_span || (span == best_span && b - a > best_b - best_a)) {
