@@ -725,6 +725,10 @@ lrs_status lrs_config_check_point(const lrs_config *cfg, const lrs_point *p) {
       return violate(cfg, p, "step_rule",
                      "step_rule = \"%s\" needs step_size (> 0) in [solver] or [grid]",
                      lrs_step_rule_names[p->step_rule]);
+    if (p->step_rule == LRS_STEP_XU2023)
+      return violate(cfg, p, "step_rule",
+                     "step_rule = \"xu2023\" is not implemented (papers.md §1.6 lists it as "
+                     "optional); use fixed, local, global or backtracking");
     bool theory_rule = !needs_eta;
     if (theory_rule && p->model != LRS_MODEL_TWO_LAYER)
       return violate(cfg, p, "step_rule",
