@@ -156,7 +156,9 @@ void lrs_mat_local_to_global(const lrs_mat *A, size_t i, size_t j, size_t *gi, s
   A->la->ops->local_to_global(A, i, j, gi, gj);
 }
 
-bool lrs_mat_local_contiguous(const lrs_mat *A) { return A->ld == A->lrows || A->lcols <= 1; }
+bool lrs_mat_local_contiguous(const lrs_mat *A) {
+  return A->ld == A->lrows || A->lcols <= 1 || A->lrows == 0;
+}
 
 lrs_status lrs_mat_set_global(lrs_mat *A, const double *full) {
   LRS_TRY(check_mat(A));
