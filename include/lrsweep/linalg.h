@@ -166,6 +166,10 @@ lrs_status lrs_linalg_sum(const lrs_linalg *la, double *vals, size_t count);
  * LRS_ERR_MPI. */
 lrs_status lrs_linalg_max(const lrs_linalg *la, double *vals, size_t count);
 
+/* vals[0..count) ← rank 0's values on every rank (a no-op for `local`).
+ * Never allocates.  Statuses: LRS_ERR_MPI, LRS_ERR_RANGE (count > INT_MAX). */
+lrs_status lrs_linalg_bcast(const lrs_linalg *la, double *vals, size_t count);
+
 /*
  * Makes a rank-local status collective: returns `st` where it is not LRS_OK,
  * and on the other ranks the status of a failing rank (message: which rank

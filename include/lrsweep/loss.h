@@ -129,6 +129,10 @@ lrs_loss_min_opts lrs_loss_min_opts_default(void);
  * loss).  Damped Newton per output column with Armijo backtracking, started
  * from Wstar's content; stops when an iteration no longer decreases ℓ or the
  * Newton decrement is below rounding.  opts may be NULL.  Allocates (setup).
+ * On a distributed backend the (small) problem is solved whole on every
+ * rank with a local backend from the gathered X and targets, and rank 0's
+ * W* and ℓ* are broadcast (every rank holds the same bits); the result is
+ * the local backend's.
  * Statuses: LRS_ERR_NUMERIC (non-finite iterate), LRS_ERR_LINALG,
  * LRS_ERR_NOMEM.
  */

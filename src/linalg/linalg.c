@@ -72,6 +72,10 @@ lrs_status lrs_linalg_max(const lrs_linalg *la, double *vals, size_t count) {
   return la->ops->max(la, vals, count);
 }
 
+lrs_status lrs_linalg_bcast(const lrs_linalg *la, double *vals, size_t count) {
+  return la->ops->bcast(la, vals, count);
+}
+
 lrs_status lrs_linalg_agree(const lrs_linalg *la, lrs_status st) {
   return la->ops->agree(la, st);
 }

@@ -49,10 +49,8 @@ static size_t l2g(size_t l, int nb, int p, int np) {
   return (l / b * (size_t)np + (size_t)p) * b + l % b;
 }
 
-/* Local rows and columns of view A held by process (prow, pcol): offsets in
- * that process's root block, and counts. */
-static void block_of(const lrs_mat *A, int prow, int pcol, size_t *lr0, size_t *lrows,
-                     size_t *lc0, size_t *lcols) {
+void lrs__dist_block_of(const lrs_mat *A, int prow, int pcol, size_t *lr0, size_t *lrows,
+                        size_t *lc0, size_t *lcols) {
   const lrs__dist *d = &A->la->dist;
   *lr0 = lrs__dist_numroc(A->r0, d->nb, prow, d->nprow);
   *lrows = lrs__dist_numroc(A->r0 + A->rows, d->nb, prow, d->nprow) - *lr0;
@@ -197,6 +195,8 @@ static void grid_shape(int G, int *nprow, int *npcol) {
 
 static void dist_destroy(lrs_linalg *la) {
   lrs__dist *d = &la->dist;
+  if (d->ctxt_row >= 0)
+    Cblacs_gridexit(d->ctxt_row);
   if (d->ctxt >= 0)
     Cblacs_gridexit(d->ctxt);
   if (d->handle >= 0)
@@ -206,7 +206,7 @@ static void dist_destroy(lrs_linalg *la) {
   free(d->counts);
   free(d->displs);
   free(d->red);
-  d->ctxt = d->handle = -1;
+  d->ctxt = d->ctxt_row = d->handle = -1;
 }
 
 /* Every rank must have been given the same options. */
@@ -241,6 +241,11 @@ static lrs_status make_grid(lrs__dist *d) {
                      d->npcol);
   d->myrow = r;
   d->mycol = c;
+  if (d->nprow > 1) { /* the 1×size grid of lq_factor's redistribution */
+    int rc = d->handle;
+    Cblacs_gridinit(&rc, "Row", 1, d->size);
+    d->ctxt_row = rc;
+  }
   return LRS_OK;
 }
 
@@ -277,7 +282,7 @@ lrs_status lrs_linalg_create_dist(MPI_Comm comm, const lrs_linalg_dist_opts *opt
     d->size = size;
     d->nb = (int)o.block;
     d->gather_max = o.gather_max;
-    d->ctxt = d->handle = -1;
+    d->ctxt = d->ctxt_row = d->handle = -1;
     grid_shape(size, &d->nprow, &d->npcol);
     d->counts = malloc((size_t)size * sizeof *d->counts);
     d->displs = malloc((size_t)size * sizeof *d->displs);
@@ -382,9 +387,7 @@ static lrs_status dist_set_global(lrs_mat *A, const double *full) {
   return LRS_OK;
 }
 
-/* The most local entries any process holds of view A (a bound from global
- * sizes: the view spans at most ⌈rows/nb⌉ + 1 blocks per dimension). */
-static size_t lbound(size_t n, int nb, int np) {
+size_t lrs__dist_lbound(size_t n, int nb, int np) {
   const size_t b = (size_t)nb, blocks = (n + b - 1) / b + 1;
   const size_t mine = (blocks + (size_t)np - 1) / (size_t)np * b;
   return mine < n ? mine : n;
@@ -392,7 +395,7 @@ static size_t lbound(size_t n, int nb, int np) {
 
 size_t lrs__dist_gather_work(const lrs_mat *A) {
   const lrs__dist *d = &A->la->dist;
-  return lbound(A->rows, d->nb, d->nprow) * lbound(A->cols, d->nb, d->npcol) +
+  return lrs__dist_lbound(A->rows, d->nb, d->nprow) * lrs__dist_lbound(A->cols, d->nb, d->npcol) +
          A->rows * A->cols;
 }
 
@@ -401,13 +404,13 @@ lrs_status lrs__dist_gather(const lrs_mat *A, double *full, double *work, bool r
   int total = 0;
   LRS_TRY(lrs_to_int(A->rows * A->cols, &total, "gathered matrix entries"));
   double *packed = work;
-  double *recv = work + lbound(A->rows, d->nb, d->nprow) * lbound(A->cols, d->nb, d->npcol);
+  double *recv = work + lrs__dist_lbound(A->rows, d->nb, d->nprow) * lrs__dist_lbound(A->cols, d->nb, d->npcol);
   for (size_t j = 0; j < A->lcols; j++)
     memcpy(packed + j * A->lrows, A->data + j * A->ld, A->lrows * sizeof *packed);
   int disp = 0;
   for (int p = 0; p < d->size; p++) {
     size_t lr0, lrows, lc0, lcols;
-    block_of(A, p / d->npcol, p % d->npcol, &lr0, &lrows, &lc0, &lcols);
+    lrs__dist_block_of(A, p / d->npcol, p % d->npcol, &lr0, &lrows, &lc0, &lcols);
     d->counts[p] = (int)(lrows * lcols); /* ≤ total */
     d->displs[p] = disp;
     disp += d->counts[p];
@@ -426,7 +429,7 @@ lrs_status lrs__dist_gather(const lrs_mat *A, double *full, double *work, bool r
   for (int p = 0; p < d->size; p++) { /* unpack process p's block */
     const int prow = p / d->npcol, pcol = p % d->npcol;
     size_t lr0, lrows, lc0, lcols;
-    block_of(A, prow, pcol, &lr0, &lrows, &lc0, &lcols);
+    lrs__dist_block_of(A, prow, pcol, &lr0, &lrows, &lc0, &lcols);
     const double *src = recv + d->displs[p];
     for (size_t j = 0; j < lcols; j++) {
       const size_t gj = l2g(lc0 + j, d->nb, pcol, d->npcol) - A->c0;
@@ -589,6 +592,7 @@ const lrs__linalg_ops lrs__linalg_dist_ops = {
     .reserve = lrs__dist_reserve,
     .sum = dist_sum,
     .max = lrs__dist_max,
+    .bcast = lrs__dist_bcast,
     .agree = lrs__dist_agree,
     .mat_init = dist_mat_init,
     .view_init = lrs__dist_view_init,

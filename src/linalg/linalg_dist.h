@@ -20,6 +20,16 @@ size_t lrs__dist_numroc(size_t n, int nb, int p, int np);
 size_t lrs__dist_lmax_r(const lrs__dist *d, size_t n);
 size_t lrs__dist_lmax_c(const lrs__dist *d, size_t n);
 
+/* Local: the most local rows (cols) any process holds of ANY view of n
+ * rows (cols), from global sizes only (a view spans at most ⌈n/nb⌉ + 1
+ * blocks of a dimension). */
+size_t lrs__dist_lbound(size_t n, int nb, int np);
+
+/* Local: rows and columns of view A held by process (prow, pcol): offsets in
+ * that process's root block, and counts. */
+void lrs__dist_block_of(const lrs_mat *A, int prow, int pcol, size_t *lr0, size_t *lrows,
+                        size_t *lc0, size_t *lcols);
+
 /* Local: a matrix of la over caller-provided storage `buf` (at least
  * lmax_r(rows)·lmax_c(cols) doubles), not counted among la's matrices and not
  * freed by anyone: for scratch copies.  Statuses: LRS_ERR_RANGE,

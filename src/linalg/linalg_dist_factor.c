@@ -18,7 +18,10 @@
 #include "linalg_dist.h"
 #include "scalapack.h"
 
-enum { OP_SYEV = 1, OP_GESVD_N, OP_GESVD_V, OP_GELQF, OP_GEQRF, OP_ORGQR };
+enum { OP_SYEV = 1, OP_GESVD_N, OP_GESVD_V, OP_GEQRF, OP_ORGQR };
+
+/* LAPACK blocking assumed for work sizes on rank 0 (dgelqf, dgeqrf, dorgqr). */
+enum { LQ_NB = 64 };
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
@@ -89,18 +92,6 @@ static lrs_status query_gesvd_n(lrs_linalg *la, int m, int n, size_t *lwork) {
 
 static lrs_status query_gesvd_v(lrs_linalg *la, int m, int n, size_t *lwork) {
   return query_gesvd(la, m, n, true, lwork);
-}
-
-static lrs_status query_gelqf(lrs_linalg *la, int m, int n, size_t *lwork) {
-  double dummy[2] = {0}, w = 0.0;
-  lrs_mat T;
-  LRS_TRY(query_desc(la, m, n, dummy, &T));
-  const int one = 1, q = -1;
-  int info = 0;
-  pdgelqf_(&m, &n, dummy, &one, &one, T.desc, dummy, &w, &q, &info);
-  LRS_TRY(lrs__dist_info(la, info, "pdgelqf (workspace query)"));
-  *lwork = work_size(w);
-  return LRS_OK;
 }
 
 static lrs_status query_geqrf(lrs_linalg *la, int m, int n, size_t *lwork) {
@@ -199,51 +190,20 @@ static lrs_status layout_svd(lrs_linalg *la, size_t r, size_t c, bool vectors, l
   return LRS_OK;
 }
 
-static lrs_status layout_lq(lrs_linalg *la, size_t r, size_t c, layout *L) {
-  memset(L, 0, sizeof *L);
-  int ri = 0, ci = 0;
-  LRS_TRY(lrs_to_int(r, &ri, "lq rows"));
-  LRS_TRY(lrs_to_int(c, &ci, "lq cols"));
-  LRS_TRY(lrs__dist_lwork(la, OP_GELQF, ri, ci, query_gelqf, &L->lwork));
-  const lrs__dist *d = &la->dist; /* [aw | tau | work] */
-  L->b = lsize(d, r, c);
-  L->work = L->b + lrs__dist_lmax_r(d, r);
-  L->total = L->work + L->lwork;
-  return LRS_OK;
-}
-
-static lrs_status layout_orth(lrs_linalg *la, size_t r, size_t c, layout *L) {
-  memset(L, 0, sizeof *L);
-  int ri = 0, ci = 0;
-  size_t w1 = 0, w2 = 0;
-  LRS_TRY(lrs_to_int(r, &ri, "qr rows"));
-  LRS_TRY(lrs_to_int(c, &ci, "qr cols"));
-  LRS_TRY(lrs__dist_lwork(la, OP_GEQRF, ri, ci, query_geqrf, &w1));
-  LRS_TRY(lrs__dist_lwork(la, OP_ORGQR, ri, ci, query_orgqr, &w2));
-  const lrs__dist *d = &la->dist; /* [aw | tau | signs | work] */
-  L->lwork = max_sz(w1, w2);
-  L->b = lsize(d, r, c);
-  L->c = L->b + lrs__dist_lmax_c(d, c);
-  L->work = L->c + c;
-  L->total = L->work + L->lwork;
-  return LRS_OK;
-}
-
-static size_t need_chol(const lrs__dist *d, size_t n, size_t nrhs) {
-  return lsize(d, n, n) + lsize(d, n, nrhs); /* [aw | bw] */
-}
+static size_t need_lq(const lrs__dist *d, size_t r, size_t c, layout *L);
+static size_t need_chol(lrs_linalg *la, size_t n, size_t nrhs, layout *L);
+static lrs_status layout_orth(lrs_linalg *la, size_t r, size_t c, layout *L);
 
 lrs_status lrs__dist_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols) {
   /* The shapes of lrs_linalg_reserve's contract (lrsweep/linalg.h). */
   const size_t r = max_rows, c = max_cols, mn = min_sz(r, c), mx = max_sz(r, c);
   layout L;
-  size_t need = need_chol(&la->dist, mn, 1);
+  size_t need = need_chol(la, mn, 1, &L);
   LRS_TRY(layout_eig(la, mn, &L));
   need = max_sz(need, L.total);
   LRS_TRY(layout_svd(la, r, c, false, &L));
   need = max_sz(need, L.total);
-  LRS_TRY(layout_lq(la, mn, mx, &L));
-  need = max_sz(need, L.total);
+  need = max_sz(need, need_lq(&la->dist, mn, mx, &L));
   LRS_TRY(layout_orth(la, mx, mn, &L));
   need = max_sz(need, L.total);
   return lrs__dist_scratch(la, need);
@@ -369,55 +329,200 @@ lrs_status lrs__dist_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt) {
   return svd_any(A, s, U, Vt);
 }
 
-/* ---------------------------------------------------------------- LQ */
+/* ---------------------------------------------------------------- LQ (TSQR) */
 
+/* Columns held by rank p once A is laid out by columns over all ranks:
+ * A's own layout when the grid is 1×G, else the 1×G grid of pdgemr2d. */
+static size_t lq_cols_of(const lrs_mat *A, int p) {
+  const lrs__dist *d = &A->la->dist;
+  if (d->nprow == 1) {
+    size_t lr0, lrows, lc0, lcols;
+    lrs__dist_block_of(A, 0, p, &lr0, &lrows, &lc0, &lcols);
+    return lcols;
+  }
+  return lrs__dist_numroc(A->cols, d->nb, p, d->size);
+}
+
+static size_t need_lq(const lrs__dist *d, size_t r, size_t c, layout *L) {
+  memset(L, 0, sizeof *L); /* [a1 | s | out: L, info | tau | work] */
+  const size_t cols = max_sz(lrs__dist_lbound(c, d->nb, d->size),
+                             lrs__dist_numroc(c, d->nb, 0, d->size));
+  L->b = r * cols;
+  L->c = L->b + r * (size_t)d->size * r;
+  L->out = L->c;
+  L->work = L->out + r * r + 1 + r;
+  L->lwork = LQ_NB * r + 1;
+  L->total = L->work + L->lwork;
+  return L->total;
+}
+
+/*
+ * L of A = L·Q for a wide r×c A by TSQR over the ranks: A is laid out by
+ * columns (as it is on a 1×G grid, else by pdgemr2d onto the backend's 1×G
+ * grid); each rank reduces its r×c_p block to an r×min(r, c_p) factor with
+ * LAPACK's dgelqf; the factors are gathered side by side on rank 0, whose
+ * dgelqf of that r×(Σ min(r, c_p)) matrix gives L (A·Aᵀ = S·Sᵀ and S is A
+ * times an orthogonal matrix); L is broadcast.  One pass over A, one gather
+ * of at most G·r² numbers — instead of pdgelqf's reduction per Householder
+ * row, which is latency-bound for the 2(n+m)×h matrices of the imbalance.
+ */
 lrs_status lrs__dist_lq_factor(const lrs_mat *A, lrs_mat *L) {
   lrs_linalg *la = A->la;
+  lrs__dist *d = &la->dist;
   const size_t r = A->rows, c = A->cols;
-  int ri = 0, ci = 0, lwork = 0, info = 0;
+  int ri = 0, lwork = 0, gathered = 0;
   LRS_TRY(lrs_to_int(r, &ri, "lq rows"));
-  LRS_TRY(lrs_to_int(c, &ci, "lq cols"));
+  LRS_TRY(lrs_to_int(r * (size_t)d->size * r, &gathered, "lq gathered entries"));
   layout Lo;
-  LRS_TRY(layout_lq(la, r, c, &Lo));
-  LRS_TRY(lrs__dist_scratch(la, Lo.total));
-  LRS_TRY(lrs_to_int(Lo.lwork, &lwork, "pdgelqf lwork"));
-  double *s = la->scratch;
-  lrs_mat T, Tl;
-  LRS_TRY(aligned_copy(A, s, &T));
-  const int one = 1;
-  pdgelqf_(&ri, &ci, T.base, &one, &one, T.desc, s + Lo.b, s + Lo.work, &lwork, &info);
-  LRS_TRY(lrs__dist_info(la, info, "pdgelqf"));
-  Tl = T; /* the leading r×r block holds L in its lower triangle */
-  Tl.rows = Tl.cols = r;
-  lrs__dist_view_init(&T, 0, 0, &Tl);
-  LRS_TRY(lrs__dist_copy(&Tl, L));
-  lrs__dist_zero_triangle(L, true);
-  return LRS_OK;
+  LRS_TRY(lrs__dist_scratch(la, need_lq(d, r, c, &Lo)));
+  LRS_TRY(lrs_to_int(Lo.lwork, &lwork, "lq lwork"));
+  double *s = la->scratch, *a1 = s, *S = s + Lo.b, *out = s + Lo.out;
+  double *tau = out + r * r + 1, *work = s + Lo.work;
+  const size_t cp = lq_cols_of(A, d->rank);
+  if (d->nprow == 1) { /* every rank holds whole columns already */
+    for (size_t j = 0; j < cp; j++)
+      memcpy(a1 + j * r, A->data + j * A->ld, r * sizeof *a1);
+  } else {
+    /* a1: A on the 1×G grid, one block row of r rows, blocks of nb columns */
+    int desc1[LRS__DESC_LEN], n = 0, ia, ja, info = 0;
+    const int one = 1, zero = 0;
+    LRS_TRY(lrs_to_int(c, &n, "lq cols"));
+    descinit_(desc1, &ri, &n, &ri, &d->nb, &zero, &zero, &d->ctxt_row, &ri, &info);
+    LRS_TRY(lrs__dist_info(la, info, "descinit (1×G grid)"));
+    LRS_TRY(lrs_to_int(A->r0 + 1, &ia, "row offset"));
+    LRS_TRY(lrs_to_int(A->c0 + 1, &ja, "column offset"));
+    pdgemr2d_(&ri, &n, A->base, &ia, &ja, A->desc, a1, &one, &one, desc1, &d->ctxt);
+  }
+  /* This rank's factor: r×min(r, c_p), contiguous at a1 (ld r). */
+  int linfo = 0;
+  if (cp > r) {
+    int ci = 0;
+    LRS_TRY(lrs_to_int(cp, &ci, "lq local cols"));
+    linfo = LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, ri, ci, a1, ri, tau, work, lwork);
+    for (size_t j = 0; j < r; j++)
+      for (size_t i = 0; i < j; i++)
+        a1[i + j * r] = 0.0;
+  }
+  LRS_TRY(lrs__dist_info(la, linfo, "dgelqf (local block)"));
+  int disp = 0;
+  for (int p = 0; p < d->size; p++) {
+    d->counts[p] = (int)(r * min_sz(r, lq_cols_of(A, p)));
+    d->displs[p] = disp;
+    disp += d->counts[p];
+  }
+  const int rc = MPI_Gatherv(a1, d->counts[d->rank], MPI_DOUBLE, S, d->counts, d->displs,
+                             MPI_DOUBLE, 0, d->comm);
+  LRS_TRY(lrs__dist_agree(la, rc == MPI_SUCCESS ? LRS_OK
+                                                : LRS_RAISE(LRS_ERR_MPI, "MPI_Gatherv (lq)")));
+  if (d->rank == 0) { /* S is r×W, W = disp/r ≥ r */
+    const int W = disp / ri;
+    out[r * r] = (double)LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, ri, W, S, ri, tau, work, lwork);
+    for (size_t j = 0; j < r; j++)
+      for (size_t i = 0; i < r; i++)
+        out[i + j * r] = i >= j ? S[i + j * r] : 0.0;
+  }
+  LRS_TRY(lrs__dist_bcast(la, out, r * r + 1));
+  LRS_TRY(lapack_info(out[r * r], "dgelqf"));
+  return lrs_mat_set_global(L, out);
 }
 
 /* ---------------------------------------------------------------- Cholesky */
 
+static size_t need_chol(lrs_linalg *la, size_t n, size_t nrhs, layout *L) {
+  memset(L, 0, sizeof *L);
+  const lrs__dist *d = &la->dist;
+  L->gathered = use_gather(la, n, n);
+  if (L->gathered) { /* [gather work | a | x, info] */
+    L->a = max_sz(gather_work(la, n, n), gather_work(la, n, nrhs));
+    L->out = L->a + n * n;
+    L->total = L->out + n * nrhs + 1;
+  } else { /* [aw | bw] */
+    L->b = lsize(d, n, n);
+    L->total = L->b + lsize(d, n, nrhs);
+  }
+  return L->total;
+}
+
 lrs_status lrs__dist_chol_solve(const lrs_mat *A, lrs_mat *B) {
   lrs_linalg *la = A->la;
-  const size_t n = A->rows;
-  int ni = 0, nrhs = 0, info = 0;
+  const size_t n = A->rows, nrhs = B->cols;
+  int ni = 0, nr = 0, info = 0;
   LRS_TRY(lrs_to_int(n, &ni, "chol n"));
-  LRS_TRY(lrs_to_int(B->cols, &nrhs, "chol nrhs"));
-  LRS_TRY(lrs__dist_scratch(la, need_chol(&la->dist, n, B->cols)));
+  LRS_TRY(lrs_to_int(nrhs, &nr, "chol nrhs"));
+  layout Lo;
+  LRS_TRY(lrs__dist_scratch(la, need_chol(la, n, nrhs, &Lo)));
   double *s = la->scratch;
+  const int one = 1;
+  if (Lo.gathered) { /* dpotrf + dpotrs on rank 0, X broadcast */
+    double *a = s + Lo.a, *x = s + Lo.out;
+    LRS_TRY(lrs__dist_gather(A, a, s, true));
+    LRS_TRY(lrs__dist_gather(B, x, s, true));
+    if (la->dist.rank == 0) {
+      info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', ni, a, ni);
+      if (info == 0)
+        info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', ni, nr, a, ni, x, ni);
+      x[n * nrhs] = (double)info;
+    }
+    LRS_TRY(lrs__dist_bcast(la, x, n * nrhs + 1));
+    LRS_TRY(lapack_info(x[n * nrhs], "dpotrf/dpotrs"));
+    return lrs_mat_set_global(B, x);
+  }
   lrs_mat Aw, Bw;
   LRS_TRY(aligned_copy(A, s, &Aw));
-  LRS_TRY(aligned_copy(B, s + lsize(&la->dist, n, n), &Bw));
-  const int one = 1;
+  LRS_TRY(aligned_copy(B, s + Lo.b, &Bw));
   pdpotrf_("L", &ni, Aw.base, &one, &one, Aw.desc, &info, 1);
   LRS_TRY(lrs__dist_info(la, info, "pdpotrf"));
-  pdpotrs_("L", &ni, &nrhs, Aw.base, &one, &one, Aw.desc, Bw.base, &one, &one, Bw.desc, &info,
+  pdpotrs_("L", &ni, &nr, Aw.base, &one, &one, Aw.desc, Bw.base, &one, &one, Bw.desc, &info,
            1);
   LRS_TRY(lrs__dist_info(la, info, "pdpotrs"));
   return lrs__dist_copy(&Bw, B);
 }
 
 /* ---------------------------------------------------------------- QR */
+
+static lrs_status layout_orth(lrs_linalg *la, size_t r, size_t c, layout *L) {
+  memset(L, 0, sizeof *L);
+  L->gathered = use_gather(la, r, c);
+  if (L->gathered) { /* [gather work | a, info | tau | work] */
+    L->a = gather_work(la, r, c);
+    L->b = L->a + r * c + 1;
+    L->work = L->b + c;
+    L->lwork = LQ_NB * c + 1;
+    L->total = L->work + L->lwork;
+    return LRS_OK;
+  }
+  int ri = 0, ci = 0;
+  size_t w1 = 0, w2 = 0;
+  LRS_TRY(lrs_to_int(r, &ri, "qr rows"));
+  LRS_TRY(lrs_to_int(c, &ci, "qr cols"));
+  LRS_TRY(lrs__dist_lwork(la, OP_GEQRF, ri, ci, query_geqrf, &w1));
+  LRS_TRY(lrs__dist_lwork(la, OP_ORGQR, ri, ci, query_orgqr, &w2));
+  const lrs__dist *d = &la->dist; /* [aw | tau | signs | work] */
+  L->lwork = max_sz(w1, w2);
+  L->b = lsize(d, r, c);
+  L->c = L->b + lrs__dist_lmax_c(d, c);
+  L->work = L->c + c;
+  L->total = L->work + L->lwork;
+  return LRS_OK;
+}
+
+/* Q of A = QR with diag(R) ≥ 0 on rank 0 (LAPACK), into a (r×c, ld r). */
+static int orth_lapack(double *a, int r, int c, double *tau, double *work, int lwork) {
+  int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, r, c, a, r, tau, work, lwork);
+  if (info != 0)
+    return info;
+  /* signs of diag(R) in the last c entries of work; dorgqr gets the rest */
+  for (int j = 0; j < c; j++)
+    work[lwork - 1 - j] = a[j + (size_t)j * r] < 0.0 ? -1.0 : 1.0;
+  info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, r, c, c, a, r, tau, work, lwork - c);
+  if (info != 0)
+    return info;
+  for (int j = 0; j < c; j++)
+    if (work[lwork - 1 - j] < 0.0)
+      for (int i = 0; i < r; i++)
+        a[i + (size_t)j * r] = -a[i + (size_t)j * r];
+  return 0;
+}
 
 lrs_status lrs__dist_orthonormalize(lrs_mat *A) {
   lrs_linalg *la = A->la;
@@ -428,8 +533,18 @@ lrs_status lrs__dist_orthonormalize(lrs_mat *A) {
   layout Lo;
   LRS_TRY(layout_orth(la, r, c, &Lo));
   LRS_TRY(lrs__dist_scratch(la, Lo.total));
-  LRS_TRY(lrs_to_int(Lo.lwork, &lwork, "pdgeqrf lwork"));
-  double *s = la->scratch, *tau = s + Lo.b, *sign = s + Lo.c;
+  LRS_TRY(lrs_to_int(Lo.lwork, &lwork, "qr lwork"));
+  double *s = la->scratch;
+  if (Lo.gathered) {
+    double *a = s + Lo.a;
+    LRS_TRY(lrs__dist_gather(A, a, s, true));
+    if (la->dist.rank == 0)
+      a[r * c] = (double)orth_lapack(a, ri, ci, s + Lo.b, s + Lo.work, lwork);
+    LRS_TRY(lrs__dist_bcast(la, a, r * c + 1));
+    LRS_TRY(lapack_info(a[r * c], "dgeqrf/dorgqr"));
+    return lrs_mat_set_global(A, a);
+  }
+  double *tau = s + Lo.b, *sign = s + Lo.c;
   lrs_mat T;
   LRS_TRY(aligned_copy(A, s, &T));
   const int one = 1;

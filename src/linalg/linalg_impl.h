@@ -24,6 +24,7 @@ typedef struct lrs__linalg_ops {
   lrs_status (*reserve)(lrs_linalg *la, size_t max_rows, size_t max_cols);
   lrs_status (*sum)(const lrs_linalg *la, double *vals, size_t count);
   lrs_status (*max)(const lrs_linalg *la, double *vals, size_t count);
+  lrs_status (*bcast)(const lrs_linalg *la, double *vals, size_t count);
   lrs_status (*agree)(const lrs_linalg *la, lrs_status st);
   /* Storage of a new matrix whose la, rows, cols are set. */
   lrs_status (*mat_init)(lrs_mat *M);
@@ -66,6 +67,9 @@ typedef struct lrs__dist {
   int myrow, mycol;
   int handle;            /* BLACS system handle of comm (-1: none) */
   int ctxt;              /* BLACS grid context (-1: none) */
+  int ctxt_row;          /* a 1×size grid on the same handle, for
+                            redistributions by column (-1: none; only made
+                            when nprow > 1) */
   int nb;                /* square block size MB = NB */
   size_t gather_max;     /* entries: factorizations up to this size are gathered */
   int *counts, *displs;  /* size each: per-rank block sizes for (All)Gatherv */

@@ -88,7 +88,7 @@ static lrs_status local_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols
   return scratch_need(la, need);
 }
 
-/* One rank: the local sums (maxima, statuses) are the global ones. */
+/* One rank: the local sums (maxima, broadcasts) are the global ones. */
 static lrs_status local_reduce(const lrs_linalg *la, double *vals, size_t count) {
   (void)la;
   (void)vals;
@@ -316,6 +316,7 @@ const lrs__linalg_ops lrs__linalg_local_ops = {
     .reserve = local_reserve,
     .sum = local_reduce,
     .max = local_reduce,
+    .bcast = local_reduce,
     .agree = local_agree,
     .mat_init = local_mat_init,
     .view_init = local_view_init,

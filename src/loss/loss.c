@@ -220,8 +220,8 @@ static lrs_status column_hessian(lrs_loss *l, size_t j, lrs_mat *Xs, lrs_mat *H,
   return LRS_OK;
 }
 
-lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat *Wstar,
-                             double *star) {
+/* Damped Newton from Wstar's content (see lrs_loss_minimize); sets l->star. */
+static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat *Wstar) {
   const lrs_loss_min_opts o = opts ? *opts : lrs_loss_min_opts_default();
   lrs_linalg *la = lrs_mat_linalg(Wstar);
   const size_t n = l->n, m = l->m;
@@ -290,13 +290,6 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
   }
   LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, NULL), done);
   l->star = (l->ops->zero_min && l->interpolates) ? 0.0 : f;
-  *star = l->star;
-  if (l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0) { /* keep XW* */
-    if (!l->Zstar)
-      LRS_TRY_GOTO(st, lrs_mat_create(la, l->N, m, &l->Zstar), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, Wstar, 0.0, l->Zstar),
-                 done);
-  }
 done:
   free(d2col);
   lrs_mat_destroy(&dcol);
@@ -307,4 +300,80 @@ done:
   lrs_mat_destroy(&H);
   lrs_mat_destroy(&Xs);
   return st;
+}
+
+/*
+ * The distributed case: the n×m problem is small next to the model, and a
+ * distributed Newton solve would be one chain of tiny collectives per output
+ * column.  So every rank gathers X and the targets, solves the whole problem
+ * with the local backend (the code above), and rank 0's W* and ℓ* are
+ * broadcast, so that every rank holds the same bits.
+ */
+static lrs_status minimize_replicated(lrs_loss *l, const lrs_loss_min_opts *opts,
+                                      lrs_mat *Wstar) {
+  lrs_linalg *la = lrs_mat_linalg(Wstar), *loc = NULL;
+  const size_t N = l->N, n = l->n, m = l->m;
+  lrs_status st = LRS_OK;
+  lrs_mat *Xl = NULL, *Yl = NULL, *Wl = NULL;
+  lrs_loss *ll = NULL;
+  double *x = malloc(N * n * sizeof *x), *y = malloc(N * m * sizeof *y);
+  double *w = malloc((n * m + 1) * sizeof *w);
+  st = x && y && w ? LRS_OK : LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a %zux%zu problem", N, n);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, st), done);
+  LRS_TRY_GOTO(st, lrs_mat_get_global(l->X, x), done);
+  LRS_TRY_GOTO(st, lrs_mat_get_global(l->Y, y), done); /* labels already: sign is idempotent */
+  LRS_TRY_GOTO(st, lrs_mat_get_global(Wstar, w), done);
+  { /* rank-local work; its status is agreed below */
+    lrs_status ls = lrs_linalg_create_local(&loc);
+    if (ls == LRS_OK)
+      ls = lrs_mat_create(loc, N, n, &Xl);
+    if (ls == LRS_OK)
+      ls = lrs_mat_create(loc, N, m, &Yl);
+    if (ls == LRS_OK)
+      ls = lrs_mat_create(loc, n, m, &Wl);
+    if (ls == LRS_OK) {
+      lrs_mat_set_global(Xl, x);
+      lrs_mat_set_global(Yl, y);
+      lrs_mat_set_global(Wl, w);
+      ls = lrs_loss_create(&l->p, Xl, Yl, m, &ll);
+    }
+    if (ls == LRS_OK)
+      ls = minimize_newton(ll, opts, Wl);
+    if (ls == LRS_OK) {
+      lrs_mat_get_global(Wl, w);
+      w[n * m] = ll->star;
+    }
+    LRS_TRY_GOTO(st, lrs_linalg_agree(la, ls), done);
+  }
+  LRS_TRY_GOTO(st, lrs_linalg_bcast(la, w, n * m + 1), done);
+  LRS_TRY_GOTO(st, lrs_mat_set_global(Wstar, w), done);
+  l->star = w[n * m];
+  double f; /* leaves the loss's per-W state at W*, as the Newton path does */
+  LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, NULL), done);
+done:
+  lrs_loss_destroy(&ll);
+  lrs_mat_destroy(&Xl);
+  lrs_mat_destroy(&Yl);
+  lrs_mat_destroy(&Wl);
+  lrs_linalg_destroy(&loc);
+  free(x);
+  free(y);
+  free(w);
+  return st;
+}
+
+lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat *Wstar,
+                             double *star) {
+  lrs_linalg *la = lrs_mat_linalg(Wstar);
+  if (lrs_linalg_size(la) > 1)
+    LRS_TRY(minimize_replicated(l, opts, Wstar));
+  else
+    LRS_TRY(minimize_newton(l, opts, Wstar));
+  *star = l->star;
+  if (l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0) { /* keep XW* */
+    if (!l->Zstar)
+      LRS_TRY(lrs_mat_create(la, l->N, l->m, &l->Zstar));
+    LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, Wstar, 0.0, l->Zstar));
+  }
+  return LRS_OK;
 }
