@@ -22,10 +22,19 @@
  *                      dsyev there, eigenvalues broadcast; else pdsyev
  *       singular_values  likewise: dgesvd on rank 0, or pdgesvd
  *       svd            likewise (U, Vt scattered back), or pdgesvd
- *       lq_factor      pdgelqf;  chol_solve  pdpotrf + pdpotrs;
- *       orthonormalize pdgeqrf + pdorgqr (sign fix of diag(R) reduced)
- *     Every factorization works on a copy aligned at (1, 1) in the backend's
- *     scratch, so views of any offset are accepted.
+ *       chol_solve     small: gathered, dpotrf + dpotrs on rank 0, X
+ *                      broadcast; else pdpotrf + pdpotrs
+ *       orthonormalize small: gathered, dgeqrf + dorgqr on rank 0; else
+ *                      pdgeqrf + pdorgqr (sign fix of diag(R) reduced)
+ *       lq_factor      TSQR: A laid out by columns (pdgemr2d onto a 1×G grid
+ *                      when nprow > 1), each rank's dgelqf of its block, the
+ *                      r×r factors gathered to rank 0, dgelqf there, L
+ *                      broadcast.  (pdgelqf's one reduction per Householder
+ *                      row made the 2(n+m)×h imbalance LQ latency-bound: 30%
+ *                      of a G = 2 setup.)
+ *     Factorizations work on copies in the backend's scratch (aligned at
+ *     (1, 1) for ScaLAPACK), so views of any offset are accepted and inputs
+ *     are left alone.  Small means at most gather_max entries.
  *
  * CONVENTIONS.
  *   - Indices and sizes are size_t, 0-based.  Narrowing to the BLAS/LAPACK
@@ -150,7 +159,11 @@ void lrs_linalg_grid(const lrs_linalg *la, int *nprow, int *npcol, size_t *block
  * matrices up to min(max_rows, max_cols); lrs_mat_singular_values on
  * max_rows × max_cols; lrs_mat_lq_factor on min × max (wide) and
  * lrs_mat_orthonormalize on max × min (tall) matrices.  (Without it those
- * calls grow the scratch on first use.)  Statuses: LRS_ERR_NOMEM.
+ * calls grow the scratch on first use.)  dist: also lrs_mat_gram of squares
+ * up to min, and the sizes are bounds valid on every rank (the scratch
+ * grows alike everywhere; ScaLAPACK workspace sizes are queried once per
+ * routine and shape and maximized over the ranks).  Collective.
+ * Statuses: LRS_ERR_NOMEM, LRS_ERR_LINALG (dist: a workspace query).
  */
 lrs_status lrs_linalg_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols);
 
@@ -217,7 +230,10 @@ bool lrs_mat_local_contiguous(const lrs_mat *A);
  * rank keeps its part).  Statuses: none beyond LRS_OK. */
 lrs_status lrs_mat_set_global(lrs_mat *A, const double *full);
 
-/* full ← all of A, column-major, on every rank.  Statuses: LRS_ERR_MPI. */
+/* full ← all of A, column-major, on every rank.  dist: an MPI_Allgatherv
+ * through the backend's scratch (grown on first use).  Statuses:
+ * LRS_ERR_MPI, LRS_ERR_NOMEM (dist), LRS_ERR_RANGE (dist: more than INT_MAX
+ * entries). */
 lrs_status lrs_mat_get_global(const lrs_mat *A, double *full);
 
 /* Every entry of A set to `value`. */

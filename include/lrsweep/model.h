@@ -17,8 +17,9 @@
  * PARAMETER LAYOUT.  θ is the model's own storage, returned by ops->params:
  * GD updates it in place (θ ← θ − η g) and GF copies its ODE state into it
  * before each evaluation.  The gradient has the same layout and length.  For a
- * distributed backend θ is the concatenation of the rank's local blocks, so
- * element-wise updates stay local and global reductions (‖g‖²) go through
+ * distributed backend θ is the concatenation of the rank's local blocks
+ * (param_count is this rank's count, possibly 0), so element-wise updates
+ * stay local and global reductions (‖g‖²) go through
  * lrs_linalg_sum(model->la, ...).  The layout of two_layer is documented in
  * lrsweep/two_layer.h.
  *

@@ -15,6 +15,12 @@
  * scale, so points differing only in scales (σ², init_scale/init_exponent,
  * planted_std, sv range) see the same draws (common random numbers).
  *
+ * DISTRIBUTED BACKENDS.  Every rank runs the generators above over the
+ * whole matrices (the same draws in the same order as a local solve) and
+ * keeps its own blocks (lrs_mat_set_global), so a point's data and initial
+ * weights do not depend on the number of ranks or the block size.  The cost
+ * is one full-size array per rank while a matrix is generated.
+ *
  * DRAW ORDER.
  *   DATA stream:  X first —
  *       orthogonal: G (N×n) normals; X = Q of G = QR, diag(R) ≥ 0 (Haar; N ≥ n)

@@ -26,6 +26,21 @@
  * a_dydt = 0), up to t = horizon.  Records at t = 0 and about `records`
  * log-spaced times in [LRS_GF_FIRST_RECORD·horizon, horizon] (evolve steps
  * land exactly on them); the stopping tests run after every accepted step.
+ * rk8pd and rkf45 run with lrsweep's own gsl_odeiv2_control_type, GSL's
+ * standard rule with the error norm max_i |err_i|/D_i maximized over the
+ * model backend's ranks: every rank integrates its local block of θ and all
+ * accept or reject the same steps (with one rank it is GSL's standard
+ * control, bit for bit).  msbdf keeps GSL's control and is refused
+ * (LRS_ERR_UNSUPPORTED) on a distributed backend: its Jacobian is dense in
+ * the whole θ.
+ *
+ * DISTRIBUTED BACKENDS.  Every decision (step sizes of every rule,
+ * backtracking's accept/reject, stopping, GF step control) is taken from
+ * globally reduced scalars that are bitwise the same on every rank
+ * (lrsweep/linalg.h), so the ranks run the same loop in lockstep.  The
+ * wall-clock test reads each rank's own clock and is therefore reduced (a
+ * maximum) when a deadline is set; failures of local work (allocations) are
+ * agreed over the ranks before the next collective call.
  *
  * THEORY η0 (summary.theory.eta0, and the η0 of μ̄, K̄_t, ρ̄ and the bound
  * curves): fixed/local/global: the rule's η0 (step_size, or η_max when NaN);

@@ -8,7 +8,9 @@
  * PARAMETER LAYOUT (θ of lrsweep/model.h).  One (n+m)×h column-major matrix
  * B = [W1; W2]: θ[r + (n+m)·j] is W1[r, j] for r < n and W2[r − n, j] for
  * n ≤ r < n+m.  The gradient has the same layout: [∇_{W1}L; ∇_{W2}L] with
- * ∇_{W1}L = ∇ℓ(W)·W2 and ∇_{W2}L = ∇ℓ(W)ᵀ·W1 (eq. 7–8).
+ * ∇_{W1}L = ∇ℓ(W)·W2 and ∇_{W2}L = ∇ℓ(W)ᵀ·W1 (eq. 7–8).  On a distributed
+ * backend θ is this rank's (contiguous) local block of B, and the gradient
+ * that of [∇_{W1}L; ∇_{W2}L], which is distributed alike.
  *
  * Per-record observations: σ²_min/max(T_t) (from n×n and m×m Gram
  * matrices), μ_t, K_t(η_t), ρ(η_t, t), the bound curves Π ρ·L0, Π ρ̄·L0 and
