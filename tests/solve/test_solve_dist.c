@@ -237,6 +237,35 @@ int main(int argc, char **argv) {
   p.step_rule = LRS_STEP_LOCAL;
   check_point("two_layer GD local to the floor", &p, false);
 
+  /* Groups as the scheduler makes them: WORLD split into groups of 2 (with
+   * 4 ranks: two groups solving different points at once, each with its
+   * own duplicate communicator and BLACS grid). */
+  if (size_ >= 2) {
+    MPI_Comm group;
+    MPI_Comm_split(MPI_COMM_WORLD, rank_ / 2, rank_, &group);
+    int gsize = 0;
+    MPI_Comm_size(group, &gsize);
+    lrs_point g = two_layer();
+    g.step_rule = LRS_STEP_LOCAL;
+    g.seed += (uint64_t)(rank_ / 2); /* a different point per group */
+    g.width = 50 + 10 * (rank_ / 2);
+    setenv("LRS_DIST_BLOCK", "4", 1); /* spread these small matrices */
+    lrs_result *ref = NULL, *got = NULL;
+    lrs_result_create(64, &ref);
+    lrs_result_create(64, &got);
+    const lrs_status s1 = lrs_solve_point(&g, MPI_COMM_SELF, ref);
+    const lrs_status s2 = lrs_solve_point(&g, group, got);
+    unsetenv("LRS_DIST_BLOCK");
+    const agreement a = compare(ref, got);
+    LRS_CHECK(all_ranks(s1 == LRS_OK && s2 == LRS_OK && a.ok && a.rel <= 1e-10),
+              "groups of %d split from %d ranks solve their own points at once (block 4): "
+              "max rel |ΔL|/L = %.2e",
+              gsize, size_, a.rel);
+    lrs_result_destroy(&ref);
+    lrs_result_destroy(&got);
+    MPI_Comm_free(&group);
+  }
+
   /* Refusals stay collective. */
   p = two_layer();
   p.method = LRS_METHOD_GF;
