@@ -266,6 +266,24 @@ int main(int argc, char **argv) {
     MPI_Comm_free(&group);
   }
 
+  /* A wall-clock limit: each rank reads its own clock, the group stops
+   * together (the same iteration and result on every rank). */
+  {
+    lrs_point t = two_layer();
+    t.tol = 0.0;
+    t.max_iter = 100000000;
+    t.record_every = 1000;
+    t.max_point_seconds = 0.3;
+    lrs_result *r = NULL;
+    lrs_result_create(64, &r);
+    const lrs_status st = lrs_solve_point(&t, MPI_COMM_WORLD, r);
+    LRS_CHECK(all_ranks(st == LRS_OK && r->summary.status == LRS_POINT_TIMEOUT),
+              "max_point_seconds on %d ranks: timeout after %lld iterations", size_,
+              (long long)r->summary.iterations);
+    LRS_CHECK(same_on_all_ranks(r), "the timeout hits every rank at the same iteration");
+    lrs_result_destroy(&r);
+  }
+
   /* Refusals stay collective. */
   p = two_layer();
   p.method = LRS_METHOD_GF;
