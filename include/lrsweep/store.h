@@ -50,8 +50,8 @@ typedef struct lrs_store_row {
   int32_t rank;        /* rank (or group) that computed it; -1 if pending */
   int64_t traj_offset; /* first record in trajectories; -1 if none */
   int64_t traj_count;  /* number of records */
-  uint64_t row_check;  /* FNV-1a 64 of the row's other columns (docs/store.md):
-                          a row torn by a crash fails it and reads as pending */
+  uint64_t row_check;  /* FNV-1a 64 of the result columns (docs/store.md): a
+                          row torn by a crash fails it and reads as pending */
 } lrs_store_row;
 
 typedef enum {

@@ -96,9 +96,9 @@ static const lrs_store_column tail_columns[] = {
      "first row of the point in trajectories (-1: none)", false, true},
     COL("traj_count", LRS_STORE_COL_I64, ROW(traj_count), "record",
         "number of trajectory rows of the point"),
-    /* Must stay last: the check covers every column before it. */
+    /* Must stay last: the check covers the result columns before it. */
     COL("row_check", LRS_STORE_COL_U64, ROW(row_check), "",
-        "FNV-1a 64 of the other columns; a mismatch marks a row torn by a crash"),
+        "FNV-1a 64 of columns status..traj_count; a mismatch marks a row torn by a crash"),
 };
 
 #define REC(field, unit, doc)                                                  \
@@ -243,7 +243,7 @@ static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n) {
 
 uint64_t lrs__store_row_check(const lrs__store_schema *s, const void *row) {
   uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i + 1 < s->n_cols; i++) {
+  for (size_t i = s->first_result; i + 1 < s->n_cols; i++) {
     const lrs_store_column *c = &s->cols[i];
     const unsigned char *p = (const unsigned char *)row + c->offset;
     unsigned char le[8];
@@ -379,6 +379,31 @@ fail:
   return H5I_INVALID_HID;
 }
 
+lrs_status lrs__store_xfer_create(lrs__store_xfer *x, const char *where) {
+  lrs_status st = LRS_OK;
+  x->tconv = malloc(LRS__STORE_XFER_BYTES);
+  x->bkg = malloc(LRS__STORE_XFER_BYTES);
+  x->dxpl = H5I_INVALID_HID;
+  if (!x->tconv || !x->bkg) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for transfer buffers");
+    goto done;
+  }
+  LRS__H5(st, x->dxpl = H5Pcreate(H5P_DATASET_XFER), done, where, "cannot make a dxpl");
+  LRS__H5(st, H5Pset_buffer(x->dxpl, LRS__STORE_XFER_BYTES, x->tconv, x->bkg), done, where,
+          "cannot set transfer buffers");
+done:
+  if (st != LRS_OK)
+    lrs__store_xfer_destroy(x);
+  return st;
+}
+
+void lrs__store_xfer_destroy(lrs__store_xfer *x) {
+  lrs__store_h5_close(&x->dxpl);
+  free(x->tconv);
+  free(x->bkg);
+  x->tconv = x->bkg = NULL;
+}
+
 hid_t lrs__store_enum_type(hid_t base, const char *const *names) {
   hid_t t = H5Tenum_create(base);
   if (t < 0)
@@ -474,7 +499,8 @@ lrs_status lrs__store_schema_create(size_t key_width, const char *where,
   lrs_status st = LRS_OK;
   lrs__store_schema *s = calloc(1, sizeof *s);
   LRS_TRY(LRS_CHECK_ALLOC(s));
-  s->mem_type = s->file_type = s->rec_mem = s->rec_file = H5I_INVALID_HID;
+  s->mem_type = s->result_type = s->file_type = H5I_INVALID_HID;
+  s->rec_mem = s->rec_file = H5I_INVALID_HID;
   size_t n_params;
   const lrs_param *params = lrs_param_table(&n_params);
   const size_t n_head = sizeof head_columns / sizeof head_columns[0];
@@ -510,17 +536,21 @@ lrs_status lrs__store_schema_create(size_t key_width, const char *where,
       c.name = "seed";
     s->cols[s->n_cols++] = c;
   }
+  s->first_result = s->n_cols;
   for (size_t i = 0; i < n_sum; i++)
     s->cols[s->n_cols++] = summary_columns[i];
   for (size_t i = 0; i < n_tail; i++)
     s->cols[s->n_cols++] = tail_columns[i];
 
   s->mem_type = compound_type(s->cols, s->n_cols, s->stride, false);
+  s->result_type = compound_type(s->cols + s->first_result, s->n_cols - s->first_result,
+                                 s->stride, false);
   s->file_type = compound_type(s->cols, s->n_cols, 0, true);
   size_t n_rec = sizeof record_columns / sizeof record_columns[0];
   s->rec_mem = compound_type(record_columns, n_rec, sizeof(lrs__traj_row), false);
   s->rec_file = compound_type(record_columns, n_rec, 0, true);
-  if (s->mem_type < 0 || s->file_type < 0 || s->rec_mem < 0 || s->rec_file < 0)
+  if (s->mem_type < 0 || s->result_type < 0 || s->file_type < 0 || s->rec_mem < 0 ||
+      s->rec_file < 0)
     st = lrs__store_h5_fail(where, "cannot build the store's compound types");
 done:
   if (st != LRS_OK)
@@ -534,6 +564,7 @@ void lrs__store_schema_destroy(lrs__store_schema **schema) {
     return;
   lrs__store_schema *s = *schema;
   lrs__store_h5_close(&s->mem_type);
+  lrs__store_h5_close(&s->result_type);
   lrs__store_h5_close(&s->file_type);
   lrs__store_h5_close(&s->rec_mem);
   lrs__store_h5_close(&s->rec_file);

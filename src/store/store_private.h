@@ -27,6 +27,10 @@ typedef struct lrs__store_schema {
   size_t key_width; /* bytes of the key column, NUL included */
   size_t stride;    /* bytes per row in memory: lrs_store_row + key, aligned */
   hid_t mem_type;   /* native compound of the row buffer */
+  size_t first_result; /* cols[first_result ..] are written per point (status
+                          .. row_check); the columns before it only when the
+                          table is built */
+  hid_t result_type;   /* native compound of those columns alone */
   hid_t file_type;  /* packed little-endian compound of the file */
   hid_t rec_mem, rec_file; /* trajectories */
 } lrs__store_schema;
@@ -43,7 +47,9 @@ hid_t lrs__store_schema_subset(const lrs__store_schema *schema, const char *cons
                                size_t n);
 /* An HDF5 enum type over `names` with the given integer base type. */
 hid_t lrs__store_enum_type(hid_t base, const char *const *names);
-/* The row_check of a row buffer (row followed by its key). */
+/* The row_check of a row buffer: FNV-1a 64 over the result columns (status
+ * .. traj_count), each as its little-endian bytes (I32 4, enums and bools 1,
+ * text up to and with its NUL, others 8). */
 uint64_t lrs__store_row_check(const lrs__store_schema *schema, const void *row);
 /* Fills a row with "pending": unset summary, attempts 0, rank -1, no records. */
 void lrs__store_row_pending(lrs_store_row *row);
@@ -80,6 +86,18 @@ lrs_status lrs__store_attr_get_text(hid_t obj, const char *name, char **text, si
                                     const char *where);
 lrs_status lrs__store_attr_get_int(hid_t obj, const char *name, int64_t *value,
                                    const char *where);
+
+/* A transfer property list whose type-conversion and background buffers
+ * (LRS__STORE_XFER_BYTES each) are allocated once and reused: HDF5 would
+ * otherwise allocate and fault in fresh buffers on every compound read or
+ * write.  Free with lrs__store_xfer_destroy. */
+enum { LRS__STORE_XFER_BYTES = 4 << 20 };
+typedef struct lrs__store_xfer {
+  hid_t dxpl;
+  void *tconv, *bkg;
+} lrs__store_xfer;
+lrs_status lrs__store_xfer_create(lrs__store_xfer *x, const char *where);
+void lrs__store_xfer_destroy(lrs__store_xfer *x);
 
 /* A file access property list for stores (latest format, optionally with
  * the superblock's status flags cleared on open). */

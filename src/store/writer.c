@@ -50,9 +50,11 @@ struct lrs_store_writer {
   lrs_store_options opt;
   lrs__store_schema *schema;
   hid_t file, points, traj;
+  lrs__store_xfer xfer;
   uint64_t n_points;
   uint8_t *status;   /* per row: lrs_point_status */
   int32_t *attempts; /* per row */
+  uint64_t *key_hash; /* per row */
   uint64_t todo, done_at_open, torn_at_open;
   hsize_t traj_end; /* current extent of trajectories */
   /* the batch */
@@ -222,33 +224,63 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Longest key of the grid (+1 for the NUL), and a check that no two keys
- * share a hash (the store's identity of a point). */
-static lrs_status scan_keys(const lrs_store_writer *w, size_t *width) {
+/* Every key of the grid, computed once (formatting keys is the costly part
+ * of building a points table): concatenated with their NULs. */
+typedef struct grid_keys {
+  char *text;
+  size_t *at;    /* key i starts at text + at[i] */
+  uint64_t *hash;
+  size_t width;  /* longest key + 1 (at least 16) */
+} grid_keys;
+
+static void grid_keys_free(grid_keys *k) {
+  free(k->text);
+  free(k->at);
+  free(k->hash);
+  *k = (grid_keys){0};
+}
+
+/* Computes the keys and checks that no two share a hash (the store's
+ * identity of a point). */
+static lrs_status grid_keys_make(const lrs_store_writer *w, grid_keys *k) {
   lrs_status st = LRS_OK;
-  uint64_t *hashes = malloc((size_t)w->n_points * sizeof *hashes);
-  LRS_TRY(LRS_CHECK_ALLOC(hashes));
+  uint64_t *sorted = NULL;
+  size_t used = 0, cap = 0, longest = 0;
+  k->at = malloc((size_t)w->n_points * sizeof *k->at);
+  k->hash = malloc((size_t)w->n_points * sizeof *k->hash);
+  sorted = malloc((size_t)w->n_points * sizeof *sorted);
+  if (!k->at || !k->hash || !sorted) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the keys of %llu points",
+                   (unsigned long long)w->n_points);
+    goto done;
+  }
   char key[LRS_GRID_KEY_MAX];
   lrs_point p;
-  size_t longest = 0;
   for (uint64_t i = 0; i < w->n_points; i++) {
     LRS_TRY_GOTO(st, lrs_grid_point(w->grid, i, &p), done);
     LRS_TRY_GOTO(st, lrs_grid_key(w->grid, &p, key, sizeof key), done);
     size_t len = strlen(key);
+    LRS_TRY_GOTO(st, grow((void **)&k->text, &cap, used + len + 1, 1), done);
+    memcpy(k->text + used, key, len + 1);
+    k->at[i] = used;
+    used += len + 1;
     longest = len > longest ? len : longest;
-    hashes[i] = lrs_key_hash(key);
+    k->hash[i] = sorted[i] = lrs_key_hash(key);
   }
-  qsort(hashes, (size_t)w->n_points, sizeof *hashes, cmp_u64);
+  qsort(sorted, (size_t)w->n_points, sizeof *sorted, cmp_u64);
   for (uint64_t i = 1; i < w->n_points; i++)
-    if (hashes[i] == hashes[i - 1]) {
-      st = LRS_RAISE(LRS_ERR_STORE, "%s: two points of sweep '%s' have the same key hash %016" PRIx64
-                                    "; change an axis value slightly",
-                     w->path, lrs_config_name(w->cfg), hashes[i]);
+    if (sorted[i] == sorted[i - 1]) {
+      st = LRS_RAISE(LRS_ERR_STORE,
+                     "%s: two points of sweep '%s' have the same key hash %016" PRIx64
+                     "; change an axis value slightly",
+                     w->path, lrs_config_name(w->cfg), sorted[i]);
       goto done;
     }
-  *width = longest + 1 < 16 ? 16 : longest + 1;
+  k->width = longest + 1 < 16 ? 16 : longest + 1;
 done:
-  free(hashes);
+  free(sorted);
+  if (st != LRS_OK)
+    grid_keys_free(k);
   return st;
 }
 
@@ -316,19 +348,19 @@ done:
   return st;
 }
 
-/* Fills row buffer slot `row` for grid point `index`: parameters, key and
- * hash; the result part from `old` (same key) or "pending". */
-static lrs_status fill_row(const lrs_store_writer *w, const lrs__store_schema *s, uint64_t index,
-                           unsigned char *slot, const lrs_store_row *old) {
+/* Fills row buffer slot for grid point `index`: parameters, key and hash;
+ * the result part from `old` (same key) or "pending". */
+static lrs_status fill_row(const lrs_store_writer *w, const lrs__store_schema *s,
+                           const grid_keys *keys, uint64_t index, unsigned char *slot,
+                           const lrs_store_row *old) {
   lrs_store_row *row = (lrs_store_row *)(void *)slot;
   char *key = (char *)slot + sizeof(lrs_store_row);
   LRS_TRY(lrs_grid_point(w->grid, index, &row->point));
-  char text[LRS_GRID_KEY_MAX];
-  LRS_TRY(lrs_grid_key(w->grid, &row->point, text, sizeof text));
   memset(key, 0, s->key_width);
+  const char *text = keys->text + keys->at[index];
   memcpy(key, text, strlen(text));
   row->index = index;
-  row->key_hash = lrs_key_hash(text);
+  row->key_hash = keys->hash[index];
   if (old) {
     row->summary = old->summary;
     row->attempts = old->attempts;
@@ -353,9 +385,10 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
   lrs__store_schema *s = NULL;
   unsigned char *buf = NULL;
   old_index ix = {0};
-  size_t key_width = 0, carried = 0;
-  LRS_TRY_GOTO(st, scan_keys(w, &key_width), done);
-  LRS_TRY_GOTO(st, lrs__store_schema_create(key_width, where, &s), done);
+  grid_keys keys = {0};
+  size_t carried = 0;
+  LRS_TRY_GOTO(st, grid_keys_make(w, &keys), done);
+  LRS_TRY_GOTO(st, lrs__store_schema_create(keys.width, where, &s), done);
   if (old) {
     LRS__H5(st, group = H5Gopen2(file, w->sweep_path, H5P_DEFAULT), done, where,
             "cannot open %s", w->sweep_path);
@@ -410,11 +443,12 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
     hsize_t count = n - first < BLOCK_ROWS ? n - first : BLOCK_ROWS;
     for (hsize_t k = 0; k < count; k++) {
       unsigned char *slot = buf + k * s->stride;
-      LRS_TRY_GOTO(st, fill_row(w, s, first + k, slot, NULL), done);
+      LRS_TRY_GOTO(st, fill_row(w, s, &keys, first + k, slot, NULL), done);
       if (old) {
-        size_t r = old_index_find(&ix, ((lrs_store_row *)(void *)slot)->key_hash);
+        size_t r = old_index_find(&ix, keys.hash[first + k]);
         if (r != SIZE_MAX) {
-          LRS_TRY_GOTO(st, fill_row(w, s, first + k, slot, lrs_store_points_row(old, r)), done);
+          LRS_TRY_GOTO(st, fill_row(w, s, &keys, first + k, slot, lrs_store_points_row(old, r)),
+                       done);
           carried++;
         }
       }
@@ -434,13 +468,8 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
     for (size_t i = 0; i < lrs_store_points_count(old); i++) {
       const lrs_store_row *r = lrs_store_points_row(old, i);
       bool found = false;
-      lrs_point p;
-      char key[LRS_GRID_KEY_MAX];
-      for (uint64_t j = 0; j < n && !found; j++) {
-        LRS_TRY_GOTO(st, lrs_grid_point(w->grid, j, &p), done);
-        LRS_TRY_GOTO(st, lrs_grid_key(w->grid, &p, key, sizeof key), done);
-        found = lrs_key_hash(key) == r->key_hash;
-      }
+      for (uint64_t j = 0; j < n && !found; j++)
+        found = keys.hash[j] == r->key_hash;
       if (!found) {
         st = LRS_RAISE(LRS_ERR_STORE,
                        "%s: sweep '%s': stored point %s is not in the extended grid "
@@ -468,6 +497,7 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
             done, where, "cannot create %s/trajectories", w->sweep_path);
   }
 done:
+  grid_keys_free(&keys);
   free(ix.hash);
   free(ix.row);
   free(buf);
@@ -685,27 +715,41 @@ done:
   return st;
 }
 
-/* Rewrites rows torn by a crash (row_check fails) as pending. */
-static lrs_status repair_rows(lrs_store_writer *w, const hsize_t *torn, size_t n) {
+/* Writes the result columns of rows[0..n) (row buffers) to points rows
+ * coords[0..n), which are in increasing order. */
+static lrs_status write_results(lrs_store_writer *w, const hsize_t *coords, size_t n) {
   lrs_status st = LRS_OK;
   hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-  const lrs__store_schema *s = w->schema;
-  LRS_TRY(grow((void **)&w->rows, &w->cap_rows, n * s->stride, 1));
-  for (size_t k = 0; k < n; k++)
-    LRS_TRY(fill_row(w, s, torn[k], w->rows + k * s->stride, NULL));
   hsize_t count = n;
   LRS__H5(st, fspace = H5Dget_space(w->points), done, w->path, "cannot get a dataspace");
-  LRS__H5(st, H5Sselect_elements(fspace, H5S_SELECT_SET, n, torn), done, w->path,
-          "cannot select rows");
+  if (coords[n - 1] - coords[0] + 1 == n)
+    LRS__H5(st, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &coords[0], NULL, &count, NULL),
+            done, w->path, "cannot select rows");
+  else
+    LRS__H5(st, H5Sselect_elements(fspace, H5S_SELECT_SET, n, coords), done, w->path,
+            "cannot select rows");
   LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, w->path,
           "cannot make a dataspace");
-  LRS__H5(st, H5Dwrite(w->points, s->mem_type, mspace, fspace, H5P_DEFAULT, w->rows), done,
-          w->path, "cannot repair %s/points", w->sweep_path);
-  LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, w->path, "cannot flush");
+  /* Only the result columns: HDF5 keeps the parameters and key in place. */
+  LRS__H5(st, H5Dwrite(w->points, w->schema->result_type, mspace, fspace, w->xfer.dxpl, w->rows),
+          done, w->path, "cannot write %s/points", w->sweep_path);
+  LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, w->path, "cannot flush points");
 done:
   lrs__store_h5_close(&fspace);
   lrs__store_h5_close(&mspace);
   return st;
+}
+
+/* Rewrites rows torn by a crash (row_check fails) as pending. */
+static lrs_status repair_rows(lrs_store_writer *w, const hsize_t *torn, size_t n) {
+  const lrs__store_schema *s = w->schema;
+  LRS_TRY(grow((void **)&w->rows, &w->cap_rows, n * s->stride, 1));
+  for (size_t k = 0; k < n; k++) {
+    lrs_store_row *row = (lrs_store_row *)(void *)(w->rows + k * s->stride);
+    lrs__store_row_pending(row);
+    row->row_check = lrs__store_row_check(s, row);
+  }
+  return write_results(w, torn, n);
 }
 
 /* Reads every row (by blocks) for its status and attempts; rows torn by a
@@ -719,7 +763,8 @@ static lrs_status load_state(lrs_store_writer *w) {
   unsigned char *buf = calloc((size_t)BLOCK_ROWS, s->stride);
   w->status = malloc((size_t)w->n_points * sizeof *w->status);
   w->attempts = malloc((size_t)w->n_points * sizeof *w->attempts);
-  if (!buf || !w->status || !w->attempts) {
+  w->key_hash = malloc((size_t)w->n_points * sizeof *w->key_hash);
+  if (!buf || !w->status || !w->attempts || !w->key_hash) {
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the state of %llu points",
                    (unsigned long long)w->n_points);
     goto done;
@@ -732,7 +777,7 @@ static lrs_status load_state(lrs_store_writer *w) {
             w->path, "cannot select rows");
     LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, w->path,
             "cannot make a dataspace");
-    LRS__H5(st, H5Dread(w->points, s->mem_type, mspace, fspace, H5P_DEFAULT, buf), done, w->path,
+    LRS__H5(st, H5Dread(w->points, s->mem_type, mspace, fspace, w->xfer.dxpl, buf), done, w->path,
             "cannot read %s/points", w->sweep_path);
     lrs__store_h5_close(&fspace);
     lrs__store_h5_close(&mspace);
@@ -748,6 +793,7 @@ static lrs_status load_state(lrs_store_writer *w) {
       }
       w->status[first + k] = (uint8_t)status;
       w->attempts[first + k] = attempts;
+      w->key_hash[first + k] = r->key_hash;
       if (status != LRS_POINT_PENDING)
         w->done_at_open++;
       if (needs(w, status))
@@ -822,7 +868,7 @@ lrs_status lrs_store_writer_open(const char *path, const lrs_grid *grid,
   lrs_store_writer *w = calloc(1, sizeof *w);
   LRS_TRY(LRS_CHECK_ALLOC(w));
   w->lock_fd = -1;
-  w->file = w->points = w->traj = H5I_INVALID_HID;
+  w->file = w->points = w->traj = w->xfer.dxpl = H5I_INVALID_HID;
   w->grid = grid;
   w->cfg = lrs_grid_config(grid);
   w->opt = opt ? *opt : lrs_store_options_default();
@@ -836,6 +882,7 @@ lrs_status lrs_store_writer_open(const char *path, const lrs_grid *grid,
   }
   snprintf(w->sweep_path, n, "/%s/%s", LRS__STORE_SWEEPS, lrs_config_name(w->cfg));
   LRS_TRY_GOTO(st, lrs__store_lock(path, &w->lock_fd), done);
+  LRS_TRY_GOTO(st, lrs__store_xfer_create(&w->xfer, path), done);
   LRS_TRY_GOTO(st, prepare(w), done);
   LRS_TRY_GOTO(st, open_append(w), done);
   w->last_flush = lrs_store_now();
@@ -865,11 +912,7 @@ lrs_status lrs_store_put(lrs_store_writer *w, uint64_t index, const lrs_result *
     return LRS_RAISE(LRS_ERR_RANGE, "%s: point %llu is outside sweep '%s' (%llu points)", w->path,
                      (unsigned long long)index, lrs_config_name(w->cfg),
                      (unsigned long long)w->n_points);
-  lrs_point p;
-  char key[LRS_GRID_KEY_MAX];
-  LRS_TRY(lrs_grid_point(w->grid, index, &p));
-  LRS_TRY(lrs_grid_key(w->grid, &p, key, sizeof key));
-  uint64_t hash = lrs_key_hash(key);
+  uint64_t hash = w->key_hash[index];
   LRS_TRY(GROW(w->batch, w->cap_batch, w->n_batch + 1));
   LRS_TRY(GROW(w->recs, w->cap_recs, w->n_recs + r->n_records));
   pending *b = &w->batch[w->n_batch++];
@@ -922,7 +965,7 @@ lrs_status lrs_store_flush(lrs_store_writer *w) {
             where, "cannot select records");
     LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, where,
             "cannot make a dataspace");
-    LRS__H5(st, H5Dwrite(w->traj, s->rec_mem, mspace, fspace, H5P_DEFAULT, w->recs), done, where,
+    LRS__H5(st, H5Dwrite(w->traj, s->rec_mem, mspace, fspace, w->xfer.dxpl, w->recs), done, where,
             "cannot write %s/trajectories", w->sweep_path);
     lrs__store_h5_close(&fspace);
     lrs__store_h5_close(&mspace);
@@ -943,29 +986,16 @@ lrs_status lrs_store_flush(lrs_store_writer *w) {
   LRS_TRY_GOTO(st, GROW(w->coords, w->cap_coords, n_rows), done);
   for (size_t k = 0; k < n_rows; k++) {
     const pending *b = &w->batch[w->order[k].pos];
-    unsigned char *slot = w->rows + k * s->stride;
-    LRS_TRY_GOTO(st, fill_row(w, s, b->index, slot, NULL), done);
-    lrs_store_row *row = (lrs_store_row *)(void *)slot;
+    lrs_store_row *row = (lrs_store_row *)(void *)(w->rows + k * s->stride);
     row->summary = b->summary;
     row->attempts = w->attempts[b->index] + 1;
     row->rank = b->rank;
     row->traj_offset = b->n_rec ? (int64_t)(first + b->rec_first) : -1;
     row->traj_count = (int64_t)b->n_rec;
-    row->row_check = lrs__store_row_check(s, slot);
+    row->row_check = lrs__store_row_check(s, row);
     w->coords[k] = b->index;
   }
-  hsize_t count = n_rows;
-  LRS__H5(st, fspace = H5Dget_space(w->points), done, where, "cannot get a dataspace");
-  if (w->coords[n_rows - 1] - w->coords[0] + 1 == n_rows)
-    LRS__H5(st, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &w->coords[0], NULL, &count, NULL),
-            done, where, "cannot select rows");
-  else
-    LRS__H5(st, H5Sselect_elements(fspace, H5S_SELECT_SET, n_rows, w->coords), done, where,
-            "cannot select rows");
-  LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, where, "cannot make a dataspace");
-  LRS__H5(st, H5Dwrite(w->points, s->mem_type, mspace, fspace, H5P_DEFAULT, w->rows), done, where,
-          "cannot write %s/points", w->sweep_path);
-  LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, where, "cannot flush points");
+  LRS_TRY_GOTO(st, write_results(w, w->coords, n_rows), done);
 
   /* 3. Bookkeeping: these points are now durable. */
   LRS_TRY_GOTO(st, GROW(w->flushed, w->cap_flushed, n_rows), done);
@@ -1009,8 +1039,10 @@ lrs_status lrs_store_writer_close(lrs_store_writer **writer) {
   if (w->path)
     lrs__store_unlock(w->path, &w->lock_fd);
   lrs__store_schema_destroy(&w->schema);
+  lrs__store_xfer_destroy(&w->xfer);
   free(w->status);
   free(w->attempts);
+  free(w->key_hash);
   free(w->batch);
   free(w->recs);
   free(w->rows);
