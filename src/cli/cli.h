@@ -21,6 +21,7 @@ typedef struct lrs_cli_command {
 } lrs_cli_command;
 
 extern const lrs_cli_command lrs_cli_plan, lrs_cli_points, lrs_cli_params;
+extern const lrs_cli_command lrs_cli_status, lrs_cli_query;
 
 /* Prints "lrsweep: MESSAGE" for the last error and returns the exit code
  * for its status. */

@@ -8,7 +8,8 @@
 #include "lrs_version.h"
 
 static const lrs_cli_command *const commands[] = {&lrs_cli_plan, &lrs_cli_points,
-                                                  &lrs_cli_params};
+                                                  &lrs_cli_params, &lrs_cli_status,
+                                                  &lrs_cli_query};
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
 static void print_help(FILE *out) {

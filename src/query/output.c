@@ -111,8 +111,11 @@ lrs_status lrs_query_print(FILE *out, const lrs_query_table *t, const size_t *ro
   }
   for (size_t c = 0; c < n_cols; c++) {
     bool right = t->cols[cols[c]].kind == LRS_QUERY_NUMBER;
-    fprintf(out, "%s%*s%s", c ? "  " : "", right ? (int)width[c] : -(int)width[c],
-            t->cols[cols[c]].name, "");
+    if (c + 1 == n_cols && !right)
+      fprintf(out, "%s%s", c ? "  " : "", t->cols[cols[c]].name);
+    else
+      fprintf(out, "%s%*s", c ? "  " : "", right ? (int)width[c] : -(int)width[c],
+              t->cols[cols[c]].name);
   }
   fputc('\n', out);
   for (size_t r = 0; r < n_rows; r++) {
