@@ -604,27 +604,26 @@ hid_t lrs__store_schema_subset(const lrs__store_schema *s, const char *const *na
 
 lrs_status lrs__store_attr_put_text(hid_t obj, const char *name, const char *text, size_t len,
                                     const char *where) {
+  /* Variable-length UTF-8: h5py reads it as str (fixed-length as bytes). */
   lrs_status st = LRS_OK;
   hid_t type = H5I_INVALID_HID, space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
+  char *buf = malloc(len + 1);
+  if (!buf)
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for attribute %s", name);
+  memcpy(buf, text, len);
+  buf[len] = '\0';
   LRS__H5(st, type = H5Tcopy(H5T_C_S1), done, where, "cannot make a string type");
-  LRS__H5(st, H5Tset_size(type, len + 1), done, where, "cannot size attribute %s", name);
+  LRS__H5(st, H5Tset_size(type, H5T_VARIABLE), done, where, "cannot size attribute %s", name);
   LRS__H5(st, H5Tset_cset(type, H5T_CSET_UTF8), done, where, "cannot set UTF-8");
   LRS__H5(st, space = H5Screate(H5S_SCALAR), done, where, "cannot make a dataspace");
   if (H5Aexists(obj, name) > 0)
     LRS__H5(st, H5Adelete(obj, name), done, where, "cannot replace attribute %s", name);
   LRS__H5(st, attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), done, where,
           "cannot create attribute %s", name);
-  char *buf = malloc(len + 1);
-  if (!buf) {
-    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for attribute %s", name);
-    goto done;
-  }
-  memcpy(buf, text, len);
-  buf[len] = '\0';
-  herr_t w = H5Awrite(attr, type, buf);
-  free(buf);
-  LRS__H5(st, w, done, where, "cannot write attribute %s", name);
+  const char *p = buf;
+  LRS__H5(st, H5Awrite(attr, type, &p), done, where, "cannot write attribute %s", name);
 done:
+  free(buf);
   lrs__store_h5_close(&attr);
   lrs__store_h5_close(&space);
   lrs__store_h5_close(&type);
@@ -669,6 +668,7 @@ lrs_status lrs__store_attr_get_text(hid_t obj, const char *name, char **text, si
     char *vl = NULL;
     LRS__H5(st, mtype = H5Tcopy(H5T_C_S1), done, where, "cannot make a string type");
     LRS__H5(st, H5Tset_size(mtype, H5T_VARIABLE), done, where, "cannot make a string type");
+    LRS__H5(st, H5Tset_cset(mtype, H5Tget_cset(ftype)), done, where, "cannot set a charset");
     LRS__H5(st, H5Aread(attr, mtype, &vl), done, where, "cannot read attribute %s", name);
     *text = strdup(vl ? vl : "");
     if (vl)
