@@ -16,7 +16,7 @@ import tempfile
 import h5py
 import numpy as np
 
-LRSWEEP, MAKE_STORE, ROOT = sys.argv[1:4]
+LRSWEEP, MAKE_STORE, ROOT = (os.path.abspath(a) for a in sys.argv[1:4])
 count = failed = 0
 
 
