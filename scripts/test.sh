@@ -23,6 +23,14 @@ scripts/build.sh "$dir" "${opts[@]}" || { echo "build failed"; echo "0 passed, 1
 meson test -C "$dir" --num-processes 2 --print-errorlogs >"$dir/meson-test.out" 2>&1
 meson_rc=$?
 tail -n 25 "$dir/meson-test.out"
-/usr/bin/python3 tests/summarize.py "$dir/meson-logs/testlog.json"
+
+# Python tests (baselines, analysis) with Debian's pytest; the built lrsweep is
+# handed to them through LRSWEEP.
+LRSWEEP=$PWD/$dir/lrsweep /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  --junitxml="$dir/pytest.xml" tests/bench/test_baseline.py >"$dir/pytest.out" 2>&1
+pytest_rc=$?
+tail -n 5 "$dir/pytest.out"
+
+/usr/bin/python3 tests/summarize.py "$dir/meson-logs/testlog.json" "$dir/pytest.xml"
 sum_rc=$?
-[ $meson_rc -eq 0 ] && [ $sum_rc -eq 0 ]
+[ $meson_rc -eq 0 ] && [ $pytest_rc -eq 0 ] && [ $sum_rc -eq 0 ]

@@ -53,4 +53,14 @@ lrs_status lrs_grid_validate(const lrs_grid *grid);
  * and longest-first scheduling; not a prediction of wall time. */
 double lrs_grid_point_cost(const lrs_point *point);
 
+/*
+ * The points of shard `shard` of `count` (0 ≤ shard < count): all points are
+ * ordered by decreasing cost (lrs_grid_point_cost; ties by index) and dealt
+ * round-robin, so shards get nearly equal work and every process computes
+ * the same split.  *indices (ascending, caller frees) and *n receive the
+ * shard's points.  LRS_ERR_USAGE for a bad shard/count.
+ */
+lrs_status lrs_grid_shard(const lrs_grid *grid, uint32_t shard, uint32_t count,
+                          uint64_t **indices, uint64_t *n);
+
 #endif

@@ -161,11 +161,12 @@ typedef enum {
 /*
  * The 64-bit seed of one random stream of a point: a hash of the base seed,
  * the replicate, the stream, and the problem-defining parameters (model,
- * n, m, N, h, data, target, target_rank, lora_rank, delta_pair, init scheme).
- * Deliberately NOT hashed: step size, step rule, loss and its parameters,
- * solver settings, σ², init_scale/init_exponent, balance, delta_scale — so
- * points that differ only in those see the same standard-normal draws
- * (common random numbers; scales multiply the draws).
+ * n, m, N, h, data, target, target_rank, lora_rank, delta_pair).
+ * Deliberately NOT hashed: the init scheme, step size, step rule, loss and
+ * its parameters, solver settings, σ², init_scale/init_exponent, balance,
+ * delta_scale — so points that differ only in those see the same
+ * standard-normal draws (common random numbers; scales multiply the draws):
+ * small and spectral LoRA inits start from the same Y_pre and G.
  */
 uint64_t lrs_point_stream_seed(const lrs_point *point, lrs_stream stream);
 

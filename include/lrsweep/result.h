@@ -110,6 +110,17 @@ typedef struct lrs_record {
   double signal_coord;    /* gᵀ B1 A1 v */
 } lrs_record;
 
+/* The record's columns, in struct order: names, offsets and types, for
+ * writers (store, TSV) that must not list the fields by hand. */
+typedef enum { LRS_FIELD_INT64, LRS_FIELD_DOUBLE } lrs_field_type;
+typedef struct lrs_field {
+  const char *name;
+  size_t offset;
+  lrs_field_type type;
+} lrs_field;
+extern const lrs_field lrs_record_fields[];
+extern const size_t lrs_record_field_count;
+
 typedef struct lrs_result {
   lrs_summary summary;
   lrs_record *records;
@@ -124,6 +135,10 @@ void lrs_result_destroy(lrs_result **result);
 void lrs_result_reset(lrs_result *result);
 /* A record with every field unset (NaN / -1). */
 lrs_record lrs_record_unset(void);
+/* Makes room for at least `capacity` records in total, so that the next
+ * appends up to that count do not allocate (solvers reserve before their
+ * loop).  Statuses: LRS_ERR_NOMEM. */
+lrs_status lrs_result_reserve(lrs_result *result, size_t capacity);
 /* Appends a copy of *rec, growing the buffer when needed. */
 lrs_status lrs_result_append(lrs_result *result, const lrs_record *rec);
 

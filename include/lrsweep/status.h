@@ -11,6 +11,7 @@
 #define LRSWEEP_STATUS_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /* The single list the enum and lrs_strerror() are generated from. */
 #define LRS_STATUS_LIST(X)                                                     \
@@ -68,6 +69,10 @@ const char *lrs_error_origin(void);
 lrs_status lrs_error_status(void);
 /* Forgets the last failure. */
 void lrs_error_clear(void);
+
+/* Checked narrowing of a size to the int counts of MPI, BLAS and BLACS:
+ * LRS_ERR_RANGE (naming `what`) when it does not fit. */
+lrs_status lrs_to_int(size_t value, int *out, const char *what);
 
 #define LRS_RAISE(status, ...)                                                 \
   lrs__error_raise((status), __FILE__, __LINE__, __func__, __VA_ARGS__)

@@ -15,6 +15,15 @@
  * message "NAME:LINE:COL: what was expected" (see lrsweep/status.h); an
  * unreadable file gives LRS_ERR_IO.  The parser never aborts, and its memory
  * and time are linear in the input size.
+ *
+ * Limits and choices where the spec leaves room: nesting deeper than 512
+ * levels (arrays, inline tables and tables counted alike) is refused, so that
+ * walking the tree recursively is always safe; integers must fit in int64_t;
+ * a float literal too large for a double (1e400) is refused rather than made
+ * infinite; fractional seconds are truncated to nanoseconds; a leading UTF-8
+ * byte order mark is skipped; CRLF inside multi-line strings reads as "\n";
+ * columns count characters (code points), a tab being one.  Float parsing
+ * does not depend on the LC_NUMERIC locale.
  */
 #ifndef LRSWEEP_TOML_H
 #define LRSWEEP_TOML_H
@@ -49,12 +58,16 @@ typedef struct {
   int offset_minutes;    /* UTC offset, LRS_TOML_DATETIME only ("Z" is 0) */
 } lrs_toml_datetime;
 
-/* Parses the file at `path`.  On success *doc owns the tree; on failure *doc
- * is NULL and the error record says where and why. */
+/* Parses the file at `path` ("NAME" in messages is the path).  On success
+ * *doc owns the tree; on failure *doc is NULL and the error record says where
+ * and why.  Returns LRS_OK, LRS_ERR_IO ("path: strerror"), LRS_ERR_PARSE,
+ * LRS_ERR_RANGE (document of 2 GiB or more) or LRS_ERR_NOMEM. */
 lrs_status lrs_toml_parse_file(const char *path, lrs_toml_doc **doc);
 
-/* Parses `len` bytes of `text` (need not be NUL-terminated); `name` is used as
- * the file name in error messages. */
+/* Parses `len` bytes of `text` (need not be NUL-terminated, may be NULL when
+ * len is 0); `name` is used as the file name in error messages ("<string>"
+ * if NULL).  Returns LRS_OK, LRS_ERR_PARSE, LRS_ERR_RANGE or LRS_ERR_NOMEM;
+ * *doc as for lrs_toml_parse_file. */
 lrs_status lrs_toml_parse_string(const char *text, size_t len,
                                  const char *name, lrs_toml_doc **doc);
 
@@ -83,6 +96,9 @@ const char *lrs_toml_key_at(const lrs_toml_node *table, size_t i, size_t *len);
 const lrs_toml_node *lrs_toml_at(const lrs_toml_node *node, size_t i);
 /* The value under `key` (NUL-terminated) in a table, NULL if absent. */
 const lrs_toml_node *lrs_toml_get(const lrs_toml_node *table, const char *key);
+/* The same for a key of `len` bytes, which may hold NULs ("a\u0000b"). */
+const lrs_toml_node *lrs_toml_get_len(const lrs_toml_node *table,
+                                      const char *key, size_t len);
 
 /* Typed reads: return false (and leave *out untouched) when the node has
  * another type.  lrs_toml_as_double accepts floats only; callers that take
@@ -95,5 +111,8 @@ bool lrs_toml_as_string(const lrs_toml_node *node, const char **out,
                         size_t *len);
 /* Any of the four date/time types. */
 bool lrs_toml_as_datetime(const lrs_toml_node *node, lrs_toml_datetime *out);
+/* The source spelling of a date/time value ("1979-05-27 07:32:00z"), its
+ * length in *len if non-NULL; NULL when the node is not a date/time. */
+const char *lrs_toml_datetime_text(const lrs_toml_node *node, size_t *len);
 
 #endif

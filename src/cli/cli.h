@@ -2,8 +2,11 @@
 #ifndef LRSWEEP_CLI_H
 #define LRSWEEP_CLI_H
 
+#include <stdio.h>
+
 #include "lrsweep/config.h"
 #include "lrsweep/grid.h"
+#include "lrsweep/result.h"
 #include "lrsweep/status.h"
 
 /* Exit codes (documented in the README and `lrsweep --help`). */
@@ -20,7 +23,7 @@ typedef struct lrs_cli_command {
   int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } lrs_cli_command;
 
-extern const lrs_cli_command lrs_cli_plan, lrs_cli_points, lrs_cli_params;
+extern const lrs_cli_command lrs_cli_plan, lrs_cli_points, lrs_cli_params, lrs_cli_run;
 extern const lrs_cli_command lrs_cli_status, lrs_cli_query;
 
 /* Prints "lrsweep: MESSAGE" for the last error and returns the exit code
@@ -37,5 +40,10 @@ bool lrs_cli_wants_help(int argc, char **argv);
 
 /* Loads a sweep file, builds its grid and validates every point. */
 lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **grid);
+
+/* Prints a point summary as "name value" lines, each starting with prefix. */
+void lrs_cli_print_summary(FILE *out, const char *prefix, const lrs_summary *summary);
+/* Prints the trajectory records as TSV with a header line. */
+void lrs_cli_print_trajectory(FILE *out, const lrs_result *result);
 
 #endif

@@ -1,6 +1,8 @@
 /* lrsweep: command-line entry point and subcommand dispatch. */
+#include <cblas.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -8,8 +10,8 @@
 #include "lrs_version.h"
 
 static const lrs_cli_command *const commands[] = {&lrs_cli_plan, &lrs_cli_points,
-                                                  &lrs_cli_params, &lrs_cli_status,
-                                                  &lrs_cli_query};
+                                                  &lrs_cli_params, &lrs_cli_run,
+                                                  &lrs_cli_status, &lrs_cli_query};
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
 static void print_help(FILE *out) {
@@ -76,6 +78,11 @@ lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **gri
 }
 
 int main(int argc, char **argv) {
+  /* One core per rank: OpenBLAS's own threads make the thin products of these
+   * models several times slower and fight the other ranks for cores.  An
+   * explicit OPENBLAS_NUM_THREADS still wins. */
+  if (!getenv("OPENBLAS_NUM_THREADS"))
+    openblas_set_num_threads(1);
   if (argc < 2) {
     print_help(stderr);
     return LRS_EXIT_USAGE;

@@ -27,38 +27,38 @@ struct lrs_config {
 
 /* ---- error helpers ---------------------------------------------------- */
 
-static lrs_status fail_at(const lrs_config *cfg, int line, int col, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-
-static lrs_status fail_at(const lrs_config *cfg, int line, int col, const char *fmt, ...) {
+static lrs_status vfail_at(const lrs_config *cfg, int line, int col, const char *fmt,
+                           va_list ap) {
   char what[768];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
   if (line > 0)
     return LRS_RAISE(LRS_ERR_CONFIG, "%s:%d:%d: %s", cfg->source, line, col, what);
   return LRS_RAISE(LRS_ERR_CONFIG, "%s: %s", cfg->source, what);
 }
 
-static lrs_status fail_node(const lrs_config *cfg, const lrs_toml_node *node, const char *fmt,
-                            ...)
+/* Fails with "SOURCE:LINE:COL: what" (just "SOURCE: what" when line is 0). */
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+__attribute__((format(printf, 4, 5)))
 #endif
-    ;
-
-static lrs_status fail_node(const lrs_config *cfg, const lrs_toml_node *node, const char *fmt,
-                            ...) {
-  char what[768];
+static lrs_status fail_at(const lrs_config *cfg, int line, int col, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
+  lrs_status st = vfail_at(cfg, line, col, fmt, ap);
   va_end(ap);
-  return fail_at(cfg, lrs_toml_line(node), lrs_toml_column(node), "%s", what);
+  return st;
+}
+
+/* Fails at the place of a TOML value. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static lrs_status fail_node(const lrs_config *cfg, const lrs_toml_node *node, const char *fmt,
+                            ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lrs_status st = vfail_at(cfg, lrs_toml_line(node), lrs_toml_column(node), fmt, ap);
+  va_end(ap);
+  return st;
 }
 
 /* Levenshtein distance, for "did you mean" (keys are short). */
@@ -660,13 +660,9 @@ const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i) {
 /* ---- constraints between parameters ------------------------------------------ */
 
 /* Fails at the place parameter `name` was given (fixed key or axis). */
-static lrs_status violate(const lrs_config *cfg, const lrs_point *pt, const char *name,
-                          const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
+__attribute__((format(printf, 4, 5)))
 #endif
-    ;
-
 static lrs_status violate(const lrs_config *cfg, const lrs_point *pt, const char *name,
                           const char *fmt, ...) {
   char what[640];
@@ -729,6 +725,10 @@ lrs_status lrs_config_check_point(const lrs_config *cfg, const lrs_point *p) {
       return violate(cfg, p, "step_rule",
                      "step_rule = \"%s\" needs step_size (> 0) in [solver] or [grid]",
                      lrs_step_rule_names[p->step_rule]);
+    if (p->step_rule == LRS_STEP_XU2023)
+      return violate(cfg, p, "step_rule",
+                     "step_rule = \"xu2023\" is not implemented (papers.md §1.6 lists it as "
+                     "optional); use fixed, local, global or backtracking");
     bool theory_rule = !needs_eta;
     if (theory_rule && p->model != LRS_MODEL_TWO_LAYER)
       return violate(cfg, p, "step_rule",

@@ -181,3 +181,50 @@ double lrs_grid_point_cost(const lrs_point *p) {
   }
   return per_eval * (evals + 1);
 }
+
+typedef struct {
+  double cost;
+  uint64_t index;
+} costed;
+
+static int by_cost_then_index(const void *a, const void *b) {
+  const costed *x = a, *y = b;
+  if (x->cost != y->cost)
+    return x->cost < y->cost ? 1 : -1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+static int ascending(const void *a, const void *b) {
+  const uint64_t *x = a, *y = b;
+  return (*x > *y) - (*x < *y);
+}
+
+lrs_status lrs_grid_shard(const lrs_grid *g, uint32_t shard, uint32_t count,
+                          uint64_t **indices, uint64_t *n) {
+  *indices = NULL;
+  *n = 0;
+  if (count == 0 || shard >= count)
+    return LRS_RAISE(LRS_ERR_USAGE, "shard %u/%u: expected 0 ≤ I < N", shard, count);
+  costed *all = malloc((size_t)g->size * sizeof *all);
+  uint64_t *mine = malloc(((size_t)g->size / count + 1) * sizeof *mine);
+  if (!all || !mine) {
+    free(all);
+    free(mine);
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory sharding %llu points",
+                     (unsigned long long)g->size);
+  }
+  lrs_point p;
+  for (uint64_t i = 0; i < g->size; i++) {
+    lrs_grid_point(g, i, &p);
+    all[i] = (costed){lrs_grid_point_cost(&p), i};
+  }
+  qsort(all, (size_t)g->size, sizeof *all, by_cost_then_index);
+  uint64_t k = 0;
+  for (uint64_t pos = shard; pos < g->size; pos += count)
+    mine[k++] = all[pos].index;
+  free(all);
+  qsort(mine, (size_t)k, sizeof *mine, ascending);
+  *indices = mine;
+  *n = k;
+  return LRS_OK;
+}

@@ -53,7 +53,6 @@ uint64_t lrs_point_stream_seed(const lrs_point *p, lrs_stream stream) {
       (uint64_t)p->target_rank,
       (uint64_t)p->lora_rank,
       (uint64_t)p->delta_pair,
-      (uint64_t)p->init,
   };
   uint64_t h = 0x6c72737765657031ULL; /* "lrsweep1": bump to change all seeds */
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)

@@ -2,6 +2,7 @@
 #include "lrsweep/result.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,16 +11,33 @@ const char *const lrs_point_status_names[] = {LRS_POINT_STATUS_LIST(LRS__NAME) N
 const char *const lrs_eta_bound_names[] = {LRS_ETA_BOUND_LIST(LRS__NAME) NULL};
 #undef LRS__NAME
 
+#define F(name, type) {#name, offsetof(lrs_record, name), type}
+#define D(name) F(name, LRS_FIELD_DOUBLE)
+const lrs_field lrs_record_fields[] = {
+    F(step, LRS_FIELD_INT64), D(time), D(loss), D(grad_norm), D(step_size),
+    D(sigma_min2_T), D(sigma_max2_T), D(mu_t), D(K_t), D(rho_t), D(bound_local),
+    D(bound_global), D(bound_const), D(imbalance_drift), D(loss_signal), D(loss_noise),
+    D(log10_misalign), D(z1_fro), D(z2_fro), D(z1_spec), D(z2_spec), D(z_ratio),
+    D(signal_coord),
+};
+#undef D
+#undef F
+const size_t lrs_record_field_count = sizeof lrs_record_fields / sizeof lrs_record_fields[0];
+/* Every field listed once: the table covers the whole struct. */
+_Static_assert(sizeof(lrs_record) == sizeof(int64_t) + 22 * sizeof(double),
+               "lrs_record changed: update lrs_record_fields");
+
 const double lrs_result_levels[LRS_RESULT_LEVELS] = {1e-3, 1e-6, 1e-10};
 
 lrs_record lrs_record_unset(void) {
   lrs_record r;
-  /* Every field is a double except `step`: fill the doubles with NaN. */
-  double *d = &r.time;
-  const size_t n = (sizeof r - offsetof(lrs_record, time)) / sizeof(double);
-  for (size_t i = 0; i < n; i++)
-    d[i] = NAN;
-  r.step = -1;
+  for (size_t i = 0; i < lrs_record_field_count; i++) {
+    char *at = (char *)&r + lrs_record_fields[i].offset;
+    if (lrs_record_fields[i].type == LRS_FIELD_DOUBLE)
+      *(double *)(void *)at = NAN;
+    else
+      *(int64_t *)(void *)at = -1;
+  }
   return r;
 }
 
@@ -79,16 +97,24 @@ void lrs_result_reset(lrs_result *result) {
   summary_unset(&result->summary);
 }
 
+lrs_status lrs_result_reserve(lrs_result *result, size_t capacity) {
+  if (capacity <= result->cap_records)
+    return LRS_OK;
+  if (capacity > SIZE_MAX / sizeof *result->records)
+    return LRS_RAISE(LRS_ERR_NOMEM, "%zu trajectory records do not fit in memory",
+                     capacity);
+  lrs_record *grown = realloc(result->records, capacity * sizeof *grown);
+  if (!grown)
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu trajectory records",
+                     capacity);
+  result->records = grown;
+  result->cap_records = capacity;
+  return LRS_OK;
+}
+
 lrs_status lrs_result_append(lrs_result *result, const lrs_record *rec) {
-  if (result->n_records == result->cap_records) {
-    size_t cap = result->cap_records ? 2 * result->cap_records : 64;
-    lrs_record *grown = realloc(result->records, cap * sizeof *grown);
-    if (!grown)
-      return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu trajectory records",
-                       cap);
-    result->records = grown;
-    result->cap_records = cap;
-  }
+  if (result->n_records == result->cap_records)
+    LRS_TRY(lrs_result_reserve(result, result->cap_records ? 2 * result->cap_records : 64));
   result->records[result->n_records++] = *rec;
   return LRS_OK;
 }

@@ -1,6 +1,7 @@
 /* One status type, one message table, one per-thread error record. */
 #include "lrsweep/status.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,4 +69,12 @@ void lrs_error_clear(void) {
   last_error.status = LRS_OK;
   last_error.message[0] = '\0';
   last_error.origin[0] = '\0';
+}
+
+lrs_status lrs_to_int(size_t value, int *out, const char *what) {
+  if (value > INT_MAX)
+    return LRS_RAISE(LRS_ERR_RANGE, "%s: %zu exceeds the int range of MPI/BLAS counts", what,
+                     value);
+  *out = (int)value;
+  return LRS_OK;
 }

@@ -80,6 +80,28 @@ with tempfile.TemporaryDirectory() as tmp:
     r2 = run("points", path)
     check(r2.stdout == run("points", quick).stdout, "reordered sweep file: same points, keys and hashes")
 
+# run: one point in-process.
+r = run("run", quick, "--point", "3")
+summary = dict(l.split(None, 1) for l in r.stdout.strip().split("\n"))
+check(r.returncode == 0 and summary.get("key") == cols[3][2] and summary.get("hash") == cols[3][1],
+      "run --point 3 prints the point's key and hash as `points` does")
+check(summary.get("status") in ("converged", "max_iter") and int(summary["iterations"]) <= 30,
+      f"run: a status and at most max_iter = 30 iterations ({summary.get('status')})")
+r = run("run", quick, "--point", "3", "--trajectory")
+lines = r.stdout.strip().split("\n")
+head = [l for l in lines if l.startswith("# ")]
+tsv = [l.split("\t") for l in lines if not l.startswith("# ")]
+check(r.returncode == 0 and tsv[0][:3] == ["step", "time", "loss"] and all(len(t) == len(tsv[0]) for t in tsv),
+      "run --trajectory: '# ' summary, then a rectangular TSV")
+steps = [int(t[0]) for t in tsv[1:]]
+loss0 = float(dict(l[2:].split(None, 1) for l in head)["loss0"])
+check(steps[0] == 0 and steps == sorted(steps) and abs(float(tsv[1][2]) - loss0) <= 1e-9 * loss0,
+      "trajectory starts at step 0 with loss L0, steps increasing")
+r = run("run", quick, "--point", "12")
+check(r.returncode == 2 and "outside the grid" in r.stderr, "run --point past the end: exit 2")
+r = run("run", quick, "--point", "x")
+check(r.returncode == 2 and "expects a point index" in r.stderr, "run --point x: exit 2")
+
 # The README's parameter reference is the output of `lrsweep params`.
 readme = open(os.path.join(ROOT, "README.md")).read()
 begin, end = "<!-- params:begin -->\n", "<!-- params:end -->"

@@ -52,8 +52,8 @@ static void test_values_and_ranges(void) {
                          "width = { lin = [500, 2000], num = 4 }\n"
                          "loss = [\"squared\", \"logistic\"]\n"
                          "init_scale_free = 1\n");
-  LRS_CHECK(cfg == NULL && strstr(lrs_error_message(), "t.toml:17:1: unknown key "
-                                                       "'init_scale_free' in [grid]") != NULL,
+  LRS_CHECK(cfg == NULL && strstr(lrs_error_message(), "t.toml:16:19: unknown key 'init_scale_free' in "
+                                                       "[grid]; did you mean 'init_scale'?") != NULL,
             "unknown axis refused: %s", lrs_error_message());
   cfg = load("[sweep]\nname = \"p1-fig1\"\nstore = \"out/s.h5\"\n"
              "base_seed = 42\nreplicates = 3\n"

@@ -1,4 +1,5 @@
 /* Grid expansion: order, zip, keys, hashes, seeds (lrsweep/grid.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "lrs_test.h"
@@ -104,7 +105,8 @@ static void test_big_grid(void) {
       uint64_t i = probes[k];
       lrs_point p;
       lrs_grid_point(g, i, &p);
-      uint64_t seed = i % 10, sig = (i / 10) % 10, eta = (i / 100) % 100, w = i / 10000;
+      /* Canonical order: width, sigma2 (problem), step_size (solver), seed. */
+      uint64_t seed = i % 10, eta = (i / 10) % 100, sig = (i / 1000) % 10, w = i / 10000;
       ok &= p.replicate == (int64_t)seed && p.width == (int64_t)(100 + 10 * w);
       ok &= lrs_test_close(p.step_size, pow(10.0, -6.0 + 6.0 * (double)eta / 99.0), 1e-13, 0);
       ok &= lrs_test_close(p.sigma2, pow(10.0, -3.0 + 3.0 * (double)sig / 9.0), 1e-13, 0);
@@ -151,7 +153,52 @@ static void test_stream_seeds(void) {
   lrs_config_destroy(&cfg);
 }
 
+static void test_shards(void) {
+  lrs_config *cfg = NULL;
+  lrs_grid *g = make("[sweep]\nreplicates = 5\n[grid]\nwidth = [10, 40, 160, 640]\n"
+                     "sigma2 = [0.01, 0.1, 1.0]\n",
+                     &cfg);
+  if (!LRS_CHECK(g != NULL, "shard grid builds"))
+    return;
+  const uint64_t n = lrs_grid_size(g);
+  int *owner = calloc(n, sizeof *owner);
+  double cost[3] = {0, 0, 0}, total = 0;
+  bool ascending_ok = true;
+  for (uint32_t s = 0; s < 3; s++) {
+    uint64_t *idx = NULL, k = 0;
+    lrs_grid_shard(g, s, 3, &idx, &k);
+    for (uint64_t j = 0; j < k; j++) {
+      owner[idx[j]]++;
+      lrs_point p;
+      lrs_grid_point(g, idx[j], &p);
+      cost[s] += lrs_grid_point_cost(&p);
+      ascending_ok &= j == 0 || idx[j] > idx[j - 1];
+    }
+    total += cost[s];
+    free(idx);
+  }
+  bool once = true;
+  for (uint64_t i = 0; i < n; i++)
+    once &= owner[i] == 1;
+  LRS_CHECK(once && ascending_ok, "3 shards cover every point exactly once, ascending");
+  /* Round-robin over decreasing costs: a shard's excess over the mean is at
+   * most one of the most expensive points. */
+  lrs_point big;
+  lrs_grid_point(g, n - 1, &big); /* width 640 is the costliest */
+  double worst = 0;
+  for (int s = 0; s < 3; s++)
+    worst = fmax(worst, fabs(cost[s] - total / 3));
+  LRS_CHECK(worst <= lrs_grid_point_cost(&big), "shards balanced by cost");
+  uint64_t *idx = NULL, k = 0;
+  LRS_CHECK(lrs_grid_shard(g, 3, 3, &idx, &k) == LRS_ERR_USAGE && !idx,
+            "shard index ≥ count refused");
+  free(owner);
+  lrs_grid_destroy(&g);
+  lrs_config_destroy(&cfg);
+}
+
 int main(void) {
+  test_shards();
   test_order_and_keys();
   test_zip();
   test_hash_vectors();

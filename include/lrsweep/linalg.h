@@ -1,0 +1,192 @@
+/*
+ * lrsweep/linalg.h — the narrow matrix interface the numerics is written in.
+ *
+ * WHAT.  Dense real matrices (`lrs_mat`, opaque) owned by a backend context
+ * (`lrs_linalg`).  The numerics (problem, loss, model, theory, solver) only
+ * ever touches matrices through the calls below, so a second backend can hold
+ * them distributed without the numerics changing:
+ *
+ *   - `local`: one process, column-major storage, CBLAS (OpenBLAS) and
+ *     LAPACKE (the `_work` variants, with a scratch buffer owned by the
+ *     context, so steady-state loops do not allocate).  Implemented here.
+ *   - `dist` (later): 2-D block-cyclic matrices on a group communicator,
+ *     PBLAS/ScaLAPACK.  Every call below has a PBLAS/ScaLAPACK counterpart
+ *     (p?gemm, p?syrk, p?syev, p?gesvd, p?gelqf, p?potrf/p?potrs, p?geqrf/
+ *     p?orgqr, p?lacpy, p?gemr2d) and views map onto ScaLAPACK's (IA, JA)
+ *     sub-matrix offsets.
+ *
+ * CONVENTIONS.
+ *   - Indices and sizes are size_t, 0-based.  Narrowing to the BLAS/LAPACK
+ *     `int` is checked: a dimension above INT_MAX gives LRS_ERR_RANGE.
+ *   - "Small" results (eigenvalues, singular values, reductions) are returned
+ *     in plain double arrays, identical on every rank of the backend.
+ *   - Element access only through the LOCAL BLOCK (lrs_mat_local): the part
+ *     of the matrix this rank stores, column-major with leading dimension
+ *     `ld`, plus lrs_mat_local_to_global for the indices of a local entry.
+ *     Element-wise kernels loop over the local block and reduce with
+ *     lrs_linalg_sum (SUNDIALS' local kernel + one reduction).
+ *   - Whole-matrix input/output for generation and tests goes through
+ *     lrs_mat_set_global / lrs_mat_get_global with a full column-major array
+ *     present on every rank.
+ *   - COLLECTIVENESS: every call taking an lrs_linalg or lrs_mat is
+ *     collective over the backend's communicator (for `local`: trivially),
+ *     EXCEPT lrs_mat_rows/cols/local/local_to_global/linalg, which are local.
+ *   - Statuses: LRS_ERR_NOMEM (allocation), LRS_ERR_RANGE (dimension too large
+ *     for BLAS int, or operands of mismatched shapes: the message names the
+ *     shapes), LRS_ERR_LINALG (a LAPACK `info != 0`, with routine and info in
+ *     the message).  A matrix argument of the wrong backend is LRS_ERR_INTERNAL.
+ *   - Aliasing: output matrices must not overlap inputs unless stated.
+ */
+#ifndef LRSWEEP_LINALG_H
+#define LRSWEEP_LINALG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lrsweep/status.h"
+
+typedef struct lrs_linalg lrs_linalg;
+typedef struct lrs_mat lrs_mat;
+
+typedef enum { LRS_NOTRANS = 0, LRS_TRANS = 1 } lrs_trans;
+
+/* The part of a matrix stored on this rank: column-major, element (i, j) of the
+ * block at data[i + j*ld].  For `local` the block is the whole matrix. */
+typedef struct lrs_mat_block {
+  double *data;
+  size_t rows, cols, ld;
+} lrs_mat_block;
+
+/* ------------------------------------------------------------------ backend */
+
+/* Creates the single-process backend.  *la is NULL on failure.
+ * Statuses: LRS_ERR_NOMEM. */
+lrs_status lrs_linalg_create_local(lrs_linalg **la);
+
+/* Frees the backend (and its scratch), sets *la to NULL.  NULL-safe.  All
+ * matrices of the backend must have been destroyed first. */
+void lrs_linalg_destroy(lrs_linalg **la);
+
+/* Number of ranks of the backend (1 for `local`). */
+int lrs_linalg_size(const lrs_linalg *la);
+
+/*
+ * Makes sure the context's scratch suffices, so the calls below do not
+ * allocate afterwards: lrs_mat_sym_eigvals and lrs_mat_chol_solve on square
+ * matrices up to min(max_rows, max_cols); lrs_mat_singular_values on
+ * max_rows × max_cols; lrs_mat_lq_factor on min × max (wide) and
+ * lrs_mat_orthonormalize on max × min (tall) matrices.  (Without it those
+ * calls grow the scratch on first use.)  Statuses: LRS_ERR_NOMEM.
+ */
+lrs_status lrs_linalg_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols);
+
+/* In-place sum of vals[0..count) over the backend's ranks (an allreduce; a
+ * no-op for `local`).  Never allocates.  Statuses: LRS_ERR_MPI. */
+lrs_status lrs_linalg_sum(const lrs_linalg *la, double *vals, size_t count);
+
+/* ------------------------------------------------------------------ matrices */
+
+/* A new rows×cols matrix of zeros.  rows, cols ≥ 1.  *A is NULL on failure.
+ * Statuses: LRS_ERR_NOMEM, LRS_ERR_RANGE. */
+lrs_status lrs_mat_create(lrs_linalg *la, size_t rows, size_t cols, lrs_mat **A);
+
+/*
+ * A view of the sub-matrix parent[r0 : r0+rows, c0 : c0+cols]: shares the
+ * parent's storage (writes through the view change the parent); the parent
+ * must outlive it.  Views of views are allowed.  Destroy with lrs_mat_destroy.
+ * Statuses: LRS_ERR_NOMEM, LRS_ERR_RANGE (out of the parent's bounds).
+ */
+lrs_status lrs_mat_view(lrs_mat *parent, size_t r0, size_t c0, size_t rows,
+                        size_t cols, lrs_mat **V);
+
+/* Frees a matrix or view and sets *A to NULL.  NULL-safe. */
+void lrs_mat_destroy(lrs_mat **A);
+
+size_t lrs_mat_rows(const lrs_mat *A);
+size_t lrs_mat_cols(const lrs_mat *A);
+lrs_linalg *lrs_mat_linalg(const lrs_mat *A);
+
+/* This rank's block of A (see lrs_mat_block).  Local, never fails. */
+lrs_mat_block lrs_mat_local(const lrs_mat *A);
+
+/* Global (row, column) of the local entry (i, j).  Local, never fails. */
+void lrs_mat_local_to_global(const lrs_mat *A, size_t i, size_t j, size_t *gi,
+                             size_t *gj);
+
+/* True when A's local block is contiguous (ld == rows), i.e. its entries are
+ * data[0 .. rows*cols).  Local. */
+bool lrs_mat_local_contiguous(const lrs_mat *A);
+
+/* A ← the column-major rows×cols array `full` (the same on every rank; each
+ * rank keeps its part).  Statuses: none beyond LRS_OK. */
+lrs_status lrs_mat_set_global(lrs_mat *A, const double *full);
+
+/* full ← all of A, column-major, on every rank.  Statuses: LRS_ERR_MPI. */
+lrs_status lrs_mat_get_global(const lrs_mat *A, double *full);
+
+/* Every entry of A set to `value`. */
+lrs_status lrs_mat_fill(lrs_mat *A, double value);
+
+/* A ← I (A square, or rectangular: ones on the main diagonal). */
+lrs_status lrs_mat_set_identity(lrs_mat *A);
+
+/* ------------------------------------------------------- level-1/3 algebra */
+
+/* C ← α·op(A)·op(B) + β·C, op(X) = X or Xᵀ.  C must not alias A or B.
+ * Statuses: LRS_ERR_RANGE (shapes). */
+lrs_status lrs_mat_gemm(lrs_trans ta, lrs_trans tb, double alpha, const lrs_mat *A,
+                        const lrs_mat *B, double beta, lrs_mat *C);
+
+/* Y ← α·X + Y (same shapes).  Statuses: LRS_ERR_RANGE. */
+lrs_status lrs_mat_axpy(double alpha, const lrs_mat *X, lrs_mat *Y);
+
+/* X ← α·X. */
+lrs_status lrs_mat_scal(double alpha, lrs_mat *X);
+
+/* dst ← src (same shapes).  Statuses: LRS_ERR_RANGE. */
+lrs_status lrs_mat_copy(const lrs_mat *src, lrs_mat *dst);
+
+/* *out ← Σ_ij A_ij B_ij (same shapes).  Statuses: LRS_ERR_RANGE, LRS_ERR_MPI. */
+lrs_status lrs_mat_dot(const lrs_mat *A, const lrs_mat *B, double *out);
+
+/* *out ← ‖A‖_F, computed with scaling (no overflow for finite entries). */
+lrs_status lrs_mat_norm_fro(const lrs_mat *A, double *out);
+
+/* C ← A·Aᵀ (A r×c, C r×r; both triangles filled).  Statuses: LRS_ERR_RANGE. */
+lrs_status lrs_mat_gram(const lrs_mat *A, lrs_mat *C);
+
+/* ---------------------------------------------- small dense factorizations */
+
+/* w[0..n) ← the eigenvalues of the symmetric n×n matrix A, ascending (only
+ * A's lower triangle is read; A is not modified).  Statuses: LRS_ERR_RANGE
+ * (not square), LRS_ERR_LINALG (no convergence), LRS_ERR_NOMEM. */
+lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w);
+
+/* s[0..min(r,c)) ← the singular values of A, descending.  A unchanged.
+ * Statuses: LRS_ERR_LINALG, LRS_ERR_NOMEM. */
+lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s);
+
+/*
+ * Thin SVD A = U·diag(s)·Vt of an r×c matrix, k = min(r, c): U is r×k,
+ * s[0..k) descending, Vt is k×c.  A unchanged.  Statuses: LRS_ERR_RANGE
+ * (shapes), LRS_ERR_LINALG, LRS_ERR_NOMEM.  (Allocates: setup use only.)
+ */
+lrs_status lrs_mat_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt);
+
+/* L ← the lower-triangular factor of A = L·Q (A r×c with r ≤ c, L r×r, Q with
+ * orthonormal rows; strictly upper part of L set to 0).  A unchanged.  Used for
+ * ‖AᵀSA‖_F = ‖LᵀSL‖_F without forming c×c matrices.  Statuses: LRS_ERR_RANGE,
+ * LRS_ERR_LINALG, LRS_ERR_NOMEM. */
+lrs_status lrs_mat_lq_factor(const lrs_mat *A, lrs_mat *L);
+
+/* B ← A⁻¹·B for a symmetric positive definite n×n A (lower triangle read; A
+ * unchanged).  Statuses: LRS_ERR_RANGE, LRS_ERR_LINALG (not positive
+ * definite: info names the failing minor), LRS_ERR_NOMEM. */
+lrs_status lrs_mat_chol_solve(const lrs_mat *A, lrs_mat *B);
+
+/* A (r×c, r ≥ c) ← Q of A = Q·R with R's diagonal made non-negative (so a
+ * Gaussian A gives a Haar-distributed Q).  Statuses: LRS_ERR_RANGE,
+ * LRS_ERR_LINALG, LRS_ERR_NOMEM. */
+lrs_status lrs_mat_orthonormalize(lrs_mat *A);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * lrsweep/problem.h — two_layer problem data and initial weights from a point
+ * (papers.md §1.1, §1.7).  LoRA problems (papers.md §2) live in lrsweep/lora.h.
+ *
+ * ORIENTATION.  X ∈ R^{N×n} (rows are samples), Y ∈ R^{N×m}, W1 ∈ R^{n×h},
+ * W2 ∈ R^{m×h}, product W = W1W2ᵀ ∈ R^{n×m}, prediction XW.  The weights are
+ * stored stacked: B0 = [W1(0); W2(0)] ∈ R^{(n+m)×h} (lrsweep/two_layer.h).
+ *
+ * RANDOMNESS.  Three independent generators, one per stream of
+ * lrs_point_stream_seed: gsl_rng_mt19937 seeded with the 64-bit stream seed
+ * folded to 32 bits (s ^ (s >> 32)) & 0xffffffff (mt19937 uses 32 seed bits;
+ * a folded 0 becomes 1).  Normals are gsl_ran_gaussian_ziggurat(r, 1.0),
+ * uniforms gsl_rng_uniform.  Every matrix is filled column by column
+ * (column-major order) with STANDARD draws that are then multiplied by their
+ * scale, so points differing only in scales (σ², init_scale/init_exponent,
+ * planted_std, sv range) see the same draws (common random numbers).
+ *
+ * DRAW ORDER.
+ *   DATA stream:  X first —
+ *       orthogonal: G (N×n) normals; X = Q of G = QR, diag(R) ≥ 0 (Haar; N ≥ n)
+ *       gaussian:   X (N×n) normals
+ *       spectrum:   G_U (N×n) normals, G_V (n×n) normals, u (n) uniforms;
+ *                   X = Q_U diag(s) Q_Vᵀ, s_i = sv_min + (sv_max − sv_min)u_i
+ *       identity:   no draws; X = [I_n; 0]
+ *     then the targets' own draws —
+ *       teacher:    none (uses the init)
+ *       planted:    Θ (n×m) normals × planted_std
+ *       low_rank:   U (n×r), V (m×r) normals, Θ = planted_std·UVᵀ/√r,
+ *                   r = target_rank
+ *   INIT stream:  W1 (n×h) normals then W2 (m×h) normals, × s = lrs_point_init_std;
+ *     `balanced` continues with G_h (h×k) normals, k = min(n, m), and sets
+ *     P = W1W2ᵀ = U diag(σ) Vᵀ (thin SVD), Q = orthonormal factor of G_h,
+ *     W1 = U diag(√σ) Qᵀ, W2 = V diag(√σ) Qᵀ, so W1ᵀW1 = W2ᵀW2 = Q diag(σ) Qᵀ
+ *     and the product W1W2ᵀ = P is the same as the gaussian init's (needs
+ *     h ≥ k).
+ *   NOISE stream: ε (N×m) normals; Y = XΘ + σ²ε (teacher: Θ = W1(0)W2(0)ᵀ).
+ */
+#ifndef LRSWEEP_PROBLEM_H
+#define LRSWEEP_PROBLEM_H
+
+#include <stddef.h>
+
+#include "lrsweep/linalg.h"
+#include "lrsweep/point.h"
+#include "lrsweep/status.h"
+
+typedef struct lrs_problem {
+  size_t N, n, m, h;
+  lrs_mat *X;  /* N×n */
+  lrs_mat *Y;  /* N×m, the targets (before any label transform of the loss) */
+  lrs_mat *B0; /* (n+m)×h = [W1(0); W2(0)] */
+  lrs_mat *W1_0, *W2_0; /* views into B0 */
+} lrs_problem;
+
+/*
+ * Generates the two_layer problem of a point (see the header comment).
+ * Checks the point: n, m, h ≥ 1, N ≥ n for orthogonal/spectrum/identity data,
+ * h ≥ min(n, m) for balanced init, 1 ≤ target_rank ≤ min(n, m) for low_rank,
+ * init gaussian|balanced.  Statuses: LRS_ERR_CONFIG (names the field),
+ * LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL.  Collective over la.
+ */
+lrs_status lrs_problem_create(const lrs_point *point, lrs_linalg *la,
+                              lrs_problem **problem);
+
+/* A problem of zeros of the given sizes, to be filled by the caller (tests):
+ * use lrs_mat_set_global on X, Y, B0 (or its views).  Statuses: LRS_ERR_NOMEM,
+ * LRS_ERR_RANGE. */
+lrs_status lrs_problem_alloc(lrs_linalg *la, size_t N, size_t n, size_t m, size_t h,
+                             lrs_problem **problem);
+
+/* Frees the problem and sets *problem to NULL.  NULL-safe. */
+void lrs_problem_destroy(lrs_problem **problem);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * lrsweep/sched.h — running a sweep's points over MPI ranks.
+ *
+ * Roles.  Rank 0 of the communicator coordinates: it hands out point indices
+ * and passes every result to a sink (the store writer).  The other P − 1 ranks
+ * work, in groups of G ranks (G = group_size; P − 1 must be a multiple of G).
+ * The first rank of a group is its leader: it talks to the coordinator and
+ * broadcasts each point index to its group, and the whole group calls the
+ * solver with the group's communicator.  With P = 1 (or a singleton run)
+ * rank 0 solves the points itself between its coordinator duties.
+ *
+ * Protocol (tags on a private duplicate of the communicator):
+ *   LRS_SCHED_TAG_READY   leader → 0   empty: "my chunk is done, send more"
+ *   LRS_SCHED_TAG_ASSIGN  0 → leader   uint64 indices; an empty message: stop
+ *   LRS_SCHED_TAG_HEAD    leader → 0   lrs_sched_head (index, rank, records)
+ *   LRS_SCHED_TAG_RECORDS leader → 0   head.n_records lrs_record structs
+ * HEAD and RECORDS of one result follow each other (MPI keeps the order of
+ * messages between two ranks).  Structs travel as bytes: all ranks must
+ * share one binary (a homogeneous cluster), as is usual for MPI jobs.
+ *
+ * Scheduling.  Points go out longest-expected-first by the grid's cost model
+ * (lrs_grid_point_cost), in chunks that shrink as the queue empties
+ * (guided self-scheduling: about remaining / (4 · groups), at most
+ * max_chunk), so small points amortize messages and the tail stays balanced.
+ * The coordinator never blocks in MPI while waiting: it polls (MPI_Iprobe)
+ * with a back-off sleep, so it costs no core on an oversubscribed node.
+ *
+ * Stopping.  SIGTERM, SIGINT and SIGUSR1 (SLURM's warning signal) make the
+ * coordinator stop handing out work; points already running get up to
+ * drain_seconds to finish; then it returns with report.interrupted set, and
+ * the caller closes the store and exits with LRS_EXIT_RESUME.  Every rank
+ * installs the handlers, so a forwarded signal never kills a worker.
+ *
+ * Results depend only on the points: which rank solved what, and in which
+ * order, never changes a result.
+ */
+#ifndef LRSWEEP_SCHED_H
+#define LRSWEEP_SCHED_H
+
+#include <mpi.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lrsweep/grid.h"
+#include "lrsweep/result.h"
+#include "lrsweep/status.h"
+
+/* Exit code of a run that stopped early and can be resumed (EX_TEMPFAIL). */
+enum { LRS_EXIT_RESUME = 75 };
+
+enum {
+  LRS_SCHED_TAG_READY = 7101,
+  LRS_SCHED_TAG_ASSIGN,
+  LRS_SCHED_TAG_HEAD,
+  LRS_SCHED_TAG_RECORDS,
+};
+
+typedef enum {
+  LRS_PROGRESS_AUTO,  /* a live line on a terminal, periodic lines otherwise */
+  LRS_PROGRESS_QUIET, /* nothing */
+  LRS_PROGRESS_JSON,  /* one JSON object per line, every progress_seconds */
+} lrs_progress_mode;
+
+/* Solves one point on `comm` (1 rank, or a group).  lrs_solve_point by default;
+ * tests and benchmarks substitute their own. */
+typedef lrs_status (*lrs_sched_solve_fn)(const lrs_point *point, MPI_Comm comm,
+                                         lrs_result *result);
+
+/* Receives results on rank 0, in completion order. */
+typedef struct lrs_sched_sink {
+  void *ctx;
+  lrs_status (*put)(void *ctx, uint64_t index, const lrs_result *result, int rank);
+  /* Called often (every loop turn); `now` is MPI_Wtime().  May flush. */
+  lrs_status (*tick)(void *ctx, double now);
+} lrs_sched_sink;
+
+typedef struct lrs_sched_options {
+  int group_size;           /* ranks per group (default 1) */
+  int max_chunk;            /* most points per assignment (default 64) */
+  double drain_seconds;     /* grace for running points after a stop signal (60) */
+  double progress_seconds;  /* interval of progress lines off a terminal (30) */
+  lrs_progress_mode progress;
+  lrs_sched_solve_fn solve; /* NULL: lrs_solve_point */
+} lrs_sched_options;
+
+typedef struct lrs_sched_report {
+  uint64_t done;     /* results passed to the sink */
+  uint64_t failed;   /* of which status error, timeout or numerical_failure */
+  bool interrupted;  /* stopped by a signal before all points ran */
+  int abandoned;     /* groups still solving when the drain ran out: the
+                        caller must close the store, then MPI_Abort */
+  double seconds;
+} lrs_sched_report;
+
+/* Defaults for every option. */
+lrs_sched_options lrs_sched_defaults(void);
+
+/*
+ * Runs `pending` (indices into `grid`) to completion or interruption.
+ * Collective on `comm`: every rank calls it with the same grid and options;
+ * `pending`, `n_pending` and `sink` are read on rank 0 only.  The report is
+ * filled on rank 0.  A point whose solve fails becomes a result with status
+ * `error` (the sweep goes on); the statuses returned are the sink's failures
+ * and MPI failures (LRS_ERR_MPI: the caller should abort the job).
+ */
+lrs_status lrs_sched_run(MPI_Comm comm, const lrs_grid *grid, const uint64_t *pending,
+                         uint64_t n_pending, const lrs_sched_options *options,
+                         lrs_sched_sink *sink, lrs_sched_report *report);
+
+/* True once SIGTERM, SIGINT or SIGUSR1 has arrived (handlers installed by
+ * lrs_sched_run). */
+bool lrs_sched_stop_requested(void);
+
+#endif

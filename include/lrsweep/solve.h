@@ -1,0 +1,46 @@
+/*
+ * lrsweep/solve.h — the one door between scheduling and numerics.
+ *
+ * lrs_solve_point(point, comm, result) builds the backend, the problem and the
+ * model a point describes, runs the solver it asks for (GD, GF, or none), and
+ * fills `result` (summary + trajectory records).  The scheduler, `lrsweep run
+ * --point K`, rerun, tests and benchmarks all call this and nothing else of
+ * the numerics.
+ */
+#ifndef LRSWEEP_SOLVE_H
+#define LRSWEEP_SOLVE_H
+
+#include <mpi.h>
+
+#include "lrsweep/point.h"
+#include "lrsweep/result.h"
+#include "lrsweep/status.h"
+
+/*
+ * Solves one point.
+ *
+ * comm: the group the point is solved on.  A 1-rank communicator gives the
+ *   local solve (CBLAS/LAPACKE backend).  MPI need NOT be initialized for the
+ *   local path: if MPI_Initialized() is false, comm must be MPI_COMM_SELF (its
+ *   handle is compared, no MPI call is made); if MPI is initialized, any comm
+ *   with MPI_Comm_size == 1 works.  A communicator of size > 1 gives
+ *   LRS_ERR_UNSUPPORTED until the ScaLAPACK backend exists.  Collective on
+ *   comm.
+ * result: an allocated result (lrs_result_create); it is reset first and then
+ *   filled: summary (status, message, counts, losses, rate fit, levels, theory,
+ *   wall_seconds) and records.
+ *
+ * Returns LRS_OK whenever a result was produced — including points whose
+ * summary.status is diverged, numerical_failure, timeout, max_iter, error
+ * (e.g. η_max not positive) or theory_only.  Other statuses are resource or
+ * programming errors, or unsupported requests: LRS_ERR_UNSUPPORTED (step
+ * rule xu2023, comm size > 1, msbdf on a too large problem), LRS_ERR_CONFIG (an inconsistent point: the message names the
+ * field), LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL, LRS_ERR_MPI.  On such a
+ * status result->summary.status is LRS_POINT_ERROR and summary.message holds
+ * lrs_error_message().
+ *
+ * Side effect: turns off GSL's abort-on-error handler (gsl_set_error_handler_off).
+ */
+lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *result);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * lrsweep/solver.h — gradient descent and gradient flow on any model
+ * (lrsweep/model.h), stopping rules and trajectory records.
+ *
+ * GD (papers.md §1.2): θ_{t+1} = θ_t − η_t ∇L(θ_t), with the step rule of the
+ * point (papers.md §1.6), from a table in src/solver/step_rules.c:
+ *   fixed         η_t = step_size (NaN: η_max of a covered two_layer model).
+ *   backtracking  App. G.2.1: η ← step_size, then η ← bt_shrink·η while
+ *                 L(θ − η∇L) > L(θ) − bt_sufficient·‖∇L‖² (as printed: no η
+ *                 factor).  That test asks for a decrease of γ‖∇L‖² whatever
+ *                 η and can be unsatisfiable; once η < LRS_BT_MIN_FACTOR·η_bt
+ *                 the rule takes the largest tried η that decreased L (the
+ *                 smallest tried η if none did) and counts a "fallback"
+ *                 (reported in summary.message).  Any model.
+ *   local         eq. 19 with ρ: η_t = min((1 + η0^d)^{t/2} η0, 1/K_t), 1/K_t
+ *                 the positive root of η·K_t(η) = 1; η0 = step_size or η_max.
+ *   global        eq. 19 with ρ̄: η_t = min((1 + η0^d)^{t/2} η0, 1/K̄_t).
+ *   xu2023        refused (LRS_ERR_UNSUPPORTED): not implemented.
+ * local/global need a two_layer model with a covered loss (else
+ * LRS_ERR_UNSUPPORTED naming the model/loss).
+ *
+ * GF: θ' = −∇L(θ) integrated with GSL odeiv2 (rk8pd, rkf45, or msbdf with an
+ * analytic — model->hess_vec — or central finite-difference Jacobian; msbdf
+ * needs a dense P×P Jacobian and is refused for P > LRS_GF_MSBDF_MAX_PARAMS),
+ * absolute/relative tolerances atol/rtol (GSL's standard control, a_y = 1,
+ * a_dydt = 0), up to t = horizon.  Records at t = 0 and about `records`
+ * log-spaced times in [LRS_GF_FIRST_RECORD·horizon, horizon] (evolve steps
+ * land exactly on them); the stopping tests run after every accepted step.
+ *
+ * THEORY η0 (summary.theory.eta0, and the η0 of μ̄, K̄_t, ρ̄ and the bound
+ * curves): fixed/local/global: the rule's η0 (step_size, or η_max when NaN);
+ * backtracking: η_bt = step_size; GF and method none: step_size, or η_max.
+ *
+ * RECORDS (GD).  record_every = k > 0: steps 0, k, 2k, ... plus the last;
+ * k = 0: about `records` log-spaced steps in [1, max_iter] (rounded, without
+ * duplicates) plus step 0 and the last.  Record fields: see lrsweep/result.h;
+ * `time` of a GD record is Σ_{k<t} η_k (the GF time GD approximates).
+ *
+ * STOPPING (checked at every GD iterate / accepted GF step, in this order):
+ *   diverged   non-finite loss or L − ℓ* > blowup·(L0 − ℓ*): stop at once,
+ *              the trajectory so far is kept (last record: the bad state).
+ *   converged  L − ℓ* ≤ tol.
+ *   timeout    max_point_seconds > 0 and the wall clock passed the deadline.
+ *   max_iter / max_time  GD: max_iter steps taken; GF: t reached horizon.
+ *   numerical_failure    GF: GSL returned an error (message has GSL's text),
+ *              or an accepted step fell below LRS_GF_MIN_STEP·horizon.
+ * Point outcomes go to result->summary.status; they are not lrs_status errors.
+ *
+ * WORKSPACES.  Everything is allocated before the loop (result records are
+ * reserved for the whole schedule); the iteration loop does not allocate.
+ */
+#ifndef LRSWEEP_SOLVER_H
+#define LRSWEEP_SOLVER_H
+
+#include "lrsweep/model.h"
+#include "lrsweep/point.h"
+#include "lrsweep/result.h"
+#include "lrsweep/status.h"
+
+enum {
+  LRS_GF_MSBDF_MAX_PARAMS = 4096,  /* dense Jacobian limit for msbdf */
+};
+#define LRS_BT_MIN_FACTOR 1e-16    /* backtracking: smallest η / η_bt tried */
+#define LRS_GF_FIRST_RECORD 1e-3   /* first log-spaced GF record / horizon */
+#define LRS_GF_MIN_STEP 1e-14      /* GF: accepted step below this·horizon fails */
+
+/* Seconds of a monotonic clock (for deadlines). */
+double lrs_solver_now(void);
+
+/*
+ * Runs point->method (gd or gf) on `model` and fills result: summary.status,
+ * message, iterations, final_time, rhs_evals, loss0, final_loss, iters_to,
+ * time_to, max_drift, the rate fit (lrsweep/rate.h) and the records; then
+ * calls model->ops->summarize.  method none: summarize only, status
+ * theory_only.  `deadline`: lrs_solver_now() value after which the run stops
+ * with status timeout (+∞: none).  The result is appended to, not reset.
+ * Returns LRS_OK when a result was produced (any point status); statuses:
+ * LRS_ERR_UNSUPPORTED (rule/model combination, xu2023, msbdf too large),
+ * LRS_ERR_CONFIG (bad solver fields: names the field), LRS_ERR_NOMEM,
+ * LRS_ERR_GSL (allocation of GSL objects), model errors.  Collective over the
+ * model's backend.
+ */
+lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadline,
+                          lrs_result *result);
+
+#endif

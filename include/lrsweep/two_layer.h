@@ -1,0 +1,71 @@
+/*
+ * lrsweep/two_layer.h — the [P1] model: L(W1, W2) = ℓ(W1W2ᵀ) (papers.md §1.1).
+ *
+ * ORIENTATION.  W1 ∈ R^{n×h}, W2 ∈ R^{m×h}, the product W = W1W2ᵀ ∈ R^{n×m}
+ * maps inputs x ∈ Rⁿ (rows of X ∈ R^{N×n}) to outputs xᵀW ∈ R^m; this is
+ * the transpose of f(x) = W2 W1' x with W1' = W1ᵀ (papers.md §1.1).
+ *
+ * PARAMETER LAYOUT (θ of lrsweep/model.h).  One (n+m)×h column-major matrix
+ * B = [W1; W2]: θ[r + (n+m)·j] is W1[r, j] for r < n and W2[r − n, j] for
+ * n ≤ r < n+m.  The gradient has the same layout: [∇_{W1}L; ∇_{W2}L] with
+ * ∇_{W1}L = ∇ℓ(W)·W2 and ∇_{W2}L = ∇ℓ(W)ᵀ·W1 (eq. 7–8).
+ *
+ * Per-record observations: σ²_min/max(T_t) (from n×n and m×m Gram
+ * matrices), μ_t, K_t(η_t), ρ(η_t, t), the bound curves Π ρ·L0, Π ρ̄·L0 and
+ * L0ρ̄(η0,0)^t, and ‖D(t) − D(0)‖ (from an LQ factor of [B; B(0)], exact to
+ * rounding, no h×h matrix when h ≥ 2(n+m)).  Theory columns (and the ρ
+ * fields) are NaN for losses not covered by [P1] (Huber).
+ */
+#ifndef LRSWEEP_TWO_LAYER_H
+#define LRSWEEP_TWO_LAYER_H
+
+#include "lrsweep/linalg.h"
+#include "lrsweep/loss.h"
+#include "lrsweep/model.h"
+#include "lrsweep/point.h"
+#include "lrsweep/problem.h"
+#include "lrsweep/theory.h"
+
+/*
+ * The two_layer model of a point: generates the problem (lrsweep/problem.h),
+ * solves the non-overparametrized problem for W* and ℓ* (lrsweep/loss.h),
+ * and the t = 0 theory constants (lrsweep/theory.h, with c = theory_c,
+ * d = theory_d) when the loss is covered.  Statuses: LRS_ERR_CONFIG,
+ * LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL.  Collective over la.
+ */
+lrs_status lrs_two_layer_create(const lrs_point *point, lrs_linalg *la,
+                                lrs_model **model);
+
+/*
+ * The same from an explicit problem (tests, benchmarks): takes ownership of
+ * *problem (sets it to NULL, also on failure).  c, d: the §1.5 constants.
+ * Statuses: as lrs_two_layer_create.
+ */
+lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp,
+                                     double c, double d, lrs_linalg *la,
+                                     lrs_model **model);
+
+/* True when `m` is a two_layer model. */
+bool lrs_two_layer_is(const lrs_model *m);
+
+/* The problem (data, W* and the initial weights) of a two_layer model. */
+const lrs_problem *lrs_two_layer_problem(const lrs_model *m);
+
+/* The t = 0 theory state (th.applicable false for uncovered losses). */
+const lrs_theory_state *lrs_two_layer_theory(const lrs_model *m);
+
+/* Sets η0 of the theory (μ̄, K̄_t, ρ̄ and the bound curves use it).  Call
+ * before the first observe().  No-op for uncovered losses. */
+void lrs_two_layer_set_eta0(lrs_model *m, double eta0);
+
+/*
+ * The local constants of eq. (10)–(12) at the θ of the last eval() (cached
+ * until the next eval; computed from n×n and m×m Gram matrices, no
+ * allocation).  Statuses: LRS_ERR_LINALG.
+ */
+lrs_status lrs_two_layer_local(lrs_model *m, lrs_local_consts *lc);
+
+/* The model's loss (lrsweep/loss.h) and its constants μ, K. */
+const lrs_loss *lrs_two_layer_loss(const lrs_model *m);
+
+#endif

@@ -1,0 +1,220 @@
+/* `[mpirun ...] lrsweep SWEEP.toml`: run a whole sweep into its store. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lrsweep/sched.h"
+#include "lrsweep/store.h"
+
+typedef struct {
+  const char *path, *store;
+  bool retry_failed, extend;
+  lrs_sched_options sched;
+} sweep_args;
+
+static int parse_number(const char *opt, const char *text, double lo, double *out) {
+  char *end;
+  double v = strtod(text, &end);
+  if (*end || !*text || !(v >= lo))
+    return lrs_cli_usage_error("sweep", "%s expects a number ≥ %g, not '%s'", opt, lo, text);
+  *out = v;
+  return LRS_EXIT_OK;
+}
+
+static int parse_args(int argc, char **argv, sweep_args *a) {
+  *a = (sweep_args){.sched = lrs_sched_defaults()};
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    double num;
+    int rc = LRS_EXIT_OK;
+    if (strcmp(arg, "--retry-failed") == 0)
+      a->retry_failed = true;
+    else if (strcmp(arg, "--extend") == 0)
+      a->extend = true;
+    else if (strcmp(arg, "--quiet") == 0)
+      a->sched.progress = LRS_PROGRESS_QUIET;
+    else if (strcmp(arg, "--json-progress") == 0)
+      a->sched.progress = LRS_PROGRESS_JSON;
+    else if (val && strcmp(arg, "--store") == 0)
+      a->store = argv[++i];
+    else if (val && strcmp(arg, "--group-size") == 0) {
+      if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
+        a->sched.group_size = (int)num;
+    } else if (val && strcmp(arg, "--max-chunk") == 0) {
+      if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
+        a->sched.max_chunk = (int)num;
+    } else if (val && strcmp(arg, "--drain-seconds") == 0)
+      rc = parse_number(arg, argv[++i], 0, &a->sched.drain_seconds);
+    else if (val && strcmp(arg, "--progress-seconds") == 0)
+      rc = parse_number(arg, argv[++i], 0.1, &a->sched.progress_seconds);
+    else if (arg[0] == '-')
+      return lrs_cli_usage_error("sweep", "unknown option '%s'", arg);
+    else if (a->path)
+      return lrs_cli_usage_error("sweep", "expected one sweep file, got '%s' too", arg);
+    else
+      a->path = arg;
+    if (rc != LRS_EXIT_OK)
+      return rc;
+  }
+  if (!a->path)
+    return lrs_cli_usage_error("sweep", "expected a sweep file");
+  return LRS_EXIT_OK;
+}
+
+/* The store writer as the scheduler's sink. */
+static lrs_status sink_put(void *ctx, uint64_t index, const lrs_result *result, int rank) {
+  return lrs_store_put(ctx, index, result, rank);
+}
+static lrs_status sink_tick(void *ctx, double now) {
+  (void)now;
+  return lrs_store_maybe_flush(ctx, lrs_store_now());
+}
+
+/* Rank 0 reads the sweep file and sends its text, so every rank works from
+ * the same bytes; the outcome is shared so all ranks stop together. */
+static lrs_status share_sweep(int rank, const char *path, lrs_config **cfg, lrs_grid **grid) {
+  int failed = 0;
+  uint64_t len = 0;
+  const char *text = NULL;
+  lrs_status st = LRS_OK;
+  if (rank == 0) {
+    st = lrs_cli_open_sweep(path, cfg, grid);
+    failed = st != LRS_OK;
+    if (!failed)
+      text = lrs_config_text(*cfg, NULL);
+    len = text ? strlen(text) : 0;
+  }
+  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (failed)
+    return rank == 0 ? st : LRS_ERR_CONFIG;
+  MPI_Bcast(&len, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+  char *buf = rank == 0 ? NULL : malloc(len + 1);
+  if (rank != 0 && !buf)
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the sweep text");
+  int count;
+  LRS_TRY(lrs_to_int(len, &count, "sweep file size"));
+  MPI_Bcast(rank == 0 ? (void *)text : buf, count, MPI_CHAR, 0, MPI_COMM_WORLD);
+  if (rank != 0) {
+    st = lrs_config_load_string(buf, len, path, cfg);
+    if (st == LRS_OK)
+      st = lrs_grid_create(*cfg, grid);
+    free(buf);
+  }
+  return st;
+}
+
+static lrs_status pending_points(lrs_store_writer *w, const lrs_grid *grid, uint64_t **out,
+                                 uint64_t *n) {
+  uint64_t todo = lrs_store_todo_count(w), k = 0;
+  uint64_t *list = malloc((todo ? todo : 1) * sizeof *list);
+  LRS_TRY(LRS_CHECK_ALLOC(list));
+  for (uint64_t i = 0; i < lrs_grid_size(grid) && k < todo; i++)
+    if (lrs_store_needs(w, i))
+      list[k++] = i;
+  *out = list;
+  *n = k;
+  return LRS_OK;
+}
+
+static int sweep(int argc, char **argv) {
+  sweep_args a;
+  int code = parse_args(argc, argv, &a);
+  if (code != LRS_EXIT_OK)
+    return code;
+  if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
+    fprintf(stderr, "lrsweep: MPI_Init failed\n");
+    return LRS_EXIT_FAILURE;
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int rank, size;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  lrs_config *cfg = NULL;
+  lrs_grid *grid = NULL;
+  lrs_store_writer *writer = NULL;
+  uint64_t *pending = NULL, n_pending = 0;
+  lrs_sched_report report = {0};
+  lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
+  if (st == LRS_OK) {
+    int opened = 1;
+    if (rank == 0) {
+      lrs_store_options opt = lrs_store_options_default();
+      opt.mpi_size = size;
+      opt.extend = a.extend;
+      opt.retry_failed = a.retry_failed;
+      st = lrs_store_writer_open(a.store ? a.store : lrs_config_store(cfg), grid, &opt,
+                                 &writer);
+      if (st == LRS_OK)
+        st = pending_points(writer, grid, &pending, &n_pending);
+      opened = st == LRS_OK;
+      if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
+        fprintf(stderr, "lrsweep: %s: %" PRIu64 " points, %" PRIu64 " to run on %d rank%s\n",
+                lrs_config_name(cfg), lrs_grid_size(grid), n_pending, size,
+                size == 1 ? "" : "s");
+    }
+    MPI_Bcast(&opened, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (opened) {
+      lrs_sched_sink sink = {writer, sink_put, sink_tick};
+      st = lrs_sched_run(MPI_COMM_WORLD, grid, pending, n_pending, &a.sched, &sink, &report);
+    } else if (rank != 0) {
+      st = LRS_ERR_STORE; /* rank 0 says why */
+    }
+  }
+  if (rank == 0) {
+    lrs_status closed = lrs_store_writer_close(&writer);
+    if (st == LRS_OK)
+      st = closed;
+  }
+  if (st != LRS_OK)
+    code = rank == 0 ? lrs_cli_fail(st) : LRS_EXIT_USAGE;
+  else if (rank == 0 && report.interrupted) {
+    fprintf(stderr,
+            "lrsweep: interrupted after %" PRIu64 " of %" PRIu64 " points; the store is "
+            "consistent: run the same command again to resume (exit %d)\n",
+            report.done, n_pending, LRS_EXIT_RESUME);
+    code = LRS_EXIT_RESUME;
+  } else if (rank == 0 && a.sched.progress != LRS_PROGRESS_QUIET) {
+    fprintf(stderr, "lrsweep: %s: %" PRIu64 " points done (%" PRIu64 " failed) in %.1f s\n",
+            lrs_config_name(cfg), report.done, report.failed, report.seconds);
+  }
+  free(pending);
+  lrs_grid_destroy(&grid);
+  lrs_config_destroy(&cfg);
+  /* Groups still solving after the drain cannot be waited for: end the job. */
+  if (rank == 0 && report.abandoned > 0)
+    MPI_Abort(MPI_COMM_WORLD, LRS_EXIT_RESUME);
+  /* Every rank exits with rank 0's code, whichever mpirun reports. */
+  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return code;
+}
+
+const lrs_cli_command lrs_cli_sweep = {
+    "sweep", "run a sweep into its store (also: lrsweep SWEEP.toml)",
+    "usage: [mpirun -np P] lrsweep [sweep] SWEEP.toml [options]\n"
+    "\n"
+    "Runs every point of the sweep that its store does not hold yet and writes the\n"
+    "results to the store ([sweep] store, or --store).  Rank 0 coordinates and\n"
+    "writes; the other P − 1 ranks solve, in groups of --group-size ranks.  With\n"
+    "P = 1 the one process does both.  Running the same command again resumes.\n"
+    "\n"
+    "  --store PATH            store file (default: the sweep file's [sweep] store)\n"
+    "  --group-size G          ranks per group; P − 1 must be a multiple of G (1)\n"
+    "  --retry-failed          also rerun points that ended in error, timeout or\n"
+    "                          numerical_failure\n"
+    "  --extend                accept a sweep whose axes only gained values\n"
+    "  --drain-seconds S       after SIGTERM/SIGINT/SIGUSR1, let running points\n"
+    "                          finish for up to S seconds (60)\n"
+    "  --max-chunk N           most points per work message (64)\n"
+    "  --progress-seconds S    interval of progress lines when not on a terminal (30)\n"
+    "  --quiet                 no progress output\n"
+    "  --json-progress         progress as one JSON object per line on stdout\n"
+    "\n"
+    "Exit codes: 0 all points ran (some may have failed: see `lrsweep status`),\n"
+    "1 runtime failure, 2 bad arguments, sweep file or store, 75 interrupted by a\n"
+    "signal: the store is consistent and the same command resumes it.\n",
+    sweep};

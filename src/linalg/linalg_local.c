@@ -1,0 +1,447 @@
+/* The `local` linalg backend: column-major dense matrices on CBLAS (OpenBLAS)
+ * and LAPACKE's _work routines with a context-owned scratch buffer
+ * (lrsweep/linalg.h). */
+#include <cblas.h>
+#include <lapacke.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linalg_impl.h"
+
+/* Blocking factor assumed for LAPACK work sizes (dgelqf/dgeqrf/dorgqr use
+ * lwork ≥ rows·nb for their blocked code; less still works, unblocked). */
+enum { LQ_NB = 64 };
+
+/* ------------------------------------------------------------- helpers */
+
+static lrs_status to_int(size_t v, const char *what, lapack_int *out) {
+  if (v > (size_t)INT_MAX)
+    return LRS_RAISE(LRS_ERR_RANGE, "%s = %zu exceeds the BLAS/LAPACK int range", what, v);
+  *out = (lapack_int)v;
+  return LRS_OK;
+}
+
+static lrs_status check_backend(const lrs_mat *A) {
+  if (!A || !A->la || A->la->kind != LRS__LINALG_LOCAL)
+    return LRS_RAISE(LRS_ERR_INTERNAL, "matrix does not belong to a local linalg backend");
+  return LRS_OK;
+}
+
+static lrs_status same_shape(const lrs_mat *A, const lrs_mat *B, const char *op) {
+  LRS_TRY(check_backend(A));
+  LRS_TRY(check_backend(B));
+  if (A->rows != B->rows || A->cols != B->cols)
+    return LRS_RAISE(LRS_ERR_RANGE, "%s: shapes %zux%zu and %zux%zu differ", op, A->rows,
+                     A->cols, B->rows, B->cols);
+  return LRS_OK;
+}
+
+static lrs_status lapack_info(lapack_int info, const char *routine) {
+  if (info != 0)
+    return LRS_RAISE(LRS_ERR_LINALG, "LAPACK %s failed (info = %d)", routine, (int)info);
+  return LRS_OK;
+}
+
+/* Grows the scratch to at least `len` doubles. */
+static lrs_status scratch_need(lrs_linalg *la, size_t len) {
+  if (len <= la->scratch_len)
+    return LRS_OK;
+  if (len > SIZE_MAX / sizeof(double))
+    return LRS_RAISE(LRS_ERR_NOMEM, "linalg scratch of %zu doubles is too large", len);
+  double *grown = realloc(la->scratch, len * sizeof *grown);
+  if (!grown)
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu doubles of linalg scratch", len);
+  la->scratch = grown;
+  la->scratch_len = len;
+  return LRS_OK;
+}
+
+static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* Scratch (doubles) needed by each factorization, in one place so that
+ * lrs_linalg_reserve and the routines agree. */
+static size_t need_eig(size_t n) { return n * n + 3 * n + 1; }
+static size_t need_sv(size_t r, size_t c) {
+  const size_t mn = min_sz(r, c), mx = max_sz(r, c);
+  return r * c + max_sz(3 * mn + mx, 5 * mn) + 1;
+}
+static size_t need_lq(size_t r, size_t c) { return r * c + r + LQ_NB * r + 1; }
+static size_t need_chol(size_t n) { return n * n + 1; }
+static size_t need_orth(size_t c) { return c + LQ_NB * c + c + 1; } /* tau, work, signs */
+
+/* Copies A into the column-major contiguous buffer dst (A->rows × A->cols). */
+static void pack(const lrs_mat *A, double *dst) {
+  for (size_t j = 0; j < A->cols; j++)
+    memcpy(dst + j * A->rows, A->data + j * A->ld, A->rows * sizeof *dst);
+}
+
+/* ------------------------------------------------------------- backend */
+
+lrs_status lrs_linalg_create_local(lrs_linalg **la) {
+  *la = NULL;
+  lrs_linalg *l = calloc(1, sizeof *l);
+  LRS_TRY(LRS_CHECK_ALLOC(l));
+  l->kind = LRS__LINALG_LOCAL;
+  *la = l;
+  return LRS_OK;
+}
+
+void lrs_linalg_destroy(lrs_linalg **la) {
+  if (!la || !*la)
+    return;
+  free((*la)->scratch);
+  free(*la);
+  *la = NULL;
+}
+
+int lrs_linalg_size(const lrs_linalg *la) {
+  (void)la;
+  return 1;
+}
+
+lrs_status lrs_linalg_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols) {
+  /* Square factorizations (eig, Cholesky) fit in min × min; the rectangular
+   * ones (SVD, LQ of a wide matrix, QR of a tall one) in rows × cols. */
+  const size_t r = max_rows, c = max_cols, mn = min_sz(r, c), mx = max_sz(r, c);
+  size_t need = need_eig(mn);
+  need = max_sz(need, need_sv(r, c));
+  need = max_sz(need, need_lq(mn, mx));
+  need = max_sz(need, need_chol(mn));
+  need = max_sz(need, need_orth(mn));
+  return scratch_need(la, need);
+}
+
+lrs_status lrs_linalg_sum(const lrs_linalg *la, double *vals, size_t count) {
+  (void)la;
+  (void)vals;
+  (void)count;
+  return LRS_OK; /* one rank: the local sums are the global sums */
+}
+
+/* ------------------------------------------------------------- matrices */
+
+lrs_status lrs_mat_create(lrs_linalg *la, size_t rows, size_t cols, lrs_mat **A) {
+  *A = NULL;
+  if (rows == 0 || cols == 0)
+    return LRS_RAISE(LRS_ERR_RANGE, "matrix of size %zux%zu: both sizes must be ≥ 1", rows,
+                     cols);
+  if (rows > (size_t)INT_MAX || cols > (size_t)INT_MAX || rows > SIZE_MAX / sizeof(double) / cols)
+    return LRS_RAISE(LRS_ERR_RANGE, "matrix of size %zux%zu is too large", rows, cols);
+  lrs_mat *M = calloc(1, sizeof *M);
+  LRS_TRY(LRS_CHECK_ALLOC(M));
+  M->data = calloc(rows * cols, sizeof *M->data);
+  if (!M->data) {
+    free(M);
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a %zux%zu matrix", rows, cols);
+  }
+  M->la = la;
+  M->rows = rows;
+  M->cols = cols;
+  M->ld = rows;
+  M->owner = true;
+  la->n_mats++;
+  *A = M;
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_view(lrs_mat *parent, size_t r0, size_t c0, size_t rows, size_t cols,
+                        lrs_mat **V) {
+  *V = NULL;
+  LRS_TRY(check_backend(parent));
+  if (rows == 0 || cols == 0 || r0 > parent->rows || rows > parent->rows - r0 ||
+      c0 > parent->cols || cols > parent->cols - c0)
+    return LRS_RAISE(LRS_ERR_RANGE, "view [%zu+%zu, %zu+%zu] outside a %zux%zu matrix", r0,
+                     rows, c0, cols, parent->rows, parent->cols);
+  lrs_mat *M = calloc(1, sizeof *M);
+  LRS_TRY(LRS_CHECK_ALLOC(M));
+  M->la = parent->la;
+  M->data = parent->data + r0 + c0 * parent->ld;
+  M->rows = rows;
+  M->cols = cols;
+  M->ld = parent->ld;
+  M->owner = false;
+  M->la->n_mats++;
+  *V = M;
+  return LRS_OK;
+}
+
+void lrs_mat_destroy(lrs_mat **A) {
+  if (!A || !*A)
+    return;
+  if ((*A)->owner)
+    free((*A)->data);
+  if ((*A)->la)
+    (*A)->la->n_mats--;
+  free(*A);
+  *A = NULL;
+}
+
+size_t lrs_mat_rows(const lrs_mat *A) { return A->rows; }
+size_t lrs_mat_cols(const lrs_mat *A) { return A->cols; }
+lrs_linalg *lrs_mat_linalg(const lrs_mat *A) { return A->la; }
+
+lrs_mat_block lrs_mat_local(const lrs_mat *A) {
+  return (lrs_mat_block){.data = A->data, .rows = A->rows, .cols = A->cols, .ld = A->ld};
+}
+
+void lrs_mat_local_to_global(const lrs_mat *A, size_t i, size_t j, size_t *gi, size_t *gj) {
+  (void)A;
+  *gi = i;
+  *gj = j;
+}
+
+bool lrs_mat_local_contiguous(const lrs_mat *A) { return A->ld == A->rows || A->cols == 1; }
+
+lrs_status lrs_mat_set_global(lrs_mat *A, const double *full) {
+  LRS_TRY(check_backend(A));
+  for (size_t j = 0; j < A->cols; j++)
+    memcpy(A->data + j * A->ld, full + j * A->rows, A->rows * sizeof *full);
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_get_global(const lrs_mat *A, double *full) {
+  LRS_TRY(check_backend(A));
+  pack(A, full);
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_fill(lrs_mat *A, double value) {
+  LRS_TRY(check_backend(A));
+  for (size_t j = 0; j < A->cols; j++)
+    for (size_t i = 0; i < A->rows; i++)
+      A->data[i + j * A->ld] = value;
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_set_identity(lrs_mat *A) {
+  LRS_TRY(lrs_mat_fill(A, 0.0));
+  for (size_t k = 0; k < min_sz(A->rows, A->cols); k++)
+    A->data[k + k * A->ld] = 1.0;
+  return LRS_OK;
+}
+
+/* ------------------------------------------------------------- algebra */
+
+lrs_status lrs_mat_gemm(lrs_trans ta, lrs_trans tb, double alpha, const lrs_mat *A,
+                        const lrs_mat *B, double beta, lrs_mat *C) {
+  LRS_TRY(check_backend(A));
+  LRS_TRY(check_backend(B));
+  LRS_TRY(check_backend(C));
+  const size_t ar = ta ? A->cols : A->rows, ac = ta ? A->rows : A->cols;
+  const size_t br = tb ? B->cols : B->rows, bc = tb ? B->rows : B->cols;
+  if (ac != br || C->rows != ar || C->cols != bc)
+    return LRS_RAISE(LRS_ERR_RANGE, "gemm: op(A) %zux%zu · op(B) %zux%zu into C %zux%zu", ar,
+                     ac, br, bc, C->rows, C->cols);
+  lapack_int M = 0, N = 0, K = 0, lda = 0, ldb = 0, ldc = 0;
+  LRS_TRY(to_int(ar, "gemm M", &M));
+  LRS_TRY(to_int(bc, "gemm N", &N));
+  LRS_TRY(to_int(ac, "gemm K", &K));
+  LRS_TRY(to_int(A->ld, "lda", &lda));
+  LRS_TRY(to_int(B->ld, "ldb", &ldb));
+  LRS_TRY(to_int(C->ld, "ldc", &ldc));
+  cblas_dgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              M, N, K, alpha, A->data, lda, B->data, ldb, beta, C->data, ldc);
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_axpy(double alpha, const lrs_mat *X, lrs_mat *Y) {
+  LRS_TRY(same_shape(X, Y, "axpy"));
+  lapack_int r = 0;
+  LRS_TRY(to_int(X->rows, "axpy rows", &r));
+  for (size_t j = 0; j < X->cols; j++)
+    cblas_daxpy(r, alpha, X->data + j * X->ld, 1, Y->data + j * Y->ld, 1);
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_scal(double alpha, lrs_mat *X) {
+  LRS_TRY(check_backend(X));
+  lapack_int r = 0;
+  LRS_TRY(to_int(X->rows, "scal rows", &r));
+  for (size_t j = 0; j < X->cols; j++)
+    cblas_dscal(r, alpha, X->data + j * X->ld, 1);
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_copy(const lrs_mat *src, lrs_mat *dst) {
+  LRS_TRY(same_shape(src, dst, "copy"));
+  for (size_t j = 0; j < src->cols; j++)
+    memmove(dst->data + j * dst->ld, src->data + j * src->ld, src->rows * sizeof(double));
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_dot(const lrs_mat *A, const lrs_mat *B, double *out) {
+  LRS_TRY(same_shape(A, B, "dot"));
+  lapack_int r = 0;
+  LRS_TRY(to_int(A->rows, "dot rows", &r));
+  double s = 0.0;
+  for (size_t j = 0; j < A->cols; j++)
+    s += cblas_ddot(r, A->data + j * A->ld, 1, B->data + j * B->ld, 1);
+  *out = s;
+  return lrs_linalg_sum(A->la, out, 1);
+}
+
+lrs_status lrs_mat_norm_fro(const lrs_mat *A, double *out) {
+  LRS_TRY(check_backend(A));
+  lapack_int r = 0;
+  LRS_TRY(to_int(A->rows, "norm rows", &r));
+  double s = 0.0; /* hypot accumulation: dnrm2's scaling across columns */
+  for (size_t j = 0; j < A->cols; j++)
+    s = hypot(s, cblas_dnrm2(r, A->data + j * A->ld, 1));
+  *out = s;
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_gram(const lrs_mat *A, lrs_mat *C) {
+  LRS_TRY(check_backend(A));
+  LRS_TRY(check_backend(C));
+  if (C->rows != A->rows || C->cols != A->rows)
+    return LRS_RAISE(LRS_ERR_RANGE, "gram: A %zux%zu needs C %zux%zu, got %zux%zu", A->rows,
+                     A->cols, A->rows, A->rows, C->rows, C->cols);
+  lapack_int n = 0, k = 0, lda = 0, ldc = 0;
+  LRS_TRY(to_int(A->rows, "gram n", &n));
+  LRS_TRY(to_int(A->cols, "gram k", &k));
+  LRS_TRY(to_int(A->ld, "lda", &lda));
+  LRS_TRY(to_int(C->ld, "ldc", &ldc));
+  cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, n, k, 1.0, A->data, lda, 0.0, C->data,
+              ldc);
+  for (size_t j = 0; j < C->cols; j++) /* mirror the lower triangle */
+    for (size_t i = 0; i < j; i++)
+      C->data[i + j * C->ld] = C->data[j + i * C->ld];
+  return LRS_OK;
+}
+
+/* ------------------------------------------------------------- factorizations */
+
+lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w) {
+  LRS_TRY(check_backend(A));
+  if (A->rows != A->cols)
+    return LRS_RAISE(LRS_ERR_RANGE, "sym_eigvals: %zux%zu is not square", A->rows, A->cols);
+  const size_t n = A->rows;
+  lapack_int ni = 0;
+  LRS_TRY(to_int(n, "eig n", &ni));
+  LRS_TRY(scratch_need(A->la, need_eig(n)));
+  double *a = A->la->scratch, *work = a + n * n;
+  pack(A, a);
+  lapack_int lwork = 0;
+  LRS_TRY(to_int(3 * n + 1, "eig lwork", &lwork));
+  return lapack_info(LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', ni, a, ni, w, work, lwork),
+                     "dsyev");
+}
+
+lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s) {
+  LRS_TRY(check_backend(A));
+  const size_t r = A->rows, c = A->cols, mn = min_sz(r, c), mx = max_sz(r, c);
+  lapack_int ri = 0, ci = 0, lwork = 0;
+  LRS_TRY(to_int(r, "svd rows", &ri));
+  LRS_TRY(to_int(c, "svd cols", &ci));
+  LRS_TRY(to_int(max_sz(3 * mn + mx, 5 * mn), "svd lwork", &lwork));
+  LRS_TRY(scratch_need(A->la, need_sv(r, c)));
+  double *a = A->la->scratch, *work = a + r * c;
+  pack(A, a);
+  double dummy = 0.0;
+  return lapack_info(LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'N', 'N', ri, ci, a, ri, s, &dummy,
+                                         1, &dummy, 1, work, lwork),
+                     "dgesvd");
+}
+
+lrs_status lrs_mat_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt) {
+  LRS_TRY(check_backend(A));
+  LRS_TRY(check_backend(U));
+  LRS_TRY(check_backend(Vt));
+  const size_t r = A->rows, c = A->cols, k = min_sz(r, c);
+  if (U->rows != r || U->cols != k || Vt->rows != k || Vt->cols != c)
+    return LRS_RAISE(LRS_ERR_RANGE,
+                     "svd: A %zux%zu needs U %zux%zu and Vt %zux%zu, got %zux%zu, %zux%zu", r,
+                     c, r, k, k, c, U->rows, U->cols, Vt->rows, Vt->cols);
+  lapack_int ri = 0, ci = 0, ldu = 0, ldvt = 0;
+  LRS_TRY(to_int(r, "svd rows", &ri));
+  LRS_TRY(to_int(c, "svd cols", &ci));
+  LRS_TRY(to_int(U->ld, "ldu", &ldu));
+  LRS_TRY(to_int(Vt->ld, "ldvt", &ldvt));
+  double *a = malloc(r * c * sizeof *a);
+  double *superb = malloc((k + 1) * sizeof *superb);
+  lrs_status st = LRS_OK;
+  if (!a || !superb) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for an SVD of %zux%zu", r, c);
+    goto done;
+  }
+  pack(A, a);
+  st = lapack_info(LAPACKE_dgesvd(LAPACK_COL_MAJOR, 'S', 'S', ri, ci, a, ri, s, U->data, ldu,
+                                  Vt->data, ldvt, superb),
+                   "dgesvd");
+done:
+  free(a);
+  free(superb);
+  return st;
+}
+
+lrs_status lrs_mat_lq_factor(const lrs_mat *A, lrs_mat *L) {
+  LRS_TRY(check_backend(A));
+  LRS_TRY(check_backend(L));
+  const size_t r = A->rows, c = A->cols;
+  if (r > c || L->rows != r || L->cols != r)
+    return LRS_RAISE(LRS_ERR_RANGE, "lq_factor: A %zux%zu (needs rows ≤ cols) into L %zux%zu",
+                     r, c, L->rows, L->cols);
+  lapack_int ri = 0, ci = 0, lwork = 0;
+  LRS_TRY(to_int(r, "lq rows", &ri));
+  LRS_TRY(to_int(c, "lq cols", &ci));
+  LRS_TRY(to_int(LQ_NB * r, "lq lwork", &lwork));
+  LRS_TRY(scratch_need(A->la, need_lq(r, c)));
+  double *a = A->la->scratch, *tau = a + r * c, *work = tau + r;
+  pack(A, a);
+  LRS_TRY(lapack_info(LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, ri, ci, a, ri, tau, work, lwork),
+                      "dgelqf"));
+  for (size_t j = 0; j < r; j++)
+    for (size_t i = 0; i < r; i++)
+      L->data[i + j * L->ld] = i >= j ? a[i + j * r] : 0.0;
+  return LRS_OK;
+}
+
+lrs_status lrs_mat_chol_solve(const lrs_mat *A, lrs_mat *B) {
+  LRS_TRY(check_backend(A));
+  LRS_TRY(check_backend(B));
+  const size_t n = A->rows;
+  if (A->cols != n || B->rows != n)
+    return LRS_RAISE(LRS_ERR_RANGE, "chol_solve: A %zux%zu, B %zux%zu", A->rows, A->cols,
+                     B->rows, B->cols);
+  lapack_int ni = 0, nrhs = 0, ldb = 0;
+  LRS_TRY(to_int(n, "chol n", &ni));
+  LRS_TRY(to_int(B->cols, "chol nrhs", &nrhs));
+  LRS_TRY(to_int(B->ld, "ldb", &ldb));
+  LRS_TRY(scratch_need(A->la, need_chol(n)));
+  double *a = A->la->scratch;
+  pack(A, a);
+  LRS_TRY(lapack_info(LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', ni, a, ni), "dpotrf"));
+  return lapack_info(LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', ni, nrhs, a, ni, B->data, ldb),
+                     "dpotrs");
+}
+
+lrs_status lrs_mat_orthonormalize(lrs_mat *A) {
+  LRS_TRY(check_backend(A));
+  const size_t r = A->rows, c = A->cols;
+  if (r < c)
+    return LRS_RAISE(LRS_ERR_RANGE, "orthonormalize: %zux%zu has fewer rows than columns", r, c);
+  lapack_int ri = 0, ci = 0, lda = 0, lwork = 0;
+  LRS_TRY(to_int(r, "qr rows", &ri));
+  LRS_TRY(to_int(c, "qr cols", &ci));
+  LRS_TRY(to_int(A->ld, "lda", &lda));
+  LRS_TRY(to_int(LQ_NB * c, "qr lwork", &lwork));
+  LRS_TRY(scratch_need(A->la, need_orth(c)));
+  double *tau = A->la->scratch, *work = tau + c, *sign = work + (size_t)lwork;
+  LRS_TRY(lapack_info(LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, ri, ci, A->data, lda, tau, work,
+                                          lwork),
+                      "dgeqrf"));
+  for (size_t j = 0; j < c; j++)
+    sign[j] = A->data[j + j * A->ld] < 0.0 ? -1.0 : 1.0;
+  LRS_TRY(lapack_info(LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, ri, ci, ci, A->data, lda, tau,
+                                          work, lwork),
+                      "dorgqr"));
+  for (size_t j = 0; j < c; j++)
+    if (sign[j] < 0.0)
+      cblas_dscal(ri, -1.0, A->data + j * A->ld, 1);
+  return LRS_OK;
+}

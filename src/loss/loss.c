@@ -1,0 +1,288 @@
+/* The loss table and the generic entry-separable loss machinery
+ * (lrsweep/loss.h): value, gradient, Hessian action, and the Newton solve
+ * of the non-overparametrized problem for W* and ℓ*. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "loss_impl.h"
+
+/* THE TABLE: one line per loss, indexed by lrs_loss_kind. */
+static const lrs_loss_ops *const table[LRS_LOSS_COUNT] = {
+    [LRS_LOSS_SQUARED] = &lrs__loss_squared,
+    [LRS_LOSS_LOGISTIC] = &lrs__loss_logistic,
+    [LRS_LOSS_HUBER] = &lrs__loss_huber,
+};
+
+const lrs_loss_ops *lrs_loss_lookup(lrs_loss_kind kind) {
+  if ((unsigned)kind >= LRS_LOSS_COUNT)
+    return NULL;
+  return table[kind];
+}
+
+struct lrs_loss {
+  const lrs_loss_ops *ops;
+  lrs_loss_params p;
+  lrs_loss_entry_ctx ctx;
+  const lrs_mat *X; /* borrowed, N×n */
+  lrs_mat *Y;       /* own copy (labels for `labels` losses), N×m */
+  size_t N, n, m;
+  double mu, K, star, lambda;
+  bool interpolates; /* N ≤ n and X has full row rank */
+  lrs_mat *Z, *R, *D2; /* N×m: XW, φ'(Z), φ''(Z) of the last eval */
+  lrs_mat *Zstar;      /* N×m: XW* (quadratic losses with ℓ* > 0), else NULL */
+};
+
+lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs_mat *Y,
+                           size_t m, lrs_loss **loss) {
+  *loss = NULL;
+  const lrs_loss_ops *ops = lrs_loss_lookup(p->kind);
+  if (!ops)
+    return LRS_RAISE(LRS_ERR_CONFIG, "loss kind %d is not in the loss table", (int)p->kind);
+  LRS_TRY(ops->check(p));
+  const size_t N = lrs_mat_rows(X), n = lrs_mat_cols(X);
+  if (lrs_mat_rows(Y) != N || lrs_mat_cols(Y) != m)
+    return LRS_RAISE(LRS_ERR_RANGE, "loss: X is %zux%zu but Y is %zux%zu (expected %zux%zu)", N,
+                     n, lrs_mat_rows(Y), lrs_mat_cols(Y), N, m);
+  lrs_linalg *la = lrs_mat_linalg(X);
+  lrs_status st = LRS_OK;
+  double *s = NULL;
+  lrs_loss *l = calloc(1, sizeof *l);
+  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(l), fail);
+  l->ops = ops;
+  l->p = *p;
+  l->X = X;
+  l->N = N;
+  l->n = n;
+  l->m = m;
+  l->star = NAN;
+  l->lambda = ops->ridge(p);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m, &l->Y), fail);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m, &l->Z), fail);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m, &l->R), fail);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m, &l->D2), fail);
+  LRS_TRY_GOTO(st, lrs_mat_copy(Y, l->Y), fail);
+  if (ops->labels) { /* y ← sign(Y), sign(0) = +1 */
+    const lrs_mat_block b = lrs_mat_local(l->Y);
+    for (size_t j = 0; j < b.cols; j++)
+      for (size_t i = 0; i < b.rows; i++)
+        b.data[i + j * b.ld] = b.data[i + j * b.ld] < 0.0 ? -1.0 : 1.0;
+  }
+  l->p = *p;
+  l->ctx.p = &l->p;
+  l->ctx.inv_N = 1.0 / (double)N;
+  /* μ and K from the singular values of X (descending). */
+  const size_t k = N < n ? N : n;
+  s = malloc(k * sizeof *s);
+  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(s), fail);
+  LRS_TRY_GOTO(st, lrs_mat_singular_values(X, s), fail);
+  const double smax2 = s[0] * s[0];
+  const double smin2 = N >= n ? s[n - 1] * s[n - 1] : 0.0; /* n-th singular value */
+  ops->constants(p, smin2, smax2, N, &l->mu, &l->K);
+  /* Full row rank with N ≤ n: Y ∈ range(X).  Rank by the usual threshold. */
+  l->interpolates = N <= n && s[N - 1] > s[0] * (double)(N > n ? N : n) * DBL_EPSILON;
+  free(s);
+  *loss = l;
+  return LRS_OK;
+fail:
+  free(s);
+  lrs_loss_destroy(&l);
+  return st;
+}
+
+void lrs_loss_destroy(lrs_loss **loss) {
+  if (!loss || !*loss)
+    return;
+  lrs_loss *l = *loss;
+  lrs_mat_destroy(&l->Y);
+  lrs_mat_destroy(&l->Z);
+  lrs_mat_destroy(&l->R);
+  lrs_mat_destroy(&l->D2);
+  lrs_mat_destroy(&l->Zstar);
+  free(l);
+  *loss = NULL;
+}
+
+const lrs_loss_ops *lrs_loss_ops_of(const lrs_loss *loss) { return loss->ops; }
+double lrs_loss_mu(const lrs_loss *loss) { return loss->mu; }
+double lrs_loss_K(const lrs_loss *loss) { return loss->K; }
+double lrs_loss_star(const lrs_loss *loss) { return loss->star; }
+const lrs_mat *lrs_loss_targets(const lrs_loss *loss) { return loss->Y; }
+
+lrs_status lrs_loss_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G) {
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, W, 0.0, l->Z)); /* Z = XW */
+  /* Local kernel over the entries, then one reduction (value). */
+  const lrs_mat_block z = lrs_mat_local(l->Z), y = lrs_mat_local(l->Y),
+                      r = lrs_mat_local(l->R), d2 = lrs_mat_local(l->D2);
+  double v = 0.0;
+  for (size_t j = 0; j < z.cols; j++)
+    for (size_t i = 0; i < z.rows; i++) {
+      const double zi = z.data[i + j * z.ld], yi = y.data[i + j * y.ld];
+      v += l->ops->phi(zi, yi, &l->ctx);
+      r.data[i + j * r.ld] = l->ops->dphi(zi, yi, &l->ctx);
+      d2.data[i + j * d2.ld] = l->ops->d2phi(zi, yi, &l->ctx);
+    }
+  LRS_TRY(lrs_linalg_sum(lrs_mat_linalg(W), &v, 1));
+  if (l->lambda != 0.0) { /* + (λ/2)‖W‖² */
+    double w2;
+    LRS_TRY(lrs_mat_dot(W, W, &w2));
+    v += 0.5 * l->lambda * w2;
+  }
+  *value = v;
+  if (G) { /* ∇ℓ = Xᵀφ'(Z) + λW */
+    LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, l->X, l->R, 0.0, G));
+    if (l->lambda != 0.0)
+      LRS_TRY(lrs_mat_axpy(l->lambda, W, G));
+  }
+  return LRS_OK;
+}
+
+lrs_status lrs_loss_excess(const lrs_loss *l, double value, double *excess) {
+  if (!l->Zstar || !isfinite(value)) {
+    *excess = value - l->star;
+    return LRS_OK;
+  }
+  /* ½‖Z − Z*‖²: local kernel + one reduction. */
+  const lrs_mat_block z = lrs_mat_local(l->Z), zs = lrs_mat_local(l->Zstar);
+  double s = 0.0;
+  for (size_t j = 0; j < z.cols; j++)
+    for (size_t i = 0; i < z.rows; i++) {
+      const double d = z.data[i + j * z.ld] - zs.data[i + j * zs.ld];
+      s += d * d;
+    }
+  LRS_TRY(lrs_linalg_sum(lrs_mat_linalg(l->Z), &s, 1));
+  *excess = 0.5 * s;
+  return LRS_OK;
+}
+
+lrs_status lrs_loss_hess_apply(lrs_loss *l, const lrs_mat *V, lrs_mat *HV) {
+  /* ∇²ℓ[V] = Xᵀ(φ''(Z) ∘ XV) + λV; R is free after eval's gradient. */
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, V, 0.0, l->R));
+  const lrs_mat_block r = lrs_mat_local(l->R), d2 = lrs_mat_local(l->D2);
+  for (size_t j = 0; j < r.cols; j++)
+    for (size_t i = 0; i < r.rows; i++)
+      r.data[i + j * r.ld] *= d2.data[i + j * d2.ld];
+  LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, l->X, l->R, 0.0, HV));
+  if (l->lambda != 0.0)
+    LRS_TRY(lrs_mat_axpy(l->lambda, V, HV));
+  return LRS_OK;
+}
+
+lrs_loss_min_opts lrs_loss_min_opts_default(void) {
+  return (lrs_loss_min_opts){.max_iter = 100, .gtol = 0.0, .ridge_floor = 1e-13};
+}
+
+/* H ← Xᵀdiag(φ''(z_:j))X + (λ + ridge)I for output column j, via the scaled
+ * copy Xs = diag(√φ''_:j) X. */
+static lrs_status column_hessian(lrs_loss *l, size_t j, lrs_mat *Xs, lrs_mat *H,
+                                 double ridge_floor) {
+  LRS_TRY(lrs_mat_copy(l->X, Xs));
+  const lrs_mat_block xs = lrs_mat_local(Xs), d2 = lrs_mat_local(l->D2);
+  for (size_t c = 0; c < xs.cols; c++)
+    for (size_t i = 0; i < xs.rows; i++) {
+      size_t gi, gc;
+      lrs_mat_local_to_global(Xs, i, c, &gi, &gc);
+      /* The local backend stores D2 whole: row gi, column j. */
+      xs.data[i + c * xs.ld] *= sqrt(d2.data[gi + j * d2.ld]);
+    }
+  LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, Xs, Xs, 0.0, H));
+  /* Ridge: λ plus a relative floor so singular (Huber) systems stay SPD. */
+  const lrs_mat_block h = lrs_mat_local(H);
+  double tr = 0.0;
+  for (size_t k = 0; k < h.rows && k < h.cols; k++)
+    tr += h.data[k + k * h.ld];
+  const size_t n = lrs_mat_cols(H);
+  double scale = tr / (double)n;
+  if (!(scale > 0.0))
+    scale = 1.0;
+  const double add = l->lambda + ridge_floor * scale;
+  for (size_t k = 0; k < h.rows && k < h.cols; k++)
+    h.data[k + k * h.ld] += add;
+  return LRS_OK;
+}
+
+lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat *Wstar,
+                             double *star) {
+  const lrs_loss_min_opts o = opts ? *opts : lrs_loss_min_opts_default();
+  lrs_linalg *la = lrs_mat_linalg(Wstar);
+  const size_t n = l->n, m = l->m;
+  lrs_status st = LRS_OK;
+  lrs_mat *G = NULL, *Gt = NULL, *Dir = NULL, *Wt = NULL, *H = NULL, *Xs = NULL, *dcol = NULL;
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &G), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Gt), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Dir), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Wt), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &H), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, l->N, n, &Xs), done);
+
+  double f;
+  LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, G), done);
+  for (int it = 0; it < o.max_iter; it++) {
+    if (!isfinite(f)) {
+      st = LRS_RAISE(LRS_ERR_NUMERIC, "Newton solve for ℓ*: non-finite loss at iteration %d",
+                     it);
+      goto done;
+    }
+    double gnorm;
+    LRS_TRY_GOTO(st, lrs_mat_norm_fro(G, &gnorm), done);
+    if (gnorm == 0.0 || (o.gtol > 0.0 && gnorm <= o.gtol))
+      break;
+    /* Newton direction, one output column at a time (block-diagonal H). */
+    LRS_TRY_GOTO(st, lrs_mat_copy(G, Dir), done);
+    LRS_TRY_GOTO(st, lrs_mat_scal(-1.0, Dir), done);
+    for (size_t j = 0; j < m; j++) {
+      LRS_TRY_GOTO(st, column_hessian(l, j, Xs, H, o.ridge_floor), done);
+      LRS_TRY_GOTO(st, lrs_mat_view(Dir, 0, j, n, 1, &dcol), done);
+      LRS_TRY_GOTO(st, lrs_mat_chol_solve(H, dcol), done);
+      lrs_mat_destroy(&dcol);
+    }
+    double gd; /* gᵀd = −(Newton decrement)² */
+    LRS_TRY_GOTO(st, lrs_mat_dot(G, Dir, &gd), done);
+    if (!(gd < 0.0))
+      break; /* no descent direction left: at machine precision */
+    /* Armijo backtracking on ℓ.  Once the decrease is below the rounding of
+     * ℓ, a full Newton step is still taken while it shrinks ‖∇ℓ‖ (iterative
+     * refinement to machine precision); when it no longer does, stop. */
+    const double flat = 8.0 * DBL_EPSILON * fmax(fabs(f), DBL_MIN);
+    double alpha = 1.0, ft = INFINITY;
+    bool accept = false;
+    for (int k = 0; k < 60; k++, alpha *= 0.5) {
+      LRS_TRY_GOTO(st, lrs_mat_copy(Wstar, Wt), done);
+      LRS_TRY_GOTO(st, lrs_mat_axpy(alpha, Dir, Wt), done);
+      LRS_TRY_GOTO(st, lrs_loss_eval(l, Wt, &ft, Gt), done);
+      if (ft <= f + 1e-4 * alpha * gd) {
+        accept = true;
+        break;
+      }
+      if (k == 0 && ft <= f + flat) { /* flat within rounding: polish */
+        double gtn;
+        LRS_TRY_GOTO(st, lrs_mat_norm_fro(Gt, &gtn), done);
+        accept = gtn < gnorm;
+        break;
+      }
+    }
+    if (!accept)
+      break; /* no representable progress left */
+    LRS_TRY_GOTO(st, lrs_mat_copy(Wt, Wstar), done);
+    LRS_TRY_GOTO(st, lrs_mat_copy(Gt, G), done);
+    f = ft;
+  }
+  LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, NULL), done);
+  l->star = (l->ops->zero_min && l->interpolates) ? 0.0 : f;
+  *star = l->star;
+  if (l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0) { /* keep XW* */
+    if (!l->Zstar)
+      LRS_TRY_GOTO(st, lrs_mat_create(la, l->N, m, &l->Zstar), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, Wstar, 0.0, l->Zstar),
+                 done);
+  }
+done:
+  lrs_mat_destroy(&dcol);
+  lrs_mat_destroy(&G);
+  lrs_mat_destroy(&Gt);
+  lrs_mat_destroy(&Dir);
+  lrs_mat_destroy(&Wt);
+  lrs_mat_destroy(&H);
+  lrs_mat_destroy(&Xs);
+  return st;
+}

@@ -1,0 +1,371 @@
+/* The [P1] two_layer model L(W1, W2) = ℓ(W1W2ᵀ) (lrsweep/two_layer.h). */
+#include "lrsweep/two_layer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tl {
+  lrs_problem *P; /* owned */
+  lrs_loss *loss; /* owned */
+  lrs_loss_params lp;
+  size_t n, m, h, k; /* k = n + m */
+  double star;       /* ℓ* */
+  double L0;         /* L(0) − ℓ* */
+  bool covered;
+  lrs_theory_state ts;
+
+  /* Parameters and gradient, (n+m)×h, with their W1/W2 row views. */
+  lrs_mat *B, *W1, *W2;
+  lrs_mat *GB, *G1, *G2;
+  lrs_mat *VB, *V1, *V2, *HB, *H1, *H2; /* hess_vec */
+  lrs_mat *W, *G, *dW, *dG;             /* n×m */
+  lrs_mat *Gr1, *Gr2;                   /* n×n, m×m Gram matrices */
+  double *eig;                          /* max(n, m) eigenvalues */
+  double last_excess;
+
+  /* Imbalance drift ‖D(t) − D(0)‖: LQ of C = [B; B0] when h ≥ 2k, else the
+   * h×h difference itself. */
+  lrs_mat *C, *Ctop, *Lc, *Lrow[4], *M;
+  lrs_mat *Dh, *D0h;
+
+  /* Per-θ cache and running bound products (GD). */
+  bool lc_valid;
+  lrs_local_consts lc;
+  int64_t last_step;
+  double prod_local, prod_global;
+} tl;
+
+static tl *impl(const lrs_model *m) { return m->impl; }
+
+/* ------------------------------------------------------------ helpers */
+
+/* W = W1W2ᵀ and ℓ(W), G = ∇ℓ(W). */
+static lrs_status eval_product(tl *t, double *value) {
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->W1, t->W2, 0.0, t->W));
+  return lrs_loss_eval(t->loss, t->W, value, t->G);
+}
+
+static lrs_status eig_extremes(const lrs_mat *S, double *w, double *lmin, double *lmax) {
+  LRS_TRY(lrs_mat_sym_eigvals(S, w));
+  *lmin = w[0];
+  *lmax = w[lrs_mat_rows(S) - 1];
+  return LRS_OK;
+}
+
+static lrs_status compute_local(tl *t) {
+  double a1, b1, a2, b2, aw, bw;
+  /* σ²(T) from the n×n and m×m Gram matrices (papers.md §1.4). */
+  LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
+  LRS_TRY(eig_extremes(t->Gr1, t->eig, &a1, &b1));
+  LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
+  LRS_TRY(eig_extremes(t->Gr2, t->eig, &a2, &b2));
+  LRS_TRY(lrs_mat_gram(t->W, t->Gr1)); /* σ_max(W)² = λ_max(WWᵀ) */
+  LRS_TRY(eig_extremes(t->Gr1, t->eig, &aw, &bw));
+  t->lc = (lrs_local_consts){.L = t->last_excess,
+                             .mu = lrs_loss_mu(t->loss),
+                             .K = lrs_loss_K(t->loss),
+                             .smin2_T = fmax(a1, 0.0) + fmax(a2, 0.0),
+                             .smax2_T = fmax(b1, 0.0) + fmax(b2, 0.0),
+                             .smax_W = sqrt(fmax(bw, 0.0))};
+  t->lc_valid = true;
+  return LRS_OK;
+}
+
+/* ‖D(t) − D(0)‖_F, D = W1ᵀW1 − W2ᵀW2 (papers.md §1.3).  With C = [B; B0]
+ * = Lc·Q: D(t) − D(0) = Qᵀ(LcᵀSLc)Q, S = diag(I_n, −I_m, −I_n, I_m), so the
+ * norm is that of a 2k×2k matrix and rounding stays relative to ‖D‖, not ‖D‖². */
+static lrs_status drift(tl *t, double *out) {
+  if (t->C) {
+    LRS_TRY(lrs_mat_copy(t->B, t->Ctop));
+    LRS_TRY(lrs_mat_lq_factor(t->C, t->Lc));
+    static const double sign[4] = {1.0, -1.0, -1.0, 1.0};
+    for (int b = 0; b < 4; b++)
+      LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, sign[b], t->Lrow[b], t->Lrow[b],
+                           b ? 1.0 : 0.0, t->M));
+    return lrs_mat_norm_fro(t->M, out);
+  }
+  LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->W1, t->W1, 0.0, t->Dh));
+  LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->W2, t->W2, 1.0, t->Dh));
+  LRS_TRY(lrs_mat_axpy(-1.0, t->D0h, t->Dh));
+  return lrs_mat_norm_fro(t->Dh, out);
+}
+
+/* ------------------------------------------------------------ ops */
+
+static size_t op_param_count(const lrs_model *m) { return impl(m)->k * impl(m)->h; }
+
+static double *op_params(lrs_model *m) { return lrs_mat_local(impl(m)->B).data; }
+
+static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
+  tl *t = impl(m);
+  double v;
+  t->lc_valid = false;
+  LRS_TRY(eval_product(t, &v));
+  LRS_TRY(lrs_loss_excess(t->loss, v, &t->last_excess));
+  *excess = t->last_excess;
+  if (grad) { /* ∇_{W1}L = ∇ℓ W2, ∇_{W2}L = ∇ℓᵀ W1 (eq. 7–8) */
+    LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->G, t->W2, 0.0, t->G1));
+    LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->G, t->W1, 0.0, t->G2));
+    memcpy(grad, lrs_mat_local(t->GB).data, t->k * t->h * sizeof *grad);
+  }
+  return LRS_OK;
+}
+
+static lrs_status op_hess_vec(lrs_model *m, const double *v, double *hv) {
+  /* d(∇_{W1}L) = dG W2 + G V2, d(∇_{W2}L) = dGᵀW1 + GᵀV1 with
+   * dW = V1W2ᵀ + W1V2ᵀ and dG = ∇²ℓ(W)[dW]. */
+  tl *t = impl(m);
+  memcpy(lrs_mat_local(t->VB).data, v, t->k * t->h * sizeof *v);
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->V1, t->W2, 0.0, t->dW));
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->W1, t->V2, 1.0, t->dW));
+  LRS_TRY(lrs_loss_hess_apply(t->loss, t->dW, t->dG));
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->dG, t->W2, 0.0, t->H1));
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->G, t->V2, 1.0, t->H1));
+  LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->dG, t->W1, 0.0, t->H2));
+  LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->G, t->V1, 1.0, t->H2));
+  memcpy(hv, lrs_mat_local(t->HB).data, t->k * t->h * sizeof *hv);
+  return LRS_OK;
+}
+
+static lrs_status op_observe(lrs_model *m, const lrs_observe *obs, lrs_record *rec) {
+  tl *t = impl(m);
+  t->last_step = obs->step;
+  const bool bounds = t->covered && obs->discrete;
+  if (!obs->finite || (!rec && !bounds))
+    return LRS_OK;
+  if (!t->lc_valid)
+    LRS_TRY(compute_local(t));
+  if (!rec)
+    return LRS_OK;
+  rec->sigma_min2_T = t->lc.smin2_T;
+  rec->sigma_max2_T = t->lc.smax2_T;
+  if (t->covered)
+    rec->mu_t = t->lc.mu * t->lc.smin2_T; /* μ_t = μσ²_min(T_t) (eq. 10) */
+  if (bounds) {
+    rec->bound_local = t->L0 * t->prod_local;
+    rec->bound_global = t->L0 * t->prod_global;
+    rec->bound_const = t->L0 * pow(t->ts.th.rho_bar0, (double)obs->step);
+  }
+  LRS_TRY(drift(t, &rec->imbalance_drift));
+  return LRS_OK;
+}
+
+static lrs_status op_account_step(lrs_model *m, double eta, lrs_record *rec) {
+  tl *t = impl(m);
+  if (!t->covered || !t->lc_valid)
+    return LRS_OK;
+  const double rho = lrs_theory_rho(&t->lc, eta);
+  const double rho_bar = lrs_theory_rho_bar(&t->ts, eta, (double)t->last_step);
+  if (rec) {
+    rec->K_t = lrs_theory_K_t(&t->lc, eta);
+    rec->rho_t = rho;
+  }
+  t->prod_local *= rho;
+  t->prod_global *= rho_bar;
+  return LRS_OK;
+}
+
+static lrs_status op_summarize(lrs_model *m, lrs_summary *s) {
+  tl *t = impl(m);
+  s->loss_star = t->star;
+  if (t->covered) {
+    s->theory = t->ts.th;
+  } else {
+    s->theory.applicable = false;
+    s->theory.mu = lrs_loss_mu(t->loss);
+    s->theory.K = lrs_loss_K(t->loss);
+  }
+  return LRS_OK;
+}
+
+static void op_destroy(lrs_model *m) {
+  tl *t = impl(m);
+  if (!t)
+    return;
+  lrs_mat **views[] = {&t->W1, &t->W2, &t->G1, &t->G2, &t->V1, &t->V2, &t->H1, &t->H2,
+                       &t->Ctop, &t->Lrow[0], &t->Lrow[1], &t->Lrow[2], &t->Lrow[3]};
+  for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+    lrs_mat_destroy(views[i]);
+  lrs_mat **mats[] = {&t->B, &t->GB, &t->VB, &t->HB, &t->W, &t->G, &t->dW, &t->dG,
+                      &t->Gr1, &t->Gr2, &t->C, &t->Lc, &t->M, &t->Dh, &t->D0h};
+  for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
+    lrs_mat_destroy(mats[i]);
+  lrs_loss_destroy(&t->loss);
+  lrs_problem_destroy(&t->P);
+  free(t->eig);
+  free(t);
+  m->impl = NULL;
+}
+
+static const lrs_model_ops two_layer_ops = {
+    .name = "two_layer",
+    .kind = LRS_MODEL_TWO_LAYER,
+    .param_count = op_param_count,
+    .params = op_params,
+    .eval = op_eval,
+    .hess_vec = op_hess_vec,
+    .observe = op_observe,
+    .account_step = op_account_step,
+    .summarize = op_summarize,
+    .destroy = op_destroy,
+};
+
+/* ------------------------------------------------------------ creation */
+
+static lrs_status stacked(lrs_linalg *la, size_t n, size_t m, size_t h, lrs_mat **S,
+                          lrs_mat **top, lrs_mat **bot) {
+  LRS_TRY(lrs_mat_create(la, n + m, h, S));
+  LRS_TRY(lrs_mat_view(*S, 0, 0, n, h, top));
+  return lrs_mat_view(*S, n, 0, m, h, bot);
+}
+
+/* Workspaces, W*, ℓ*, L0 and the t = 0 theory. */
+static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
+  const size_t n = t->n, m = t->m, h = t->h, k = t->k;
+  lrs_status st = LRS_OK;
+  lrs_mat *Wstar = NULL, *Diff = NULL;
+  double *sv = NULL;
+
+  LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->B, &t->W1, &t->W2), done);
+  LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->GB, &t->G1, &t->G2), done);
+  LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->VB, &t->V1, &t->V2), done);
+  LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->HB, &t->H1, &t->H2), done);
+  LRS_TRY_GOTO(st, lrs_mat_copy(t->P->B0, t->B), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->W), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->G), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dW), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dG), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &t->Gr1), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, m, m, &t->Gr2), done);
+  t->eig = malloc((n > m ? n : m) * sizeof *t->eig);
+  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(t->eig), done);
+  if (h >= 2 * k) {
+    LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, h, &t->C), done);
+    LRS_TRY_GOTO(st, lrs_mat_view(t->C, 0, 0, k, h, &t->Ctop), done);
+    lrs_mat *Cbot = NULL;
+    LRS_TRY_GOTO(st, lrs_mat_view(t->C, k, 0, k, h, &Cbot), done);
+    st = lrs_mat_copy(t->B, Cbot); /* B0 stays in the bottom half for good */
+    lrs_mat_destroy(&Cbot);
+    if (st != LRS_OK)
+      goto done;
+    LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, 2 * k, &t->Lc), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, 2 * k, &t->M), done);
+    const size_t r0[4] = {0, n, k, k + n}, rn[4] = {n, m, n, m};
+    for (int b = 0; b < 4; b++)
+      LRS_TRY_GOTO(st, lrs_mat_view(t->Lc, r0[b], 0, rn[b], 2 * k, &t->Lrow[b]), done);
+  } else {
+    LRS_TRY_GOTO(st, lrs_mat_create(la, h, h, &t->Dh), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, h, h, &t->D0h), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->W1, t->W1, 0.0, t->D0h), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0,
+                                  t->W2, t->W2, 1.0, t->D0h),
+                 done);
+  }
+  /* Scratch for every per-step factorization, so loops never allocate. */
+  {
+    const size_t big = h >= 2 * k ? h : (n > m ? n : m);
+    LRS_TRY_GOTO(st, lrs_linalg_reserve(la, 2 * k, big), done);
+    LRS_TRY_GOTO(st, lrs_linalg_reserve(la, n > m ? n : m, n > m ? n : m), done);
+  }
+
+  /* ℓ*, W* (Newton from W = 0) and L0. */
+  LRS_TRY_GOTO(st, lrs_loss_create(&t->lp, t->P->X, t->P->Y, m, &t->loss), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Wstar), done);
+  LRS_TRY_GOTO(st, lrs_loss_minimize(t->loss, NULL, Wstar, &t->star), done);
+  double v0;
+  LRS_TRY_GOTO(st, eval_product(t, &v0), done);
+  LRS_TRY_GOTO(st, lrs_loss_excess(t->loss, v0, &t->L0), done);
+  t->last_excess = t->L0;
+  t->covered = lrs_loss_ops_of(t->loss)->covered;
+  t->prod_local = t->prod_global = 1.0;
+  t->ts.th.applicable = false;
+  if (!t->covered)
+    goto done;
+  if (!(c > 0.0 && c < 1.0) || !(d > 1.0) || !isfinite(d)) {
+    st = LRS_RAISE(LRS_ERR_CONFIG, "theory_c = %g, theory_d = %g: need 0 < c < 1 < d", c, d);
+    goto done;
+  }
+
+  /* [P1] constants at t = 0 (papers.md §1.3, §1.5). */
+  lrs_theory_in in = {.mu = lrs_loss_mu(t->loss), .K = lrs_loss_K(t->loss), .L0 = t->L0,
+                      .c = c, .d = d};
+  LRS_TRY_GOTO(st, lrs_theory_imbalance(t->B, n, &in.lmax_D, &in.lmax_negD, &in.ln_D,
+                                        &in.lm_negD),
+               done);
+  const size_t kk = n < m ? n : m;
+  sv = malloc(kk * sizeof *sv);
+  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(sv), done);
+  LRS_TRY_GOTO(st, lrs_mat_singular_values(Wstar, sv), done);
+  in.smax_Wstar = sv[0];
+  in.smin_Wstar = sv[kk - 1];
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Diff), done);
+  LRS_TRY_GOTO(st, lrs_mat_copy(t->W, Diff), done); /* W(0) from eval_product */
+  LRS_TRY_GOTO(st, lrs_mat_axpy(-1.0, Wstar, Diff), done);
+  LRS_TRY_GOTO(st, lrs_mat_norm_fro(Diff, &in.dist0), done);
+  LRS_TRY_GOTO(st, lrs_theory_init(&in, NULL, &t->ts), done);
+done:
+  lrs_mat_destroy(&Wstar);
+  lrs_mat_destroy(&Diff);
+  free(sv);
+  return st;
+}
+
+lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp, double c,
+                                     double d, lrs_linalg *la, lrs_model **model) {
+  *model = NULL;
+  lrs_status st = LRS_OK;
+  lrs_model *mod = calloc(1, sizeof *mod);
+  tl *t = calloc(1, sizeof *t);
+  if (!mod || !t) {
+    free(mod);
+    free(t);
+    lrs_problem_destroy(problem);
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a two_layer model");
+  }
+  mod->ops = &two_layer_ops;
+  mod->la = la;
+  mod->impl = t;
+  t->P = *problem;
+  *problem = NULL;
+  t->lp = *lp;
+  t->n = t->P->n;
+  t->m = t->P->m;
+  t->h = t->P->h;
+  t->k = t->n + t->m;
+  LRS_TRY_GOTO(st, setup(t, la, c, d), fail);
+  *model = mod;
+  return LRS_OK;
+fail:
+  lrs_model_destroy(&mod);
+  return st;
+}
+
+lrs_status lrs_two_layer_create(const lrs_point *point, lrs_linalg *la, lrs_model **model) {
+  *model = NULL;
+  lrs_problem *P = NULL;
+  LRS_TRY(lrs_problem_create(point, la, &P));
+  const lrs_loss_params lp = {.kind = point->loss,
+                              .lambda = point->logistic_lambda,
+                              .delta = point->huber_delta};
+  return lrs_two_layer_create_from(&P, &lp, point->theory_c, point->theory_d, la, model);
+}
+
+bool lrs_two_layer_is(const lrs_model *m) { return m && m->ops == &two_layer_ops; }
+const lrs_problem *lrs_two_layer_problem(const lrs_model *m) { return impl(m)->P; }
+const lrs_theory_state *lrs_two_layer_theory(const lrs_model *m) { return &impl(m)->ts; }
+const lrs_loss *lrs_two_layer_loss(const lrs_model *m) { return impl(m)->loss; }
+
+void lrs_two_layer_set_eta0(lrs_model *m, double eta0) {
+  tl *t = impl(m);
+  if (t->covered)
+    lrs_theory_set_eta0(&t->ts, eta0);
+}
+
+lrs_status lrs_two_layer_local(lrs_model *m, lrs_local_consts *lc) {
+  tl *t = impl(m);
+  if (!t->lc_valid)
+    LRS_TRY(compute_local(t));
+  *lc = t->lc;
+  return LRS_OK;
+}

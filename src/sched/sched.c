@@ -1,0 +1,411 @@
+/* The MPI coordinator and workers (lrsweep/sched.h). */
+#include "lrsweep/sched.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lrsweep/solve.h"
+
+/* Head of a result message: the summary travels inside it. */
+typedef struct {
+  uint64_t index;
+  uint64_t n_records;
+  int32_t rank;
+  int32_t pad_;
+  lrs_summary summary;
+} lrs_sched_head;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+bool lrs_sched_stop_requested(void) { return stop_signal != 0; }
+
+static lrs_status install_handlers(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  const int signals[] = {SIGTERM, SIGINT, SIGUSR1};
+  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+    if (sigaction(signals[i], &sa, NULL) != 0)
+      return LRS_RAISE(LRS_ERR_INTERNAL, "cannot install the handler of signal %d", signals[i]);
+  return LRS_OK;
+}
+
+lrs_sched_options lrs_sched_defaults(void) {
+  return (lrs_sched_options){.group_size = 1,
+                             .max_chunk = 64,
+                             .drain_seconds = 60.0,
+                             .progress_seconds = 30.0,
+                             .progress = LRS_PROGRESS_AUTO,
+                             .solve = NULL};
+}
+
+static lrs_status mpi_check(int rc, const char *what) {
+  if (rc == MPI_SUCCESS)
+    return LRS_OK;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  return LRS_RAISE(LRS_ERR_MPI, "%s: %s", what, text);
+}
+#define MPI_TRY(call) LRS_TRY(mpi_check((call), #call))
+
+static bool is_failure(lrs_point_status s) {
+  return s == LRS_POINT_ERROR || s == LRS_POINT_TIMEOUT || s == LRS_POINT_NUMERICAL_FAILURE;
+}
+
+/* ---- solving one point (any rank) ------------------------------------------ */
+
+/* Solves point `index`; a solver error becomes a result with status `error`,
+ * so one bad point never stops the sweep. */
+static void solve_index(const lrs_grid *grid, uint64_t index, lrs_sched_solve_fn solve,
+                        MPI_Comm comm, lrs_result *result) {
+  lrs_point point;
+  lrs_result_reset(result);
+  lrs_error_clear();
+  lrs_status st = lrs_grid_point(grid, index, &point);
+  if (st == LRS_OK)
+    st = solve(&point, comm, result);
+  if (st != LRS_OK) {
+    result->summary.status = LRS_POINT_ERROR;
+    snprintf(result->summary.message, sizeof result->summary.message, "%s",
+             lrs_error_message()[0] ? lrs_error_message() : lrs_strerror(st));
+  }
+}
+
+/* ---- progress ------------------------------------------------------------------- */
+
+typedef struct {
+  lrs_progress_mode mode;
+  bool tty;
+  double start, last, interval;
+  uint64_t total;
+} progress;
+
+static void progress_show(progress *p, const lrs_sched_report *r, double now, bool final) {
+  if (p->mode == LRS_PROGRESS_QUIET)
+    return;
+  bool live = p->tty && p->mode == LRS_PROGRESS_AUTO;
+  double interval = live ? 0.5 : p->interval;
+  if (!final && now - p->last < interval)
+    return;
+  p->last = now;
+  double elapsed = now - p->start;
+  double rate = elapsed > 0 ? (double)r->done / elapsed : 0;
+  double eta = rate > 0 ? (double)(p->total - r->done) / rate : -1;
+  if (p->mode == LRS_PROGRESS_JSON) {
+    printf("{\"done\": %llu, \"total\": %llu, \"failed\": %llu, \"elapsed\": %.1f, "
+           "\"points_per_second\": %.4g, \"eta_seconds\": %.0f, \"final\": %s}\n",
+           (unsigned long long)r->done, (unsigned long long)p->total,
+           (unsigned long long)r->failed, elapsed, rate, eta, final ? "true" : "false");
+    fflush(stdout);
+    return;
+  }
+  char eta_text[32] = "?";
+  if (eta >= 0)
+    snprintf(eta_text, sizeof eta_text, "%d:%02d:%02d", (int)(eta / 3600),
+             (int)(eta / 60) % 60, (int)eta % 60);
+  fprintf(stderr, "%s%llu/%llu points (%.0f%%), %llu failed, %.3g points/s, ETA %s%s",
+          live ? "\r" : "", (unsigned long long)r->done, (unsigned long long)p->total,
+          p->total ? 100.0 * (double)r->done / (double)p->total : 100.0,
+          (unsigned long long)r->failed, rate, eta_text, live && !final ? "   " : "\n");
+  fflush(stderr);
+}
+
+/* ---- the queue ------------------------------------------------------------------ */
+
+typedef struct {
+  double cost;
+  uint64_t index;
+} queued;
+
+static int longest_first(const void *a, const void *b) {
+  const queued *x = a, *y = b;
+  if (x->cost != y->cost)
+    return x->cost < y->cost ? 1 : -1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+static lrs_status make_queue(const lrs_grid *grid, const uint64_t *pending, uint64_t n,
+                             uint64_t **out) {
+  *out = NULL;
+  queued *q = malloc((n ? n : 1) * sizeof *q);
+  uint64_t *order = malloc((n ? n : 1) * sizeof *order);
+  if (!q || !order) {
+    free(q);
+    free(order);
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a queue of %llu points",
+                     (unsigned long long)n);
+  }
+  lrs_point p;
+  for (uint64_t i = 0; i < n; i++) {
+    lrs_status st = lrs_grid_point(grid, pending[i], &p);
+    if (st != LRS_OK) {
+      free(q);
+      free(order);
+      return st;
+    }
+    q[i] = (queued){lrs_grid_point_cost(&p), pending[i]};
+  }
+  qsort(q, n, sizeof *q, longest_first);
+  for (uint64_t i = 0; i < n; i++)
+    order[i] = q[i].index;
+  free(q);
+  *out = order;
+  return LRS_OK;
+}
+
+/* ---- rank 0 ------------------------------------------------------------------------ */
+
+typedef struct {
+  MPI_Comm comm;
+  const lrs_grid *grid;
+  const lrs_sched_options *opt;
+  lrs_sched_sink *sink;
+  lrs_sched_report *report;
+  uint64_t *queue;
+  uint64_t n_queue, next;
+  progress prog;
+  lrs_result *result; /* receive buffer, reused */
+} coordinator;
+
+static lrs_status deliver(coordinator *c, uint64_t index, int rank) {
+  c->report->done++;
+  c->report->failed += is_failure(c->result->summary.status);
+  return c->sink->put(c->sink->ctx, index, c->result, rank);
+}
+
+/* Sleeps a little longer each idle turn, from 10 µs up to 1 ms: waiting costs
+ * no core, and a worker asking for work waits at most about a millisecond. */
+static void idle(int *turns) {
+  long ns = 10000L << (*turns < 7 ? *turns : 7);
+  if (ns > 1000000L)
+    ns = 1000000L;
+  struct timespec ts = {0, ns};
+  nanosleep(&ts, NULL);
+  (*turns)++;
+}
+
+static lrs_status serve_alone(coordinator *c) {
+  lrs_sched_solve_fn solve = c->opt->solve ? c->opt->solve : lrs_solve_point;
+  while (c->next < c->n_queue) {
+    if (lrs_sched_stop_requested()) {
+      c->report->interrupted = true;
+      break;
+    }
+    uint64_t index = c->queue[c->next++];
+    solve_index(c->grid, index, solve, MPI_COMM_SELF, c->result);
+    LRS_TRY(deliver(c, index, 0));
+    double now = MPI_Wtime();
+    LRS_TRY(c->sink->tick(c->sink->ctx, now));
+    progress_show(&c->prog, c->report, now, false);
+  }
+  return LRS_OK;
+}
+
+static lrs_status receive_result(coordinator *c, int source) {
+  lrs_sched_head head;
+  MPI_TRY(MPI_Recv(&head, sizeof head, MPI_BYTE, source, LRS_SCHED_TAG_HEAD, c->comm,
+                   MPI_STATUS_IGNORE));
+  lrs_result_reset(c->result);
+  LRS_TRY(lrs_result_reserve(c->result, head.n_records));
+  int bytes;
+  LRS_TRY(lrs_to_int(head.n_records * sizeof(lrs_record), &bytes, "result records"));
+  MPI_TRY(MPI_Recv(c->result->records, bytes, MPI_BYTE, source, LRS_SCHED_TAG_RECORDS, c->comm,
+                   MPI_STATUS_IGNORE));
+  c->result->n_records = head.n_records;
+  c->result->summary = head.summary;
+  return deliver(c, head.index, head.rank);
+}
+
+static lrs_status hand_out(coordinator *c, int leader, int n_groups, bool draining,
+                           int *active) {
+  MPI_TRY(MPI_Recv(NULL, 0, MPI_BYTE, leader, LRS_SCHED_TAG_READY, c->comm, MPI_STATUS_IGNORE));
+  uint64_t left = c->n_queue - c->next;
+  uint64_t chunk = draining ? 0 : (left + 4 * (uint64_t)n_groups - 1) / (4 * (uint64_t)n_groups);
+  if (chunk > (uint64_t)c->opt->max_chunk)
+    chunk = (uint64_t)c->opt->max_chunk;
+  if (chunk > left)
+    chunk = left;
+  MPI_TRY(MPI_Send(c->queue + c->next, (int)chunk, MPI_UINT64_T, leader, LRS_SCHED_TAG_ASSIGN,
+                   c->comm));
+  c->next += chunk;
+  if (chunk == 0)
+    (*active)--;
+  return LRS_OK;
+}
+
+static lrs_status serve_workers(coordinator *c, int size) {
+  int n_groups = (size - 1) / c->opt->group_size;
+  int active = n_groups, turns = 0;
+  bool draining = false;
+  double deadline = 0;
+  while (active > 0) {
+    double now = MPI_Wtime();
+    if (!draining && lrs_sched_stop_requested()) {
+      draining = true;
+      deadline = now + c->opt->drain_seconds;
+      c->report->interrupted = c->next < c->n_queue;
+    }
+    if (draining && now > deadline) {
+      c->report->interrupted = true;
+      c->report->abandoned = active; /* the caller aborts the job */
+      break;
+    }
+    int flag;
+    MPI_Status status;
+    MPI_TRY(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->comm, &flag, &status));
+    if (flag) {
+      turns = 0;
+      if (status.MPI_TAG == LRS_SCHED_TAG_HEAD)
+        LRS_TRY(receive_result(c, status.MPI_SOURCE));
+      else if (status.MPI_TAG == LRS_SCHED_TAG_READY)
+        LRS_TRY(hand_out(c, status.MPI_SOURCE, n_groups, draining, &active));
+      else
+        return LRS_RAISE(LRS_ERR_MPI, "unexpected message tag %d from rank %d", status.MPI_TAG,
+                         status.MPI_SOURCE);
+    } else {
+      LRS_TRY(c->sink->tick(c->sink->ctx, now));
+      progress_show(&c->prog, c->report, now, false);
+      idle(&turns);
+    }
+  }
+  return LRS_OK;
+}
+
+static lrs_status coordinate(MPI_Comm comm, int size, const lrs_grid *grid,
+                             const uint64_t *pending, uint64_t n_pending,
+                             const lrs_sched_options *opt, lrs_sched_sink *sink,
+                             lrs_sched_report *report) {
+  coordinator c = {.comm = comm, .grid = grid, .opt = opt, .sink = sink, .report = report};
+  c.prog = (progress){.mode = opt->progress,
+                      .tty = isatty(STDERR_FILENO) != 0,
+                      .start = MPI_Wtime(),
+                      .interval = opt->progress_seconds,
+                      .total = n_pending};
+  c.prog.last = c.prog.start;
+  lrs_status st = make_queue(grid, pending, n_pending, &c.queue);
+  if (st == LRS_OK)
+    st = lrs_result_create(256, &c.result);
+  c.n_queue = n_pending;
+  if (st == LRS_OK)
+    st = size == 1 ? serve_alone(&c) : serve_workers(&c, size);
+  report->seconds = MPI_Wtime() - c.prog.start;
+  if (st == LRS_OK)
+    progress_show(&c.prog, report, MPI_Wtime(), true);
+  lrs_result_destroy(&c.result);
+  free(c.queue);
+  return st;
+}
+
+/* ---- ranks 1 .. P-1 ------------------------------------------------------------- */
+
+static lrs_status send_result(MPI_Comm comm, int rank, uint64_t index, const lrs_result *r) {
+  lrs_sched_head head = {.index = index, .n_records = r->n_records, .rank = rank,
+                         .summary = r->summary};
+  int bytes;
+  LRS_TRY(lrs_to_int(r->n_records * sizeof(lrs_record), &bytes, "result records"));
+  MPI_TRY(MPI_Send(&head, sizeof head, MPI_BYTE, 0, LRS_SCHED_TAG_HEAD, comm));
+  MPI_TRY(MPI_Send(r->records, bytes, MPI_BYTE, 0, LRS_SCHED_TAG_RECORDS, comm));
+  return LRS_OK;
+}
+
+/* A group leader: asks for chunks until told to stop, relaying each index to
+ * its group (a group of one relays to itself for free). */
+static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, const lrs_grid *grid,
+                       lrs_sched_solve_fn solve, int max_chunk, uint64_t *chunk,
+                       lrs_result *result) {
+  for (;;) {
+    MPI_Status status;
+    int count = 0;
+    MPI_TRY(MPI_Send(NULL, 0, MPI_BYTE, 0, LRS_SCHED_TAG_READY, comm));
+    MPI_TRY(MPI_Recv(chunk, max_chunk, MPI_UINT64_T, 0, LRS_SCHED_TAG_ASSIGN, comm, &status));
+    MPI_TRY(MPI_Get_count(&status, MPI_UINT64_T, &count));
+    if (count == 0) {
+      uint64_t stop = UINT64_MAX;
+      MPI_TRY(MPI_Bcast(&stop, 1, MPI_UINT64_T, 0, group));
+      return LRS_OK;
+    }
+    for (int i = 0; i < count; i++) {
+      MPI_TRY(MPI_Bcast(&chunk[i], 1, MPI_UINT64_T, 0, group));
+      solve_index(grid, chunk[i], solve, group, result);
+      LRS_TRY(send_result(comm, rank, chunk[i], result));
+    }
+  }
+}
+
+/* A group member: solves whatever index its leader relays, until the stop. */
+static lrs_status follow(MPI_Comm group, const lrs_grid *grid, lrs_sched_solve_fn solve,
+                         lrs_result *result) {
+  for (;;) {
+    uint64_t index;
+    MPI_TRY(MPI_Bcast(&index, 1, MPI_UINT64_T, 0, group));
+    if (index == UINT64_MAX)
+      return LRS_OK;
+    solve_index(grid, index, solve, group, result);
+  }
+}
+
+static lrs_status work(MPI_Comm comm, MPI_Comm group, int rank, const lrs_grid *grid,
+                       const lrs_sched_options *opt) {
+  lrs_sched_solve_fn solve = opt->solve ? opt->solve : lrs_solve_point;
+  int group_rank;
+  MPI_TRY(MPI_Comm_rank(group, &group_rank));
+  lrs_result *result = NULL;
+  uint64_t *chunk = malloc((size_t)opt->max_chunk * sizeof *chunk);
+  lrs_status st = LRS_CHECK_ALLOC(chunk);
+  if (st == LRS_OK)
+    st = lrs_result_create(256, &result);
+  if (st == LRS_OK)
+    st = group_rank == 0 ? lead(comm, group, rank, grid, solve, opt->max_chunk, chunk, result)
+                         : follow(group, grid, solve, result);
+  lrs_result_destroy(&result);
+  free(chunk);
+  return st;
+}
+
+lrs_status lrs_sched_run(MPI_Comm comm, const lrs_grid *grid, const uint64_t *pending,
+                         uint64_t n_pending, const lrs_sched_options *options,
+                         lrs_sched_sink *sink, lrs_sched_report *report) {
+  lrs_sched_options opt = options ? *options : lrs_sched_defaults();
+  int rank, size;
+  MPI_Comm own = MPI_COMM_NULL, group = MPI_COMM_NULL;
+  LRS_TRY(install_handlers());
+  MPI_TRY(MPI_Comm_rank(comm, &rank));
+  MPI_TRY(MPI_Comm_size(comm, &size));
+  if (opt.group_size < 1 || (size > 1 && (size - 1) % opt.group_size != 0))
+    return LRS_RAISE(LRS_ERR_USAGE,
+                     "%d worker rank%s cannot form groups of %d: use P = 1 + k·%d ranks",
+                     size - 1, size == 2 ? "" : "s", opt.group_size, opt.group_size);
+  if (opt.max_chunk < 1)
+    opt.max_chunk = 1;
+  /* Library traffic on a communicator of its own; MPI errors come back as codes. */
+  MPI_TRY(MPI_Comm_dup(comm, &own));
+  MPI_Comm_set_errhandler(own, MPI_ERRORS_RETURN);
+  int color = rank == 0 ? MPI_UNDEFINED : (rank - 1) / opt.group_size;
+  lrs_status st = mpi_check(MPI_Comm_split(own, color, rank, &group), "MPI_Comm_split");
+  if (st == LRS_OK && group != MPI_COMM_NULL)
+    MPI_Comm_set_errhandler(group, MPI_ERRORS_RETURN);
+  if (st == LRS_OK) {
+    if (rank == 0) {
+      *report = (lrs_sched_report){0};
+      st = coordinate(own, size, grid, pending, n_pending, &opt, sink, report);
+    } else {
+      st = work(own, group, rank, grid, &opt);
+    }
+  }
+  if (group != MPI_COMM_NULL)
+    MPI_Comm_free(&group);
+  /* An interrupted coordinator may leave workers mid-point: do not free the
+   * shared communicator collectively then (the caller aborts the job). */
+  if (!(rank == 0 && report->abandoned > 0))
+    MPI_Comm_free(&own);
+  return st;
+}

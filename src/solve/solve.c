@@ -1,0 +1,65 @@
+/* lrs_solve_point: the one door between scheduling and numerics
+ * (lrsweep/solve.h). */
+#include "lrsweep/solve.h"
+
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "lrsweep/linalg.h"
+#include "lrsweep/model.h"
+#include "lrsweep/solver.h"
+
+/* The local path needs no MPI_Init: see lrsweep/solve.h. */
+static lrs_status comm_size(MPI_Comm comm, int *size) {
+  int initialized = 0;
+  MPI_Initialized(&initialized); /* allowed before MPI_Init */
+  if (!initialized) {
+    if (comm != MPI_COMM_SELF)
+      return LRS_RAISE(LRS_ERR_USAGE,
+                       "MPI is not initialized: only MPI_COMM_SELF can be used for a local solve");
+    *size = 1;
+    return LRS_OK;
+  }
+  if (MPI_Comm_size(comm, size) != MPI_SUCCESS)
+    return LRS_RAISE(LRS_ERR_MPI, "MPI_Comm_size failed on the point's communicator");
+  return LRS_OK;
+}
+
+lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *result) {
+  const double start = lrs_solver_now();
+  gsl_set_error_handler_off();
+  lrs_result_reset(result);
+  lrs_status st = LRS_OK;
+  lrs_linalg *la = NULL;
+  lrs_model *model = NULL;
+  int size = 0;
+  LRS_TRY_GOTO(st, comm_size(comm, &size), done);
+  if (size != 1) {
+    st = LRS_RAISE(LRS_ERR_UNSUPPORTED,
+                   "a communicator of %d ranks needs the distributed (ScaLAPACK) backend, "
+                   "which does not exist yet",
+                   size);
+    goto done;
+  }
+  if (!(point->max_point_seconds >= 0.0)) {
+    st = LRS_RAISE(LRS_ERR_CONFIG, "max_point_seconds = %g must be ≥ 0 (0: no limit)",
+                   point->max_point_seconds);
+    goto done;
+  }
+  const double deadline =
+      point->max_point_seconds > 0.0 ? start + point->max_point_seconds : INFINITY;
+  LRS_TRY_GOTO(st, lrs_linalg_create_local(&la), done);
+  LRS_TRY_GOTO(st, lrs_model_create(point, la, &model), done);
+  LRS_TRY_GOTO(st, lrs_solver_run(model, point, deadline, result), done);
+done:
+  lrs_model_destroy(&model);
+  lrs_linalg_destroy(&la);
+  if (st != LRS_OK) {
+    result->summary.status = LRS_POINT_ERROR;
+    snprintf(result->summary.message, sizeof result->summary.message, "%s",
+             lrs_error_message());
+  }
+  result->summary.wall_seconds = lrs_solver_now() - start;
+  return st;
+}

@@ -1,0 +1,264 @@
+/* Gradient flow θ' = −∇L(θ) with GSL odeiv2 (lrsweep/solver.h). */
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_odeiv2.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lrsweep/two_layer.h"
+#include "solver_impl.h"
+
+typedef struct gf_ctx {
+  lrs__run *run;
+  double *v, *hv, *gp; /* P each: Jacobian columns */
+  lrs_status err;      /* a model error inside a GSL callback */
+  bool nonfinite;      /* the RHS met a non-finite gradient */
+  double fd_rel;       /* relative FD step for the fd Jacobian */
+} gf_ctx;
+
+/* f(t, y) = −∇L(y). */
+static int rhs(double t, const double y[], double f[], void *params) {
+  (void)t;
+  gf_ctx *c = params;
+  lrs__run *run = c->run;
+  memcpy(run->theta, y, run->P * sizeof *y);
+  double loss;
+  c->err = run->model->ops->eval(run->model, &loss, f);
+  run->evals++;
+  if (c->err != LRS_OK)
+    return GSL_EBADFUNC; /* makes evolve return at once, without retrying */
+  for (size_t i = 0; i < run->P; i++) {
+    f[i] = -f[i];
+    if (!isfinite(f[i])) {
+      c->nonfinite = true;
+      return GSL_EBADFUNC;
+    }
+  }
+  return GSL_SUCCESS;
+}
+
+/* dfdy (row-major P×P) = −∇²L(y): analytic via hess_vec, or central
+ * differences of the gradient; dfdt = 0 (autonomous). */
+static int jac(double t, const double y[], double *dfdy, double dfdt[], void *params) {
+  (void)t;
+  gf_ctx *c = params;
+  lrs__run *run = c->run;
+  lrs_model *m = run->model;
+  const size_t P = run->P;
+  const bool analytic = run->p->jacobian == LRS_JACOBIAN_ANALYTIC;
+  double loss;
+  memcpy(run->theta, y, P * sizeof *y);
+  c->err = m->ops->eval(m, &loss, c->gp);
+  run->evals++;
+  if (c->err != LRS_OK)
+    return GSL_EBADFUNC;
+  for (size_t j = 0; j < P; j++) {
+    if (analytic) {
+      memset(c->v, 0, P * sizeof *c->v);
+      c->v[j] = 1.0;
+      c->err = m->ops->hess_vec(m, c->v, c->hv);
+      if (c->err != LRS_OK)
+        return GSL_EBADFUNC;
+      for (size_t i = 0; i < P; i++)
+        dfdy[i * P + j] = -c->hv[i];
+    } else {
+      const double h = c->fd_rel * fmax(1.0, fabs(y[j]));
+      run->theta[j] = y[j] + h;
+      c->err = m->ops->eval(m, &loss, c->gp);
+      if (c->err != LRS_OK)
+        return GSL_EBADFUNC;
+      run->theta[j] = y[j] - h;
+      c->err = m->ops->eval(m, &loss, c->hv);
+      run->evals += 2;
+      if (c->err != LRS_OK)
+        return GSL_EBADFUNC;
+      run->theta[j] = y[j];
+      for (size_t i = 0; i < P; i++)
+        dfdy[i * P + j] = -(c->gp[i] - c->hv[i]) / (2.0 * h);
+    }
+  }
+  for (size_t i = 0; i < P; i++)
+    dfdt[i] = 0.0;
+  return GSL_SUCCESS;
+}
+
+static lrs_status observe_record(lrs__run *run, int64_t k, double t, const double *y,
+                                 gf_ctx *c, double *loss_out) {
+  lrs_model *m = run->model;
+  memcpy(run->theta, y, run->P * sizeof *y);
+  double loss, gn2;
+  LRS_TRY(m->ops->eval(m, &loss, c->gp));
+  LRS_TRY(lrs_model_norm2(m, c->gp, &gn2));
+  lrs_record rec = lrs_record_unset();
+  rec.step = k;
+  rec.time = t;
+  rec.loss = loss;
+  rec.grad_norm = sqrt(gn2);
+  const lrs_observe obs = {.step = k, .time = t, .loss = loss, .grad_norm2 = gn2,
+                           .finite = isfinite(loss) && isfinite(gn2), .discrete = false};
+  LRS_TRY(m->ops->observe(m, &obs, &rec));
+  LRS_TRY(lrs_result_append(run->res, &rec));
+  if (isfinite(rec.imbalance_drift) && (isnan(run->res->summary.max_drift) ||
+                                        rec.imbalance_drift > run->res->summary.max_drift))
+    run->res->summary.max_drift = rec.imbalance_drift;
+  *loss_out = loss;
+  return LRS_OK;
+}
+
+lrs_status lrs__gf_run(lrs__run *run) {
+  const lrs_point *p = run->p;
+  lrs_model *m = run->model;
+  lrs_result *res = run->res;
+  const size_t P = run->P;
+  if (!(p->horizon > 0.0) || !isfinite(p->horizon))
+    return LRS_RAISE(LRS_ERR_CONFIG, "horizon = %g must be a positive time", p->horizon);
+  if (!(p->rtol >= 0.0) || !(p->atol >= 0.0) || (p->rtol == 0.0 && p->atol == 0.0))
+    return LRS_RAISE(LRS_ERR_CONFIG, "rtol = %g, atol = %g: need ≥ 0, not both 0", p->rtol,
+                     p->atol);
+  if (p->records < 0)
+    return LRS_RAISE(LRS_ERR_CONFIG, "records = %lld must be ≥ 0", (long long)p->records);
+  const gsl_odeiv2_step_type *type = NULL;
+  switch (p->ode_stepper) {
+  case LRS_ODE_RK8PD:
+    type = gsl_odeiv2_step_rk8pd;
+    break;
+  case LRS_ODE_RKF45:
+    type = gsl_odeiv2_step_rkf45;
+    break;
+  case LRS_ODE_MSBDF:
+    type = gsl_odeiv2_step_msbdf;
+    if (P > LRS_GF_MSBDF_MAX_PARAMS)
+      return LRS_RAISE(LRS_ERR_UNSUPPORTED,
+                       "ode_stepper = msbdf needs a dense %zux%zu Jacobian; only problems "
+                       "with at most %d parameters are allowed",
+                       P, P, LRS_GF_MSBDF_MAX_PARAMS);
+    if (p->jacobian == LRS_JACOBIAN_ANALYTIC && !m->ops->hess_vec)
+      return LRS_RAISE(LRS_ERR_UNSUPPORTED,
+                       "jacobian = analytic: model %s has no Hessian-vector product; use fd",
+                       m->ops->name);
+    break;
+  default:
+    return LRS_RAISE(LRS_ERR_CONFIG, "ode_stepper %d unknown", (int)p->ode_stepper);
+  }
+
+  lrs_status st = LRS_OK;
+  gf_ctx c = {.run = run, .err = LRS_OK, .fd_rel = 6.0554544523933395e-06 /* ε^{1/3} */};
+  double *y = malloc(P * sizeof *y);
+  c.v = malloc(P * sizeof *c.v);
+  c.hv = malloc(P * sizeof *c.hv);
+  c.gp = malloc(P * sizeof *c.gp);
+  const size_t R = (size_t)p->records;
+  double *times = malloc((R + 1) * sizeof *times);
+  gsl_odeiv2_driver *drv = NULL;
+  if (!y || !c.v || !c.hv || !c.gp || !times) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a gradient flow of %zu parameters", P);
+    goto done;
+  }
+  /* Record times: ~R log-spaced in [f·H, H] (the last is H). */
+  size_t nt = 0;
+  for (size_t i = 0; i < R; i++) {
+    const double frac = R > 1 ? (double)i / (double)(R - 1) : 1.0;
+    const double ti = p->horizon * pow(LRS_GF_FIRST_RECORD, 1.0 - frac);
+    if (nt == 0 || ti > times[nt - 1])
+      times[nt++] = ti;
+  }
+  if (nt == 0 || times[nt - 1] < p->horizon)
+    times[nt++] = p->horizon;
+  LRS_TRY_GOTO(st, lrs_result_reserve(res, res->n_records + nt + 2), done);
+
+  gsl_odeiv2_system sys = {.function = rhs, .jacobian = jac, .dimension = P, .params = &c};
+  double h0 = 1e-3 * p->horizon * LRS_GF_FIRST_RECORD;
+  drv = gsl_odeiv2_driver_alloc_y_new(&sys, type, h0, p->atol, p->rtol);
+  if (!drv) {
+    st = LRS_RAISE(LRS_ERR_GSL, "GSL could not allocate the %s stepper for %zu equations",
+                   lrs_ode_names[p->ode_stepper], P);
+    goto done;
+  }
+  memcpy(y, run->theta, P * sizeof *y);
+  if (lrs_two_layer_is(m)) /* theory's η0: step_size or η_max (lrsweep/solver.h) */
+    lrs_two_layer_set_eta0(m, lrs__default_eta0(p, m));
+
+  double loss;
+  LRS_TRY_GOTO(st, observe_record(run, 0, 0.0, y, &c, &loss), done);
+  run->L0 = loss;
+  res->summary.loss0 = loss;
+  lrs__levels_update(run, loss, 0, 0.0, true);
+
+  double t = 0.0, h = h0;
+  int64_t steps = 0, k = 1;
+  lrs_point_status outcome = LRS_POINT_PENDING;
+  char gsl_msg[160] = "";
+  outcome = lrs__stop_check(run, loss, 0.0);
+  for (size_t r = 0; r < nt && outcome == LRS_POINT_PENDING; r++) {
+    while (t < times[r] && outcome == LRS_POINT_PENDING) {
+      const double t_before = t;
+      const int rc = gsl_odeiv2_evolve_apply(drv->e, drv->c, drv->s, &sys, &t, times[r], &h, y);
+      if (c.err != LRS_OK) {
+        st = c.err;
+        goto done;
+      }
+      if (rc != GSL_SUCCESS) {
+        if (c.nonfinite)
+          outcome = LRS_POINT_DIVERGED;
+        else {
+          outcome = LRS_POINT_NUMERICAL_FAILURE;
+          snprintf(gsl_msg, sizeof gsl_msg, "%s", gsl_strerror(rc));
+        }
+        break;
+      }
+      steps++;
+      /* A collapsed step (not one clipped to land on a record time) means the
+       * tolerances cannot be met: numerical failure instead of crawling. */
+      if (t < times[r] && t - t_before < LRS_GF_MIN_STEP * p->horizon) {
+        outcome = LRS_POINT_NUMERICAL_FAILURE;
+        snprintf(gsl_msg, sizeof gsl_msg, "step size %.3g fell below %g·horizon", t - t_before,
+                 LRS_GF_MIN_STEP);
+        break;
+      }
+      /* Stopping tests at each accepted step (loss only). */
+      memcpy(run->theta, y, P * sizeof *y);
+      LRS_TRY_GOTO(st, m->ops->eval(m, &loss, NULL), done);
+      lrs__levels_update(run, loss, steps, t, true);
+      outcome = lrs__stop_check(run, loss, 0.0);
+    }
+    if (outcome == LRS_POINT_PENDING || t >= times[r]) {
+      LRS_TRY_GOTO(st, observe_record(run, k++, t, y, &c, &loss), done);
+      if (outcome != LRS_POINT_PENDING)
+        goto stopped;
+    }
+  }
+  if (outcome != LRS_POINT_PENDING) /* stopped between record times */
+    LRS_TRY_GOTO(st, observe_record(run, k++, t, y, &c, &loss), done);
+stopped:
+  if (outcome == LRS_POINT_PENDING)
+    outcome = LRS_POINT_MAX_TIME;
+  res->summary.iterations = steps;
+  res->summary.final_time = t;
+  res->summary.final_loss = loss;
+  switch (outcome) {
+  case LRS_POINT_NUMERICAL_FAILURE:
+    lrs__set_status(res, outcome, "GSL odeiv2 (%s) failed at t = %g: %s",
+                    lrs_ode_names[p->ode_stepper], t, gsl_msg);
+    break;
+  case LRS_POINT_DIVERGED:
+    lrs__set_status(res, outcome, "diverged at t = %g: loss − ℓ* = %g (L0 − ℓ* = %g)", t, loss,
+                    run->L0);
+    break;
+  case LRS_POINT_TIMEOUT:
+    lrs__set_status(res, outcome, "wall-clock limit of %g s reached at t = %g",
+                    p->max_point_seconds, t);
+    break;
+  default:
+    lrs__set_status(res, outcome, "%s", "");
+  }
+  LRS_TRY_GOTO(st, lrs__fit_rate(res, true), done);
+done:
+  if (drv)
+    gsl_odeiv2_driver_free(drv);
+  free(y);
+  free(c.v);
+  free(c.hv);
+  free(c.gp);
+  free(times);
+  return st;
+}

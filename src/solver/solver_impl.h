@@ -1,0 +1,80 @@
+/* Private parts of the solver room: the GD state, the step-rule table, the
+ * record schedule and the shared stopping/recording helpers. */
+#ifndef LRSWEEP_SOLVER_IMPL_H
+#define LRSWEEP_SOLVER_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lrsweep/model.h"
+#include "lrsweep/point.h"
+#include "lrsweep/result.h"
+#include "lrsweep/solver.h"
+
+/* Shared run bookkeeping (GD and GF). */
+typedef struct lrs__run {
+  lrs_model *model;
+  const lrs_point *p;
+  lrs_result *res;
+  double deadline;
+  size_t P;         /* local parameter count */
+  double *theta;    /* the model's parameters (borrowed) */
+  double *grad;     /* P */
+  double L0;        /* excess at t = 0 */
+  int64_t evals;    /* gradient evaluations */
+} lrs__run;
+
+/* GD iteration state handed to step rules. */
+typedef struct lrs__gd {
+  lrs__run *run;
+  double *theta_prev; /* P: backtracking's θ_t */
+  double loss;        /* L(θ_t) − ℓ* */
+  double grad_norm2;  /* ‖∇L(θ_t)‖² */
+  double eta0;
+  int64_t t;
+  int64_t fallbacks; /* backtracking iterations that used the fallback */
+} lrs__gd;
+
+/* One entry of the step-rule table (src/solver/step_rules.c). */
+typedef struct lrs__step_rule {
+  lrs_step_rule rule;
+  const char *name;
+  bool needs_p1;      /* two_layer model with a loss covered by [P1] */
+  bool self_stepping; /* the rule leaves θ at θ_{t+1} itself (backtracking) */
+  /* η0 of the run (theory's η0); *usable false with a message in why. */
+  lrs_status (*eta0)(lrs__gd *g, double *eta0, char *why, size_t why_len);
+  /* η_t at θ_t; self-stepping rules also move θ to θ_{t+1}. */
+  lrs_status (*choose)(lrs__gd *g, double *eta);
+} lrs__step_rule;
+
+/* The table entry of a rule: LRS_ERR_UNSUPPORTED for rules not implemented,
+ * or needing [P1] on another model/loss. */
+lrs_status lrs__step_rule_get(const lrs_point *p, const lrs_model *m,
+                              const lrs__step_rule **rule);
+
+/* η0 convention shared by GD, GF and `none`: step_size when finite, else
+ * η_max of a covered two_layer model, else NaN. */
+double lrs__default_eta0(const lrs_point *p, const lrs_model *m);
+
+/* Stopping checks at one iterate (order of lrsweep/solver.h); returns
+ * LRS_POINT_PENDING to continue. */
+lrs_point_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2);
+
+/* Records the first time each level of lrs_result_levels is reached. */
+void lrs__levels_update(lrs__run *run, double loss, int64_t step, double time, bool gf);
+
+/* Fills the summary's rate fit from the records (x = step or time). */
+lrs_status lrs__fit_rate(lrs_result *res, bool by_time);
+
+/* Sets summary.status and message (printf-style). */
+void lrs__set_status(lrs_result *res, lrs_point_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+lrs_status lrs__gd_run(lrs__run *run);
+lrs_status lrs__gf_run(lrs__run *run);
+
+#endif

@@ -1,0 +1,277 @@
+/* The local linalg backend (lrsweep/linalg.h) against naive loops and closed
+ * forms: gemm in all transposes, views, level-1 ops, Gram, eigenvalues of
+ * the second-difference matrix, singular values, LQ, Cholesky, QR. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lrs_test.h"
+#include "lrsweep/linalg.h"
+
+/* Deterministic "high-entropy" entries. */
+static double entry(size_t i, size_t j, double salt) {
+  return sin(2.385 * (double)i + 1.137 * (double)j + salt) + 0.25 * cos(0.71 * (double)(i * j));
+}
+
+static lrs_mat *make(lrs_linalg *la, size_t r, size_t c, double salt, double *full) {
+  lrs_mat *A = NULL;
+  if (lrs_mat_create(la, r, c, &A) != LRS_OK)
+    return NULL;
+  for (size_t j = 0; j < c; j++)
+    for (size_t i = 0; i < r; i++)
+      full[i + j * r] = entry(i, j, salt);
+  lrs_mat_set_global(A, full);
+  return A;
+}
+
+static double max_abs_diff(const double *a, const double *b, size_t n) {
+  double d = 0.0;
+  for (size_t i = 0; i < n; i++)
+    d = fmax(d, fabs(a[i] - b[i]));
+  return d;
+}
+
+static void test_gemm(lrs_linalg *la) {
+  const size_t M = 7, N = 5, K = 6;
+  double a[64], b[64], c[64], ref[64], got[64];
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++) {
+      lrs_mat *A = make(la, ta ? K : M, ta ? M : K, 0.3, a);
+      lrs_mat *B = make(la, tb ? N : K, tb ? K : N, 1.7, b);
+      lrs_mat *C = make(la, M, N, 2.9, c);
+      for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+          double s = 0.0;
+          for (size_t k = 0; k < K; k++) {
+            const double av = ta ? a[k + i * K] : a[i + k * M];
+            const double bv = tb ? b[j + k * N] : b[k + j * K];
+            s += av * bv;
+          }
+          ref[i + j * M] = 1.5 * s - 0.5 * c[i + j * M];
+        }
+      lrs_status st = lrs_mat_gemm(ta ? LRS_TRANS : LRS_NOTRANS, tb ? LRS_TRANS : LRS_NOTRANS,
+                                   1.5, A, B, -0.5, C);
+      lrs_mat_get_global(C, got);
+      LRS_CHECK(st == LRS_OK && max_abs_diff(got, ref, M * N) < 1e-13,
+                "gemm ta=%d tb=%d matches the triple loop", ta, tb);
+      lrs_mat_destroy(&A);
+      lrs_mat_destroy(&B);
+      lrs_mat_destroy(&C);
+    }
+  lrs_mat *A = NULL, *B = NULL, *C = NULL;
+  lrs_mat_create(la, 3, 4, &A);
+  lrs_mat_create(la, 3, 4, &B);
+  lrs_mat_create(la, 3, 3, &C);
+  LRS_CHECK(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, A, B, 0.0, C) == LRS_ERR_RANGE,
+            "gemm with mismatched inner sizes is LRS_ERR_RANGE");
+  lrs_mat_destroy(&A);
+  lrs_mat_destroy(&B);
+  lrs_mat_destroy(&C);
+}
+
+static void test_views_level1(lrs_linalg *la) {
+  double full[80], sub[20], y[20];
+  lrs_mat *A = make(la, 8, 10, 0.9, full);
+  lrs_mat *V = NULL, *W = NULL, *T = NULL;
+  LRS_CHECK(lrs_mat_view(A, 2, 3, 4, 5, &V) == LRS_OK, "view inside bounds");
+  LRS_CHECK(lrs_mat_view(A, 6, 3, 4, 5, &W) == LRS_ERR_RANGE && W == NULL,
+            "view past the bottom edge is refused");
+  lrs_mat_get_global(V, sub);
+  double ref[20];
+  for (size_t j = 0; j < 5; j++)
+    for (size_t i = 0; i < 4; i++)
+      ref[i + j * 4] = full[(i + 2) + (j + 3) * 8];
+  LRS_CHECK(max_abs_diff(sub, ref, 20) == 0.0, "view reads the parent's sub-block");
+  LRS_CHECK(!lrs_mat_local_contiguous(V) && lrs_mat_local(V).ld == 8,
+            "a view keeps the parent's leading dimension");
+  /* axpy / scal / copy through a view write into the parent. */
+  lrs_mat_create(la, 4, 5, &T);
+  double t[20];
+  for (size_t i = 0; i < 20; i++)
+    t[i] = entry(i, 3, 0.1);
+  lrs_mat_set_global(T, t);
+  lrs_mat_axpy(-2.0, T, V);
+  lrs_mat_scal(0.5, V);
+  lrs_mat_get_global(V, y);
+  for (size_t i = 0; i < 20; i++)
+    ref[i] = 0.5 * (sub[i] - 2.0 * t[i]);
+  LRS_CHECK(max_abs_diff(y, ref, 20) < 1e-15, "axpy then scal on a view");
+  double after[80];
+  lrs_mat_get_global(A, after);
+  LRS_CHECK(after[1 + 1 * 8] == full[1 + 1 * 8] && after[2 + 3 * 8] == ref[0],
+            "writes through a view change only the viewed block of the parent");
+  lrs_mat_copy(T, V);
+  lrs_mat_get_global(V, y);
+  LRS_CHECK(max_abs_diff(y, t, 20) == 0.0, "copy into a view");
+  double dot, nrm, dref = 0.0;
+  for (size_t i = 0; i < 20; i++)
+    dref += t[i] * t[i];
+  lrs_mat_dot(V, T, &dot);
+  lrs_mat_norm_fro(V, &nrm);
+  LRS_CHECK(lrs_test_close(dot, dref, 1e-14, 0) && lrs_test_close(nrm, sqrt(dref), 1e-14, 0),
+            "dot and Frobenius norm of a view: %.17g %.17g", dot, nrm);
+  lrs_mat_scal(1e200, T);
+  lrs_mat_norm_fro(T, &nrm);
+  LRS_CHECK(isfinite(nrm) && lrs_test_close(nrm, 1e200 * sqrt(dref), 1e-13, 0),
+            "Frobenius norm does not overflow at 1e200 scale");
+  lrs_mat_destroy(&V);
+  lrs_mat_destroy(&T);
+  lrs_mat_destroy(&A);
+}
+
+static void test_gram_eig(lrs_linalg *la) {
+  double a[60], g[36];
+  lrs_mat *A = make(la, 6, 10, 0.4, a);
+  lrs_mat *G = NULL;
+  lrs_mat_create(la, 6, 6, &G);
+  lrs_mat_gram(A, G);
+  lrs_mat_get_global(G, g);
+  double err = 0.0;
+  for (size_t i = 0; i < 6; i++)
+    for (size_t j = 0; j < 6; j++) {
+      double s = 0.0;
+      for (size_t k = 0; k < 10; k++)
+        s += a[i + k * 6] * a[j + k * 6];
+      err = fmax(err, fabs(s - g[i + j * 6]));
+    }
+  LRS_CHECK(err < 1e-13, "gram A·Aᵀ with both triangles filled (err %g)", err);
+  lrs_mat_destroy(&A);
+  lrs_mat_destroy(&G);
+
+  /* Second-difference matrix: eigenvalues 2 − 2cos(kπ/(n+1)). */
+  enum { n = 9 };
+  double t[n * n] = {0}, w[n];
+  for (size_t i = 0; i < n; i++) {
+    t[i + i * n] = 2.0;
+    if (i + 1 < n)
+      t[i + 1 + i * n] = t[i + (i + 1) * n] = -1.0;
+  }
+  lrs_mat *T = NULL;
+  lrs_mat_create(la, n, n, &T);
+  lrs_mat_set_global(T, t);
+  LRS_CHECK(lrs_mat_sym_eigvals(T, w) == LRS_OK, "sym_eigvals runs");
+  double e = 0.0;
+  for (size_t k = 1; k <= n; k++)
+    e = fmax(e, fabs(w[k - 1] - (2.0 - 2.0 * cos((double)k * acos(-1.0) / (n + 1)))));
+  LRS_CHECK(e < 1e-14, "eigenvalues of the second-difference matrix, ascending (err %g)", e);
+  double s[n];
+  LRS_CHECK(lrs_mat_singular_values(T, s) == LRS_OK, "singular_values runs");
+  e = 0.0;
+  for (size_t k = 0; k < n; k++) /* SPD: singular values = eigenvalues, descending */
+    e = fmax(e, fabs(s[k] - w[n - 1 - k]));
+  LRS_CHECK(e < 1e-14, "singular values of an SPD matrix are its eigenvalues (err %g)", e);
+  double check[n * n];
+  lrs_mat_get_global(T, check);
+  LRS_CHECK(max_abs_diff(check, t, n * n) == 0.0, "factorizations leave their input alone");
+
+  /* Cholesky solve: T x = b with x known. */
+  double x[2 * n], b[2 * n], got[2 * n];
+  for (size_t i = 0; i < 2 * n; i++)
+    x[i] = entry(i, 1, 0.5);
+  for (size_t c = 0; c < 2; c++)
+    for (size_t i = 0; i < n; i++) {
+      double acc = 0.0;
+      for (size_t k = 0; k < n; k++)
+        acc += t[i + k * n] * x[k + c * n];
+      b[i + c * n] = acc;
+    }
+  lrs_mat *B = NULL;
+  lrs_mat_create(la, n, 2, &B);
+  lrs_mat_set_global(B, b);
+  LRS_CHECK(lrs_mat_chol_solve(T, B) == LRS_OK, "chol_solve runs");
+  lrs_mat_get_global(B, got);
+  LRS_CHECK(max_abs_diff(got, x, 2 * n) < 1e-13, "chol_solve recovers x from T x = b");
+  t[0] = -5.0;
+  lrs_mat_set_global(T, t);
+  LRS_CHECK(lrs_mat_chol_solve(T, B) == LRS_ERR_LINALG,
+            "chol_solve of an indefinite matrix is LRS_ERR_LINALG");
+  lrs_mat_destroy(&B);
+  lrs_mat_destroy(&T);
+}
+
+static void test_lq_qr_svd(lrs_linalg *la) {
+  double a[4 * 12], l[16];
+  lrs_mat *A = make(la, 4, 12, 1.1, a);
+  lrs_mat *L = NULL;
+  lrs_mat_create(la, 4, 4, &L);
+  LRS_CHECK(lrs_mat_lq_factor(A, L) == LRS_OK, "lq_factor runs");
+  lrs_mat_get_global(L, l);
+  /* A = LQ with orthonormal rows of Q ⇒ A·Aᵀ = L·Lᵀ; L lower triangular. */
+  double err = 0.0, upper = 0.0;
+  for (size_t i = 0; i < 4; i++)
+    for (size_t j = 0; j < 4; j++) {
+      double aa = 0.0, ll = 0.0;
+      for (size_t k = 0; k < 12; k++)
+        aa += a[i + k * 4] * a[j + k * 4];
+      for (size_t k = 0; k < 4; k++)
+        ll += l[i + k * 4] * l[j + k * 4];
+      err = fmax(err, fabs(aa - ll));
+      if (j > i)
+        upper = fmax(upper, fabs(l[i + j * 4]));
+    }
+  LRS_CHECK(err < 1e-13 && upper == 0.0, "LQ: A·Aᵀ = L·Lᵀ, L lower triangular (err %g)", err);
+  lrs_mat_destroy(&L);
+  lrs_mat_destroy(&A);
+
+  /* QR: Q has orthonormal columns and QᵀA0 is upper triangular with a
+   * non-negative diagonal (A0 = QR). */
+  double a0[12 * 5], q[12 * 5];
+  lrs_mat *Q = make(la, 12, 5, 2.2, a0);
+  LRS_CHECK(lrs_mat_orthonormalize(Q) == LRS_OK, "orthonormalize runs");
+  lrs_mat_get_global(Q, q);
+  double orth = 0.0, low = 0.0, mindiag = INFINITY;
+  for (size_t i = 0; i < 5; i++)
+    for (size_t j = 0; j < 5; j++) {
+      double qq = 0.0, qa = 0.0;
+      for (size_t k = 0; k < 12; k++) {
+        qq += q[k + i * 12] * q[k + j * 12];
+        qa += q[k + i * 12] * a0[k + j * 12];
+      }
+      orth = fmax(orth, fabs(qq - (i == j)));
+      if (i > j)
+        low = fmax(low, fabs(qa));
+      if (i == j)
+        mindiag = fmin(mindiag, qa);
+    }
+  LRS_CHECK(orth < 1e-14 && low < 1e-13 && mindiag > 0.0,
+            "orthonormalize: QᵀQ = I, QᵀA upper triangular with positive diagonal");
+  lrs_mat_destroy(&Q);
+
+  /* Thin SVD reconstructs A. */
+  double b[6 * 4], u[6 * 4], vt[16], s[4];
+  lrs_mat *B = make(la, 6, 4, 0.77, b), *U = NULL, *Vt = NULL;
+  lrs_mat_create(la, 6, 4, &U);
+  lrs_mat_create(la, 4, 4, &Vt);
+  LRS_CHECK(lrs_mat_svd(B, s, U, Vt) == LRS_OK, "svd runs");
+  lrs_mat_get_global(U, u);
+  lrs_mat_get_global(Vt, vt);
+  double rec = 0.0;
+  for (size_t i = 0; i < 6; i++)
+    for (size_t j = 0; j < 4; j++) {
+      double acc = 0.0;
+      for (size_t k = 0; k < 4; k++)
+        acc += u[i + k * 6] * s[k] * vt[k + j * 4];
+      rec = fmax(rec, fabs(acc - b[i + j * 6]));
+    }
+  LRS_CHECK(rec < 1e-13 && s[0] >= s[1] && s[1] >= s[2] && s[2] >= s[3],
+            "svd: U·diag(s)·Vt = A, s descending (err %g)", rec);
+  lrs_mat_destroy(&B);
+  lrs_mat_destroy(&U);
+  lrs_mat_destroy(&Vt);
+}
+
+int main(void) {
+  lrs_linalg *la = NULL;
+  LRS_CHECK(lrs_linalg_create_local(&la) == LRS_OK && la, "local backend created");
+  LRS_CHECK(lrs_linalg_size(la) == 1, "local backend has one rank");
+  test_gemm(la);
+  test_views_level1(la);
+  test_gram_eig(la);
+  test_lq_qr_svd(la);
+  lrs_mat *Z = NULL;
+  LRS_CHECK(lrs_mat_create(la, 0, 3, &Z) == LRS_ERR_RANGE && !Z, "empty matrices are refused");
+  lrs_linalg_destroy(&la);
+  LRS_CHECK(la == NULL, "destroy clears the caller's pointer");
+  lrs_linalg_destroy(&la); /* NULL-safe */
+  return lrs_test_done();
+}

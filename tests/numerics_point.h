@@ -1,0 +1,61 @@
+/*
+ * tests/numerics_point.h — a fully resolved point for numerics tests and
+ * benchmarks: the paper's setting (papers.md §1.7) with small h; tests change
+ * a few fields.  (The sweep-file defaults of the config room are the
+ * authority for users; this is only a test fixture.)
+ */
+#ifndef LRSWEEP_TEST_NUMERICS_POINT_H
+#define LRSWEEP_TEST_NUMERICS_POINT_H
+
+#include <math.h>
+
+#include "lrsweep/point.h"
+
+static inline lrs_point lrs_test_point(void) {
+  lrs_point p = {0};
+  p.seed = 20250511;
+  p.replicate = 0;
+  p.model = LRS_MODEL_TWO_LAYER;
+  p.input_dim = 10;
+  p.output_dim = 10;
+  p.samples = 0;
+  p.width = 100;
+  p.data = LRS_DATA_ORTHOGONAL;
+  p.data_sv_min = 1.8;
+  p.data_sv_max = 2.3;
+  p.target = LRS_TARGET_TEACHER;
+  p.sigma2 = 0.01;
+  p.planted_std = 1.0;
+  p.target_rank = 2;
+  p.lora_rank = 4;
+  p.balance = 1.05;
+  p.delta_scale = 5.0;
+  p.delta_pair = LRS_PAIR_TOP;
+  p.init = LRS_INIT_GAUSSIAN;
+  p.init_scale = 1.0;
+  p.init_exponent = NAN;
+  p.loss = LRS_LOSS_SQUARED;
+  p.logistic_lambda = 0.1;
+  p.huber_delta = 1.0;
+  p.method = LRS_METHOD_GD;
+  p.step_rule = LRS_STEP_LOCAL;
+  p.step_size = NAN;
+  p.bt_shrink = 0.1;
+  p.bt_sufficient = 0.9;
+  p.theory_c = 0.5;
+  p.theory_d = 1.01;
+  p.max_iter = 50;
+  p.horizon = 50.0;
+  p.tol = 0.0;
+  p.blowup = 1e10;
+  p.max_point_seconds = 0.0;
+  p.record_every = 1;
+  p.records = 100;
+  p.ode_stepper = LRS_ODE_RK8PD;
+  p.rtol = 1e-10;
+  p.atol = 1e-12;
+  p.jacobian = LRS_JACOBIAN_ANALYTIC;
+  return p;
+}
+
+#endif

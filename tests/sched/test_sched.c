@@ -1,0 +1,157 @@
+/*
+ * The coordinator/worker protocol under mpirun (any P): every pending point
+ * reaches the sink exactly once with its own result, groups see their size,
+ * and real solves give the same bits as a local solve on rank 0.
+ * usage: test_sched GROUP_SIZE
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lrs_test.h"
+#include "lrsweep/sched.h"
+#include "lrsweep/solve.h"
+
+static int group_size = 1;
+
+/* A fake solve whose result is a function of the index alone. */
+static lrs_status fake_solve(const lrs_point *p, MPI_Comm comm, lrs_result *r) {
+  int size;
+  MPI_Comm_size(comm, &size);
+  r->summary.status = p->index % 7 == 3 ? LRS_POINT_DIVERGED : LRS_POINT_CONVERGED;
+  r->summary.iterations = (int64_t)(p->index * 7 % 13);
+  r->summary.final_loss = 1.0 / (double)(p->index + 1);
+  r->summary.rhs_evals = size; /* lets the test see the group size */
+  for (uint64_t k = 0; k <= p->index % 5; k++) {
+    lrs_record rec = lrs_record_unset();
+    rec.step = (int64_t)k;
+    rec.loss = (double)p->index + (double)k / 10.0;
+    LRS_TRY(lrs_result_append(r, &rec));
+  }
+  return LRS_OK;
+}
+
+typedef struct {
+  uint64_t n;
+  int *seen;
+  bool content_ok, size_ok;
+  lrs_result **kept; /* copies of real results, when keeping */
+} collector;
+
+static lrs_status collect_fake(void *ctx, uint64_t index, const lrs_result *r, int rank) {
+  collector *c = ctx;
+  if (index >= c->n)
+    return LRS_RAISE(LRS_ERR_INTERNAL, "index %llu out of range", (unsigned long long)index);
+  c->seen[index]++;
+  bool ok = r->summary.iterations == (int64_t)(index * 7 % 13) &&
+            r->summary.final_loss == 1.0 / (double)(index + 1) &&
+            r->n_records == index % 5 + 1;
+  for (size_t k = 0; ok && k < r->n_records; k++)
+    ok = r->records[k].step == (int64_t)k &&
+         r->records[k].loss == (double)index + (double)k / 10.0;
+  c->content_ok &= ok;
+  c->size_ok &= r->summary.rhs_evals == group_size && (rank > 0 || group_size == 1);
+  return LRS_OK;
+}
+
+static lrs_status collect_real(void *ctx, uint64_t index, const lrs_result *r, int rank) {
+  (void)rank;
+  collector *c = ctx;
+  c->seen[index]++;
+  LRS_TRY(lrs_result_create(r->n_records, &c->kept[index]));
+  c->kept[index]->summary = r->summary;
+  for (size_t k = 0; k < r->n_records; k++)
+    LRS_TRY(lrs_result_append(c->kept[index], &r->records[k]));
+  return LRS_OK;
+}
+
+static lrs_status no_tick(void *ctx, double now) {
+  (void)ctx;
+  (void)now;
+  return LRS_OK;
+}
+
+static const char *const sweep_text = "[sweep]\nreplicates = 4\n"
+                                      "[solver]\nmax_iter = 12\nstep_rule = \"fixed\"\n"
+                                      "[problem]\nwidth = 20\ninput_dim = 4\noutput_dim = 3\n"
+                                      "[grid]\nstep_size = [0.01, 0.02, 0.005]\n"
+                                      "sigma2 = [0.01, 0.1, 1.0]\n";
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  int rank, size;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (argc > 1)
+    group_size = atoi(argv[1]);
+  lrs_config *cfg = NULL;
+  lrs_grid *grid = NULL;
+  lrs_config_load_string(sweep_text, strlen(sweep_text), "sched.toml", &cfg);
+  lrs_grid_create(cfg, &grid);
+  uint64_t n = lrs_grid_size(grid); /* 36 */
+
+  /* Every other point pending, as after a partial run. */
+  uint64_t pending[64], n_pending = 0;
+  for (uint64_t i = 0; i < n; i += 2)
+    pending[n_pending++] = i;
+
+  lrs_sched_options opt = lrs_sched_defaults();
+  opt.group_size = group_size;
+  opt.progress = LRS_PROGRESS_QUIET;
+  opt.max_chunk = 3;
+  opt.solve = fake_solve;
+  collector c = {.n = n, .seen = calloc(n, sizeof(int)), .content_ok = true, .size_ok = true};
+  lrs_sched_sink sink = {&c, collect_fake, no_tick};
+  lrs_sched_report report;
+  lrs_status st = lrs_sched_run(MPI_COMM_WORLD, grid, pending, n_pending, &opt, &sink, &report);
+  if (rank == 0) {
+    LRS_CHECK(st == LRS_OK, "fake sweep on %d ranks, groups of %d: %s", size, group_size,
+              lrs_error_message());
+    bool once = true;
+    for (uint64_t i = 0; i < n; i++)
+      once &= c.seen[i] == (i % 2 == 0 ? 1 : 0);
+    LRS_CHECK(once, "each pending point delivered exactly once, others never");
+    LRS_CHECK(c.content_ok, "each result is its own point's, records intact");
+    LRS_CHECK(c.size_ok, "points solved on groups of %d ranks (by a worker when P > 1)",
+              group_size);
+    LRS_CHECK(report.done == n_pending && report.failed == 0 && !report.interrupted,
+              "report: %llu done, none failed", (unsigned long long)report.done);
+  }
+
+  /* Real solves: same bits as a local solve, whatever the rank count. */
+  if (group_size == 1) {
+    memset(c.seen, 0, n * sizeof(int));
+    c.kept = calloc(n, sizeof *c.kept);
+    opt.solve = NULL;
+    sink.put = collect_real;
+    st = lrs_sched_run(MPI_COMM_WORLD, grid, pending, n_pending, &opt, &sink, &report);
+    if (rank == 0) {
+      bool same = st == LRS_OK;
+      lrs_result *local = NULL;
+      lrs_result_create(64, &local);
+      for (uint64_t k = 0; same && k < n_pending; k++) {
+        lrs_point p;
+        lrs_grid_point(grid, pending[k], &p);
+        lrs_solve_point(&p, MPI_COMM_SELF, local);
+        const lrs_result *got = c.kept[pending[k]];
+        same = got && got->n_records == local->n_records &&
+               got->summary.status == local->summary.status &&
+               got->summary.iterations == local->summary.iterations &&
+               memcmp(&got->summary.final_loss, &local->summary.final_loss, sizeof(double)) == 0;
+        for (size_t j = 0; same && j < local->n_records; j++)
+          same = memcmp(&got->records[j].loss, &local->records[j].loss, sizeof(double)) == 0;
+      }
+      LRS_CHECK(same, "real solves on %d ranks equal local solves bit for bit", size);
+      lrs_result_destroy(&local);
+      for (uint64_t i = 0; i < n; i++)
+        lrs_result_destroy(&c.kept[i]);
+    }
+    free(c.kept);
+  }
+  free(c.seen);
+  lrs_grid_destroy(&grid);
+  lrs_config_destroy(&cfg);
+  int failed = rank == 0 ? lrs_test_done() : 0;
+  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return failed;
+}

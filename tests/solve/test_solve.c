@@ -1,0 +1,70 @@
+/* lrs_solve_point (lrsweep/solve.h) with MPI initialized: 1-rank
+ * communicators solve locally (and agree bit for bit with each other and
+ * with a reused result), larger ones are refused with LRS_ERR_UNSUPPORTED.
+ * Run with 1 rank, or with 2 ranks (mpiexec -n 2): the verdict of each check
+ * is reduced over the ranks. */
+#include <math.h>
+#include <mpi.h>
+#include <string.h>
+
+#include "lrs_test.h"
+#include "lrsweep/solve.h"
+#include "numerics_point.h"
+
+static bool all_ranks(bool ok) {
+  int in = ok, out = 0;
+  MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+  return out;
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (rank != 0) /* only rank 0 prints TAP */
+    freopen("/dev/null", "w", stdout);
+
+  lrs_point p = lrs_test_point();
+  p.width = 60;
+  p.tol = 1e-20;
+  p.max_iter = 2000;
+  lrs_result *a = NULL, *b = NULL;
+  lrs_result_create(8, &a);
+  lrs_result_create(0, &b);
+  lrs_status s1 = lrs_solve_point(&p, MPI_COMM_SELF, a);
+  LRS_CHECK(all_ranks(s1 == LRS_OK && a->summary.status == LRS_POINT_CONVERGED),
+            "MPI initialized: MPI_COMM_SELF solves locally");
+  /* A communicator of size 1 built from WORLD also works. */
+  MPI_Comm solo;
+  MPI_Comm_split(MPI_COMM_WORLD, rank, 0, &solo);
+  lrs_status s2 = lrs_solve_point(&p, solo, b);
+  bool same = s2 == LRS_OK && a->n_records == b->n_records &&
+              a->summary.iterations == b->summary.iterations;
+  for (size_t i = 0; same && i < a->n_records; i++)
+    same = a->records[i].loss == b->records[i].loss;
+  LRS_CHECK(all_ranks(same), "a split 1-rank communicator gives the same trajectory bit for bit");
+  MPI_Comm_free(&solo);
+
+  /* Reusing a result resets it first. */
+  s2 = lrs_solve_point(&p, MPI_COMM_SELF, b);
+  LRS_CHECK(all_ranks(s2 == LRS_OK && b->n_records == a->n_records &&
+                      b->summary.rate == a->summary.rate),
+            "a reused result is reset, not appended to");
+  LRS_CHECK(all_ranks(a->summary.wall_seconds > 0 && a->summary.wall_seconds < 60),
+            "wall_seconds filled (%.3g s)", a->summary.wall_seconds);
+
+  /* WORLD: 1 rank solves, more ranks are refused (no ScaLAPACK backend yet). */
+  s2 = lrs_solve_point(&p, MPI_COMM_WORLD, b);
+  if (size == 1)
+    LRS_CHECK(all_ranks(s2 == LRS_OK), "MPI_COMM_WORLD of 1 rank solves locally");
+  else
+    LRS_CHECK(all_ranks(s2 == LRS_ERR_UNSUPPORTED && b->summary.status == LRS_POINT_ERROR &&
+                        strstr(b->summary.message, "ScaLAPACK") != NULL),
+              "a %d-rank communicator is LRS_ERR_UNSUPPORTED: %s", size, b->summary.message);
+  lrs_result_destroy(&a);
+  lrs_result_destroy(&b);
+  const int rc = lrs_test_done();
+  MPI_Finalize();
+  return rc;
+}
