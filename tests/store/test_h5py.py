@@ -44,15 +44,18 @@ r = subprocess.run([MAKE_STORE, "quickstart.toml", "quickstart.h5", "10"], captu
 check(r.returncode == 0, f"make_store writes 10 of the quickstart's 12 points {r.stderr.strip()}")
 
 # --- the documented snippet, verbatim -----------------------------------------
-doc = open(os.path.join(ROOT, "docs", "store.md")).read()
-m = re.search(r"<!-- snippet[^>]*-->\s*```python\n(.*?)```", doc, re.S)
-check(m is not None, "docs/store.md has the h5py snippet")
-if m:
-    open("snippet.py", "w").write(m.group(1))
-    r = subprocess.run(["/usr/bin/python3", "snippet.py"], capture_output=True, text=True, timeout=120)
-    check(r.returncode == 0 and "10 of 12 points done" in r.stdout and "loss: [" in r.stdout,
-          f"the snippet runs with /usr/bin/python3 and h5py: {r.stdout.splitlines()[:1]} {r.stderr[-300:]}")
-    check(re.search(r"width 100 mean rate 0\.50\d", r.stdout) is not None, "snippet's per-width mean rate")
+for doc_name in ("store.md", "store-readme-snippet.md"):
+    doc = open(os.path.join(ROOT, "docs", doc_name)).read()
+    m = re.search(r"<!-- snippet[^>]*-->\s*```python\n(.*?)```", doc, re.S)
+    check(m is not None, f"docs/{doc_name} has the h5py snippet")
+    if m:
+        open("snippet.py", "w").write(m.group(1))
+        r = subprocess.run(["/usr/bin/python3", "snippet.py"], capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0 and "10 of 12 points done" in r.stdout and "loss: [" in r.stdout,
+              f"{doc_name}: the snippet runs with /usr/bin/python3 and h5py: "
+              f"{r.stdout.splitlines()[:1]} {r.stderr[-300:]}")
+        check(re.search(r"width 100 mean rate 0\.50\d", r.stdout) is not None,
+              f"{doc_name}: the snippet's per-width mean rate")
 
 # --- h5py's view ------------------------------------------------------------------
 with h5py.File("quickstart.h5", "r") as f:
