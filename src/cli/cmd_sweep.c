@@ -28,7 +28,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-    double num;
+    double num = 0;
     int rc = LRS_EXIT_OK;
     if (strcmp(arg, "--retry-failed") == 0)
       a->retry_failed = true;
