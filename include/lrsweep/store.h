@@ -192,4 +192,18 @@ const lrs_store_column *lrs_store_points_column(const lrs_store_points *points,
 lrs_status lrs_store_read_result(lrs_store *store, size_t sweep, uint64_t index,
                                  lrs_store_row *row, lrs_result *result);
 
+/* ---- point dumps ------------------------------------------------------------
+ * A small HDF5 file holding one point's problem data and initial weights
+ * (`run --dump`, `rerun --dump`): root attributes `key`, `sweep_text`,
+ * `layout`; one float64 dataset per matrix with shape (rows, cols), row-major
+ * as NumPy reads it, and an attribute `doc`.  Not collective. */
+typedef struct lrs_dump lrs_dump;
+lrs_status lrs_dump_create(const char *path, const char *key, const char *sweep_text,
+                           lrs_dump **dump);
+/* Writes a rows×cols matrix given in column-major order. */
+lrs_status lrs_dump_matrix(lrs_dump *dump, const char *name, size_t rows, size_t cols,
+                           const double *colmajor, const char *doc);
+/* Closes the file (NULL-safe; NULLs *dump). */
+lrs_status lrs_dump_close(lrs_dump **dump);
+
 #endif
