@@ -44,10 +44,10 @@ r = subprocess.run([MAKE_STORE, "quickstart.toml", "quickstart.h5", "10"], captu
 check(r.returncode == 0, f"make_store writes 10 of the quickstart's 12 points {r.stderr.strip()}")
 
 # --- the documented snippet, verbatim -----------------------------------------
-for doc_name in ("store.md", "store-readme-snippet.md"):
-    doc = open(os.path.join(ROOT, "docs", doc_name)).read()
+for doc_name in ("docs/store.md", "README.md"):
+    doc = open(os.path.join(ROOT, doc_name)).read()
     m = re.search(r"<!-- snippet[^>]*-->\s*```python\n(.*?)```", doc, re.S)
-    check(m is not None, f"docs/{doc_name} has the h5py snippet")
+    check(m is not None, f"{doc_name} has the h5py snippet")
     if m:
         open("snippet.py", "w").write(m.group(1))
         r = subprocess.run(["/usr/bin/python3", "snippet.py"], capture_output=True, text=True, timeout=120)
