@@ -31,6 +31,12 @@
  * the caller closes the store and exits with LRS_EXIT_RESUME.  Every rank
  * installs the handlers, so a forwarded signal never kills a worker.
  *
+ * Walltime.  With an end time (a batch job's limit), the coordinator does
+ * not start a point whose predicted duration would cross end_time −
+ * end_margin: the cost model (lrs_grid_point_cost) times the seconds per
+ * unit of cost measured on the points done so far.  The run then ends as
+ * interrupted (resumable) instead of being killed mid-point.
+ *
  * Results depend only on the points: which rank solved what, and in which
  * order, never changes a result.
  */
@@ -81,6 +87,8 @@ typedef struct lrs_sched_options {
   double progress_seconds;  /* interval of progress lines off a terminal (30) */
   lrs_progress_mode progress;
   lrs_sched_solve_fn solve; /* NULL: lrs_solve_point */
+  double end_time;          /* the job's end (Unix seconds), 0 for none */
+  double end_margin;        /* seconds kept free before end_time (60) */
 } lrs_sched_options;
 
 typedef struct lrs_sched_report {
@@ -89,6 +97,7 @@ typedef struct lrs_sched_report {
   bool interrupted;  /* stopped by a signal before all points ran */
   int abandoned;     /* groups still solving when the drain ran out: the
                         caller must close the store, then MPI_Abort */
+  bool walltime_stop; /* points were held back: predicted past end_time */
   double seconds;
 } lrs_sched_report;
 

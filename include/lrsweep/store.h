@@ -192,6 +192,27 @@ const lrs_store_column *lrs_store_points_column(const lrs_store_points *points,
 lrs_status lrs_store_read_result(lrs_store *store, size_t sweep, uint64_t index,
                                  lrs_store_row *row, lrs_result *result);
 
+/* ---- merging ------------------------------------------------------------- */
+
+typedef struct lrs_merge_report {
+  uint64_t merged;     /* points copied into the output */
+  uint64_t duplicates; /* points present in several inputs with the same result */
+  uint64_t conflicts;  /* points present with different results (first kept) */
+  uint64_t missing;    /* grid points no input (nor the output) holds */
+  char first_conflict[256];
+} lrs_merge_report;
+
+/*
+ * Merges stores of ONE sweep file (e.g. the shards of a job array) into
+ * `out_path` (created, or extended when it holds the same sweep): every
+ * computed point of every sweep of the first input, deduplicated by point
+ * (the first input holding a point wins; differing duplicates are counted
+ * as conflicts).  Inputs whose sweep text differs (SHA-256) are refused
+ * with LRS_ERR_STORE.  Not collective.
+ */
+lrs_status lrs_store_merge(const char *out_path, const char *const *inputs, size_t n_inputs,
+                           lrs_merge_report *report);
+
 /* ---- point dumps ------------------------------------------------------------
  * A small HDF5 file holding one point's problem data and initial weights
  * (`run --dump`, `rerun --dump`): root attributes `key`, `sweep_text`,

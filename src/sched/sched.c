@@ -42,6 +42,7 @@ lrs_sched_options lrs_sched_defaults(void) {
   return (lrs_sched_options){.group_size = 1,
                              .max_chunk = 64,
                              .drain_seconds = 60.0,
+                             .end_margin = 60.0,
                              .progress_seconds = 30.0,
                              .progress = LRS_PROGRESS_AUTO,
                              .solve = NULL};
@@ -172,14 +173,51 @@ typedef struct {
   lrs_sched_report *report;
   uint64_t *queue;
   uint64_t n_queue, next;
+  /* Walltime: the cost model's flops, scaled by seconds per flop learned from
+   * the points done so far, predict whether a point still fits. */
+  double cost_done, seconds_done;
   progress prog;
   lrs_result *result; /* receive buffer, reused */
 } coordinator;
 
 static lrs_status deliver(coordinator *c, uint64_t index, int rank) {
+  lrs_point p;
+  if (lrs_grid_point(c->grid, index, &p) == LRS_OK && c->result->summary.wall_seconds > 0) {
+    c->cost_done += lrs_grid_point_cost(&p);
+    c->seconds_done += c->result->summary.wall_seconds;
+  }
   c->report->done++;
   c->report->failed += is_failure(c->result->summary.status);
   return c->sink->put(c->sink->ctx, index, c->result, rank);
+}
+
+static double wall_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* How many of the next `want` queued points are predicted to finish before
+ * the job's end (all of them without an end time or before any measurement);
+ * sets report->walltime_stop when the queue is cut. */
+static uint64_t fit_before_end(coordinator *c, uint64_t want) {
+  if (c->opt->end_time <= 0 || c->cost_done <= 0 || want == 0)
+    return want;
+  const double per_cost = c->seconds_done / c->cost_done;
+  double left = c->opt->end_time - wall_clock() - c->opt->end_margin;
+  uint64_t k = 0;
+  lrs_point p;
+  while (k < want && lrs_grid_point(c->grid, c->queue[c->next + k], &p) == LRS_OK) {
+    left -= lrs_grid_point_cost(&p) * per_cost;
+    if (left < 0)
+      break;
+    k++;
+  }
+  if (k < want) {
+    c->report->walltime_stop = true;
+    c->report->interrupted = true;
+  }
+  return k;
 }
 
 /* Sleeps a little longer each idle turn, from 10 µs up to 1 ms: waiting costs
@@ -196,7 +234,7 @@ static void idle(int *turns) {
 static lrs_status serve_alone(coordinator *c) {
   lrs_sched_solve_fn solve = c->opt->solve ? c->opt->solve : lrs_solve_point;
   while (c->next < c->n_queue) {
-    if (lrs_sched_stop_requested()) {
+    if (lrs_sched_stop_requested() || fit_before_end(c, 1) == 0) {
       c->report->interrupted = true;
       break;
     }
@@ -234,6 +272,7 @@ static lrs_status hand_out(coordinator *c, int leader, int n_groups, bool draini
     chunk = (uint64_t)c->opt->max_chunk;
   if (chunk > left)
     chunk = left;
+  chunk = fit_before_end(c, chunk);
   MPI_TRY(MPI_Send(c->queue + c->next, (int)chunk, MPI_UINT64_T, leader, LRS_SCHED_TAG_ASSIGN,
                    c->comm));
   c->next += chunk;
