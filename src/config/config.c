@@ -61,45 +61,11 @@ static lrs_status fail_node(const lrs_config *cfg, const lrs_toml_node *node, co
   return st;
 }
 
-/* Levenshtein distance, for "did you mean" (keys are short). */
-static size_t edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 63 || lb > 63)
-    return la > lb ? la : lb;
-  size_t row[64];
-  for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t up = row[j];
-      size_t best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best)
-        best = up + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[lb];
-}
-
-/* Appends "; did you mean 'x'?" to buf when a candidate is close to `key`. */
+/* Writes "; did you mean 'x'?" to buf when a candidate is close to `key`. */
 static void suggest(const char *key, const char *const *candidates, size_t n, char *buf,
                     size_t cap) {
-  const char *best = NULL;
-  size_t best_d = (size_t)-1;
-  for (size_t i = 0; i < n; i++) {
-    size_t d = edit_distance(key, candidates[i]);
-    if (d < best_d) {
-      best_d = d;
-      best = candidates[i];
-    }
-  }
-  size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
-  if (best && best_d <= limit)
+  const char *best = lrs_closest_name(key, strlen(key), lrs_name_in_array, candidates, n);
+  if (best)
     snprintf(buf, cap, "; did you mean '%s'?", best);
   else
     buf[0] = '\0';

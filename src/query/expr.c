@@ -17,46 +17,13 @@ long lrs_query_column_index(const lrs_query_table *t, const char *name) {
   return -1;
 }
 
-/* Edit distance of a[0..la) and b[0..lb) (short names only). */
-static size_t distance(const char *a, size_t la, const char *b, size_t lb) {
-  size_t row[65];
-  if (la > 64 || lb > 64)
-    return 99;
-  for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t up = row[j];
-      size_t best = diag + (a[i - 1] != b[j - 1]);
-      if (row[j] + 1 < best)
-        best = row[j] + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[lb];
-}
-
 /* "; did you mean 'x'?" for the closest of names (or ""), into buf. */
 static void suggest(const char *word, size_t len, const char *const *names, size_t n,
                     const char *(*name_at)(const void *, size_t), const void *ctx, char *buf,
                     size_t cap) {
-  size_t best = 99;
-  const char *pick = NULL;
-  for (size_t i = 0; i < n; i++) {
-    const char *cand = names ? names[i] : name_at(ctx, i);
-    size_t d = distance(word, len, cand, strlen(cand));
-    if (d < best) {
-      best = d;
-      pick = cand;
-    }
-  }
-  size_t limit = len / 3 > 2 ? len / 3 : 2;
-  if (pick && best <= limit)
+  const char *pick = names ? lrs_closest_name(word, len, lrs_name_in_array, names, n)
+                           : lrs_closest_name(word, len, name_at, ctx, n);
+  if (pick)
     snprintf(buf, cap, "; did you mean '%s'?", pick);
   else
     buf[0] = '\0';
