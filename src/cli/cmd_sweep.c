@@ -1,5 +1,6 @@
 /* `[mpirun ...] lrsweep SWEEP.toml`: run a whole sweep into its store. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@ typedef struct {
   const char *path, *store;
   bool retry_failed, extend;
   uint32_t shard, shards; /* --shard I/N; shards = 0 for none */
+  bool group_given, drain_given; /* else [run] of the sweep file, else defaults */
   lrs_sched_options sched;
 } sweep_args;
 
@@ -58,11 +60,14 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (val && strcmp(arg, "--group-size") == 0) {
       if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
         a->sched.group_size = (int)num;
+      a->group_given = true;
     } else if (val && strcmp(arg, "--max-chunk") == 0) {
       if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
         a->sched.max_chunk = (int)num;
-    } else if (val && strcmp(arg, "--drain-seconds") == 0)
+    } else if (val && strcmp(arg, "--drain-seconds") == 0) {
       rc = parse_number(arg, argv[++i], 0, &a->sched.drain_seconds);
+      a->drain_given = true;
+    }
     else if (val && strcmp(arg, "--progress-seconds") == 0)
       rc = parse_number(arg, argv[++i], 0.1, &a->sched.progress_seconds);
     else if (arg[0] == '-')
@@ -189,6 +194,11 @@ static int sweep(int argc, char **argv) {
   lrs_sched_report report = {0};
   lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
   if (st == LRS_OK) {
+    const lrs_run_options *run = lrs_config_run(cfg);
+    if (!a.group_given && run->group_size > 0)
+      a.sched.group_size = (int)run->group_size;
+    if (!a.drain_given && !isnan(run->drain_seconds))
+      a.sched.drain_seconds = run->drain_seconds;
     int opened = 1;
     if (rank == 0) {
       lrs_store_options opt = lrs_store_options_default();
@@ -254,12 +264,13 @@ const lrs_cli_command lrs_cli_sweep = {
     "P = 1 the one process does both.  Running the same command again resumes.\n"
     "\n"
     "  --store PATH            store file (default: the sweep file's [sweep] store)\n"
-    "  --group-size G          ranks per group; P − 1 must be a multiple of G (1)\n"
+    "  --group-size G          ranks per group; P − 1 must be a multiple of G\n"
+    "                          (default: [run] group_size of the sweep file, else 1)\n"
     "  --retry-failed          also rerun points that ended in error, timeout or\n"
     "                          numerical_failure\n"
     "  --extend                accept a sweep whose axes only gained values\n"
     "  --drain-seconds S       after SIGTERM/SIGINT/SIGUSR1, let running points\n"
-    "                          finish for up to S seconds (60)\n"
+    "                          finish for up to S seconds ([run] drain_seconds, else 60)\n"
     "  --max-chunk N           most points per work message (64)\n"
     "  --shard I/N             run only shard I of N (cost-balanced; job arrays);\n"
     "                          combine the shards' stores with `lrsweep merge`\n"
