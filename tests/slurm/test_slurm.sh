@@ -4,7 +4,8 @@
 #   (a) a sweep that finishes in one job;
 #   (b) a job that gets the time-limit warning (USR1) early and must finish
 #       through resubmission;
-#   (c) a 3-task job array plus merge.
+#   (c) a 3-task job array plus merge;
+#   (d) walltime awareness: points predicted to end after the job are not started.
 # If the daemons cannot start, the test fails loudly.
 # usage: test_slurm.sh LRSWEEP SOURCE_ROOT
 set -u
@@ -103,6 +104,19 @@ ls c.shard-0.h5 c.shard-1.h5 c.shard-2.h5 >/dev/null 2>&1
 check $? "(c) three shard stores written"
 out=$(same c.h5)
 check $? "(c) merged store equal to the direct run ($out)"
+
+# (d) walltime awareness: with the job's end 5 s away, points predicted to end
+# later are not started; the run stops resumable (75) before the end.
+start=$(date +%s)
+SLURM_JOB_END_TIME=$((start + 5)) "$lrsweep" sweep.toml --store d.h5 --end-margin 0 --quiet
+rc=$? took=$(($(date +%s) - start))
+check $((rc != 75)) "(d) held back by the time limit: exit 75 (got $rc)"
+check $((took > 6)) "(d) ended before the job's end plus one point (${took} s)"
+done_d=$("$lrsweep" query d.h5 --where 'status != "pending"' --select index --format csv | tail -n +2 | wc -l)
+check $((done_d == 0 || done_d >= 24)) "(d) some but not all points ran ($done_d of 24)"
+"$lrsweep" sweep.toml --store d.h5 --quiet
+out=$(same d.h5)
+check $? "(d) the resumed store equals the direct run ($out)"
 
 for f in *.out; do sed "s|^|# $f: |" "$f" | tail -n 5; done
 finish
