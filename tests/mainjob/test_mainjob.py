@@ -30,7 +30,7 @@ import time
 import h5py
 import numpy as np
 
-LRSWEEP, MPIEXEC = sys.argv[1], sys.argv[2]
+LRSWEEP, MPIEXEC = os.path.abspath(sys.argv[1]), sys.argv[2]
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
            OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", ASAN_OPTIONS="detect_leaks=0")
 RUN_DEPENDENT = {"wall_seconds", "attempts", "rank", "traj_offset", "row_check"}
