@@ -254,6 +254,27 @@ def main():
             att = f["sweeps/slow/points"]["attempts"]
         ok(np.all(att == 1), f"{what}: no point was stored twice", att)
 
+    # ---- 3b. the drain stops a big chunk after the running point ------------------
+    # One worker (-np 2) gets a first chunk of 32 / 4 = 8 points; after SIGUSR1 it
+    # may finish the point it is on, not the rest of its chunk.
+    with open("chunk.toml", "w") as f:
+        f.write('[sweep]\nname = "chunk"\nreplicates = 8\n[problem]\nwidth = 1000\n'
+                '[solver]\nstep_rule = "local"\nmax_iter = 150\ntol = 0\n'
+                '[grid]\nsigma2 = [0.01, 0.1, 1.0, 2.0]\n')
+    proc = start_json(2, "chunk.toml", "--drain-seconds", "30")
+    last = wait_done(proc, 1)
+    t_sig = time.monotonic()
+    proc.send_signal(signal.SIGUSR1)
+    out, err = proc.communicate(timeout=60)
+    drain = time.monotonic() - t_sig
+    d, total = done_count("chunk.h5", "chunk")
+    ok(proc.returncode == 75 and last is not None and d <= last["done"] + 2 and d < 8,
+       f"drain: {d} points done, {last and last['done']} at the signal: the rest of the "
+       f"8-point chunk was dropped (drain took {drain:.1f} s)", err)
+    rc, _, err = run(2, "chunk.toml", "--quiet")
+    ok(rc == 0 and done_count("chunk.h5", "chunk")[0] == total,
+       "drain: the dropped points run on resume", err)
+
     # ---- 4. SIGKILL of the whole job, then resume ----------------------------------
     for np_ in (1, 3):
         what = "singleton" if np_ == 1 else "mpirun -np 3"
