@@ -35,6 +35,10 @@
  * finish; then it returns with report.interrupted set, and
  * the caller closes the store and exits with LRS_EXIT_RESUME.  Every rank
  * installs the handlers, so a forwarded signal never kills a worker.
+ * Under Open MPI 4.1's mpirun, signal mpirun with SIGUSR1 (it forwards it to
+ * every rank; the job exits 75).  SIGTERM or SIGINT to mpirun make mpirun
+ * itself end the job: rank 0 still drains and closes the store, but mpirun
+ * exits 1, not 75 (tests/mainjob/test_mainjob.py).
  *
  * Results depend only on the points: which rank solved what, and in which
  * order, never changes a result.

@@ -8,8 +8,11 @@ usage: test_mainjob.py LRSWEEP MPIEXEC
    row_check, which hashes them) bit-identical, and every point's trajectory too.
 2. A sweep of fixed step sizes from stable to 10x above 2/K_0 (K_0 = K_t at t = 0,
    measured by `lrsweep run` first) exits 0, the unstable points `diverged`.
-3. SIGTERM (singleton) and SIGUSR1 to mpirun (forwarded to the ranks) give exit 75 and
-   a readable, partial store; the same command resumes it to an uninterrupted run's.
+3. SIGTERM (singleton) and SIGUSR1 to mpirun (Open MPI 4.1 forwards it to the ranks:
+   "Forwarding signal 10 to job") give exit 75 and a readable, partial store; the same
+   command resumes it to an uninterrupted run's.  (SIGTERM to mpirun is not forwarded as
+   such: mpirun ends the job itself and exits 1, although rank 0 drains and closes the
+   store.)  After the signal, a worker's chunk stops after its running point.
 4. SIGKILL of the job (process group, mpirun and every rank) mid-sweep: the lock of the
    dead writer does not block the rerun, which ends equal to an uninterrupted run.
 5. Progress: --json-progress, --quiet, periodic lines off a terminal.
