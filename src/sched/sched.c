@@ -178,6 +178,8 @@ typedef struct {
   double cost_done, seconds_done;
   progress prog;
   lrs_result *result; /* receive buffer, reused */
+  MPI_Request *stops; /* the STOP sent to each leader (index: rank), or MPI_REQUEST_NULL */
+  bool *stopped;      /* STOP already sent to this rank */
 } coordinator;
 
 static lrs_status deliver(coordinator *c, uint64_t index, int rank) {
@@ -263,6 +265,17 @@ static lrs_status receive_result(coordinator *c, int source) {
   return deliver(c, head.index, head.rank);
 }
 
+/* Tells `leader` to solve no more points of its chunk than the one it is on
+ * (once per leader; every leader gets one before its empty assignment). */
+static lrs_status send_stop(coordinator *c, int leader) {
+  if (c->stopped[leader])
+    return LRS_OK;
+  c->stopped[leader] = true;
+  MPI_TRY(MPI_Isend(NULL, 0, MPI_BYTE, leader, LRS_SCHED_TAG_STOP, c->comm,
+                    &c->stops[leader]));
+  return LRS_OK;
+}
+
 static lrs_status hand_out(coordinator *c, int leader, int n_groups, bool draining,
                            int *active) {
   MPI_TRY(MPI_Recv(NULL, 0, MPI_BYTE, leader, LRS_SCHED_TAG_READY, c->comm, MPI_STATUS_IGNORE));
@@ -273,6 +286,8 @@ static lrs_status hand_out(coordinator *c, int leader, int n_groups, bool draini
   if (chunk > left)
     chunk = left;
   chunk = fit_before_end(c, chunk);
+  if (chunk == 0)
+    LRS_TRY(send_stop(c, leader)); /* before the empty assignment: the leader waits for it */
   MPI_TRY(MPI_Send(c->queue + c->next, (int)chunk, MPI_UINT64_T, leader, LRS_SCHED_TAG_ASSIGN,
                    c->comm));
   c->next += chunk;
@@ -289,12 +304,13 @@ static lrs_status serve_workers(coordinator *c, int size) {
   while (active > 0) {
     double now = MPI_Wtime();
     if (!draining && lrs_sched_stop_requested()) {
+      /* Running points may finish; the rest of every leader's chunk may not. */
       draining = true;
       deadline = now + c->opt->drain_seconds;
-      c->report->interrupted = c->next < c->n_queue;
+      for (int g = 0; g < n_groups; g++)
+        LRS_TRY(send_stop(c, 1 + g * c->opt->group_size));
     }
     if (draining && now > deadline) {
-      c->report->interrupted = true;
       c->report->abandoned = active; /* the caller aborts the job */
       break;
     }
@@ -316,6 +332,12 @@ static lrs_status serve_workers(coordinator *c, int size) {
       idle(&turns);
     }
   }
+  /* Every leader has its STOP (it waited for it) unless groups were abandoned. */
+  if (c->report->abandoned == 0)
+    MPI_TRY(MPI_Waitall(size, c->stops, MPI_STATUSES_IGNORE));
+  for (int r = 0; r < size; r++)
+    if (c->stops[r] != MPI_REQUEST_NULL)
+      MPI_Request_free(&c->stops[r]);
   return LRS_OK;
 }
 
@@ -333,13 +355,24 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_grid *grid,
   lrs_status st = make_queue(grid, pending, n_pending, &c.queue);
   if (st == LRS_OK)
     st = lrs_result_create(256, &c.result);
+  c.stops = malloc((size_t)size * sizeof *c.stops);
+  c.stopped = calloc((size_t)size, sizeof *c.stopped);
+  if (st == LRS_OK && (!c.stops || !c.stopped))
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %d ranks", size);
+  for (int r = 0; st == LRS_OK && r < size; r++)
+    c.stops[r] = MPI_REQUEST_NULL;
   c.n_queue = n_pending;
   if (st == LRS_OK)
     st = size == 1 ? serve_alone(&c) : serve_workers(&c, size);
+  /* Interrupted when any point did not come back: never handed out, dropped
+   * from a chunk after the STOP, or abandoned in a group. */
+  report->interrupted = report->done < n_pending;
   report->seconds = MPI_Wtime() - c.prog.start;
   if (st == LRS_OK)
     progress_show(&c.prog, report, MPI_Wtime(), true);
   lrs_result_destroy(&c.result);
+  free(c.stopped);
+  free(c.stops);
   free(c.queue);
   return st;
 }
@@ -357,10 +390,15 @@ static lrs_status send_result(MPI_Comm comm, int rank, uint64_t index, const lrs
 }
 
 /* A group leader: asks for chunks until told to stop, relaying each index to
- * its group (a group of one relays to itself for free). */
+ * its group (a group of one relays to itself for free).  The coordinator's
+ * STOP (posted as a receive from the start) ends the current chunk after the
+ * point being solved; it always precedes the empty assignment. */
 static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, const lrs_grid *grid,
                        lrs_sched_solve_fn solve, int max_chunk, uint64_t *chunk,
                        lrs_result *result) {
+  MPI_Request stop_req = MPI_REQUEST_NULL;
+  int stopped = 0;
+  MPI_TRY(MPI_Irecv(NULL, 0, MPI_BYTE, 0, LRS_SCHED_TAG_STOP, comm, &stop_req));
   for (;;) {
     MPI_Status status;
     int count = 0;
@@ -369,13 +407,16 @@ static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, const lrs_grid *
     MPI_TRY(MPI_Get_count(&status, MPI_UINT64_T, &count));
     if (count == 0) {
       uint64_t stop = UINT64_MAX;
+      if (!stopped)
+        MPI_TRY(MPI_Wait(&stop_req, MPI_STATUS_IGNORE));
       MPI_TRY(MPI_Bcast(&stop, 1, MPI_UINT64_T, 0, group));
       return LRS_OK;
     }
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < count && !stopped; i++) {
       MPI_TRY(MPI_Bcast(&chunk[i], 1, MPI_UINT64_T, 0, group));
       solve_index(grid, chunk[i], solve, group, result);
       LRS_TRY(send_result(comm, rank, chunk[i], result));
+      MPI_TRY(MPI_Test(&stop_req, &stopped, MPI_STATUS_IGNORE));
     }
   }
 }
