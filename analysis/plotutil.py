@@ -33,8 +33,8 @@ def fmt(v):
 def group_axes(pts, axes, mask, exclude=("seed",)):
     """The grid axes (not `exclude`) that take more than one value among rows `mask`."""
     out = []
-    for a in axes:
-        if a in exclude or a not in pts:
+    for a in pts:  # points-table (parameter) order, not the axes group's alphabetical one
+        if a in exclude or a not in axes:
             continue
         if len(np.unique(pts[a][mask])) > 1:
             out.append(a)
