@@ -74,7 +74,7 @@ lora_rank = 2
 method = "gd"
 step_rule = "fixed"
 step_size = 1e-3
-max_iter = 3000
+max_iter = 1500
 tol = 0.0
 record_every = 0
 records = 60
@@ -339,14 +339,14 @@ def test_bad_expression_and_usage(stores, tmp_path):
 
 
 TINY = {
-    "p1_fig1": {"replicates": 1, "max_iter": 40},
+    "p1_fig1": {"replicates": 1, "max_iter": 30},
     "p1_fig2": {"replicates": 1},
     "p1_fig2_local": {"replicates": 1},
     "p1_g1_alpha_ratio": {"replicates": 1},
     "p1_g2": {"replicates": 1, "max_iter": 60},
-    "p2_fig1": {"replicates": 1, "max_iter": 3000, "records": 40},
+    "p2_fig1": {"replicates": 1, "max_iter": 1500, "records": 40},
     "p2_fig1_gf": {"replicates": 1, "horizon": 0.3, "records": 40},
-    "p2_h1": {"replicates": 1, "max_iter": 2000, "records": 30},
+    "p2_h1": {"replicates": 1, "max_iter": 500, "records": 20},
 }
 
 
