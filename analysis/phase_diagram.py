@@ -29,9 +29,13 @@ import numpy as np  # noqa: E402
 import lrsstore  # noqa: E402
 from lrsstore import StoreError  # noqa: E402
 import plotutil  # noqa: E402
-from plotutil import plt  # noqa: E402
-import matplotlib.colors as mcolors  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
+
+
+def _mpl():
+    global plt, mcolors, Patch, Rectangle
+    plt = plotutil.pyplot()
+    import matplotlib.colors as mcolors
+    from matplotlib.patches import Patch, Rectangle
 
 AGGS = {
     "median": np.nanmedian,
@@ -114,6 +118,7 @@ def main():
     if not mask.any():
         raise StoreError("no computed point matches%s" % (" --where %r" % a.where if a.where else ""))
     failed = np.isin(pts["status"], lrsstore.FAILED)
+    _mpl()
 
     xs = AxisSpec(pts, a.x, axes, mask)
     ys = AxisSpec(pts, a.y, axes, mask)

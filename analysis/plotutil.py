@@ -2,12 +2,18 @@
 
 import numpy as np
 
-import matplotlib
+import lrsstore
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
-import lrsstore  # noqa: E402
+def pyplot():
+    """matplotlib.pyplot with the Agg backend, imported on first use (so that bad input
+    is reported before the slow import)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def ordered_values(pts, col, axes, mask=None):
@@ -64,4 +70,4 @@ def savefig(fig, path):
     if not os.path.isdir(d):
         raise lrsstore.StoreError("%s: output directory does not exist" % path)
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    pyplot().close(fig)

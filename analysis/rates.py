@@ -25,7 +25,6 @@ import numpy as np  # noqa: E402
 import lrsstore  # noqa: E402
 from lrsstore import StoreError  # noqa: E402
 import plotutil  # noqa: E402
-from plotutil import plt  # noqa: E402
 
 THEORIES = (("asymptotic_rate", "1 − asymptotic_rate = (μ/K)·α1/α2"), ("rho_bar0", "1 − ρ̄(η0, 0)"))
 
@@ -70,6 +69,7 @@ def main():
         varying = plotutil.group_axes(pts, axes, mask)
         colour_by = varying[0] if varying else None
 
+    plt = plotutil.pyplot()
     fig, axs = plt.subplots(1, 2, figsize=(11, 4.6), constrained_layout=True)
     ym = 1.0 - pts["rate"]
     fr = fractions(pts, mask)

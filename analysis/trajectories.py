@@ -24,8 +24,12 @@ import numpy as np  # noqa: E402
 import lrsstore  # noqa: E402
 from lrsstore import StoreError  # noqa: E402
 import plotutil  # noqa: E402
-from plotutil import plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+
+
+def _mpl():
+    global plt, Line2D
+    plt = plotutil.pyplot()
+    from matplotlib.lines import Line2D
 
 BOUNDS = (("bound_local", "--", "Πρ·L0"), ("bound_global", "-.", "Πρ̄·L0"), ("bound_const", ":", "L0ρ̄0^t"))
 
@@ -111,6 +115,7 @@ def main():
         two = bool(np.any(pts["model"][mask] == "two_layer"))
         facets = plotutil.ordered_values(pts, a.facet, axes, mask) if a.facet else [None]
         gkeys = [c for c in plotutil.group_axes(pts, axes, mask) if c != a.facet]
+        _mpl()
         panels = ["loss"] + (["log10_misalign", "z1_fro"] if lora else [])
         ncols, nrows = len(panels), len(facets)
         fig, axs = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows), squeeze=False, constrained_layout=True)
