@@ -9,11 +9,23 @@
  *   - `local`: one process, column-major storage, CBLAS (OpenBLAS) and
  *     LAPACKE (the `_work` variants, with a scratch buffer owned by the
  *     context, so steady-state loops do not allocate).  Implemented here.
- *   - `dist` (later): 2-D block-cyclic matrices on a group communicator,
- *     PBLAS/ScaLAPACK.  Every call below has a PBLAS/ScaLAPACK counterpart
- *     (p?gemm, p?syrk, p?syev, p?gesvd, p?gelqf, p?potrf/p?potrs, p?geqrf/
- *     p?orgqr, p?lacpy, p?gemr2d) and views map onto ScaLAPACK's (IA, JA)
- *     sub-matrix offsets.
+ *   - `dist`: 2-D block-cyclic matrices on a group communicator, PBLAS and
+ *     ScaLAPACK (lrs_linalg_create_dist below).  Views map onto ScaLAPACK's
+ *     (IA, JA) sub-matrix offsets.  Which routine serves each call:
+ *       gemm           pdgemm
+ *       gram           pdsyrk, then the upper triangle by pdtran
+ *       axpy, copy     local loops when both operands have the same
+ *                      distribution (same offsets modulo the grid period),
+ *                      else pdgeadd
+ *       dot, norm_fro  local kernel + one reduction (below)
+ *       sym_eigvals    small (n² ≤ gather_max): gathered to rank 0, LAPACK
+ *                      dsyev there, eigenvalues broadcast; else pdsyev
+ *       singular_values  likewise: dgesvd on rank 0, or pdgesvd
+ *       svd            likewise (U, Vt scattered back), or pdgesvd
+ *       lq_factor      pdgelqf;  chol_solve  pdpotrf + pdpotrs;
+ *       orthonormalize pdgeqrf + pdorgqr (sign fix of diag(R) reduced)
+ *     Every factorization works on a copy aligned at (1, 1) in the backend's
+ *     scratch, so views of any offset are accepted.
  *
  * CONVENTIONS.
  *   - Indices and sizes are size_t, 0-based.  Narrowing to the BLAS/LAPACK
@@ -33,13 +45,26 @@
  *     EXCEPT lrs_mat_rows/cols/local/local_to_global/linalg, which are local.
  *   - Statuses: LRS_ERR_NOMEM (allocation), LRS_ERR_RANGE (dimension too large
  *     for BLAS int, or operands of mismatched shapes: the message names the
- *     shapes), LRS_ERR_LINALG (a LAPACK `info != 0`, with routine and info in
- *     the message).  A matrix argument of the wrong backend is LRS_ERR_INTERNAL.
+ *     shapes), LRS_ERR_LINALG (a LAPACK/ScaLAPACK `info != 0`, with routine and
+ *     info in the message), LRS_ERR_MPI (dist: a failed MPI call).  A matrix
+ *     argument of the wrong backend is LRS_ERR_INTERNAL.
+ *   - COLLECTIVE FAILURES (dist).  Every status a collective call returns is
+ *     the same on all ranks of the backend: a failure seen by one rank (an
+ *     allocation, a ScaLAPACK info) is reduced over the ranks before the next
+ *     collective call, and the other ranks return the same status with a
+ *     message naming the failing rank.  Shape errors are detected from global
+ *     sizes, identically everywhere, before any communication.
+ *   - REPLICATED SCALARS (dist).  Reductions (lrs_linalg_sum/max, dot,
+ *     norm_fro) gather the per-rank values and combine them in rank order on
+ *     every rank, and factorization outputs returned in plain arrays come
+ *     from rank 0 by broadcast: every rank holds the very same bits, so
+ *     decisions taken on them (step sizes, accept/reject, stopping) agree.
  *   - Aliasing: output matrices must not overlap inputs unless stated.
  */
 #ifndef LRSWEEP_LINALG_H
 #define LRSWEEP_LINALG_H
 
+#include <mpi.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -63,12 +88,61 @@ typedef struct lrs_mat_block {
  * Statuses: LRS_ERR_NOMEM. */
 lrs_status lrs_linalg_create_local(lrs_linalg **la);
 
+/* Options of the distributed backend (lrs_linalg_dist_defaults fills them). */
+typedef struct lrs_linalg_dist_opts {
+  /* Square block size MB = NB of the block-cyclic distribution.  Default
+   * LRS_DIST_BLOCK_DEFAULT (64), or the environment variable LRS_DIST_BLOCK. */
+  size_t block;
+  /* Factorizations whose matrix has at most this many entries are gathered
+   * to rank 0 and done there with LAPACK (results broadcast); larger ones
+   * run in ScaLAPACK.  Default LRS_DIST_GATHER_DEFAULT, or the environment
+   * variable LRS_DIST_GATHER_MAX (0: always ScaLAPACK).  See
+   * tests/bench/bench_dist.c for the measurement behind the default. */
+  size_t gather_max;
+} lrs_linalg_dist_opts;
+
+#define LRS_DIST_BLOCK_DEFAULT 64
+#define LRS_DIST_GATHER_DEFAULT 262144 /* 512×512 */
+
+/* The defaults above, with the environment overrides applied (a variable that
+ * is not a plain non-negative integer is ignored; block 0 means default). */
+lrs_linalg_dist_opts lrs_linalg_dist_defaults(void);
+
+/*
+ * Creates the distributed backend on the G ranks of `comm` (collective).
+ *   - comm is duplicated (MPI_ERRORS_RETURN on the duplicate); every message
+ *     of the backend travels on the duplicate or on BLACS's own
+ *     communicators derived from it.
+ *   - Process grid: nprow × npcol with nprow the largest divisor of G not
+ *     above √G and npcol = G/nprow (1×1, 1×2, 1×3, 2×2, 2×3, 2×4, 3×3, ...):
+ *     near-square, with the longer side along the columns because the big
+ *     matrices of lrsweep are wide ((n+m)×h).  Rank r of comm is process
+ *     (r / npcol, r mod npcol) (row-major).
+ *   - One BLACS grid per backend: Csys2blacs_handle(duplicate) and
+ *     Cblacs_gridinit once here, Cblacs_gridexit and
+ *     Cfree_blacs_system_handle once in lrs_linalg_destroy; every matrix
+ *     shares it.
+ *   - Matrices are block-cyclic with square blocks of opts->block, first
+ *     block on process (0, 0); a rank may hold an empty block (more ranks
+ *     than blocks in a dimension).  The local block is contiguous for
+ *     non-view matrices (ld = max(1, local rows)).
+ * opts may be NULL (lrs_linalg_dist_defaults()).  MPI must be initialized.
+ * *la is NULL on failure.  Statuses: LRS_ERR_USAGE (MPI not initialized),
+ * LRS_ERR_RANGE (block 0 or above INT_MAX), LRS_ERR_NOMEM, LRS_ERR_MPI,
+ * LRS_ERR_INTERNAL (BLACS placed a rank unexpectedly).
+ */
+lrs_status lrs_linalg_create_dist(MPI_Comm comm, const lrs_linalg_dist_opts *opts,
+                                  lrs_linalg **la);
+
 /* Frees the backend (and its scratch), sets *la to NULL.  NULL-safe.  All
  * matrices of the backend must have been destroyed first. */
 void lrs_linalg_destroy(lrs_linalg **la);
 
 /* Number of ranks of the backend (1 for `local`). */
 int lrs_linalg_size(const lrs_linalg *la);
+
+/* The process grid and block size (local: 1, 1, 0).  Local, never fails. */
+void lrs_linalg_grid(const lrs_linalg *la, int *nprow, int *npcol, size_t *block);
 
 /*
  * Makes sure the context's scratch suffices, so the calls below do not
@@ -80,9 +154,27 @@ int lrs_linalg_size(const lrs_linalg *la);
  */
 lrs_status lrs_linalg_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols);
 
-/* In-place sum of vals[0..count) over the backend's ranks (an allreduce; a
- * no-op for `local`).  Never allocates.  Statuses: LRS_ERR_MPI. */
+/* In-place sum of vals[0..count) over the backend's ranks (a no-op for
+ * `local`).  dist: the values of all ranks are gathered and added in rank
+ * order on every rank (identical bits everywhere, independent of MPI's
+ * reduction algorithm); counts above 64 go in chunks of 64.  Never
+ * allocates.  Statuses: LRS_ERR_MPI. */
 lrs_status lrs_linalg_sum(const lrs_linalg *la, double *vals, size_t count);
+
+/* In-place maximum of vals[0..count) over the ranks, NaN if any rank has NaN
+ * (same gathering as lrs_linalg_sum).  Never allocates.  Statuses:
+ * LRS_ERR_MPI. */
+lrs_status lrs_linalg_max(const lrs_linalg *la, double *vals, size_t count);
+
+/*
+ * Makes a rank-local status collective: returns `st` where it is not LRS_OK,
+ * and on the other ranks the status of a failing rank (message: which rank
+ * failed), LRS_OK only when every rank passed LRS_OK.  Call it after local
+ * work that can fail (allocations) and before the next collective call, so
+ * that no rank waits forever in a collective the failed rank never enters.
+ * Identity for `local`.  Collective.
+ */
+lrs_status lrs_linalg_agree(const lrs_linalg *la, lrs_status st);
 
 /* ------------------------------------------------------------------ matrices */
 

@@ -23,9 +23,16 @@
  *   local solve (CBLAS/LAPACKE backend).  MPI need NOT be initialized for the
  *   local path: if MPI_Initialized() is false, comm must be MPI_COMM_SELF (its
  *   handle is compared, no MPI call is made); if MPI is initialized, any comm
- *   with MPI_Comm_size == 1 works.  A communicator of size > 1 gives
- *   LRS_ERR_UNSUPPORTED until the ScaLAPACK backend exists.  Collective on
- *   comm.
+ *   with MPI_Comm_size == 1 works.  A communicator of G > 1 ranks gives the
+ *   distributed solve: the `dist` backend (lrs_linalg_create_dist with
+ *   lrs_linalg_dist_defaults(): block LRS_DIST_BLOCK or 64, near-square
+ *   grid) and the same model and solver code.  Every rank generates the
+ *   whole problem from the point's random streams and keeps its blocks, so
+ *   the data and initial weights are those of the local solve; every rank
+ *   gets the same result (summary, records), equal to the local solve's up
+ *   to rounding (tests/solve/test_solve_dist.c: relative 1e-10 on the
+ *   trajectory, same iteration counts and statuses).  GF with msbdf is
+ *   LRS_ERR_UNSUPPORTED on G > 1.  Collective on comm.
  * result: an allocated result (lrs_result_create); it is reset first and then
  *   filled: summary (status, message, counts, losses, rate fit, levels, theory,
  *   wall_seconds) and records.
@@ -34,7 +41,7 @@
  * summary.status is diverged, numerical_failure, timeout, max_iter, error
  * (e.g. η_max not positive) or theory_only.  Other statuses are resource or
  * programming errors, or unsupported requests: LRS_ERR_UNSUPPORTED (step
- * rule xu2023, comm size > 1, msbdf on a too large problem), LRS_ERR_CONFIG (an inconsistent point: the message names the
+ * rule xu2023, msbdf on a too large problem or on G > 1), LRS_ERR_CONFIG (an inconsistent point: the message names the
  * field), LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL, LRS_ERR_MPI.  On such a
  * status result->summary.status is LRS_POINT_ERROR and summary.message holds
  * lrs_error_message().

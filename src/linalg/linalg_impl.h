@@ -1,28 +1,100 @@
 /* Private layout of the linalg backend types (lrsweep/linalg.h).  Only the
- * backend files include this.  The `dist` backend will add its BLACS context
- * and array descriptors here and dispatch on lrs_linalg.kind. */
+ * files of src/linalg include this.
+ *
+ * linalg.c holds the public entry points: argument and shape checks common
+ * to both backends, the operations that only touch local blocks (fill,
+ * identity, scal), and the dispatch through lrs_linalg.ops to a backend:
+ * linalg_local.c (CBLAS/LAPACKE) or linalg_dist.c + linalg_dist_factor.c
+ * (PBLAS/ScaLAPACK on a BLACS grid).  Backends may assume the checks of
+ * linalg.c passed. */
 #ifndef LRSWEEP_LINALG_IMPL_H
 #define LRSWEEP_LINALG_IMPL_H
 
+#include <mpi.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "lrsweep/linalg.h"
 
-typedef enum { LRS__LINALG_LOCAL = 1 } lrs__linalg_kind;
+typedef enum { LRS__LINALG_LOCAL = 1, LRS__LINALG_DIST = 2 } lrs__linalg_kind;
+
+/* The operations a backend implements (shapes already checked). */
+typedef struct lrs__linalg_ops {
+  void (*destroy)(lrs_linalg *la); /* backend-specific state only */
+  lrs_status (*reserve)(lrs_linalg *la, size_t max_rows, size_t max_cols);
+  lrs_status (*sum)(const lrs_linalg *la, double *vals, size_t count);
+  lrs_status (*max)(const lrs_linalg *la, double *vals, size_t count);
+  lrs_status (*agree)(const lrs_linalg *la, lrs_status st);
+  /* Storage of a new matrix whose la, rows, cols are set. */
+  lrs_status (*mat_init)(lrs_mat *M);
+  /* Placement of a view of `parent` at (r0, c0) whose la, rows, cols are set. */
+  void (*view_init)(const lrs_mat *parent, size_t r0, size_t c0, lrs_mat *V);
+  void (*local_to_global)(const lrs_mat *A, size_t i, size_t j, size_t *gi, size_t *gj);
+  lrs_status (*set_global)(lrs_mat *A, const double *full);
+  lrs_status (*get_global)(const lrs_mat *A, double *full);
+  lrs_status (*gemm)(lrs_trans ta, lrs_trans tb, double alpha, const lrs_mat *A,
+                     const lrs_mat *B, double beta, lrs_mat *C);
+  lrs_status (*axpy)(double alpha, const lrs_mat *X, lrs_mat *Y);
+  lrs_status (*copy)(const lrs_mat *src, lrs_mat *dst);
+  lrs_status (*dot)(const lrs_mat *A, const lrs_mat *B, double *out);
+  lrs_status (*norm_fro)(const lrs_mat *A, double *out);
+  lrs_status (*gram)(const lrs_mat *A, lrs_mat *C);
+  lrs_status (*sym_eigvals)(const lrs_mat *A, double *w);
+  lrs_status (*singular_values)(const lrs_mat *A, double *s);
+  lrs_status (*svd)(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt);
+  lrs_status (*lq_factor)(const lrs_mat *A, lrs_mat *L);
+  lrs_status (*chol_solve)(const lrs_mat *A, lrs_mat *B);
+  lrs_status (*orthonormalize)(lrs_mat *A);
+} lrs__linalg_ops;
+
+extern const lrs__linalg_ops lrs__linalg_local_ops;
+extern const lrs__linalg_ops lrs__linalg_dist_ops;
+
+/* Cached ScaLAPACK workspace sizes (queried once per routine and shape, then
+ * the maximum over the ranks, so every rank sizes its scratch alike). */
+enum { LRS__DIST_WCACHE = 16 };
+typedef struct lrs__wcache_entry {
+  int op, m, n; /* routine tag and global shape */
+  size_t lwork;
+} lrs__wcache_entry;
+
+/* State of the `dist` backend (kind LRS__LINALG_DIST). */
+typedef struct lrs__dist {
+  MPI_Comm comm;         /* our duplicate of the caller's, MPI_ERRORS_RETURN */
+  int rank, size;        /* in comm (= BLACS system rank, row-major on the grid) */
+  int nprow, npcol;      /* process grid */
+  int myrow, mycol;
+  int handle;            /* BLACS system handle of comm (-1: none) */
+  int ctxt;              /* BLACS grid context (-1: none) */
+  int nb;                /* square block size MB = NB */
+  size_t gather_max;     /* entries: factorizations up to this size are gathered */
+  int *counts, *displs;  /* size each: per-rank block sizes for (All)Gatherv */
+  double *red;           /* size × LRS__DIST_RED_CHUNK: reduction buffer */
+  lrs__wcache_entry wcache[LRS__DIST_WCACHE];
+  size_t n_wcache;
+} lrs__dist;
 
 struct lrs_linalg {
   lrs__linalg_kind kind;
-  double *scratch;     /* LAPACK copies and work arrays */
-  size_t scratch_len;  /* in doubles */
+  const lrs__linalg_ops *ops;
+  double *scratch;     /* work arrays and copies; grows, never shrinks */
+  size_t scratch_len;  /* in doubles (dist: the same on every rank) */
   size_t n_mats;       /* live matrices and views, for destroy-order checks */
+  lrs__dist dist;      /* dist only */
 };
 
 struct lrs_mat {
   lrs_linalg *la;
-  double *data;        /* column-major, element (i,j) at data[i + j*ld] */
-  size_t rows, cols, ld;
-  bool owner;          /* false for views */
+  double *data;           /* this rank's block: element (i,j) at data[i + j*ld] */
+  size_t rows, cols;      /* global shape */
+  size_t lrows, lcols;    /* shape of this rank's block (local: rows, cols) */
+  size_t ld;
+  bool owner;             /* false for views */
+  /* dist: where the matrix lies inside its root (the matrix owning storage) */
+  double *base;           /* the root's local array */
+  size_t r0, c0;          /* global offset in the root (0 for roots) */
+  size_t lr0, lc0;        /* offset of this block in the root's block */
+  int desc[9];            /* the root's ScaLAPACK descriptor */
 };
 
 #endif

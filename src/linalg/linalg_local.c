@@ -1,6 +1,6 @@
 /* The `local` linalg backend: column-major dense matrices on CBLAS (OpenBLAS)
  * and LAPACKE's _work routines with a context-owned scratch buffer
- * (lrsweep/linalg.h). */
+ * (lrsweep/linalg.h).  Argument and shape checks happen in linalg.c. */
 #include <cblas.h>
 #include <lapacke.h>
 #include <limits.h>
@@ -21,21 +21,6 @@ static lrs_status to_int(size_t v, const char *what, lapack_int *out) {
   if (v > (size_t)INT_MAX)
     return LRS_RAISE(LRS_ERR_RANGE, "%s = %zu exceeds the BLAS/LAPACK int range", what, v);
   *out = (lapack_int)v;
-  return LRS_OK;
-}
-
-static lrs_status check_backend(const lrs_mat *A) {
-  if (!A || !A->la || A->la->kind != LRS__LINALG_LOCAL)
-    return LRS_RAISE(LRS_ERR_INTERNAL, "matrix does not belong to a local linalg backend");
-  return LRS_OK;
-}
-
-static lrs_status same_shape(const lrs_mat *A, const lrs_mat *B, const char *op) {
-  LRS_TRY(check_backend(A));
-  LRS_TRY(check_backend(B));
-  if (A->rows != B->rows || A->cols != B->cols)
-    return LRS_RAISE(LRS_ERR_RANGE, "%s: shapes %zux%zu and %zux%zu differ", op, A->rows,
-                     A->cols, B->rows, B->cols);
   return LRS_OK;
 }
 
@@ -86,24 +71,12 @@ lrs_status lrs_linalg_create_local(lrs_linalg **la) {
   lrs_linalg *l = calloc(1, sizeof *l);
   LRS_TRY(LRS_CHECK_ALLOC(l));
   l->kind = LRS__LINALG_LOCAL;
+  l->ops = &lrs__linalg_local_ops;
   *la = l;
   return LRS_OK;
 }
 
-void lrs_linalg_destroy(lrs_linalg **la) {
-  if (!la || !*la)
-    return;
-  free((*la)->scratch);
-  free(*la);
-  *la = NULL;
-}
-
-int lrs_linalg_size(const lrs_linalg *la) {
-  (void)la;
-  return 1;
-}
-
-lrs_status lrs_linalg_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols) {
+static lrs_status local_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols) {
   /* Square factorizations (eig, Cholesky) fit in min × min; the rectangular
    * ones (SVD, LQ of a wide matrix, QR of a tall one) in rows × cols. */
   const size_t r = max_rows, c = max_cols, mn = min_sz(r, c), mx = max_sz(r, c);
@@ -115,127 +88,61 @@ lrs_status lrs_linalg_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols) 
   return scratch_need(la, need);
 }
 
-lrs_status lrs_linalg_sum(const lrs_linalg *la, double *vals, size_t count) {
+/* One rank: the local sums (maxima, statuses) are the global ones. */
+static lrs_status local_reduce(const lrs_linalg *la, double *vals, size_t count) {
   (void)la;
   (void)vals;
   (void)count;
-  return LRS_OK; /* one rank: the local sums are the global sums */
+  return LRS_OK;
+}
+
+static lrs_status local_agree(const lrs_linalg *la, lrs_status st) {
+  (void)la;
+  return st;
 }
 
 /* ------------------------------------------------------------- matrices */
 
-lrs_status lrs_mat_create(lrs_linalg *la, size_t rows, size_t cols, lrs_mat **A) {
-  *A = NULL;
-  if (rows == 0 || cols == 0)
-    return LRS_RAISE(LRS_ERR_RANGE, "matrix of size %zux%zu: both sizes must be ≥ 1", rows,
-                     cols);
-  if (rows > (size_t)INT_MAX || cols > (size_t)INT_MAX || rows > SIZE_MAX / sizeof(double) / cols)
-    return LRS_RAISE(LRS_ERR_RANGE, "matrix of size %zux%zu is too large", rows, cols);
-  lrs_mat *M = calloc(1, sizeof *M);
-  LRS_TRY(LRS_CHECK_ALLOC(M));
-  M->data = calloc(rows * cols, sizeof *M->data);
-  if (!M->data) {
-    free(M);
-    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a %zux%zu matrix", rows, cols);
-  }
-  M->la = la;
-  M->rows = rows;
-  M->cols = cols;
-  M->ld = rows;
-  M->owner = true;
-  la->n_mats++;
-  *A = M;
+static lrs_status local_mat_init(lrs_mat *M) {
+  M->data = calloc(M->rows * M->cols, sizeof *M->data);
+  if (!M->data)
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a %zux%zu matrix", M->rows, M->cols);
+  M->lrows = M->rows;
+  M->lcols = M->cols;
+  M->ld = M->rows;
   return LRS_OK;
 }
 
-lrs_status lrs_mat_view(lrs_mat *parent, size_t r0, size_t c0, size_t rows, size_t cols,
-                        lrs_mat **V) {
-  *V = NULL;
-  LRS_TRY(check_backend(parent));
-  if (rows == 0 || cols == 0 || r0 > parent->rows || rows > parent->rows - r0 ||
-      c0 > parent->cols || cols > parent->cols - c0)
-    return LRS_RAISE(LRS_ERR_RANGE, "view [%zu+%zu, %zu+%zu] outside a %zux%zu matrix", r0,
-                     rows, c0, cols, parent->rows, parent->cols);
-  lrs_mat *M = calloc(1, sizeof *M);
-  LRS_TRY(LRS_CHECK_ALLOC(M));
-  M->la = parent->la;
-  M->data = parent->data + r0 + c0 * parent->ld;
-  M->rows = rows;
-  M->cols = cols;
-  M->ld = parent->ld;
-  M->owner = false;
-  M->la->n_mats++;
-  *V = M;
-  return LRS_OK;
+static void local_view_init(const lrs_mat *parent, size_t r0, size_t c0, lrs_mat *V) {
+  V->data = parent->data + r0 + c0 * parent->ld;
+  V->lrows = V->rows;
+  V->lcols = V->cols;
+  V->ld = parent->ld;
 }
 
-void lrs_mat_destroy(lrs_mat **A) {
-  if (!A || !*A)
-    return;
-  if ((*A)->owner)
-    free((*A)->data);
-  if ((*A)->la)
-    (*A)->la->n_mats--;
-  free(*A);
-  *A = NULL;
-}
-
-size_t lrs_mat_rows(const lrs_mat *A) { return A->rows; }
-size_t lrs_mat_cols(const lrs_mat *A) { return A->cols; }
-lrs_linalg *lrs_mat_linalg(const lrs_mat *A) { return A->la; }
-
-lrs_mat_block lrs_mat_local(const lrs_mat *A) {
-  return (lrs_mat_block){.data = A->data, .rows = A->rows, .cols = A->cols, .ld = A->ld};
-}
-
-void lrs_mat_local_to_global(const lrs_mat *A, size_t i, size_t j, size_t *gi, size_t *gj) {
+static void local_to_global(const lrs_mat *A, size_t i, size_t j, size_t *gi, size_t *gj) {
   (void)A;
   *gi = i;
   *gj = j;
 }
 
-bool lrs_mat_local_contiguous(const lrs_mat *A) { return A->ld == A->rows || A->cols == 1; }
-
-lrs_status lrs_mat_set_global(lrs_mat *A, const double *full) {
-  LRS_TRY(check_backend(A));
+static lrs_status local_set_global(lrs_mat *A, const double *full) {
   for (size_t j = 0; j < A->cols; j++)
     memcpy(A->data + j * A->ld, full + j * A->rows, A->rows * sizeof *full);
   return LRS_OK;
 }
 
-lrs_status lrs_mat_get_global(const lrs_mat *A, double *full) {
-  LRS_TRY(check_backend(A));
+static lrs_status local_get_global(const lrs_mat *A, double *full) {
   pack(A, full);
-  return LRS_OK;
-}
-
-lrs_status lrs_mat_fill(lrs_mat *A, double value) {
-  LRS_TRY(check_backend(A));
-  for (size_t j = 0; j < A->cols; j++)
-    for (size_t i = 0; i < A->rows; i++)
-      A->data[i + j * A->ld] = value;
-  return LRS_OK;
-}
-
-lrs_status lrs_mat_set_identity(lrs_mat *A) {
-  LRS_TRY(lrs_mat_fill(A, 0.0));
-  for (size_t k = 0; k < min_sz(A->rows, A->cols); k++)
-    A->data[k + k * A->ld] = 1.0;
   return LRS_OK;
 }
 
 /* ------------------------------------------------------------- algebra */
 
-lrs_status lrs_mat_gemm(lrs_trans ta, lrs_trans tb, double alpha, const lrs_mat *A,
-                        const lrs_mat *B, double beta, lrs_mat *C) {
-  LRS_TRY(check_backend(A));
-  LRS_TRY(check_backend(B));
-  LRS_TRY(check_backend(C));
+static lrs_status local_gemm(lrs_trans ta, lrs_trans tb, double alpha, const lrs_mat *A,
+                             const lrs_mat *B, double beta, lrs_mat *C) {
   const size_t ar = ta ? A->cols : A->rows, ac = ta ? A->rows : A->cols;
-  const size_t br = tb ? B->cols : B->rows, bc = tb ? B->rows : B->cols;
-  if (ac != br || C->rows != ar || C->cols != bc)
-    return LRS_RAISE(LRS_ERR_RANGE, "gemm: op(A) %zux%zu · op(B) %zux%zu into C %zux%zu", ar,
-                     ac, br, bc, C->rows, C->cols);
+  const size_t bc = tb ? B->rows : B->cols;
   lapack_int M = 0, N = 0, K = 0, lda = 0, ldb = 0, ldc = 0;
   LRS_TRY(to_int(ar, "gemm M", &M));
   LRS_TRY(to_int(bc, "gemm N", &N));
@@ -248,8 +155,7 @@ lrs_status lrs_mat_gemm(lrs_trans ta, lrs_trans tb, double alpha, const lrs_mat 
   return LRS_OK;
 }
 
-lrs_status lrs_mat_axpy(double alpha, const lrs_mat *X, lrs_mat *Y) {
-  LRS_TRY(same_shape(X, Y, "axpy"));
+static lrs_status local_axpy(double alpha, const lrs_mat *X, lrs_mat *Y) {
   lapack_int r = 0;
   LRS_TRY(to_int(X->rows, "axpy rows", &r));
   for (size_t j = 0; j < X->cols; j++)
@@ -257,35 +163,23 @@ lrs_status lrs_mat_axpy(double alpha, const lrs_mat *X, lrs_mat *Y) {
   return LRS_OK;
 }
 
-lrs_status lrs_mat_scal(double alpha, lrs_mat *X) {
-  LRS_TRY(check_backend(X));
-  lapack_int r = 0;
-  LRS_TRY(to_int(X->rows, "scal rows", &r));
-  for (size_t j = 0; j < X->cols; j++)
-    cblas_dscal(r, alpha, X->data + j * X->ld, 1);
-  return LRS_OK;
-}
-
-lrs_status lrs_mat_copy(const lrs_mat *src, lrs_mat *dst) {
-  LRS_TRY(same_shape(src, dst, "copy"));
+static lrs_status local_copy(const lrs_mat *src, lrs_mat *dst) {
   for (size_t j = 0; j < src->cols; j++)
     memmove(dst->data + j * dst->ld, src->data + j * src->ld, src->rows * sizeof(double));
   return LRS_OK;
 }
 
-lrs_status lrs_mat_dot(const lrs_mat *A, const lrs_mat *B, double *out) {
-  LRS_TRY(same_shape(A, B, "dot"));
+static lrs_status local_dot(const lrs_mat *A, const lrs_mat *B, double *out) {
   lapack_int r = 0;
   LRS_TRY(to_int(A->rows, "dot rows", &r));
   double s = 0.0;
   for (size_t j = 0; j < A->cols; j++)
     s += cblas_ddot(r, A->data + j * A->ld, 1, B->data + j * B->ld, 1);
   *out = s;
-  return lrs_linalg_sum(A->la, out, 1);
+  return LRS_OK;
 }
 
-lrs_status lrs_mat_norm_fro(const lrs_mat *A, double *out) {
-  LRS_TRY(check_backend(A));
+static lrs_status local_norm_fro(const lrs_mat *A, double *out) {
   lapack_int r = 0;
   LRS_TRY(to_int(A->rows, "norm rows", &r));
   double s = 0.0; /* hypot accumulation: dnrm2's scaling across columns */
@@ -295,12 +189,7 @@ lrs_status lrs_mat_norm_fro(const lrs_mat *A, double *out) {
   return LRS_OK;
 }
 
-lrs_status lrs_mat_gram(const lrs_mat *A, lrs_mat *C) {
-  LRS_TRY(check_backend(A));
-  LRS_TRY(check_backend(C));
-  if (C->rows != A->rows || C->cols != A->rows)
-    return LRS_RAISE(LRS_ERR_RANGE, "gram: A %zux%zu needs C %zux%zu, got %zux%zu", A->rows,
-                     A->cols, A->rows, A->rows, C->rows, C->cols);
+static lrs_status local_gram(const lrs_mat *A, lrs_mat *C) {
   lapack_int n = 0, k = 0, lda = 0, ldc = 0;
   LRS_TRY(to_int(A->rows, "gram n", &n));
   LRS_TRY(to_int(A->cols, "gram k", &k));
@@ -316,10 +205,7 @@ lrs_status lrs_mat_gram(const lrs_mat *A, lrs_mat *C) {
 
 /* ------------------------------------------------------------- factorizations */
 
-lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w) {
-  LRS_TRY(check_backend(A));
-  if (A->rows != A->cols)
-    return LRS_RAISE(LRS_ERR_RANGE, "sym_eigvals: %zux%zu is not square", A->rows, A->cols);
+static lrs_status local_sym_eigvals(const lrs_mat *A, double *w) {
   const size_t n = A->rows;
   lapack_int ni = 0;
   LRS_TRY(to_int(n, "eig n", &ni));
@@ -332,8 +218,7 @@ lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w) {
                      "dsyev");
 }
 
-lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s) {
-  LRS_TRY(check_backend(A));
+static lrs_status local_singular_values(const lrs_mat *A, double *s) {
   const size_t r = A->rows, c = A->cols, mn = min_sz(r, c), mx = max_sz(r, c);
   lapack_int ri = 0, ci = 0, lwork = 0;
   LRS_TRY(to_int(r, "svd rows", &ri));
@@ -348,15 +233,8 @@ lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s) {
                      "dgesvd");
 }
 
-lrs_status lrs_mat_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt) {
-  LRS_TRY(check_backend(A));
-  LRS_TRY(check_backend(U));
-  LRS_TRY(check_backend(Vt));
+static lrs_status local_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt) {
   const size_t r = A->rows, c = A->cols, k = min_sz(r, c);
-  if (U->rows != r || U->cols != k || Vt->rows != k || Vt->cols != c)
-    return LRS_RAISE(LRS_ERR_RANGE,
-                     "svd: A %zux%zu needs U %zux%zu and Vt %zux%zu, got %zux%zu, %zux%zu", r,
-                     c, r, k, k, c, U->rows, U->cols, Vt->rows, Vt->cols);
   lapack_int ri = 0, ci = 0, ldu = 0, ldvt = 0;
   LRS_TRY(to_int(r, "svd rows", &ri));
   LRS_TRY(to_int(c, "svd cols", &ci));
@@ -379,13 +257,8 @@ done:
   return st;
 }
 
-lrs_status lrs_mat_lq_factor(const lrs_mat *A, lrs_mat *L) {
-  LRS_TRY(check_backend(A));
-  LRS_TRY(check_backend(L));
+static lrs_status local_lq_factor(const lrs_mat *A, lrs_mat *L) {
   const size_t r = A->rows, c = A->cols;
-  if (r > c || L->rows != r || L->cols != r)
-    return LRS_RAISE(LRS_ERR_RANGE, "lq_factor: A %zux%zu (needs rows ≤ cols) into L %zux%zu",
-                     r, c, L->rows, L->cols);
   lapack_int ri = 0, ci = 0, lwork = 0;
   LRS_TRY(to_int(r, "lq rows", &ri));
   LRS_TRY(to_int(c, "lq cols", &ci));
@@ -401,13 +274,8 @@ lrs_status lrs_mat_lq_factor(const lrs_mat *A, lrs_mat *L) {
   return LRS_OK;
 }
 
-lrs_status lrs_mat_chol_solve(const lrs_mat *A, lrs_mat *B) {
-  LRS_TRY(check_backend(A));
-  LRS_TRY(check_backend(B));
+static lrs_status local_chol_solve(const lrs_mat *A, lrs_mat *B) {
   const size_t n = A->rows;
-  if (A->cols != n || B->rows != n)
-    return LRS_RAISE(LRS_ERR_RANGE, "chol_solve: A %zux%zu, B %zux%zu", A->rows, A->cols,
-                     B->rows, B->cols);
   lapack_int ni = 0, nrhs = 0, ldb = 0;
   LRS_TRY(to_int(n, "chol n", &ni));
   LRS_TRY(to_int(B->cols, "chol nrhs", &nrhs));
@@ -420,11 +288,8 @@ lrs_status lrs_mat_chol_solve(const lrs_mat *A, lrs_mat *B) {
                      "dpotrs");
 }
 
-lrs_status lrs_mat_orthonormalize(lrs_mat *A) {
-  LRS_TRY(check_backend(A));
+static lrs_status local_orthonormalize(lrs_mat *A) {
   const size_t r = A->rows, c = A->cols;
-  if (r < c)
-    return LRS_RAISE(LRS_ERR_RANGE, "orthonormalize: %zux%zu has fewer rows than columns", r, c);
   lapack_int ri = 0, ci = 0, lda = 0, lwork = 0;
   LRS_TRY(to_int(r, "qr rows", &ri));
   LRS_TRY(to_int(c, "qr cols", &ci));
@@ -445,3 +310,28 @@ lrs_status lrs_mat_orthonormalize(lrs_mat *A) {
       cblas_dscal(ri, -1.0, A->data + j * A->ld, 1);
   return LRS_OK;
 }
+
+const lrs__linalg_ops lrs__linalg_local_ops = {
+    .destroy = NULL,
+    .reserve = local_reserve,
+    .sum = local_reduce,
+    .max = local_reduce,
+    .agree = local_agree,
+    .mat_init = local_mat_init,
+    .view_init = local_view_init,
+    .local_to_global = local_to_global,
+    .set_global = local_set_global,
+    .get_global = local_get_global,
+    .gemm = local_gemm,
+    .axpy = local_axpy,
+    .copy = local_copy,
+    .dot = local_dot,
+    .norm_fro = local_norm_fro,
+    .gram = local_gram,
+    .sym_eigvals = local_sym_eigvals,
+    .singular_values = local_singular_values,
+    .svd = local_svd,
+    .lq_factor = local_lq_factor,
+    .chol_solve = local_chol_solve,
+    .orthonormalize = local_orthonormalize,
+};

@@ -630,10 +630,9 @@ lrs_status lrs_lora_create(const lrs_point *p, lrs_linalg *la, lrs_model **model
   double *gbuf = NULL, *ubuf = NULL, *vbuf = NULL, *buf = NULL;
   lrs_model *shell = calloc(1, sizeof *shell);
   lora *t = calloc(1, sizeof *t);
-  if (!shell || !t) {
+  if (!shell || !t)
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a lora model");
-    goto done;
-  }
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, st), done); /* local failures are agreed */
   lrs_lora_problem *pb = &t->pb;
   pb->m = (size_t)p->output_dim;
   pb->n = (size_t)p->input_dim;
@@ -648,19 +647,25 @@ lrs_status lrs_lora_create(const lrs_point *p, lrs_linalg *la, lrs_model **model
   t->rcap = rate_capacity(p);
   t->rstride = 1;
   t->align_end = t->align_plateau = t->last_loss = NAN;
-  LRS_TRY_GOTO(st, lora_alloc(t, la), done);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, lora_alloc(t, la)), done);
 
   const size_t m = pb->m, n = pb->n, h = pb->h, r = pb->r, k = pb->k;
   size_t nbuf = m * n; /* largest setup array */
   nbuf = nbuf > r * h ? nbuf : r * h;
   nbuf = nbuf > r * n + 2 * r ? nbuf : r * n + 2 * r;
   nbuf = nbuf > r * h + 2 * r ? nbuf : r * h + 2 * r;
-  LRS_TRY_GOTO(st, alloc_doubles(h * k, &gbuf), done);
-  LRS_TRY_GOTO(st, alloc_doubles(m * k, &ubuf), done);
-  LRS_TRY_GOTO(st, alloc_doubles(k * n, &vbuf), done);
-  LRS_TRY_GOTO(st, alloc_doubles(nbuf, &buf), done);
-  LRS_TRY_GOTO(st, rng_open(p, LRS_STREAM_DATA, &data), done);
-  LRS_TRY_GOTO(st, rng_open(p, LRS_STREAM_INIT, &init), done);
+  st = alloc_doubles(h * k, &gbuf);
+  if (st == LRS_OK)
+    st = alloc_doubles(m * k, &ubuf);
+  if (st == LRS_OK)
+    st = alloc_doubles(k * n, &vbuf);
+  if (st == LRS_OK)
+    st = alloc_doubles(nbuf, &buf);
+  if (st == LRS_OK)
+    st = rng_open(p, LRS_STREAM_DATA, &data);
+  if (st == LRS_OK)
+    st = rng_open(p, LRS_STREAM_INIT, &init);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, st), done);
   LRS_TRY_GOTO(st, make_problem(t, p, data, init, gbuf, ubuf, vbuf, buf), done);
   LRS_TRY_GOTO(st, make_init(t, init, gbuf, vbuf, buf), done);
 

@@ -48,7 +48,7 @@ lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs
   lrs_status st = LRS_OK;
   double *s = NULL;
   lrs_loss *l = calloc(1, sizeof *l);
-  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(l), fail);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(l)), fail);
   l->ops = ops;
   l->p = *p;
   l->X = X;
@@ -74,7 +74,7 @@ lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs
   /* μ and K from the singular values of X (descending). */
   const size_t k = N < n ? N : n;
   s = malloc(k * sizeof *s);
-  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(s), fail);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(s)), fail);
   LRS_TRY_GOTO(st, lrs_mat_singular_values(X, s), fail);
   const double smax2 = s[0] * s[0];
   const double smin2 = N >= n ? s[n - 1] * s[n - 1] : 0.0; /* n-th singular value */
@@ -173,31 +173,50 @@ lrs_loss_min_opts lrs_loss_min_opts_default(void) {
 }
 
 /* H ← Xᵀdiag(φ''(z_:j))X + (λ + ridge)I for output column j, via the scaled
- * copy Xs = diag(√φ''_:j) X. */
+ * copy Xs = diag(√φ''_:j) X.  The column φ''(z_:j) is gathered whole into
+ * d2col (N doubles, the same on every rank), because a rank's block of Xs
+ * holds rows whose φ'' may live on another rank; the diagonal of H is found
+ * by global index (local kernel + one reduction for its trace). */
 static lrs_status column_hessian(lrs_loss *l, size_t j, lrs_mat *Xs, lrs_mat *H,
-                                 double ridge_floor) {
+                                 double ridge_floor, double *d2col) {
+  lrs_mat *col = NULL;
+  LRS_TRY(lrs_mat_view(l->D2, 0, j, l->N, 1, &col));
+  const lrs_status got = lrs_mat_get_global(col, d2col);
+  lrs_mat_destroy(&col);
+  LRS_TRY(got);
   LRS_TRY(lrs_mat_copy(l->X, Xs));
-  const lrs_mat_block xs = lrs_mat_local(Xs), d2 = lrs_mat_local(l->D2);
+  const lrs_mat_block xs = lrs_mat_local(Xs);
   for (size_t c = 0; c < xs.cols; c++)
     for (size_t i = 0; i < xs.rows; i++) {
       size_t gi, gc;
       lrs_mat_local_to_global(Xs, i, c, &gi, &gc);
-      /* The local backend stores D2 whole: row gi, column j. */
-      xs.data[i + c * xs.ld] *= sqrt(d2.data[gi + j * d2.ld]);
+      xs.data[i + c * xs.ld] *= sqrt(d2col[gi]);
     }
   LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, Xs, Xs, 0.0, H));
-  /* Ridge: λ plus a relative floor so singular (Huber) systems stay SPD. */
+  /* Ridge: λ plus a relative floor so singular (Huber) systems stay SPD.
+   * The diagonal is visited in increasing order (j-major loops). */
   const lrs_mat_block h = lrs_mat_local(H);
   double tr = 0.0;
-  for (size_t k = 0; k < h.rows && k < h.cols; k++)
-    tr += h.data[k + k * h.ld];
+  for (size_t c = 0; c < h.cols; c++)
+    for (size_t i = 0; i < h.rows; i++) {
+      size_t gi, gc;
+      lrs_mat_local_to_global(H, i, c, &gi, &gc);
+      if (gi == gc)
+        tr += h.data[i + c * h.ld];
+    }
+  LRS_TRY(lrs_linalg_sum(lrs_mat_linalg(H), &tr, 1));
   const size_t n = lrs_mat_cols(H);
   double scale = tr / (double)n;
   if (!(scale > 0.0))
     scale = 1.0;
   const double add = l->lambda + ridge_floor * scale;
-  for (size_t k = 0; k < h.rows && k < h.cols; k++)
-    h.data[k + k * h.ld] += add;
+  for (size_t c = 0; c < h.cols; c++)
+    for (size_t i = 0; i < h.rows; i++) {
+      size_t gi, gc;
+      lrs_mat_local_to_global(H, i, c, &gi, &gc);
+      if (gi == gc)
+        h.data[i + c * h.ld] += add;
+    }
   return LRS_OK;
 }
 
@@ -208,6 +227,8 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
   const size_t n = l->n, m = l->m;
   lrs_status st = LRS_OK;
   lrs_mat *G = NULL, *Gt = NULL, *Dir = NULL, *Wt = NULL, *H = NULL, *Xs = NULL, *dcol = NULL;
+  double *d2col = malloc(l->N * sizeof *d2col);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(d2col)), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &G), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Gt), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Dir), done);
@@ -231,7 +252,7 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
     LRS_TRY_GOTO(st, lrs_mat_copy(G, Dir), done);
     LRS_TRY_GOTO(st, lrs_mat_scal(-1.0, Dir), done);
     for (size_t j = 0; j < m; j++) {
-      LRS_TRY_GOTO(st, column_hessian(l, j, Xs, H, o.ridge_floor), done);
+      LRS_TRY_GOTO(st, column_hessian(l, j, Xs, H, o.ridge_floor, d2col), done);
       LRS_TRY_GOTO(st, lrs_mat_view(Dir, 0, j, n, 1, &dcol), done);
       LRS_TRY_GOTO(st, lrs_mat_chol_solve(H, dcol), done);
       lrs_mat_destroy(&dcol);
@@ -277,6 +298,7 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
                  done);
   }
 done:
+  free(d2col);
   lrs_mat_destroy(&dcol);
   lrs_mat_destroy(&G);
   lrs_mat_destroy(&Gt);

@@ -10,6 +10,7 @@ typedef struct tl {
   lrs_loss *loss; /* owned */
   lrs_loss_params lp;
   size_t n, m, h, k; /* k = n + m */
+  size_t n_local;    /* this rank's parameters: the size of B's local block */
   double star;       /* ℓ* */
   double L0;         /* L(0) − ℓ* */
   bool covered;
@@ -93,7 +94,7 @@ static lrs_status drift(tl *t, double *out) {
 
 /* ------------------------------------------------------------ ops */
 
-static size_t op_param_count(const lrs_model *m) { return impl(m)->k * impl(m)->h; }
+static size_t op_param_count(const lrs_model *m) { return impl(m)->n_local; }
 
 static double *op_params(lrs_model *m) { return lrs_mat_local(impl(m)->B).data; }
 
@@ -107,7 +108,7 @@ static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
   if (grad) { /* ∇_{W1}L = ∇ℓ W2, ∇_{W2}L = ∇ℓᵀ W1 (eq. 7–8) */
     LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->G, t->W2, 0.0, t->G1));
     LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->G, t->W1, 0.0, t->G2));
-    memcpy(grad, lrs_mat_local(t->GB).data, t->k * t->h * sizeof *grad);
+    memcpy(grad, lrs_mat_local(t->GB).data, t->n_local * sizeof *grad);
   }
   return LRS_OK;
 }
@@ -116,7 +117,7 @@ static lrs_status op_hess_vec(lrs_model *m, const double *v, double *hv) {
   /* d(∇_{W1}L) = dG W2 + G V2, d(∇_{W2}L) = dGᵀW1 + GᵀV1 with
    * dW = V1W2ᵀ + W1V2ᵀ and dG = ∇²ℓ(W)[dW]. */
   tl *t = impl(m);
-  memcpy(lrs_mat_local(t->VB).data, v, t->k * t->h * sizeof *v);
+  memcpy(lrs_mat_local(t->VB).data, v, t->n_local * sizeof *v);
   LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->V1, t->W2, 0.0, t->dW));
   LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->W1, t->V2, 1.0, t->dW));
   LRS_TRY(lrs_loss_hess_apply(t->loss, t->dW, t->dG));
@@ -124,7 +125,7 @@ static lrs_status op_hess_vec(lrs_model *m, const double *v, double *hv) {
   LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->G, t->V2, 1.0, t->H1));
   LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->dG, t->W1, 0.0, t->H2));
   LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->G, t->V1, 1.0, t->H2));
-  memcpy(hv, lrs_mat_local(t->HB).data, t->k * t->h * sizeof *hv);
+  memcpy(hv, lrs_mat_local(t->HB).data, t->n_local * sizeof *hv);
   return LRS_OK;
 }
 
@@ -232,6 +233,11 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->VB, &t->V1, &t->V2), done);
   LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->HB, &t->H1, &t->H2), done);
   LRS_TRY_GOTO(st, lrs_mat_copy(t->P->B0, t->B), done);
+  { /* θ, ∇L and hess_vec's vectors are the local blocks of B, GB, VB, HB:
+     * whole matrices, so their blocks are contiguous and alike. */
+    const lrs_mat_block b = lrs_mat_local(t->B);
+    t->n_local = b.rows * b.cols;
+  }
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->W), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->G), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dW), done);
@@ -239,7 +245,7 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &t->Gr1), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, m, m, &t->Gr2), done);
   t->eig = malloc((n > m ? n : m) * sizeof *t->eig);
-  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(t->eig), done);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(t->eig)), done);
   if (h >= 2 * k) {
     LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, h, &t->C), done);
     LRS_TRY_GOTO(st, lrs_mat_view(t->C, 0, 0, k, h, &t->Ctop), done);
@@ -295,7 +301,7 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
                done);
   const size_t kk = n < m ? n : m;
   sv = malloc(kk * sizeof *sv);
-  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(sv), done);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(sv)), done);
   LRS_TRY_GOTO(st, lrs_mat_singular_values(Wstar, sv), done);
   in.smax_Wstar = sv[0];
   in.smin_Wstar = sv[kk - 1];
@@ -317,11 +323,14 @@ lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_param
   lrs_status st = LRS_OK;
   lrs_model *mod = calloc(1, sizeof *mod);
   tl *t = calloc(1, sizeof *t);
-  if (!mod || !t) {
+  st = lrs_linalg_agree(la, mod && t ? LRS_OK
+                                       : LRS_RAISE(LRS_ERR_NOMEM,
+                                                   "out of memory for a two_layer model"));
+  if (st != LRS_OK) {
     free(mod);
     free(t);
     lrs_problem_destroy(problem);
-    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a two_layer model");
+    return st;
   }
   mod->ops = &two_layer_ops;
   mod->la = la;

@@ -29,9 +29,11 @@ static void normals(gsl_rng *r, double *a, size_t count, double scale) {
     a[i] = scale * gsl_ran_gaussian_ziggurat(r, 1.0);
 }
 
-static lrs_status alloc_array(size_t count, double **a) {
+/* A work array; the allocation is agreed over la's ranks (a collective call
+ * follows on every path). */
+static lrs_status alloc_array(lrs_linalg *la, size_t count, double **a) {
   *a = malloc((count ? count : 1) * sizeof **a);
-  return LRS_CHECK_ALLOC(*a);
+  return lrs_linalg_agree(la, LRS_CHECK_ALLOC(*a));
 }
 
 /* A matrix filled from a global column-major array of standard normals. */
@@ -40,7 +42,7 @@ static lrs_status random_mat(lrs_linalg *la, gsl_rng *r, size_t rows, size_t col
   double *buf = NULL;
   lrs_status st = LRS_OK;
   LRS_TRY_GOTO(st, lrs_mat_create(la, rows, cols, A), done);
-  LRS_TRY_GOTO(st, alloc_array(rows * cols, &buf), done);
+  LRS_TRY_GOTO(st, alloc_array(la, rows * cols, &buf), done);
   normals(r, buf, rows * cols, scale);
   LRS_TRY_GOTO(st, lrs_mat_set_global(*A, buf), done);
 done:
@@ -77,7 +79,7 @@ lrs_status lrs_problem_alloc(lrs_linalg *la, size_t N, size_t n, size_t m, size_
   *problem = NULL;
   lrs_status st = LRS_OK;
   lrs_problem *P = calloc(1, sizeof *P);
-  LRS_TRY(LRS_CHECK_ALLOC(P));
+  LRS_TRY(lrs_linalg_agree(la, LRS_CHECK_ALLOC(P)));
   P->N = N;
   P->n = n;
   P->m = m;
@@ -173,7 +175,7 @@ static lrs_status make_data(const lrs_point *p, gsl_rng *r, lrs_problem *P) {
   case LRS_DATA_SPECTRUM:
     LRS_TRY_GOTO(st, random_mat(la, r, N, n, 1.0, &G), done);
     LRS_TRY_GOTO(st, random_mat(la, r, n, n, 1.0, &GV), done);
-    LRS_TRY_GOTO(st, alloc_array(n, &u), done);
+    LRS_TRY_GOTO(st, alloc_array(la, n, &u), done);
     for (size_t i = 0; i < n; i++)
       u[i] = p->data_sv_min + (p->data_sv_max - p->data_sv_min) * gsl_rng_uniform(r);
     LRS_TRY_GOTO(st, lrs_mat_orthonormalize(G), done);
@@ -213,7 +215,7 @@ static lrs_status make_init(const lrs_point *p, gsl_rng *r, lrs_problem *P) {
   LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, A1, A2, 0.0, Pm), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, k, &U), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, k, m, &Vt), done);
-  LRS_TRY_GOTO(st, alloc_array(k, &sv), done);
+  LRS_TRY_GOTO(st, alloc_array(la, k, &sv), done);
   LRS_TRY_GOTO(st, lrs_mat_svd(Pm, sv, U, Vt), done);
   for (size_t i = 0; i < k; i++)
     sv[i] = sqrt(sv[i]);
@@ -276,9 +278,12 @@ lrs_status lrs_problem_create(const lrs_point *p, lrs_linalg *la, lrs_problem **
   gsl_rng *rd = NULL, *ri = NULL, *rn = NULL;
   lrs_mat *Theta = NULL, *E = NULL;
   LRS_TRY_GOTO(st, lrs_problem_alloc(la, N, n, m, h, &P), fail);
-  LRS_TRY_GOTO(st, rng_open(p, LRS_STREAM_DATA, &rd), fail);
-  LRS_TRY_GOTO(st, rng_open(p, LRS_STREAM_INIT, &ri), fail);
-  LRS_TRY_GOTO(st, rng_open(p, LRS_STREAM_NOISE, &rn), fail);
+  st = rng_open(p, LRS_STREAM_DATA, &rd);
+  if (st == LRS_OK)
+    st = rng_open(p, LRS_STREAM_INIT, &ri);
+  if (st == LRS_OK)
+    st = rng_open(p, LRS_STREAM_NOISE, &rn);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, st), fail);
   LRS_TRY_GOTO(st, make_data(p, rd, P), fail);
   LRS_TRY_GOTO(st, make_init(p, ri, P), fail);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Theta), fail);

@@ -35,13 +35,6 @@ lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *re
   lrs_model *model = NULL;
   int size = 0;
   LRS_TRY_GOTO(st, comm_size(comm, &size), done);
-  if (size != 1) {
-    st = LRS_RAISE(LRS_ERR_UNSUPPORTED,
-                   "a communicator of %d ranks needs the distributed (ScaLAPACK) backend, "
-                   "which does not exist yet",
-                   size);
-    goto done;
-  }
   if (!(point->max_point_seconds >= 0.0)) {
     st = LRS_RAISE(LRS_ERR_CONFIG, "max_point_seconds = %g must be ≥ 0 (0: no limit)",
                    point->max_point_seconds);
@@ -49,7 +42,12 @@ lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *re
   }
   const double deadline =
       point->max_point_seconds > 0.0 ? start + point->max_point_seconds : INFINITY;
-  LRS_TRY_GOTO(st, lrs_linalg_create_local(&la), done);
+  /* One rank: CBLAS/LAPACKE.  A group: PBLAS/ScaLAPACK on the group's
+   * communicator, options from lrs_linalg_dist_defaults (environment). */
+  if (size == 1)
+    LRS_TRY_GOTO(st, lrs_linalg_create_local(&la), done);
+  else
+    LRS_TRY_GOTO(st, lrs_linalg_create_dist(comm, NULL, &la), done);
   LRS_TRY_GOTO(st, lrs_model_create(point, la, &model), done);
   LRS_TRY_GOTO(st, lrs_solver_run(model, point, deadline, result), done);
 done:

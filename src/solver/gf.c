@@ -1,4 +1,15 @@
-/* Gradient flow θ' = −∇L(θ) with GSL odeiv2 (lrsweep/solver.h). */
+/* Gradient flow θ' = −∇L(θ) with GSL odeiv2 (lrsweep/solver.h).
+ *
+ * DISTRIBUTED STATE.  The ODE state y is θ: this rank's local blocks of the
+ * model's parameters (lrsweep/model.h), so every rank integrates its own
+ * part with the same stepper.  The right-hand side is collective (the
+ * model's eval), so all ranks must take exactly the same steps: the
+ * step-size control below is GSL's standard one (a_y = 1, a_dydt = 0) with
+ * the error norm — the largest ratio |err_i|/D_i — maximized over the
+ * backend's ranks (lrs_linalg_max), and the RHS's "non-finite" verdict is
+ * reduced the same way.  With one rank it is GSL's standard control step
+ * for step.  A rank holding no parameters integrates one dummy zero. */
+#include <float.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_odeiv2.h>
 #include <math.h>
@@ -10,6 +21,7 @@
 
 typedef struct gf_ctx {
   lrs__run *run;
+  size_t dim;          /* ODE dimension: max(P, 1) */
   double *v, *hv, *gp; /* P each: Jacobian columns */
   lrs_status err;      /* a model error inside a GSL callback */
   bool nonfinite;      /* the RHS met a non-finite gradient */
@@ -27,14 +39,123 @@ static int rhs(double t, const double y[], double f[], void *params) {
   run->evals++;
   if (c->err != LRS_OK)
     return GSL_EBADFUNC; /* makes evolve return at once, without retrying */
+  double bad = 0.0;
   for (size_t i = 0; i < run->P; i++) {
     f[i] = -f[i];
-    if (!isfinite(f[i])) {
-      c->nonfinite = true;
-      return GSL_EBADFUNC;
-    }
+    if (!isfinite(f[i]))
+      bad = 1.0;
+  }
+  for (size_t i = run->P; i < c->dim; i++)
+    f[i] = 0.0; /* the dummy component */
+  c->err = lrs_linalg_max(run->model->la, &bad, 1); /* one verdict for the group */
+  if (c->err != LRS_OK)
+    return GSL_EBADFUNC;
+  if (bad > 0.0) {
+    c->nonfinite = true;
+    return GSL_EBADFUNC;
   }
   return GSL_SUCCESS;
+}
+
+/* ------------------------------------------------------------ group control
+ * GSL's standard step-size rule (GSL manual, "Adaptive Step-size Control"):
+ * D_i = ε_rel(a_y|y_i| + a_dydt h|y'_i|) + ε_abs, E = max_i |err_i|/D_i —
+ * here the maximum over the whole group; E > 1.1: h ← h·max(0.2,
+ * 0.9E^{−1/q}) and the step is retried; E < 0.5: h ← h·min(5, max(1,
+ * 0.9E^{−1/(q+1)})); q the stepper's order. */
+typedef struct group_control {
+  double eps_abs, eps_rel, a_y, a_dydt;
+  const lrs_linalg *la; /* set after gsl_odeiv2_control_alloc */
+  lrs_status err;       /* a failed reduction (reported after evolve) */
+} group_control;
+
+static void *gc_alloc(void) { return calloc(1, sizeof(group_control)); }
+
+static int gc_init(void *state, double eps_abs, double eps_rel, double a_y, double a_dydt) {
+  group_control *g = state;
+  if (eps_abs < 0.0 || eps_rel < 0.0 || a_y < 0.0 || a_dydt < 0.0)
+    return GSL_EINVAL;
+  g->eps_abs = eps_abs;
+  g->eps_rel = eps_rel;
+  g->a_y = a_y;
+  g->a_dydt = a_dydt;
+  return GSL_SUCCESS;
+}
+
+static int gc_hadjust(void *state, size_t dim, unsigned int ord, const double y[],
+                      const double yerr[], const double yp[], double *h) {
+  group_control *g = state;
+  const double S = 0.9, h_old = *h;
+  double rmax = DBL_MIN; /* this rank's largest ratio (NaN ratios are skipped) */
+  for (size_t i = 0; i < dim; i++) {
+    const double D0 = g->eps_rel * (g->a_y * fabs(y[i]) + g->a_dydt * fabs(h_old * yp[i])) +
+                      g->eps_abs;
+    const double r = fabs(yerr[i]) / fabs(D0);
+    rmax = r > rmax ? r : rmax;
+  }
+  g->err = lrs_linalg_max(g->la, &rmax, 1); /* the group's error norm */
+  if (g->err != LRS_OK)
+    return GSL_ODEIV_HADJ_NIL;
+  if (rmax > 1.1) { /* decrease, by at most a factor 5 */
+    double r = S / pow(rmax, 1.0 / ord);
+    if (r < 0.2)
+      r = 0.2;
+    *h = r * h_old;
+    return GSL_ODEIV_HADJ_DEC;
+  }
+  if (rmax < 0.5) { /* increase, by at most a factor 5, never decrease */
+    double r = S / pow(rmax, 1.0 / (ord + 1.0));
+    if (r > 5.0)
+      r = 5.0;
+    if (r < 1.0)
+      r = 1.0;
+    *h = r * h_old;
+    return GSL_ODEIV_HADJ_INC;
+  }
+  return GSL_ODEIV_HADJ_NIL;
+}
+
+static int gc_errlevel(void *state, const double y, const double dydt, const double h,
+                       const size_t ind, double *errlev) {
+  (void)ind;
+  const group_control *g = state;
+  *errlev = g->eps_rel * (g->a_y * fabs(y) + g->a_dydt * fabs(h * dydt)) + g->eps_abs;
+  return *errlev <= 0.0 ? GSL_EINVAL : GSL_SUCCESS;
+}
+
+static int gc_set_driver(void *state, const gsl_odeiv2_driver *d) {
+  (void)state;
+  (void)d;
+  return GSL_SUCCESS;
+}
+
+static const gsl_odeiv2_control_type group_control_type = {
+    .name = "lrsweep group standard",
+    .alloc = gc_alloc,
+    .init = gc_init,
+    .hadjust = gc_hadjust,
+    .errlevel = gc_errlevel,
+    .set_driver = gc_set_driver,
+    .free = free,
+};
+
+/* Replaces the driver's standard control by the group control with the same
+ * tolerances (a_y = 1, a_dydt = 0).  Statuses: LRS_ERR_GSL. */
+static lrs_status use_group_control(gsl_odeiv2_driver *drv, const lrs_linalg *la,
+                                    double atol, double rtol) {
+  gsl_odeiv2_control *c = gsl_odeiv2_control_alloc(&group_control_type);
+  if (!c)
+    return LRS_RAISE(LRS_ERR_GSL, "GSL could not allocate the group step-size control");
+  ((group_control *)c->state)->la = la;
+  if (gsl_odeiv2_control_init(c, atol, rtol, 1.0, 0.0) != GSL_SUCCESS) {
+    gsl_odeiv2_control_free(c);
+    return LRS_RAISE(LRS_ERR_GSL, "atol = %g, rtol = %g rejected by the step-size control",
+                     atol, rtol);
+  }
+  gsl_odeiv2_control_free(drv->c);
+  drv->c = c;
+  gsl_odeiv2_control_set_driver(c, drv);
+  return LRS_OK;
 }
 
 /* dfdy (row-major P×P) = −∇²L(y): analytic via hess_vec, or central
@@ -132,6 +253,12 @@ lrs_status lrs__gf_run(lrs__run *run) {
                        "ode_stepper = msbdf needs a dense %zux%zu Jacobian; only problems "
                        "with at most %d parameters are allowed",
                        P, P, LRS_GF_MSBDF_MAX_PARAMS);
+    if (lrs_linalg_size(m->la) > 1)
+      return LRS_RAISE(LRS_ERR_UNSUPPORTED,
+                       "ode_stepper = msbdf needs the dense Jacobian of the whole parameter "
+                       "vector, which a distributed backend (%d ranks) does not form; use "
+                       "rk8pd or rkf45",
+                       lrs_linalg_size(m->la));
     if (p->jacobian == LRS_JACOBIAN_ANALYTIC && !m->ops->hess_vec)
       return LRS_RAISE(LRS_ERR_UNSUPPORTED,
                        "jacobian = analytic: model %s has no Hessian-vector product; use fd",
@@ -142,18 +269,19 @@ lrs_status lrs__gf_run(lrs__run *run) {
   }
 
   lrs_status st = LRS_OK;
-  gf_ctx c = {.run = run, .err = LRS_OK, .fd_rel = 6.0554544523933395e-06 /* ε^{1/3} */};
-  double *y = malloc(P * sizeof *y);
-  c.v = malloc(P * sizeof *c.v);
-  c.hv = malloc(P * sizeof *c.hv);
-  c.gp = malloc(P * sizeof *c.gp);
+  gf_ctx c = {.run = run, .dim = P ? P : 1, .err = LRS_OK,
+              .fd_rel = 6.0554544523933395e-06 /* ε^{1/3} */};
+  const size_t dim = c.dim;
+  double *y = malloc(dim * sizeof *y);
+  c.v = malloc(dim * sizeof *c.v);
+  c.hv = malloc(dim * sizeof *c.hv);
+  c.gp = malloc(dim * sizeof *c.gp);
   const size_t R = (size_t)p->records;
   double *times = malloc((R + 1) * sizeof *times);
   gsl_odeiv2_driver *drv = NULL;
-  if (!y || !c.v || !c.hv || !c.gp || !times) {
+  if (!y || !c.v || !c.hv || !c.gp || !times)
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a gradient flow of %zu parameters", P);
-    goto done;
-  }
+  LRS_TRY_GOTO(st, lrs_linalg_agree(m->la, st), done);
   /* Record times: ~R log-spaced in [f·H, H] (the last is H). */
   size_t nt = 0;
   for (size_t i = 0; i < R; i++) {
@@ -164,17 +292,24 @@ lrs_status lrs__gf_run(lrs__run *run) {
   }
   if (nt == 0 || times[nt - 1] < p->horizon)
     times[nt++] = p->horizon;
-  LRS_TRY_GOTO(st, lrs_result_reserve(res, res->n_records + nt + 2), done);
+  st = lrs_result_reserve(res, res->n_records + nt + 2);
 
-  gsl_odeiv2_system sys = {.function = rhs, .jacobian = jac, .dimension = P, .params = &c};
+  gsl_odeiv2_system sys = {.function = rhs, .jacobian = jac, .dimension = dim, .params = &c};
   double h0 = 1e-3 * p->horizon * LRS_GF_FIRST_RECORD;
-  drv = gsl_odeiv2_driver_alloc_y_new(&sys, type, h0, p->atol, p->rtol);
-  if (!drv) {
-    st = LRS_RAISE(LRS_ERR_GSL, "GSL could not allocate the %s stepper for %zu equations",
-                   lrs_ode_names[p->ode_stepper], P);
-    goto done;
+  if (st == LRS_OK) {
+    drv = gsl_odeiv2_driver_alloc_y_new(&sys, type, h0, p->atol, p->rtol);
+    if (!drv)
+      st = LRS_RAISE(LRS_ERR_GSL, "GSL could not allocate the %s stepper for %zu equations",
+                     lrs_ode_names[p->ode_stepper], dim);
   }
+  /* Explicit steppers: the group's error norm (msbdf is one-rank only and
+   * keeps GSL's control, which its Newton iterations also consult). */
+  if (st == LRS_OK && p->ode_stepper != LRS_ODE_MSBDF)
+    st = use_group_control(drv, m->la, p->atol, p->rtol);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(m->la, st), done);
   memcpy(y, run->theta, P * sizeof *y);
+  for (size_t i = P; i < dim; i++)
+    y[i] = 0.0;
   if (lrs_two_layer_is(m)) /* theory's η0: step_size or η_max (lrsweep/solver.h) */
     lrs_two_layer_set_eta0(m, lrs__default_eta0(p, m));
 
@@ -188,7 +323,7 @@ lrs_status lrs__gf_run(lrs__run *run) {
   int64_t steps = 0, k = 1;
   lrs_point_status outcome = LRS_POINT_PENDING;
   char gsl_msg[160] = "";
-  outcome = lrs__stop_check(run, loss, 0.0);
+  LRS_TRY_GOTO(st, lrs__stop_check(run, loss, 0.0, &outcome), done);
   for (size_t r = 0; r < nt && outcome == LRS_POINT_PENDING; r++) {
     while (t < times[r] && outcome == LRS_POINT_PENDING) {
       const double t_before = t;
@@ -197,6 +332,9 @@ lrs_status lrs__gf_run(lrs__run *run) {
         st = c.err;
         goto done;
       }
+      if (p->ode_stepper != LRS_ODE_MSBDF &&
+          (st = ((group_control *)drv->c->state)->err) != LRS_OK)
+        goto done;
       if (rc != GSL_SUCCESS) {
         if (c.nonfinite)
           outcome = LRS_POINT_DIVERGED;
@@ -219,7 +357,7 @@ lrs_status lrs__gf_run(lrs__run *run) {
       memcpy(run->theta, y, P * sizeof *y);
       LRS_TRY_GOTO(st, m->ops->eval(m, &loss, NULL), done);
       lrs__levels_update(run, loss, steps, t, true);
-      outcome = lrs__stop_check(run, loss, 0.0);
+      LRS_TRY_GOTO(st, lrs__stop_check(run, loss, 0.0, &outcome), done);
     }
     if (outcome == LRS_POINT_PENDING || t >= times[r]) {
       LRS_TRY_GOTO(st, observe_record(run, k++, t, y, &c, &loss), done);

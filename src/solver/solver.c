@@ -25,15 +25,30 @@ void lrs__set_status(lrs_result *res, lrs_point_status st, const char *fmt, ...)
   va_end(ap);
 }
 
-lrs_point_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2) {
+lrs_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2,
+                           lrs_point_status *out) {
   const lrs_point *p = run->p;
-  if (!isfinite(loss) || !isfinite(grad_norm2) || loss > p->blowup * run->L0)
-    return LRS_POINT_DIVERGED;
-  if (loss <= p->tol)
-    return LRS_POINT_CONVERGED;
-  if (lrs_solver_now() > run->deadline)
-    return LRS_POINT_TIMEOUT;
-  return LRS_POINT_PENDING;
+  *out = LRS_POINT_PENDING;
+  if (!isfinite(loss) || !isfinite(grad_norm2) || loss > p->blowup * run->L0) {
+    *out = LRS_POINT_DIVERGED;
+    return LRS_OK;
+  }
+  if (loss <= p->tol) {
+    *out = LRS_POINT_CONVERGED;
+    return LRS_OK;
+  }
+  if (isfinite(run->deadline)) { /* the same on every rank: +∞ or a limit */
+    double late = lrs_solver_now() > run->deadline ? 1.0 : 0.0;
+    LRS_TRY(lrs_linalg_max(run->model->la, &late, 1));
+    if (late > 0.0)
+      *out = LRS_POINT_TIMEOUT;
+  }
+  return LRS_OK;
+}
+
+lrs_status lrs__alloc_doubles(const lrs__run *run, size_t count, double **a) {
+  *a = malloc((count ? count : 1) * sizeof **a);
+  return lrs_linalg_agree(run->model->la, LRS_CHECK_ALLOC(*a));
 }
 
 void lrs__levels_update(lrs__run *run, double loss, int64_t step, double time, bool gf) {
@@ -147,10 +162,11 @@ lrs_status lrs__gd_run(lrs__run *run) {
   schedule sched;
   size_t cap = 0;
   lrs__gd g = {.run = run};
-  LRS_TRY_GOTO(st, schedule_make(p, &sched, &cap), done);
-  LRS_TRY_GOTO(st, lrs_result_reserve(res, res->n_records + cap), done);
-  g.theta_prev = malloc(run->P * sizeof *g.theta_prev);
-  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(g.theta_prev), done);
+  st = schedule_make(p, &sched, &cap);
+  if (st == LRS_OK)
+    st = lrs_result_reserve(res, res->n_records + cap);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(m->la, st), done);
+  LRS_TRY_GOTO(st, lrs__alloc_doubles(run, run->P, &g.theta_prev), done);
 
   char why[LRS_RESULT_MESSAGE_MAX] = "";
   LRS_TRY_GOTO(st, rule->eta0(&g, &g.eta0, why, sizeof why), done);
@@ -175,7 +191,7 @@ lrs_status lrs__gd_run(lrs__run *run) {
     const bool finite = isfinite(g.loss) && isfinite(g.grad_norm2);
     if (finite)
       lrs__levels_update(run, g.loss, g.t, time, false);
-    outcome = lrs__stop_check(run, g.loss, g.grad_norm2);
+    LRS_TRY_GOTO(st, lrs__stop_check(run, g.loss, g.grad_norm2, &outcome), done);
     if (outcome == LRS_POINT_PENDING && g.t >= p->max_iter)
       outcome = LRS_POINT_MAX_ITER;
     if (outcome != LRS_POINT_PENDING)
@@ -250,8 +266,7 @@ lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadl
   if (!(point->tol >= 0.0) || !(point->blowup > 0.0))
     return LRS_RAISE(LRS_ERR_CONFIG, "tol = %g must be ≥ 0 and blowup = %g > 0", point->tol,
                      point->blowup);
-  run.grad = malloc((run.P ? run.P : 1) * sizeof *run.grad);
-  LRS_TRY(LRS_CHECK_ALLOC(run.grad));
+  LRS_TRY(lrs__alloc_doubles(&run, run.P, &run.grad));
   switch (point->method) {
   case LRS_METHOD_GD:
     LRS_TRY_GOTO(st, lrs__gd_run(&run), done);
@@ -281,5 +296,7 @@ lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadl
   }
 done:
   free(run.grad);
-  return st;
+  /* Local failures after the last collective call (the rate fit's arrays):
+   * every rank of a group reports the same status. */
+  return lrs_linalg_agree(model->la, st);
 }

@@ -18,7 +18,7 @@ typedef struct lrs__run {
   const lrs_point *p;
   lrs_result *res;
   double deadline;
-  size_t P;         /* local parameter count */
+  size_t P;         /* local parameter count (may be 0 on a distributed backend) */
   double *theta;    /* the model's parameters (borrowed) */
   double *grad;     /* P */
   double L0;        /* excess at t = 0 */
@@ -57,9 +57,18 @@ lrs_status lrs__step_rule_get(const lrs_point *p, const lrs_model *m,
  * η_max of a covered two_layer model, else NaN. */
 double lrs__default_eta0(const lrs_point *p, const lrs_model *m);
 
-/* Stopping checks at one iterate (order of lrsweep/solver.h); returns
- * LRS_POINT_PENDING to continue. */
-lrs_point_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2);
+/* Stopping checks at one iterate (order of lrsweep/solver.h): *out ←
+ * LRS_POINT_PENDING to continue.  loss and grad_norm2 are global (the same
+ * on every rank); the wall-clock test, which reads each rank's own clock, is
+ * reduced over the model's backend (a rank past the deadline stops them
+ * all), and only runs when a deadline is set.  Collective.  Statuses:
+ * LRS_ERR_MPI. */
+lrs_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2,
+                           lrs_point_status *out);
+
+/* malloc of count doubles (at least one), agreed over the model's backend.
+ * Statuses: LRS_ERR_NOMEM (on every rank when one failed). */
+lrs_status lrs__alloc_doubles(const lrs__run *run, size_t count, double **a);
 
 /* Records the first time each level of lrs_result_levels is reached. */
 void lrs__levels_update(lrs__run *run, double loss, int64_t step, double time, bool gf);

@@ -255,7 +255,7 @@ lrs_status lrs_theory_imbalance(const lrs_mat *B, size_t n, double *lmax_D, doub
   lrs_status st = LRS_OK;
   lrs_mat *L = NULL, *M = NULL, *Bv = NULL, *L1 = NULL, *L2 = NULL, *W1 = NULL, *W2 = NULL;
   double *spec = calloc(len > small ? len : small, sizeof *spec);
-  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(spec), done);
+  LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(spec)), done);
   Bv = (lrs_mat *)B; /* lrs_mat_view takes a mutable parent; the views are only read */
   LRS_TRY_GOTO(st, lrs_mat_create(la, small, small, &M), done);
   if (h >= k) { /* B = LQ: eig(D) = eig(LᵀJL) ∪ {0}^{h−k} */
