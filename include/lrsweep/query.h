@@ -122,6 +122,13 @@ void lrs_query_pivot_destroy(lrs_query_pivot **pivot);
 lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *table,
                                  const lrs_query_pivot *pivot, lrs_query_format format);
 
+/* Prints it as a shaded character heatmap (for terminals without X): one
+ * character per level of " .:-=+*#%@" from the smallest to the largest
+ * finite cell (a log scale when all cells are positive and span more than
+ * two decades), '?' for an empty cell, with axis labels and a legend. */
+lrs_status lrs_query_pivot_plot(FILE *out, const lrs_query_table *table,
+                                const lrs_query_pivot *pivot);
+
 /* ---- the store's points as a table ------------------------------------------------ */
 
 struct lrs_store_points;

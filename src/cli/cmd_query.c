@@ -28,7 +28,12 @@ static lrs_status default_columns(const lrs_store_points *pts, size_t **cols, si
 static int query(int argc, char **argv) {
   const char *path = NULL, *name = NULL, *select = NULL, *where = NULL, *pivot = NULL;
   const char *format_text = "table", *agg_text = "mean";
+  bool plot = false;
   for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--plot") == 0) {
+      plot = true;
+      continue;
+    }
     const char *opts[] = {"--sweep", "--select", "--where", "--format", "--pivot", "--agg"};
     const char **dest[] = {&name, &select, &where, &format_text, &pivot, &agg_text};
     bool matched = false;
@@ -62,6 +67,8 @@ static int query(int argc, char **argv) {
   if (agg < 0)
     return lrs_cli_usage_error("query", "--agg must be mean, median, min, max or count, not '%s'",
                                agg_text);
+  if (plot && !pivot)
+    return lrs_cli_usage_error("query", "--plot draws a --pivot: give --pivot X,Y,VALUE");
   if (pivot && select)
     return lrs_cli_usage_error("query", "--pivot and --select exclude each other");
 
@@ -82,7 +89,9 @@ static int query(int argc, char **argv) {
   if (pivot) {
     LRS_TRY_GOTO(st, lrs_query_pivot_make(&table, rows, n_rows, pivot, (lrs_query_agg)agg, &pv),
                  done);
-    LRS_TRY_GOTO(st, lrs_query_pivot_print(stdout, &table, pv, format), done);
+    LRS_TRY_GOTO(st, plot ? lrs_query_pivot_plot(stdout, &table, pv)
+                          : lrs_query_pivot_print(stdout, &table, pv, format),
+                 done);
   } else {
     if (select)
       LRS_TRY_GOTO(st, lrs_query_select(&table, select, &cols, &n_cols), done);
@@ -105,7 +114,7 @@ const lrs_cli_command lrs_cli_query = {
     "query", "filter, select and pivot the points of a store",
     "usage: lrsweep query STORE [--sweep NAME] [--select COLS] [--where EXPR]\n"
     "                     [--format table|csv|json]\n"
-    "                     [--pivot X,Y,VALUE [--agg mean|median|min|max|count]]\n"
+    "                     [--pivot X,Y,VALUE [--agg mean|median|min|max|count] [--plot]]\n"
     "\n"
     "Prints the points of a sweep (NAME may be omitted when the store holds one):\n"
     "  --select COLS   comma-separated columns (default: index, the axes, status,\n"
@@ -117,5 +126,6 @@ const lrs_cli_command lrs_cli_query = {
     "  --format        table (aligned, default), csv, or json (one object per line)\n"
     "  --pivot X,Y,V   a matrix: one row per value of Y, one column per value of X,\n"
     "                  each cell --agg (default mean) of V over the other dimensions\n"
-    "                  (e.g. seeds); NaN values are skipped, empty cells print '-'\n",
+    "                  (e.g. seeds); NaN values are skipped, empty cells print '-'\n"
+    "  --plot          draw the pivot as a shaded character heatmap (terminals)\n",
     query};

@@ -422,3 +422,54 @@ lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_
   }
   return LRS_OK;
 }
+
+lrs_status lrs_query_pivot_plot(FILE *out, const lrs_query_table *t, const lrs_query_pivot *p) {
+  static const char shades[] = " .:-=+*#%@";
+  const int levels = (int)sizeof shades - 1;
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < p->n_x * p->n_y; i++)
+    if (isfinite(p->cells[i])) {
+      lo = fmin(lo, p->cells[i]);
+      hi = fmax(hi, p->cells[i]);
+    }
+  const bool log_scale = lo > 0 && hi / lo > 100.0;
+  char buf[CELL];
+  /* Every column as wide as its widest x label (at least 3). */
+  size_t width = 3, label = strlen(t->cols[p->y].name);
+  for (size_t c = 0; c < p->n_x; c++) {
+    t->text(t->ctx, p->x_rep[c], p->x, buf, sizeof buf);
+    width = strlen(buf) > width ? strlen(buf) : width;
+  }
+  for (size_t r = 0; r < p->n_y; r++) {
+    t->text(t->ctx, p->y_rep[r], p->y, buf, sizeof buf);
+    label = strlen(buf) > label ? strlen(buf) : label;
+  }
+  fprintf(out, "# %s of %s: rows %s, columns %s\n", lrs_query_agg_names[p->agg],
+          t->cols[p->value].name, t->cols[p->y].name, t->cols[p->x].name);
+  for (size_t r = p->n_y; r-- > 0;) { /* largest y on top, as on a plot */
+    t->text(t->ctx, p->y_rep[r], p->y, buf, sizeof buf);
+    fprintf(out, "%*s |", (int)label, buf);
+    for (size_t c = 0; c < p->n_x; c++) {
+      double v = p->cells[r * p->n_x + c];
+      char ch = '?';
+      if (isfinite(v)) {
+        double f = hi > lo ? (log_scale ? log(v / lo) / log(hi / lo) : (v - lo) / (hi - lo)) : 1.0;
+        int k = (int)(f * (levels - 1) + 0.5);
+        ch = shades[k < 0 ? 0 : k >= levels ? levels - 1 : k];
+      }
+      fputc(' ', out);
+      for (size_t w = 0; w < width; w++)
+        fputc(ch, out);
+    }
+    fputs(" |\n", out);
+  }
+  fprintf(out, "%*s  ", (int)label, t->cols[p->y].name[0] ? "" : "");
+  for (size_t c = 0; c < p->n_x; c++) {
+    t->text(t->ctx, p->x_rep[c], p->x, buf, sizeof buf);
+    fprintf(out, " %*s", (int)width, buf);
+  }
+  fprintf(out, "   (%s)\n", t->cols[p->x].name);
+  fprintf(out, "# shade: '%c' %.4g ... '%c' %.4g%s; '?' no value\n", shades[0], lo,
+          shades[levels - 1], hi, log_scale ? " (log scale)" : "");
+  return LRS_OK;
+}

@@ -95,6 +95,21 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("rerun", "missing.h5", "--point", "0", cwd=tmp)
     check(r.returncode == 2 and r.stderr.count("\n") == 1, f"rerun of a missing store: one line, exit 2 ({r.stderr.strip()})")
 
+    # query --plot: the larger final loss gets the darkest shade, the smaller the lightest.
+    csv = run("query", "rd.h5", "--select", "data,final_loss", "--format", "csv", cwd=tmp).stdout
+    loss = {l.split(",")[0]: float(l.split(",")[1]) for l in csv.strip().splitlines()[1:]}
+    r = run("query", "rd.h5", "--pivot", "data,seed,final_loss", "--plot", cwd=tmp)
+    row = [l for l in r.stdout.splitlines() if l.strip().startswith("0 |")]
+    seg = row[0].split("|")[1] if row else ""
+    half = len(seg) // 2
+    dark = "left" if "@" in seg[:half] else "right" if "@" in seg[half:] else None
+    # Columns ascend by enum value: orthogonal (0) left, gaussian (2) right.
+    want = "left" if loss["orthogonal"] > loss["gaussian"] else "right"
+    check(r.returncode == 0 and dark == want and seg.count("@") * 2 <= len(seg),
+          f"query --plot: darkest shade on the larger final loss ({row})")
+    r = run("query", "rd.h5", "--plot", cwd=tmp)
+    check(r.returncode == 2 and "--pivot" in r.stderr, "query --plot without --pivot: exit 2")
+
     # two_layer: redo GD with NumPy from the dumped data (papers.md §1.2).
     for k in (0, 1):
         r = run("run", "rd.toml", "--point", str(k), "--trajectory", "--dump", f"p{k}.h5", cwd=tmp)
