@@ -27,7 +27,9 @@ tail -n 25 "$dir/meson-test.out"
 # Python tests (baselines, analysis) with Debian's pytest; the built lrsweep is
 # handed to them through LRSWEEP.
 LRSWEEP=$PWD/$dir/lrsweep /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-  --junitxml="$dir/pytest.xml" tests/bench/test_baseline.py >"$dir/pytest.out" 2>&1
+  --junitxml="$dir/pytest.xml" tests/bench/test_baseline.py tests/analysis/test_analysis.py \
+  tests/analysis/test_reproduce_quick.py \
+  >"$dir/pytest.out" 2>&1
 pytest_rc=$?
 tail -n 5 "$dir/pytest.out"
 

@@ -8,6 +8,8 @@
  *   [solver]   method, step rule, limits, tolerances, record policy
  *   [grid]     axes: any [problem]/[solver] parameter (or `seed`) as a list
  *              or a range table {log|lin = [a, b], num = n}; `zip` groups.
+ *   [run]      how the main job runs it: group_size, drain_seconds (the
+ *              command line overrides them; they never change results)
  *
  * Loading validates everything it can see at once: unknown sections and keys
  * (with a "did you mean"), types, ranges, duplicate or empty axes, and
@@ -83,6 +85,13 @@ const lrs_point *lrs_config_base(const lrs_config *cfg);
 /* Axes in canonical order (parameter-table order; `seed` always last). */
 size_t lrs_config_axis_count(const lrs_config *cfg);
 const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i);
+
+/* [run]: defaults of the main job's options (0 when not given). */
+typedef struct lrs_run_options {
+  int64_t group_size;   /* ranks per group */
+  double drain_seconds; /* grace after a stop signal (NaN when not given) */
+} lrs_run_options;
+const lrs_run_options *lrs_config_run(const lrs_config *cfg);
 
 /* Checks the constraints between a point's parameters; the error names the
  * sweep file and line of a key involved. */

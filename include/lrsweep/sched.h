@@ -14,6 +14,10 @@
  *   LRS_SCHED_TAG_ASSIGN  0 → leader   uint64 indices; an empty message: stop
  *   LRS_SCHED_TAG_HEAD    leader → 0   lrs_sched_head (index, rank, records)
  *   LRS_SCHED_TAG_RECORDS leader → 0   head.n_records lrs_record structs
+ *   LRS_SCHED_TAG_STOP    0 → leader   empty: "solve no more of your chunk than
+ *                                      the point you are on"; sent once to
+ *                                      every leader, at a stop signal or just
+ *                                      before its empty ASSIGN
  * HEAD and RECORDS of one result follow each other (MPI keeps the order of
  * messages between two ranks).  Structs travel as bytes: all ranks must
  * share one binary (a homogeneous cluster), as is usual for MPI jobs.
@@ -26,10 +30,21 @@
  * with a back-off sleep, so it costs no core on an oversubscribed node.
  *
  * Stopping.  SIGTERM, SIGINT and SIGUSR1 (SLURM's warning signal) make the
- * coordinator stop handing out work; points already running get up to
- * drain_seconds to finish; then it returns with report.interrupted set, and
+ * coordinator stop handing out work and tell every leader (STOP) to drop the
+ * rest of its chunk; points already running get up to drain_seconds to
+ * finish; then it returns with report.interrupted set, and
  * the caller closes the store and exits with LRS_EXIT_RESUME.  Every rank
  * installs the handlers, so a forwarded signal never kills a worker.
+ * Under Open MPI 4.1's mpirun, signal mpirun with SIGUSR1 (it forwards it to
+ * every rank; the job exits 75).  SIGTERM or SIGINT to mpirun make mpirun
+ * itself end the job: rank 0 still drains and closes the store, but mpirun
+ * exits 1, not 75 (tests/mainjob/test_mainjob.py).
+ *
+ * Walltime.  With an end time (a batch job's limit), the coordinator does
+ * not start a point whose predicted duration would cross end_time −
+ * end_margin: the cost model (lrs_grid_point_cost) times the seconds per
+ * unit of cost measured on the points done so far.  The run then ends as
+ * interrupted (resumable) instead of being killed mid-point.
  *
  * Results depend only on the points: which rank solved what, and in which
  * order, never changes a result.
@@ -53,6 +68,7 @@ enum {
   LRS_SCHED_TAG_ASSIGN,
   LRS_SCHED_TAG_HEAD,
   LRS_SCHED_TAG_RECORDS,
+  LRS_SCHED_TAG_STOP,
 };
 
 typedef enum {
@@ -81,6 +97,8 @@ typedef struct lrs_sched_options {
   double progress_seconds;  /* interval of progress lines off a terminal (30) */
   lrs_progress_mode progress;
   lrs_sched_solve_fn solve; /* NULL: lrs_solve_point */
+  double end_time;          /* the job's end (Unix seconds), 0 for none */
+  double end_margin;        /* seconds kept free before end_time (60) */
 } lrs_sched_options;
 
 typedef struct lrs_sched_report {
@@ -89,6 +107,7 @@ typedef struct lrs_sched_report {
   bool interrupted;  /* stopped by a signal before all points ran */
   int abandoned;     /* groups still solving when the drain ran out: the
                         caller must close the store, then MPI_Abort */
+  bool walltime_stop; /* points were held back: predicted past end_time */
   double seconds;
 } lrs_sched_report;
 

@@ -50,4 +50,20 @@
  */
 lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *result);
 
+/* Receives one named matrix (rows×cols, column-major) of a point's problem;
+ * `doc` says what it is and its orientation. */
+typedef lrs_status (*lrs_dump_fn)(void *ctx, const char *name, size_t rows, size_t cols,
+                                  const double *colmajor, const char *doc);
+
+/*
+ * Builds the point's problem (no training) and hands its data and initial
+ * weights to `emit`, so an independent implementation can redo the point:
+ *   two_layer: X (N×n), Y (N×m), W1 (n×h), W2 (m×h) at t = 0;
+ *   lora:      Y_pre (m×n), dY (m×n), W1 (h×n), W2 (m×h), G (h×k), and the
+ *              initial adapters A1 (r×n), B1 (h×r), A2 (r×h), B2 (m×r).
+ * Local (needs no MPI).  Statuses: those of lrs_model_create, LRS_ERR_NOMEM,
+ * and whatever `emit` returns.
+ */
+lrs_status lrs_solve_dump(const lrs_point *point, lrs_dump_fn emit, void *ctx);
+
 #endif

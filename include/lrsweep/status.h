@@ -74,6 +74,15 @@ void lrs_error_clear(void);
  * LRS_ERR_RANGE (naming `what`) when it does not fit. */
 lrs_status lrs_to_int(size_t value, int *out, const char *what);
 
+/* "Did you mean" for error messages: the name closest to word[0..len) by edit
+ * distance, when close enough to be a likely typo (distance ≤ max(2, len/3)),
+ * else NULL.  Candidates come from name_at(ctx, i), i < n; for a plain array
+ * of strings pass lrs_name_in_array and the array. */
+typedef const char *(*lrs_name_at_fn)(const void *ctx, size_t i);
+const char *lrs_name_in_array(const void *names, size_t i);
+const char *lrs_closest_name(const char *word, size_t len, lrs_name_at_fn name_at,
+                             const void *ctx, size_t n);
+
 #define LRS_RAISE(status, ...)                                                 \
   lrs__error_raise((status), __FILE__, __LINE__, __func__, __VA_ARGS__)
 

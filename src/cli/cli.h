@@ -24,6 +24,8 @@ typedef struct lrs_cli_command {
 } lrs_cli_command;
 
 extern const lrs_cli_command lrs_cli_plan, lrs_cli_points, lrs_cli_params, lrs_cli_run;
+extern const lrs_cli_command lrs_cli_status, lrs_cli_query, lrs_cli_sweep, lrs_cli_rerun,
+    lrs_cli_merge;
 
 /* Prints "lrsweep: MESSAGE" for the last error and returns the exit code
  * for its status. */
@@ -42,6 +44,9 @@ lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **gri
 
 /* Prints a point summary as "name value" lines, each starting with prefix. */
 void lrs_cli_print_summary(FILE *out, const char *prefix, const lrs_summary *summary);
+/* Writes a point's problem data and initial weights to an HDF5 dump file. */
+lrs_status lrs_cli_dump_point(const char *path, const char *key, const char *sweep_text,
+                              const lrs_point *point);
 /* Prints the trajectory records as TSV with a header line. */
 void lrs_cli_print_trajectory(FILE *out, const lrs_result *result);
 

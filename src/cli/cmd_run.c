@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "lrsweep/solve.h"
+#include "lrsweep/store.h"
 
 /* Prints "name value" lines; `prefix` is "# " when a TSV follows. */
 typedef struct {
@@ -104,12 +105,28 @@ void lrs_cli_print_trajectory(FILE *out, const lrs_result *r) {
   }
 }
 
+static lrs_status emit_to_dump(void *ctx, const char *name, size_t rows, size_t cols,
+                               const double *colmajor, const char *doc) {
+  return lrs_dump_matrix(ctx, name, rows, cols, colmajor, doc);
+}
+
+lrs_status lrs_cli_dump_point(const char *path, const char *key, const char *sweep_text,
+                              const lrs_point *point) {
+  lrs_dump *dump = NULL;
+  LRS_TRY(lrs_dump_create(path, key, sweep_text, &dump));
+  lrs_status st = lrs_solve_dump(point, emit_to_dump, dump);
+  lrs_status closed = lrs_dump_close(&dump);
+  return st != LRS_OK ? st : closed;
+}
+
 static int run(int argc, char **argv) {
-  const char *path = NULL, *point_text = NULL;
+  const char *path = NULL, *point_text = NULL, *dump = NULL;
   bool trajectory = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--point") == 0 && i + 1 < argc)
       point_text = argv[++i];
+    else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc)
+      dump = argv[++i];
     else if (strcmp(argv[i], "--trajectory") == 0)
       trajectory = true;
     else if (argv[i][0] == '-')
@@ -144,6 +161,8 @@ static int run(int argc, char **argv) {
   }
   LRS_TRY_GOTO(st, lrs_grid_point(grid, index, &point), done);
   LRS_TRY_GOTO(st, lrs_grid_key(grid, &point, key, sizeof key), done);
+  if (dump)
+    LRS_TRY_GOTO(st, lrs_cli_dump_point(dump, key, lrs_config_text(cfg, NULL), &point), done);
   LRS_TRY_GOTO(st, lrs_result_create(256, &result), done);
   LRS_TRY_GOTO(st, lrs_solve_point(&point, MPI_COMM_SELF, result), done);
 
@@ -162,7 +181,7 @@ done:
 
 const lrs_cli_command lrs_cli_run = {
     "run", "solve one point in this process and print its summary",
-    "usage: lrsweep run SWEEP.toml --point K [--trajectory]\n"
+    "usage: lrsweep run SWEEP.toml --point K [--trajectory] [--dump FILE.h5]\n"
     "\n"
     "Builds point K of the sweep (see `lrsweep points`), solves it in this process\n"
     "(no MPI needed), and prints its key, hash and summary: status, iterations,\n"
@@ -170,5 +189,7 @@ const lrs_cli_command lrs_cli_run = {
     "the [P1] theory constants at t = 0 (or the LoRA summary).\n"
     "\n"
     "  --trajectory   also print every recorded step as TSV (a header line, then\n"
-    "                 one line per record); the summary lines then start with '# '.\n",
+    "                 one line per record); the summary lines then start with '# '.\n"
+    "  --dump FILE    write the point's problem data and initial weights to an HDF5\n"
+    "                 file (README: Point dumps), to redo the point independently.\n",
     run};

@@ -1,6 +1,8 @@
 /* `[mpirun ...] lrsweep SWEEP.toml`: run a whole sweep into its store. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,8 @@
 typedef struct {
   const char *path, *store;
   bool retry_failed, extend;
+  uint32_t shard, shards; /* --shard I/N; shards = 0 for none */
+  bool group_given, drain_given; /* else [run] of the sweep file, else defaults */
   lrs_sched_options sched;
 } sweep_args;
 
@@ -28,7 +32,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-    double num;
+    double num = 0;
     int rc = LRS_EXIT_OK;
     if (strcmp(arg, "--retry-failed") == 0)
       a->retry_failed = true;
@@ -40,14 +44,30 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
       a->sched.progress = LRS_PROGRESS_JSON;
     else if (val && strcmp(arg, "--store") == 0)
       a->store = argv[++i];
+    else if (val && strcmp(arg, "--shard") == 0) {
+      unsigned shard, shards;
+      char tail;
+      if (sscanf(argv[++i], "%u/%u%c", &shard, &shards, &tail) != 2 || shards == 0 ||
+          shard >= shards)
+        return lrs_cli_usage_error("sweep", "--shard expects I/N with 0 ≤ I < N, not '%s'",
+                                   argv[i]);
+      a->shard = shard;
+      a->shards = shards;
+    } else if (val && strcmp(arg, "--end-time") == 0)
+      rc = parse_number(arg, argv[++i], 0, &a->sched.end_time);
+    else if (val && strcmp(arg, "--end-margin") == 0)
+      rc = parse_number(arg, argv[++i], 0, &a->sched.end_margin);
     else if (val && strcmp(arg, "--group-size") == 0) {
       if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
         a->sched.group_size = (int)num;
+      a->group_given = true;
     } else if (val && strcmp(arg, "--max-chunk") == 0) {
       if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
         a->sched.max_chunk = (int)num;
-    } else if (val && strcmp(arg, "--drain-seconds") == 0)
+    } else if (val && strcmp(arg, "--drain-seconds") == 0) {
       rc = parse_number(arg, argv[++i], 0, &a->sched.drain_seconds);
+      a->drain_given = true;
+    }
     else if (val && strcmp(arg, "--progress-seconds") == 0)
       rc = parse_number(arg, argv[++i], 0.1, &a->sched.progress_seconds);
     else if (arg[0] == '-')
@@ -106,17 +126,51 @@ static lrs_status share_sweep(int rank, const char *path, lrs_config **cfg, lrs_
   return st;
 }
 
-static lrs_status pending_points(lrs_store_writer *w, const lrs_grid *grid, uint64_t **out,
-                                 uint64_t *n) {
-  uint64_t todo = lrs_store_todo_count(w), k = 0;
-  uint64_t *list = malloc((todo ? todo : 1) * sizeof *list);
-  LRS_TRY(LRS_CHECK_ALLOC(list));
-  for (uint64_t i = 0; i < lrs_grid_size(grid) && k < todo; i++)
-    if (lrs_store_needs(w, i))
-      list[k++] = i;
+/* The points to run: those the store lacks, within the shard if any. */
+static lrs_status pending_points(lrs_store_writer *w, const lrs_grid *grid, const sweep_args *a,
+                                 uint64_t **out, uint64_t *n) {
+  uint64_t k = 0, n_all = lrs_grid_size(grid);
+  uint64_t *list = NULL;
+  if (a->shards > 0) {
+    LRS_TRY(lrs_grid_shard(grid, a->shard, a->shards, &list, &n_all));
+  } else {
+    list = malloc((n_all ? n_all : 1) * sizeof *list);
+    LRS_TRY(LRS_CHECK_ALLOC(list));
+    for (uint64_t i = 0; i < n_all; i++)
+      list[i] = i;
+  }
+  for (uint64_t i = 0; i < n_all; i++)
+    if (lrs_store_needs(w, list[i]))
+      list[k++] = list[i];
   *out = list;
   *n = k;
   return LRS_OK;
+}
+
+/* The batch job's end as Unix seconds: SLURM_JOB_END_TIME, else squeue's
+ * end time of SLURM_JOB_ID; 0 when not in a job or unknown. */
+static double slurm_end_time(void) {
+  const char *env = getenv("SLURM_JOB_END_TIME");
+  if (env && atof(env) > 0)
+    return atof(env);
+  const char *job = getenv("SLURM_JOB_ID");
+  if (!job || strspn(job, "0123456789_") != strlen(job))
+    return 0;
+  char cmd[96], text[64] = "";
+  snprintf(cmd, sizeof cmd, "squeue -h -j %s -o %%e 2>/dev/null", job);
+  FILE *p = popen(cmd, "r");
+  if (!p)
+    return 0;
+  char *got = fgets(text, sizeof text, p);
+  pclose(p);
+  struct tm tm = {0};
+  if (!got || sscanf(text, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    return 0; /* "N/A", "UNLIMITED" */
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_isdst = -1; /* squeue prints local time */
+  return (double)mktime(&tm);
 }
 
 static int sweep(int argc, char **argv) {
@@ -140,6 +194,11 @@ static int sweep(int argc, char **argv) {
   lrs_sched_report report = {0};
   lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
   if (st == LRS_OK) {
+    const lrs_run_options *run = lrs_config_run(cfg);
+    if (!a.group_given && run->group_size > 0)
+      a.sched.group_size = (int)run->group_size;
+    if (!a.drain_given && !isnan(run->drain_seconds))
+      a.sched.drain_seconds = run->drain_seconds;
     int opened = 1;
     if (rank == 0) {
       lrs_store_options opt = lrs_store_options_default();
@@ -149,7 +208,9 @@ static int sweep(int argc, char **argv) {
       st = lrs_store_writer_open(a.store ? a.store : lrs_config_store(cfg), grid, &opt,
                                  &writer);
       if (st == LRS_OK)
-        st = pending_points(writer, grid, &pending, &n_pending);
+        st = pending_points(writer, grid, &a, &pending, &n_pending);
+      if (a.sched.end_time == 0)
+        a.sched.end_time = slurm_end_time();
       opened = st == LRS_OK;
       if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
         fprintf(stderr, "lrsweep: %s: %" PRIu64 " points, %" PRIu64 " to run on %d rank%s\n",
@@ -203,18 +264,26 @@ const lrs_cli_command lrs_cli_sweep = {
     "P = 1 the one process does both.  Running the same command again resumes.\n"
     "\n"
     "  --store PATH            store file (default: the sweep file's [sweep] store)\n"
-    "  --group-size G          ranks per group; P − 1 must be a multiple of G (1)\n"
+    "  --group-size G          ranks per group; P − 1 must be a multiple of G\n"
+    "                          (default: [run] group_size of the sweep file, else 1)\n"
     "  --retry-failed          also rerun points that ended in error, timeout or\n"
     "                          numerical_failure\n"
     "  --extend                accept a sweep whose axes only gained values\n"
     "  --drain-seconds S       after SIGTERM/SIGINT/SIGUSR1, let running points\n"
-    "                          finish for up to S seconds (60)\n"
+    "                          finish for up to S seconds ([run] drain_seconds, else 60)\n"
     "  --max-chunk N           most points per work message (64)\n"
+    "  --shard I/N             run only shard I of N (cost-balanced; job arrays);\n"
+    "                          combine the shards' stores with `lrsweep merge`\n"
+    "  --end-time T            the job ends at Unix time T: no point is started that\n"
+    "                          is predicted to end later (default under SLURM: the\n"
+    "                          job's end from SLURM_JOB_END_TIME or squeue)\n"
+    "  --end-margin S          seconds kept free before the end time (60)\n"
     "  --progress-seconds S    interval of progress lines when not on a terminal (30)\n"
     "  --quiet                 no progress output\n"
     "  --json-progress         progress as one JSON object per line on stdout\n"
     "\n"
     "Exit codes: 0 all points ran (some may have failed: see `lrsweep status`),\n"
     "1 runtime failure, 2 bad arguments, sweep file or store, 75 interrupted by a\n"
-    "signal: the store is consistent and the same command resumes it.\n",
+    "signal or held back by the time limit: the store is consistent and the same\n"
+    "command resumes it.\n",
     sweep};

@@ -10,12 +10,16 @@
 #include "lrs_version.h"
 
 static const lrs_cli_command *const commands[] = {&lrs_cli_plan, &lrs_cli_points,
-                                                  &lrs_cli_params, &lrs_cli_run};
+                                                  &lrs_cli_params, &lrs_cli_run,
+                                                  &lrs_cli_sweep, &lrs_cli_status,
+                                                  &lrs_cli_query, &lrs_cli_rerun,
+                                                  &lrs_cli_merge};
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
 static void print_help(FILE *out) {
   fprintf(out,
-          "usage: lrsweep COMMAND [ARGS...]\n"
+          "usage: [mpirun -np P] lrsweep SWEEP.toml [OPTIONS]   (the main job: see `sweep`)\n"
+          "       lrsweep COMMAND [ARGS...]\n"
           "       lrsweep --help | --version\n"
           "\n"
           "Maps by simulation how gradient descent and gradient flow train two-layer\n"
@@ -102,6 +106,15 @@ int main(int argc, char **argv) {
       }
       return commands[i]->run(argc - 1, argv + 1);
     }
+  /* `lrsweep SWEEP.toml ...` is the main job: `lrsweep sweep SWEEP.toml ...`. */
+  size_t len = strlen(argv[1]);
+  if (len > 5 && strcmp(argv[1] + len - 5, ".toml") == 0) {
+    if (lrs_cli_wants_help(argc, argv)) {
+      fputs(lrs_cli_sweep.usage, stdout);
+      return LRS_EXIT_OK;
+    }
+    return lrs_cli_sweep.run(argc, argv);
+  }
   fprintf(stderr, "lrsweep: unknown command '%s' (see `lrsweep --help`)\n", argv[1]);
   return LRS_EXIT_USAGE;
 }

@@ -18,6 +18,7 @@ struct lrs_config {
   size_t text_len;
   char *name, *store, *description;
   int64_t replicates;
+  lrs_run_options run;
   lrs_point base;
   lrs_axis axes[MAX_PARAMS];
   size_t n_axes;
@@ -61,45 +62,11 @@ static lrs_status fail_node(const lrs_config *cfg, const lrs_toml_node *node, co
   return st;
 }
 
-/* Levenshtein distance, for "did you mean" (keys are short). */
-static size_t edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 63 || lb > 63)
-    return la > lb ? la : lb;
-  size_t row[64];
-  for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t up = row[j];
-      size_t best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best)
-        best = up + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[lb];
-}
-
-/* Appends "; did you mean 'x'?" to buf when a candidate is close to `key`. */
+/* Writes "; did you mean 'x'?" to buf when a candidate is close to `key`. */
 static void suggest(const char *key, const char *const *candidates, size_t n, char *buf,
                     size_t cap) {
-  const char *best = NULL;
-  size_t best_d = (size_t)-1;
-  for (size_t i = 0; i < n; i++) {
-    size_t d = edit_distance(key, candidates[i]);
-    if (d < best_d) {
-      best_d = d;
-      best = candidates[i];
-    }
-  }
-  size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
-  if (best && best_d <= limit)
+  const char *best = lrs_closest_name(key, strlen(key), lrs_name_in_array, candidates, n);
+  if (best)
     snprintf(buf, cap, "; did you mean '%s'?", best);
   else
     buf[0] = '\0';
@@ -193,7 +160,8 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
 
 /* ---- sections ------------------------------------------------------------ */
 
-static const char *const section_names[] = {"sweep", "problem", "solver", "grid", NULL};
+static const char *const section_names[] = {"sweep", "problem", "solver", "grid", "run", NULL};
+static const char *const run_keys[] = {"group_size", "drain_seconds", NULL};
 static const char *const sweep_keys[] = {"name", "store", "base_seed", "replicates",
                                          "description", NULL};
 
@@ -254,6 +222,33 @@ static lrs_status read_sweep(lrs_config *cfg, const lrs_toml_node *sec, int *rep
       join_names(sweep_keys, count_names(sweep_keys), allowed, sizeof allowed);
       return fail_node(cfg, v, "unknown key '%s' in [sweep]%s (allowed: %s)", key, hint,
                        allowed);
+    }
+  }
+  return LRS_OK;
+}
+
+static lrs_status read_run(lrs_config *cfg, const lrs_toml_node *sec) {
+  for (size_t i = 0; i < lrs_toml_count(sec); i++) {
+    const char *key = lrs_toml_key_at(sec, i, NULL);
+    const lrs_toml_node *v = lrs_toml_at(sec, i);
+    int64_t iv;
+    double dv;
+    if (strcmp(key, "group_size") == 0) {
+      if (!lrs_toml_as_int(v, &iv) || iv < 1 || iv > 1000000)
+        return fail_node(cfg, v, "group_size: expected an integer ≥ 1 (ranks per group)");
+      cfg->run.group_size = iv;
+    } else if (strcmp(key, "drain_seconds") == 0) {
+      bool is_int = lrs_toml_as_int(v, &iv);
+      if (is_int)
+        dv = (double)iv;
+      if ((!is_int && !lrs_toml_as_double(v, &dv)) || !(dv >= 0))
+        return fail_node(cfg, v, "drain_seconds: expected a number ≥ 0");
+      cfg->run.drain_seconds = dv;
+    } else {
+      char hint[128], allowed[128];
+      suggest(key, run_keys, count_names(run_keys), hint, sizeof hint);
+      join_names(run_keys, count_names(run_keys), allowed, sizeof allowed);
+      return fail_node(cfg, v, "unknown key '%s' in [run]%s (allowed: %s)", key, hint, allowed);
     }
   }
   return LRS_OK;
@@ -471,6 +466,7 @@ static void set_defaults(lrs_config *cfg) {
   for (size_t i = 0; i < n; i++)
     lrs_param_set(&cfg->base, &t[i], t[i].fallback);
   cfg->replicates = -1;
+  cfg->run = (lrs_run_options){.group_size = 0, .drain_seconds = NAN};
 }
 
 static lrs_status finish(lrs_config *cfg, int replicates_line) {
@@ -532,20 +528,20 @@ static lrs_status load(lrs_config *cfg) {
   if (st != LRS_OK)
     return st;
   const lrs_toml_node *root = lrs_toml_root(doc);
-  const lrs_toml_node *sections[4] = {NULL, NULL, NULL, NULL};
+  const lrs_toml_node *sections[5] = {NULL, NULL, NULL, NULL, NULL};
   for (size_t i = 0; i < lrs_toml_count(root); i++) {
     const char *key = lrs_toml_key_at(root, i, NULL);
     const lrs_toml_node *v = lrs_toml_at(root, i);
     int s = lrs_name_lookup(section_names, key);
     if (s < 0) {
       char hint[128];
-      suggest(key, section_names, 4, hint, sizeof hint);
+      suggest(key, section_names, 5, hint, sizeof hint);
       const lrs_param *p = lrs_param_find(key);
       if (p && strcmp(p->section, "sweep") != 0)
         st = fail_node(cfg, v, "'%s' must be inside [%s]", key, p->section);
       else
         st = fail_node(cfg, v, "unknown section [%s]%s (expected [sweep], [problem], "
-                               "[solver], [grid])", key, hint);
+                               "[solver], [grid], [run])", key, hint);
       goto done;
     }
     if (lrs_toml_type_of(v) != LRS_TOML_TABLE) {
@@ -563,6 +559,8 @@ static lrs_status load(lrs_config *cfg) {
     LRS_TRY_GOTO(st, read_fixed(cfg, sections[2], "solver"), done);
   if (sections[3])
     LRS_TRY_GOTO(st, read_grid(cfg, sections[3]), done);
+  if (sections[4])
+    LRS_TRY_GOTO(st, read_run(cfg, sections[4]), done);
   st = finish(cfg, replicates_line);
 done:
   lrs_toml_destroy(&doc);
@@ -652,6 +650,7 @@ const char *lrs_config_name(const lrs_config *cfg) { return cfg->name; }
 const char *lrs_config_description(const lrs_config *cfg) { return cfg->description; }
 const char *lrs_config_store(const lrs_config *cfg) { return cfg->store; }
 const lrs_point *lrs_config_base(const lrs_config *cfg) { return &cfg->base; }
+const lrs_run_options *lrs_config_run(const lrs_config *cfg) { return &cfg->run; }
 size_t lrs_config_axis_count(const lrs_config *cfg) { return cfg->n_axes; }
 const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i) {
   return i < cfg->n_axes ? &cfg->axes[i] : NULL;

@@ -42,6 +42,7 @@ lrs_sched_options lrs_sched_defaults(void) {
   return (lrs_sched_options){.group_size = 1,
                              .max_chunk = 64,
                              .drain_seconds = 60.0,
+                             .end_margin = 60.0,
                              .progress_seconds = 30.0,
                              .progress = LRS_PROGRESS_AUTO,
                              .solve = NULL};
@@ -172,14 +173,53 @@ typedef struct {
   lrs_sched_report *report;
   uint64_t *queue;
   uint64_t n_queue, next;
+  /* Walltime: the cost model's flops, scaled by seconds per flop learned from
+   * the points done so far, predict whether a point still fits. */
+  double cost_done, seconds_done;
   progress prog;
   lrs_result *result; /* receive buffer, reused */
+  MPI_Request *stops; /* the STOP sent to each leader (index: rank), or MPI_REQUEST_NULL */
+  bool *stopped;      /* STOP already sent to this rank */
 } coordinator;
 
 static lrs_status deliver(coordinator *c, uint64_t index, int rank) {
+  lrs_point p;
+  if (lrs_grid_point(c->grid, index, &p) == LRS_OK && c->result->summary.wall_seconds > 0) {
+    c->cost_done += lrs_grid_point_cost(&p);
+    c->seconds_done += c->result->summary.wall_seconds;
+  }
   c->report->done++;
   c->report->failed += is_failure(c->result->summary.status);
   return c->sink->put(c->sink->ctx, index, c->result, rank);
+}
+
+static double wall_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* How many of the next `want` queued points are predicted to finish before
+ * the job's end (all of them without an end time or before any measurement);
+ * sets report->walltime_stop when the queue is cut. */
+static uint64_t fit_before_end(coordinator *c, uint64_t want) {
+  if (c->opt->end_time <= 0 || c->cost_done <= 0 || want == 0)
+    return want;
+  const double per_cost = c->seconds_done / c->cost_done;
+  double left = c->opt->end_time - wall_clock() - c->opt->end_margin;
+  uint64_t k = 0;
+  lrs_point p;
+  while (k < want && lrs_grid_point(c->grid, c->queue[c->next + k], &p) == LRS_OK) {
+    left -= lrs_grid_point_cost(&p) * per_cost;
+    if (left < 0)
+      break;
+    k++;
+  }
+  if (k < want) {
+    c->report->walltime_stop = true;
+    c->report->interrupted = true;
+  }
+  return k;
 }
 
 /* Sleeps a little longer each idle turn, from 10 µs up to 1 ms: waiting costs
@@ -196,7 +236,7 @@ static void idle(int *turns) {
 static lrs_status serve_alone(coordinator *c) {
   lrs_sched_solve_fn solve = c->opt->solve ? c->opt->solve : lrs_solve_point;
   while (c->next < c->n_queue) {
-    if (lrs_sched_stop_requested()) {
+    if (lrs_sched_stop_requested() || fit_before_end(c, 1) == 0) {
       c->report->interrupted = true;
       break;
     }
@@ -225,6 +265,17 @@ static lrs_status receive_result(coordinator *c, int source) {
   return deliver(c, head.index, head.rank);
 }
 
+/* Tells `leader` to solve no more points of its chunk than the one it is on
+ * (once per leader; every leader gets one before its empty assignment). */
+static lrs_status send_stop(coordinator *c, int leader) {
+  if (c->stopped[leader])
+    return LRS_OK;
+  c->stopped[leader] = true;
+  MPI_TRY(MPI_Isend(NULL, 0, MPI_BYTE, leader, LRS_SCHED_TAG_STOP, c->comm,
+                    &c->stops[leader]));
+  return LRS_OK;
+}
+
 static lrs_status hand_out(coordinator *c, int leader, int n_groups, bool draining,
                            int *active) {
   MPI_TRY(MPI_Recv(NULL, 0, MPI_BYTE, leader, LRS_SCHED_TAG_READY, c->comm, MPI_STATUS_IGNORE));
@@ -234,6 +285,9 @@ static lrs_status hand_out(coordinator *c, int leader, int n_groups, bool draini
     chunk = (uint64_t)c->opt->max_chunk;
   if (chunk > left)
     chunk = left;
+  chunk = fit_before_end(c, chunk);
+  if (chunk == 0)
+    LRS_TRY(send_stop(c, leader)); /* before the empty assignment: the leader waits for it */
   MPI_TRY(MPI_Send(c->queue + c->next, (int)chunk, MPI_UINT64_T, leader, LRS_SCHED_TAG_ASSIGN,
                    c->comm));
   c->next += chunk;
@@ -250,12 +304,13 @@ static lrs_status serve_workers(coordinator *c, int size) {
   while (active > 0) {
     double now = MPI_Wtime();
     if (!draining && lrs_sched_stop_requested()) {
+      /* Running points may finish; the rest of every leader's chunk may not. */
       draining = true;
       deadline = now + c->opt->drain_seconds;
-      c->report->interrupted = c->next < c->n_queue;
+      for (int g = 0; g < n_groups; g++)
+        LRS_TRY(send_stop(c, 1 + g * c->opt->group_size));
     }
     if (draining && now > deadline) {
-      c->report->interrupted = true;
       c->report->abandoned = active; /* the caller aborts the job */
       break;
     }
@@ -277,6 +332,12 @@ static lrs_status serve_workers(coordinator *c, int size) {
       idle(&turns);
     }
   }
+  /* Every leader has its STOP (it waited for it) unless groups were abandoned. */
+  if (c->report->abandoned == 0)
+    MPI_TRY(MPI_Waitall(size, c->stops, MPI_STATUSES_IGNORE));
+  for (int r = 0; r < size; r++)
+    if (c->stops[r] != MPI_REQUEST_NULL)
+      MPI_Request_free(&c->stops[r]);
   return LRS_OK;
 }
 
@@ -294,13 +355,24 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_grid *grid,
   lrs_status st = make_queue(grid, pending, n_pending, &c.queue);
   if (st == LRS_OK)
     st = lrs_result_create(256, &c.result);
+  c.stops = malloc((size_t)size * sizeof *c.stops);
+  c.stopped = calloc((size_t)size, sizeof *c.stopped);
+  if (st == LRS_OK && (!c.stops || !c.stopped))
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %d ranks", size);
+  for (int r = 0; st == LRS_OK && r < size; r++)
+    c.stops[r] = MPI_REQUEST_NULL;
   c.n_queue = n_pending;
   if (st == LRS_OK)
     st = size == 1 ? serve_alone(&c) : serve_workers(&c, size);
+  /* Interrupted when any point did not come back: never handed out, dropped
+   * from a chunk after the STOP, or abandoned in a group. */
+  report->interrupted = report->done < n_pending;
   report->seconds = MPI_Wtime() - c.prog.start;
   if (st == LRS_OK)
     progress_show(&c.prog, report, MPI_Wtime(), true);
   lrs_result_destroy(&c.result);
+  free(c.stopped);
+  free(c.stops);
   free(c.queue);
   return st;
 }
@@ -318,10 +390,15 @@ static lrs_status send_result(MPI_Comm comm, int rank, uint64_t index, const lrs
 }
 
 /* A group leader: asks for chunks until told to stop, relaying each index to
- * its group (a group of one relays to itself for free). */
+ * its group (a group of one relays to itself for free).  The coordinator's
+ * STOP (posted as a receive from the start) ends the current chunk after the
+ * point being solved; it always precedes the empty assignment. */
 static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, const lrs_grid *grid,
                        lrs_sched_solve_fn solve, int max_chunk, uint64_t *chunk,
                        lrs_result *result) {
+  MPI_Request stop_req = MPI_REQUEST_NULL;
+  int stopped = 0;
+  MPI_TRY(MPI_Irecv(NULL, 0, MPI_BYTE, 0, LRS_SCHED_TAG_STOP, comm, &stop_req));
   for (;;) {
     MPI_Status status;
     int count = 0;
@@ -330,13 +407,16 @@ static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, const lrs_grid *
     MPI_TRY(MPI_Get_count(&status, MPI_UINT64_T, &count));
     if (count == 0) {
       uint64_t stop = UINT64_MAX;
+      if (!stopped)
+        MPI_TRY(MPI_Wait(&stop_req, MPI_STATUS_IGNORE));
       MPI_TRY(MPI_Bcast(&stop, 1, MPI_UINT64_T, 0, group));
       return LRS_OK;
     }
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < count && !stopped; i++) {
       MPI_TRY(MPI_Bcast(&chunk[i], 1, MPI_UINT64_T, 0, group));
       solve_index(grid, chunk[i], solve, group, result);
       LRS_TRY(send_result(comm, rank, chunk[i], result));
+      MPI_TRY(MPI_Test(&stop_req, &stopped, MPI_STATUS_IGNORE));
     }
   }
 }

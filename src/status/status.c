@@ -78,3 +78,48 @@ lrs_status lrs_to_int(size_t value, int *out, const char *what) {
   *out = (int)value;
   return LRS_OK;
 }
+
+/* Levenshtein distance of short names (longer ones count as far apart). */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb) {
+  enum { MAX = 64 };
+  if (la > MAX || lb > MAX)
+    return (size_t)-1;
+  size_t row[MAX + 1];
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+const char *lrs_name_in_array(const void *names, size_t i) {
+  return ((const char *const *)names)[i];
+}
+
+const char *lrs_closest_name(const char *word, size_t len, lrs_name_at_fn name_at,
+                             const void *ctx, size_t n) {
+  const char *pick = NULL;
+  size_t best = (size_t)-1;
+  for (size_t i = 0; i < n; i++) {
+    const char *cand = name_at(ctx, i);
+    size_t d = edit_distance(word, len, cand, strlen(cand));
+    if (d < best) {
+      best = d;
+      pick = cand;
+    }
+  }
+  size_t limit = len / 3 > 2 ? len / 3 : 2;
+  return best <= limit ? pick : NULL;
+}

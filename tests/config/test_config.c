@@ -116,6 +116,16 @@ static void test_int_log_range_and_zip(void) {
                 axis(cfg, "seed")->zip_group == -1,
             "zip groups recorded");
   LRS_CHECK(axis(cfg, "seed")->values[0] == 7, "explicit seed list kept in order");
+  LRS_CHECK(lrs_config_run(cfg)->group_size == 0 && isnan(lrs_config_run(cfg)->drain_seconds),
+            "no [run]: options unset");
+  lrs_config_destroy(&cfg);
+}
+
+static void test_run_section(void) {
+  lrs_config *cfg = load("[run]\ngroup_size = 4\ndrain_seconds = 30\n");
+  LRS_CHECK(cfg && lrs_config_run(cfg)->group_size == 4 &&
+                lrs_config_run(cfg)->drain_seconds == 30.0,
+            "[run] group_size and drain_seconds read");
   lrs_config_destroy(&cfg);
 }
 
@@ -142,5 +152,6 @@ int main(void) {
   test_values_and_ranges();
   test_int_log_range_and_zip();
   test_param_format();
+  test_run_section();
   return lrs_test_done();
 }

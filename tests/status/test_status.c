@@ -33,5 +33,12 @@ int main(void) {
   lrs_error_prefix(st, "point %d", 7);
   LRS_CHECK(strcmp(lrs_error_message(), "point 7: width 3 < 10") == 0,
             "prefix adds context: %s", lrs_error_message());
+  static const char *const names[] = {"width", "sigma2", "step_size", "step_rule"};
+  LRS_CHECK(lrs_closest_name("widht", 5, lrs_name_in_array, names, 4) == names[0],
+            "a transposition is one typo away: widht → width");
+  LRS_CHECK(lrs_closest_name("step_rle", 8, lrs_name_in_array, names, 4) == names[3],
+            "a missing letter: step_rle → step_rule");
+  LRS_CHECK(lrs_closest_name("loss", 4, lrs_name_in_array, names, 4) == NULL,
+            "nothing close: no suggestion");
   return lrs_test_done();
 }

@@ -1,0 +1,419 @@
+"""Read an lrsweep store (docs/store.md, schema version 1) with h5py alone.
+
+    import lrsstore
+    with lrsstore.Store("p1_fig1.h5") as st:
+        print(st.sweeps)                      # ["p1-fig1"]
+        pts = st.points()                     # dict column -> numpy array
+        pts["status"][:3]                     # array(['converged', ...]) (enums decoded)
+        tr = st.trajectory(0)                 # dict column -> numpy array, point row 0
+
+Errors that a user can cause (missing file, not a store, unknown sweep, unknown
+column, a bad --where expression) raise StoreError with a one-line message;
+scripts print it and exit 2 (see `main_guard`).
+
+Also here: the small safe expression language of the scripts' --where / --z
+options (`evaluate`), which is parsed with `ast` and evaluated over column arrays
+with a whitelist of node types -- never `eval`.
+"""
+
+import ast
+import difflib
+import math
+import os
+import re
+import sys
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+FAILED = ("diverged", "numerical_failure", "timeout", "error")
+DONE_OK = ("converged", "max_iter", "max_time", "theory_only")
+
+
+class StoreError(Exception):
+    """A one-line error the user can fix (bad store, unknown sweep/column, bad expression)."""
+
+
+def _h5py():
+    import h5py  # imported lazily so --help works even without h5py
+
+    return h5py
+
+
+def _did_you_mean(name, choices):
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return "; did you mean '%s'?" % close[0] if close else ""
+
+
+class Store:
+    """An open lrsweep store (read-only, SWMR read so it works while a sweep runs)."""
+
+    def __init__(self, path):
+        self.path = path
+        if not os.path.exists(path):
+            raise StoreError("%s: No such file or directory" % path)
+        if os.path.isdir(path):
+            raise StoreError("%s: is a directory, not an lrsweep store" % path)
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if head != b"\x89HDF\r\n\x1a\n":
+            raise StoreError("%s: not an HDF5 file, so not an lrsweep store" % path)
+        h5py = _h5py()
+        try:
+            self.file = h5py.File(path, "r", swmr=True)
+        except OSError as e:
+            try:
+                self.file = h5py.File(path, "r")
+            except OSError:
+                msg = str(e).splitlines()[0] if str(e) else "cannot open"
+                raise StoreError("%s: cannot open HDF5 file (%s)" % (path, msg)) from None
+        ver = self.file.attrs.get("lrsweep_schema_version")
+        if ver is None:
+            self.file.close()
+            raise StoreError(
+                "%s: HDF5 file but not an lrsweep store (no lrsweep_schema_version attribute)" % path
+            )
+        if int(ver) > SCHEMA_VERSION:
+            self.file.close()
+            raise StoreError(
+                "%s: store schema version %d is newer than this reader reads (%d)"
+                % (path, int(ver), SCHEMA_VERSION)
+            )
+        self.sweeps = sorted(self.file["sweeps"].keys()) if "sweeps" in self.file else []
+        self._points_cache = {}
+
+    # context manager -------------------------------------------------------------
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        try:
+            self.file.close()
+        except Exception:
+            pass
+
+    # sweeps ----------------------------------------------------------------------
+    def sweep_name(self, sweep=None):
+        """The sweep NAME: the given one (checked) or the only one in the store."""
+        if sweep is None:
+            if len(self.sweeps) == 1:
+                return self.sweeps[0]
+            if not self.sweeps:
+                raise StoreError("%s: store holds no sweep" % self.path)
+            raise StoreError(
+                "%s: store holds %d sweeps (%s); choose one with --sweep"
+                % (self.path, len(self.sweeps), ", ".join(self.sweeps))
+            )
+        if sweep not in self.sweeps:
+            raise StoreError(
+                "%s: unknown sweep '%s'%s (store has: %s)"
+                % (self.path, sweep, _did_you_mean(sweep, self.sweeps), ", ".join(self.sweeps))
+            )
+        return sweep
+
+    def group(self, sweep=None):
+        return self.file["sweeps"][self.sweep_name(sweep)]
+
+    def sweep_attrs(self, sweep=None):
+        return {k: _attr(v) for k, v in self.group(sweep).attrs.items()}
+
+    def axes(self, sweep=None):
+        """Ordered dict axis -> {"values": array (enum names decoded), "log_scale", "type",
+        "parameter"}; the `seed` axis is included."""
+        g = self.group(sweep)
+        out = {}
+        if "axes" not in g:
+            return out
+        for name in g["axes"]:
+            ds = g["axes"][name]
+            out[name] = {
+                "values": _decode(ds[...], ds.dtype),
+                "log_scale": bool(int(ds.attrs.get("log_scale", 0))),
+                "type": _attr(ds.attrs.get("type", "")),
+                "parameter": _attr(ds.attrs.get("parameter", name)),
+                "zip_group": int(ds.attrs.get("zip_group", -1)),
+            }
+        return out
+
+    # points ----------------------------------------------------------------------
+    def points(self, sweep=None, columns=None):
+        """Every row of /sweeps/NAME/points as a dict column -> numpy array.
+        Enum columns become arrays of their value names (str), fixed-length strings
+        become str, booleans numpy bool.  `columns` limits (and checks) the columns."""
+        name = self.sweep_name(sweep)
+        if name not in self._points_cache:
+            ds = self.file["sweeps"][name]["points"]
+            raw = ds[...]
+            self._points_cache[name] = {c: _decode(raw[c], ds.dtype[c]) for c in raw.dtype.names}
+        pts = self._points_cache[name]
+        if columns is None:
+            return dict(pts)
+        for c in columns:
+            check_column(pts, c)
+        return {c: pts[c] for c in columns}
+
+    def trajectory(self, row, sweep=None):
+        """The records of the point in row `row` of points (dict column -> array);
+        empty arrays when the point has none."""
+        name = self.sweep_name(sweep)
+        pts = self.points(name)
+        n = len(pts["index"])
+        if not 0 <= int(row) < n:
+            raise StoreError("%s: point %s out of range (sweep %s has %d points)" % (self.path, row, name, n))
+        off, cnt = int(pts["traj_offset"][row]), int(pts["traj_count"][row])
+        ds = self.file["sweeps"][name]["trajectories"]
+        if off < 0 or cnt <= 0:
+            rec = ds[0:0]
+        else:
+            rec = ds[off : off + cnt]
+        return {c: _decode(rec[c], ds.dtype[c]) for c in rec.dtype.names}
+
+
+def _attr(v):
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _decode(arr, dtype):
+    h5py = _h5py()
+    enum = h5py.check_enum_dtype(dtype)
+    if enum is not None and arr.dtype != np.bool_:
+        names = {v: k for k, v in enum.items()}
+        return np.array([names.get(int(x), str(int(x))) for x in np.ravel(arr)], dtype=object).astype(str)
+    if arr.dtype.kind == "S":
+        return np.char.decode(arr, "utf-8", "replace").astype(str)
+    return arr
+
+
+def check_column(pts, name):
+    if name not in pts:
+        raise StoreError("unknown column '%s'%s" % (name, _did_you_mean(name, pts.keys())))
+    return pts[name]
+
+
+def open_store(path):
+    return Store(path)
+
+
+# ---------------------------------------------------------------------------------
+# Safe expressions: a whitelist over Python's ast.
+#   where:  loss == "squared" and width >= 1000 and not (status == "diverged")
+#   value:  alpha1 / alpha2,  log10(final_loss),  1 - rate
+# lrsweep-query spellings &&, || and ! are accepted as well.
+
+_FUNCS = {
+    "log10": np.log10,
+    "log": np.log,
+    "exp": np.exp,
+    "abs": np.abs,
+    "sqrt": np.sqrt,
+}
+_CONSTS = {"true": True, "false": False, "True": True, "False": False, "nan": math.nan, "inf": math.inf}
+_BINOPS = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+    ast.Pow: np.power,
+}
+_CMPOPS = {
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+}
+
+
+def _translate(expr):
+    """&&/||/! (lrsweep query's spelling) to and/or/not, outside quoted strings."""
+    out, i, q = [], 0, None
+    while i < len(expr):
+        ch = expr[i]
+        if q:
+            out.append(ch)
+            if ch == q:
+                q = None
+        elif ch in "\"'":
+            q = ch
+            out.append(ch)
+        elif expr.startswith("&&", i):
+            out.append(" and ")
+            i += 1
+        elif expr.startswith("||", i):
+            out.append(" or ")
+            i += 1
+        elif ch == "!" and not expr.startswith("!=", i):
+            out.append(" not ")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def evaluate(expr, cols, n=None):
+    """Evaluate a safe expression over a dict of equal-length column arrays."""
+    if n is None:
+        n = len(next(iter(cols.values()))) if cols else 0
+    text = _translate(expr.strip())
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as e:
+        raise StoreError("bad expression %r: %s at column %s" % (expr, e.msg, e.offset)) from None
+
+    def bad(node, what):
+        col = getattr(node, "col_offset", 0) + 1
+        raise StoreError("bad expression %r: %s at column %d" % (expr, what, col))
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, (bool, int, float, str)):
+                return node.value
+            bad(node, "unsupported constant")
+        if isinstance(node, ast.Name):
+            if node.id in cols:
+                return cols[node.id]
+            if node.id in _CONSTS:
+                return _CONSTS[node.id]
+            raise StoreError(
+                "bad expression %r: unknown column '%s'%s" % (expr, node.id, _did_you_mean(node.id, cols.keys()))
+            )
+        if isinstance(node, ast.BoolOp):
+            vals = [_truth(ev(v), n) for v in node.values]
+            out = vals[0]
+            for v in vals[1:]:
+                out = (out & v) if isinstance(node.op, ast.And) else (out | v)
+            return out
+        if isinstance(node, ast.UnaryOp):
+            v = ev(node.operand)
+            if isinstance(node.op, ast.Not):
+                return ~_truth(v, n)
+            if isinstance(node.op, ast.USub):
+                return -_num(v, node)
+            if isinstance(node.op, ast.UAdd):
+                return _num(v, node)
+            bad(node, "unsupported operator")
+        if isinstance(node, ast.BinOp):
+            op = _BINOPS.get(type(node.op))
+            if op is None:
+                bad(node, "unsupported operator")
+            with np.errstate(all="ignore"):
+                return op(_num(ev(node.left), node.left), _num(ev(node.right), node.right))
+        if isinstance(node, ast.Compare):
+            left = ev(node.left)
+            out = np.ones(n, dtype=bool)
+            for op, rnode in zip(node.ops, node.comparators):
+                right = ev(rnode)
+                f = _CMPOPS.get(type(op))
+                if f is None:
+                    bad(node, "unsupported comparison")
+                ls, rs = _is_str(left), _is_str(right)
+                if ls != rs:
+                    bad(rnode, "cannot compare text with a number")
+                if ls and type(op) not in (ast.Eq, ast.NotEq):
+                    bad(rnode, "text compares only with == and !=")
+                with np.errstate(invalid="ignore"):
+                    out = out & np.broadcast_to(f(left, right), (n,))
+                left = right
+            return out
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCS or node.keywords or len(node.args) != 1:
+                bad(node, "only log10, log, exp, abs, sqrt of one argument are allowed")
+            with np.errstate(all="ignore"):
+                return _FUNCS[node.func.id](_num(ev(node.args[0]), node))
+        bad(node, "unsupported syntax '%s'" % type(node).__name__)
+
+    def _num(v, node):
+        if _is_str(v):
+            bad(node, "arithmetic on text")
+        return np.asarray(v, dtype=float) if not isinstance(v, (int, float)) else v
+
+    return ev(tree.body)
+
+
+def _is_str(v):
+    return isinstance(v, str) or (isinstance(v, np.ndarray) and v.dtype.kind in "US")
+
+
+def _truth(v, n):
+    if _is_str(v):
+        raise StoreError("text used as a condition")
+    a = np.asarray(v)
+    if a.dtype == bool:
+        return np.broadcast_to(a, (n,)).copy()
+    with np.errstate(invalid="ignore"):
+        return np.broadcast_to((a != 0) & ~np.isnan(a.astype(float)), (n,)).copy()
+
+
+def where_mask(pts, expr):
+    n = len(pts["index"])
+    if not expr:
+        return np.ones(n, dtype=bool)
+    m = evaluate(expr, pts, n)
+    return _truth(m, n)
+
+
+def value(pts, expr):
+    """A column by name, or a safe arithmetic expression over columns, as float array."""
+    n = len(pts["index"])
+    if expr in pts:
+        v = pts[expr]
+    else:
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", expr):
+            check_column(pts, expr)
+        v = evaluate(expr, pts, n)
+    if _is_str(v):
+        raise StoreError("column '%s' is text, not a number" % expr)
+    return np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
+
+
+def is_log_axis(values, axis_info=None):
+    """Logarithmic: the axis was a `log` range, or its all-positive values span more than
+    two decades, or (3+ values over at least a decade) are spaced more evenly in log
+    than in linear scale."""
+    if axis_info is not None and axis_info.get("log_scale"):
+        return True
+    try:
+        v = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    v = np.unique(v[np.isfinite(v)])
+    if v.size < 2 or not bool(np.all(v > 0)):
+        return False
+    if v.max() / v.min() > 100.0:
+        return True
+    # a geometric list (e.g. 1e-5, 1e-4, 1e-3): log spacing more even than linear
+    if v.size >= 3 and v.max() / v.min() >= 10.0:
+        dl, dn = np.diff(np.log(v)), np.diff(v)
+        return float(np.std(dl) / np.mean(dl)) < float(np.std(dn) / np.mean(dn))
+    return False
+
+
+class ArgumentParser(__import__("argparse").ArgumentParser):
+    """argparse with one-line usage errors (exit 2)."""
+
+    def error(self, message):
+        print("%s: %s (see --help)" % (self.prog, message), file=sys.stderr)
+        sys.exit(2)
+
+
+def main_guard(fn):
+    """Run a script's main; StoreError -> one line on stderr, exit 2."""
+    prog = os.path.basename(sys.argv[0])
+    try:
+        rc = fn()
+    except StoreError as e:
+        print("%s: %s" % (prog, e), file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(1)
+    sys.exit(rc or 0)

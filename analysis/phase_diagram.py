@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""Phase diagram of an lrsweep store: a heatmap of COLUMN over two axes.
+
+Each cell aggregates (median by default) COLUMN over the rows with that (x, y) —
+over the seeds and any other axis not drawn; one panel per value of --facet.
+Axes are logarithmic when the grid axis was a `log` range or its positive values
+span more than two decades.  Cells where a point diverged or failed are hatched
+(grey when every point of the cell failed); pending points are left out.
+
+--z is a column of /sweeps/NAME/points or an arithmetic expression over columns,
+e.g. "alpha1/alpha2" or "log10(final_loss)".  --where filters rows with a small
+safe language: comparisons (== != < <= > >=), and/or/not (or && || !), numbers,
+"quoted" enum names, + - * / **, log10/log/exp/abs/sqrt; e.g.
+    --where 'loss == "squared" and width >= 1000'
+
+Example:
+    phase_diagram.py p1_fig1.h5 --x width --y sigma2 --z "alpha1/alpha2" \\
+        --facet step_rule -o alpha.png
+Exit 2 with one line for a bad store, sweep, column or expression.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+
+import lrsstore  # noqa: E402
+from lrsstore import StoreError  # noqa: E402
+import plotutil  # noqa: E402
+
+
+def _mpl():
+    global plt, mcolors, Patch, Rectangle
+    plt = plotutil.pyplot()
+    import matplotlib.colors as mcolors
+    from matplotlib.patches import Patch, Rectangle
+
+AGGS = {
+    "median": np.nanmedian,
+    "mean": np.nanmean,
+    "min": np.nanmin,
+    "max": np.nanmax,
+    "count": lambda v: float(np.sum(np.isfinite(v))),
+}
+
+
+def edges(vals, log):
+    """Cell edges around sorted numeric centres (geometric midpoints on a log axis)."""
+    v = np.asarray(vals, dtype=float)
+    if v.size == 1:
+        return (np.array([v[0] / 2, v[0] * 2]) if log else np.array([v[0] - 0.5, v[0] + 0.5])) if v[0] != 0 or not log else np.array([-0.5, 0.5])
+    t = np.log10(v) if log else v
+    mid = (t[1:] + t[:-1]) / 2
+    e = np.concatenate([[t[0] - (mid[0] - t[0])], mid, [t[-1] + (t[-1] - mid[-1])]])
+    return 10.0**e if log else e
+
+
+class AxisSpec:
+    def __init__(self, pts, col, axes, mask):
+        self.col = col
+        self.values = plotutil.ordered_values(pts, col, axes, mask)
+        self.categorical = any(isinstance(x, str) for x in self.values)
+        if not self.categorical:
+            self.values = sorted(self.values)
+        self.log = (not self.categorical) and lrsstore.is_log_axis(self.values, axes.get(col))
+        if self.categorical or len(self.values) == 0:
+            self.edges = np.arange(len(self.values) + 1) - 0.5
+            self.centres = np.arange(len(self.values), dtype=float)
+        else:
+            self.edges = edges(self.values, self.log)
+            self.centres = np.asarray(self.values, dtype=float)
+        self.pos = {v: i for i, v in enumerate(self.values)}
+
+    def apply(self, ax, which):
+        setlim = ax.set_xlim if which == "x" else ax.set_ylim
+        setscale = ax.set_xscale if which == "x" else ax.set_yscale
+        setticks = ax.set_xticks if which == "x" else ax.set_yticks
+        setlabels = ax.set_xticklabels if which == "x" else ax.set_yticklabels
+        if self.log:
+            setscale("log")
+        setlim(self.edges[0], self.edges[-1])
+        if self.categorical or len(self.values) <= 12:
+            setticks(self.centres)
+            setlabels([plotutil.fmt(v) for v in self.values])
+            (ax.xaxis if which == "x" else ax.yaxis).set_minor_locator(plt.NullLocator())
+        (ax.set_xlabel if which == "x" else ax.set_ylabel)(self.col + (" (log)" if self.log else ""))
+
+
+def main():
+    p = lrsstore.ArgumentParser(
+        prog="phase_diagram.py", description=__doc__.split("\n\n")[0],
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+    )
+    p.add_argument("store", help="lrsweep store (HDF5)")
+    p.add_argument("--sweep", help="sweep name (default: the store's only sweep)")
+    p.add_argument("--x", required=True, help="column on the horizontal axis (usually a grid axis)")
+    p.add_argument("--y", required=True, help="column on the vertical axis")
+    p.add_argument("--z", default="rate", help="colour: column or expression (default rate)")
+    p.add_argument("--facet", help="one panel per value of this column")
+    p.add_argument("--where", default="", help="row filter expression (see below)")
+    p.add_argument("--agg", default="median", choices=sorted(AGGS), help="aggregate over seeds etc. (median)")
+    p.add_argument("--log-z", choices=["auto", "yes", "no"], default="auto",
+                   help="log colour scale (auto: positive values spanning > 2 decades)")
+    p.add_argument("--title", help="figure title")
+    p.add_argument("-o", "--output", default="phase_diagram.png", help="output image (default phase_diagram.png)")
+    a = p.parse_args()
+
+    with lrsstore.Store(a.store) as st:
+        name = st.sweep_name(a.sweep)
+        pts = st.points(name)
+        axes = st.axes(name)
+    for c in (a.x, a.y) + ((a.facet,) if a.facet else ()):
+        lrsstore.check_column(pts, c)
+    z = lrsstore.value(pts, a.z)
+    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending")
+    if not mask.any():
+        raise StoreError("no computed point matches%s" % (" --where %r" % a.where if a.where else ""))
+    failed = np.isin(pts["status"], lrsstore.FAILED)
+    _mpl()
+
+    xs = AxisSpec(pts, a.x, axes, mask)
+    ys = AxisSpec(pts, a.y, axes, mask)
+    facets = plotutil.ordered_values(pts, a.facet, axes, mask) if a.facet else [None]
+    others = [c for c in plotutil.group_axes(pts, axes, mask) if c not in (a.x, a.y, a.facet)]
+    if others:
+        print("phase_diagram.py: note: %s of %s also aggregated over %s"
+              % (a.agg, a.z, ", ".join(others)), file=sys.stderr)
+
+    grids, fails, counts = [], [], []
+    for fv in facets:
+        G = np.full((len(ys.values), len(xs.values)), np.nan)
+        F = np.zeros_like(G)
+        C = np.zeros_like(G)
+        fm = mask if fv is None else mask & (pts[a.facet] == fv)
+        for (xv, yv), rows in _cells(pts, a.x, a.y, fm):
+            i, j = ys.pos[yv], xs.pos[xv]
+            zz = z[rows][~failed[rows]]
+            zz = zz[np.isfinite(zz)]
+            C[i, j] = rows.size
+            F[i, j] = failed[rows].mean()
+            if a.agg == "count":
+                G[i, j] = float(zz.size)
+            elif zz.size:
+                G[i, j] = AGGS[a.agg](zz)
+        grids.append(G)
+        fails.append(F)
+        counts.append(C)
+
+    allz = np.concatenate([g[np.isfinite(g)] for g in grids]) if grids else np.array([])
+    uselog = {"yes": True, "no": False}.get(a.log_z)
+    if uselog is None:
+        uselog = allz.size > 0 and bool(np.all(allz > 0)) and allz.max() / allz.min() > 100
+    if uselog and allz.size and np.any(allz <= 0):
+        raise StoreError("--log-z yes but %s has values <= 0" % a.z)
+    if allz.size == 0:
+        norm = mcolors.Normalize(0, 1)
+    elif uselog:
+        norm = mcolors.LogNorm(allz.min(), allz.max())
+    else:
+        lo, hi = allz.min(), allz.max()
+        norm = mcolors.Normalize(lo, hi if hi > lo else lo + (abs(lo) * 1e-3 or 1.0))
+
+    nf = len(facets)
+    ncol = min(nf, 3)
+    nrow = (nf + ncol - 1) // ncol
+    fig, axs = plt.subplots(nrow, ncol, figsize=(4.6 * ncol + 1.2, 3.9 * nrow), squeeze=False, constrained_layout=True)
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("white")
+    mesh = None
+    anyfail = False
+    for k, fv in enumerate(facets):
+        ax = axs[k // ncol][k % ncol]
+        G, F, C = grids[k], fails[k], counts[k]
+        mesh = ax.pcolormesh(xs.edges, ys.edges, np.ma.masked_invalid(G), cmap=cmap, norm=norm, shading="flat")
+        for i in range(G.shape[0]):
+            for j in range(G.shape[1]):
+                x0, x1 = xs.edges[j], xs.edges[j + 1]
+                y0, y1 = ys.edges[i], ys.edges[i + 1]
+                if F[i, j] > 0:
+                    anyfail = True
+                    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="0.75" if not np.isfinite(G[i, j]) else "none",
+                                           edgecolor="red", hatch="xx", linewidth=0.8, alpha=0.9))
+                if G.size <= 100 and np.isfinite(G[i, j]):
+                    xc = np.sqrt(x0 * x1) if xs.log else (x0 + x1) / 2
+                    yc = np.sqrt(y0 * y1) if ys.log else (y0 + y1) / 2
+                    rgba = cmap(norm(G[i, j]))
+                    dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.5
+                    ax.text(xc, yc, "%.3g" % G[i, j], ha="center", va="center", fontsize=7,
+                            color="white" if dark else "black")
+        xs.apply(ax, "x")
+        ys.apply(ax, "y")
+        if fv is not None:
+            ax.set_title("%s = %s" % (a.facet, plotutil.fmt(fv)), fontsize=10)
+    for k in range(nf, nrow * ncol):
+        axs[k // ncol][k % ncol].set_visible(False)
+    nseeds = int(np.max([c.max() for c in counts])) if counts else 0
+    cb = fig.colorbar(mesh, ax=axs.ravel().tolist(), shrink=0.9)
+    cb.set_label("%s of %s (≤ %d points per cell)" % (a.agg, a.z, nseeds))
+    if anyfail:
+        fig.legend(handles=[Patch(facecolor="none", edgecolor="red", hatch="xx", label="diverged / failed points in cell")],
+                   loc="lower left", fontsize=8, frameon=False)
+    fig.suptitle(a.title or "%s: %s over %s × %s" % (name, a.z, a.x, a.y), fontsize=11)
+    plotutil.savefig(fig, a.output)
+    print("wrote %s (%d panel%s, %d points)" % (a.output, nf, "s" if nf > 1 else "", int(mask.sum())))
+    return 0
+
+
+def _cells(pts, xc, yc, mask):
+    for d, rows in plotutil.groups(pts, [xc, yc], mask):
+        yield (d[xc], d[yc]), rows
+
+
+if __name__ == "__main__":
+    lrsstore.main_guard(main)

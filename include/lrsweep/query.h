@@ -1,0 +1,140 @@
+/*
+ * lrsweep/query.h — filters, selections and pivots over stored points.
+ *
+ * The query room works on an lrs_query_table: rows × named columns read
+ * through two callbacks, so that it is tested on in-memory rows and used on
+ * a store's points table (lrs_query_table_from_store) alike.
+ *
+ * The --where language (docs/store.md, "Queries"):
+ *   expr    := and ( "||" and )*
+ *   and     := unary ( "&&" unary )*
+ *   unary   := "!" unary | compare
+ *   compare := operand [ ("==" | "!=" | "<" | "<=" | ">" | ">=") operand ]
+ *   operand := NUMBER | "string" | 'string' | COLUMN | true | false | nan | inf
+ *            | "(" expr ")"
+ * Numeric columns compare with numbers (and each other); enum columns with
+ * the quoted name of a value (== and != only); text columns with strings.
+ * A comparison involving NaN is false except != (IEEE).  A column alone is
+ * true when non-zero and not NaN.  Parse errors are LRS_ERR_USAGE, one line,
+ * with the 1-based column of the offending token.
+ */
+#ifndef LRSWEEP_QUERY_H
+#define LRSWEEP_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "lrsweep/status.h"
+
+typedef enum {
+  LRS_QUERY_NUMBER, /* a double (integers exactly up to 2^53) */
+  LRS_QUERY_ENUM,   /* an index into `names` */
+  LRS_QUERY_TEXT    /* a string */
+} lrs_query_kind;
+
+typedef struct lrs_query_column {
+  const char *name;
+  lrs_query_kind kind;
+  const char *const *names; /* ENUM: NULL-terminated value names */
+} lrs_query_column;
+
+typedef struct lrs_query_table {
+  size_t n_rows, n_cols;
+  const lrs_query_column *cols;
+  const void *ctx;
+  /* NUMBER: the value; ENUM: the index; TEXT: NaN. */
+  double (*number)(const void *ctx, size_t row, size_t col);
+  /* Any kind as text into buf[cap] (enum names, shortest round-trip
+   * decimals, "nan", "inf"); returns buf. */
+  const char *(*text)(const void *ctx, size_t row, size_t col, char *buf, size_t cap);
+} lrs_query_table;
+
+/* The column named `name`, or -1. */
+long lrs_query_column_index(const lrs_query_table *table, const char *name);
+
+/* ---- --where ---------------------------------------------------------------- */
+
+typedef struct lrs_query_expr lrs_query_expr;
+
+/* Parses `text` against the table's columns (names and enum values are
+ * resolved now).  On failure *expr is NULL, LRS_ERR_USAGE. */
+lrs_status lrs_query_parse(const char *text, const lrs_query_table *table, lrs_query_expr **expr);
+void lrs_query_expr_destroy(lrs_query_expr **expr);
+/* True when row `row` satisfies the expression (NULL: every row). */
+bool lrs_query_eval(const lrs_query_expr *expr, const lrs_query_table *table, size_t row);
+/* The rows satisfying expr (ascending) into a malloc'd *rows, *n. */
+lrs_status lrs_query_filter(const lrs_query_expr *expr, const lrs_query_table *table,
+                            size_t **rows, size_t *n);
+
+/* ---- --select and output ---------------------------------------------------------- */
+
+typedef enum { LRS_QUERY_FORMAT_TABLE, LRS_QUERY_FORMAT_CSV, LRS_QUERY_FORMAT_JSON } lrs_query_format;
+
+/* Parses "table", "csv", "json". */
+lrs_status lrs_query_format_parse(const char *text, lrs_query_format *format);
+
+/* Resolves a comma-separated list of column names into malloc'd indices;
+ * an unknown name is LRS_ERR_USAGE with a "did you mean". */
+lrs_status lrs_query_select(const lrs_query_table *table, const char *list, size_t **cols,
+                            size_t *n);
+
+/* Prints rows × cols: an aligned table with a header, CSV (RFC 4180, header
+ * line), or JSON Lines (one object per row; NaN and inf as null). */
+lrs_status lrs_query_print(FILE *out, const lrs_query_table *table, const size_t *rows,
+                           size_t n_rows, const size_t *cols, size_t n_cols,
+                           lrs_query_format format);
+
+/* ---- --pivot ------------------------------------------------------------------------ */
+
+#define LRS_QUERY_AGG_LIST(X)                                                  \
+  X(LRS_QUERY_AGG_MEAN, "mean")                                                \
+  X(LRS_QUERY_AGG_MEDIAN, "median")                                            \
+  X(LRS_QUERY_AGG_MIN, "min")                                                  \
+  X(LRS_QUERY_AGG_MAX, "max")                                                  \
+  X(LRS_QUERY_AGG_COUNT, "count")
+#define LRS__ENUM_MEMBER(name, text) name,
+typedef enum { LRS_QUERY_AGG_LIST(LRS__ENUM_MEMBER) LRS_QUERY_AGG_COUNT_ } lrs_query_agg;
+#undef LRS__ENUM_MEMBER
+extern const char *const lrs_query_agg_names[];
+
+/* A matrix: rows are the distinct values of column y, columns those of x
+ * (both ascending), each cell the aggregate of column `value` over the rows
+ * having that (x, y) — i.e. over every other dimension, e.g. seeds.  NaN
+ * values are skipped (count counts the rows with a value); a cell without
+ * values is NaN. */
+typedef struct lrs_query_pivot {
+  size_t x, y, value;          /* column indices */
+  lrs_query_agg agg;
+  size_t n_x, n_y;
+  double *x_values, *y_values; /* ascending */
+  size_t *x_rep, *y_rep;       /* a row holding each value (for its text) */
+  double *cells;               /* n_y × n_x, row-major */
+} lrs_query_pivot;
+
+/* Parses "X,Y,VALUE" and builds the pivot over `rows`.  x and y must be
+ * numeric or enum columns, value numeric (or anything for count). */
+lrs_status lrs_query_pivot_make(const lrs_query_table *table, const size_t *rows, size_t n_rows,
+                                const char *spec, lrs_query_agg agg, lrs_query_pivot **pivot);
+void lrs_query_pivot_destroy(lrs_query_pivot **pivot);
+/* Prints it: table (Y\X header), CSV (same shape), or one JSON object
+ * {"x", "y", "value", "agg", "x_values", "y_values", "cells"}. */
+lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *table,
+                                 const lrs_query_pivot *pivot, lrs_query_format format);
+
+/* Prints it as a shaded character heatmap (for terminals without X): one
+ * character per level of " .:-=+*#%@" from the smallest to the largest
+ * finite cell (a log scale when all cells are positive and span more than
+ * two decades), '?' for an empty cell, with axis labels and a legend. */
+lrs_status lrs_query_pivot_plot(FILE *out, const lrs_query_table *table,
+                                const lrs_query_pivot *pivot);
+
+/* ---- the store's points as a table ------------------------------------------------ */
+
+struct lrs_store_points;
+/* A table over a points table read from a store (which must outlive it);
+ * *cols is malloc'd (free it). */
+lrs_status lrs_query_table_from_store(const struct lrs_store_points *points,
+                                      lrs_query_table *table, lrs_query_column **cols);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * lrsweep/store.h — the HDF5 store: one file per sweep file, written by one
+ * process, read by anyone (docs/store.md is the reader's manual).
+ *
+ * Layout (schema version LRS_STORE_SCHEMA_VERSION):
+ *   /                      attributes: schema version, lrsweep version and git
+ *                          describe, creation time (UTC), host, MPI size
+ *   /runs                  one row per writer open (time, host, pid, MPI size)
+ *   /sweeps/NAME           attributes: the sweep file's text and its SHA-256
+ *   /sweeps/NAME/points    one compound row per grid point (lrs_store_row +
+ *                          its key), status "pending" until computed
+ *   /sweeps/NAME/trajectories  one extendible compound dataset of records of
+ *                          all points; a row's traj_offset/traj_count say
+ *                          which records are its own
+ *   /sweeps/NAME/axes/AXIS the axis values (attributes: type, log_scale, zip)
+ *
+ * Crash safety: objects are created or changed only in a copy of the file
+ * that is renamed over the store when complete; points are then written in
+ * HDF5 SWMR mode, trajectory first, flush, row, flush.  A writer killed at any
+ * moment loses at most the batch it had not flushed.  A second writer is kept
+ * out by an flock(2)ed lock file "STORE.lock".  None of this is collective:
+ * exactly one process (the coordinator) writes, with HDF5's serial API.
+ */
+#ifndef LRSWEEP_STORE_H
+#define LRSWEEP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lrsweep/config.h"
+#include "lrsweep/grid.h"
+#include "lrsweep/point.h"
+#include "lrsweep/result.h"
+#include "lrsweep/status.h"
+
+/* Stores written by this lrsweep; readers refuse newer ones. */
+enum { LRS_STORE_SCHEMA_VERSION = 1 };
+
+/* ---- columns -------------------------------------------------------------- */
+
+/* The in-memory form of one row of /sweeps/NAME/points.  The row's key (a
+ * string) follows the struct in buffers; see lrs_store_points_key. */
+typedef struct lrs_store_row {
+  uint64_t index;      /* position in the grid (changes when the grid extends) */
+  uint64_t key_hash;   /* lrs_key_hash(key): the stable identity of the point */
+  lrs_point point;     /* every parameter */
+  lrs_summary summary; /* the result summary (status pending until computed) */
+  int32_t attempts;    /* how many times the point has been stored */
+  int32_t rank;        /* rank (or group) that computed it; -1 if pending */
+  int64_t traj_offset; /* first record in trajectories; -1 if none */
+  int64_t traj_count;  /* number of records */
+  uint64_t row_check;  /* FNV-1a 64 of the result columns (docs/store.md): a
+                          row torn by a crash fails it and reads as pending */
+} lrs_store_row;
+
+typedef enum {
+  LRS_STORE_COL_U64,  /* uint64_t */
+  LRS_STORE_COL_I64,  /* int64_t */
+  LRS_STORE_COL_I32,  /* int32_t */
+  LRS_STORE_COL_F64,  /* double */
+  LRS_STORE_COL_ENUM, /* a C enum (int) with a name table */
+  LRS_STORE_COL_BOOL, /* bool */
+  LRS_STORE_COL_TEXT  /* NUL-terminated char[size] */
+} lrs_store_col_type;
+
+/* One column of the points table (or of the trajectories). */
+typedef struct lrs_store_column {
+  const char *name;          /* HDF5 member name, query column name */
+  lrs_store_col_type type;
+  size_t offset;             /* in the row buffer */
+  size_t size;               /* TEXT: bytes incl. the NUL */
+  const char *const *names;  /* ENUM: NULL-terminated value names */
+  const char *unit;          /* "" when dimensionless */
+  const char *doc;           /* one line */
+  bool axis;                 /* a grid axis of the sweep (points only) */
+  bool run_dependent;        /* timing or physical placement: differs between
+                                equivalent runs (wall_seconds, attempts, rank,
+                                traj_offset) */
+} lrs_store_column;
+
+/* A column's value as a double (enums: their index, bools 0/1, TEXT: NaN). */
+double lrs_store_column_number(const lrs_store_column *col, const void *row);
+/* A column's value as text into buf[cap] (enum names, shortest round-trip
+ * decimals, "nan"). Returns buf. */
+const char *lrs_store_column_text(const lrs_store_column *col, const void *row, char *buf,
+                                  size_t cap);
+
+/* Columns of trajectory records: key_hash then every lrs_record field. */
+const lrs_store_column *lrs_store_record_columns(size_t *count);
+
+/* ---- writer --------------------------------------------------------------- */
+
+typedef struct lrs_store_writer lrs_store_writer;
+
+typedef struct lrs_store_options {
+  int mpi_size;          /* recorded at creation and in /runs (default 1) */
+  bool extend;           /* accept a grid that only gains axis values */
+  bool retry_failed;     /* error/timeout/numerical_failure points are to do */
+  double flush_seconds;  /* lrs_store_maybe_flush period (default 2 s) */
+  size_t flush_bytes;    /* buffered bytes that make put flush (default 64 MiB) */
+} lrs_store_options;
+
+lrs_store_options lrs_store_options_default(void);
+
+/*
+ * Opens the store at `path` for the sweep of `grid` (whose config must
+ * outlive the writer), creating the file or the sweep's group when missing.
+ * An existing sweep of that name must have the same grid; with opt->extend a
+ * grid that only gains axis values is accepted and its new points added
+ * (rows are re-indexed by key hash).  Otherwise LRS_ERR_STORE names which
+ * axis or parameter differs.  LRS_ERR_STORE too when another process writes
+ * the store, LRS_ERR_IO / LRS_ERR_HDF5 for I/O failures.  Not collective.
+ */
+lrs_status lrs_store_writer_open(const char *path, const lrs_grid *grid,
+                                 const lrs_store_options *opt, lrs_store_writer **writer);
+/* Flushes, closes the file, releases the lock, frees, NULLs *writer; the
+ * status of the final flush (the writer is freed either way).  NULL-safe. */
+lrs_status lrs_store_writer_close(lrs_store_writer **writer);
+
+/* Points of the grid still to compute: pending ones, plus failed ones
+ * (error, timeout, numerical_failure) with retry_failed. */
+bool lrs_store_needs(const lrs_store_writer *writer, uint64_t index);
+uint64_t lrs_store_todo_count(const lrs_store_writer *writer);
+/* Points already done when the writer opened (after any extension). */
+uint64_t lrs_store_done_at_open(const lrs_store_writer *writer);
+/* Rows found torn by a crash when the writer opened (rewritten as pending). */
+uint64_t lrs_store_torn_at_open(const lrs_store_writer *writer);
+
+/* Buffers the result of point `index` computed by `rank`.  Copies it: the
+ * caller may reuse `result` at once.  Flushes when flush_bytes are buffered. */
+lrs_status lrs_store_put(lrs_store_writer *writer, uint64_t index, const lrs_result *result,
+                         int rank);
+/* Flushes when flush_seconds have passed since the last flush; `now` is any
+ * monotonic clock in seconds (lrs_store_now()). */
+lrs_status lrs_store_maybe_flush(lrs_store_writer *writer, double now);
+/* Writes every buffered point: trajectories, flush, rows, flush.  When it
+ * returns LRS_OK those points survive any later crash. */
+lrs_status lrs_store_flush(lrs_store_writer *writer);
+/* Indices made durable by the latest flush that wrote any. */
+const uint64_t *lrs_store_flushed(const lrs_store_writer *writer, size_t *count);
+/* CLOCK_MONOTONIC in seconds. */
+double lrs_store_now(void);
+
+/* ---- reader --------------------------------------------------------------- */
+
+typedef struct lrs_store lrs_store;
+typedef struct lrs_store_points lrs_store_points;
+
+/*
+ * Opens a store read-only (SWMR read: works while a writer runs and after a
+ * writer was killed).  Errors are one line naming the file: missing file
+ * (LRS_ERR_IO), not HDF5, not an lrsweep store, newer schema, truncated or
+ * damaged (LRS_ERR_STORE).  HDF5's own error printing is switched off.
+ */
+lrs_status lrs_store_open(const char *path, lrs_store **store);
+void lrs_store_close(lrs_store **store);
+
+const char *lrs_store_path(const lrs_store *store);
+int lrs_store_schema_version(const lrs_store *store);
+/* A root attribute as text ("" if absent): "lrsweep_version", "created_utc"... */
+const char *lrs_store_attribute(const lrs_store *store, const char *name);
+size_t lrs_store_sweep_count(const lrs_store *store);
+const char *lrs_store_sweep_name(const lrs_store *store, size_t sweep);
+/* The sweep named `name`; with name NULL the only sweep (LRS_ERR_USAGE when
+ * there are several, listing them; LRS_ERR_NOT_FOUND when absent). */
+lrs_status lrs_store_find_sweep(const lrs_store *store, const char *name, size_t *sweep);
+/* The stored sweep file text (NUL-terminated) and its SHA-256 (hex). */
+const char *lrs_store_sweep_text(const lrs_store *store, size_t sweep, size_t *len);
+const char *lrs_store_sweep_sha256(const lrs_store *store, size_t sweep);
+/* The stored sweep text loaded back as a config (for `rerun`). */
+lrs_status lrs_store_load_config(const lrs_store *store, size_t sweep, lrs_config **cfg);
+
+/* Reads the whole points table of a sweep (one HDF5 read). */
+lrs_status lrs_store_read_points(lrs_store *store, size_t sweep, lrs_store_points **points);
+void lrs_store_points_destroy(lrs_store_points **points);
+size_t lrs_store_points_count(const lrs_store_points *points);
+/* Rows whose row_check failed (torn by a crash, not yet repaired by a writer
+ * open): they read as pending. */
+size_t lrs_store_points_torn(const lrs_store_points *points);
+const lrs_store_row *lrs_store_points_row(const lrs_store_points *points, size_t i);
+const char *lrs_store_points_key(const lrs_store_points *points, size_t i);
+/* The columns of the points table in file order (the key is a TEXT column
+ * whose offset reaches past the struct into the row buffer). */
+const lrs_store_column *lrs_store_points_columns(const lrs_store_points *points,
+                                                 size_t *count);
+const lrs_store_column *lrs_store_points_column(const lrs_store_points *points,
+                                                const char *name);
+
+/* Reads the row and the trajectory of point `index` into *row (may be NULL)
+ * and *result (records replaced).  LRS_ERR_RANGE for an index outside. */
+lrs_status lrs_store_read_result(lrs_store *store, size_t sweep, uint64_t index,
+                                 lrs_store_row *row, lrs_result *result);
+
+/* ---- merging ------------------------------------------------------------- */
+
+typedef struct lrs_merge_report {
+  uint64_t merged;     /* points copied into the output */
+  uint64_t duplicates; /* points present in several inputs with the same result */
+  uint64_t conflicts;  /* points present with different results (first kept) */
+  uint64_t missing;    /* grid points no input (nor the output) holds */
+  char first_conflict[256];
+} lrs_merge_report;
+
+/*
+ * Merges stores of ONE sweep file (e.g. the shards of a job array) into
+ * `out_path` (created, or extended when it holds the same sweep): every
+ * computed point of every sweep of the first input, deduplicated by point
+ * (the first input holding a point wins; differing duplicates are counted
+ * as conflicts).  Inputs whose sweep text differs (SHA-256) are refused
+ * with LRS_ERR_STORE.  Not collective.
+ */
+lrs_status lrs_store_merge(const char *out_path, const char *const *inputs, size_t n_inputs,
+                           lrs_merge_report *report);
+
+/* ---- point dumps ------------------------------------------------------------
+ * A small HDF5 file holding one point's problem data and initial weights
+ * (`run --dump`, `rerun --dump`): root attributes `key`, `sweep_text`,
+ * `layout`; one float64 dataset per matrix with shape (rows, cols), row-major
+ * as NumPy reads it, and an attribute `doc`.  Not collective. */
+typedef struct lrs_dump lrs_dump;
+lrs_status lrs_dump_create(const char *path, const char *key, const char *sweep_text,
+                           lrs_dump **dump);
+/* Writes a rows×cols matrix given in column-major order. */
+lrs_status lrs_dump_matrix(lrs_dump *dump, const char *name, size_t rows, size_t cols,
+                           const double *colmajor, const char *doc);
+/* Closes the file (NULL-safe; NULLs *dump). */
+lrs_status lrs_dump_close(lrs_dump **dump);
+
+#endif

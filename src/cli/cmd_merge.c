@@ -1,0 +1,37 @@
+/* `lrsweep merge OUT.h5 IN.h5...`: combine the stores of one sweep file. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lrsweep/store.h"
+
+static int merge(int argc, char **argv) {
+  if (argc < 3)
+    return lrs_cli_usage_error("merge", "expected an output store and at least one input");
+  for (int i = 1; i < argc; i++)
+    if (argv[i][0] == '-')
+      return lrs_cli_usage_error("merge", "unknown option '%s'", argv[i]);
+  lrs_merge_report rep;
+  lrs_status st = lrs_store_merge(argv[1], (const char *const *)argv + 2, (size_t)(argc - 2), &rep);
+  if (st != LRS_OK)
+    return lrs_cli_fail(st);
+  printf("merged     %" PRIu64 " points into %s\n", rep.merged, argv[1]);
+  printf("duplicates %" PRIu64 " (identical results)\n", rep.duplicates);
+  printf("conflicts  %" PRIu64 "%s%s\n", rep.conflicts, rep.conflicts ? ": " : "",
+         rep.first_conflict);
+  printf("missing    %" PRIu64 " points no input holds (run the sweep on %s to finish)\n",
+         rep.missing, argv[1]);
+  return rep.conflicts ? LRS_EXIT_FAILURE : LRS_EXIT_OK;
+}
+
+const lrs_cli_command lrs_cli_merge = {
+    "merge", "combine the stores of one sweep file (job-array shards)",
+    "usage: lrsweep merge OUT.h5 IN1.h5 [IN2.h5 ...]\n"
+    "\n"
+    "Copies every computed point of the input stores into OUT.h5 (created, or\n"
+    "completed if it already holds the sweep).  The inputs must come from the same\n"
+    "sweep file (same SHA-256); mixing is refused.  A point present in several\n"
+    "inputs is taken once; if its results differ, that is a conflict: it is\n"
+    "reported, the first input's result kept, and the exit code is 1.\n",
+    merge};

@@ -1,0 +1,131 @@
+/* `lrsweep query`: filter, select and pivot the points of a store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lrsweep/query.h"
+#include "lrsweep/store.h"
+
+/* index, the axes, status, final_loss, rate, iterations. */
+static lrs_status default_columns(const lrs_store_points *pts, size_t **cols, size_t *n) {
+  size_t nc;
+  const lrs_store_column *c = lrs_store_points_columns(pts, &nc);
+  *cols = malloc((nc + 1) * sizeof **cols);
+  LRS_TRY(LRS_CHECK_ALLOC(*cols));
+  *n = 0;
+  static const char *const tail[] = {"status", "final_loss", "rate", "iterations"};
+  for (size_t i = 0; i < nc; i++)
+    if (strcmp(c[i].name, "index") == 0 || c[i].axis)
+      (*cols)[(*n)++] = i;
+  for (size_t k = 0; k < sizeof tail / sizeof tail[0]; k++)
+    for (size_t i = 0; i < nc; i++)
+      if (strcmp(c[i].name, tail[k]) == 0)
+        (*cols)[(*n)++] = i;
+  return LRS_OK;
+}
+
+static int query(int argc, char **argv) {
+  const char *path = NULL, *name = NULL, *select = NULL, *where = NULL, *pivot = NULL;
+  const char *format_text = "table", *agg_text = "mean";
+  bool plot = false;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--plot") == 0) {
+      plot = true;
+      continue;
+    }
+    const char *opts[] = {"--sweep", "--select", "--where", "--format", "--pivot", "--agg"};
+    const char **dest[] = {&name, &select, &where, &format_text, &pivot, &agg_text};
+    bool matched = false;
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
+      size_t len = strlen(opts[k]);
+      if (strcmp(argv[i], opts[k]) == 0) {
+        if (i + 1 >= argc)
+          return lrs_cli_usage_error("query", "%s needs a value", opts[k]);
+        *dest[k] = argv[++i];
+        matched = true;
+      } else if (strncmp(argv[i], opts[k], len) == 0 && argv[i][len] == '=') {
+        *dest[k] = argv[i] + len + 1;
+        matched = true;
+      }
+    }
+    if (matched)
+      continue;
+    if (argv[i][0] == '-' && argv[i][1])
+      return lrs_cli_usage_error("query", "unknown option '%s'", argv[i]);
+    if (path)
+      return lrs_cli_usage_error("query", "expected one store, got '%s' too", argv[i]);
+    path = argv[i];
+  }
+  if (!path)
+    return lrs_cli_usage_error("query", "expected a store (an .h5 file)");
+  lrs_query_format format;
+  lrs_status st = lrs_query_format_parse(format_text, &format);
+  if (st != LRS_OK)
+    return lrs_cli_usage_error("query", "%s", lrs_error_message());
+  int agg = lrs_name_lookup(lrs_query_agg_names, agg_text);
+  if (agg < 0)
+    return lrs_cli_usage_error("query", "--agg must be mean, median, min, max or count, not '%s'",
+                               agg_text);
+  if (plot && !pivot)
+    return lrs_cli_usage_error("query", "--plot draws a --pivot: give --pivot X,Y,VALUE");
+  if (pivot && select)
+    return lrs_cli_usage_error("query", "--pivot and --select exclude each other");
+
+  lrs_store *store = NULL;
+  lrs_store_points *pts = NULL;
+  lrs_query_column *qcols = NULL;
+  lrs_query_expr *expr = NULL;
+  lrs_query_pivot *pv = NULL;
+  size_t *rows = NULL, *cols = NULL, n_rows = 0, n_cols = 0, sweep = 0;
+  lrs_query_table table;
+  LRS_TRY_GOTO(st, lrs_store_open(path, &store), done);
+  LRS_TRY_GOTO(st, lrs_store_find_sweep(store, name, &sweep), done);
+  LRS_TRY_GOTO(st, lrs_store_read_points(store, sweep, &pts), done);
+  LRS_TRY_GOTO(st, lrs_query_table_from_store(pts, &table, &qcols), done);
+  if (where)
+    LRS_TRY_GOTO(st, lrs_query_parse(where, &table, &expr), done);
+  LRS_TRY_GOTO(st, lrs_query_filter(expr, &table, &rows, &n_rows), done);
+  if (pivot) {
+    LRS_TRY_GOTO(st, lrs_query_pivot_make(&table, rows, n_rows, pivot, (lrs_query_agg)agg, &pv),
+                 done);
+    LRS_TRY_GOTO(st, plot ? lrs_query_pivot_plot(stdout, &table, pv)
+                          : lrs_query_pivot_print(stdout, &table, pv, format),
+                 done);
+  } else {
+    if (select)
+      LRS_TRY_GOTO(st, lrs_query_select(&table, select, &cols, &n_cols), done);
+    else
+      LRS_TRY_GOTO(st, default_columns(pts, &cols, &n_cols), done);
+    LRS_TRY_GOTO(st, lrs_query_print(stdout, &table, rows, n_rows, cols, n_cols, format), done);
+  }
+done:
+  lrs_query_pivot_destroy(&pv);
+  lrs_query_expr_destroy(&expr);
+  free(rows);
+  free(cols);
+  free(qcols);
+  lrs_store_points_destroy(&pts);
+  lrs_store_close(&store);
+  return st == LRS_OK ? LRS_EXIT_OK : lrs_cli_fail(st);
+}
+
+const lrs_cli_command lrs_cli_query = {
+    "query", "filter, select and pivot the points of a store",
+    "usage: lrsweep query STORE [--sweep NAME] [--select COLS] [--where EXPR]\n"
+    "                     [--format table|csv|json]\n"
+    "                     [--pivot X,Y,VALUE [--agg mean|median|min|max|count] [--plot]]\n"
+    "\n"
+    "Prints the points of a sweep (NAME may be omitted when the store holds one):\n"
+    "  --select COLS   comma-separated columns (default: index, the axes, status,\n"
+    "                  final_loss, rate, iterations); docs/store.md lists them all\n"
+    "  --where EXPR    keep the rows where EXPR holds, e.g.\n"
+    "                  'loss == \"squared\" && width >= 1000 || !(rate < 0.5)'\n"
+    "                  comparisons == != < <= > >=, && || !, parentheses, numbers,\n"
+    "                  quoted strings for enum and text columns\n"
+    "  --format        table (aligned, default), csv, or json (one object per line)\n"
+    "  --pivot X,Y,V   a matrix: one row per value of Y, one column per value of X,\n"
+    "                  each cell --agg (default mean) of V over the other dimensions\n"
+    "                  (e.g. seeds); NaN values are skipped, empty cells print '-'\n"
+    "  --plot          draw the pivot as a shaded character heatmap (terminals)\n",
+    query};

@@ -1,0 +1,210 @@
+/* `lrsweep rerun STORE --point K`: recompute a stored point and compare. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lrsweep/solve.h"
+#include "lrsweep/store.h"
+
+/* The largest difference found between the stored and the recomputed result. */
+typedef struct {
+  double worst;      /* relative difference (∞ for a NaN/non-NaN mismatch) */
+  char where[96];
+  size_t mismatches; /* values not bit-identical */
+} comparison;
+
+static void compare(comparison *c, const char *what, long record, double stored, double again) {
+  if (memcmp(&stored, &again, sizeof stored) == 0)
+    return;
+  c->mismatches++;
+  double rel = isnan(stored) != isnan(again) ? INFINITY
+                                             : fabs(stored - again) /
+                                                   fmax(fmax(fabs(stored), fabs(again)), 1e-300);
+  if (rel > c->worst || c->mismatches == 1) {
+    c->worst = rel;
+    if (record >= 0)
+      snprintf(c->where, sizeof c->where, "%s of record %ld", what, record);
+    else
+      snprintf(c->where, sizeof c->where, "%s", what);
+  }
+}
+
+static void compare_summary(comparison *c, const lrs_summary *a, const lrs_summary *b) {
+  compare(c, "status", -1, a->status, b->status);
+  compare(c, "iterations", -1, (double)a->iterations, (double)b->iterations);
+  compare(c, "final_time", -1, a->final_time, b->final_time);
+  compare(c, "rhs_evals", -1, (double)a->rhs_evals, (double)b->rhs_evals);
+  compare(c, "loss0", -1, a->loss0, b->loss0);
+  compare(c, "final_loss", -1, a->final_loss, b->final_loss);
+  compare(c, "loss_star", -1, a->loss_star, b->loss_star);
+  compare(c, "max_drift", -1, a->max_drift, b->max_drift);
+  const lrs_theory *s = &a->theory, *t = &b->theory;
+  compare(c, "alpha1", -1, s->alpha1, t->alpha1);
+  compare(c, "alpha2", -1, s->alpha2, t->alpha2);
+  compare(c, "beta1", -1, s->beta1, t->beta1);
+  compare(c, "beta2", -1, s->beta2, t->beta2);
+  compare(c, "eta_max", -1, s->eta_max, t->eta_max);
+  compare(c, "rho_bar0", -1, s->rho_bar0, t->rho_bar0);
+  compare(c, "delta_w", -1, a->lora.delta_w, b->lora.delta_w);
+}
+
+static void compare_rate(comparison *c, const lrs_summary *a, const lrs_summary *b) {
+  compare(c, "rate", -1, a->rate, b->rate);
+  compare(c, "rate_r2", -1, a->rate_r2, b->rate_r2);
+  for (int i = 0; i < LRS_RESULT_LEVELS; i++)
+    compare(c, "iters_to", -1, (double)a->iters_to[i], (double)b->iters_to[i]);
+}
+
+static void compare_records(comparison *c, const lrs_result *a, const lrs_result *b) {
+  if (a->n_records != b->n_records) {
+    compare(c, "record count", -1, (double)a->n_records, (double)b->n_records);
+    return;
+  }
+  for (size_t i = 0; i < a->n_records; i++)
+    for (size_t f = 0; f < lrs_record_field_count; f++) {
+      const lrs_field *field = &lrs_record_fields[f];
+      const char *ra = (const char *)&a->records[i] + field->offset;
+      const char *rb = (const char *)&b->records[i] + field->offset;
+      double x, y;
+      if (field->type == LRS_FIELD_INT64) {
+        int64_t u, v;
+        memcpy(&u, ra, sizeof u);
+        memcpy(&v, rb, sizeof v);
+        x = (double)u;
+        y = (double)v;
+      } else {
+        memcpy(&x, ra, sizeof x);
+        memcpy(&y, rb, sizeof y);
+      }
+      compare(c, field->name, (long)i, x, y);
+    }
+}
+
+static int rerun(int argc, char **argv) {
+  const char *path = NULL, *sweep_name = NULL, *point_text = NULL, *output = NULL, *dump = NULL;
+  long every = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    if (val && strcmp(argv[i], "--point") == 0)
+      point_text = argv[++i];
+    else if (val && strcmp(argv[i], "--sweep") == 0)
+      sweep_name = argv[++i];
+    else if (val && strcmp(argv[i], "--output") == 0)
+      output = argv[++i];
+    else if (val && strcmp(argv[i], "--dump") == 0)
+      dump = argv[++i];
+    else if (val && strcmp(argv[i], "--every") == 0) {
+      char *end;
+      every = strtol(argv[++i], &end, 10);
+      if (*end || every < 1)
+        return lrs_cli_usage_error("rerun", "--every expects an integer ≥ 1, not '%s'", argv[i]);
+    } else if (argv[i][0] == '-')
+      return lrs_cli_usage_error("rerun", "unknown option '%s'", argv[i]);
+    else if (path)
+      return lrs_cli_usage_error("rerun", "expected one store, got '%s' too", argv[i]);
+    else
+      path = argv[i];
+  }
+  if (!path || !point_text)
+    return lrs_cli_usage_error("rerun", "expected a store and --point K");
+  if (every > 0 && !output)
+    return lrs_cli_usage_error("rerun", "--every needs --output FILE.tsv for the trajectory");
+  char *end;
+  unsigned long long index = strtoull(point_text, &end, 10);
+  if (*end || !*point_text || point_text[0] == '-')
+    return lrs_cli_usage_error("rerun", "--point expects a point index, not '%s'", point_text);
+
+  lrs_store *store = NULL;
+  lrs_config *cfg = NULL;
+  lrs_grid *grid = NULL;
+  lrs_result *stored = NULL, *again = NULL;
+  lrs_store_row row;
+  size_t sweep;
+  lrs_point point;
+  char key[LRS_GRID_KEY_MAX];
+  comparison cmp = {0};
+  int code = LRS_EXIT_OK;
+  lrs_status st = lrs_store_open(path, &store);
+  if (st != LRS_OK)
+    goto done;
+  LRS_TRY_GOTO(st, lrs_store_find_sweep(store, sweep_name, &sweep), done);
+  LRS_TRY_GOTO(st, lrs_store_load_config(store, sweep, &cfg), done);
+  LRS_TRY_GOTO(st, lrs_grid_create(cfg, &grid), done);
+  if (index >= lrs_grid_size(grid)) {
+    st = LRS_RAISE(LRS_ERR_USAGE, "--point %llu is outside the grid of %s (%" PRIu64 " points)",
+                   index, lrs_store_sweep_name(store, sweep), lrs_grid_size(grid));
+    goto done;
+  }
+  LRS_TRY_GOTO(st, lrs_grid_point(grid, index, &point), done);
+  LRS_TRY_GOTO(st, lrs_grid_key(grid, &point, key, sizeof key), done);
+  LRS_TRY_GOTO(st, lrs_result_create(0, &stored), done);
+  LRS_TRY_GOTO(st, lrs_result_create(0, &again), done);
+  LRS_TRY_GOTO(st, lrs_store_read_result(store, sweep, index, &row, stored), done);
+  if (dump)
+    LRS_TRY_GOTO(st, lrs_cli_dump_point(dump, key, lrs_config_text(cfg, NULL), &point), done);
+  if (row.summary.status == LRS_POINT_PENDING) {
+    st = LRS_RAISE(LRS_ERR_USAGE, "point %llu (%s) has not been computed yet", index, key);
+    goto done;
+  }
+  if (every > 0)
+    point.record_every = every;
+  LRS_TRY_GOTO(st, lrs_solve_point(&point, MPI_COMM_SELF, again), done);
+
+  compare_summary(&cmp, &row.summary, &again->summary);
+  if (every == 0) {
+    compare_rate(&cmp, &row.summary, &again->summary);
+    compare_records(&cmp, stored, again);
+  }
+  printf("point      %llu  %s\n", index, key);
+  printf("status     %s (stored %s)\n", lrs_point_status_names[again->summary.status],
+         lrs_point_status_names[row.summary.status]);
+  if (cmp.mismatches == 0)
+    printf("identical  %s bit for bit%s\n", every ? "summary" : "summary and trajectory",
+           every ? " (the trajectory was recorded at another resolution)" : "");
+  else {
+    printf("DIFFERS    %zu values; largest relative difference %.3g in %s\n", cmp.mismatches,
+           cmp.worst, cmp.where);
+    code = LRS_EXIT_FAILURE;
+  }
+  if (output) {
+    FILE *out = fopen(output, "w");
+    if (!out) {
+      st = LRS_RAISE(LRS_ERR_IO, "%s: cannot write the trajectory", output);
+      goto done;
+    }
+    lrs_cli_print_trajectory(out, again);
+    if (fclose(out) != 0) {
+      st = LRS_RAISE(LRS_ERR_IO, "%s: write failed", output);
+      goto done;
+    }
+    printf("trajectory %zu records written to %s\n", again->n_records, output);
+  }
+done:
+  lrs_result_destroy(&stored);
+  lrs_result_destroy(&again);
+  lrs_grid_destroy(&grid);
+  lrs_config_destroy(&cfg);
+  lrs_store_close(&store);
+  return st == LRS_OK ? code : lrs_cli_fail(st);
+}
+
+const lrs_cli_command lrs_cli_rerun = {
+    "rerun", "recompute a stored point and compare it with the store",
+    "usage: lrsweep rerun STORE --point K [--sweep NAME] [--every N --output FILE.tsv]\n"
+    "                     [--dump FILE.h5]\n"
+    "\n"
+    "Rebuilds point K from the sweep file stored in STORE, solves it in this\n"
+    "process, and compares the result with the stored row and trajectory: results\n"
+    "are expected to be bit-identical; otherwise it prints the number of differing\n"
+    "values and the largest relative difference, and exits 1.\n"
+    "\n"
+    "  --sweep NAME    the sweep (needed when the store holds several)\n"
+    "  --every N       record every N-th step (e.g. 1: full resolution); only the\n"
+    "                  summary is compared then\n"
+    "  --output FILE   write the recomputed trajectory as TSV\n"
+    "  --dump FILE.h5  write the point's problem data and initial weights (see\n"
+    "                  README: Point dumps)\n",
+    rerun};

@@ -1,0 +1,572 @@
+/* The store reader (lrsweep/store.h): read-only, SWMR read, one-line errors. */
+#define _DEFAULT_SOURCE /* madvise */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "store_private.h"
+
+typedef struct sweep_info {
+  char *name;
+  char *text, *sha;
+  size_t text_len;
+  /* opened on first use, kept until the store closes */
+  hid_t points, traj;
+  lrs__store_schema *schema;
+  double refreshed; /* lrs_store_now() of the last refresh */
+} sweep_info;
+
+static const char *const root_attr_names[] = {"format",      "lrsweep_version", "lrsweep_git",
+                                              "created_utc", "host",            "mpi_size"};
+enum { N_ROOT_ATTRS = sizeof root_attr_names / sizeof root_attr_names[0] };
+
+struct lrs_store {
+  char *path;
+  hid_t file;
+  lrs__store_xfer xfer;
+  int version;
+  char *root_attrs[N_ROOT_ATTRS];
+  sweep_info *sweeps;
+  size_t n_sweeps;
+};
+
+struct lrs_store_points {
+  lrs__store_schema *schema;
+  unsigned char *rows;
+  size_t n, torn;
+};
+
+/* A row torn by a crash reads as pending (its parameters and key are never
+ * rewritten with other values, so they are intact). */
+static bool untear(const lrs__store_schema *schema, unsigned char *slot) {
+  lrs_store_row *r = (lrs_store_row *)(void *)slot;
+  r->point.index = r->index; /* stored once, in the index column */
+  if (r->row_check == lrs__store_row_check(schema, slot))
+    return false;
+  lrs__store_row_pending(r);
+  r->row_check = lrs__store_row_check(schema, slot);
+  return true;
+}
+
+/* Zeroed memory for a whole points table.  Large tables get 2 MiB-aligned
+ * memory advised for huge pages: first-touch page faults otherwise dominate
+ * reading a table (e.g. 0.2 s for 25 MB on a paravirtualized machine). */
+static void *alloc_table(size_t bytes) {
+  const size_t huge = (size_t)2 << 20;
+  if (bytes < 2 * huge)
+    return calloc(1, bytes ? bytes : 1);
+  void *p = NULL;
+  size_t rounded = (bytes + huge - 1) / huge * huge;
+  if (posix_memalign(&p, huge, rounded) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+  memset(p, 0, bytes);
+  return p;
+}
+
+/* ---- opening ------------------------------------------------------------------ */
+
+typedef struct name_list {
+  char **names;
+  size_t n, cap;
+  bool failed;
+} name_list;
+
+static herr_t collect_name(hid_t group, const char *name, const H5L_info_t *info, void *data) {
+  (void)group;
+  (void)info;
+  name_list *l = data;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 8;
+    char **grown = realloc(l->names, cap * sizeof *grown);
+    if (!grown) {
+      l->failed = true;
+      return -1;
+    }
+    l->names = grown;
+    l->cap = cap;
+  }
+  l->names[l->n] = strdup(name);
+  if (!l->names[l->n]) {
+    l->failed = true;
+    return -1;
+  }
+  l->n++;
+  return 0;
+}
+
+static void name_list_free(name_list *l) {
+  for (size_t i = 0; i < l->n; i++)
+    free(l->names[i]);
+  free(l->names);
+  *l = (name_list){0};
+}
+
+/* Names of the links in group `path` of `file`, in name order. */
+static lrs_status list_links(hid_t file, const char *path, const char *where, name_list *out) {
+  lrs_status st = LRS_OK;
+  hid_t g = H5I_INVALID_HID;
+  LRS__H5(st, g = H5Gopen2(file, path, H5P_DEFAULT), done, where, "cannot open %s", path);
+  hsize_t idx = 0;
+  herr_t rc = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, out);
+  if (out->failed) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory listing %s", path);
+    goto done;
+  }
+  LRS__H5(st, rc, done, where, "cannot list %s", path);
+done:
+  lrs__store_h5_close(&g);
+  return st;
+}
+
+static lrs_status load_sweeps(lrs_store *s) {
+  lrs_status st = LRS_OK;
+  name_list names = {0};
+  hid_t g = H5I_INVALID_HID;
+  LRS_TRY_GOTO(st, list_links(s->file, "/" LRS__STORE_SWEEPS, s->path, &names), done);
+  s->sweeps = calloc(names.n ? names.n : 1, sizeof *s->sweeps);
+  if (!s->sweeps) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory reading %s", s->path);
+    goto done;
+  }
+  for (size_t i = 0; i < names.n; i++) {
+    sweep_info *sw = &s->sweeps[s->n_sweeps++];
+    sw->points = sw->traj = H5I_INVALID_HID;
+    sw->name = names.names[i];
+    names.names[i] = NULL;
+    char path[512];
+    snprintf(path, sizeof path, "/%s/%s", LRS__STORE_SWEEPS, sw->name);
+    LRS__H5(st, g = H5Gopen2(s->file, path, H5P_DEFAULT), done, s->path, "cannot open %s", path);
+    st = lrs__store_attr_get_text(g, "sweep_text", &sw->text, &sw->text_len, s->path);
+    if (st == LRS_OK)
+      st = lrs__store_attr_get_text(g, "sweep_sha256", &sw->sha, NULL, s->path);
+    if (st != LRS_OK) {
+      st = LRS_RAISE(LRS_ERR_STORE, "%s: %s lacks its sweep_text or sweep_sha256 attribute",
+                     s->path, path);
+      goto done;
+    }
+    lrs__store_h5_close(&g);
+  }
+done:
+  lrs__store_h5_close(&g);
+  name_list_free(&names);
+  return st;
+}
+
+lrs_status lrs_store_open(const char *path, lrs_store **out) {
+  *out = NULL;
+  lrs__store_h5_quiet();
+  lrs_status st = LRS_OK;
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    return LRS_RAISE(LRS_ERR_IO, "%s: %s", path, strerror(errno));
+  if (S_ISDIR(sb.st_mode))
+    return LRS_RAISE(LRS_ERR_IO, "%s: is a directory, not a store", path);
+  lrs_store *s = calloc(1, sizeof *s);
+  LRS_TRY(LRS_CHECK_ALLOC(s));
+  s->file = H5I_INVALID_HID;
+  s->xfer.dxpl = H5I_INVALID_HID;
+  s->path = strdup(path);
+  if (!s->path) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory opening %s", path);
+    goto done;
+  }
+  htri_t is_h5 = H5Fis_hdf5(path);
+  H5Eclear2(H5E_DEFAULT);
+  if (is_h5 <= 0) {
+    st = LRS_RAISE(LRS_ERR_STORE, "%s: not an HDF5 file, so not an lrsweep store", path);
+    goto done;
+  }
+  /* SWMR read works on closed stores, on stores being written and on stores
+   * whose writer was killed; a plain open is the fallback for other HDF5. */
+  s->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  if (s->file < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  }
+  if (s->file < 0) {
+    char reason[160];
+    unsigned long long expected = 0;
+    lrs__store_h5_reason(reason, sizeof reason);
+    const char *eof = strstr(reason, "stored_eof = ");
+    if (strncmp(reason, "truncated file", 14) == 0 && eof &&
+        sscanf(eof, "stored_eof = %llu", &expected) == 1)
+      st = LRS_RAISE(LRS_ERR_STORE, "%s: store is truncated (%lld bytes, HDF5 expects %llu)",
+                     path, (long long)sb.st_size, expected);
+    else
+      st = LRS_RAISE(LRS_ERR_STORE, "%s: HDF5 file is damaged or truncated (HDF5: %s)", path,
+                     reason[0] ? reason : "cannot open");
+    goto done;
+  }
+  haddr_t eoa = 0;
+  if (H5Fget_eoa(s->file, &eoa) >= 0 && (unsigned long long)sb.st_size < (unsigned long long)eoa) {
+    st = LRS_RAISE(LRS_ERR_STORE, "%s: store is truncated (%lld bytes, HDF5 expects %llu)", path,
+                   (long long)sb.st_size, (unsigned long long)eoa);
+    goto done;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  int64_t version = 0;
+  st = lrs__store_attr_get_int(s->file, "lrsweep_schema_version", &version, path);
+  if (st != LRS_OK) {
+    st = LRS_RAISE(LRS_ERR_STORE,
+                   "%s: HDF5 file but not an lrsweep store (no lrsweep_schema_version attribute)",
+                   path);
+    goto done;
+  }
+  if (version > LRS_STORE_SCHEMA_VERSION) {
+    st = LRS_RAISE(LRS_ERR_STORE,
+                   "%s: store schema version %lld is newer than this lrsweep reads (%d); "
+                   "use a newer lrsweep",
+                   path, (long long)version, LRS_STORE_SCHEMA_VERSION);
+    goto done;
+  }
+  if (version < 1) {
+    st = LRS_RAISE(LRS_ERR_STORE, "%s: invalid store schema version %lld", path,
+                   (long long)version);
+    goto done;
+  }
+  s->version = (int)version;
+  LRS_TRY_GOTO(st, lrs__store_xfer_create(&s->xfer, path), done);
+  for (size_t i = 0; i < N_ROOT_ATTRS; i++) {
+    size_t len;
+    if (strcmp(root_attr_names[i], "mpi_size") == 0) {
+      int64_t v = 0;
+      char buf[32] = "";
+      if (lrs__store_attr_get_int(s->file, "mpi_size", &v, path) == LRS_OK)
+        snprintf(buf, sizeof buf, "%lld", (long long)v);
+      s->root_attrs[i] = strdup(buf);
+    } else if (lrs__store_attr_get_text(s->file, root_attr_names[i], &s->root_attrs[i], &len,
+                                        path) != LRS_OK) {
+      s->root_attrs[i] = strdup("");
+    }
+    if (!s->root_attrs[i]) {
+      st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory reading %s", path);
+      goto done;
+    }
+  }
+  lrs_error_clear();
+  if (H5Lexists(s->file, "/" LRS__STORE_SWEEPS, H5P_DEFAULT) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    st = LRS_RAISE(LRS_ERR_STORE, "%s: store has no /sweeps group (damaged)", path);
+    goto done;
+  }
+  st = load_sweeps(s);
+  if (st == LRS_ERR_HDF5)
+    st = lrs_error_prefix(LRS_ERR_STORE, "store damaged or truncated");
+done:
+  if (st != LRS_OK)
+    lrs_store_close(&s);
+  *out = s;
+  return st;
+}
+
+void lrs_store_close(lrs_store **store) {
+  if (!store || !*store)
+    return;
+  lrs_store *s = *store;
+  for (size_t i = 0; i < N_ROOT_ATTRS; i++)
+    free(s->root_attrs[i]);
+  for (size_t i = 0; i < s->n_sweeps; i++) {
+    free(s->sweeps[i].name);
+    free(s->sweeps[i].text);
+    free(s->sweeps[i].sha);
+    lrs__store_h5_close(&s->sweeps[i].points);
+    lrs__store_h5_close(&s->sweeps[i].traj);
+    lrs__store_schema_destroy(&s->sweeps[i].schema);
+  }
+  free(s->sweeps);
+  lrs__store_h5_close(&s->file);
+  lrs__store_xfer_destroy(&s->xfer);
+  free(s->path);
+  free(s);
+  *store = NULL;
+}
+
+const char *lrs_store_path(const lrs_store *s) { return s->path; }
+int lrs_store_schema_version(const lrs_store *s) { return s->version; }
+
+const char *lrs_store_attribute(const lrs_store *s, const char *name) {
+  for (size_t i = 0; i < N_ROOT_ATTRS; i++)
+    if (strcmp(root_attr_names[i], name) == 0)
+      return s->root_attrs[i];
+  return "";
+}
+
+size_t lrs_store_sweep_count(const lrs_store *s) { return s->n_sweeps; }
+const char *lrs_store_sweep_name(const lrs_store *s, size_t i) { return s->sweeps[i].name; }
+const char *lrs_store_sweep_text(const lrs_store *s, size_t i, size_t *len) {
+  if (len)
+    *len = s->sweeps[i].text_len;
+  return s->sweeps[i].text;
+}
+const char *lrs_store_sweep_sha256(const lrs_store *s, size_t i) { return s->sweeps[i].sha; }
+
+static void sweep_names(const lrs_store *s, char *buf, size_t cap) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < s->n_sweeps; i++) {
+    int w = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", s->sweeps[i].name);
+    if (w < 0 || (size_t)w >= cap - used)
+      break;
+    used += (size_t)w;
+  }
+}
+
+lrs_status lrs_store_find_sweep(const lrs_store *s, const char *name, size_t *sweep) {
+  char names[512];
+  sweep_names(s, names, sizeof names);
+  if (!name) {
+    if (s->n_sweeps == 1) {
+      *sweep = 0;
+      return LRS_OK;
+    }
+    if (s->n_sweeps == 0)
+      return LRS_RAISE(LRS_ERR_NOT_FOUND, "%s: store holds no sweep yet", s->path);
+    return LRS_RAISE(LRS_ERR_USAGE, "%s holds several sweeps (%s): choose one with --sweep",
+                     s->path, names);
+  }
+  for (size_t i = 0; i < s->n_sweeps; i++)
+    if (strcmp(s->sweeps[i].name, name) == 0) {
+      *sweep = i;
+      return LRS_OK;
+    }
+  return LRS_RAISE(LRS_ERR_NOT_FOUND, "%s: no sweep '%s' in the store (it holds: %s)", s->path,
+                   name, s->n_sweeps ? names : "none");
+}
+
+lrs_status lrs_store_load_config(const lrs_store *s, size_t sweep, lrs_config **cfg) {
+  char source[1024];
+  /* The name's last path component is the sweep name, as a file stem would be. */
+  snprintf(source, sizeof source, "%s:/%s/%s", s->path, LRS__STORE_SWEEPS, s->sweeps[sweep].name);
+  lrs_status st = lrs_config_load_string(s->sweeps[sweep].text, s->sweeps[sweep].text_len,
+                                         source, cfg);
+  if (st != LRS_OK)
+    return lrs_error_prefix(LRS_ERR_STORE, "%s: stored sweep text no longer loads", s->path);
+  return LRS_OK;
+}
+
+/* ---- points ------------------------------------------------------------------- */
+
+/* Opens /sweeps/NAME/DSET of a sweep (default chunk cache: a larger one
+ * holds every chunk read, in freshly faulted memory, and is slower). */
+static hid_t open_dataset(const lrs_store *s, size_t sweep, const char *dset) {
+  char path[512];
+  snprintf(path, sizeof path, "/%s/%s/%s", LRS__STORE_SWEEPS, s->sweeps[sweep].name, dset);
+  return H5Dopen2(s->file, path, H5P_DEFAULT);
+}
+
+/* The schema matching the key width of the points dataset. */
+static lrs_status points_schema(const lrs_store *s, size_t sweep, hid_t ds,
+                                lrs__store_schema **schema) {
+  lrs_status st = LRS_OK;
+  hid_t type = H5I_INVALID_HID, key = H5I_INVALID_HID;
+  name_list axes = {0};
+  LRS__H5(st, type = H5Dget_type(ds), done, s->path, "cannot read the points type");
+  int k = H5Tget_member_index(type, "key");
+  LRS__H5(st, k, done, s->path, "points of sweep '%s' have no key column",
+          s->sweeps[sweep].name);
+  LRS__H5(st, key = H5Tget_member_type(type, (unsigned)k), done, s->path,
+          "cannot read the key type");
+  LRS_TRY_GOTO(st, lrs__store_schema_create(H5Tget_size(key), s->path, schema), done);
+  char path[512];
+  snprintf(path, sizeof path, "/%s/%s/%s", LRS__STORE_SWEEPS, s->sweeps[sweep].name,
+           LRS__STORE_AXES);
+  LRS_TRY_GOTO(st, list_links(s->file, path, s->path, &axes), done);
+  for (size_t a = 0; a < axes.n; a++)
+    for (size_t i = 0; i < (*schema)->n_cols; i++)
+      if (strcmp((*schema)->cols[i].name, axes.names[a]) == 0)
+        (*schema)->cols[i].axis = true;
+done:
+  name_list_free(&axes);
+  lrs__store_h5_close(&key);
+  lrs__store_h5_close(&type);
+  if (st != LRS_OK)
+    lrs__store_schema_destroy(schema);
+  return st;
+}
+
+/* Opens (once) the datasets and schema of a sweep; refreshes them so that a
+ * reader sees what a running writer has flushed since. */
+static lrs_status sweep_open(lrs_store *s, size_t sweep) {
+  lrs_status st = LRS_OK;
+  sweep_info *sw = &s->sweeps[sweep];
+  if (sw->points < 0) {
+    LRS__H5(st, sw->points = open_dataset(s, sweep, LRS__STORE_POINTS), done, s->path,
+            "cannot open the points of sweep '%s'", sw->name);
+    LRS__H5(st, sw->traj = open_dataset(s, sweep, LRS__STORE_TRAJ), done, s->path,
+            "cannot open the trajectories of sweep '%s'", sw->name);
+    LRS_TRY_GOTO(st, points_schema(s, sweep, sw->points, &sw->schema), done);
+    sw->refreshed = lrs_store_now();
+  } else if (lrs_store_now() - sw->refreshed > 0.5) {
+    /* At most twice a second: refreshing re-reads the metadata. */
+    sw->refreshed = lrs_store_now();
+    LRS__H5(st, H5Drefresh(sw->points), done, s->path, "cannot refresh the points of '%s'",
+            sw->name);
+    LRS__H5(st, H5Drefresh(sw->traj), done, s->path, "cannot refresh the trajectories of '%s'",
+            sw->name);
+  }
+done:
+  if (st != LRS_OK) {
+    lrs__store_h5_close(&sw->points);
+    lrs__store_h5_close(&sw->traj);
+    lrs__store_schema_destroy(&sw->schema);
+  }
+  return st;
+}
+
+lrs_status lrs_store_read_points(lrs_store *s, size_t sweep, lrs_store_points **out) {
+  *out = NULL;
+  lrs_status st = LRS_OK;
+  hid_t space = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+  lrs_store_points *p = calloc(1, sizeof *p);
+  LRS_TRY(LRS_CHECK_ALLOC(p));
+  LRS_TRY_GOTO(st, sweep_open(s, sweep), done);
+  hid_t ds = s->sweeps[sweep].points;
+  /* Its own schema: the table may outlive the store. */
+  LRS_TRY_GOTO(st, points_schema(s, sweep, ds, &p->schema), done);
+  hsize_t n;
+  LRS__H5(st, space = H5Dget_space(ds), done, s->path, "cannot get a dataspace");
+  LRS__H5(st, H5Sget_simple_extent_dims(space, &n, NULL), done, s->path, "cannot size points");
+  p->n = (size_t)n;
+  p->rows = alloc_table(p->n * p->schema->stride);
+  if (!p->rows) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu rows of %s", p->n, s->path);
+    goto done;
+  }
+  /* By blocks of rows: HDF5 converts large compound reads slowly. */
+  for (hsize_t first = 0; first < n; first += 4096) {
+    hsize_t count = n - first < 4096 ? n - first : 4096;
+    LRS__H5(st, H5Sselect_hyperslab(space, H5S_SELECT_SET, &first, NULL, &count, NULL), done,
+            s->path, "cannot select rows");
+    LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, s->path,
+            "cannot make a dataspace");
+    LRS__H5(st, H5Dread(ds, p->schema->mem_type, mspace, space, s->xfer.dxpl,
+                        p->rows + first * p->schema->stride),
+            done, s->path, "cannot read the points of sweep '%s' (store damaged or truncated?)",
+            s->sweeps[sweep].name);
+    lrs__store_h5_close(&mspace);
+  }
+  for (size_t i = 0; i < p->n; i++)
+    p->torn += untear(p->schema, p->rows + i * p->schema->stride);
+done:
+  lrs__store_h5_close(&mspace);
+  lrs__store_h5_close(&space);
+  if (st != LRS_OK)
+    lrs_store_points_destroy(&p);
+  *out = p;
+  return st;
+}
+
+void lrs_store_points_destroy(lrs_store_points **points) {
+  if (!points || !*points)
+    return;
+  lrs__store_schema_destroy(&(*points)->schema);
+  free((*points)->rows);
+  free(*points);
+  *points = NULL;
+}
+
+size_t lrs_store_points_count(const lrs_store_points *p) { return p->n; }
+size_t lrs_store_points_torn(const lrs_store_points *p) { return p->torn; }
+const lrs_store_row *lrs_store_points_row(const lrs_store_points *p, size_t i) {
+  return (const lrs_store_row *)(const void *)(p->rows + i * p->schema->stride);
+}
+const char *lrs_store_points_key(const lrs_store_points *p, size_t i) {
+  return (const char *)(p->rows + i * p->schema->stride + sizeof(lrs_store_row));
+}
+const lrs_store_column *lrs_store_points_columns(const lrs_store_points *p, size_t *count) {
+  *count = p->schema->n_cols;
+  return p->schema->cols;
+}
+const lrs_store_column *lrs_store_points_column(const lrs_store_points *p, const char *name) {
+  for (size_t i = 0; i < p->schema->n_cols; i++)
+    if (strcmp(p->schema->cols[i].name, name) == 0)
+      return &p->schema->cols[i];
+  return NULL;
+}
+
+/* ---- one point ------------------------------------------------------------------ */
+
+lrs_status lrs_store_read_result(lrs_store *s, size_t sweep, uint64_t index, lrs_store_row *row,
+                                 lrs_result *result) {
+  lrs_status st = LRS_OK;
+  hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+  unsigned char *buf = NULL;
+  lrs__traj_row *recs = NULL;
+  const char *name = s->sweeps[sweep].name;
+  LRS_TRY(sweep_open(s, sweep));
+  const sweep_info *sw = &s->sweeps[sweep];
+  const lrs__store_schema *schema = sw->schema;
+  hsize_t n, first = index, one = 1;
+  LRS__H5(st, fspace = H5Dget_space(sw->points), done, s->path, "cannot get a dataspace");
+  LRS__H5(st, H5Sget_simple_extent_dims(fspace, &n, NULL), done, s->path, "cannot size points");
+  if (index >= n) {
+    st = LRS_RAISE(LRS_ERR_RANGE, "%s: sweep '%s' has %llu points; there is no point %llu",
+                   s->path, name, (unsigned long long)n, (unsigned long long)index);
+    goto done;
+  }
+  buf = calloc(1, schema->stride);
+  if (!buf) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  LRS__H5(st, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &first, NULL, &one, NULL), done,
+          s->path, "cannot select a row");
+  LRS__H5(st, mspace = H5Screate_simple(1, &one, NULL), done, s->path, "cannot make a dataspace");
+  LRS__H5(st, H5Dread(sw->points, schema->mem_type, mspace, fspace, s->xfer.dxpl, buf), done,
+          s->path, "cannot read point %llu of sweep '%s'", (unsigned long long)index, name);
+  lrs__store_h5_close(&fspace);
+  lrs__store_h5_close(&mspace);
+  untear(schema, buf);
+  const lrs_store_row *r = (const lrs_store_row *)(const void *)buf;
+  if (row)
+    *row = *r;
+  if (!result)
+    goto done;
+  lrs_result_reset(result);
+  result->summary = r->summary;
+  if (r->traj_count <= 0)
+    goto done;
+  hsize_t off = (hsize_t)r->traj_offset, count = (hsize_t)r->traj_count, total;
+  LRS__H5(st, fspace = H5Dget_space(sw->traj), done, s->path, "cannot get a dataspace");
+  LRS__H5(st, H5Sget_simple_extent_dims(fspace, &total, NULL), done, s->path,
+          "cannot size trajectories");
+  if (r->traj_offset < 0 || off + count > total) {
+    st = LRS_RAISE(LRS_ERR_STORE,
+                   "%s: point %llu of sweep '%s' points past the trajectories (store damaged)",
+                   s->path, (unsigned long long)index, name);
+    goto done;
+  }
+  recs = malloc(count * sizeof *recs);
+  if (!recs) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %llu records", (unsigned long long)count);
+    goto done;
+  }
+  LRS__H5(st, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &count, NULL), done,
+          s->path, "cannot select records");
+  LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, s->path,
+          "cannot make a dataspace");
+  LRS__H5(st, H5Dread(sw->traj, schema->rec_mem, mspace, fspace, s->xfer.dxpl, recs), done,
+          s->path, "cannot read the trajectory of point %llu", (unsigned long long)index);
+  for (hsize_t i = 0; i < count; i++) {
+    if (recs[i].key_hash != r->key_hash) {
+      st = LRS_RAISE(LRS_ERR_STORE,
+                     "%s: trajectory of point %llu of sweep '%s' belongs to another point "
+                     "(store damaged)",
+                     s->path, (unsigned long long)index, name);
+      goto done;
+    }
+    LRS_TRY_GOTO(st, lrs_result_append(result, &recs[i].rec), done);
+  }
+done:
+  free(recs);
+  free(buf);
+  lrs__store_h5_close(&mspace);
+  lrs__store_h5_close(&fspace);
+  return st;
+}

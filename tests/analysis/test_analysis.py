@@ -1,0 +1,389 @@
+"""Tests of analysis/: the store reader, the three figure scripts, their error paths,
+and reproduce.py's report on tiny versions of the paper sweeps.
+
+Stores are made with the built lrsweep: $LRSWEEP, else build/lrsweep under the
+repository root (the test fails, never skips, when it is missing).
+Run:  LRSWEEP=build/lrsweep /usr/bin/python3 -m pytest -q tests/analysis/test_analysis.py
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANALYSIS = os.path.join(REPO, "analysis")
+sys.path.insert(0, ANALYSIS)
+
+import lrsstore  # noqa: E402
+
+PY = sys.executable
+
+TWO_LAYER = """
+[sweep]
+name = "tiny-local"
+replicates = 2
+[problem]
+model = "two_layer"
+input_dim = 4
+output_dim = 4
+data = "orthogonal"
+target = "teacher"
+init = "gaussian"
+[solver]
+method = "gd"
+step_rule = "local"
+max_iter = 20
+tol = 0.0
+[grid]
+width = [20, 40, 80]
+sigma2 = [0.01, 0.1, 1.0]
+"""
+
+FIXED = """
+[sweep]
+name = "tiny-fixed"
+replicates = 2
+[problem]
+model = "two_layer"
+input_dim = 4
+output_dim = 4
+[solver]
+method = "gd"
+step_rule = "fixed"
+max_iter = 30
+tol = 0.0
+[grid]
+width = [20, 40]
+step_size = [0.001, 0.01, 10.0]
+"""
+
+LORA = """
+[sweep]
+name = "tiny-lora"
+replicates = 2
+[problem]
+model = "lora"
+input_dim = 5
+output_dim = 5
+width = 20
+lora_rank = 2
+[solver]
+method = "gd"
+step_rule = "fixed"
+step_size = 1e-3
+max_iter = 1500
+tol = 0.0
+record_every = 0
+records = 60
+[grid]
+init = ["small", "spectral"]
+init_scale = [1e-4, 1e-3]
+"""
+
+
+def lrsweep_path():
+    p = os.environ.get("LRSWEEP") or os.path.join(REPO, "build", "lrsweep")
+    assert os.path.isfile(p) and os.access(p, os.X_OK), "lrsweep binary %s missing: build it or set LRSWEEP" % p
+    return os.path.abspath(p)
+
+
+def run_sweep(text_or_path, store, cwd):
+    if os.path.isfile(text_or_path):
+        sweep = text_or_path
+    else:
+        sweep = os.path.join(cwd, "sweep_%d.toml" % (abs(hash(text_or_path)) % 10**8))
+        with open(sweep, "w") as fh:
+            fh.write(text_or_path)
+    r = subprocess.run([lrsweep_path(), sweep, "--store", store, "--quiet"], cwd=cwd,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    d = tmp_path_factory.mktemp("stores")
+    two = str(d / "two.h5")
+    run_sweep(TWO_LAYER, two, str(d))
+    run_sweep(FIXED, str(d / "fixed.h5"), str(d))
+    multi = str(d / "multi.h5")
+    run_sweep(TWO_LAYER, multi, str(d))
+    run_sweep(FIXED, multi, str(d))
+    lora = str(d / "lora.h5")
+    run_sweep(LORA, lora, str(d))
+    notstore = d / "plain.h5"
+    import h5py
+
+    with h5py.File(notstore, "w") as f:
+        f["x"] = np.arange(3)
+    text = d / "text.h5"
+    text.write_text("not hdf5\n")
+    return {"two": two, "fixed": str(d / "fixed.h5"), "multi": multi, "lora": lora,
+            "plain": str(notstore), "text": str(text), "missing": str(d / "nope.h5"), "dir": d}
+
+
+def script(name, *args):
+    return subprocess.run([PY, os.path.join(ANALYSIS, name)] + [str(a) for a in args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def check_png(path, min_bytes=15000, min_ink=0.03):
+    assert os.path.isfile(path), path
+    assert os.path.getsize(path) >= min_bytes, os.path.getsize(path)
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(path)[..., :3]
+    h, w = img.shape[:2]
+    assert h > 200 and w > 200
+    ink = np.mean(np.any(img < 0.9, axis=2))
+    assert ink > min_ink, "image nearly empty (%.3f of pixels drawn)" % ink
+    # the middle band of the image (the plot area) holds drawn pixels
+    band = img[h // 3: 2 * h // 3, w // 8: 7 * w // 8]
+    assert np.mean(np.any(band < 0.9, axis=2)) > 0.01
+    return img
+
+
+# ---------------------------------------------------------------------------------
+# the reader
+
+
+def test_reader_points_and_trajectory(stores):
+    with lrsstore.Store(stores["two"]) as st:
+        assert st.sweeps == ["tiny-local"]
+        pts = st.points()
+        assert len(pts["index"]) == 18
+        assert set(pts["status"]) <= {"converged", "max_iter"}
+        assert set(pts["model"]) == {"two_layer"}
+        assert pts["theory_applicable"].dtype == np.bool_
+        assert isinstance(pts["key"][0], str) and "width=" in pts["key"][0]
+        ax = st.axes()
+        assert set(ax) == {"seed", "sigma2", "width"}
+        assert list(ax["width"]["values"]) == [20, 40, 80]
+        tr = st.trajectory(0)
+        assert tr["step"].size == pts["traj_count"][0] > 0
+        assert np.all(np.diff(tr["step"]) > 0)
+        assert abs(tr["loss"][0] - pts["loss0"][0]) <= 1e-12 * pts["loss0"][0]
+
+
+def test_reader_errors(stores):
+    with pytest.raises(lrsstore.StoreError, match="No such file"):
+        lrsstore.Store(stores["missing"])
+    with pytest.raises(lrsstore.StoreError, match="not an HDF5 file"):
+        lrsstore.Store(stores["text"])
+    with pytest.raises(lrsstore.StoreError, match="not an lrsweep store"):
+        lrsstore.Store(stores["plain"])
+    with lrsstore.Store(stores["multi"]) as st:
+        with pytest.raises(lrsstore.StoreError, match="choose one with --sweep"):
+            st.points()
+        with pytest.raises(lrsstore.StoreError, match="unknown sweep 'tiny-lokal'; did you mean 'tiny-local'"):
+            st.points("tiny-lokal")
+        with pytest.raises(lrsstore.StoreError, match="unknown column 'widht'; did you mean 'width'"):
+            st.points("tiny-local", columns=["widht"])
+
+
+def test_where_language(stores):
+    with lrsstore.Store(stores["multi"]) as st:
+        pts = st.points("tiny-fixed")
+    m = lrsstore.where_mask(pts, 'loss == "squared" and width >= 40')
+    assert m.sum() == 6 and np.all(pts["width"][m] == 40)
+    assert lrsstore.where_mask(pts, 'width == 20 && !(step_size > 1)').sum() == 4
+    assert lrsstore.where_mask(pts, 'status == "diverged" or status != "diverged"').all()
+    assert lrsstore.where_mask(pts, "1e-3 <= step_size < 1").sum() == 8
+    np.testing.assert_allclose(lrsstore.value(pts, "log10(step_size) * 2"), 2 * np.log10(pts["step_size"]))
+    for bad in ("__import__('os').system('true')", "pts.keys()", "width[0]", "lambda: 1", "[width]",
+                "open('x')", 'width == "a"', "widht > 3", "width >"):
+        with pytest.raises(lrsstore.StoreError):
+            lrsstore.where_mask(pts, bad)
+
+
+def test_log_axis_detection():
+    assert lrsstore.is_log_axis([1e-5, 1e-4, 1e-3])
+    assert lrsstore.is_log_axis([0.01, 10.0])
+    assert lrsstore.is_log_axis([100, 1000, 4000])
+    assert not lrsstore.is_log_axis([500, 1000, 4000])  # less than a decade
+    assert not lrsstore.is_log_axis([500, 750, 1000, 1250])
+    assert not lrsstore.is_log_axis([-1.0, 10.0, 1000.0])
+    assert lrsstore.is_log_axis([1.0, 2.0], {"log_scale": True})
+
+
+# ---------------------------------------------------------------------------------
+# figures
+
+
+def test_phase_diagram(stores, tmp_path):
+    out = tmp_path / "pd.png"
+    r = script("phase_diagram.py", stores["two"], "--x", "width", "--y", "sigma2", "--z", "alpha1/alpha2", "-o", out)
+    assert r.returncode == 0, r.stderr
+    img = check_png(str(out))
+    # viridis cells: strongly coloured pixels in the plot area
+    h, w = img.shape[:2]
+    band = img[h // 4: 3 * h // 4, w // 10: 6 * w // 10]
+    assert np.mean(band.max(axis=2) - band.min(axis=2) > 0.2) > 0.2
+
+
+def test_phase_diagram_failed_cells_and_facets(stores, tmp_path):
+    with lrsstore.Store(stores["fixed"]) as st:
+        assert np.any(st.points()["status"] == "diverged"), "the fixture should contain diverged points"
+    out = tmp_path / "pdf.png"
+    r = script("phase_diagram.py", stores["fixed"], "--x", "step_size", "--y", "width", "--z", "final_loss",
+               "--facet", "seed", "--agg", "mean", "-o", out)
+    assert r.returncode == 0, r.stderr
+    img = check_png(str(out))
+    # the hatch/edge of failed cells is red
+    red = (img[..., 0] > 0.8) & (img[..., 1] < 0.3) & (img[..., 2] < 0.3)
+    assert red.sum() > 50
+
+
+def test_phase_diagram_where(stores, tmp_path):
+    out = tmp_path / "pdw.png"
+    r = script("phase_diagram.py", stores["multi"], "--sweep", "tiny-local", "--x", "width", "--y", "sigma2",
+               "--where", 'loss == "squared" and width >= 40', "--z", "rate", "-o", out)
+    assert r.returncode == 0, r.stderr
+    check_png(str(out))
+    r = script("phase_diagram.py", stores["two"], "--x", "width", "--y", "sigma2", "--where", "width > 1e9", "-o", out)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_trajectories_two_layer(stores, tmp_path):
+    out = tmp_path / "tr.png"
+    r = script("trajectories.py", stores["two"], "--where", "sigma2 == 0.1", "--facet", "width", "-o", out)
+    assert r.returncode == 0, r.stderr
+    img = check_png(str(out))
+    assert img.shape[0] > img.shape[1]  # three facet rows
+
+
+def test_trajectories_lora(stores, tmp_path):
+    out = tmp_path / "trl.png"
+    r = script("trajectories.py", stores["lora"], "-o", out)
+    assert r.returncode == 0, r.stderr
+    img = check_png(str(out))
+    assert img.shape[1] > 2 * img.shape[0]  # three panels side by side
+
+
+def test_rates(stores, tmp_path):
+    out = tmp_path / "ra.png"
+    r = script("rates.py", stores["two"], "--color", "width", "-o", out)
+    assert r.returncode == 0, r.stderr
+    check_png(str(out))
+    lines = [l for l in r.stdout.splitlines() if "decay at least as fast" in l]
+    assert len(lines) == 2 and lines[0].startswith("asymptotic_rate")
+
+
+# ---------------------------------------------------------------------------------
+# error paths: exit 2, one line on stderr
+
+
+def one_line_exit2(r, pattern=None):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    if pattern:
+        assert pattern in lines[0], lines[0]
+    return lines[0]
+
+
+FIG_ARGS = {
+    "phase_diagram.py": ["--x", "width", "--y", "sigma2"],
+    "trajectories.py": [],
+    "rates.py": [],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIG_ARGS))
+def test_bad_stores(stores, tmp_path, name):
+    out = tmp_path / "x.png"
+    one_line_exit2(script(name, stores["missing"], *FIG_ARGS[name], "-o", out), "No such file")
+    one_line_exit2(script(name, stores["text"], *FIG_ARGS[name], "-o", out), "not an HDF5 file")
+    one_line_exit2(script(name, stores["plain"], *FIG_ARGS[name], "-o", out), "not an lrsweep store")
+    one_line_exit2(script(name, stores["dir"], *FIG_ARGS[name], "-o", out))
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", sorted(FIG_ARGS))
+def test_unknown_sweep(stores, tmp_path, name):
+    out = tmp_path / "x.png"
+    one_line_exit2(script(name, stores["multi"], "--sweep", "tiny-lokal", *FIG_ARGS[name], "-o", out),
+                   "unknown sweep 'tiny-lokal'")
+    one_line_exit2(script(name, stores["multi"], *FIG_ARGS[name], "-o", out), "choose one with --sweep")
+
+
+@pytest.mark.parametrize("name,args", [
+    ("phase_diagram.py", ["--x", "widht", "--y", "sigma2"]),
+    ("phase_diagram.py", ["--x", "width", "--y", "sigma2", "--z", "finl_loss"]),
+    ("phase_diagram.py", ["--x", "width", "--y", "sigma2", "--facet", "sead"]),
+    ("phase_diagram.py", ["--x", "width", "--y", "sigma2", "--where", "widht > 3"]),
+    ("trajectories.py", ["--where", "sigma > 3"]),
+    ("trajectories.py", ["--facet", "widht"]),
+    ("rates.py", ["--color", "widht"]),
+    ("rates.py", ["--where", "step_rul == 'local'"]),
+])
+def test_unknown_column(stores, tmp_path, name, args):
+    line = one_line_exit2(script(name, stores["two"], *args, "-o", tmp_path / "x.png"), "unknown column")
+    assert "did you mean" in line
+
+
+def test_bad_expression_and_usage(stores, tmp_path):
+    one_line_exit2(script("phase_diagram.py", stores["two"], "--x", "width", "--y", "sigma2",
+                          "--where", "__import__('os')", "-o", tmp_path / "x.png"))
+    one_line_exit2(script("phase_diagram.py", stores["two"], "--x", "width"))  # --y missing
+    one_line_exit2(script("rates.py", stores["lora"], "-o", tmp_path / "x.png"), "no GD point")
+    for name in sorted(FIG_ARGS) + ["reproduce.py"]:
+        r = script(name, "--help")
+        assert r.returncode == 0 and "usage" in r.stdout
+
+
+# ---------------------------------------------------------------------------------
+# reproduce.py on tiny versions of the paper sweeps
+
+
+TINY = {
+    "p1_fig1": {"replicates": 1, "max_iter": 30},
+    "p1_fig2": {"replicates": 1},
+    "p1_fig2_local": {"replicates": 1},
+    "p1_g1_alpha_ratio": {"replicates": 1},
+    "p1_g2": {"replicates": 1, "max_iter": 60},
+    "p2_fig1": {"replicates": 1, "max_iter": 1500, "records": 40},
+    "p2_fig1_gf": {"replicates": 1, "horizon": 0.3, "records": 40},
+    "p2_h1": {"replicates": 1, "max_iter": 500, "records": 20},
+}
+
+
+def test_reproduce_report(tmp_path):
+    import reproduce
+
+    sw = tmp_path / "sweeps"
+    st = tmp_path / "stores"
+    sw.mkdir()
+    st.mkdir()
+    for stem, store, name, _ in reproduce.SWEEPS:
+        dst = str(sw / (stem + ".toml"))
+        reproduce.quick_copy(os.path.join(REPO, "sweeps", stem + ".toml"), dst, TINY[stem])
+        run_sweep(dst, str(st / store), str(st))
+    out = tmp_path / "out"
+    r = script("reproduce.py", "--no-run", "--stores", st, "--out", out)
+    assert r.returncode == 0, r.stderr
+    rep = (out / "REPORT.md").read_text()
+    for head in ("[P1] Fig. 1", "[P1] Fig. 2", "App. G.1", "App. G.2", "[P2] Fig. 1", "gradient flow", "App. H.1"):
+        assert head in rep, head
+    assert "store missing" not in rep and "Incomplete" not in rep
+    assert "| h = 500, σ² = 0.01 | 0.5549 |" in rep
+    assert "23–28" in rep and "final-loss slope" in rep and "not implemented in lrsweep" in rep
+    assert rep.count("matches") + rep.count("differs") > 30
+    assert "figure" not in rep or "failed:" not in rep
+    figs = sorted(p.name for p in out.glob("*.png"))
+    assert len(figs) == 12, figs
+    for f in figs:
+        assert f in rep
+        check_png(str(out / f), min_bytes=10000, min_ink=0.02)
+
+
+def test_reproduce_errors(tmp_path):
+    one_line_exit2(script("reproduce.py", "--no-run", "--stores", tmp_path / "none", "--out", tmp_path / "o"),
+                   "no such stores directory")
+    one_line_exit2(script("reproduce.py", "--lrsweep", tmp_path / "nolrsweep", "--out", tmp_path / "o"), "not found")
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "p1_fig1.h5").write_text("garbage")
+    one_line_exit2(script("reproduce.py", "--no-run", "--stores", tmp_path / "s", "--out", tmp_path / "o"),
+                   "not an HDF5 file")

@@ -1,0 +1,299 @@
+#!/usr/bin/python3
+"""Runs lrsweep's benchmarks and their baselines; writes RESULTS.md (see run.sh).
+
+usage: report.py BUILD_DIR RESULTS.md
+
+Every figure is measured here, in this run: nothing is copied from elsewhere.
+Timings are best of a few repetitions (the machine may be shared).
+"""
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD, OUT = sys.argv[1], sys.argv[2]
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+LRS = os.path.abspath(os.path.join(BUILD, "lrsweep"))
+BENCH = os.path.abspath(os.path.join(BUILD, "tests", "bench"))
+BASE = os.path.join(ROOT, "tests", "bench", "baseline.py")
+PY = "/usr/bin/python3"
+MPI = ["mpirun", "--oversubscribe"]
+ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+WORK = tempfile.mkdtemp(prefix="lrs_bench_")
+rows = []   # (workload, lrsweep, baseline, ratio, limit fraction)
+notes = []
+
+
+def sh(args, **kw):
+    r = subprocess.run(args, env=ENV, capture_output=True, text=True, cwd=WORK, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))}: exit {r.returncode}\n{r.stderr}")
+    return r.stdout
+
+
+def last_json(text):
+    return json.loads([ln for ln in text.splitlines() if ln.startswith("{")][-1])
+
+
+def write(name, text):
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def summary(toml, point):
+    """`lrsweep run` summary as a dict of floats/strings."""
+    out = {}
+    for ln in sh([LRS, "run", toml, "--point", str(point)]).splitlines():
+        parts = ln.split(None, 1)
+        if len(parts) == 2:
+            try:
+                out[parts[0]] = float(parts[1])
+            except ValueError:
+                out[parts[0]] = parts[1].strip()
+    return out
+
+
+def best(fn, reps=3):
+    return min(fn() for _ in range(reps))
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ---- machine -------------------------------------------------------------------------
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for ln in f:
+            if ln.startswith("model name"):
+                cpu = ln.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    version = sh([LRS, "--version"]).strip()
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    ompi = sh(["mpirun", "--version"]).splitlines()[0]
+    return [("date (UTC)", datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")),
+            ("nproc", sh(["nproc"]).strip()), ("CPU", cpu),
+            ("memory", f"{mem_kib / 2**20:.1f} GiB"),
+            ("load average at start", open("/proc/loadavg").read().split()[0]),
+            ("lrsweep", version), ("BLAS", blas), ("MPI", ompi),
+            ("OPENBLAS_NUM_THREADS", "1 (one rank per core)")]
+
+
+# ---- 1. coordinator ------------------------------------------------------------------
+def coordinator():
+    n = 300
+    def rate(np_):
+        return max(last_json(sh(MPI + ["-np", str(np_), os.path.join(BENCH, "bench_sched"),
+                                       "work", str(n)]))["points_per_second"]
+                   for _ in range(2))
+    one, two = rate(2), rate(3)
+    rows.append((f"coordinator: {n} equal-cost points (bench_sched work), 2 workers vs 1",
+                 f"{two:.1f} points/s (-np 3)", f"{one:.1f} points/s (-np 2)",
+                 f"{two / one:.2f}x", f"{two / one / 1.8:.0%} of the 1.8x goal"))
+    tiny = last_json(sh(MPI + ["-np", "8", os.path.join(BENCH, "bench_sched"), "tiny",
+                               "10000"]))
+    rows.append(("coordinator ceiling: 10^4 empty points, 8 ranks on "
+                 f"{os.cpu_count()} cores (bench_sched tiny)",
+                 f"{tiny['points_per_second']:.0f} points/s ({tiny['seconds']:.2f} s)",
+                 "-", "-", "-"))
+
+
+# ---- 2. GD, [P1] local rule ----------------------------------------------------------
+def gd():
+    for h in (500, 4000, 16384):
+        toml = write(f"gd{h}.toml",
+                     f'[sweep]\nname = "gd{h}"\n[problem]\nwidth = {h}\n'
+                     '[solver]\nstep_rule = "local"\ntol = 0\n[grid]\nmax_iter = [0, 50]\n')
+        w0 = best(lambda: summary(toml, 0)["wall_seconds"])
+        s50 = min((summary(toml, 1) for _ in range(3)), key=lambda s: s["wall_seconds"])
+        ours = (s50["wall_seconds"] - w0) / s50["iterations"]
+        raw = s50["wall_seconds"] / s50["iterations"]
+        base = best(lambda: last_json(sh([PY, BASE, "gd", "--h", str(h), "--rule", "local",
+                                          "--iters", "50", "--tol", "0"]))
+                    ["seconds_per_iteration"])
+        goal = f"{base / ours / 10:.0%} of the 10x goal" if h <= 4000 else "-"
+        rows.append((f"GD [P1] local, n = m = 10, h = {h}, 50 iterations: time per iteration",
+                     f"{ours * 1e3:.3f} ms ({raw * 1e3:.3f} ms as wall_seconds/iterations, "
+                     "with setup and theory)",
+                     f"{base * 1e3:.3f} ms (NumPy)", f"{base / ours:.1f}x", goal))
+    notes.append("GD per iteration: lrsweep's figure is (best-of-3 wall_seconds of "
+                 "max_iter = 50 − best-of-3 wall_seconds of max_iter = 0) / 50, so the problem set-up and the [P1] "
+                 "constants are left out as the baseline's `seconds_per_iteration` leaves "
+                 "them out; the plain wall_seconds / iterations is shown beside it.")
+
+
+# ---- 3. LoRA gradient flow -----------------------------------------------------------
+def lora():
+    rtol, atol, horizon, alpha = 1e-10, 1e-12, 5.0, 1e-3
+    toml = write("lora.toml",
+                 '[sweep]\nname = "lora"\n[problem]\nmodel = "lora"\ninput_dim = 10\n'
+                 'output_dim = 10\nwidth = 100\nlora_rank = 4\nbalance = 1.05\n'
+                 'delta_scale = 5.0\ndelta_pair = "top"\ninit = "small"\n'
+                 f'init_scale = {alpha}\n[solver]\nmethod = "gf"\node_stepper = "rk8pd"\n'
+                 f'horizon = {horizon}\nrtol = {rtol}\natol = {atol}\n')
+    ours = min((summary(toml, 0) for _ in range(3)), key=lambda s: s["wall_seconds"])
+    base = min((last_json(sh([PY, BASE, "lora-gf", "--init", "small", "--alpha", str(alpha),
+                              "--t-end", str(horizon), "--rtol", str(rtol), "--atol",
+                              str(atol)])) for _ in range(3)), key=lambda b: b["seconds"])
+    rows.append((f"LoRA GF to t = {horizon:g} ([P2] Fig. 1 setting, small init α = {alpha:g}), "
+                 f"rtol {rtol:g} atol {atol:g}: seconds",
+                 f"{ours['wall_seconds']:.4f} s (rk8pd)", f"{base['seconds']:.4f} s (DOP853)",
+                 f"{base['seconds'] / ours['wall_seconds']:.1f}x", "-"))
+    rows.append(("  same: RHS evaluations", f"{ours['rhs_evals']:.0f}", f"{base['nfev']}",
+                 f"{base['nfev'] / ours['rhs_evals']:.2f}x fewer", "-"))
+    dl = abs(ours["final_loss"] - base["final_loss"]) / abs(base["final_loss"])
+    rows.append(("  same: final loss", f"{ours['final_loss']:.4g}", f"{base['final_loss']:.4g}",
+                 f"relative difference {dl:.2g}", "-"))
+    notes.append("LoRA final loss: the baseline draws its own random Y_pre, ΔY and "
+                 "initialization (numpy default_rng, README of tests/bench), so the two final "
+                 "losses are of two instances of the same problem, not one problem solved "
+                 "twice; their relative difference is a plausibility check, not an accuracy "
+                 "figure.")
+
+
+# ---- 4. a 200-point sweep ------------------------------------------------------------
+def sweep():
+    toml = write("s200.toml",
+                 '[sweep]\nname = "s200"\nreplicates = 50\n[problem]\ninput_dim = 10\n'
+                 'output_dim = 10\n[solver]\nstep_rule = "local"\nmax_iter = 30\n'
+                 'tol = 1e-24\n[grid]\nwidth = [100, 400]\nsigma2 = [0.01, 1.0]\n')
+    def once():
+        store = os.path.join(WORK, "s200.h5")
+        for p in (store, store + ".lock"):
+            if os.path.exists(p):
+                os.remove(p)
+        t0 = time.perf_counter()
+        out = sh(MPI + ["-np", "3", LRS, toml, "--json-progress"])
+        wall = time.perf_counter() - t0
+        return last_json(out)["points_per_second"], 200 / wall
+    runs = [once() for _ in range(2)]
+    sched, whole = max(r[0] for r in runs), max(r[1] for r in runs)
+    base = max(last_json(sh([PY, BASE, "sweep", "--points", "200"]))["points_per_second"]
+               for _ in range(2))
+    rows.append(("sweep of 200 small points (h ∈ {100, 400}, σ² ∈ {0.01, 1}, local, 30 it.): "
+                 "points/s, mpirun -np 3 vs serial Python",
+                 f"{sched:.0f} points/s ({whole:.0f} counting mpirun start-up and store)",
+                 f"{base:.0f} points/s", f"{sched / base:.1f}x ({whole / base:.1f}x)",
+                 f"{sched / base / 20:.0%} of the 20x goal"))
+
+
+# ---- 5. a large point against the dgemm rate -----------------------------------------
+def large():
+    n = m = 64
+    h = 16000
+    lo, hi = 5, 45
+    toml = write("large.toml",
+                 f'[sweep]\nname = "large"\n[problem]\ninput_dim = {n}\noutput_dim = {m}\n'
+                 f'width = {h}\n[solver]\nstep_rule = "fixed"\nstep_size = 1e-6\n'
+                 f'record_every = 0\nrecords = 2\ntol = 0\n[grid]\nmax_iter = [{lo}, {hi}]\n')
+    w_lo = best(lambda: summary(toml, 0)["wall_seconds"])
+    w_hi = best(lambda: summary(toml, 1)["wall_seconds"])
+    t_it = (w_hi - w_lo) / (hi - lo)
+    N = n
+    # Hand count, one fixed-step GD iteration of the squared loss (src/model/two_layer.c,
+    # src/loss/loss.c), multiply-add = 2 flops:
+    gemm = 2 * n * m * h          # W = W1 W2ᵀ
+    gemm += 2 * 2 * N * n * m     # Z = X W, G = Xᵀ R
+    gemm += 2 * 2 * n * m * h     # ∇W1 = G W2, ∇W2 = Gᵀ W1
+    syrk = n * n * h + m * m * h + n * n * m   # σ²(T): W1W1ᵀ, W2W2ᵀ, WWᵀ (dsyrk, one half)
+    eig = 3 * (4 * n ** 3) // 3   # three symmetric eigenvalue problems (tridiagonalization)
+    flops = gemm + syrk + eig
+    rate = max(last_json(sh([os.path.join(BENCH, "bench_dgemm"), *map(str, dims)]))["gflops"]
+               for dims in ((1024, 1024, 1024), (n, m, h), (n, h, m)))
+    got = flops / t_it * 1e-9
+    rows.append((f"large point: GD fixed step, n = m = {n}, h = {h}: time per iteration "
+                 f"vs {flops / 1e6:.0f} Mflop hand count at the dgemm rate",
+                 f"{t_it * 1e3:.1f} ms = {got:.1f} Gflop/s",
+                 f"{flops / (rate * 1e9) * 1e3:.1f} ms at {rate:.1f} Gflop/s (OpenBLAS dgemm, "
+                 "best of 3 shapes)", f"{got / rate:.2f}", f"{got / rate / 0.7:.0%} of the "
+                 "70% goal"))
+    notes.append(f"Large point: per-iteration time = (best-of-3 wall_seconds at "
+                 f"max_iter {hi} − best-of-3 at {lo}) / {hi - lo}; the set-up of that point "
+                 f"(ℓ*, the [P1] constants, before any iteration) took {w_lo:.1f} s. Hand count per "
+                 "iteration: W = W1W2ᵀ (2nmh), Z = XW and G = XᵀR (4Nnm), the two gradient "
+                 "products (4nmh), the three Gram matrices of the [P1] local constants "
+                 "(n²h + m²h + n²m, dsyrk) and their three symmetric eigenvalue problems "
+                 "(4/3 n³ each); O((n+m)h) vector work is not counted.")
+
+
+# ---- 6. plan and store ---------------------------------------------------------------
+def plan_store():
+    out = subprocess.run(["bash", os.path.join(ROOT, "tests/bench/bench_plan.sh"),
+                          os.path.abspath(BUILD)], env=ENV, capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    one = re.search(r"plan, 1 point\s+(\S+)\s+(\d+)", out)
+    big = re.search(r"plan, 10\^6 points\s+(\S+)\s+(\d+)", out)
+    rows.append(("`lrsweep plan` of a 10^6-point grid vs a 1-point sweep (bench_plan.sh): "
+                 "seconds, peak RSS",
+                 f"{big.group(1)} s, {int(big.group(2)) / 1024:.1f} MiB",
+                 f"{one.group(1)} s, {int(one.group(2)) / 1024:.1f} MiB (1 point)",
+                 f"{int(big.group(2)) / int(one.group(2)):.2f}x memory", "-"))
+    out = sh([os.path.join(BENCH, "bench_store"), WORK])
+    get = lambda key: re.search(rf"^{key}\s+(.*)$", out, re.M).group(1)
+    put = get(r"put \+ flushes")
+    rows.append(("store: write 10^5 points × 100 records (bench_store)",
+                 f"{get('write total')}; put + flushes {put}", "-", "-", "-"))
+    rows.append(("store: read", f"whole points table {get('read points')}; one point "
+                 f"{get('read one point')}", "-", "-", f"file / raw {get('file / raw')}"))
+
+
+# What `perf record` showed when the goals above were missed (analysis, not measurements;
+# rerun perf to check them after a change).
+FINDINGS = [
+    "GD per iteration, n = m = 10: the imbalance-drift record (every iteration at "
+    "record_every = 1) factors C = [B; B0] (2(n+m) × h = 40 × h) with LAPACKE_dgelqf "
+    "(src/linalg/linalg_local.c). With 40 rows LAPACK stays in the unblocked dgelq2 "
+    "(dlarf = dgemv + dger, level 2), so daxpy/dgemv/dger/dnrm2 dominate the profile at "
+    "h = 16384. The baseline takes the Gram of [M0; M(t) − M0] with one level-3 product. "
+    "The per-iteration goal needs a level-3 drift (Gram or blocked LQ) and is not met.",
+    "Small points (the 200-point sweep): about 10 ms of a 30-iteration h = 100 point is "
+    "set-up: ℓ* by Newton (lrs_loss_minimize), which recomputes and refactors the same "
+    "Hessian for every output column and every Newton step even for the quadratic loss, and "
+    "the [P1] constants. MPI start-up and the store add the rest of the gap between "
+    "the two lrsweep figures.",
+    "Large point: the set-up is dominated by unblocked Householder work (dlarf_, dgemv_) "
+    "and memmove; the per-iteration time is about 4x the hand count at the dgemm rate.",
+    "Coordinator, 2 workers vs 1: -np 3 puts three processes on two cores, so the "
+    "coordinator (polling with a 10 µs–1 ms back-off sleep) shares the cores with both "
+    "workers, and the figure moves with the machine's load (1.13x at load 6.6, 1.45x at "
+    "load 0.5 in two runs of this script). Not profiled further: whether Open MPI's own "
+    "progress threads or the polling cost the rest is open.",
+]
+
+
+def main():
+    t0 = time.perf_counter()
+    mach = machine()
+    for name, fn in (("coordinator", coordinator), ("gd", gd), ("lora", lora),
+                     ("sweep", sweep), ("large", large), ("plan+store", plan_store)):
+        log(name)
+        fn()
+    lines = ["# Benchmarks", "",
+             "Generated by `tests/bench/run.sh` (tests/bench/report.py); do not edit by hand.",
+             f"Took {time.perf_counter() - t0:.0f} s.", "", "## Machine", "",
+             "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in mach]
+    lines += ["", "## Results", "",
+              "| workload | lrsweep | baseline | ratio | fraction of the goal / limit |",
+              "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    lines += ["", "## Where the time goes (perf record, found while writing these benchmarks)",
+              ""] + [f"- {n}" for n in FINDINGS] + [""]
+    with open(OUT, "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Every lrsweep benchmark next to its baseline, in one command:
+#
+#   tests/bench/run.sh            # ~4 min on 2 cores
+#
+# builds a release lrsweep in build-bench/, runs the coordinator, GD, LoRA GF,
+# sweep, large-point, plan and store benchmarks (tests/bench/report.py) and
+# regenerates tests/bench/RESULTS.md (machine description + one table).  Never
+# edit RESULTS.md by hand: rerun this.  Needs mpirun (Open MPI), python3-numpy,
+# python3-scipy; runs as root (OMPI_ALLOW_RUN_AS_ROOT is set here).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+scripts/build.sh build-bench --buildtype=release
+export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+exec /usr/bin/python3 tests/bench/report.py build-bench tests/bench/RESULTS.md

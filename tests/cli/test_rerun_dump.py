@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""rerun and --dump, checked against an independent NumPy implementation (TAP).
+
+usage: test_rerun_dump.py LRSWEEP
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+LRSWEEP = os.path.abspath(sys.argv[1])
+count = failed = 0
+
+
+def check(ok, what):
+    global count, failed
+    count += 1
+    failed += not ok
+    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+
+
+def run(*args, cwd):
+    return subprocess.run([LRSWEEP, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def summary_value(out, name):
+    for l in out.splitlines():
+        parts = l[2:].split(None, 1) if l.startswith("# ") else []
+        if parts and parts[0] == name:
+            return float(parts[1])
+    return float("nan")
+
+
+def trajectory(out):
+    rows = [l.split("\t") for l in out.splitlines() if l and not l.startswith("#")]
+    head = rows[0]
+    return {name: np.array([float(r[i]) for r in rows[1:]]) for i, name in enumerate(head)}
+
+
+SWEEP = """
+[sweep]
+name = "rd"
+store = "rd.h5"
+[problem]
+input_dim = 6
+output_dim = 4
+width = 30
+init_scale = 0.4
+sigma2 = 0.1
+[solver]
+step_rule = "fixed"
+step_size = 0.005
+max_iter = 15
+tol = 0.0
+[grid]
+data = ["orthogonal", "gaussian"]
+samples = [0, 9]
+zip = [["data", "samples"]]
+"""
+LORA = """
+[sweep]
+name = "lora"
+[problem]
+model = "lora"
+input_dim = 6
+output_dim = 5
+width = 12
+lora_rank = 2
+init = "small"
+init_scale = 0.01
+[solver]
+step_rule = "fixed"
+step_size = 0.01
+max_iter = 20
+tol = 0.0
+"""
+
+with tempfile.TemporaryDirectory() as tmp:
+    open(os.path.join(tmp, "rd.toml"), "w").write(SWEEP)
+    open(os.path.join(tmp, "lora.toml"), "w").write(LORA)
+
+    r = run("rd.toml", "--quiet", cwd=tmp)
+    check(r.returncode == 0 and os.path.exists(os.path.join(tmp, "rd.h5")), "a small sweep runs into its store")
+    for k in (0, 1):
+        r = run("rerun", "rd.h5", "--point", str(k), cwd=tmp)
+        check(r.returncode == 0 and "identical" in r.stdout, f"rerun point {k}: bit-identical ({r.stdout.strip().splitlines()[-1] if r.stdout else r.stderr.strip()})")
+    r = run("rerun", "rd.h5", "--point", "1", "--every", "1", "--output", "full.tsv", cwd=tmp)
+    full = trajectory(open(os.path.join(tmp, "full.tsv")).read()) if r.returncode == 0 else None
+    check(full is not None and list(full["step"]) == list(range(16)), "rerun --every 1 writes all 16 steps")
+    r = run("rerun", "rd.h5", "--point", "7", cwd=tmp)
+    check(r.returncode == 2 and "outside the grid" in r.stderr, "rerun of a point outside the grid: exit 2")
+    r = run("rerun", "missing.h5", "--point", "0", cwd=tmp)
+    check(r.returncode == 2 and r.stderr.count("\n") == 1, f"rerun of a missing store: one line, exit 2 ({r.stderr.strip()})")
+
+    # query --plot: the larger final loss gets the darkest shade, the smaller the lightest.
+    csv = run("query", "rd.h5", "--select", "data,final_loss", "--format", "csv", cwd=tmp).stdout
+    loss = {l.split(",")[0]: float(l.split(",")[1]) for l in csv.strip().splitlines()[1:]}
+    r = run("query", "rd.h5", "--pivot", "data,seed,final_loss", "--plot", cwd=tmp)
+    row = [l for l in r.stdout.splitlines() if l.strip().startswith("0 |")]
+    seg = row[0].split("|")[1] if row else ""
+    half = len(seg) // 2
+    dark = "left" if "@" in seg[:half] else "right" if "@" in seg[half:] else None
+    # Columns ascend by enum value: orthogonal (0) left, gaussian (2) right.
+    want = "left" if loss["orthogonal"] > loss["gaussian"] else "right"
+    check(r.returncode == 0 and dark == want and seg.count("@") * 2 <= len(seg),
+          f"query --plot: darkest shade on the larger final loss ({row})")
+    r = run("query", "rd.h5", "--plot", cwd=tmp)
+    check(r.returncode == 2 and "--pivot" in r.stderr, "query --plot without --pivot: exit 2")
+
+    # two_layer: redo GD with NumPy from the dumped data (papers.md §1.2).
+    for k in (0, 1):
+        r = run("run", "rd.toml", "--point", str(k), "--trajectory", "--dump", f"p{k}.h5", cwd=tmp)
+        traj = trajectory(r.stdout)
+        with h5py.File(os.path.join(tmp, f"p{k}.h5"), "r") as f:
+            X, Y, W1, W2 = (np.array(f[n]) for n in ("X", "Y", "W1", "W2"))
+            key = f.attrs["key"]
+        check(X.shape == ((6, 6) if k == 0 else (9, 6)) and Y.shape[1] == 4 and W1.shape == (6, 30) and W2.shape == (4, 30),
+              f"dump {key}: X {X.shape}, Y {Y.shape}, W1 {W1.shape}, W2 {W2.shape}")
+        losses = []
+        for _ in range(16):
+            R = X @ (W1 @ W2.T) - Y
+            losses.append(0.5 * np.sum(R * R))
+            G = X.T @ R                       # ∇ℓ(W), n×m
+            W1, W2 = W1 - 0.005 * G @ W2, W2 - 0.005 * G.T @ W1
+        # Records hold L − ℓ* (ℓ* > 0 when N > n leaves a residual).
+        full_loss = traj["loss"] + summary_value(r.stdout, "loss_star")
+        same_len = len(full_loss) == 16
+        rel = np.max(np.abs(np.array(losses) - full_loss) / np.array(losses)) if same_len else np.inf
+        check(rel < 1e-9, f"point {k}: NumPy GD losses match lrsweep's over 16 steps to {rel:.1e}")
+
+    # lora: the initial loss from the dumped factors (papers.md §2.1).
+    r = run("run", "lora.toml", "--point", "0", "--trajectory", "--dump", "l.h5", cwd=tmp)
+    traj = trajectory(r.stdout)
+    with h5py.File(os.path.join(tmp, "l.h5"), "r") as f:
+        M = {n: np.array(f[n]) for n in f}
+    check(np.allclose(M["W2"] @ M["W1"], M["Y_pre"], rtol=0, atol=1e-12 * np.abs(M["Y_pre"]).max()),
+          "lora dump: W2 W1 = Y_pre")
+    check(np.linalg.matrix_rank(M["dY"], tol=1e-9) == 1 and not M["B1"].any() and not M["B2"].any(),
+          "lora dump: ΔY rank one, small init has B = 0")
+    losses = []
+    A1, B1, A2, B2 = M["A1"], M["B1"], M["A2"], M["B2"]
+    for _ in range(21):
+        P1, P2 = M["W1"] + B1 @ A1, M["W2"] + B2 @ A2
+        E = M["dY"] - (P2 @ P1 - M["W2"] @ M["W1"])
+        losses.append(0.5 * np.sum(E * E))
+        dB1, dA1 = P2.T @ E @ A1.T, B1.T @ P2.T @ E     # GF field = −∇L
+        dB2, dA2 = E @ P1.T @ A2.T, B2.T @ E @ P1.T
+        A1, B1, A2, B2 = A1 + 0.01 * dA1, B1 + 0.01 * dB1, A2 + 0.01 * dA2, B2 + 0.01 * dB2
+    rel = np.max(np.abs(np.array(losses) - traj["loss"]) / np.array(losses))
+    check(rel < 1e-9, f"lora: NumPy GD losses from the dump match lrsweep's to {rel:.1e}")
+
+print(f"1..{count}")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""The store from the outside: lrsweep status/query on a store the suite
+makes, checked against h5py's own reading of it, bad stores, and the h5py
+snippet of docs/store.md run as documented (TAP output).
+
+usage: test_h5py.py LRSWEEP MAKE_STORE SOURCE_ROOT
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+LRSWEEP, MAKE_STORE, ROOT = (os.path.abspath(a) for a in sys.argv[1:4])
+count = failed = 0
+
+
+def check(ok, what):
+    global count, failed
+    count += 1
+    failed += not ok
+    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+    return ok
+
+
+def run(*args):
+    return subprocess.run([LRSWEEP, *args], capture_output=True, text=True, timeout=120)
+
+
+def one_line_error(r, code, text):
+    return (r.returncode == code and r.stderr.count("\n") == 1 and text in r.stderr
+            and "HDF5-DIAG" not in r.stderr and r.stdout == "")
+
+
+tmp = tempfile.mkdtemp(prefix="lrs-h5py-")
+os.chdir(tmp)
+shutil.copy(os.path.join(ROOT, "sweeps", "quickstart.toml"), "quickstart.toml")
+r = subprocess.run([MAKE_STORE, "quickstart.toml", "quickstart.h5", "10"], capture_output=True, text=True)
+check(r.returncode == 0, f"make_store writes 10 of the quickstart's 12 points {r.stderr.strip()}")
+
+# --- the documented snippet, verbatim -----------------------------------------
+for doc_name in ("docs/store.md", "README.md"):
+    doc = open(os.path.join(ROOT, doc_name)).read()
+    m = re.search(r"<!-- snippet[^>]*-->\s*```python\n(.*?)```", doc, re.S)
+    check(m is not None, f"{doc_name} has the h5py snippet")
+    if m:
+        open("snippet.py", "w").write(m.group(1))
+        r = subprocess.run(["/usr/bin/python3", "snippet.py"], capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0 and "10 of 12 points done" in r.stdout and "loss: [" in r.stdout,
+              f"{doc_name}: the snippet runs with /usr/bin/python3 and h5py: "
+              f"{r.stdout.splitlines()[:1]} {r.stderr[-300:]}")
+        check(re.search(r"width 100 mean rate 0\.50\d", r.stdout) is not None,
+              f"{doc_name}: the snippet's per-width mean rate")
+
+# --- h5py's view ------------------------------------------------------------------
+with h5py.File("quickstart.h5", "r") as f:
+    check(f.attrs["lrsweep_schema_version"] == 1 and f.attrs["format"] == "lrsweep store"
+          and f.attrs["mpi_size"] == 2, "root attributes as documented")
+    sw = f["sweeps/quickstart"]
+    text = open("quickstart.toml").read()
+    import hashlib
+    check(sw.attrs["sweep_text"] == text and
+          sw.attrs["sweep_sha256"] == hashlib.sha256(text.encode()).hexdigest(),
+          "sweep text and its SHA-256 (checked with Python's hashlib)")
+    pts = sw["points"][...]
+    status = h5py.check_enum_dtype(sw["points"].dtype["status"])
+    loss_enum = h5py.check_enum_dtype(sw["points"].dtype["loss"])
+    check(set(status) >= {"pending", "converged", "error"} and loss_enum["squared"] == 0,
+          "status and parameter enums carry their names")
+    check(list(sw["axes"]) == ["seed", "sigma2", "width"] and list(sw["axes/width"][...]) == [100, 400]
+          and sw["axes/width"].attrs["type"] == "int", "axes datasets with attributes")
+    check(all(pts["index"] == np.arange(12)) and (pts["status"] == status["pending"]).sum() == 2,
+          "12 rows in index order, 2 pending")
+    traj = sw["trajectories"][...]
+    ok = True
+    for row in pts[pts["status"] != status["pending"]]:
+        t = traj[row["traj_offset"]:row["traj_offset"] + row["traj_count"]]
+        ok &= bool((t["key_hash"] == row["key_hash"]).all()) and len(t) == 3 + row["index"] % 6
+    check(ok, "every done row's trajectory slice belongs to it")
+
+# --- status ---------------------------------------------------------------------
+r = run("status", "quickstart.h5")
+check(r.returncode == 0 and "progress 10/12 done (83.3%), 2 pending" in r.stdout,
+      "status: progress line")
+check("failures 2" in r.stdout and "synthetic failure of point 3" in r.stdout
+      and "error 2" in r.stdout, "status: counts and failures with messages")
+check("slowest" in r.stdout and "#9 " in r.stdout and "time     0.055 s in total, 0.0055 s mean" in r.stdout,
+      f"status: total/mean time and slowest point ({[l for l in r.stdout.splitlines() if l.startswith('time')]})")
+
+# --- query, compared with h5py ----------------------------------------------------
+r = run("query", "quickstart.h5", "--format", "json", "--select", "index,width,sigma2,rate,status,key")
+rows = [json.loads(l) for l in r.stdout.splitlines()]
+ok = len(rows) == 12
+for q, p in zip(rows, pts):
+    rate = None if np.isnan(p["rate"]) else float(p["rate"])
+    ok &= (q["index"] == p["index"] and q["width"] == p["width"] and q["sigma2"] == p["sigma2"]
+           and q["rate"] == rate and q["key"] == p["key"].decode()
+           and status[q["status"]] == p["status"])
+check(r.returncode == 0 and ok, "query json equals h5py's reading, row by row")
+r = run("query", "quickstart.h5", "--where", 'status == "converged" && width >= 400 || !(rate < 0.509)',
+        "--format", "csv", "--select", "index")
+want = [int(p["index"]) for p in pts
+        if (p["status"] == status["converged"] and p["width"] >= 400) or not (p["rate"] < 0.509)]
+got = [int(x) for x in r.stdout.split()[1:]]
+check(r.returncode == 0 and got == want, f"--where selects what numpy selects ({got})")
+r = run("query", "quickstart.h5", "--pivot", "width,sigma2,rate", "--format", "json")
+pv = json.loads(r.stdout)
+ok = pv["x_values"] == [100, 400] and pv["y_values"] == [0.01, 1]
+for yi, s2 in enumerate(pv["y_values"]):
+    for xi, w in enumerate(pv["x_values"]):
+        sel = pts[(pts["width"] == w) & (pts["sigma2"] == s2) & ~np.isnan(pts["rate"])]
+        want = float(np.mean(sel["rate"])) if len(sel) else None
+        cell = pv["cells"][yi][xi]
+        ok &= (want is None and cell is None) or (cell is not None and abs(cell - want) < 1e-15)
+check(r.returncode == 0 and ok, "pivot means equal numpy's over the seeds")
+r = run("query", "quickstart.h5", "--pivot", "width,sigma2,rate", "--agg", "count")
+check(r.returncode == 0 and "sigma2\\width" in r.stdout and r.stdout.splitlines()[-1].split()[1:] == ["3", "1"],
+      f"pivot table with count: {r.stdout.splitlines()[-1:]}")
+r = run("query", "quickstart.h5")
+check(r.returncode == 0 and r.stdout.split("\n")[0].split() ==
+      ["index", "width", "sigma2", "seed", "status", "final_loss", "rate", "iterations"],
+      "default columns: index, axes, status, final_loss, rate, iterations")
+r = run("query", "quickstart.h5", "--where", "width >= ")
+check(one_line_error(r, 2, 'column 10: expected a value after'), f"--where parse error: {r.stderr.strip()}")
+r = run("query", "quickstart.h5", "--select", "widht")
+check(one_line_error(r, 2, "did you mean 'width'"), "--select unknown column")
+r = run("query", "quickstart.h5", "--format", "xml")
+check(r.returncode == 2 and "table, csv or json" in r.stderr, "bad --format")
+
+# --- several sweeps -------------------------------------------------------------------
+open("other.toml", "w").write('[sweep]\nname = "other"\nstore = "quickstart.h5"\n[grid]\nwidth = [100, 200]\n')
+subprocess.run([MAKE_STORE, "other.toml", "quickstart.h5"], check=True)
+r = run("query", "quickstart.h5")
+check(one_line_error(r, 2, "holds several sweeps (other, quickstart): choose one with --sweep"),
+      "query needs --sweep with two sweeps")
+r = run("query", "quickstart.h5", "--sweep", "other", "--format", "csv", "--select", "width")
+check(r.returncode == 0 and r.stdout.split() == ["width", "100", "200"], "query --sweep other")
+r = run("status", "quickstart.h5")
+check(r.returncode == 0 and "sweep    other" in r.stdout and "sweep    quickstart" in r.stdout,
+      "status shows every sweep")
+r = run("status", "quickstart.h5", "--sweep", "nope")
+check(one_line_error(r, 2, "no sweep 'nope' in the store (it holds: other, quickstart)"), "unknown sweep")
+
+# --- bad stores -----------------------------------------------------------------------
+open("text.h5", "w").write("not a store\n")
+with h5py.File("plain.h5", "w") as f:
+    f["x"] = 1
+shutil.copy("quickstart.h5", "newer.h5")
+with h5py.File("newer.h5", "r+") as f:
+    f.attrs["lrsweep_schema_version"] = np.int64(2)
+data = open("quickstart.h5", "rb").read()
+open("cut.h5", "wb").write(data[:len(data) // 2])
+cases = [("missing.h5", "missing.h5: No such file or directory"),
+         ("text.h5", "text.h5: not an HDF5 file"),
+         ("plain.h5", "plain.h5: HDF5 file but not an lrsweep store"),
+         ("newer.h5", "newer.h5: store schema version 2 is newer than this lrsweep reads (1)"),
+         ("cut.h5", "cut.h5: store is truncated")]
+for name, text in cases:
+    for cmd in ("status", "query"):
+        r = run(cmd, name)
+        check(one_line_error(r, 2, text), f"{cmd} {name}: exit 2, one line: {r.stderr.strip()}")
+
+shutil.rmtree(tmp)
+print(f"1..{count}")
+sys.exit(1 if failed else 0)
