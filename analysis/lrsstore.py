@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FAILED = ("diverged", "numerical_failure", "timeout", "error")
 DONE_OK = ("converged", "max_iter", "max_time", "theory_only")
 
@@ -73,11 +73,11 @@ class Store:
             raise StoreError(
                 "%s: HDF5 file but not an lrsweep store (no lrsweep_schema_version attribute)" % path
             )
-        if int(ver) > SCHEMA_VERSION:
+        if int(ver) != SCHEMA_VERSION:
             self.file.close()
             raise StoreError(
-                "%s: store schema version %d is newer than this reader reads (%d)"
-                % (path, int(ver), SCHEMA_VERSION)
+                "%s: store schema version %d is %s than this reader reads (%d)"
+                % (path, int(ver), "newer" if int(ver) > SCHEMA_VERSION else "older", SCHEMA_VERSION)
             )
         self.sweeps = sorted(self.file["sweeps"].keys()) if "sweeps" in self.file else []
         self._points_cache = {}
@@ -146,7 +146,7 @@ class Store:
         name = self.sweep_name(sweep)
         if name not in self._points_cache:
             ds = self.file["sweeps"][name]["points"]
-            raw = ds[...]
+            raw = ds[: _written_rows(ds[...])]
             self._points_cache[name] = {c: _decode(raw[c], ds.dtype[c]) for c in raw.dtype.names}
         pts = self._points_cache[name]
         if columns is None:
@@ -170,6 +170,24 @@ class Store:
         else:
             rec = ds[off : off + cnt]
         return {c: _decode(rec[c], ds.dtype[c]) for c in rec.dtype.names}
+
+
+def _fnv1a64(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def _written_rows(raw):
+    """Rows before the first one not completely written (docs/store.md: a
+    refinement row whose key does not hash to its key_hash ends the table)."""
+    bad = np.flatnonzero(raw["index"] != np.arange(len(raw), dtype=raw["index"].dtype))
+    end = int(bad[0]) if len(bad) else len(raw)
+    for i in np.flatnonzero(raw["origin"][:end] != 0):
+        if _fnv1a64(bytes(raw["key"][i]).rstrip(b"\0")) != int(raw["key_hash"][i]):
+            return int(i)
+    return end
 
 
 def _attr(v):

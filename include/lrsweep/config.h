@@ -93,6 +93,23 @@ typedef struct lrs_run_options {
 } lrs_run_options;
 const lrs_run_options *lrs_config_run(const lrs_config *cfg);
 
+/* [refine]: adaptive refinement after the grid (lrsweep/refine.h). */
+typedef struct lrs_refine_options {
+  bool enabled;            /* the section is present */
+  size_t axis;             /* bisection axis (index into the axes); */
+  bool bisect;             /* false when no predicate is given */
+  bool log_scale;          /* bisect in log scale (default: the axis's own scale) */
+  const char *predicate;   /* query expression over a point's columns */
+  int predicate_line, predicate_column;
+  double rtol;             /* relative bracket width to reach (0.01) */
+  int64_t max_generations; /* bisection steps per cell at most (40) */
+  double rate_ci;          /* half-width target of the median rate's 95% CI; 0: off */
+  int64_t max_seeds;       /* seeds per cell at most, for rate_ci (32) */
+  int64_t seed_batch;      /* seeds added to a cell per round (4) */
+  int line;                /* of the [refine] header */
+} lrs_refine_options;
+const lrs_refine_options *lrs_config_refine(const lrs_config *cfg);
+
 /* Checks the constraints between a point's parameters; the error names the
  * sweep file and line of a key involved. */
 lrs_status lrs_config_check_point(const lrs_config *cfg, const lrs_point *point);

@@ -8,7 +8,8 @@
  *   /runs                  one row per writer open (time, host, pid, MPI size)
  *   /sweeps/NAME           attributes: the sweep file's text and its SHA-256
  *   /sweeps/NAME/points    one compound row per grid point (lrs_store_row +
- *                          its key), status "pending" until computed
+ *                          its key), status "pending" until computed, then
+ *                          one per point added by refinement (origin column)
  *   /sweeps/NAME/trajectories  one extendible compound dataset of records of
  *                          all points; a row's traj_offset/traj_count say
  *                          which records are its own
@@ -35,15 +36,29 @@
 #include "lrsweep/status.h"
 
 /* Stores written by this lrsweep; readers refuse newer ones. */
-enum { LRS_STORE_SCHEMA_VERSION = 1 };
+enum { LRS_STORE_SCHEMA_VERSION = 2 };
 
 /* ---- columns -------------------------------------------------------------- */
+
+/* Where a row of the points table came from.  Grid rows come first (row =
+ * grid index); rows added by refinement (lrsweep/refine.h) follow, in the
+ * order they were proposed. */
+#define LRS_ORIGIN_LIST(X)                                                     \
+  X(LRS_ORIGIN_GRID, "grid")     /* a point of the sweep's grid */             \
+  X(LRS_ORIGIN_BISECT, "bisect") /* bisection of a phase boundary */           \
+  X(LRS_ORIGIN_SEED, "seed")     /* an extra seed for a rate's error bar */
+#define LRS__ENUM_MEMBER(name, text) name,
+typedef enum { LRS_ORIGIN_LIST(LRS__ENUM_MEMBER) LRS_ORIGIN_COUNT } lrs_origin;
+#undef LRS__ENUM_MEMBER
+extern const char *const lrs_origin_names[];
 
 /* The in-memory form of one row of /sweeps/NAME/points.  The row's key (a
  * string) follows the struct in buffers; see lrs_store_points_key. */
 typedef struct lrs_store_row {
   uint64_t index;      /* position in the grid (changes when the grid extends) */
   uint64_t key_hash;   /* lrs_key_hash(key): the stable identity of the point */
+  int32_t origin;      /* lrs_origin */
+  int32_t generation;  /* 0 for grid rows; refinement step that proposed it */
   lrs_point point;     /* every parameter */
   lrs_summary summary; /* the result summary (status pending until computed) */
   int32_t attempts;    /* how many times the point has been stored */
@@ -118,14 +133,32 @@ lrs_status lrs_store_writer_open(const char *path, const lrs_grid *grid,
  * status of the final flush (the writer is freed either way).  NULL-safe. */
 lrs_status lrs_store_writer_close(lrs_store_writer **writer);
 
-/* Points of the grid still to compute: pending ones, plus failed ones
- * (error, timeout, numerical_failure) with retry_failed. */
+/* Rows of the points table: the grid's points, then refinement rows. */
+uint64_t lrs_store_row_count(const lrs_store_writer *writer);
+/* Rows still to compute: pending ones, plus failed ones (error, timeout,
+ * numerical_failure) with retry_failed. */
 bool lrs_store_needs(const lrs_store_writer *writer, uint64_t index);
 uint64_t lrs_store_todo_count(const lrs_store_writer *writer);
 /* Points already done when the writer opened (after any extension). */
 uint64_t lrs_store_done_at_open(const lrs_store_writer *writer);
 /* Rows found torn by a crash when the writer opened (rewritten as pending). */
 uint64_t lrs_store_torn_at_open(const lrs_store_writer *writer);
+
+/* Appends n pending rows for off-grid points (their key: lrs_grid_key of the
+ * writer's grid), with their origin and generation, durably (written and
+ * flushed before it returns); *first receives the index of the first.  The
+ * points must not be in the table already.  A crash while appending leaves
+ * rows whose key does not hash to their key_hash: readers and the next
+ * writer ignore them (they are overwritten). */
+lrs_status lrs_store_add_points(lrs_store_writer *writer, const lrs_point *points,
+                                const lrs_origin *origin, const int32_t *generation, size_t n,
+                                uint64_t *first);
+/* Calls fn for every row of the table in order, as stored on disk (flush
+ * first to include buffered results); stops at the first non-OK status. */
+typedef lrs_status (*lrs_store_scan_fn)(void *ctx, const lrs_store_row *row, const char *key);
+lrs_status lrs_store_scan(lrs_store_writer *writer, lrs_store_scan_fn fn, void *ctx);
+/* The columns of the points table (as lrs_store_points_columns). */
+const lrs_store_column *lrs_store_writer_columns(const lrs_store_writer *writer, size_t *count);
 
 /* Buffers the result of point `index` computed by `rank`.  Copies it: the
  * caller may reuse `result` at once.  Flushes when flush_bytes are buffered. */

@@ -19,6 +19,10 @@ struct lrs_config {
   char *name, *store, *description;
   int64_t replicates;
   lrs_run_options run;
+  lrs_refine_options refine;
+  char *refine_axis, *refine_predicate; /* owned text of [refine] */
+  int refine_axis_line, refine_axis_column;
+  int refine_scale; /* -1: the axis's own, 0: linear, 1: log */
   lrs_point base;
   lrs_axis axes[MAX_PARAMS];
   size_t n_axes;
@@ -160,7 +164,9 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
 
 /* ---- sections ------------------------------------------------------------ */
 
-static const char *const section_names[] = {"sweep", "problem", "solver", "grid", "run", NULL};
+static const char *const section_names[] = {"sweep", "problem", "solver", "grid",
+                                            "run",   "refine",  NULL};
+enum { N_SECTIONS = 6 };
 static const char *const run_keys[] = {"group_size", "drain_seconds", NULL};
 static const char *const sweep_keys[] = {"name", "store", "base_seed", "replicates",
                                          "description", NULL};
@@ -457,6 +463,135 @@ static lrs_status read_grid(lrs_config *cfg, const lrs_toml_node *sec) {
   return zip ? read_zip(cfg, zip) : LRS_OK;
 }
 
+/* ---- [refine] ---------------------------------------------------------------- */
+
+static const char *const refine_keys[] = {"axis",     "predicate", "rtol",      "scale",
+                                          "max_generations", "rate_ci", "max_seeds",
+                                          "seed_batch", NULL};
+
+/* A number (integer or float) of a [refine] key, in (lo, hi]. */
+static lrs_status refine_number(const lrs_config *cfg, const lrs_toml_node *v, const char *key,
+                                double lo, double hi, double *out) {
+  int64_t iv;
+  if (lrs_toml_as_int(v, &iv))
+    *out = (double)iv;
+  else if (!lrs_toml_as_double(v, out))
+    *out = NAN;
+  if (!(*out > lo && *out <= hi))
+    return fail_node(cfg, v, "%s: expected a number > %g and ≤ %g", key, lo, hi);
+  return LRS_OK;
+}
+
+static lrs_status refine_count(const lrs_config *cfg, const lrs_toml_node *v, const char *key,
+                               int64_t lo, int64_t *out) {
+  if (!lrs_toml_as_int(v, out) || *out < lo || *out > 1000000)
+    return fail_node(cfg, v, "%s: expected an integer ≥ %lld and ≤ 1000000", key,
+                     (long long)lo);
+  return LRS_OK;
+}
+
+static lrs_status read_refine(lrs_config *cfg, const lrs_toml_node *sec) {
+  lrs_refine_options *r = &cfg->refine;
+  r->enabled = true;
+  r->line = lrs_toml_line(sec);
+  int scale = -1; /* -1: the axis's own; 0 linear; 1 log */
+  for (size_t i = 0; i < lrs_toml_count(sec); i++) {
+    const char *key = lrs_toml_key_at(sec, i, NULL);
+    const lrs_toml_node *v = lrs_toml_at(sec, i);
+    if (strcmp(key, "axis") == 0) {
+      LRS_TRY(dup_string(cfg, v, key, &cfg->refine_axis));
+      cfg->refine_axis_line = lrs_toml_line(v);
+      cfg->refine_axis_column = lrs_toml_column(v);
+    } else if (strcmp(key, "predicate") == 0) {
+      LRS_TRY(dup_string(cfg, v, key, &cfg->refine_predicate));
+      if (!cfg->refine_predicate[0])
+        return fail_node(cfg, v, "predicate: expected an expression such as "
+                                 "'status == \"converged\"'");
+      r->predicate = cfg->refine_predicate;
+      r->predicate_line = lrs_toml_line(v);
+      r->predicate_column = lrs_toml_column(v);
+    } else if (strcmp(key, "scale") == 0) {
+      const char *s;
+      size_t len;
+      if (!lrs_toml_as_string(v, &s, &len) || (strcmp(s, "log") != 0 && strcmp(s, "linear") != 0))
+        return fail_node(cfg, v, "scale: expected \"log\" or \"linear\"");
+      scale = strcmp(s, "log") == 0;
+    } else if (strcmp(key, "rtol") == 0) {
+      LRS_TRY(refine_number(cfg, v, key, 0, 1, &r->rtol));
+    } else if (strcmp(key, "rate_ci") == 0) {
+      LRS_TRY(refine_number(cfg, v, key, 0, 1, &r->rate_ci));
+    } else if (strcmp(key, "max_generations") == 0) {
+      LRS_TRY(refine_count(cfg, v, key, 1, &r->max_generations));
+    } else if (strcmp(key, "max_seeds") == 0) {
+      LRS_TRY(refine_count(cfg, v, key, 2, &r->max_seeds));
+    } else if (strcmp(key, "seed_batch") == 0) {
+      LRS_TRY(refine_count(cfg, v, key, 1, &r->seed_batch));
+    } else {
+      char hint[128], allowed[256];
+      suggest(key, refine_keys, count_names(refine_keys), hint, sizeof hint);
+      join_names(refine_keys, count_names(refine_keys), allowed, sizeof allowed);
+      return fail_node(cfg, v, "unknown key '%s' in [refine]%s (allowed: %s)", key, hint,
+                       allowed);
+    }
+  }
+  if (!cfg->refine_axis != !cfg->refine_predicate)
+    return fail_at(cfg, r->line, 1,
+                   "[refine]: axis and predicate go together (bisect AXIS where PREDICATE "
+                   "flips)");
+  if (!cfg->refine_axis && !(r->rate_ci > 0))
+    return fail_at(cfg, r->line, 1,
+                   "[refine]: nothing to refine; give axis and predicate, or rate_ci");
+  r->bisect = cfg->refine_axis != NULL;
+  cfg->refine_scale = scale;
+  return LRS_OK;
+}
+
+/* After the axes are final: the bisection axis must be a numeric, unzipped
+ * grid axis with at least two values (the first bracket). */
+static lrs_status resolve_refine(lrs_config *cfg) {
+  lrs_refine_options *r = &cfg->refine;
+  if (!r->bisect)
+    return LRS_OK;
+  const char *name = cfg->refine_axis;
+  int line = cfg->refine_axis_line, col = cfg->refine_axis_column;
+  if (strcmp(name, "seed") == 0)
+    return fail_at(cfg, line, col, "axis = \"seed\": seeds are not bisected (use rate_ci)");
+  size_t a = 0;
+  while (a < cfg->n_axes && strcmp(cfg->axes[a].param->name, name) != 0)
+    a++;
+  if (a == cfg->n_axes) {
+    if (lrs_param_find(name))
+      return fail_at(cfg, line, col, "axis = \"%s\": not an axis of [grid]; give it values there "
+                                     "(the first bracket)", name);
+    size_t n;
+    const lrs_param *t = lrs_param_table(&n);
+    const char *names[MAX_PARAMS];
+    for (size_t i = 0; i < n && i < MAX_PARAMS; i++)
+      names[i] = t[i].name;
+    char hint[128];
+    suggest(name, names, n < MAX_PARAMS ? n : MAX_PARAMS, hint, sizeof hint);
+    return fail_at(cfg, line, col, "axis = \"%s\": no such parameter%s", name, hint);
+  }
+  const lrs_axis *axis = &cfg->axes[a];
+  if (axis->param->type == LRS_PARAM_ENUM)
+    return fail_at(cfg, line, col, "axis = \"%s\": a named (enum) axis cannot be bisected", name);
+  if (axis->zip_group >= 0)
+    return fail_at(cfg, line, col,
+                   "axis = \"%s\": a zipped axis cannot be bisected alone (line %d)", name,
+                   axis->line);
+  if (axis->length < 2)
+    return fail_at(cfg, line, col, "axis = \"%s\": needs at least two values (line %d)", name,
+                   axis->line);
+  r->log_scale = cfg->refine_scale == -1 ? axis->log_scale : cfg->refine_scale == 1;
+  if (r->log_scale)
+    for (size_t i = 0; i < axis->length; i++)
+      if (!(axis->values[i] > 0))
+        return fail_at(cfg, line, col, "axis = \"%s\": log-scale bisection needs values > 0 "
+                                       "(line %d); set scale = \"linear\"", name, axis->line);
+  r->axis = a;
+  return LRS_OK;
+}
+
 /* ---- whole file ------------------------------------------------------------ */
 
 static void set_defaults(lrs_config *cfg) {
@@ -467,6 +602,8 @@ static void set_defaults(lrs_config *cfg) {
     lrs_param_set(&cfg->base, &t[i], t[i].fallback);
   cfg->replicates = -1;
   cfg->run = (lrs_run_options){.group_size = 0, .drain_seconds = NAN};
+  cfg->refine = (lrs_refine_options){
+      .rtol = 0.01, .max_generations = 40, .max_seeds = 32, .seed_batch = 4};
 }
 
 static lrs_status finish(lrs_config *cfg, int replicates_line) {
@@ -528,20 +665,20 @@ static lrs_status load(lrs_config *cfg) {
   if (st != LRS_OK)
     return st;
   const lrs_toml_node *root = lrs_toml_root(doc);
-  const lrs_toml_node *sections[5] = {NULL, NULL, NULL, NULL, NULL};
+  const lrs_toml_node *sections[N_SECTIONS] = {NULL};
   for (size_t i = 0; i < lrs_toml_count(root); i++) {
     const char *key = lrs_toml_key_at(root, i, NULL);
     const lrs_toml_node *v = lrs_toml_at(root, i);
     int s = lrs_name_lookup(section_names, key);
     if (s < 0) {
       char hint[128];
-      suggest(key, section_names, 5, hint, sizeof hint);
+      suggest(key, section_names, N_SECTIONS, hint, sizeof hint);
       const lrs_param *p = lrs_param_find(key);
       if (p && strcmp(p->section, "sweep") != 0)
         st = fail_node(cfg, v, "'%s' must be inside [%s]", key, p->section);
       else
         st = fail_node(cfg, v, "unknown section [%s]%s (expected [sweep], [problem], "
-                               "[solver], [grid], [run])", key, hint);
+                               "[solver], [grid], [run], [refine])", key, hint);
       goto done;
     }
     if (lrs_toml_type_of(v) != LRS_TOML_TABLE) {
@@ -561,7 +698,11 @@ static lrs_status load(lrs_config *cfg) {
     LRS_TRY_GOTO(st, read_grid(cfg, sections[3]), done);
   if (sections[4])
     LRS_TRY_GOTO(st, read_run(cfg, sections[4]), done);
-  st = finish(cfg, replicates_line);
+  if (sections[5])
+    LRS_TRY_GOTO(st, read_refine(cfg, sections[5]), done);
+  LRS_TRY_GOTO(st, finish(cfg, replicates_line), done);
+  if (sections[5])
+    st = resolve_refine(cfg);
 done:
   lrs_toml_destroy(&doc);
   return st;
@@ -636,6 +777,8 @@ void lrs_config_destroy(lrs_config **cfg) {
   free(c->name);
   free(c->store);
   free(c->description);
+  free(c->refine_axis);
+  free(c->refine_predicate);
   free(c);
   *cfg = NULL;
 }
@@ -651,6 +794,7 @@ const char *lrs_config_description(const lrs_config *cfg) { return cfg->descript
 const char *lrs_config_store(const lrs_config *cfg) { return cfg->store; }
 const lrs_point *lrs_config_base(const lrs_config *cfg) { return &cfg->base; }
 const lrs_run_options *lrs_config_run(const lrs_config *cfg) { return &cfg->run; }
+const lrs_refine_options *lrs_config_refine(const lrs_config *cfg) { return &cfg->refine; }
 size_t lrs_config_axis_count(const lrs_config *cfg) { return cfg->n_axes; }
 const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i) {
   return i < cfg->n_axes ? &cfg->axes[i] : NULL;

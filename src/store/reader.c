@@ -230,6 +230,14 @@ lrs_status lrs_store_open(const char *path, lrs_store **out) {
                    (long long)version);
     goto done;
   }
+  if (version < LRS_STORE_SCHEMA_VERSION) {
+    /* Version 1 had a fixed-size points table without origin/generation. */
+    st = LRS_RAISE(LRS_ERR_STORE,
+                   "%s: store schema version %lld is older than this lrsweep reads (%d); "
+                   "run the sweep into a new store",
+                   path, (long long)version, LRS_STORE_SCHEMA_VERSION);
+    goto done;
+  }
   s->version = (int)version;
   LRS_TRY_GOTO(st, lrs__store_xfer_create(&s->xfer, path), done);
   for (size_t i = 0; i < N_ROOT_ATTRS; i++) {
@@ -452,6 +460,11 @@ lrs_status lrs_store_read_points(lrs_store *s, size_t sweep, lrs_store_points **
     lrs__store_h5_close(&mspace);
   }
   for (size_t i = 0; i < p->n; i++)
+    if (!lrs__store_row_written(p->schema, p->rows + i * p->schema->stride, i)) {
+      p->n = i; /* the rest: an append cut short by a crash */
+      break;
+    }
+  for (size_t i = 0; i < p->n; i++)
     p->torn += untear(p->schema, p->rows + i * p->schema->stride);
 done:
   lrs__store_h5_close(&mspace);
@@ -522,6 +535,11 @@ lrs_status lrs_store_read_result(lrs_store *s, size_t sweep, uint64_t index, lrs
           s->path, "cannot read point %llu of sweep '%s'", (unsigned long long)index, name);
   lrs__store_h5_close(&fspace);
   lrs__store_h5_close(&mspace);
+  if (!lrs__store_row_written(schema, buf, index)) {
+    st = LRS_RAISE(LRS_ERR_RANGE, "%s: sweep '%s' has no point %llu", s->path, name,
+                   (unsigned long long)index);
+    goto done;
+  }
   untear(schema, buf);
   const lrs_store_row *r = (const lrs_store_row *)(const void *)buf;
   if (row)

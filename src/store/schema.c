@@ -15,6 +15,10 @@
 
 /* ---- column tables -------------------------------------------------------- */
 
+#define LRS__NAME(name, text) text,
+const char *const lrs_origin_names[] = {LRS_ORIGIN_LIST(LRS__NAME) NULL};
+#undef LRS__NAME
+
 #define ROW(field) offsetof(lrs_store_row, field)
 #define SUM(field) offsetof(lrs_store_row, summary.field)
 #define COL(name, type, off, unit, doc) {name, type, off, 0, NULL, unit, doc, false, false}
@@ -23,10 +27,14 @@
 
 /* Leading columns: identity of the point. */
 static const lrs_store_column head_columns[] = {
-    COL("index", LRS_STORE_COL_U64, ROW(index), "", "position in the grid (row number)"),
+    COL("index", LRS_STORE_COL_U64, ROW(index), "", "row number: the grid index, then refinement rows in order"),
     COL("key_hash", LRS_STORE_COL_U64, ROW(key_hash), "", "64-bit FNV-1a hash of key"),
     /* "key" (TEXT) is inserted here with the file's key width. */
     COL("base_seed", LRS_STORE_COL_U64, ROW(point.seed), "", "[sweep] base_seed"),
+    {"origin", LRS_STORE_COL_ENUM, ROW(origin), 0, lrs_origin_names, "",
+     "grid, or the refinement that added the row (bisect, seed)", false, false},
+    COL("generation", LRS_STORE_COL_I32, ROW(generation), "",
+        "0 for grid rows; the refinement step that proposed the point"),
 };
 
 /* The summary of lrs_result (lrsweep/result.h), one line per field. */
@@ -283,6 +291,16 @@ uint64_t lrs__store_row_check(const lrs__store_schema *s, const void *row) {
     h = fnv(h, le, n);
   }
   return h;
+}
+
+bool lrs__store_row_written(const lrs__store_schema *s, const void *row, uint64_t index) {
+  const lrs_store_row *r = row;
+  if (r->index != index)
+    return false;
+  if (r->origin == LRS_ORIGIN_GRID) /* written when the table was built */
+    return true;
+  const char *key = (const char *)row + sizeof *r;
+  return strnlen(key, s->key_width) < s->key_width && lrs_key_hash(key) == r->key_hash;
 }
 
 void lrs__store_row_pending(lrs_store_row *row) {

@@ -51,6 +51,10 @@ hid_t lrs__store_enum_type(hid_t base, const char *const *names);
  * .. traj_count), each as its little-endian bytes (I32 4, enums and bools 1,
  * text up to and with its NUL, others 8). */
 uint64_t lrs__store_row_check(const lrs__store_schema *schema, const void *row);
+/* Whether row buffer `row` is the complete row number `index`: refinement
+ * rows appended by a writer killed mid-write fail this (their key does not
+ * hash to their key_hash) and end the table. */
+bool lrs__store_row_written(const lrs__store_schema *schema, const void *row, uint64_t index);
 /* Fills a row with "pending": unset summary, attempts 0, rank -1, no records. */
 void lrs__store_row_pending(lrs_store_row *row);
 

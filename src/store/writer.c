@@ -51,7 +51,11 @@ struct lrs_store_writer {
   lrs__store_schema *schema;
   hid_t file, points, traj;
   lrs__store_xfer xfer;
-  uint64_t n_points;
+  uint64_t n_grid;   /* rows of the grid */
+  uint64_t n_points; /* rows: the grid's, then refinement rows */
+  hsize_t extent;    /* rows of the dataset (more than n_points after a crash
+                        while appending: the rest are ignored, overwritten) */
+  uint64_t cap_rows_state; /* capacity of status, attempts, key_hash */
   uint8_t *status;   /* per row: lrs_point_status */
   int32_t *attempts; /* per row */
   uint64_t *key_hash; /* per row */
@@ -75,8 +79,10 @@ struct lrs_store_writer {
   double last_flush;
 };
 
-/* Rows written per HDF5 call when building a points table. */
-enum { BLOCK_ROWS = 4096, TRAJ_CHUNK = 4096 };
+/* Rows written per HDF5 call when building a points table.  KEY_SLACK: room
+ * in the key column beyond the grid's longest key, for refinement points
+ * whose off-grid values print longer (one value: at most 24 characters). */
+enum { BLOCK_ROWS = 4096, TRAJ_CHUNK = 4096, KEY_SLACK = 32 };
 
 lrs_store_options lrs_store_options_default(void) {
   return (lrs_store_options){.mpi_size = 1,
@@ -246,17 +252,17 @@ static lrs_status grid_keys_make(const lrs_store_writer *w, grid_keys *k) {
   lrs_status st = LRS_OK;
   uint64_t *sorted = NULL;
   size_t used = 0, cap = 0, longest = 0;
-  k->at = malloc((size_t)w->n_points * sizeof *k->at);
-  k->hash = malloc((size_t)w->n_points * sizeof *k->hash);
-  sorted = malloc((size_t)w->n_points * sizeof *sorted);
+  k->at = malloc((size_t)w->n_grid * sizeof *k->at);
+  k->hash = malloc((size_t)w->n_grid * sizeof *k->hash);
+  sorted = malloc((size_t)w->n_grid * sizeof *sorted);
   if (!k->at || !k->hash || !sorted) {
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the keys of %llu points",
-                   (unsigned long long)w->n_points);
+                   (unsigned long long)w->n_grid);
     goto done;
   }
   char key[LRS_GRID_KEY_MAX];
   lrs_point p;
-  for (uint64_t i = 0; i < w->n_points; i++) {
+  for (uint64_t i = 0; i < w->n_grid; i++) {
     LRS_TRY_GOTO(st, lrs_grid_point(w->grid, i, &p), done);
     LRS_TRY_GOTO(st, lrs_grid_key(w->grid, &p, key, sizeof key), done);
     size_t len = strlen(key);
@@ -267,8 +273,8 @@ static lrs_status grid_keys_make(const lrs_store_writer *w, grid_keys *k) {
     longest = len > longest ? len : longest;
     k->hash[i] = sorted[i] = lrs_key_hash(key);
   }
-  qsort(sorted, (size_t)w->n_points, sizeof *sorted, cmp_u64);
-  for (uint64_t i = 1; i < w->n_points; i++)
+  qsort(sorted, (size_t)w->n_grid, sizeof *sorted, cmp_u64);
+  for (uint64_t i = 1; i < w->n_grid; i++)
     if (sorted[i] == sorted[i - 1]) {
       st = LRS_RAISE(LRS_ERR_STORE,
                      "%s: two points of sweep '%s' have the same key hash %016" PRIx64
@@ -276,7 +282,7 @@ static lrs_status grid_keys_make(const lrs_store_writer *w, grid_keys *k) {
                      w->path, lrs_config_name(w->cfg), sorted[i]);
       goto done;
     }
-  k->width = longest + 1 < 16 ? 16 : longest + 1;
+  k->width = longest + 1 + KEY_SLACK;
 done:
   free(sorted);
   if (st != LRS_OK)
@@ -361,6 +367,8 @@ static lrs_status fill_row(const lrs_store_writer *w, const lrs__store_schema *s
   memcpy(key, text, strlen(text));
   row->index = index;
   row->key_hash = keys->hash[index];
+  row->origin = LRS_ORIGIN_GRID;
+  row->generation = 0;
   if (old) {
     row->summary = old->summary;
     row->attempts = old->attempts;
@@ -386,7 +394,8 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
   unsigned char *buf = NULL;
   old_index ix = {0};
   grid_keys keys = {0};
-  size_t carried = 0;
+  bool *used = NULL; /* old rows placed in the new grid */
+  uint64_t n_extra = 0;
   LRS_TRY_GOTO(st, grid_keys_make(w, &keys), done);
   LRS_TRY_GOTO(st, lrs__store_schema_create(keys.width, where, &s), done);
   if (old) {
@@ -419,14 +428,54 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
   LRS_TRY_GOTO(st, lrs__store_attr_put_text(group, old ? "extended_utc" : "created_utc", now,
                                             strlen(now), where),
                done);
-  LRS_TRY_GOTO(st, lrs__store_attr_put_int(group, "n_points", (int64_t)w->n_points, where),
+  LRS_TRY_GOTO(st, lrs__store_attr_put_int(group, "n_points", (int64_t)w->n_grid, where),
                done);
   LRS_TRY_GOTO(st, write_axes(w, group, where), done);
 
-  /* points: one chunked compound dataset, every row written now. */
-  hsize_t n = w->n_points, chunk = 262144 / H5Tget_size(s->file_type);
+  /* Old rows of the new grid keep their results; the old grid's rows must all
+   * be in it; old refinement rows not in it follow the grid rows. */
+  if (old) {
+    size_t n_old = lrs_store_points_count(old);
+    used = calloc(n_old ? n_old : 1, sizeof *used);
+    if (!used) {
+      st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory re-indexing %zu points", n_old);
+      goto done;
+    }
+    for (uint64_t j = 0; j < w->n_grid; j++) {
+      size_t r = old_index_find(&ix, keys.hash[j]);
+      if (r != SIZE_MAX)
+        used[r] = true;
+    }
+    for (size_t i = 0; i < n_old; i++) {
+      const lrs_store_row *r = lrs_store_points_row(old, i);
+      if (used[i])
+        continue;
+      if (r->origin == LRS_ORIGIN_GRID) {
+        st = LRS_RAISE(LRS_ERR_STORE,
+                       "%s: sweep '%s': stored point %s is not in the extended grid "
+                       "(zipped axes paired differently?); store unchanged",
+                       w->path, name, lrs_store_points_key(old, i));
+        goto done;
+      }
+      if (strlen(lrs_store_points_key(old, i)) >= keys.width) {
+        st = LRS_RAISE(LRS_ERR_STORE, "%s: sweep '%s': refinement point %s does not fit the "
+                       "extended key column; store unchanged",
+                       w->path, name, lrs_store_points_key(old, i));
+        goto done;
+      }
+      n_extra++;
+    }
+  }
+  w->n_points = w->n_grid + n_extra;
+
+  /* points: one chunked compound dataset, extendible for refinement rows,
+   * every row written now. */
+  hsize_t n = w->n_points, unlimited = H5S_UNLIMITED;
+  hsize_t chunk = 262144 / H5Tget_size(s->file_type);
   chunk = chunk < 1 ? 1 : chunk > n ? n : chunk;
-  LRS__H5(st, space = H5Screate_simple(1, &n, NULL), done, where, "cannot make a dataspace");
+  chunk = chunk < 1 ? 1 : chunk;
+  LRS__H5(st, space = H5Screate_simple(1, &n, &unlimited), done, where,
+          "cannot make a dataspace");
   LRS__H5(st, dcpl = H5Pcreate(H5P_DATASET_CREATE), done, where, "cannot make a dcpl");
   LRS__H5(st, H5Pset_chunk(dcpl, 1, &chunk), done, where, "cannot set chunking");
   LRS__H5(st, H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), done, where, "cannot set fill time");
@@ -439,19 +488,27 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
     goto done;
   }
   memset(buf, 0, (size_t)BLOCK_ROWS * s->stride);
+  size_t next_extra = 0; /* old row to consider next for the extra rows */
   for (hsize_t first = 0; first < n; first += BLOCK_ROWS) {
     hsize_t count = n - first < BLOCK_ROWS ? n - first : BLOCK_ROWS;
     for (hsize_t k = 0; k < count; k++) {
       unsigned char *slot = buf + k * s->stride;
-      LRS_TRY_GOTO(st, fill_row(w, s, &keys, first + k, slot, NULL), done);
-      if (old) {
-        size_t r = old_index_find(&ix, keys.hash[first + k]);
-        if (r != SIZE_MAX) {
-          LRS_TRY_GOTO(st, fill_row(w, s, &keys, first + k, slot, lrs_store_points_row(old, r)),
-                       done);
-          carried++;
-        }
+      uint64_t index = first + k;
+      if (index >= w->n_grid) {
+        while (used[next_extra])
+          next_extra++;
+        const lrs_store_row *r = lrs_store_points_row(old, next_extra);
+        const char *key = lrs_store_points_key(old, next_extra++);
+        memset(slot, 0, s->stride);
+        memcpy(slot, r, sizeof *r);
+        memcpy(slot + sizeof(lrs_store_row), key, strlen(key));
+        ((lrs_store_row *)(void *)slot)->index = index;
+        continue;
       }
+      size_t r = old ? old_index_find(&ix, keys.hash[index]) : SIZE_MAX;
+      LRS_TRY_GOTO(st, fill_row(w, s, &keys, index, slot,
+                                r == SIZE_MAX ? NULL : lrs_store_points_row(old, r)),
+                   done);
     }
     LRS__H5(st, fspace = H5Dget_space(ds), done, where, "cannot get a dataspace");
     LRS__H5(st, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &first, NULL, &count, NULL), done,
@@ -463,29 +520,13 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
     lrs__store_h5_close(&fspace);
     lrs__store_h5_close(&mspace);
   }
-  if (old && carried != lrs_store_points_count(old)) {
-    /* Some stored point has no place in the new grid: refuse, keep the old. */
-    for (size_t i = 0; i < lrs_store_points_count(old); i++) {
-      const lrs_store_row *r = lrs_store_points_row(old, i);
-      bool found = false;
-      for (uint64_t j = 0; j < n && !found; j++)
-        found = keys.hash[j] == r->key_hash;
-      if (!found) {
-        st = LRS_RAISE(LRS_ERR_STORE,
-                       "%s: sweep '%s': stored point %s is not in the extended grid "
-                       "(zipped axes paired differently?); store unchanged",
-                       w->path, name, lrs_store_points_key(old, i));
-        goto done;
-      }
-    }
-  }
   lrs__store_h5_close(&ds);
   lrs__store_h5_close(&space);
   lrs__store_h5_close(&dcpl);
 
   if (!old) {
     /* trajectories: empty, extendible. */
-    hsize_t zero = 0, unlimited = H5S_UNLIMITED, tchunk = TRAJ_CHUNK;
+    hsize_t zero = 0, tchunk = TRAJ_CHUNK;
     LRS__H5(st, space = H5Screate_simple(1, &zero, &unlimited), done, where,
             "cannot make a dataspace");
     LRS__H5(st, dcpl = H5Pcreate(H5P_DATASET_CREATE), done, where, "cannot make a dcpl");
@@ -498,6 +539,7 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
   }
 done:
   grid_keys_free(&keys);
+  free(used);
   free(ix.hash);
   free(ix.row);
   free(buf);
@@ -752,37 +794,82 @@ static lrs_status repair_rows(lrs_store_writer *w, const hsize_t *torn, size_t n
   return write_results(w, torn, n);
 }
 
-/* Reads every row (by blocks) for its status and attempts; rows torn by a
- * crash are rewritten as pending. */
-static lrs_status load_state(lrs_store_writer *w) {
+/* Grows the per-row state arrays to hold `need` rows. */
+static lrs_status reserve_state(lrs_store_writer *w, uint64_t need) {
+  if (need <= w->cap_rows_state)
+    return LRS_OK;
+  uint64_t cap = w->cap_rows_state ? w->cap_rows_state : 1024;
+  while (cap < need)
+    cap *= 2;
+  uint8_t *status = realloc(w->status, (size_t)cap * sizeof *status);
+  if (status)
+    w->status = status;
+  int32_t *attempts = realloc(w->attempts, (size_t)cap * sizeof *attempts);
+  if (attempts)
+    w->attempts = attempts;
+  uint64_t *hash = realloc(w->key_hash, (size_t)cap * sizeof *hash);
+  if (hash)
+    w->key_hash = hash;
+  if (!status || !attempts || !hash)
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the state of %llu points",
+                     (unsigned long long)need);
+  w->cap_rows_state = cap;
+  return LRS_OK;
+}
+
+/* Reads rows [first, first + count) into w->rows. */
+static lrs_status read_rows(lrs_store_writer *w, hsize_t first, hsize_t count) {
   lrs_status st = LRS_OK;
   hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+  LRS_TRY(grow((void **)&w->rows, &w->cap_rows, (size_t)count * w->schema->stride, 1));
+  LRS__H5(st, fspace = H5Dget_space(w->points), done, w->path, "cannot get a dataspace");
+  LRS__H5(st, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &first, NULL, &count, NULL), done,
+          w->path, "cannot select rows");
+  LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, w->path,
+          "cannot make a dataspace");
+  LRS__H5(st, H5Dread(w->points, w->schema->mem_type, mspace, fspace, w->xfer.dxpl, w->rows),
+          done, w->path, "cannot read %s/points", w->sweep_path);
+done:
+  lrs__store_h5_close(&fspace);
+  lrs__store_h5_close(&mspace);
+  return st;
+}
+
+lrs_status lrs_store_scan(lrs_store_writer *w, lrs_store_scan_fn fn, void *ctx) {
+  const lrs__store_schema *s = w->schema;
+  for (hsize_t first = 0; first < w->n_points; first += BLOCK_ROWS) {
+    hsize_t count = w->n_points - first < BLOCK_ROWS ? w->n_points - first : BLOCK_ROWS;
+    LRS_TRY(read_rows(w, first, count));
+    for (hsize_t k = 0; k < count; k++) {
+      const unsigned char *slot = w->rows + k * s->stride;
+      LRS_TRY(fn(ctx, (const lrs_store_row *)(const void *)slot,
+                 (const char *)slot + sizeof(lrs_store_row)));
+    }
+  }
+  return LRS_OK;
+}
+
+/* Reads every row (by blocks) for its status and attempts; rows torn by a
+ * crash are rewritten as pending; the table ends before the first
+ * refinement row not completely written. */
+static lrs_status load_state(lrs_store_writer *w) {
+  lrs_status st = LRS_OK;
   const lrs__store_schema *s = w->schema;
   hsize_t *torn = NULL;
   size_t n_torn = 0, cap_torn = 0;
-  unsigned char *buf = calloc((size_t)BLOCK_ROWS, s->stride);
-  w->status = malloc((size_t)w->n_points * sizeof *w->status);
-  w->attempts = malloc((size_t)w->n_points * sizeof *w->attempts);
-  w->key_hash = malloc((size_t)w->n_points * sizeof *w->key_hash);
-  if (!buf || !w->status || !w->attempts || !w->key_hash) {
-    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the state of %llu points",
-                   (unsigned long long)w->n_points);
-    goto done;
-  }
+  LRS_TRY(reserve_state(w, w->extent));
   w->todo = w->done_at_open = 0;
+  w->n_points = w->extent;
   for (hsize_t first = 0; first < w->n_points; first += BLOCK_ROWS) {
     hsize_t count = w->n_points - first < BLOCK_ROWS ? w->n_points - first : BLOCK_ROWS;
-    LRS__H5(st, fspace = H5Dget_space(w->points), done, w->path, "cannot get a dataspace");
-    LRS__H5(st, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &first, NULL, &count, NULL), done,
-            w->path, "cannot select rows");
-    LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, w->path,
-            "cannot make a dataspace");
-    LRS__H5(st, H5Dread(w->points, s->mem_type, mspace, fspace, w->xfer.dxpl, buf), done, w->path,
-            "cannot read %s/points", w->sweep_path);
-    lrs__store_h5_close(&fspace);
-    lrs__store_h5_close(&mspace);
+    LRS_TRY_GOTO(st, read_rows(w, first, count), done);
     for (hsize_t k = 0; k < count; k++) {
-      const lrs_store_row *r = (const lrs_store_row *)(const void *)(buf + k * s->stride);
+      const unsigned char *slot = w->rows + k * s->stride;
+      const lrs_store_row *r = (const lrs_store_row *)(const void *)slot;
+      if (first + k >= w->n_grid && !lrs__store_row_written(s, slot, first + k)) {
+        w->n_points = first + k;
+        break;
+      }
       int status = r->summary.status;
       int32_t attempts = r->attempts;
       if (r->row_check != lrs__store_row_check(s, r)) {
@@ -805,9 +892,6 @@ static lrs_status load_state(lrs_store_writer *w) {
     st = repair_rows(w, torn, n_torn);
 done:
   free(torn);
-  free(buf);
-  lrs__store_h5_close(&fspace);
-  lrs__store_h5_close(&mspace);
   return st;
 }
 
@@ -837,11 +921,11 @@ static lrs_status open_append(lrs_store_writer *w) {
   LRS_TRY_GOTO(st, lrs__store_schema_create(H5Tget_size(key), w->path, &w->schema), done);
   lrs__store_schema_mark_axes(w->schema, w->cfg);
   LRS__H5(st, space = H5Dget_space(w->points), done, w->path, "cannot get a dataspace");
-  hsize_t n;
-  LRS__H5(st, H5Sget_simple_extent_dims(space, &n, NULL), done, w->path, "cannot size points");
-  if (n != w->n_points) {
+  LRS__H5(st, H5Sget_simple_extent_dims(space, &w->extent, NULL), done, w->path,
+          "cannot size points");
+  if (w->extent < w->n_grid) {
     st = LRS_RAISE(LRS_ERR_STORE, "%s: %s/points has %llu rows, the grid %llu points", w->path,
-                   w->sweep_path, (unsigned long long)n, (unsigned long long)w->n_points);
+                   w->sweep_path, (unsigned long long)w->extent, (unsigned long long)w->n_grid);
     goto done;
   }
   lrs__store_h5_close(&space);
@@ -872,7 +956,7 @@ lrs_status lrs_store_writer_open(const char *path, const lrs_grid *grid,
   w->grid = grid;
   w->cfg = lrs_grid_config(grid);
   w->opt = opt ? *opt : lrs_store_options_default();
-  w->n_points = lrs_grid_size(grid);
+  w->n_grid = lrs_grid_size(grid);
   w->path = strdup(path);
   size_t n = strlen(lrs_config_name(w->cfg)) + 16;
   w->sweep_path = malloc(n);
@@ -898,6 +982,7 @@ done:
 bool lrs_store_needs(const lrs_store_writer *w, uint64_t index) {
   return index < w->n_points && needs(w, w->status[index]);
 }
+uint64_t lrs_store_row_count(const lrs_store_writer *w) { return w->n_points; }
 uint64_t lrs_store_todo_count(const lrs_store_writer *w) { return w->todo; }
 uint64_t lrs_store_done_at_open(const lrs_store_writer *w) { return w->done_at_open; }
 uint64_t lrs_store_torn_at_open(const lrs_store_writer *w) { return w->torn_at_open; }
@@ -907,9 +992,73 @@ const uint64_t *lrs_store_flushed(const lrs_store_writer *w, size_t *count) {
   return w->flushed;
 }
 
+const lrs_store_column *lrs_store_writer_columns(const lrs_store_writer *w, size_t *count) {
+  *count = w->schema->n_cols;
+  return w->schema->cols;
+}
+
+lrs_status lrs_store_add_points(lrs_store_writer *w, const lrs_point *points,
+                                const lrs_origin *origin, const int32_t *generation, size_t n,
+                                uint64_t *first) {
+  *first = w->n_points;
+  if (n == 0)
+    return LRS_OK;
+  lrs_status st = LRS_OK;
+  const lrs__store_schema *s = w->schema;
+  hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+  LRS_TRY(reserve_state(w, w->n_points + n));
+  LRS_TRY(grow((void **)&w->rows, &w->cap_rows, n * s->stride, 1));
+  memset(w->rows, 0, n * s->stride);
+  char key[LRS_GRID_KEY_MAX];
+  for (size_t k = 0; k < n; k++) {
+    unsigned char *slot = w->rows + k * s->stride;
+    lrs_store_row *row = (lrs_store_row *)(void *)slot;
+    LRS_TRY(lrs_grid_key(w->grid, &points[k], key, sizeof key));
+    if (strlen(key) >= s->key_width)
+      return LRS_RAISE(LRS_ERR_STORE, "%s: key %s is longer than the key column (%zu bytes)",
+                       w->path, key, s->key_width - 1);
+    memcpy(slot + sizeof *row, key, strlen(key));
+    row->index = w->n_points + k;
+    row->key_hash = lrs_key_hash(key);
+    row->origin = (int32_t)origin[k];
+    row->generation = generation[k];
+    row->point = points[k];
+    row->point.index = row->index;
+    lrs__store_row_pending(row);
+    row->row_check = lrs__store_row_check(s, row);
+  }
+  /* Rows past a crashed append are overwritten; the extent only grows. */
+  hsize_t start = w->n_points, count = n, end = start + count;
+  if (end > w->extent) {
+    LRS__H5(st, H5Dset_extent(w->points, &end), done, w->path, "cannot extend %s/points",
+            w->sweep_path);
+    w->extent = end;
+  }
+  LRS__H5(st, fspace = H5Dget_space(w->points), done, w->path, "cannot get a dataspace");
+  LRS__H5(st, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL), done,
+          w->path, "cannot select rows");
+  LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, w->path,
+          "cannot make a dataspace");
+  LRS__H5(st, H5Dwrite(w->points, s->mem_type, mspace, fspace, w->xfer.dxpl, w->rows), done,
+          w->path, "cannot write %s/points", w->sweep_path);
+  LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, w->path, "cannot flush points");
+  for (size_t k = 0; k < n; k++) {
+    const lrs_store_row *row = (const lrs_store_row *)(const void *)(w->rows + k * s->stride);
+    w->status[start + k] = LRS_POINT_PENDING;
+    w->attempts[start + k] = 0;
+    w->key_hash[start + k] = row->key_hash;
+  }
+  w->n_points = end;
+  w->todo += n;
+done:
+  lrs__store_h5_close(&fspace);
+  lrs__store_h5_close(&mspace);
+  return st;
+}
+
 lrs_status lrs_store_put(lrs_store_writer *w, uint64_t index, const lrs_result *r, int rank) {
   if (index >= w->n_points)
-    return LRS_RAISE(LRS_ERR_RANGE, "%s: point %llu is outside sweep '%s' (%llu points)", w->path,
+    return LRS_RAISE(LRS_ERR_RANGE, "%s: point %llu is outside sweep '%s' (%llu rows)", w->path,
                      (unsigned long long)index, lrs_config_name(w->cfg),
                      (unsigned long long)w->n_points);
   uint64_t hash = w->key_hash[index];

@@ -59,7 +59,7 @@ for doc_name in ("docs/store.md", "README.md"):
 
 # --- h5py's view ------------------------------------------------------------------
 with h5py.File("quickstart.h5", "r") as f:
-    check(f.attrs["lrsweep_schema_version"] == 1 and f.attrs["format"] == "lrsweep store"
+    check(f.attrs["lrsweep_schema_version"] == 2 and f.attrs["format"] == "lrsweep store"
           and f.attrs["mpi_size"] == 2, "root attributes as documented")
     sw = f["sweeps/quickstart"]
     text = open("quickstart.toml").read()
@@ -152,13 +152,13 @@ with h5py.File("plain.h5", "w") as f:
     f["x"] = 1
 shutil.copy("quickstart.h5", "newer.h5")
 with h5py.File("newer.h5", "r+") as f:
-    f.attrs["lrsweep_schema_version"] = np.int64(2)
+    f.attrs["lrsweep_schema_version"] = np.int64(3)
 data = open("quickstart.h5", "rb").read()
 open("cut.h5", "wb").write(data[:len(data) // 2])
 cases = [("missing.h5", "missing.h5: No such file or directory"),
          ("text.h5", "text.h5: not an HDF5 file"),
          ("plain.h5", "plain.h5: HDF5 file but not an lrsweep store"),
-         ("newer.h5", "newer.h5: store schema version 2 is newer than this lrsweep reads (1)"),
+         ("newer.h5", "newer.h5: store schema version 3 is newer than this lrsweep reads (2)"),
          ("cut.h5", "cut.h5: store is truncated")]
 for name, text in cases:
     for cmd in ("status", "query"):

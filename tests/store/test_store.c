@@ -578,7 +578,7 @@ static void test_bad_input(void) {
   H5Awrite(a, H5T_NATIVE_INT64, &v);
   H5Aclose(a);
   H5Fclose(h);
-  LRS_CHECK(open_fails(newer, LRS_ERR_STORE, "store schema version 7 is newer than this lrsweep"),
+  LRS_CHECK(open_fails(newer, LRS_ERR_STORE, "store schema version 8 is newer than this lrsweep"),
             "newer schema: %s", lrs_error_message());
   lrs_store_writer *w = NULL;
   lrs_store_options o = opts();
