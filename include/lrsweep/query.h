@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lrsweep/status.h"
@@ -128,6 +129,59 @@ lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *table,
  * two decades), '?' for an empty cell, with axis labels and a legend. */
 lrs_status lrs_query_pivot_plot(FILE *out, const lrs_query_table *table,
                                 const lrs_query_pivot *pivot);
+
+/* ---- --boundary ------------------------------------------------------------------ */
+/*
+ * Where a predicate flips along one axis (a phase boundary), for every cell:
+ * every combination of the values of the other axes.  Within a cell the
+ * points are ordered by the axis value; the bracket is the FIRST adjacent
+ * pair whose outcomes differ (a cell may have several flips: `flips` counts
+ * them, 1 for a clean boundary).  The boundary estimate is the bracket's
+ * midpoint in the axis's scale (geometric for log axes).  The refinement
+ * engine (lrsweep/refine.h) bisects exactly these brackets.
+ */
+/* The first flip among n outcomes (ordered by axis value): *lo receives the
+ * position before it; returns the number of flips (0: none, *lo unset). */
+size_t lrs_query_first_flip(const bool *holds, size_t n, size_t *lo);
+/* The midpoint of [lo, hi] in the axis's scale. */
+double lrs_query_bracket_mid(double lo, double hi, bool log_scale);
+/* Whether [lo, hi] is within the relative tolerance rtol: hi/lo − 1 ≤ rtol
+ * (log scale), or hi − lo ≤ rtol · max(|lo|, |hi|) (linear). */
+bool lrs_query_bracket_narrow(double lo, double hi, bool log_scale, double rtol);
+
+typedef struct lrs_query_boundary_cell {
+  size_t rep;      /* a row of the cell (its other axes' values) */
+  size_t points;   /* rows of the cell */
+  size_t flips;    /* adjacent pairs with different outcomes */
+  double lo, hi;   /* the bracket (NaN when there is no flip) */
+  bool lo_holds;   /* the predicate at lo (or at every point without a flip) */
+  double value;    /* the boundary estimate (NaN without a flip) */
+  int32_t generation; /* largest generation among the cell's rows, when the
+                         table has that column (else 0) */
+} lrs_query_boundary_cell;
+
+typedef struct lrs_query_boundary {
+  size_t axis;           /* column of the axis */
+  size_t *cell_cols;     /* the other axes' columns */
+  size_t n_cell_cols;
+  bool log_scale;
+  lrs_query_boundary_cell *cells; /* in order of their first row */
+  size_t n_cells;
+} lrs_query_boundary;
+
+/* Boundaries of `predicate` along column `axis` over `rows` (rows of one
+ * cell with equal axis values are a usage error: add the column that tells
+ * them apart to cell_cols). */
+lrs_status lrs_query_boundary_make(const lrs_query_table *table, const size_t *rows,
+                                   size_t n_rows, size_t axis, const size_t *cell_cols,
+                                   size_t n_cell_cols, const lrs_query_expr *predicate,
+                                   bool log_scale, lrs_query_boundary **boundary);
+void lrs_query_boundary_destroy(lrs_query_boundary **boundary);
+/* One line per cell: the other axes, then lo, hi, boundary, below (the
+ * predicate below the boundary), points, flips, generation; table, CSV or
+ * JSON Lines. */
+lrs_status lrs_query_boundary_print(FILE *out, const lrs_query_table *table,
+                                    const lrs_query_boundary *boundary, lrs_query_format format);
 
 /* ---- the store's points as a table ------------------------------------------------ */
 

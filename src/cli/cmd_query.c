@@ -25,8 +25,48 @@ static lrs_status default_columns(const lrs_store_points *pts, size_t **cols, si
   return LRS_OK;
 }
 
+/* `--boundary AXIS`: the predicate (given, or the stored sweep's [refine]
+ * one) and scale (the [refine] scale for its axis, else the axis's own). */
+static lrs_status boundary_setup(lrs_store *store, size_t sweep, const lrs_store_points *pts,
+                                 const char *axis, const char **predicate, bool *log_scale,
+                                 lrs_config **cfg) {
+  LRS_TRY(lrs_store_load_config(store, sweep, cfg));
+  const lrs_store_column *col = lrs_store_points_column(pts, axis);
+  if (!col || !col->axis)
+    return LRS_RAISE(LRS_ERR_USAGE, "--boundary %s: not an axis of sweep '%s'", axis,
+                     lrs_config_name(*cfg));
+  const lrs_refine_options *r = lrs_config_refine(*cfg);
+  *log_scale = false;
+  for (size_t a = 0; a < lrs_config_axis_count(*cfg); a++)
+    if (strcmp(lrs_config_axis(*cfg, a)->param->name, axis) == 0)
+      *log_scale = r->bisect && r->axis == a ? r->log_scale : lrs_config_axis(*cfg, a)->log_scale;
+  if (!*predicate) {
+    if (!r->bisect)
+      return LRS_RAISE(LRS_ERR_USAGE,
+                       "--boundary needs --predicate EXPR (sweep '%s' has no [refine] predicate)",
+                       lrs_config_name(*cfg));
+    *predicate = r->predicate;
+  }
+  return LRS_OK;
+}
+
+/* The cells of a boundary: every axis but `axis`. */
+static lrs_status other_axes(const lrs_store_points *pts, const char *axis, size_t **cols,
+                             size_t *n) {
+  size_t nc;
+  const lrs_store_column *c = lrs_store_points_columns(pts, &nc);
+  *cols = malloc((nc + 1) * sizeof **cols);
+  LRS_TRY(LRS_CHECK_ALLOC(*cols));
+  *n = 0;
+  for (size_t i = 0; i < nc; i++)
+    if (c[i].axis && strcmp(c[i].name, axis) != 0)
+      (*cols)[(*n)++] = i;
+  return LRS_OK;
+}
+
 static int query(int argc, char **argv) {
   const char *path = NULL, *name = NULL, *select = NULL, *where = NULL, *pivot = NULL;
+  const char *boundary = NULL, *predicate = NULL;
   const char *format_text = "table", *agg_text = "mean";
   bool plot = false;
   for (int i = 1; i < argc; i++) {
@@ -34,8 +74,10 @@ static int query(int argc, char **argv) {
       plot = true;
       continue;
     }
-    const char *opts[] = {"--sweep", "--select", "--where", "--format", "--pivot", "--agg"};
-    const char **dest[] = {&name, &select, &where, &format_text, &pivot, &agg_text};
+    const char *opts[] = {"--sweep", "--select", "--where",    "--format",
+                          "--pivot", "--agg",    "--boundary", "--predicate"};
+    const char **dest[] = {&name,  &select,   &where,     &format_text,
+                           &pivot, &agg_text, &boundary, &predicate};
     bool matched = false;
     for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
       size_t len = strlen(opts[k]);
@@ -71,22 +113,52 @@ static int query(int argc, char **argv) {
     return lrs_cli_usage_error("query", "--plot draws a --pivot: give --pivot X,Y,VALUE");
   if (pivot && select)
     return lrs_cli_usage_error("query", "--pivot and --select exclude each other");
+  if (boundary && (pivot || select))
+    return lrs_cli_usage_error("query", "--boundary excludes --pivot and --select");
+  if (predicate && !boundary)
+    return lrs_cli_usage_error("query", "--predicate goes with --boundary AXIS");
 
   lrs_store *store = NULL;
   lrs_store_points *pts = NULL;
   lrs_query_column *qcols = NULL;
   lrs_query_expr *expr = NULL;
   lrs_query_pivot *pv = NULL;
+  lrs_query_expr *holds = NULL;
+  lrs_query_boundary *bd = NULL;
+  lrs_config *cfg = NULL;
   size_t *rows = NULL, *cols = NULL, n_rows = 0, n_cols = 0, sweep = 0;
   lrs_query_table table;
   LRS_TRY_GOTO(st, lrs_store_open(path, &store), done);
   LRS_TRY_GOTO(st, lrs_store_find_sweep(store, name, &sweep), done);
   LRS_TRY_GOTO(st, lrs_store_read_points(store, sweep, &pts), done);
   LRS_TRY_GOTO(st, lrs_query_table_from_store(pts, &table, &qcols), done);
-  if (where)
+  if (boundary) {
+    /* Over the computed points only. */
+    size_t len = (where ? strlen(where) : 0) + 64;
+    char *done_where = malloc(len);
+    LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(done_where), done);
+    snprintf(done_where, len, "status != \"pending\"%s%s%s", where ? " && (" : "",
+             where ? where : "", where ? ")" : "");
+    st = lrs_query_parse(done_where, &table, &expr);
+    free(done_where);
+    if (st != LRS_OK)
+      goto done;
+  } else if (where) {
     LRS_TRY_GOTO(st, lrs_query_parse(where, &table, &expr), done);
+  }
   LRS_TRY_GOTO(st, lrs_query_filter(expr, &table, &rows, &n_rows), done);
-  if (pivot) {
+  if (boundary) {
+    bool log_scale = false;
+    LRS_TRY_GOTO(st, boundary_setup(store, sweep, pts, boundary, &predicate, &log_scale, &cfg),
+                 done);
+    LRS_TRY_GOTO(st, lrs_query_parse(predicate, &table, &holds), done);
+    LRS_TRY_GOTO(st, other_axes(pts, boundary, &cols, &n_cols), done);
+    LRS_TRY_GOTO(st, lrs_query_boundary_make(&table, rows, n_rows,
+                                             (size_t)lrs_query_column_index(&table, boundary),
+                                             cols, n_cols, holds, log_scale, &bd),
+                 done);
+    LRS_TRY_GOTO(st, lrs_query_boundary_print(stdout, &table, bd, format), done);
+  } else if (pivot) {
     LRS_TRY_GOTO(st, lrs_query_pivot_make(&table, rows, n_rows, pivot, (lrs_query_agg)agg, &pv),
                  done);
     LRS_TRY_GOTO(st, plot ? lrs_query_pivot_plot(stdout, &table, pv)
@@ -100,6 +172,9 @@ static int query(int argc, char **argv) {
     LRS_TRY_GOTO(st, lrs_query_print(stdout, &table, rows, n_rows, cols, n_cols, format), done);
   }
 done:
+  lrs_query_boundary_destroy(&bd);
+  lrs_query_expr_destroy(&holds);
+  lrs_config_destroy(&cfg);
   lrs_query_pivot_destroy(&pv);
   lrs_query_expr_destroy(&expr);
   free(rows);
@@ -127,5 +202,11 @@ const lrs_cli_command lrs_cli_query = {
     "  --pivot X,Y,V   a matrix: one row per value of Y, one column per value of X,\n"
     "                  each cell --agg (default mean) of V over the other dimensions\n"
     "                  (e.g. seeds); NaN values are skipped, empty cells print '-'\n"
-    "  --plot          draw the pivot as a shaded character heatmap (terminals)\n",
+    "  --plot          draw the pivot as a shaded character heatmap (terminals)\n"
+    "  --boundary AXIS for each combination of the other axes, where the predicate\n"
+    "                  (--predicate EXPR, default the sweep's [refine] predicate)\n"
+    "                  flips along AXIS: the bracket lo..hi around the first flip,\n"
+    "                  its midpoint (geometric on log axes), whether the predicate\n"
+    "                  holds below it, points and flips in the cell (computed\n"
+    "                  points only; --where filters them first)\n",
     query};

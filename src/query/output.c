@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lrsweep/query.h"
+#include "query_private.h"
 
 #define LRS__NAME(name, text) text,
 const char *const lrs_query_agg_names[] = {LRS_QUERY_AGG_LIST(LRS__NAME) NULL};
@@ -314,8 +315,7 @@ void lrs_query_pivot_destroy(lrs_query_pivot **pivot) {
   *pivot = NULL;
 }
 
-/* A cell as text: shortest round-trip decimal (table: 6 significant). */
-static void cell_text(double v, bool table, char *buf, size_t cap) {
+void lrs__query_number_text(double v, bool table, char *buf, size_t cap) {
   if (isnan(v)) {
     snprintf(buf, cap, "%s", table ? "-" : "nan");
     return;
@@ -363,7 +363,7 @@ lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_
     for (size_t r = 0; r < p->n_y; r++) {
       fputs(r ? ", [" : "[", out);
       for (size_t c = 0; c < p->n_x; c++) {
-        cell_text(p->cells[r * p->n_x + c], false, buf, sizeof buf);
+        lrs__query_number_text(p->cells[r * p->n_x + c], false, buf, sizeof buf);
         fputs(c ? ", " : "", out);
         json_number(out, buf);
       }
@@ -386,7 +386,7 @@ lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_
     wc = w > wc ? w : wc;
   }
   for (size_t i = 0; i < p->n_x * p->n_y; i++) {
-    cell_text(p->cells[i], table, buf, sizeof buf);
+    lrs__query_number_text(p->cells[i], table, buf, sizeof buf);
     wc = strlen(buf) > wc ? strlen(buf) : wc;
   }
   if (table) {
@@ -412,7 +412,7 @@ lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_
     else
       csv_field(out, buf);
     for (size_t c = 0; c < p->n_x; c++) {
-      cell_text(p->cells[r * p->n_x + c], table, buf, sizeof buf);
+      lrs__query_number_text(p->cells[r * p->n_x + c], table, buf, sizeof buf);
       if (table)
         fprintf(out, "  %*s", (int)wc, buf);
       else
