@@ -55,4 +55,12 @@ lrs_rate_fit lrs_rate_fit_curve(const double *x, const double *y, size_t n,
 /* The first x_i with y_i ≤ level (NaN if none). */
 double lrs_rate_first_below(const double *x, const double *y, size_t n, double level);
 
+/*
+ * A distribution-free confidence interval of the median of n values (sorted
+ * ascending, finite): the order statistics [x_(j), x_(n+1-j)] (1-based) with
+ * the largest j such that P(B < j) ≤ (1 − level)/2 for B ~ Binomial(n, ½),
+ * which cover the median with probability ≥ level whatever the distribution.
+ * False when n is too small for any such j (n < 6 at level 0.95).
+ */
+bool lrs_rate_median_ci(const double *sorted, size_t n, double level, double *lo, double *hi);
 #endif

@@ -113,3 +113,23 @@ double lrs_rate_first_below(const double *x, const double *y, size_t n, double l
       return x[i];
   return NAN;
 }
+
+bool lrs_rate_median_ci(const double *sorted, size_t n, double level, double *lo, double *hi) {
+  /* P(B < j) accumulated in log space: 2^-n underflows for large n. */
+  const double tail = 0.5 * (1 - level), log_half_n = -(double)n * log(2.0);
+  double cdf = 0; /* P(B ≤ k - 1) at the top of the loop, for k = j */
+  size_t j = 0;
+  for (size_t k = 0; k < n / 2; k++) {
+    double log_pmf = lgamma((double)n + 1) - lgamma((double)k + 1) -
+                     lgamma((double)(n - k) + 1) + log_half_n;
+    cdf += exp(log_pmf); /* now P(B ≤ k) = P(B < k + 1) */
+    if (cdf > tail)
+      break;
+    j = k + 1;
+  }
+  if (j == 0)
+    return false;
+  *lo = sorted[j - 1];
+  *hi = sorted[n - j];
+  return true;
+}

@@ -1,12 +1,68 @@
 /* Rate fitting (lrsweep/rate.h) on synthetic curves with known rates. */
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 #include "lrs_test.h"
 #include "lrsweep/rate.h"
 
 enum { NMAX = 400 };
 
+/* The order-statistic index j of the 95% median interval by exact integer
+ * arithmetic: the largest j with sum_{i<j} C(n,i) <= 0.025 * 2^n. */
+static size_t exact_j(unsigned n) {
+  unsigned long long c = 1, below = 0, total = 1ULL << n;
+  size_t j = 0;
+  for (unsigned i = 0; i < n / 2; i++) {
+    below += c; /* sum_{i' <= i} C(n, i') */
+    if (below * 1000 > total * 25)
+      break;
+    j = i + 1;
+    c = c * (n - i) / (i + 1);
+  }
+  return j;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void median_ci_checks(void) {
+  double v[64];
+  for (unsigned n = 2; n <= 50; n++) { /* 1000·2^n fits 64 bits */
+    for (unsigned i = 0; i < n; i++)
+      v[i] = (double)i;
+    double lo = NAN, hi = NAN;
+    size_t j = exact_j(n);
+    bool ok = lrs_rate_median_ci(v, n, 0.95, &lo, &hi);
+    if (j == 0)
+      LRS_CHECK(!ok, "n = %u: too few values for a 95%% interval", n);
+    else
+      LRS_CHECK(ok && lo == (double)(j - 1) && hi == (double)(n - j),
+                "n = %u: interval x_(%zu)..x_(%zu) as exact binomial sums give", n, j,
+                (size_t)n + 1 - j);
+  }
+  /* Coverage: the interval holds the true median (0.5) of uniform samples in
+   * at least 95% of trials (a fixed LCG: reproducible). */
+  unsigned long long s = 12345;
+  int covered = 0, trials = 4000;
+  for (int t = 0; t < trials; t++) {
+    for (int i = 0; i < 20; i++) {
+      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+      v[i] = (double)(s >> 11) / 9007199254740992.0;
+    }
+    qsort(v, 20, sizeof v[0], cmp_double);
+    double lo, hi;
+    lrs_rate_median_ci(v, 20, 0.95, &lo, &hi);
+    covered += lo <= 0.5 && 0.5 <= hi;
+  }
+  LRS_CHECK(covered >= (int)(0.94 * trials), "median interval covers the median in %d of %d trials",
+            covered, trials);
+}
+
 int main(void) {
+  median_ci_checks();
   double x[NMAX], y[NMAX];
 
   /* Pure geometric: L_k = 3·0.7^k. */
