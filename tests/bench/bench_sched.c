@@ -76,7 +76,8 @@ int main(int argc, char **argv) {
   opt.solve = work ? work_solve : tiny_solve;
   lrs_sched_sink sink = {&delivered, count_put, no_tick};
   lrs_sched_report report;
-  lrs_status st = lrs_sched_run(MPI_COMM_WORLD, grid, pending, n, &opt, &sink, &report);
+  lrs_sched_source source = lrs_sched_grid_source(grid);
+  lrs_status st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n, &opt, &sink, &report);
   if (rank == 0)
     printf("{\"mode\": \"%s\", \"ranks\": %d, \"points\": %llu, \"seconds\": %.4f, "
            "\"points_per_second\": %.1f, \"ok\": %s}\n",

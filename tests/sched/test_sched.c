@@ -70,6 +70,41 @@ static lrs_status no_tick(void *ctx, double now) {
   return LRS_OK;
 }
 
+/* A source whose refills add points beyond the grid (index ≥ grid size:
+ * grid point index % size, renumbered) in rounds of 10 and 15, then none. */
+typedef struct {
+  const lrs_grid *grid;
+  collector *seen;
+  int rounds;
+  uint64_t next;        /* first index of the next round */
+  uint64_t queued;      /* points given to the scheduler so far */
+  bool all_back_first;  /* every refill came after all queued points came back */
+} growing;
+
+static lrs_status growing_point(void *ctx, uint64_t index, lrs_point *p) {
+  const growing *g = ctx;
+  LRS_TRY(lrs_grid_point(g->grid, index % lrs_grid_size(g->grid), p));
+  p->index = index;
+  return LRS_OK;
+}
+
+static lrs_status growing_refill(void *ctx, uint64_t **more, uint64_t *n_more) {
+  growing *g = ctx;
+  uint64_t back = 0;
+  for (uint64_t i = 0; i < g->seen->n; i++)
+    back += (uint64_t)g->seen->seen[i];
+  g->all_back_first &= back == g->queued;
+  *n_more = g->rounds == 0 ? 10 : g->rounds == 1 ? 15 : 0;
+  *more = malloc((*n_more ? *n_more : 1) * sizeof **more);
+  LRS_TRY(LRS_CHECK_ALLOC(*more));
+  for (uint64_t k = 0; k < *n_more; k++)
+    (*more)[k] = g->next + k;
+  g->next += *n_more;
+  g->queued += *n_more;
+  g->rounds++;
+  return LRS_OK;
+}
+
 static const char *const sweep_text = "[sweep]\nreplicates = 4\n"
                                       "[solver]\nmax_iter = 12\nstep_rule = \"fixed\"\n"
                                       "[problem]\nwidth = 20\ninput_dim = 4\noutput_dim = 3\n"
@@ -102,7 +137,8 @@ int main(int argc, char **argv) {
   collector c = {.n = n, .seen = calloc(n, sizeof(int)), .content_ok = true, .size_ok = true};
   lrs_sched_sink sink = {&c, collect_fake, no_tick};
   lrs_sched_report report;
-  lrs_status st = lrs_sched_run(MPI_COMM_WORLD, grid, pending, n_pending, &opt, &sink, &report);
+  lrs_sched_source source = lrs_sched_grid_source(grid);
+  lrs_status st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n_pending, &opt, &sink, &report);
   if (rank == 0) {
     LRS_CHECK(st == LRS_OK, "fake sweep on %d ranks, groups of %d: %s", size, group_size,
               lrs_error_message());
@@ -117,13 +153,36 @@ int main(int argc, char **argv) {
               "report: %llu done, none failed", (unsigned long long)report.done);
   }
 
+  /* Refills: two rounds of points beyond the grid, each solved once, after
+   * every earlier point is back; workers stay for every round. */
+  collector grown = {.n = n + 25, .seen = calloc(n + 25, sizeof(int)), .content_ok = true,
+                     .size_ok = true};
+  growing g = {.grid = grid, .seen = &grown, .next = n, .queued = n_pending,
+               .all_back_first = true};
+  lrs_sched_source refilling = {&g, growing_point, growing_refill};
+  sink.ctx = &grown;
+  st = lrs_sched_run(MPI_COMM_WORLD, &refilling, pending, n_pending, &opt, &sink, &report);
+  if (rank == 0) {
+    bool once = true;
+    for (uint64_t i = 0; i < n + 25; i++)
+      once &= grown.seen[i] == (i >= n || i % 2 == 0 ? 1 : 0);
+    LRS_CHECK(st == LRS_OK && once && grown.content_ok && grown.size_ok,
+              "refilled points (2 rounds) each solved exactly once, by their own index");
+    LRS_CHECK(g.rounds == 3 && g.all_back_first,
+              "refill called 3 times, each once every queued point was back");
+    LRS_CHECK(report.done == n_pending + 25 && !report.interrupted,
+              "report counts refilled points: %llu done", (unsigned long long)report.done);
+  }
+  free(grown.seen);
+  sink.ctx = &c;
+
   /* Real solves: same bits as a local solve, whatever the rank count. */
   if (group_size == 1) {
     memset(c.seen, 0, n * sizeof(int));
     c.kept = calloc(n, sizeof *c.kept);
     opt.solve = NULL;
     sink.put = collect_real;
-    st = lrs_sched_run(MPI_COMM_WORLD, grid, pending, n_pending, &opt, &sink, &report);
+    st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n_pending, &opt, &sink, &report);
     if (rank == 0) {
       bool same = st == LRS_OK;
       lrs_result *local = NULL;
