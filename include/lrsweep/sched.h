@@ -11,6 +11,14 @@
  * With P = 1 (or a singleton run) rank 0 solves the points itself between
  * its coordinator duties.
  *
+ * Groups and small points.  With a group_threshold, only points of width
+ * h ≥ group_threshold are solved by a whole group; the coordinator hands a
+ * group chunks that are all such points or all smaller ones, and the ranks of
+ * a group share a chunk of small points out (rank k of the group takes points
+ * k, k + G, ...), each solving its own on MPI_COMM_SELF and sending the
+ * results to rank 0 itself.  So a small point's result never depends on G,
+ * and a large point's only on G.
+ *
  * Protocol (tags on a private duplicate of the communicator):
  *   LRS_SCHED_TAG_READY   leader → 0   one uint64: how many points of the
  *                                      previous chunk were dropped after a
@@ -23,12 +31,17 @@
  *                                      hold a READY unanswered while a refill
  *                                      is possible (until every handed-out
  *                                      point is back)
- *   LRS_SCHED_TAG_HEAD    leader → 0   lrs_sched_head (index, rank, records)
- *   LRS_SCHED_TAG_RECORDS leader → 0   head.n_records lrs_record structs
- *   LRS_SCHED_TAG_STOP    0 → leader   empty: "solve no more of your chunk than
+ *   LRS_SCHED_TAG_HEAD    worker → 0   lrs_sched_head (index, rank, records):
+ *                                      from the leader, or for a shared chunk
+ *                                      from the rank that solved the point
+ *   LRS_SCHED_TAG_RECORDS worker → 0   head.n_records lrs_record structs
+ *   LRS_SCHED_TAG_STOP    0 → worker   empty: "solve no more of your chunk than
  *                                      the point you are on"; sent once to
- *                                      every leader, at a stop signal or just
- *                                      before its empty ASSIGN
+ *                                      every rank of a group, at a stop
+ *                                      signal or just before its leader's
+ *                                      empty ASSIGN.  For a shared chunk, the
+ *                                      leader's READY counts the drops of the
+ *                                      whole group
  * HEAD and RECORDS of one result follow each other (MPI keeps the order of
  * messages between two ranks).  A result may arrive after its leader's empty
  * ASSIGN (prefetch): the coordinator ends once every leader is stopped and
@@ -127,6 +140,10 @@ typedef struct lrs_sched_sink {
 
 typedef struct lrs_sched_options {
   int group_size;           /* ranks per group (default 1) */
+  int64_t group_threshold;  /* with group_size > 1: points of width h ≥ this
+                               are solved by a whole group, smaller ones are
+                               shared out among its ranks, each solved on
+                               MPI_COMM_SELF; 0 (default): all by groups */
   int max_chunk;            /* most points per assignment (default 64) */
   double drain_seconds;     /* grace for running points after a stop signal (60) */
   double progress_seconds;  /* interval of progress lines off a terminal (30) */
@@ -148,6 +165,13 @@ typedef struct lrs_sched_report {
 
 /* Defaults for every option. */
 lrs_sched_options lrs_sched_defaults(void);
+
+/* Default of [run] auto_group_size and group_threshold (width h). */
+enum { LRS_SCHED_AUTO_GROUP = 2, LRS_SCHED_GROUP_THRESHOLD = 8192 };
+
+/* group_size = "auto" on `workers` worker ranks (P − 1): the largest G ≤
+ * max_group that divides `workers` (1 when none larger does, or no workers). */
+int lrs_sched_auto_group(int workers, int max_group);
 
 /*
  * Runs `pending` (indices of `source`'s points), then whatever the source's

@@ -49,6 +49,13 @@ lrs_sched_options lrs_sched_defaults(void) {
                              .solve = NULL};
 }
 
+int lrs_sched_auto_group(int workers, int max_group) {
+  int g = max_group < workers ? max_group : workers;
+  while (g > 1 && workers % g != 0)
+    g--;
+  return g > 1 ? g : 1;
+}
+
 static lrs_status mpi_check(int rc, const char *what) {
   if (rc == MPI_SUCCESS)
     return LRS_OK;
@@ -131,6 +138,7 @@ static void progress_show(progress *p, const lrs_sched_report *r, double now, bo
 typedef struct {
   double cost;
   uint64_t index;
+  bool on_group; /* solved by a whole group, not shared out (see on_group) */
 } queued;
 
 static int longest_first(const void *a, const void *b) {
@@ -140,9 +148,15 @@ static int longest_first(const void *a, const void *b) {
   return (x->index > y->index) - (x->index < y->index);
 }
 
+/* Whether a group solves `p` together (else its members share such points out
+ * and each solves its own on MPI_COMM_SELF). */
+static bool on_group(const lrs_sched_options *opt, const lrs_point *p) {
+  return opt->group_size > 1 && p->width >= opt->group_threshold;
+}
+
 /* The points of `indices`, longest first by the cost model. */
-static lrs_status make_queue(const lrs_sched_source *src, const uint64_t *indices, uint64_t n,
-                             queued **out) {
+static lrs_status make_queue(const lrs_sched_source *src, const lrs_sched_options *opt,
+                             const uint64_t *indices, uint64_t n, queued **out) {
   queued *q = malloc((n ? n : 1) * sizeof *q);
   if (!q)
     return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a queue of %llu points",
@@ -154,7 +168,7 @@ static lrs_status make_queue(const lrs_sched_source *src, const uint64_t *indice
       free(q);
       return st;
     }
-    q[i] = (queued){lrs_grid_point_cost(&p), indices[i]};
+    q[i] = (queued){lrs_grid_point_cost(&p), indices[i], on_group(opt, &p)};
   }
   qsort(q, n, sizeof *q, longest_first);
   *out = q;
@@ -239,7 +253,7 @@ static lrs_status refill(coordinator *c) {
   uint64_t *more = NULL, n_more = 0;
   LRS_TRY(c->src->refill(c->src->ctx, &more, &n_more));
   queued *q = NULL;
-  lrs_status st = n_more ? make_queue(c->src, more, n_more, &q) : LRS_OK;
+  lrs_status st = n_more ? make_queue(c->src, c->opt, more, n_more, &q) : LRS_OK;
   free(more);
   LRS_TRY(st);
   c->exhausted = n_more == 0;
@@ -287,6 +301,11 @@ static lrs_status serve_alone(coordinator *c) {
   return LRS_OK;
 }
 
+/* The leader of worker `rank`'s group. */
+static int leader_of(const coordinator *c, int rank) {
+  return 1 + (rank - 1) / c->opt->group_size * c->opt->group_size;
+}
+
 static lrs_status receive_result(coordinator *c, int source) {
   lrs_sched_head head;
   MPI_TRY(MPI_Recv(&head, sizeof head, MPI_BYTE, source, LRS_SCHED_TAG_HEAD, c->comm,
@@ -299,7 +318,7 @@ static lrs_status receive_result(coordinator *c, int source) {
                    MPI_STATUS_IGNORE));
   c->result->n_records = head.n_records;
   c->result->summary = head.summary;
-  c->leaders[source].out--;
+  c->leaders[leader_of(c, source)].out--;
   return deliver(c, head.index, head.rank);
 }
 
@@ -312,14 +331,15 @@ static lrs_status receive_ready(coordinator *c, int leader) {
   return LRS_OK;
 }
 
-/* Tells `leader` to solve no more points of its chunk than the one it is on
- * (once per leader; every leader gets one before its empty assignment). */
+/* Tells `leader`'s group to solve no more points of its chunk than the ones
+ * it is on (once per group, to every rank of it; every group gets one before
+ * its leader's empty assignment). */
 static lrs_status send_stop(coordinator *c, int leader) {
-  leader_state *l = &c->leaders[leader];
-  if (l->stopped)
+  if (c->leaders[leader].stopped)
     return LRS_OK;
-  l->stopped = true;
-  MPI_TRY(MPI_Isend(NULL, 0, MPI_BYTE, leader, LRS_SCHED_TAG_STOP, c->comm, &l->stop));
+  c->leaders[leader].stopped = true;
+  for (int r = leader; r < leader + c->opt->group_size; r++)
+    MPI_TRY(MPI_Isend(NULL, 0, MPI_BYTE, r, LRS_SCHED_TAG_STOP, c->comm, &c->leaders[r].stop));
   return LRS_OK;
 }
 
@@ -331,8 +351,17 @@ static lrs_status answer(coordinator *c, int leader, int n_groups, bool draining
   if (!draining && left == 0 && !c->exhausted)
     return LRS_OK;
   uint64_t chunk = draining ? 0 : (left + 4 * (uint64_t)n_groups - 1) / (4 * (uint64_t)n_groups);
+  const queued *q = c->queue + c->next;
+  if (chunk > 0 && !q[0].on_group && chunk < (uint64_t)c->opt->group_size)
+    chunk = (uint64_t)c->opt->group_size; /* a shared chunk keeps every member busy */
   if (chunk > (uint64_t)c->opt->max_chunk)
     chunk = (uint64_t)c->opt->max_chunk;
+  if (chunk > left)
+    chunk = left;
+  /* A chunk is all group points or all shared points. */
+  for (uint64_t k = 1; k < chunk; k++)
+    if (q[k].on_group != q[0].on_group)
+      chunk = k;
   chunk = fit_before_end(c, chunk);
   for (uint64_t k = 0; k < chunk; k++)
     LRS_TRY(c->src->point(c->src->ctx, c->queue[c->next + k].index, &c->chunk[k]));
@@ -430,7 +459,7 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
                       .interval = opt->progress_seconds,
                       .total = n_pending};
   c.prog.last = c.prog.start;
-  lrs_status st = make_queue(src, pending, n_pending, &c.queue);
+  lrs_status st = make_queue(src, opt, pending, n_pending, &c.queue);
   if (st == LRS_OK)
     st = lrs_result_create(256, &c.result);
   c.chunk = malloc((size_t)opt->max_chunk * sizeof *c.chunk);
@@ -467,6 +496,47 @@ static lrs_status send_result(MPI_Comm comm, int rank, uint64_t index, const lrs
   return LRS_OK;
 }
 
+/* What a leader broadcasts to its group before the points. */
+typedef struct {
+  int32_t kind; /* JOB_END, JOB_POINT (one point, solved together), JOB_SHARE */
+  int32_t count; /* points that follow */
+} group_job;
+
+enum { JOB_END, JOB_POINT, JOB_SHARE };
+
+/* Relays a job and its points from the leader to its group. */
+static lrs_status relay(MPI_Comm group, group_job *job, lrs_point *points) {
+  MPI_TRY(MPI_Bcast(job, sizeof *job, MPI_BYTE, 0, group));
+  if (job->count > 0)
+    MPI_TRY(MPI_Bcast(points, (int)((size_t)job->count * sizeof *points), MPI_BYTE, 0, group));
+  return LRS_OK;
+}
+
+/* This rank's share of a shared chunk: every group_size-th point from its
+ * group rank, each solved alone on MPI_COMM_SELF (as on a group of one, so
+ * its result does not depend on G) and sent to rank 0 by this rank.  After a
+ * STOP the rest is dropped; the drops of the whole group are summed on the
+ * leader (`*dropped`, for its next READY). */
+static lrs_status solve_share(MPI_Comm comm, MPI_Comm group, int rank, const lrs_point *chunk,
+                              int count, lrs_sched_solve_fn solve, lrs_result *result,
+                              MPI_Request *stop_req, int *stopped, uint64_t *dropped) {
+  int g_rank, g_size;
+  uint64_t mine = 0;
+  MPI_TRY(MPI_Comm_rank(group, &g_rank));
+  MPI_TRY(MPI_Comm_size(group, &g_size));
+  for (int i = g_rank; i < count; i += g_size) {
+    if (*stopped) {
+      mine++;
+      continue;
+    }
+    solve_one(&chunk[i], solve, MPI_COMM_SELF, result);
+    LRS_TRY(send_result(comm, rank, chunk[i].index, result));
+    MPI_TRY(MPI_Test(stop_req, stopped, MPI_STATUS_IGNORE));
+  }
+  MPI_TRY(MPI_Reduce(&mine, dropped, 1, MPI_UINT64_T, MPI_SUM, 0, group));
+  return LRS_OK;
+}
+
 /* Asks for the next chunk (READY carrying the count of dropped points) and
  * posts its receive into `chunk`. */
 static lrs_status ask(MPI_Comm comm, int max_chunk, lrs_point *chunk, uint64_t *dropped,
@@ -477,19 +547,21 @@ static lrs_status ask(MPI_Comm comm, int max_chunk, lrs_point *chunk, uint64_t *
   return LRS_OK;
 }
 
-/* A group leader: asks for chunks until told to stop, relaying each point to
- * its group (a group of one relays to itself for free).  It asks for the next
- * chunk while solving the last point of the current one, so no worker waits
- * for the coordinator between chunks.  The coordinator's STOP (posted as a
- * receive from the start) ends the current chunk after the point being
- * solved; it always precedes the empty assignment. */
-static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, lrs_sched_solve_fn solve,
-                       int max_chunk, lrs_point *chunk, lrs_result *result) {
+/* A group leader: asks for chunks until told to stop.  A chunk of group
+ * points goes to the group point by point (a group of one relays to itself
+ * for free), and the leader asks for the next chunk while solving the last
+ * one, so no worker waits for the coordinator between chunks.  A shared chunk
+ * goes to the group at once, each rank solves its share, then the leader
+ * asks.  The coordinator's STOP (posted as a receive from the start) ends the
+ * current chunk after the points being solved; it always precedes the empty
+ * assignment. */
+static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, const lrs_sched_options *opt,
+                       lrs_sched_solve_fn solve, lrs_point *chunk, lrs_result *result) {
   MPI_Request stop_req = MPI_REQUEST_NULL, req[2];
   int stopped = 0;
   uint64_t dropped = 0; /* READY's payload: left alone until its send completes */
   MPI_TRY(MPI_Irecv(NULL, 0, MPI_BYTE, 0, LRS_SCHED_TAG_STOP, comm, &stop_req));
-  LRS_TRY(ask(comm, max_chunk, chunk, &dropped, req));
+  LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
   for (;;) {
     MPI_Status status[2];
     int bytes = 0;
@@ -497,39 +569,59 @@ static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, lrs_sched_solve_
     MPI_TRY(MPI_Get_count(&status[1], MPI_BYTE, &bytes));
     const int count = bytes / (int)sizeof *chunk;
     if (count == 0) {
-      lrs_point stop = {.index = UINT64_MAX};
+      group_job end = {JOB_END, 0};
       if (!stopped)
         MPI_TRY(MPI_Wait(&stop_req, MPI_STATUS_IGNORE));
-      MPI_TRY(MPI_Bcast(&stop, sizeof stop, MPI_BYTE, 0, group));
-      return LRS_OK;
+      return relay(group, &end, NULL);
+    }
+    if (!on_group(opt, &chunk[0]) && opt->group_size > 1) {
+      group_job share = {JOB_SHARE, count};
+      LRS_TRY(relay(group, &share, chunk));
+      LRS_TRY(solve_share(comm, group, rank, chunk, count, solve, result, &stop_req, &stopped,
+                          &dropped));
+      LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
+      continue;
     }
     int i = 0;
     for (; i < count && !stopped; i++) {
       lrs_point point = chunk[i]; /* the next chunk may arrive into `chunk` */
+      group_job one = {JOB_POINT, 1};
       if (i == count - 1) {
         dropped = 0;
-        LRS_TRY(ask(comm, max_chunk, chunk, &dropped, req));
+        LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
       }
-      MPI_TRY(MPI_Bcast(&point, sizeof point, MPI_BYTE, 0, group));
+      LRS_TRY(relay(group, &one, &point));
       solve_one(&point, solve, group, result);
       LRS_TRY(send_result(comm, rank, point.index, result));
       MPI_TRY(MPI_Test(&stop_req, &stopped, MPI_STATUS_IGNORE));
     }
     if (i < count) { /* cut by the STOP: not asked yet */
       dropped = (uint64_t)(count - i);
-      LRS_TRY(ask(comm, max_chunk, chunk, &dropped, req));
+      LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
     }
   }
 }
 
-/* A group member: solves whatever point its leader relays, until the stop. */
-static lrs_status follow(MPI_Comm group, lrs_sched_solve_fn solve, lrs_result *result) {
+/* A group member: does whatever job its leader relays, until the end. */
+static lrs_status follow(MPI_Comm comm, MPI_Comm group, int rank, lrs_sched_solve_fn solve,
+                         lrs_point *chunk, lrs_result *result) {
+  MPI_Request stop_req = MPI_REQUEST_NULL;
+  int stopped = 0;
+  uint64_t dropped; /* significant on the leader only */
+  MPI_TRY(MPI_Irecv(NULL, 0, MPI_BYTE, 0, LRS_SCHED_TAG_STOP, comm, &stop_req));
   for (;;) {
-    lrs_point point;
-    MPI_TRY(MPI_Bcast(&point, sizeof point, MPI_BYTE, 0, group));
-    if (point.index == UINT64_MAX)
+    group_job job;
+    LRS_TRY(relay(group, &job, chunk));
+    if (job.kind == JOB_END) {
+      if (!stopped)
+        MPI_TRY(MPI_Wait(&stop_req, MPI_STATUS_IGNORE));
       return LRS_OK;
-    solve_one(&point, solve, group, result);
+    }
+    if (job.kind == JOB_POINT)
+      solve_one(&chunk[0], solve, group, result);
+    else
+      LRS_TRY(solve_share(comm, group, rank, chunk, job.count, solve, result, &stop_req,
+                          &stopped, &dropped));
   }
 }
 
@@ -543,8 +635,8 @@ static lrs_status work(MPI_Comm comm, MPI_Comm group, int rank, const lrs_sched_
   if (st == LRS_OK)
     st = lrs_result_create(256, &result);
   if (st == LRS_OK)
-    st = group_rank == 0 ? lead(comm, group, rank, solve, opt->max_chunk, chunk, result)
-                         : follow(group, solve, result);
+    st = group_rank == 0 ? lead(comm, group, rank, opt, solve, chunk, result)
+                         : follow(comm, group, rank, solve, chunk, result);
   lrs_result_destroy(&result);
   free(chunk);
   return st;
