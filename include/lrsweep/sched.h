@@ -1,26 +1,59 @@
 /*
  * lrsweep/sched.h — running a sweep's points over MPI ranks.
  *
- * Roles.  Rank 0 of the communicator coordinates: it hands out point indices
- * and passes every result to a sink (the store writer).  The other P − 1 ranks
- * work, in groups of G ranks (G = group_size; P − 1 must be a multiple of G).
- * The first rank of a group is its leader: it talks to the coordinator and
- * broadcasts each point index to its group, and the whole group calls the
- * solver with the group's communicator.  With P = 1 (or a singleton run)
- * rank 0 solves the points itself between its coordinator duties.
+ * Roles.  Rank 0 of the communicator coordinates: it resolves point indices
+ * to points through a source (the grid, or the caller's points), hands the
+ * points out and passes every result to a sink (the store writer).  The
+ * other P − 1 ranks work, in groups of G ranks (G = group_size; P − 1 must be
+ * a multiple of G); they never see the grid.  The first rank of a group is
+ * its leader: it talks to the coordinator and broadcasts each point to its
+ * group, and the whole group calls the solver with the group's communicator.
+ * With P = 1 (or a singleton run) rank 0 solves the points itself between
+ * its coordinator duties.
+ *
+ * Groups and small points.  With a group_threshold, only points of width
+ * h ≥ group_threshold are solved by a whole group; the coordinator hands a
+ * group chunks that are all such points or all smaller ones, and the ranks of
+ * a group share a chunk of small points out (rank k of the group takes points
+ * k, k + G, ...), each solving its own on MPI_COMM_SELF and sending the
+ * results to rank 0 itself.  So a small point's result never depends on G,
+ * and a large point's only on G.
  *
  * Protocol (tags on a private duplicate of the communicator):
- *   LRS_SCHED_TAG_READY   leader → 0   empty: "my chunk is done, send more"
- *   LRS_SCHED_TAG_ASSIGN  0 → leader   uint64 indices; an empty message: stop
- *   LRS_SCHED_TAG_HEAD    leader → 0   lrs_sched_head (index, rank, records)
- *   LRS_SCHED_TAG_RECORDS leader → 0   head.n_records lrs_record structs
- *   LRS_SCHED_TAG_STOP    0 → leader   empty: "solve no more of your chunk than
+ *   LRS_SCHED_TAG_READY   leader → 0   one uint64: how many points of the
+ *                                      previous chunk were dropped after a
+ *                                      STOP (0 otherwise); asks for a chunk.
+ *                                      Sent while the chunk's last point is
+ *                                      being solved (prefetch), or after the
+ *                                      points solved when a STOP cut the chunk
+ *   LRS_SCHED_TAG_ASSIGN  0 → leader   lrs_point structs (the chunk); an empty
+ *                                      message: stop.  The coordinator may
+ *                                      hold a READY unanswered while a refill
+ *                                      is possible (until every handed-out
+ *                                      point is back)
+ *   LRS_SCHED_TAG_HEAD    worker → 0   lrs_sched_head (index, rank, records):
+ *                                      from the leader, or for a shared chunk
+ *                                      from the rank that solved the point
+ *   LRS_SCHED_TAG_RECORDS worker → 0   head.n_records lrs_record structs
+ *   LRS_SCHED_TAG_STOP    0 → worker   empty: "solve no more of your chunk than
  *                                      the point you are on"; sent once to
- *                                      every leader, at a stop signal or just
- *                                      before its empty ASSIGN
+ *                                      every rank of a group, at a stop
+ *                                      signal or just before its leader's
+ *                                      empty ASSIGN.  For a shared chunk, the
+ *                                      leader's READY counts the drops of the
+ *                                      whole group
  * HEAD and RECORDS of one result follow each other (MPI keeps the order of
- * messages between two ranks).  Structs travel as bytes: all ranks must
- * share one binary (a homogeneous cluster), as is usual for MPI jobs.
+ * messages between two ranks).  A result may arrive after its leader's empty
+ * ASSIGN (prefetch): the coordinator ends once every leader is stopped and
+ * every handed-out point has come back or was reported dropped.  Structs
+ * travel as bytes: all ranks must share one binary (a homogeneous cluster),
+ * as is usual for MPI jobs.
+ *
+ * Refill.  A source may add points: when the queue is empty and every
+ * handed-out point has come back (and no stop is requested and no point was
+ * held back by the walltime), rank 0 asks the source for more indices; they
+ * are queued like the first ones and the workers, still waiting, go on.  The
+ * run ends when the refill returns none.
  *
  * Scheduling.  Points go out longest-expected-first by the grid's cost model
  * (lrs_grid_point_cost), in chunks that shrink as the queue empties
@@ -82,6 +115,21 @@ typedef enum {
 typedef lrs_status (*lrs_sched_solve_fn)(const lrs_point *point, MPI_Comm comm,
                                          lrs_result *result);
 
+/* Where the points come from (read on rank 0 only). */
+typedef struct lrs_sched_source {
+  void *ctx;
+  /* The point of `index` (grid points, and points added later by refill). */
+  lrs_status (*point)(void *ctx, uint64_t index, lrs_point *point);
+  /* Rank 0, when the queue is empty and every handed-out point has come back
+   * (and no stop was requested): more indices to run (*more malloc'ed, caller
+   * frees; *n_more = 0 ends the run).  NULL: no refill. */
+  lrs_status (*refill)(void *ctx, uint64_t **more, uint64_t *n_more);
+} lrs_sched_source;
+
+/* The points of `grid` (point = lrs_grid_point), no refill; `grid` must
+ * outlive the source. */
+lrs_sched_source lrs_sched_grid_source(const lrs_grid *grid);
+
 /* Receives results on rank 0, in completion order. */
 typedef struct lrs_sched_sink {
   void *ctx;
@@ -92,6 +140,10 @@ typedef struct lrs_sched_sink {
 
 typedef struct lrs_sched_options {
   int group_size;           /* ranks per group (default 1) */
+  int64_t group_threshold;  /* with group_size > 1: points of width h ≥ this
+                               are solved by a whole group, smaller ones are
+                               shared out among its ranks, each solved on
+                               MPI_COMM_SELF; 0 (default): all by groups */
   int max_chunk;            /* most points per assignment (default 64) */
   double drain_seconds;     /* grace for running points after a stop signal (60) */
   double progress_seconds;  /* interval of progress lines off a terminal (30) */
@@ -114,15 +166,23 @@ typedef struct lrs_sched_report {
 /* Defaults for every option. */
 lrs_sched_options lrs_sched_defaults(void);
 
+/* Default of [run] auto_group_size and group_threshold (width h). */
+enum { LRS_SCHED_AUTO_GROUP = 2, LRS_SCHED_GROUP_THRESHOLD = 8192 };
+
+/* group_size = "auto" on `workers` worker ranks (P − 1): the largest G ≤
+ * max_group that divides `workers` (1 when none larger does, or no workers). */
+int lrs_sched_auto_group(int workers, int max_group);
+
 /*
- * Runs `pending` (indices into `grid`) to completion or interruption.
- * Collective on `comm`: every rank calls it with the same grid and options;
- * `pending`, `n_pending` and `sink` are read on rank 0 only.  The report is
- * filled on rank 0.  A point whose solve fails becomes a result with status
+ * Runs `pending` (indices of `source`'s points), then whatever the source's
+ * refill adds, to completion or interruption.  Collective on `comm`: every
+ * rank calls it with the same options; `source`, `pending`, `n_pending` and
+ * `sink` are read on rank 0 only (other ranks may pass NULL).  The report is
+ * filled on rank 0; its `done` counts refilled points too.  A point whose solve fails becomes a result with status
  * `error` (the sweep goes on); the statuses returned are the sink's failures
  * and MPI failures (LRS_ERR_MPI: the caller should abort the job).
  */
-lrs_status lrs_sched_run(MPI_Comm comm, const lrs_grid *grid, const uint64_t *pending,
+lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const uint64_t *pending,
                          uint64_t n_pending, const lrs_sched_options *options,
                          lrs_sched_sink *sink, lrs_sched_report *report);
 

@@ -220,7 +220,9 @@ static int sweep(int argc, char **argv) {
     MPI_Bcast(&opened, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (opened) {
       lrs_sched_sink sink = {writer, sink_put, sink_tick};
-      st = lrs_sched_run(MPI_COMM_WORLD, grid, pending, n_pending, &a.sched, &sink, &report);
+      lrs_sched_source source = lrs_sched_grid_source(grid);
+      st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n_pending, &a.sched, &sink,
+                         &report);
     } else if (rank != 0) {
       st = LRS_ERR_STORE; /* rank 0 says why */
     }

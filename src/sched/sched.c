@@ -1,6 +1,7 @@
 /* The MPI coordinator and workers (lrsweep/sched.h). */
 #include "lrsweep/sched.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,13 @@ lrs_sched_options lrs_sched_defaults(void) {
                              .solve = NULL};
 }
 
+int lrs_sched_auto_group(int workers, int max_group) {
+  int g = max_group < workers ? max_group : workers;
+  while (g > 1 && workers % g != 0)
+    g--;
+  return g > 1 ? g : 1;
+}
+
 static lrs_status mpi_check(int rc, const char *what) {
   if (rc == MPI_SUCCESS)
     return LRS_OK;
@@ -64,21 +72,26 @@ static bool is_failure(lrs_point_status s) {
 
 /* ---- solving one point (any rank) ------------------------------------------ */
 
-/* Solves point `index`; a solver error becomes a result with status `error`,
- * so one bad point never stops the sweep. */
-static void solve_index(const lrs_grid *grid, uint64_t index, lrs_sched_solve_fn solve,
-                        MPI_Comm comm, lrs_result *result) {
-  lrs_point point;
+/* Solves `point`; a solver error becomes a result with status `error`, so one
+ * bad point never stops the sweep. */
+static void solve_one(const lrs_point *point, lrs_sched_solve_fn solve, MPI_Comm comm,
+                      lrs_result *result) {
   lrs_result_reset(result);
   lrs_error_clear();
-  lrs_status st = lrs_grid_point(grid, index, &point);
-  if (st == LRS_OK)
-    st = solve(&point, comm, result);
+  lrs_status st = solve(point, comm, result);
   if (st != LRS_OK) {
     result->summary.status = LRS_POINT_ERROR;
     snprintf(result->summary.message, sizeof result->summary.message, "%s",
              lrs_error_message()[0] ? lrs_error_message() : lrs_strerror(st));
   }
+}
+
+static lrs_status grid_point(void *ctx, uint64_t index, lrs_point *point) {
+  return lrs_grid_point(ctx, index, point);
+}
+
+lrs_sched_source lrs_sched_grid_source(const lrs_grid *grid) {
+  return (lrs_sched_source){.ctx = (void *)grid, .point = grid_point, .refill = NULL};
 }
 
 /* ---- progress ------------------------------------------------------------------- */
@@ -125,6 +138,7 @@ static void progress_show(progress *p, const lrs_sched_report *r, double now, bo
 typedef struct {
   double cost;
   uint64_t index;
+  bool on_group; /* solved by a whole group, not shared out (see on_group) */
 } queued;
 
 static int longest_first(const void *a, const void *b) {
@@ -134,57 +148,65 @@ static int longest_first(const void *a, const void *b) {
   return (x->index > y->index) - (x->index < y->index);
 }
 
-static lrs_status make_queue(const lrs_grid *grid, const uint64_t *pending, uint64_t n,
-                             uint64_t **out) {
-  *out = NULL;
+/* Whether a group solves `p` together (else its members share such points out
+ * and each solves its own on MPI_COMM_SELF). */
+static bool on_group(const lrs_sched_options *opt, const lrs_point *p) {
+  return opt->group_size > 1 && p->width >= opt->group_threshold;
+}
+
+/* The points of `indices`, longest first by the cost model. */
+static lrs_status make_queue(const lrs_sched_source *src, const lrs_sched_options *opt,
+                             const uint64_t *indices, uint64_t n, queued **out) {
   queued *q = malloc((n ? n : 1) * sizeof *q);
-  uint64_t *order = malloc((n ? n : 1) * sizeof *order);
-  if (!q || !order) {
-    free(q);
-    free(order);
+  if (!q)
     return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a queue of %llu points",
                      (unsigned long long)n);
-  }
   lrs_point p;
   for (uint64_t i = 0; i < n; i++) {
-    lrs_status st = lrs_grid_point(grid, pending[i], &p);
+    lrs_status st = src->point(src->ctx, indices[i], &p);
     if (st != LRS_OK) {
       free(q);
-      free(order);
       return st;
     }
-    q[i] = (queued){lrs_grid_point_cost(&p), pending[i]};
+    q[i] = (queued){lrs_grid_point_cost(&p), indices[i], on_group(opt, &p)};
   }
   qsort(q, n, sizeof *q, longest_first);
-  for (uint64_t i = 0; i < n; i++)
-    order[i] = q[i].index;
-  free(q);
-  *out = order;
+  *out = q;
   return LRS_OK;
 }
 
 /* ---- rank 0 ------------------------------------------------------------------------ */
 
+/* What the coordinator knows of one leader (index: its rank). */
+typedef struct {
+  uint64_t out;    /* points handed out and neither back nor reported dropped */
+  bool waiting;    /* its READY is not answered yet */
+  bool stopped;    /* STOP sent */
+  bool finished;   /* empty ASSIGN sent */
+  MPI_Request stop; /* the STOP's send, or MPI_REQUEST_NULL */
+} leader_state;
+
 typedef struct {
   MPI_Comm comm;
-  const lrs_grid *grid;
+  const lrs_sched_source *src;
   const lrs_sched_options *opt;
   lrs_sched_sink *sink;
   lrs_sched_report *report;
-  uint64_t *queue;
+  queued *queue;
   uint64_t n_queue, next;
+  bool exhausted; /* no more points will be queued */
   /* Walltime: the cost model's flops, scaled by seconds per flop learned from
    * the points done so far, predict whether a point still fits. */
   double cost_done, seconds_done;
   progress prog;
   lrs_result *result; /* receive buffer, reused */
-  MPI_Request *stops; /* the STOP sent to each leader (index: rank), or MPI_REQUEST_NULL */
-  bool *stopped;      /* STOP already sent to this rank */
+  lrs_point *chunk;   /* send buffer of max_chunk points */
+  leader_state *leaders;
 } coordinator;
 
 static lrs_status deliver(coordinator *c, uint64_t index, int rank) {
   lrs_point p;
-  if (lrs_grid_point(c->grid, index, &p) == LRS_OK && c->result->summary.wall_seconds > 0) {
+  if (c->src->point(c->src->ctx, index, &p) == LRS_OK && c->result->summary.wall_seconds > 0) {
     c->cost_done += lrs_grid_point_cost(&p);
     c->seconds_done += c->result->summary.wall_seconds;
   }
@@ -208,9 +230,8 @@ static uint64_t fit_before_end(coordinator *c, uint64_t want) {
   const double per_cost = c->seconds_done / c->cost_done;
   double left = c->opt->end_time - wall_clock() - c->opt->end_margin;
   uint64_t k = 0;
-  lrs_point p;
-  while (k < want && lrs_grid_point(c->grid, c->queue[c->next + k], &p) == LRS_OK) {
-    left -= lrs_grid_point_cost(&p) * per_cost;
+  while (k < want) {
+    left -= c->queue[c->next + k].cost * per_cost;
     if (left < 0)
       break;
     k++;
@@ -220,6 +241,30 @@ static uint64_t fit_before_end(coordinator *c, uint64_t want) {
     c->report->interrupted = true;
   }
   return k;
+}
+
+/* With the queue empty: asks the source for more points, unless the run is
+ * over (no refill, a stop, points held back by the walltime). */
+static lrs_status refill(coordinator *c) {
+  if (!c->src->refill || lrs_sched_stop_requested() || c->report->walltime_stop) {
+    c->exhausted = true;
+    return LRS_OK;
+  }
+  uint64_t *more = NULL, n_more = 0;
+  LRS_TRY(c->src->refill(c->src->ctx, &more, &n_more));
+  queued *q = NULL;
+  lrs_status st = n_more ? make_queue(c->src, c->opt, more, n_more, &q) : LRS_OK;
+  free(more);
+  LRS_TRY(st);
+  c->exhausted = n_more == 0;
+  if (n_more) {
+    free(c->queue);
+    c->queue = q;
+    c->n_queue = n_more;
+    c->next = 0;
+    c->prog.total += n_more;
+  }
+  return LRS_OK;
 }
 
 /* Sleeps a little longer each idle turn, from 10 µs up to 1 ms: waiting costs
@@ -235,19 +280,30 @@ static void idle(int *turns) {
 
 static lrs_status serve_alone(coordinator *c) {
   lrs_sched_solve_fn solve = c->opt->solve ? c->opt->solve : lrs_solve_point;
-  while (c->next < c->n_queue) {
+  lrs_point point;
+  while (!c->exhausted) {
+    if (c->next == c->n_queue) {
+      LRS_TRY(refill(c));
+      continue;
+    }
     if (lrs_sched_stop_requested() || fit_before_end(c, 1) == 0) {
       c->report->interrupted = true;
       break;
     }
-    uint64_t index = c->queue[c->next++];
-    solve_index(c->grid, index, solve, MPI_COMM_SELF, c->result);
+    uint64_t index = c->queue[c->next++].index;
+    LRS_TRY(c->src->point(c->src->ctx, index, &point));
+    solve_one(&point, solve, MPI_COMM_SELF, c->result);
     LRS_TRY(deliver(c, index, 0));
     double now = MPI_Wtime();
     LRS_TRY(c->sink->tick(c->sink->ctx, now));
     progress_show(&c->prog, c->report, now, false);
   }
   return LRS_OK;
+}
+
+/* The leader of worker `rank`'s group. */
+static int leader_of(const coordinator *c, int rank) {
+  return 1 + (rank - 1) / c->opt->group_size * c->opt->group_size;
 }
 
 static lrs_status receive_result(coordinator *c, int source) {
@@ -262,46 +318,87 @@ static lrs_status receive_result(coordinator *c, int source) {
                    MPI_STATUS_IGNORE));
   c->result->n_records = head.n_records;
   c->result->summary = head.summary;
+  c->leaders[leader_of(c, source)].out--;
   return deliver(c, head.index, head.rank);
 }
 
-/* Tells `leader` to solve no more points of its chunk than the one it is on
- * (once per leader; every leader gets one before its empty assignment). */
-static lrs_status send_stop(coordinator *c, int leader) {
-  if (c->stopped[leader])
-    return LRS_OK;
-  c->stopped[leader] = true;
-  MPI_TRY(MPI_Isend(NULL, 0, MPI_BYTE, leader, LRS_SCHED_TAG_STOP, c->comm,
-                    &c->stops[leader]));
+static lrs_status receive_ready(coordinator *c, int leader) {
+  uint64_t dropped;
+  MPI_TRY(MPI_Recv(&dropped, 1, MPI_UINT64_T, leader, LRS_SCHED_TAG_READY, c->comm,
+                   MPI_STATUS_IGNORE));
+  c->leaders[leader].out -= dropped;
+  c->leaders[leader].waiting = true;
   return LRS_OK;
 }
 
-static lrs_status hand_out(coordinator *c, int leader, int n_groups, bool draining,
-                           int *active) {
-  MPI_TRY(MPI_Recv(NULL, 0, MPI_BYTE, leader, LRS_SCHED_TAG_READY, c->comm, MPI_STATUS_IGNORE));
+/* Tells `leader`'s group to solve no more points of its chunk than the ones
+ * it is on (once per group, to every rank of it; every group gets one before
+ * its leader's empty assignment). */
+static lrs_status send_stop(coordinator *c, int leader) {
+  if (c->leaders[leader].stopped)
+    return LRS_OK;
+  c->leaders[leader].stopped = true;
+  for (int r = leader; r < leader + c->opt->group_size; r++)
+    MPI_TRY(MPI_Isend(NULL, 0, MPI_BYTE, r, LRS_SCHED_TAG_STOP, c->comm, &c->leaders[r].stop));
+  return LRS_OK;
+}
+
+/* Answers a waiting leader with a chunk, or with the stop when the run is
+ * over for it; leaves it waiting while a refill may still bring points. */
+static lrs_status answer(coordinator *c, int leader, int n_groups, bool draining) {
+  leader_state *l = &c->leaders[leader];
   uint64_t left = c->n_queue - c->next;
+  if (!draining && left == 0 && !c->exhausted)
+    return LRS_OK;
   uint64_t chunk = draining ? 0 : (left + 4 * (uint64_t)n_groups - 1) / (4 * (uint64_t)n_groups);
+  const queued *q = c->queue + c->next;
+  if (chunk > 0 && !q[0].on_group && chunk < (uint64_t)c->opt->group_size)
+    chunk = (uint64_t)c->opt->group_size; /* a shared chunk keeps every member busy */
   if (chunk > (uint64_t)c->opt->max_chunk)
     chunk = (uint64_t)c->opt->max_chunk;
   if (chunk > left)
     chunk = left;
+  /* A chunk is all group points or all shared points. */
+  for (uint64_t k = 1; k < chunk; k++)
+    if (q[k].on_group != q[0].on_group)
+      chunk = k;
   chunk = fit_before_end(c, chunk);
+  for (uint64_t k = 0; k < chunk; k++)
+    LRS_TRY(c->src->point(c->src->ctx, c->queue[c->next + k].index, &c->chunk[k]));
   if (chunk == 0)
     LRS_TRY(send_stop(c, leader)); /* before the empty assignment: the leader waits for it */
-  MPI_TRY(MPI_Send(c->queue + c->next, (int)chunk, MPI_UINT64_T, leader, LRS_SCHED_TAG_ASSIGN,
-                   c->comm));
+  MPI_TRY(MPI_Send(c->chunk, (int)(chunk * sizeof *c->chunk), MPI_BYTE, leader,
+                   LRS_SCHED_TAG_ASSIGN, c->comm));
   c->next += chunk;
-  if (chunk == 0)
-    (*active)--;
+  l->out += chunk;
+  l->waiting = false;
+  l->finished = chunk == 0;
   return LRS_OK;
 }
 
+/* Leaders still busy: not finished, or with points out. */
+static int busy_leaders(const coordinator *c, int n_groups) {
+  int busy = 0;
+  for (int g = 0; g < n_groups; g++) {
+    const leader_state *l = &c->leaders[1 + g * c->opt->group_size];
+    busy += !l->finished || l->out > 0;
+  }
+  return busy;
+}
+
+static uint64_t points_out(const coordinator *c, int n_groups) {
+  uint64_t out = 0;
+  for (int g = 0; g < n_groups; g++)
+    out += c->leaders[1 + g * c->opt->group_size].out;
+  return out;
+}
+
 static lrs_status serve_workers(coordinator *c, int size) {
-  int n_groups = (size - 1) / c->opt->group_size;
-  int active = n_groups, turns = 0;
+  const int n_groups = (size - 1) / c->opt->group_size;
+  int turns = 0;
   bool draining = false;
   double deadline = 0;
-  while (active > 0) {
+  while (busy_leaders(c, n_groups) > 0) {
     double now = MPI_Wtime();
     if (!draining && lrs_sched_stop_requested()) {
       /* Running points may finish; the rest of every leader's chunk may not. */
@@ -311,9 +408,17 @@ static lrs_status serve_workers(coordinator *c, int size) {
         LRS_TRY(send_stop(c, 1 + g * c->opt->group_size));
     }
     if (draining && now > deadline) {
-      c->report->abandoned = active; /* the caller aborts the job */
+      c->report->abandoned = busy_leaders(c, n_groups); /* the caller aborts the job */
       break;
     }
+    /* A refill waits until every point is back (the source may use their
+     * results); without one the run is over once the queue is empty. */
+    if (!draining && !c->exhausted && c->next == c->n_queue &&
+        (!c->src->refill || points_out(c, n_groups) == 0))
+      LRS_TRY(refill(c));
+    for (int r = 1; r < size; r++)
+      if (c->leaders[r].waiting)
+        LRS_TRY(answer(c, r, n_groups, draining));
     int flag;
     MPI_Status status;
     MPI_TRY(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->comm, &flag, &status));
@@ -322,7 +427,7 @@ static lrs_status serve_workers(coordinator *c, int size) {
       if (status.MPI_TAG == LRS_SCHED_TAG_HEAD)
         LRS_TRY(receive_result(c, status.MPI_SOURCE));
       else if (status.MPI_TAG == LRS_SCHED_TAG_READY)
-        LRS_TRY(hand_out(c, status.MPI_SOURCE, n_groups, draining, &active));
+        LRS_TRY(receive_ready(c, status.MPI_SOURCE));
       else
         return LRS_RAISE(LRS_ERR_MPI, "unexpected message tag %d from rank %d", status.MPI_TAG,
                          status.MPI_SOURCE);
@@ -333,46 +438,48 @@ static lrs_status serve_workers(coordinator *c, int size) {
     }
   }
   /* Every leader has its STOP (it waited for it) unless groups were abandoned. */
-  if (c->report->abandoned == 0)
-    MPI_TRY(MPI_Waitall(size, c->stops, MPI_STATUSES_IGNORE));
-  for (int r = 0; r < size; r++)
-    if (c->stops[r] != MPI_REQUEST_NULL)
-      MPI_Request_free(&c->stops[r]);
+  for (int r = 1; r < size; r++) {
+    MPI_Request *stop = &c->leaders[r].stop;
+    if (c->report->abandoned == 0 && *stop != MPI_REQUEST_NULL)
+      MPI_TRY(MPI_Wait(stop, MPI_STATUS_IGNORE));
+    if (*stop != MPI_REQUEST_NULL)
+      MPI_Request_free(stop);
+  }
   return LRS_OK;
 }
 
-static lrs_status coordinate(MPI_Comm comm, int size, const lrs_grid *grid,
+static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *src,
                              const uint64_t *pending, uint64_t n_pending,
                              const lrs_sched_options *opt, lrs_sched_sink *sink,
                              lrs_sched_report *report) {
-  coordinator c = {.comm = comm, .grid = grid, .opt = opt, .sink = sink, .report = report};
+  coordinator c = {.comm = comm, .src = src, .opt = opt, .sink = sink, .report = report};
   c.prog = (progress){.mode = opt->progress,
                       .tty = isatty(STDERR_FILENO) != 0,
                       .start = MPI_Wtime(),
                       .interval = opt->progress_seconds,
                       .total = n_pending};
   c.prog.last = c.prog.start;
-  lrs_status st = make_queue(grid, pending, n_pending, &c.queue);
+  lrs_status st = make_queue(src, opt, pending, n_pending, &c.queue);
   if (st == LRS_OK)
     st = lrs_result_create(256, &c.result);
-  c.stops = malloc((size_t)size * sizeof *c.stops);
-  c.stopped = calloc((size_t)size, sizeof *c.stopped);
-  if (st == LRS_OK && (!c.stops || !c.stopped))
+  c.chunk = malloc((size_t)opt->max_chunk * sizeof *c.chunk);
+  c.leaders = calloc((size_t)size, sizeof *c.leaders);
+  if (st == LRS_OK && (!c.chunk || !c.leaders))
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %d ranks", size);
   for (int r = 0; st == LRS_OK && r < size; r++)
-    c.stops[r] = MPI_REQUEST_NULL;
+    c.leaders[r].stop = MPI_REQUEST_NULL;
   c.n_queue = n_pending;
   if (st == LRS_OK)
     st = size == 1 ? serve_alone(&c) : serve_workers(&c, size);
   /* Interrupted when any point did not come back: never handed out, dropped
    * from a chunk after the STOP, or abandoned in a group. */
-  report->interrupted = report->done < n_pending;
+  report->interrupted = report->done < c.prog.total;
   report->seconds = MPI_Wtime() - c.prog.start;
   if (st == LRS_OK)
     progress_show(&c.prog, report, MPI_Wtime(), true);
   lrs_result_destroy(&c.result);
-  free(c.stopped);
-  free(c.stops);
+  free(c.leaders);
+  free(c.chunk);
   free(c.queue);
   return st;
 }
@@ -389,69 +496,153 @@ static lrs_status send_result(MPI_Comm comm, int rank, uint64_t index, const lrs
   return LRS_OK;
 }
 
-/* A group leader: asks for chunks until told to stop, relaying each index to
- * its group (a group of one relays to itself for free).  The coordinator's
- * STOP (posted as a receive from the start) ends the current chunk after the
- * point being solved; it always precedes the empty assignment. */
-static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, const lrs_grid *grid,
-                       lrs_sched_solve_fn solve, int max_chunk, uint64_t *chunk,
-                       lrs_result *result) {
-  MPI_Request stop_req = MPI_REQUEST_NULL;
+/* What a leader broadcasts to its group before the points. */
+typedef struct {
+  int32_t kind; /* JOB_END, JOB_POINT (one point, solved together), JOB_SHARE */
+  int32_t count; /* points that follow */
+} group_job;
+
+enum { JOB_END, JOB_POINT, JOB_SHARE };
+
+/* Relays a job and its points from the leader to its group. */
+static lrs_status relay(MPI_Comm group, group_job *job, lrs_point *points) {
+  MPI_TRY(MPI_Bcast(job, sizeof *job, MPI_BYTE, 0, group));
+  if (job->count > 0)
+    MPI_TRY(MPI_Bcast(points, (int)((size_t)job->count * sizeof *points), MPI_BYTE, 0, group));
+  return LRS_OK;
+}
+
+/* This rank's share of a shared chunk: every group_size-th point from its
+ * group rank, each solved alone on MPI_COMM_SELF (as on a group of one, so
+ * its result does not depend on G) and sent to rank 0 by this rank.  After a
+ * STOP the rest is dropped; the drops of the whole group are summed on the
+ * leader (`*dropped`, for its next READY). */
+static lrs_status solve_share(MPI_Comm comm, MPI_Comm group, int rank, const lrs_point *chunk,
+                              int count, lrs_sched_solve_fn solve, lrs_result *result,
+                              MPI_Request *stop_req, int *stopped, uint64_t *dropped) {
+  int g_rank, g_size;
+  uint64_t mine = 0;
+  MPI_TRY(MPI_Comm_rank(group, &g_rank));
+  MPI_TRY(MPI_Comm_size(group, &g_size));
+  for (int i = g_rank; i < count; i += g_size) {
+    if (*stopped) {
+      mine++;
+      continue;
+    }
+    solve_one(&chunk[i], solve, MPI_COMM_SELF, result);
+    LRS_TRY(send_result(comm, rank, chunk[i].index, result));
+    MPI_TRY(MPI_Test(stop_req, stopped, MPI_STATUS_IGNORE));
+  }
+  MPI_TRY(MPI_Reduce(&mine, dropped, 1, MPI_UINT64_T, MPI_SUM, 0, group));
+  return LRS_OK;
+}
+
+/* Asks for the next chunk (READY carrying the count of dropped points) and
+ * posts its receive into `chunk`. */
+static lrs_status ask(MPI_Comm comm, int max_chunk, lrs_point *chunk, uint64_t *dropped,
+                      MPI_Request req[2]) {
+  MPI_TRY(MPI_Isend(dropped, 1, MPI_UINT64_T, 0, LRS_SCHED_TAG_READY, comm, &req[0]));
+  MPI_TRY(MPI_Irecv(chunk, (int)((size_t)max_chunk * sizeof *chunk), MPI_BYTE, 0,
+                    LRS_SCHED_TAG_ASSIGN, comm, &req[1]));
+  return LRS_OK;
+}
+
+/* A group leader: asks for chunks until told to stop.  A chunk of group
+ * points goes to the group point by point (a group of one relays to itself
+ * for free), and the leader asks for the next chunk while solving the last
+ * one, so no worker waits for the coordinator between chunks.  A shared chunk
+ * goes to the group at once, each rank solves its share, then the leader
+ * asks.  The coordinator's STOP (posted as a receive from the start) ends the
+ * current chunk after the points being solved; it always precedes the empty
+ * assignment. */
+static lrs_status lead(MPI_Comm comm, MPI_Comm group, int rank, const lrs_sched_options *opt,
+                       lrs_sched_solve_fn solve, lrs_point *chunk, lrs_result *result) {
+  MPI_Request stop_req = MPI_REQUEST_NULL, req[2];
   int stopped = 0;
+  uint64_t dropped = 0; /* READY's payload: left alone until its send completes */
   MPI_TRY(MPI_Irecv(NULL, 0, MPI_BYTE, 0, LRS_SCHED_TAG_STOP, comm, &stop_req));
+  LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
   for (;;) {
-    MPI_Status status;
-    int count = 0;
-    MPI_TRY(MPI_Send(NULL, 0, MPI_BYTE, 0, LRS_SCHED_TAG_READY, comm));
-    MPI_TRY(MPI_Recv(chunk, max_chunk, MPI_UINT64_T, 0, LRS_SCHED_TAG_ASSIGN, comm, &status));
-    MPI_TRY(MPI_Get_count(&status, MPI_UINT64_T, &count));
+    MPI_Status status[2];
+    int bytes = 0;
+    MPI_TRY(MPI_Waitall(2, req, status));
+    MPI_TRY(MPI_Get_count(&status[1], MPI_BYTE, &bytes));
+    const int count = bytes / (int)sizeof *chunk;
     if (count == 0) {
-      uint64_t stop = UINT64_MAX;
+      group_job end = {JOB_END, 0};
       if (!stopped)
         MPI_TRY(MPI_Wait(&stop_req, MPI_STATUS_IGNORE));
-      MPI_TRY(MPI_Bcast(&stop, 1, MPI_UINT64_T, 0, group));
-      return LRS_OK;
+      return relay(group, &end, NULL);
     }
-    for (int i = 0; i < count && !stopped; i++) {
-      MPI_TRY(MPI_Bcast(&chunk[i], 1, MPI_UINT64_T, 0, group));
-      solve_index(grid, chunk[i], solve, group, result);
-      LRS_TRY(send_result(comm, rank, chunk[i], result));
+    if (!on_group(opt, &chunk[0]) && opt->group_size > 1) {
+      group_job share = {JOB_SHARE, count};
+      LRS_TRY(relay(group, &share, chunk));
+      LRS_TRY(solve_share(comm, group, rank, chunk, count, solve, result, &stop_req, &stopped,
+                          &dropped));
+      LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
+      continue;
+    }
+    int i = 0;
+    for (; i < count && !stopped; i++) {
+      lrs_point point = chunk[i]; /* the next chunk may arrive into `chunk` */
+      group_job one = {JOB_POINT, 1};
+      if (i == count - 1) {
+        dropped = 0;
+        LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
+      }
+      LRS_TRY(relay(group, &one, &point));
+      solve_one(&point, solve, group, result);
+      LRS_TRY(send_result(comm, rank, point.index, result));
       MPI_TRY(MPI_Test(&stop_req, &stopped, MPI_STATUS_IGNORE));
     }
+    if (i < count) { /* cut by the STOP: not asked yet */
+      dropped = (uint64_t)(count - i);
+      LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
+    }
   }
 }
 
-/* A group member: solves whatever index its leader relays, until the stop. */
-static lrs_status follow(MPI_Comm group, const lrs_grid *grid, lrs_sched_solve_fn solve,
-                         lrs_result *result) {
+/* A group member: does whatever job its leader relays, until the end. */
+static lrs_status follow(MPI_Comm comm, MPI_Comm group, int rank, lrs_sched_solve_fn solve,
+                         lrs_point *chunk, lrs_result *result) {
+  MPI_Request stop_req = MPI_REQUEST_NULL;
+  int stopped = 0;
+  uint64_t dropped; /* significant on the leader only */
+  MPI_TRY(MPI_Irecv(NULL, 0, MPI_BYTE, 0, LRS_SCHED_TAG_STOP, comm, &stop_req));
   for (;;) {
-    uint64_t index;
-    MPI_TRY(MPI_Bcast(&index, 1, MPI_UINT64_T, 0, group));
-    if (index == UINT64_MAX)
+    group_job job;
+    LRS_TRY(relay(group, &job, chunk));
+    if (job.kind == JOB_END) {
+      if (!stopped)
+        MPI_TRY(MPI_Wait(&stop_req, MPI_STATUS_IGNORE));
       return LRS_OK;
-    solve_index(grid, index, solve, group, result);
+    }
+    if (job.kind == JOB_POINT)
+      solve_one(&chunk[0], solve, group, result);
+    else
+      LRS_TRY(solve_share(comm, group, rank, chunk, job.count, solve, result, &stop_req,
+                          &stopped, &dropped));
   }
 }
 
-static lrs_status work(MPI_Comm comm, MPI_Comm group, int rank, const lrs_grid *grid,
-                       const lrs_sched_options *opt) {
+static lrs_status work(MPI_Comm comm, MPI_Comm group, int rank, const lrs_sched_options *opt) {
   lrs_sched_solve_fn solve = opt->solve ? opt->solve : lrs_solve_point;
   int group_rank;
   MPI_TRY(MPI_Comm_rank(group, &group_rank));
   lrs_result *result = NULL;
-  uint64_t *chunk = malloc((size_t)opt->max_chunk * sizeof *chunk);
+  lrs_point *chunk = malloc((size_t)opt->max_chunk * sizeof *chunk);
   lrs_status st = LRS_CHECK_ALLOC(chunk);
   if (st == LRS_OK)
     st = lrs_result_create(256, &result);
   if (st == LRS_OK)
-    st = group_rank == 0 ? lead(comm, group, rank, grid, solve, opt->max_chunk, chunk, result)
-                         : follow(group, grid, solve, result);
+    st = group_rank == 0 ? lead(comm, group, rank, opt, solve, chunk, result)
+                         : follow(comm, group, rank, solve, chunk, result);
   lrs_result_destroy(&result);
   free(chunk);
   return st;
 }
 
-lrs_status lrs_sched_run(MPI_Comm comm, const lrs_grid *grid, const uint64_t *pending,
+lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const uint64_t *pending,
                          uint64_t n_pending, const lrs_sched_options *options,
                          lrs_sched_sink *sink, lrs_sched_report *report) {
   lrs_sched_options opt = options ? *options : lrs_sched_defaults();
@@ -466,6 +657,9 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_grid *grid, const uint64_t *pe
                      size - 1, size == 2 ? "" : "s", opt.group_size, opt.group_size);
   if (opt.max_chunk < 1)
     opt.max_chunk = 1;
+  /* Points travel as bytes in an int count. */
+  if ((size_t)opt.max_chunk > (size_t)INT_MAX / sizeof(lrs_point))
+    opt.max_chunk = (int)((size_t)INT_MAX / sizeof(lrs_point));
   /* Library traffic on a communicator of its own; MPI errors come back as codes. */
   MPI_TRY(MPI_Comm_dup(comm, &own));
   MPI_Comm_set_errhandler(own, MPI_ERRORS_RETURN);
@@ -476,9 +670,9 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_grid *grid, const uint64_t *pe
   if (st == LRS_OK) {
     if (rank == 0) {
       *report = (lrs_sched_report){0};
-      st = coordinate(own, size, grid, pending, n_pending, &opt, sink, report);
+      st = coordinate(own, size, source, pending, n_pending, &opt, sink, report);
     } else {
-      st = work(own, group, rank, grid, &opt);
+      st = work(own, group, rank, &opt);
     }
   }
   if (group != MPI_COMM_NULL)

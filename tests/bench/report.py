@@ -91,14 +91,37 @@ def machine():
 # ---- 1. coordinator ------------------------------------------------------------------
 def coordinator():
     n = 300
-    def rate(np_):
-        return max(last_json(sh(MPI + ["-np", str(np_), os.path.join(BENCH, "bench_sched"),
-                                       "work", str(n)]))["points_per_second"]
-                   for _ in range(2))
-    one, two = rate(2), rate(3)
+    bench = os.path.join(BENCH, "bench_sched")
+
+    def sched(np_):
+        r = last_json(sh(MPI + ["-np", str(np_), bench, "work", str(n)]))
+        return r["points_per_second"], r["rank0_cpu_seconds"] / r["seconds"]
+
+    def copies(k):
+        """k independent `alone` processes at once: their combined points/s."""
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen([bench, "alone", str(n)], env=ENV, cwd=WORK,
+                                  stdout=subprocess.DEVNULL) for _ in range(k)]
+        if any(p.wait() != 0 for p in procs):
+            raise RuntimeError("bench_sched alone failed")
+        return k * n / (time.perf_counter() - t0)
+
+    # Interleaved, so a change of load hits both sides of each ratio.
+    runs = [(sched(2), sched(3), copies(1), copies(2)) for _ in range(3)]
+    one, two = max(r[0][0] for r in runs), max(r[1][0] for r in runs)
+    ceiling = max(r[3] for r in runs) / max(r[2] for r in runs)
+    cpu0 = max(r[1][1] for r in runs)
     rows.append((f"coordinator: {n} equal-cost points (bench_sched work), 2 workers vs 1",
-                 f"{two:.1f} points/s (-np 3)", f"{one:.1f} points/s (-np 2)",
-                 f"{two / one:.2f}x", f"{two / one / 1.8:.0%} of the 1.8x goal"))
+                 f"{two:.1f} points/s (-np 3; rank 0 busy {cpu0:.1%} of the run)",
+                 f"{one:.1f} points/s (-np 2)",
+                 f"{two / one:.2f}x (machine ceiling {ceiling:.2f}x)",
+                 f"{two / one / 1.8:.0%} of the 1.8x goal, {two / one / ceiling:.0%} of the "
+                 "ceiling"))
+    notes.append("Coordinator, 2 workers vs 1: best of 3 interleaved runs of each side. The "
+                 "ceiling is what the machine gives two independent single-process copies of "
+                 "the same work loop at once (two `bench_sched alone` processes, wall time of "
+                 "both) over one copy: no scheduler can beat it. Rank 0's share is its CPU "
+                 "time over the run's wall time.")
     tiny = last_json(sh(MPI + ["-np", "8", os.path.join(BENCH, "bench_sched"), "tiny",
                                "10000"]))
     rows.append(("coordinator ceiling: 10^4 empty points, 8 ranks on "

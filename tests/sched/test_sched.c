@@ -1,9 +1,12 @@
 /*
  * The coordinator/worker protocol under mpirun (any P): every pending point
- * reaches the sink exactly once with its own result, groups see their size,
- * and real solves give the same bits as a local solve on rank 0.
+ * reaches the sink exactly once with its own result, groups see their size
+ * (all points on groups, or with a group threshold only the wide ones),
+ * refills run every added point once, and real solves give the same bits as
+ * a local solve on rank 0 (wide points on groups of G > 1: within 1e-9).
  * usage: test_sched GROUP_SIZE
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +15,7 @@
 #include "lrsweep/solve.h"
 
 static int group_size = 1;
+enum { THRESHOLD = 40 }; /* the grid's widths: 20 (shared out) and 48 (groups) */
 
 /* A fake solve whose result is a function of the index alone. */
 static lrs_status fake_solve(const lrs_point *p, MPI_Comm comm, lrs_result *r) {
@@ -31,6 +35,8 @@ static lrs_status fake_solve(const lrs_point *p, MPI_Comm comm, lrs_result *r) {
 }
 
 typedef struct {
+  const lrs_grid *grid;
+  int64_t threshold; /* the run's group_threshold */
   uint64_t n;
   int *seen;
   bool content_ok, size_ok;
@@ -49,7 +55,10 @@ static lrs_status collect_fake(void *ctx, uint64_t index, const lrs_result *r, i
     ok = r->records[k].step == (int64_t)k &&
          r->records[k].loss == (double)index + (double)k / 10.0;
   c->content_ok &= ok;
-  c->size_ok &= r->summary.rhs_evals == group_size && (rank > 0 || group_size == 1);
+  lrs_point p;
+  LRS_TRY(lrs_grid_point(c->grid, index % lrs_grid_size(c->grid), &p));
+  int expect = group_size > 1 && p.width >= c->threshold ? group_size : 1;
+  c->size_ok &= r->summary.rhs_evals == expect && (rank > 0 || group_size == 1);
   return LRS_OK;
 }
 
@@ -70,10 +79,46 @@ static lrs_status no_tick(void *ctx, double now) {
   return LRS_OK;
 }
 
+/* A source whose refills add points beyond the grid (index ≥ grid size:
+ * grid point index % size, renumbered) in rounds of 10 and 15, then none. */
+typedef struct {
+  const lrs_grid *grid;
+  collector *seen;
+  int rounds;
+  uint64_t next;        /* first index of the next round */
+  uint64_t queued;      /* points given to the scheduler so far */
+  bool all_back_first;  /* every refill came after all queued points came back */
+} growing;
+
+static lrs_status growing_point(void *ctx, uint64_t index, lrs_point *p) {
+  const growing *g = ctx;
+  LRS_TRY(lrs_grid_point(g->grid, index % lrs_grid_size(g->grid), p));
+  p->index = index;
+  return LRS_OK;
+}
+
+static lrs_status growing_refill(void *ctx, uint64_t **more, uint64_t *n_more) {
+  growing *g = ctx;
+  uint64_t back = 0;
+  for (uint64_t i = 0; i < g->seen->n; i++)
+    back += (uint64_t)g->seen->seen[i];
+  g->all_back_first &= back == g->queued;
+  *n_more = g->rounds == 0 ? 10 : g->rounds == 1 ? 15 : 0;
+  *more = malloc((*n_more ? *n_more : 1) * sizeof **more);
+  LRS_TRY(LRS_CHECK_ALLOC(*more));
+  for (uint64_t k = 0; k < *n_more; k++)
+    (*more)[k] = g->next + k;
+  g->next += *n_more;
+  g->queued += *n_more;
+  g->rounds++;
+  return LRS_OK;
+}
+
 static const char *const sweep_text = "[sweep]\nreplicates = 4\n"
                                       "[solver]\nmax_iter = 12\nstep_rule = \"fixed\"\n"
-                                      "[problem]\nwidth = 20\ninput_dim = 4\noutput_dim = 3\n"
+                                      "[problem]\ninput_dim = 4\noutput_dim = 3\n"
                                       "[grid]\nstep_size = [0.01, 0.02, 0.005]\n"
+                                      "width = [20, 48]\n"
                                       "sigma2 = [0.01, 0.1, 1.0]\n";
 
 int main(int argc, char **argv) {
@@ -87,10 +132,10 @@ int main(int argc, char **argv) {
   lrs_grid *grid = NULL;
   lrs_config_load_string(sweep_text, strlen(sweep_text), "sched.toml", &cfg);
   lrs_grid_create(cfg, &grid);
-  uint64_t n = lrs_grid_size(grid); /* 36 */
+  uint64_t n = lrs_grid_size(grid); /* 72 */
 
   /* Every other point pending, as after a partial run. */
-  uint64_t pending[64], n_pending = 0;
+  uint64_t pending[128], n_pending = 0;
   for (uint64_t i = 0; i < n; i += 2)
     pending[n_pending++] = i;
 
@@ -99,10 +144,11 @@ int main(int argc, char **argv) {
   opt.progress = LRS_PROGRESS_QUIET;
   opt.max_chunk = 3;
   opt.solve = fake_solve;
-  collector c = {.n = n, .seen = calloc(n, sizeof(int)), .content_ok = true, .size_ok = true};
+  collector c = {.grid = grid, .n = n, .seen = calloc(n, sizeof(int)), .content_ok = true, .size_ok = true};
   lrs_sched_sink sink = {&c, collect_fake, no_tick};
   lrs_sched_report report;
-  lrs_status st = lrs_sched_run(MPI_COMM_WORLD, grid, pending, n_pending, &opt, &sink, &report);
+  lrs_sched_source source = lrs_sched_grid_source(grid);
+  lrs_status st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n_pending, &opt, &sink, &report);
   if (rank == 0) {
     LRS_CHECK(st == LRS_OK, "fake sweep on %d ranks, groups of %d: %s", size, group_size,
               lrs_error_message());
@@ -117,15 +163,42 @@ int main(int argc, char **argv) {
               "report: %llu done, none failed", (unsigned long long)report.done);
   }
 
-  /* Real solves: same bits as a local solve, whatever the rank count. */
-  if (group_size == 1) {
+  /* Refills: two rounds of points beyond the grid, each solved once, after
+   * every earlier point is back; workers stay for every round. */
+  opt.group_threshold = THRESHOLD;
+  collector grown = {.grid = grid, .threshold = THRESHOLD, .n = n + 25, .seen = calloc(n + 25, sizeof(int)), .content_ok = true,
+                     .size_ok = true};
+  growing g = {.grid = grid, .seen = &grown, .next = n, .queued = n_pending,
+               .all_back_first = true};
+  lrs_sched_source refilling = {&g, growing_point, growing_refill};
+  sink.ctx = &grown;
+  st = lrs_sched_run(MPI_COMM_WORLD, &refilling, pending, n_pending, &opt, &sink, &report);
+  if (rank == 0) {
+    bool once = true;
+    for (uint64_t i = 0; i < n + 25; i++)
+      once &= grown.seen[i] == (i >= n || i % 2 == 0 ? 1 : 0);
+    LRS_CHECK(st == LRS_OK && once && grown.content_ok && grown.size_ok,
+              "refilled points (2 rounds) each solved exactly once, by their own index");
+    LRS_CHECK(g.rounds == 3 && g.all_back_first,
+              "refill called 3 times, each once every queued point was back");
+    LRS_CHECK(report.done == n_pending + 25 && !report.interrupted,
+              "report counts refilled points: %llu done", (unsigned long long)report.done);
+  }
+  free(grown.seen);
+  sink.ctx = &c;
+
+  /* Real solves: same bits as a local solve, whatever the rank count; wide
+   * points on groups of G > 1 within 1e-9 (the dist backend sums in another
+   * order). */
+  {
     memset(c.seen, 0, n * sizeof(int));
     c.kept = calloc(n, sizeof *c.kept);
     opt.solve = NULL;
     sink.put = collect_real;
-    st = lrs_sched_run(MPI_COMM_WORLD, grid, pending, n_pending, &opt, &sink, &report);
+    st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n_pending, &opt, &sink, &report);
     if (rank == 0) {
       bool same = st == LRS_OK;
+      int n_group = 0;
       lrs_result *local = NULL;
       lrs_result_create(64, &local);
       for (uint64_t k = 0; same && k < n_pending; k++) {
@@ -135,12 +208,21 @@ int main(int argc, char **argv) {
         const lrs_result *got = c.kept[pending[k]];
         same = got && got->n_records == local->n_records &&
                got->summary.status == local->summary.status &&
-               got->summary.iterations == local->summary.iterations &&
+               got->summary.iterations == local->summary.iterations;
+        if (group_size > 1 && p.width >= THRESHOLD) {
+          for (size_t j = 0; same && j < local->n_records; j++)
+            same = fabs(got->records[j].loss - local->records[j].loss) <=
+                   1e-9 * fabs(local->records[j].loss);
+          n_group++;
+          continue;
+        }
+        same = same &&
                memcmp(&got->summary.final_loss, &local->summary.final_loss, sizeof(double)) == 0;
         for (size_t j = 0; same && j < local->n_records; j++)
           same = memcmp(&got->records[j].loss, &local->records[j].loss, sizeof(double)) == 0;
       }
-      LRS_CHECK(same, "real solves on %d ranks equal local solves bit for bit", size);
+      LRS_CHECK(same, "real solves on %d ranks (groups of %d, threshold h = %d: %d on groups) "
+                "equal local solves", size, group_size, THRESHOLD, n_group);
       lrs_result_destroy(&local);
       for (uint64_t i = 0; i < n; i++)
         lrs_result_destroy(&c.kept[i]);
