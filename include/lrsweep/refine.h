@@ -5,7 +5,8 @@
  * grid (its refill, lrsweep/sched.h):
  *
  * Bisection.  A cell is every combination of the axes other than the
- * bisection axis (seed included).  Within a cell, ordered by the axis value,
+ * bisection axis (seed included), over the grid's rows and the bisection's
+ * own (seeds added for rate intervals start no bisection).  Within a cell, ordered by the axis value,
  * the bracket is the first adjacent pair of computed points where the
  * predicate (a query expression, lrsweep/query.h) flips — the same rule as
  * `lrsweep query --boundary`.  Each round proposes, for every cell whose

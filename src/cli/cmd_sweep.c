@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lrsweep/refine.h"
 #include "lrsweep/sched.h"
 #include "lrsweep/store.h"
 
@@ -84,13 +85,57 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
   return LRS_EXIT_OK;
 }
 
-/* The store writer as the scheduler's sink. */
+/* Rank 0's side of a run: the store, and the refinement engine when the
+ * sweep has [refine] (it proposes rows after the grid's, lrsweep/refine.h). */
+typedef struct run_state {
+  lrs_store_writer *writer;
+  lrs_refine *refine;
+  const lrs_grid *grid;
+} run_state;
+
+/* The store writer (and the refinement engine) as the scheduler's sink. */
 static lrs_status sink_put(void *ctx, uint64_t index, const lrs_result *result, int rank) {
-  return lrs_store_put(ctx, index, result, rank);
+  run_state *r = ctx;
+  if (r->refine)
+    LRS_TRY(lrs_refine_observe(r->refine, index, result));
+  return lrs_store_put(r->writer, index, result, rank);
 }
 static lrs_status sink_tick(void *ctx, double now) {
   (void)now;
-  return lrs_store_maybe_flush(ctx, lrs_store_now());
+  return lrs_store_maybe_flush(((run_state *)ctx)->writer, lrs_store_now());
+}
+
+/* Points of grid rows and refinement rows; refinement rounds as refills,
+ * each made durable before its points go out. */
+static lrs_status source_point(void *ctx, uint64_t index, lrs_point *point) {
+  run_state *r = ctx;
+  return r->refine ? lrs_refine_point(r->refine, index, point)
+                   : lrs_grid_point(r->grid, index, point);
+}
+static lrs_status source_refill(void *ctx, uint64_t **more, uint64_t *n_more) {
+  run_state *r = ctx;
+  LRS_TRY(lrs_store_flush(r->writer));
+  return lrs_refine_next(r->refine, more, n_more);
+}
+
+static void print_refine_report(const lrs_refine_report *r) {
+  fprintf(stderr,
+          "lrsweep: refinement: %" PRIu64 " round%s, %" PRIu64 " bisection and %" PRIu64
+          " seed points this run\n",
+          r->rounds, r->rounds == 1 ? "" : "s", r->bisect_points, r->seed_points);
+  if (r->cells)
+    fprintf(stderr,
+            "lrsweep: boundaries: %" PRIu64 " cells: %" PRIu64 " bracketed to rtol, %" PRIu64
+            " without a flip, %" PRIu64 " stopped by max_generations, %" PRIu64
+            " unfinished; a dense grid at rtol over the flipping cells would take %" PRIu64
+            " points\n",
+            r->cells, r->cells - r->cells_no_flip - r->cells_capped - r->cells_open,
+            r->cells_no_flip, r->cells_capped, r->cells_open, r->dense_points);
+  if (r->rate_cells)
+    fprintf(stderr,
+            "lrsweep: rates: %" PRIu64 " cells: %" PRIu64 " within rate_ci, %" PRIu64
+            " at max_seeds, %" PRIu64 " without enough rates\n",
+            r->rate_cells, r->rate_confident, r->rate_capped, r->rate_none);
 }
 
 /* Rank 0 reads the sweep file and sends its text, so every rank works from
@@ -126,10 +171,11 @@ static lrs_status share_sweep(int rank, const char *path, lrs_config **cfg, lrs_
   return st;
 }
 
-/* The points to run: those the store lacks, within the shard if any. */
+/* The rows to run: those the store lacks (refinement rows included),
+ * within the shard if any. */
 static lrs_status pending_points(lrs_store_writer *w, const lrs_grid *grid, const sweep_args *a,
                                  uint64_t **out, uint64_t *n) {
-  uint64_t k = 0, n_all = lrs_grid_size(grid);
+  uint64_t k = 0, n_all = lrs_store_row_count(w);
   uint64_t *list = NULL;
   if (a->shards > 0) {
     LRS_TRY(lrs_grid_shard(grid, a->shard, a->shards, &list, &n_all));
@@ -189,7 +235,7 @@ static int sweep(int argc, char **argv) {
 
   lrs_config *cfg = NULL;
   lrs_grid *grid = NULL;
-  lrs_store_writer *writer = NULL;
+  run_state run_st = {0};
   uint64_t *pending = NULL, n_pending = 0;
   lrs_sched_report report = {0};
   lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
@@ -205,30 +251,44 @@ static int sweep(int argc, char **argv) {
       opt.mpi_size = size;
       opt.extend = a.extend;
       opt.retry_failed = a.retry_failed;
-      st = lrs_store_writer_open(a.store ? a.store : lrs_config_store(cfg), grid, &opt,
-                                 &writer);
+      bool refine = lrs_config_refine(cfg)->enabled;
+      run_st.grid = grid;
+      if (refine && a.shards > 0)
+        st = LRS_RAISE(LRS_ERR_USAGE, "%s: [refine] runs on the whole grid; --shard splits it "
+                                      "(run the refinement without --shard)",
+                       a.path);
       if (st == LRS_OK)
-        st = pending_points(writer, grid, &a, &pending, &n_pending);
+        st = lrs_store_writer_open(a.store ? a.store : lrs_config_store(cfg), grid, &opt,
+                                   &run_st.writer);
+      if (st == LRS_OK && refine)
+        st = lrs_refine_create(grid, run_st.writer, &run_st.refine);
+      if (st == LRS_OK)
+        st = pending_points(run_st.writer, grid, &a, &pending, &n_pending);
       if (a.sched.end_time == 0)
         a.sched.end_time = slurm_end_time();
       opened = st == LRS_OK;
       if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
-        fprintf(stderr, "lrsweep: %s: %" PRIu64 " points, %" PRIu64 " to run on %d rank%s\n",
-                lrs_config_name(cfg), lrs_grid_size(grid), n_pending, size,
+        fprintf(stderr, "lrsweep: %s: %" PRIu64 " points%s, %" PRIu64 " to run on %d rank%s\n",
+                lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
+                refine ? " so far (refinement adds more)" : "", n_pending, size,
                 size == 1 ? "" : "s");
     }
     MPI_Bcast(&opened, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (opened) {
-      lrs_sched_sink sink = {writer, sink_put, sink_tick};
-      lrs_sched_source source = lrs_sched_grid_source(grid);
+      lrs_sched_sink sink = {&run_st, sink_put, sink_tick};
+      lrs_sched_source source = {&run_st, source_point,
+                                 run_st.refine ? source_refill : NULL};
       st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n_pending, &a.sched, &sink,
                          &report);
     } else if (rank != 0) {
       st = LRS_ERR_STORE; /* rank 0 says why */
     }
   }
+  if (rank == 0 && run_st.refine && st == LRS_OK && a.sched.progress != LRS_PROGRESS_QUIET)
+    print_refine_report(lrs_refine_get_report(run_st.refine));
   if (rank == 0) {
-    lrs_status closed = lrs_store_writer_close(&writer);
+    lrs_refine_destroy(&run_st.refine);
+    lrs_status closed = lrs_store_writer_close(&run_st.writer);
     if (st == LRS_OK)
       st = closed;
   }

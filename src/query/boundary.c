@@ -219,6 +219,8 @@ static const char *cell_text(const void *ctx, size_t row, size_t col, char *buf,
   double x = cell_number(ctx, row, col);
   if (col - v->b->n_cell_cols == OUT_BELOW)
     snprintf(buf, cap, "%s", x != 0 ? "true" : "false");
+  else if (col - v->b->n_cell_cols >= OUT_POINTS)
+    snprintf(buf, cap, "%.0f", x);
   else
     lrs__query_number_text(x, false, buf, cap);
   return buf;

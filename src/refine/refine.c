@@ -201,8 +201,8 @@ static lrs_status add_row(lrs_refine *r, uint64_t index, const lrs_point *point,
     r->extra[index - r->n_grid] = *point;
     r->extra[index - r->n_grid].index = index;
   }
-  if (r->axis) {
-    s->axis = lrs_param_get(point, r->axis);
+  s->axis = r->axis ? lrs_param_get(point, r->axis) : NAN;
+  if (r->axis && origin != LRS_ORIGIN_SEED) {
     LRS_TRY(cell_map_get(&r->cells, key_hash_without(key, r->axis->name), &s->cell));
   }
   if (r->opt->rate_ci > 0 && origin != LRS_ORIGIN_BISECT)

@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""Refinement through the main job (TAP).
+
+usage: test_refine_cli.py LRSWEEP MPIEXEC SWEEP_DIR
+
+1. A sweep with [refine] bisection and rate_ci run by P = 1 (singleton), 2 and 3
+   ranks gives the same store (tests/storecmp.py: bit-identical rows and
+   trajectories, refinement rows included, in the same order).
+2. SIGKILL of the whole job in the middle of refinement, then the same command:
+   the store ends equal to the uninterrupted run's; SIGUSR1 to mpirun likewise (exit 75).
+3. `lrsweep query --boundary` reads the boundaries back (JSON), one flip per cell,
+   brackets within rtol; and the CLI errors for [refine] misuse are one line.
+"""
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from storecmp import points_of, store_diff  # noqa: E402
+
+LRSWEEP, MPIEXEC = os.path.abspath(sys.argv[1]), sys.argv[2]
+ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
+           OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", ASAN_OPTIONS="detect_leaks=0")
+
+SWEEP = """
+[sweep]
+name = "refined"
+replicates = 2
+[problem]
+model = "two_layer"
+input_dim = 1
+output_dim = 1
+samples = 1
+width = 1
+data = "identity"
+target = "teacher"
+init = "balanced"
+sigma2 = 1e-3
+[solver]
+method = "gd"
+step_rule = "fixed"
+max_iter = 20000
+tol = 1e-16
+record_every = 0
+records = 30
+[grid]
+step_size = { log = [0.01, 100.0], num = 7 }
+init_scale = [0.5, 2.0]
+[refine]
+axis = "step_size"
+predicate = 'status == "converged"'
+rtol = 1e-3
+rate_ci = 0.05
+max_seeds = 6
+seed_batch = 2
+"""
+
+_n = 0
+_failed = 0
+
+
+def ok(cond, name, diag=""):
+    global _n, _failed
+    _n += 1
+    if not cond:
+        _failed += 1
+    print(f"{'ok' if cond else 'not ok'} {_n} - {name}", flush=True)
+    if not cond and diag:
+        for line in str(diag).splitlines()[:30]:
+            print(f"# {line}", flush=True)
+    return cond
+
+
+def cmd(np_, *args):
+    base = [LRSWEEP, *args]
+    return base if np_ == 1 else [MPIEXEC, "--oversubscribe", "-np", str(np_), *base]
+
+
+def run(np_, *args, timeout=300):
+    r = subprocess.run(cmd(np_, *args), env=ENV, capture_output=True, text=True,
+                       timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+def start(np_, *args):
+    return subprocess.Popen(cmd(np_, *args, "--json-progress", "--progress-seconds", "0.1"),
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+
+
+def wait_done(proc, at_least, limit=120.0):
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    end = time.monotonic() + limit
+    last = None
+    while time.monotonic() < end:
+        if not sel.select(timeout=0.5):
+            continue
+        line = proc.stdout.readline()
+        if not line:
+            break
+        last = json.loads(line)
+        if last["done"] >= at_least and not last["final"]:
+            return last
+    return last
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="lrs-refine-cli-")
+    os.chdir(tmp)
+    with open("refined.toml", "w") as f:
+        f.write(SWEEP)
+
+    # 1. P = 1, 2, 3.
+    stores = {}
+    for np_ in (1, 2, 3):
+        store = f"p{np_}.h5"
+        rc, out, err = run(np_, "refined.toml", "--store", store)
+        ok(rc == 0 and "refinement:" in err, f"P = {np_}: exit 0 with a refinement report",
+           err)
+        stores[np_] = store
+    pts, _ = points_of(stores[1], "refined")
+    n_grid = 7 * 2 * 2
+    origins = h5_origins(stores[1])
+    ok(len(pts) > n_grid and set(origins[n_grid:]) <= {"bisect", "seed"}
+       and "bisect" in origins and set(origins[:n_grid]) == {"grid"},
+       f"{len(pts)} rows: {n_grid} grid rows, then bisect and seed rows",
+       repr(sorted(set(origins))))
+    for np_ in (2, 3):
+        d = store_diff(stores[1], stores[np_], "refined")
+        ok(not d, f"P = {np_} store equals P = 1 (refinement rows included)", "\n".join(d[:20]))
+
+    # 2. SIGKILL mid-refinement, then resume.
+    proc = start(3, "refined.toml", "--store", "killed.h5")
+    last = wait_done(proc, n_grid + 6)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    ok(last is not None and last["done"] >= n_grid + 6,
+       f"killed by SIGKILL after {last and last['done']} points (past the grid)")
+    rc, _, err = run(3, "refined.toml", "--store", "killed.h5")
+    d = store_diff(stores[1], "killed.h5", "refined")
+    ok(rc == 0 and not d, "the rerun after SIGKILL ends equal to the uninterrupted run",
+       err + "\n".join(d[:20]))
+
+    proc = start(3, "refined.toml", "--store", "usr1.h5")
+    last = wait_done(proc, n_grid + 10)
+    proc.send_signal(signal.SIGUSR1)
+    try:
+        proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    ok(proc.returncode == 75, f"SIGUSR1 mid-refinement: exit 75 (got {proc.returncode})")
+    rc, _, err = run(2, "refined.toml", "--store", "usr1.h5")
+    d = store_diff(stores[1], "usr1.h5", "refined")
+    ok(rc == 0 and not d, "resumed on 2 ranks: equal to the uninterrupted run",
+       err + "\n".join(d[:20]))
+
+    # 3. query --boundary.
+    rc, out, err = run(1, "query", stores[1], "--boundary", "step_size", "--format", "json")
+    cells = [json.loads(line) for line in out.splitlines() if line.strip()]
+    ok(rc == 0 and len(cells) >= 4, f"query --boundary: {len(cells)} cells", err)
+    grid_cells = [c for c in cells if c["seed"] < 2]
+    ok(len(grid_cells) == 4 and all(c["flips"] == 1 and c["below"] == "true"
+                                    and c["hi"] / c["lo"] - 1 <= 1e-3 for c in grid_cells),
+       "each (init_scale, seed) cell: one flip, converged below, bracket within rtol",
+       json.dumps(grid_cells, indent=1))
+    rc, out, err = run(1, "query", stores[1], "--boundary", "width")
+    ok(rc == 2 and len(err.strip().splitlines()) == 1 and "not an axis" in err,
+       "query --boundary on a non-axis: exit 2, one line", err)
+    rc, out, err = run(1, "query", stores[1], "--boundary", "step_size",
+                       "--predicate", "final_loss <")
+    ok(rc == 2 and len(err.strip().splitlines()) == 1, "a bad --predicate: exit 2, one line",
+       err)
+    with open("bad.toml", "w") as f:
+        f.write(SWEEP.replace("predicate = 'status == \"converged\"'",
+                              "predicate = 'stauts == \"converged\"'"))
+    rc, _, err = run(1, "bad.toml", "--store", "bad.h5")
+    ok(rc == 2 and "bad.toml:" in err and "predicate" in err
+       and len(err.strip().splitlines()) == 1,
+       "a misspelled column in the [refine] predicate: exit 2, file:line, one line", err)
+    rc, _, err = run(1, "refined.toml", "--store", "shard.h5", "--shard", "0/2")
+    ok(rc == 2 and "--shard" in err, "[refine] with --shard is refused", err)
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"1..{_n}")
+    return 1 if _failed else 0
+
+
+def h5_origins(path):
+    import h5py
+    with h5py.File(path, "r", swmr=True) as f:
+        pts = f["sweeps/refined/points"]
+        enum = h5py.check_enum_dtype(pts.dtype["origin"])
+        inv = {v: k for k, v in enum.items()}
+        return [inv[int(o)] for o in pts["origin"][...]]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
