@@ -133,16 +133,22 @@ static int rerun(int argc, char **argv) {
   LRS_TRY_GOTO(st, lrs_store_find_sweep(store, sweep_name, &sweep), done);
   LRS_TRY_GOTO(st, lrs_store_load_config(store, sweep, &cfg), done);
   LRS_TRY_GOTO(st, lrs_grid_create(cfg, &grid), done);
-  if (index >= lrs_grid_size(grid)) {
-    st = LRS_RAISE(LRS_ERR_USAGE, "--point %llu is outside the grid of %s (%" PRIu64 " points)",
-                   index, lrs_store_sweep_name(store, sweep), lrs_grid_size(grid));
-    goto done;
-  }
-  LRS_TRY_GOTO(st, lrs_grid_point(grid, index, &point), done);
-  LRS_TRY_GOTO(st, lrs_grid_key(grid, &point, key, sizeof key), done);
   LRS_TRY_GOTO(st, lrs_result_create(0, &stored), done);
   LRS_TRY_GOTO(st, lrs_result_create(0, &again), done);
-  LRS_TRY_GOTO(st, lrs_store_read_result(store, sweep, index, &row, stored), done);
+  st = lrs_store_read_result(store, sweep, index, &row, stored);
+  if (st == LRS_ERR_RANGE) {
+    st = LRS_RAISE(LRS_ERR_USAGE, "--point %llu: sweep %s has no such point", index,
+                   lrs_store_sweep_name(store, sweep));
+    goto done;
+  }
+  if (st != LRS_OK)
+    goto done;
+  /* Grid points from the sweep file; refinement rows hold their own point. */
+  if (index < lrs_grid_size(grid))
+    LRS_TRY_GOTO(st, lrs_grid_point(grid, index, &point), done);
+  else
+    point = row.point;
+  LRS_TRY_GOTO(st, lrs_grid_key(grid, &point, key, sizeof key), done);
   if (dump)
     LRS_TRY_GOTO(st, lrs_cli_dump_point(dump, key, lrs_config_text(cfg, NULL), &point), done);
   if (row.summary.status == LRS_POINT_PENDING) {

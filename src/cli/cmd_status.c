@@ -20,6 +20,8 @@ static lrs_status sweep_status(lrs_store *store, size_t sweep) {
   LRS_TRY(lrs_store_read_points(store, sweep, &pts));
   size_t n = lrs_store_points_count(pts);
   size_t counts[LRS_POINT_STATUS_COUNT] = {0}, timed = 0, failures = 0;
+  size_t origins[LRS_ORIGIN_COUNT] = {0};
+  int32_t generations = 0;
   size_t slow[SLOWEST];
   size_t n_slow = 0;
   double total = 0;
@@ -29,6 +31,9 @@ static lrs_status sweep_status(lrs_store *store, size_t sweep) {
     if (s >= 0 && s < LRS_POINT_STATUS_COUNT)
       counts[s]++;
     failures += is_failure(s);
+    if (r->origin >= 0 && r->origin < LRS_ORIGIN_COUNT)
+      origins[r->origin]++;
+    generations = r->generation > generations ? r->generation : generations;
     double w = r->summary.wall_seconds;
     if (s == LRS_POINT_PENDING || isnan(w))
       continue;
@@ -51,6 +56,10 @@ static lrs_status sweep_status(lrs_store *store, size_t sweep) {
          lrs_store_sweep_name(store, sweep), lrs_store_sweep_sha256(store, sweep), n);
   printf("progress %zu/%zu done (%.1f%%), %zu pending\n", done, n,
          n ? 100.0 * (double)done / (double)n : 0.0, counts[LRS_POINT_PENDING]);
+  if (n > origins[LRS_ORIGIN_GRID])
+    printf("refined  %zu grid points + %zu bisection + %zu seed points (%d generation%s)\n",
+           origins[LRS_ORIGIN_GRID], origins[LRS_ORIGIN_BISECT], origins[LRS_ORIGIN_SEED],
+           (int)generations, generations == 1 ? "" : "s");
   if (lrs_store_points_torn(pts))
     printf("         %zu rows torn by a crash read as pending (the next run redoes them)\n",
            lrs_store_points_torn(pts));

@@ -91,7 +91,7 @@ with tempfile.TemporaryDirectory() as tmp:
     full = trajectory(open(os.path.join(tmp, "full.tsv")).read()) if r.returncode == 0 else None
     check(full is not None and list(full["step"]) == list(range(16)), "rerun --every 1 writes all 16 steps")
     r = run("rerun", "rd.h5", "--point", "7", cwd=tmp)
-    check(r.returncode == 2 and "outside the grid" in r.stderr, "rerun of a point outside the grid: exit 2")
+    check(r.returncode == 2 and "no such point" in r.stderr, "rerun of a point outside the store: exit 2")
     r = run("rerun", "missing.h5", "--point", "0", cwd=tmp)
     check(r.returncode == 2 and r.stderr.count("\n") == 1, f"rerun of a missing store: one line, exit 2 ({r.stderr.strip()})")
 

@@ -11,6 +11,7 @@
  * status == "converged" along step_size must land within rtol of 1/|y|.
  */
 #include <math.h>
+#include <hdf5.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +254,72 @@ static void threshold_checks(void) {
   unload(&s);
 }
 
+/* A writer killed while appending refinement rows leaves rows that are not
+ * completely written: readers and the next writer stop before them. */
+static void torn_append_checks(void) {
+  sweep s = load(threshold_sweep, "threshold.toml");
+  const char *path = path_in("threshold.h5");
+  lrs_store *st = NULL;
+  lrs_store_points *pts = NULL;
+  size_t n = 0;
+  if (lrs_store_open(path, &st) == LRS_OK && lrs_store_read_points(st, 0, &pts) == LRS_OK)
+    n = lrs_store_points_count(pts);
+  lrs_store_points_destroy(&pts);
+  lrs_store_close(&st);
+  /* Three rows of garbage appended behind the writer's back. */
+  hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+  hid_t ds = H5Dopen2(f, "/sweeps/threshold/points", H5P_DEFAULT);
+  hsize_t grown = n + 3, first = n, three = 3;
+  hid_t type = H5Dget_type(ds);
+  size_t size = H5Tget_size(type);
+  unsigned char *junk = malloc(3 * size);
+  for (size_t i = 0; i < 3 * size; i++)
+    junk[i] = (unsigned char)(i * 37 + 11);
+  herr_t e = H5Dset_extent(ds, &grown);
+  hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &three, NULL);
+  H5Sselect_hyperslab(fs, H5S_SELECT_SET, &first, NULL, &three, NULL);
+  e |= H5Dwrite(ds, type, ms, fs, H5P_DEFAULT, junk);
+  H5Sclose(fs);
+  H5Sclose(ms);
+  H5Tclose(type);
+  H5Dclose(ds);
+  H5Fclose(f);
+  free(junk);
+  LRS_CHECK(e >= 0, "garbage rows appended to points");
+  size_t n_read = 0;
+  if (lrs_store_open(path, &st) == LRS_OK && lrs_store_read_points(st, 0, &pts) == LRS_OK)
+    n_read = lrs_store_points_count(pts);
+  lrs_store_points_destroy(&pts);
+  lrs_store_close(&st);
+  LRS_CHECK(n_read == n, "the reader stops before the torn rows (%zu rows, %zu written)", n_read,
+            n);
+  lrs_store_options o = lrs_store_options_default();
+  lrs_store_writer *w = NULL;
+  lrs_point p;
+  uint64_t at = 0;
+  lrs_origin origin = LRS_ORIGIN_BISECT;
+  int32_t generation = 99;
+  bool ok = lrs_store_writer_open(path, s.grid, &o, &w) == LRS_OK &&
+            lrs_store_row_count(w) == n && lrs_store_todo_count(w) == 0 &&
+            lrs_grid_point(s.grid, 0, &p) == LRS_OK;
+  p.step_size = 0.0123;
+  ok = ok && lrs_store_add_points(w, &p, &origin, &generation, 1, &at) == LRS_OK && at == n &&
+       lrs_store_todo_count(w) == 1;
+  lrs_store_writer_close(&w);
+  LRS_CHECK(ok, "the writer ignores them and appends its next row over the first (row %llu)",
+            (unsigned long long)at);
+  n_read = 0;
+  if (lrs_store_open(path, &st) == LRS_OK && lrs_store_read_points(st, 0, &pts) == LRS_OK)
+    n_read = lrs_store_points_count(pts);
+  LRS_CHECK(n_read == n + 1 && lrs_store_points_row(pts, n)->generation == 99 &&
+                lrs_store_points_row(pts, n)->point.step_size == 0.0123 &&
+                lrs_store_points_row(pts, n)->summary.status == LRS_POINT_PENDING,
+            "then reads %zu rows: the new pending row, not the garbage after it", n_read);
+  lrs_store_points_destroy(&pts);
+  lrs_store_close(&st);
+  unload(&s);
+}
+
 static int by_value(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -310,6 +377,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   threshold_checks();
+  torn_append_checks();
   rate_checks();
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
