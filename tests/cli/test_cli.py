@@ -108,5 +108,13 @@ begin, end = "<!-- params:begin -->\n", "<!-- params:end -->"
 block = readme.split(begin, 1)[1].split(end, 1)[0] if begin in readme else ""
 check(block == run("params").stdout, "README parameter reference matches `lrsweep params`")
 
+# The README's example sweep file is valid.
+example = readme.split("## Sweep files", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+    f.write(example)
+r = run("plan", f.name)
+check(r.returncode == 0, "README's example sweep file passes `lrsweep plan`: " + r.stderr.strip())
+os.unlink(f.name)
+
 print(f"1..{count}")
 sys.exit(1 if failed else 0)
