@@ -64,6 +64,16 @@ static int plan(int argc, char **argv) {
   /* 5 GFLOP/s is a conservative sustained rate for one core on these sizes. */
   printf("cost     ~%.3g flop, ~%.3g core-hours at 5 GFLOP/s per core\n", cost,
          cost / 5e9 / 3600.0);
+  const lrs_refine_options *r = lrs_config_refine(cfg);
+  if (r->bisect)
+    printf("refine   bisect %s (%s scale) where %s flips, to rtol %g, at most %lld steps per "
+           "cell\n",
+           lrs_config_axis(cfg, r->axis)->param->name, r->log_scale ? "log" : "linear",
+           r->predicate, r->rtol, (long long)r->max_generations);
+  if (r->rate_ci > 0)
+    printf("refine   seeds until the median rate's 95%% interval is within ±%g, %lld per "
+           "round, at most %lld per cell\n",
+           r->rate_ci, (long long)r->seed_batch, (long long)r->max_seeds);
   lrs_grid_destroy(&grid);
   lrs_config_destroy(&cfg);
   return st == LRS_OK ? LRS_EXIT_OK : lrs_cli_fail(st);
