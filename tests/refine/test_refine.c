@@ -31,15 +31,16 @@
 
 static char dir[] = "/tmp/lrs-refine-test-XXXXXX";
 
-static const char *threshold_sweep =
-    "[sweep]\nname = \"threshold\"\n"
-    "[problem]\nmodel = \"two_layer\"\ninput_dim = 1\noutput_dim = 1\nsamples = 1\n"
-    "width = 1\ndata = \"identity\"\ntarget = \"teacher\"\ninit = \"balanced\"\n"
-    "sigma2 = 1e-3\n"
-    "[solver]\nmethod = \"gd\"\nstep_rule = \"fixed\"\nmax_iter = 100000\ntol = 1e-20\n"
-    "record_every = 0\nrecords = 40\n"
-    "[grid]\nstep_size = { log = [0.01, 100.0], num = 9 }\ninit_scale = [0.5, 1.0, 2.0]\n"
-    "[refine]\naxis = \"step_size\"\npredicate = 'status == \"converged\"'\nrtol = 1e-3\n";
+#define THRESHOLD_SWEEP(INIT_SCALES)                                            \
+    "[sweep]\nname = \"threshold\"\n" \
+    "[problem]\nmodel = \"two_layer\"\ninput_dim = 1\noutput_dim = 1\nsamples = 1\n" \
+    "width = 1\ndata = \"identity\"\ntarget = \"teacher\"\ninit = \"balanced\"\n" \
+    "sigma2 = 1e-3\n" \
+    "[solver]\nmethod = \"gd\"\nstep_rule = \"fixed\"\nmax_iter = 100000\ntol = 1e-20\n" \
+    "record_every = 0\nrecords = 40\n" \
+    "[grid]\nstep_size = { log = [0.01, 100.0], num = 9 }\ninit_scale = " INIT_SCALES "\n"  \
+    "[refine]\naxis = \"step_size\"\npredicate = 'status == \"converged\"'\nrtol = 1e-3\n"
+static const char *threshold_sweep = THRESHOLD_SWEEP("[0.5, 1.0, 2.0]");
 
 /* Rates of GD on a small two_layer problem whose rate varies with the seed. */
 static const char *rate_sweep =
@@ -320,6 +321,73 @@ static void torn_append_checks(void) {
   unload(&s);
 }
 
+/* Extending the grid of a refined store: refinement rows follow the new
+ * grid's rows with their results, and the new cell is refined too. */
+static void extend_checks(void) {
+  sweep s = load(threshold_sweep, "threshold.toml");
+  const char *path = path_in("extend.h5");
+  uint64_t solves;
+  refine_to_end(&s, path, 0, &solves);
+  lrs_store *st = NULL;
+  lrs_store_points *before = NULL, *after = NULL;
+  if (lrs_store_open(path, &st) != LRS_OK || lrs_store_read_points(st, 0, &before) != LRS_OK) {
+    printf("Bail out! %s\n", lrs_error_message());
+    exit(1);
+  }
+  lrs_store_close(&st);
+  sweep t = load(THRESHOLD_SWEEP("[0.5, 1.0, 3.0, 2.0]"), "threshold.toml");
+  lrs_store_options o = lrs_store_options_default();
+  o.extend = true;
+  lrs_store_writer *w = NULL;
+  lrs_refine *r = NULL;
+  lrs_result *res = NULL;
+  bool ok = lrs_result_create(64, &res) == LRS_OK &&
+            lrs_store_writer_open(path, t.grid, &o, &w) == LRS_OK;
+  size_t n_old = lrs_store_points_count(before), n_grid = lrs_grid_size(t.grid);
+  ok = ok && lrs_store_row_count(w) == n_grid + (n_old - lrs_grid_size(s.grid)) &&
+       lrs_store_todo_count(w) == 9;
+  LRS_CHECK(ok, "extended: %zu grid rows + the %zu refinement rows, 9 new points to do", n_grid,
+            n_old - lrs_grid_size(s.grid));
+  ok = ok && lrs_refine_create(t.grid, w, &r) == LRS_OK;
+  run_pending(w, r, res, UINT64_MAX);
+  for (;;) {
+    uint64_t *more = NULL, n_more = 0;
+    if (!ok || lrs_refine_next(r, &more, &n_more) != LRS_OK) {
+      ok = false;
+      break;
+    }
+    free(more);
+    if (n_more == 0)
+      break;
+    run_pending(w, r, res, UINT64_MAX);
+  }
+  const lrs_refine_report rep = ok ? *lrs_refine_get_report(r) : (lrs_refine_report){0};
+  lrs_refine_destroy(&r);
+  lrs_store_writer_close(&w);
+  lrs_result_destroy(&res);
+  LRS_CHECK(ok && rep.cells == 4 && rep.cells_open == 0 && rep.bisect_points > 0 &&
+                rep.bisect_points <= 12,
+            "the new cell is bisected (%llu points), the old ones are done already",
+            (unsigned long long)rep.bisect_points);
+  bool kept = lrs_store_open(path, &st) == LRS_OK && lrs_store_read_points(st, 0, &after) == LRS_OK;
+  for (size_t i = 0; kept && i < n_old; i++) {
+    const lrs_store_row *a = lrs_store_points_row(before, i);
+    const lrs_store_row *b = NULL;
+    for (size_t j = 0; j < lrs_store_points_count(after) && !b; j++)
+      if (lrs_store_points_row(after, j)->key_hash == a->key_hash)
+        b = lrs_store_points_row(after, j);
+    kept = b && b->origin == a->origin && b->generation == a->generation &&
+           b->summary.iterations == a->summary.iterations &&
+           (a->origin == LRS_ORIGIN_GRID || b->index >= n_grid);
+  }
+  LRS_CHECK(kept, "every old row kept its result, origin and generation");
+  lrs_store_points_destroy(&before);
+  lrs_store_points_destroy(&after);
+  lrs_store_close(&st);
+  unload(&t);
+  unload(&s);
+}
+
 static int by_value(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -378,6 +446,7 @@ int main(int argc, char **argv) {
   }
   threshold_checks();
   torn_append_checks();
+  extend_checks();
   rate_checks();
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
