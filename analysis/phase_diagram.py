@@ -14,8 +14,8 @@ otherwise add off-grid cells and weight some cells with more seeds than others.
 sweep's [refine] axis) is --x or --y, for every value of the other drawn axis (and
 facet) a marker at the boundary where --predicate (default the [refine] predicate)
 first flips along AXIS -- lrsstore.boundary(), the rule of `lrsweep query
---boundary`, over every computed row grid and refinement alike -- at the median over
-seeds (and any other axis not drawn) of the per-cell midpoints, with bars spanning
+--boundary`, over every computed row, grid and refinement alike -- at the median over
+seeds (and any other axis not drawn: the legend names them) of the per-cell midpoints, with bars spanning
 the cells' brackets (lowest lo to highest hi).  --where filters those rows too.
 
 --z is a column of /sweeps/NAME/points or an arithmetic expression over columns,
@@ -254,7 +254,9 @@ def _boundary(sweep, a, axes):
     if len(flipped) < len(cells):
         print("phase_diagram.py: note: %d of %d cells have no flip of %s along %s (not drawn)"
               % (len(cells) - len(flipped), len(cells), pred, axis), file=sys.stderr)
-    return {"axis": axis, "other": other, "cells": flipped, "predicate": pred}
+    skip = {axis, other, a.facet, "seed"}
+    pooled = [c for c in axes if c not in skip and len({cell[c] for cell in flipped if c in cell}) > 1]
+    return {"axis": axis, "other": other, "cells": flipped, "predicate": pred, "pooled": pooled}
 
 
 def _draw_boundary(ax, bd, pts, a, xs, ys, fv):
@@ -283,8 +285,9 @@ def _draw_boundary(ax, bd, pts, a, xs, ys, fv):
     err = np.vstack([mid - lo, hi - mid])
     kw = dict(fmt="D", color="#ff7f0e", markeredgecolor="black", markersize=6, ecolor="black",
               elinewidth=1.2, capsize=4, zorder=5,
-              label="first flip of %s along %s: median over seeds (≤ %d cells per marker); "
-              "bars: lowest lo to highest hi of their brackets" % (bd["predicate"], axis, nmax))
+              label="first flip of %s along %s: median over %s (≤ %d cells per marker); "
+              "bars: lowest lo to highest hi of their brackets"
+              % (bd["predicate"], axis, ", ".join(["seeds"] + bd["pooled"]), nmax))
     if axis == a.y:
         return ax.errorbar(pos, mid, yerr=err, **kw)
     return ax.errorbar(mid, pos, xerr=err, **kw)
