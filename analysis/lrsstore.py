@@ -11,6 +11,10 @@ Errors that a user can cause (missing file, not a store, unknown sweep, unknown
 column, a bad --where expression) raise StoreError with a one-line message;
 scripts print it and exit 2 (see `main_guard`).
 
+Crash leftovers are read as lrsweep reads them: the table ends at the first appended
+row whose key does not hash to its key_hash, and a row whose row_check does not match
+its result columns (torn by a kill mid-write) reads as pending.
+
 Refinement rows: schema 2 appends rows after the grid's `n_points` (column `origin`
 "bisect" or "seed", `generation` > 0).  `points()` returns them all; `grid_mask(pts)`
 selects the grid rows.  `boundary(sweep, axis)` finds, per cell, the first flip of
@@ -164,7 +168,12 @@ class Store:
         if name not in self._points_cache:
             ds = self.file["sweeps"][name]["points"]
             raw = ds[: _written_rows(ds[...])]
-            self._points_cache[name] = {c: _decode(raw[c], ds.dtype[c]) for c in raw.dtype.names}
+            torn = _torn_rows(raw)
+            cols = {c: _decode(raw[c], ds.dtype[c]) for c in raw.dtype.names}
+            if torn.any():  # as lrsweep's reader does: a row torn by a crash reads as pending
+                cols["status"] = cols["status"].copy()
+                cols["status"][torn] = "pending"
+            self._points_cache[name] = cols
         pts = self._points_cache[name]
         if columns is None:
             return dict(pts)
@@ -244,6 +253,43 @@ def _written_rows(raw):
         if _fnv1a64(bytes(raw["key"][i]).rstrip(b"\0")) != int(raw["key_hash"][i]):
             return int(i)
     return end
+
+
+def _row_check(raw):
+    """row_check of every row (docs/store.md, Crash safety): FNV-1a 64 over the
+    columns status .. traj_count, each as its little-endian bytes (int32 4, enums and
+    booleans 1, strings up to and with their NUL, the rest 8); vectorized over rows."""
+    names = raw.dtype.names
+    first, last = names.index("status"), names.index("row_check")
+    prime = np.uint64(0x100000001B3)
+    h = np.full(len(raw), 0xCBF29CE484222325, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in names[first:last]:
+            a = raw[c]
+            if a.dtype.kind == "S":
+                width = a.dtype.itemsize
+                b = np.frombuffer(np.ascontiguousarray(a).tobytes(), dtype=np.uint8).reshape(len(a), width)
+                nul = np.argmax(np.concatenate([b, np.zeros((len(a), 1), np.uint8)], axis=1) == 0, axis=1)
+                n = np.minimum(nul, width - 1) + 1
+                for j in range(int(n.max()) if len(a) else 0):
+                    on = j < n
+                    bj = b[:, j] if j < width else np.zeros(len(a), np.uint8)
+                    h[on] = (h[on] ^ bj[on].astype(np.uint64)) * prime
+                continue
+            if a.dtype == np.bool_ or a.dtype.itemsize == 1:
+                b = a.astype(np.uint8).reshape(-1, 1)
+            else:
+                b = np.ascontiguousarray(a.astype(a.dtype.newbyteorder("<"))).view(np.uint8).reshape(len(a), -1)
+            for j in range(b.shape[1]):
+                h = (h ^ b[:, j].astype(np.uint64)) * prime
+    return h
+
+
+def _torn_rows(raw):
+    """Rows whose row_check does not match their result columns (torn by a crash)."""
+    if "row_check" not in raw.dtype.names or not len(raw):
+        return np.zeros(len(raw), dtype=bool)
+    return _row_check(raw) != raw["row_check"].astype(np.uint64)
 
 
 def _attr(v):

@@ -451,6 +451,34 @@ def test_boundary_matches_query(refined):
             lrsstore.boundary(sw, "step_size", "staus == 'converged'")
 
 
+def test_torn_row_reads_pending(refined, tmp_path):
+    """A row whose row_check does not match (torn by a crash) reads as pending, as in
+    lrsweep's reader, so boundary() and the query still agree."""
+    import shutil
+
+    import h5py
+
+    torn = str(tmp_path / "torn.h5")
+    shutil.copy(refined["refined"], torn)
+    with lrsstore.Store(torn) as st:
+        before = lrsstore.boundary(st.sweep(), "step_size")
+    cell = next(c for c in before if c["flips"] and c["generation"] > 1)
+    row = int(next(r for r in cell["rows"] if st.points()["step_size"][r] == cell["lo"]))
+    with h5py.File(torn, "r+") as f:
+        ds = f["sweeps"]["refined"]["points"]
+        rec = ds[row]
+        rec["final_loss"] = rec["final_loss"] * 2 + 1  # a result column changed, row_check not
+        ds[row] = rec
+    with lrsstore.Store(torn) as st:
+        pts = st.points()
+        assert pts["status"][row] == "pending" and np.sum(pts["status"] == "pending") == 1
+        after = lrsstore.boundary(st.sweep(), "step_size")
+    same_cells(after, query_boundary(torn, "step_size"))
+    moved = [c for c in after if (c["init_scale"], c["seed"]) == (cell["init_scale"], cell["seed"])]
+    assert len(moved) == 1 and moved[0]["lo"] < cell["lo"] and row not in moved[0]["rows"]
+    assert moved[0]["points"] == cell["points"] - 1
+
+
 def test_boundary_critical_store(refined):
     with lrsstore.Store(refined["critical"]) as st:
         ours = lrsstore.boundary(st.sweep(), "step_size")
