@@ -1,4 +1,4 @@
-"""Read an lrsweep store (docs/store.md, schema version 1) with h5py alone.
+"""Read an lrsweep store (docs/store.md, schema version 2) with h5py alone.
 
     import lrsstore
     with lrsstore.Store("p1_fig1.h5") as st:
@@ -10,6 +10,19 @@
 Errors that a user can cause (missing file, not a store, unknown sweep, unknown
 column, a bad --where expression) raise StoreError with a one-line message;
 scripts print it and exit 2 (see `main_guard`).
+
+Crash leftovers are read as lrsweep reads them: the table ends at the first appended
+row whose key does not hash to its key_hash, and a row whose row_check does not match
+its result columns (torn by a kill mid-write) reads as pending.
+
+Refinement rows: schema 2 appends rows after the grid's `n_points` (column `origin`
+"bisect" or "seed", `generation` > 0).  `points()` returns them all; `grid_mask(pts)`
+selects the grid rows.  `boundary(sweep, axis)` finds, per cell, the first flip of
+a predicate along an axis -- the rule of `lrsweep query --boundary`:
+
+        with lrsstore.Store("p1_critical_step.h5") as st:
+            for c in lrsstore.boundary(st.sweep(), "step_size"):   # [refine] predicate
+                print(c["width"], c["init_scale"], c["seed"], c["lo"], c["hi"], c["boundary"])
 
 Also here: the small safe expression language of the scripts' --where / --z
 options (`evaluate`), which is parsed with `ast` and evaluated over column arrays
@@ -138,6 +151,14 @@ class Store:
             }
         return out
 
+    def sweep(self, sweep=None):
+        """A Sweep: this store and one sweep name (the only one when None)."""
+        return Sweep(self, self.sweep_name(sweep))
+
+    def refine(self, sweep=None):
+        """The sweep's [refine] table parsed from `sweep_text` ({} when absent)."""
+        return refine_options(self.sweep_attrs(sweep).get("sweep_text", ""))
+
     # points ----------------------------------------------------------------------
     def points(self, sweep=None, columns=None):
         """Every row of /sweeps/NAME/points as a dict column -> numpy array.
@@ -147,7 +168,12 @@ class Store:
         if name not in self._points_cache:
             ds = self.file["sweeps"][name]["points"]
             raw = ds[: _written_rows(ds[...])]
-            self._points_cache[name] = {c: _decode(raw[c], ds.dtype[c]) for c in raw.dtype.names}
+            torn = _torn_rows(raw)
+            cols = {c: _decode(raw[c], ds.dtype[c]) for c in raw.dtype.names}
+            if torn.any():  # as lrsweep's reader does: a row torn by a crash reads as pending
+                cols["status"] = cols["status"].copy()
+                cols["status"][torn] = "pending"
+            self._points_cache[name] = cols
         pts = self._points_cache[name]
         if columns is None:
             return dict(pts)
@@ -172,6 +198,45 @@ class Store:
         return {c: _decode(rec[c], ds.dtype[c]) for c in rec.dtype.names}
 
 
+class Sweep:
+    """One sweep of an open Store (what `boundary` takes)."""
+
+    def __init__(self, store, name):
+        self.store, self.name = store, name
+
+    def points(self, columns=None):
+        return self.store.points(self.name, columns)
+
+    def axes(self):
+        return self.store.axes(self.name)
+
+    def attrs(self):
+        return self.store.sweep_attrs(self.name)
+
+    def refine(self):
+        return self.store.refine(self.name)
+
+    def trajectory(self, row):
+        return self.store.trajectory(row, self.name)
+
+
+def refine_options(sweep_text):
+    """The [refine] table of a sweep file's text as a dict ({} without one)."""
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        raise StoreError("reading [refine] from sweep_text needs Python >= 3.11 (tomllib)") from None
+    try:
+        return dict(tomllib.loads(sweep_text or "").get("refine", {}))
+    except tomllib.TOMLDecodeError as e:
+        raise StoreError("stored sweep_text does not parse as TOML: %s" % e) from None
+
+
+def grid_mask(pts):
+    """Rows of the grid itself (origin "grid"), not refinement rows."""
+    return np.asarray(pts["origin"]) == "grid"
+
+
 def _fnv1a64(data):
     h = 0xCBF29CE484222325
     for b in data:
@@ -188,6 +253,43 @@ def _written_rows(raw):
         if _fnv1a64(bytes(raw["key"][i]).rstrip(b"\0")) != int(raw["key_hash"][i]):
             return int(i)
     return end
+
+
+def _row_check(raw):
+    """row_check of every row (docs/store.md, Crash safety): FNV-1a 64 over the
+    columns status .. traj_count, each as its little-endian bytes (int32 4, enums and
+    booleans 1, strings up to and with their NUL, the rest 8); vectorized over rows."""
+    names = raw.dtype.names
+    first, last = names.index("status"), names.index("row_check")
+    prime = np.uint64(0x100000001B3)
+    h = np.full(len(raw), 0xCBF29CE484222325, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in names[first:last]:
+            a = raw[c]
+            if a.dtype.kind == "S":
+                width = a.dtype.itemsize
+                b = np.frombuffer(np.ascontiguousarray(a).tobytes(), dtype=np.uint8).reshape(len(a), width)
+                nul = np.argmax(np.concatenate([b, np.zeros((len(a), 1), np.uint8)], axis=1) == 0, axis=1)
+                n = np.minimum(nul, width - 1) + 1
+                for j in range(int(n.max()) if len(a) else 0):
+                    on = j < n
+                    bj = b[:, j] if j < width else np.zeros(len(a), np.uint8)
+                    h[on] = (h[on] ^ bj[on].astype(np.uint64)) * prime
+                continue
+            if a.dtype == np.bool_ or a.dtype.itemsize == 1:
+                b = a.astype(np.uint8).reshape(-1, 1)
+            else:
+                b = np.ascontiguousarray(a.astype(a.dtype.newbyteorder("<"))).view(np.uint8).reshape(len(a), -1)
+            for j in range(b.shape[1]):
+                h = (h ^ b[:, j].astype(np.uint64)) * prime
+    return h
+
+
+def _torn_rows(raw):
+    """Rows whose row_check does not match their result columns (torn by a crash)."""
+    if "row_check" not in raw.dtype.names or not len(raw):
+        return np.zeros(len(raw), dtype=bool)
+    return _row_check(raw) != raw["row_check"].astype(np.uint64)
 
 
 def _attr(v):
@@ -392,6 +494,98 @@ def value(pts, expr):
     if _is_str(v):
         raise StoreError("column '%s' is text, not a number" % expr)
     return np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
+
+
+# ---------------------------------------------------------------------------------
+# Phase boundaries: the rule of `lrsweep query --boundary` (include/lrsweep/query.h).
+
+BOUNDARY_FIELDS = ("lo", "hi", "boundary", "below", "points", "flips", "generation")
+
+
+def bracket_mid(lo, hi, log_scale):
+    """The bracket's midpoint in the axis' scale, computed as lrs_query_bracket_mid."""
+    return math.sqrt(lo) * math.sqrt(hi) if log_scale else lo + 0.5 * (hi - lo)
+
+
+def boundary(sweep, axis, predicate=None, where=None, log=None):
+    """Where `predicate` flips along `axis`, for every cell: every combination of the
+    values of the other axis columns (seed included), over the computed rows
+    (status != "pending") that `where` keeps.  Within a cell the rows are ordered by
+    the axis value; the bracket is the FIRST adjacent pair whose outcomes differ.
+
+    sweep      a Sweep (Store.sweep()), or a Store holding one sweep
+    predicate  an expression string (the --where language) or a callable taking the
+               points dict (every row) and returning one truth value per row;
+               None: the sweep's [refine] predicate
+    where      optional row filter (expression string)
+    log        midpoint geometric (True) or arithmetic (False); None: the [refine]
+               `scale` when `axis` is the [refine] axis, else the axis' `log_scale`
+
+    Returns a list of dicts, one per cell in order of the cell's first row: the other
+    axes' values, then lo, hi (NaN without a flip), boundary (the bracket's midpoint),
+    below (whether the predicate holds at lo, or at the cell's first point without a
+    flip), points, flips (number of adjacent pairs that differ), generation (largest
+    among the cell's rows) -- the fields of `lrsweep query --boundary --format json` --
+    and rows (the cell's row indices in axis order).
+    """
+    if isinstance(sweep, Store):
+        sweep = sweep.sweep()
+    pts = sweep.points()
+    axes = sweep.axes()
+    if axis not in axes or axis not in pts:
+        raise StoreError("--boundary %s: not an axis of sweep '%s'" % (axis, sweep.name))
+    if axes[axis]["type"] == "enum":
+        raise StoreError("--boundary %s: expected a numeric axis" % axis)
+    ref = None
+    if predicate is None or log is None:
+        ref = sweep.refine()
+    if predicate is None:
+        predicate = ref.get("predicate")
+        if not predicate:
+            raise StoreError("--boundary needs a predicate (sweep '%s' has no [refine] predicate)" % sweep.name)
+    if log is None:
+        if ref.get("axis") == axis and ref.get("scale") in ("log", "linear"):
+            log = ref["scale"] == "log"
+        else:
+            log = bool(axes[axis]["log_scale"])
+    n = len(pts["index"])
+    mask = (pts["status"] != "pending") & where_mask(pts, where or "")
+    if callable(predicate):
+        holds = _truth(np.asarray(predicate(pts)), n)
+    else:
+        holds = where_mask(pts, predicate)
+    cell_cols = [c for c in pts if c in axes and c != axis]
+    x = np.asarray(pts[axis], dtype=float)
+    gen = pts["generation"] if "generation" in pts else np.zeros(n, dtype=np.int32)
+    cells = {}
+    for r in np.flatnonzero(mask):
+        k = tuple(pts[c][r].item() for c in cell_cols)
+        cells.setdefault(k, []).append(int(r))
+    out = []
+    for k, rows in cells.items():
+        rows = sorted(rows, key=lambda r: (x[r], r))
+        xs = x[rows]
+        same = np.flatnonzero(xs[1:] == xs[:-1])
+        if same.size:
+            i = int(same[0])
+            raise StoreError("two points of one cell share %s = %s: the cell needs another axis (rows %d and %d)"
+                             % (axis, _num_text(xs[i]), rows[i], rows[i + 1]))
+        h = holds[rows]
+        diff = np.flatnonzero(h[1:] != h[:-1])
+        c = dict(zip(cell_cols, k))
+        lo = int(diff[0]) if diff.size else 0
+        c.update(lo=math.nan, hi=math.nan, boundary=math.nan, below=bool(h[lo]), points=len(rows),
+                 flips=int(diff.size), generation=int(max(0, int(np.max(gen[rows])))), rows=np.array(rows))
+        if diff.size:
+            c["lo"], c["hi"] = float(xs[lo]), float(xs[lo + 1])
+            c["boundary"] = bracket_mid(c["lo"], c["hi"], log)
+        out.append(c)
+    out.sort(key=lambda c: int(c["rows"].min()))
+    return out
+
+
+def _num_text(v):
+    return ("%d" % v) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
 
 
 def is_log_axis(values, axis_info=None):

@@ -7,15 +7,28 @@ Axes are logarithmic when the grid axis was a `log` range or its positive values
 span more than two decades.  Cells where a point diverged or failed are hatched
 (grey when every point of the cell failed); pending points are left out.
 
+Heatmaps use the grid's own rows only (origin "grid"): rows added by refinement
+([refine]: "bisect" points at off-grid axis values, extra "seed" replicates) would
+otherwise add off-grid cells and weight some cells with more seeds than others.
+--boundary [AXIS] draws the refined boundary on top instead: when AXIS (default the
+sweep's [refine] axis) is --x or --y, for every value of the other drawn axis (and
+facet) a marker at the boundary where --predicate (default the [refine] predicate)
+first flips along AXIS -- lrsstore.boundary(), the rule of `lrsweep query
+--boundary`, over every computed row, grid and refinement alike -- at the median over
+seeds (and any other axis not drawn: the legend names them) of the per-cell midpoints, with bars spanning
+the cells' brackets (lowest lo to highest hi).  --where filters those rows too.
+
 --z is a column of /sweeps/NAME/points or an arithmetic expression over columns,
 e.g. "alpha1/alpha2" or "log10(final_loss)".  --where filters rows with a small
 safe language: comparisons (== != < <= > >=), and/or/not (or && || !), numbers,
 "quoted" enum names, + - * / **, log10/log/exp/abs/sqrt; e.g.
     --where 'loss == "squared" and width >= 1000'
 
-Example:
+Examples:
     phase_diagram.py p1_fig1.h5 --x width --y sigma2 --z "alpha1/alpha2" \\
         --facet step_rule -o alpha.png
+    phase_diagram.py p1_critical_step.h5 --x width --y step_size --z final_loss \\
+        --facet init_scale --boundary -o edge.png
 Exit 2 with one line for a bad store, sweep, column or expression.
 """
 
@@ -103,18 +116,24 @@ def main():
     p.add_argument("--agg", default="median", choices=sorted(AGGS), help="aggregate over seeds etc. (median)")
     p.add_argument("--log-z", choices=["auto", "yes", "no"], default="auto",
                    help="log colour scale (auto: positive values spanning > 2 decades)")
+    p.add_argument("--boundary", nargs="?", const="", metavar="AXIS",
+                   help="overlay the refined boundary along AXIS (default: the [refine] axis); AXIS is --x or --y")
+    p.add_argument("--predicate", help="with --boundary: the predicate (default: the sweep's [refine] predicate)")
     p.add_argument("--title", help="figure title")
     p.add_argument("-o", "--output", default="phase_diagram.png", help="output image (default phase_diagram.png)")
     a = p.parse_args()
 
+    if a.predicate is not None and a.boundary is None:
+        raise StoreError("--predicate goes with --boundary")
     with lrsstore.Store(a.store) as st:
         name = st.sweep_name(a.sweep)
         pts = st.points(name)
         axes = st.axes(name)
-    for c in (a.x, a.y) + ((a.facet,) if a.facet else ()):
-        lrsstore.check_column(pts, c)
+        for c in (a.x, a.y) + ((a.facet,) if a.facet else ()):
+            lrsstore.check_column(pts, c)
+        bd = _boundary(st.sweep(name), a, axes) if a.boundary is not None else None
     z = lrsstore.value(pts, a.z)
-    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending")
+    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & lrsstore.grid_mask(pts)
     if not mask.any():
         raise StoreError("no computed point matches%s" % (" --where %r" % a.where if a.where else ""))
     failed = np.isin(pts["status"], lrsstore.FAILED)
@@ -170,6 +189,7 @@ def main():
     cmap.set_bad("white")
     mesh = None
     anyfail = False
+    bd_handle = None
     for k, fv in enumerate(facets):
         ax = axs[k // ncol][k % ncol]
         G, F, C = grids[k], fails[k], counts[k]
@@ -193,18 +213,84 @@ def main():
         ys.apply(ax, "y")
         if fv is not None:
             ax.set_title("%s = %s" % (a.facet, plotutil.fmt(fv)), fontsize=10)
+        if bd is not None:
+            bd_handle = _draw_boundary(ax, bd, pts, a, xs, ys, fv) or bd_handle
     for k in range(nf, nrow * ncol):
         axs[k // ncol][k % ncol].set_visible(False)
     nseeds = int(np.max([c.max() for c in counts])) if counts else 0
     cb = fig.colorbar(mesh, ax=axs.ravel().tolist(), shrink=0.9)
     cb.set_label("%s of %s (≤ %d points per cell)" % (a.agg, a.z, nseeds))
+    handles = []
     if anyfail:
-        fig.legend(handles=[Patch(facecolor="none", edgecolor="red", hatch="xx", label="diverged / failed points in cell")],
-                   loc="lower left", fontsize=8, frameon=False)
+        handles.append(Patch(facecolor="none", edgecolor="red", hatch="xx", label="diverged / failed points in cell"))
+    if bd_handle is not None:
+        handles.append(bd_handle)
+    if handles:
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), ncol=len(handles),
+                   fontsize=8, frameon=False)
     fig.suptitle(a.title or "%s: %s over %s × %s" % (name, a.z, a.x, a.y), fontsize=11)
     plotutil.savefig(fig, a.output)
     print("wrote %s (%d panel%s, %d points)" % (a.output, nf, "s" if nf > 1 else "", int(mask.sum())))
     return 0
+
+
+def _boundary(sweep, a, axes):
+    """The refined boundary's cells (lrsstore.boundary) and what to draw them with."""
+    axis = a.boundary
+    if not axis:
+        axis = sweep.refine().get("axis")
+        if not axis:
+            raise StoreError("--boundary: sweep '%s' has no [refine] axis; give --boundary AXIS" % sweep.name)
+    if axis not in (a.x, a.y):
+        raise StoreError("--boundary %s: the boundary axis must be drawn (--x or --y)" % axis)
+    other = a.y if axis == a.x else a.x
+    if other not in axes:
+        raise StoreError("--boundary: the other drawn column '%s' must be a grid axis" % other)
+    if a.facet and a.facet not in axes:
+        raise StoreError("--boundary: --facet '%s' must be a grid axis" % a.facet)
+    cells = lrsstore.boundary(sweep, axis, a.predicate, where=a.where or None)
+    pred = a.predicate or sweep.refine().get("predicate", "")
+    flipped = [c for c in cells if c["flips"] > 0]
+    if len(flipped) < len(cells):
+        print("phase_diagram.py: note: %d of %d cells have no flip of %s along %s (not drawn)"
+              % (len(cells) - len(flipped), len(cells), pred, axis), file=sys.stderr)
+    skip = {axis, other, a.facet, "seed"}
+    pooled = [c for c in axes if c not in skip and len({cell[c] for cell in flipped if c in cell}) > 1]
+    return {"axis": axis, "other": other, "cells": flipped, "predicate": pred, "pooled": pooled}
+
+
+def _draw_boundary(ax, bd, pts, a, xs, ys, fv):
+    """Markers at the median boundary per value of the other drawn axis; bars: brackets.
+    Returns the artist for the legend (None when the panel has no boundary)."""
+    axis, other = bd["axis"], bd["other"]
+    ospec = ys if other == a.y else xs
+    by = {}
+    for c in bd["cells"]:
+        r = c["rows"][0]
+        if fv is not None and pts[a.facet][r] != fv:
+            continue
+        ov = pts[other][r].item()
+        if ov in ospec.pos:
+            by.setdefault(ov, []).append(c)
+    if not by:
+        return None
+    pos, mid, lo, hi, nmax = [], [], [], [], 0
+    for ov, cs in sorted(by.items(), key=lambda kv: ospec.pos[kv[0]]):
+        pos.append(ospec.centres[ospec.pos[ov]])
+        mid.append(float(np.median([c["boundary"] for c in cs])))
+        lo.append(min(c["lo"] for c in cs))
+        hi.append(max(c["hi"] for c in cs))
+        nmax = max(nmax, len(cs))
+    mid, lo, hi = np.array(mid), np.array(lo), np.array(hi)
+    err = np.vstack([mid - lo, hi - mid])
+    kw = dict(fmt="D", color="#ff7f0e", markeredgecolor="black", markersize=6, ecolor="black",
+              elinewidth=1.2, capsize=4, zorder=5,
+              label="first flip of %s along %s: median over %s (≤ %d cells per marker); "
+              "bars: lowest lo to highest hi of their brackets"
+              % (bd["predicate"], axis, ", ".join(["seeds"] + bd["pooled"]), nmax))
+    if axis == a.y:
+        return ax.errorbar(pos, mid, yerr=err, **kw)
+    return ax.errorbar(mid, pos, xerr=err, **kw)
 
 
 def _cells(pts, xc, yc, mask):

@@ -1,11 +1,15 @@
-"""Tests of analysis/: the store reader, the three figure scripts, their error paths,
-and reproduce.py's report on tiny versions of the paper sweeps.
+"""Tests of analysis/: the store reader, the figure scripts, their error paths,
+refined boundaries (lrsstore.boundary against `lrsweep query --boundary`,
+phase_diagram.py --boundary, critical_step.py), and reproduce.py's report on tiny
+versions of the paper sweeps.
 
 Stores are made with the built lrsweep: $LRSWEEP, else build/lrsweep under the
 repository root (the test fails, never skips, when it is missing).
 Run:  LRSWEEP=build/lrsweep /usr/bin/python3 -m pytest -q tests/analysis/test_analysis.py
 """
 
+import json
+import math
 import os
 import subprocess
 import sys
@@ -129,7 +133,7 @@ def script(name, *args):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def check_png(path, min_bytes=15000, min_ink=0.03):
+def check_png(path, min_bytes=15000, min_ink=0.03, band=True):
     assert os.path.isfile(path), path
     assert os.path.getsize(path) >= min_bytes, os.path.getsize(path)
     import matplotlib.image as mpimg
@@ -140,8 +144,9 @@ def check_png(path, min_bytes=15000, min_ink=0.03):
     ink = np.mean(np.any(img < 0.9, axis=2))
     assert ink > min_ink, "image nearly empty (%.3f of pixels drawn)" % ink
     # the middle band of the image (the plot area) holds drawn pixels
-    band = img[h // 3: 2 * h // 3, w // 8: 7 * w // 8]
-    assert np.mean(np.any(band < 0.9, axis=2)) > 0.01
+    if band:
+        mid = img[h // 3: 2 * h // 3, w // 8: 7 * w // 8]
+        assert np.mean(np.any(mid < 0.9, axis=2)) > 0.01
     return img
 
 
@@ -285,6 +290,7 @@ def one_line_exit2(r, pattern=None):
 
 
 FIG_ARGS = {
+    "critical_step.py": [],
     "phase_diagram.py": ["--x", "width", "--y", "sigma2"],
     "trajectories.py": [],
     "rates.py": [],
@@ -332,6 +338,230 @@ def test_bad_expression_and_usage(stores, tmp_path):
     for name in sorted(FIG_ARGS) + ["reproduce.py"]:
         r = script(name, "--help")
         assert r.returncode == 0 and "usage" in r.stdout
+
+
+# ---------------------------------------------------------------------------------
+# refined boundaries ([refine] bisection rows, origin "bisect"/"seed")
+
+# tests/refine/test_refine_cli.py's sweep: GD on a scalar product, bisected to 1e-3,
+# plus extra seeds for rate intervals (cells without a flip, too).
+REFINED = """
+[sweep]
+name = "refined"
+replicates = 2
+[problem]
+model = "two_layer"
+input_dim = 1
+output_dim = 1
+samples = 1
+width = 1
+data = "identity"
+target = "teacher"
+init = "balanced"
+sigma2 = 1e-3
+[solver]
+method = "gd"
+step_rule = "fixed"
+max_iter = 20000
+tol = 1e-16
+record_every = 0
+records = 30
+[grid]
+step_size = { log = [0.01, 100.0], num = 7 }
+init_scale = [0.5, 2.0]
+[refine]
+axis = "step_size"
+predicate = 'status == "converged"'
+rtol = 1e-3
+rate_ci = 0.05
+max_seeds = 6
+seed_batch = 2
+"""
+
+# sweeps/p1_critical_step.toml made small: two widths and scales, two seeds, rtol 5%
+CRITICAL_TINY = {"replicates": 2, "width": "[20, 80]", "init_scale": "[0.3, 1.0]", "max_iter": 300,
+                 "rtol": 0.05}
+
+
+@pytest.fixture(scope="module")
+def refined(tmp_path_factory):
+    import reproduce
+
+    d = tmp_path_factory.mktemp("refined")
+    run_sweep(REFINED, str(d / "refined.h5"), str(d))
+    crit = str(d / "critical.toml")
+    reproduce.quick_copy(os.path.join(REPO, "sweeps", "p1_critical_step.toml"), crit, CRITICAL_TINY)
+    run_sweep(crit, str(d / "critical.h5"), str(d))
+    return {"refined": str(d / "refined.h5"), "critical": str(d / "critical.h5")}
+
+
+def query_boundary(store, axis, *args):
+    r = subprocess.run([lrsweep_path(), "query", store, "--boundary", axis, "--format", "json"] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def same_cells(ours, theirs):
+    assert len(ours) == len(theirs) > 0
+    for c, q in zip(ours, theirs):
+        assert set(q) <= set(c), (sorted(q), sorted(c))
+        for k, v in q.items():
+            w = c[k]
+            if k == "below":
+                w = "true" if w else "false"
+            if v is None:
+                assert isinstance(w, float) and math.isnan(w), (k, w)
+            else:
+                assert v == w, (k, v, w, q)  # bit for bit: the same rule, the same doubles
+
+
+def test_boundary_matches_query(refined):
+    with lrsstore.Store(refined["refined"]) as st:
+        sw = st.sweep()
+        pts = sw.points()
+        assert {"grid", "bisect", "seed"} <= set(pts["origin"])
+        assert lrsstore.grid_mask(pts).sum() == st.sweep_attrs()["n_points"] == 28
+        ours = lrsstore.boundary(sw, "step_size")  # the [refine] predicate, log axis
+        same_cells(ours, query_boundary(refined["refined"], "step_size"))
+        assert any(c["flips"] == 0 for c in ours) and any(c["generation"] > 1 for c in ours)
+        for c in ours:
+            assert list(c["rows"]) == sorted(c["rows"], key=lambda r: pts["step_size"][r])
+            if c["flips"]:
+                assert c["boundary"] == math.sqrt(c["lo"]) * math.sqrt(c["hi"])
+        pred = 'status != "diverged"'
+        same_cells(lrsstore.boundary(st, "step_size", pred),
+                   query_boundary(refined["refined"], "step_size", "--predicate", pred))
+        where = "init_scale == 2 && seed < 4"
+        same_cells(lrsstore.boundary(sw, "step_size", pred, where=where),
+                   query_boundary(refined["refined"], "step_size", "--predicate", pred, "--where", where))
+        # a callable predicate on the points dict, and a linear midpoint
+        same_cells(lrsstore.boundary(sw, "step_size", lambda p: p["status"] == "converged"),
+                   query_boundary(refined["refined"], "step_size"))
+        lin = lrsstore.boundary(sw, "step_size", log=False)
+        for c in lin:
+            if c["flips"]:
+                assert c["boundary"] == c["lo"] + 0.5 * (c["hi"] - c["lo"])
+        # the other axis as the boundary axis: cells share no axis value within a cell
+        same_cells(lrsstore.boundary(sw, "init_scale", pred),
+                   query_boundary(refined["refined"], "init_scale", "--predicate", pred))
+        with pytest.raises(lrsstore.StoreError, match="not an axis"):
+            lrsstore.boundary(sw, "width")
+        with pytest.raises(lrsstore.StoreError, match="unknown column"):
+            lrsstore.boundary(sw, "step_size", "staus == 'converged'")
+
+
+def test_torn_row_reads_pending(refined, tmp_path):
+    """A row whose row_check does not match (torn by a crash) reads as pending, as in
+    lrsweep's reader, so boundary() and the query still agree."""
+    import shutil
+
+    import h5py
+
+    torn = str(tmp_path / "torn.h5")
+    shutil.copy(refined["refined"], torn)
+    with lrsstore.Store(torn) as st:
+        before = lrsstore.boundary(st.sweep(), "step_size")
+    cell = next(c for c in before if c["flips"] and c["generation"] > 1)
+    row = int(next(r for r in cell["rows"] if st.points()["step_size"][r] == cell["lo"]))
+    with h5py.File(torn, "r+") as f:
+        ds = f["sweeps"]["refined"]["points"]
+        rec = ds[row]
+        rec["final_loss"] = rec["final_loss"] * 2 + 1  # a result column changed, row_check not
+        ds[row] = rec
+    with lrsstore.Store(torn) as st:
+        pts = st.points()
+        assert pts["status"][row] == "pending" and np.sum(pts["status"] == "pending") == 1
+        after = lrsstore.boundary(st.sweep(), "step_size")
+    same_cells(after, query_boundary(torn, "step_size"))
+    moved = [c for c in after if (c["init_scale"], c["seed"]) == (cell["init_scale"], cell["seed"])]
+    assert len(moved) == 1 and moved[0]["lo"] < cell["lo"] and row not in moved[0]["rows"]
+    assert moved[0]["points"] == cell["points"] - 1
+
+
+def test_boundary_critical_store(refined):
+    with lrsstore.Store(refined["critical"]) as st:
+        ours = lrsstore.boundary(st.sweep(), "step_size")
+    theirs = query_boundary(refined["critical"], "step_size")
+    same_cells(ours, theirs)
+    assert len(ours) == 8 and all(c["flips"] == 1 and c["below"] for c in ours)
+    assert all(c["hi"] / c["lo"] - 1 <= 0.05 for c in ours)
+
+
+def test_phase_diagram_boundary(refined, stores, tmp_path):
+    out = tmp_path / "pdb.png"
+    r = script("phase_diagram.py", refined["critical"], "--x", "width", "--y", "step_size", "--z", "final_loss",
+               "--facet", "init_scale", "--boundary", "-o", out)
+    assert r.returncode == 0, r.stderr
+    with lrsstore.Store(refined["critical"]) as st:
+        n_grid = int(st.sweep_attrs()["n_points"])
+        assert len(st.points()["index"]) > n_grid  # bisection rows exist ...
+    assert "(2 panels, %d points)" % n_grid in r.stdout  # ... and the heatmap leaves them out
+    img = check_png(str(out))
+    orange = (np.abs(img[..., 0] - 1.0) < 0.08) & (np.abs(img[..., 1] - 0.5) < 0.08) & (img[..., 2] < 0.15)
+    assert orange.sum() > 40, orange.sum()  # the boundary markers (#ff7f0e)
+    # x and y swapped, explicit axis and predicate
+    r = script("phase_diagram.py", refined["refined"], "--x", "step_size", "--y", "init_scale", "--boundary",
+               "step_size", "--predicate", 'status != "diverged"', "-o", tmp_path / "pdb2.png")
+    assert r.returncode == 0, r.stderr
+    check_png(str(tmp_path / "pdb2.png"))
+    x = tmp_path / "x.png"
+    one_line_exit2(script("phase_diagram.py", refined["critical"], "--x", "width", "--y", "init_scale",
+                          "--boundary", "-o", x), "must be drawn")
+    one_line_exit2(script("phase_diagram.py", refined["critical"], "--x", "width", "--y", "step_size",
+                          "--predicate", "width > 1", "-o", x), "--predicate goes with --boundary")
+    one_line_exit2(script("phase_diagram.py", stores["two"], "--x", "width", "--y", "sigma2",
+                          "--boundary", "-o", x), "no [refine] axis")
+    one_line_exit2(script("phase_diagram.py", refined["critical"], "--x", "width", "--y", "step_size",
+                          "--boundary", "--predicate", "staus == 1", "-o", x), "unknown column")
+    assert not x.exists()
+
+
+def test_critical_step(refined, tmp_path):
+    import h5py
+
+    out = tmp_path / "cs.png"
+    r = script("critical_step.py", refined["critical"], "-o", out)
+    assert r.returncode == 0, r.stderr
+    img = check_png(str(out), min_ink=0.02, band=False)  # two widths: few lines
+    for k in range(2):  # a line per init_scale, in matplotlib's C0 and C1
+        rgb = np.array([[0.122, 0.467, 0.706], [1.0, 0.498, 0.055]][k])
+        assert (np.abs(img - rgb).max(axis=2) < 0.06).sum() > 100
+    lines = r.stdout.strip().splitlines()
+    head = lines[0].split()
+    assert head[:4] == ["width", "init_scale", "seeds", "boundary"] and "2/K_t(0)" in head
+    rows = [dict(zip(head, l.split())) for l in lines[1:] if not l.startswith("wrote")]
+    assert len(rows) == 4 and lines[-1].startswith("wrote")
+    # boundaries: the medians over seeds of `lrsweep query --boundary`
+    q = query_boundary(refined["critical"], "step_size")
+    # theory columns recomputed from the store with h5py and numpy only
+    with h5py.File(refined["critical"], "r") as f:
+        g = f["sweeps"][list(f["sweeps"])[0]]
+        P = g["points"][...]
+        T = g["trajectories"]
+        origin = h5py.check_enum_dtype(P.dtype["origin"])
+        P = P[P["origin"] == origin["grid"]]
+        for row in rows:
+            w, s = int(row["width"]), float(row["init_scale"])
+            cells = [c for c in q if c["width"] == w and c["init_scale"] == s]
+            assert row["seeds"] == "%d/%d" % (len(cells), len(cells)) == "2/2"
+            assert float(row["boundary"]) == float(np.median([c["boundary"] for c in cells]))
+            assert float(row["lo"]) == min(c["lo"] for c in cells)
+            assert float(row["hi"]) == max(c["hi"] for c in cells)
+            sel = P[(P["width"] == w) & (P["init_scale"] == s)]
+            first = [sel[sel["seed"] == k][np.argmin(sel[sel["seed"] == k]["step_size"])] for k in np.unique(sel["seed"])]
+            eta = np.median([p["eta_max"] for p in first])
+            kt = np.median([2.0 / T[p["traj_offset"]]["K_t"] for p in first])
+            assert np.all(sel["eta_max"][sel["seed"] == first[0]["seed"]] == first[0]["eta_max"])
+            assert float(row["eta_max"]) == pytest.approx(eta, rel=1e-14)
+            assert float(row["2/K_t(0)"]) == pytest.approx(kt, rel=1e-14)
+            assert float(row["boundary/eta_max"]) == pytest.approx(float(row["boundary"]) / eta, rel=1e-3)
+            assert float(row["boundary/(2/K_t(0))"]) == pytest.approx(float(row["boundary"]) / kt, rel=1e-3)
+    x = tmp_path / "x.png"
+    one_line_exit2(script("critical_step.py", refined["critical"], "--x", "widht", "-o", x), "did you mean 'width'")
+    one_line_exit2(script("critical_step.py", refined["critical"], "--predicate", "width < 0", "-o", x), "no cell")
+    one_line_exit2(script("critical_step.py", refined["refined"], "-o", x), "not an axis")
+    assert not x.exists()
 
 
 # ---------------------------------------------------------------------------------
