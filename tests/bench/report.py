@@ -248,6 +248,35 @@ def large():
                  "(4/3 n³ each); O((n+m)h) vector work is not counted.")
 
 
+# ---- 5b. a large point on a group of 2 ---------------------------------------------
+def group():
+    out = sh(MPI + ["-np", "2", os.path.join(BENCH, "bench_dist")])
+    num = r"(-?[\d.]+)"
+    g1 = re.search(rf"\[G=1 local backend\]\s+setup {num} s, \d+ iterations, {num} ms", out)
+    g2 = re.search(rf"\[G=2 dist backend, ([^\]]*)\]\s+setup {num} s, \d+ iterations, "
+                   rf"{num} ms", out)
+    sp = re.search(rf"speedup G=2 vs G=1: {num} per iteration, {num} setup, {num} for the "
+                   r"whole (\d+)-iteration", out)
+    if not (g1 and g2 and sp):
+        raise RuntimeError(f"bench_dist: unexpected output\n{out}")
+    it1, it2 = float(g1.group(2)), float(g2.group(3))
+    if it1 > 0 and it2 > 0:
+        per_it = f"{sp.group(1)}x per iteration"
+        limit = f"{float(sp.group(1)) / 2:.0%} of 2x"
+    else:  # T(2k) <= T(k): the load swamped the marginal cost
+        per_it, limit = "per iteration not measurable (load)", "-"
+    rows.append(("large point on a group: GD local, n = m = N = 64, h = 16384 (bench_dist): "
+                 "time per iteration, G = 2 vs G = 1",
+                 f"{it2} ms (G = 2, dist backend, {g2.group(1)}; setup {g2.group(2)} s)",
+                 f"{it1} ms (G = 1, local backend; setup {g1.group(1)} s)",
+                 f"{per_it} ({sp.group(3)}x for the whole {sp.group(4)}-iteration solve)",
+                 limit))
+    notes.append("Large point on a group: per-iteration time is the marginal cost "
+                 "(T(2k) − T(k))/k of runs with k = 10 and 20 iterations, best of 3 "
+                 "(tests/bench/README.md, bench_dist); under load it can be noisy, the "
+                 "whole-solve speedup is the steadier figure.")
+
+
 # ---- 6. plan and store ---------------------------------------------------------------
 def plan_store():
     out = subprocess.run(["bash", os.path.join(ROOT, "tests/bench/bench_plan.sh"),
@@ -297,7 +326,8 @@ def main():
     t0 = time.perf_counter()
     mach = machine()
     for name, fn in (("coordinator", coordinator), ("gd", gd), ("lora", lora),
-                     ("sweep", sweep), ("large", large), ("plan+store", plan_store)):
+                     ("sweep", sweep), ("large", large), ("group", group),
+                     ("plan+store", plan_store)):
         log(name)
         fn()
     lines = ["# Benchmarks", "",
