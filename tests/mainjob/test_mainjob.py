@@ -11,7 +11,8 @@ usage: test_mainjob.py LRSWEEP MPIEXEC
    bit-identical and the wide points (solved on groups) agree to the dist backend's bound.
 2. A sweep of fixed step sizes from stable to 10x above 2/K_0 (K_0 = K_t at t = 0,
    measured by `lrsweep run` first) exits 0, the unstable points `diverged`.
-3. SIGTERM (singleton) and SIGUSR1 to mpirun (Open MPI 4.1 forwards it to the ranks:
+3. SIGTERM (singleton) and SIGUSR1 to mpirun -np 3, and -np 5 with group size auto
+   (groups of 2 sharing chunks out) (Open MPI 4.1 forwards SIGUSR1 to the ranks:
    "Forwarding signal 10 to job") give exit 75 and a readable, partial store; the same
    command resumes it to an uninterrupted run's.  (SIGTERM to mpirun is not forwarded as
    such: mpirun ends the job itself and exits 1, although rank 0 drains and closes the
@@ -270,10 +271,14 @@ def main():
     ok(out == "", "non-JSON progress prints nothing on stdout", out)
 
     # ---- 3. stop signals, then resume ----------------------------------------------
-    for np_, sig, what in ((1, signal.SIGTERM, "singleton SIGTERM"),
-                           (3, signal.SIGUSR1, "SIGUSR1 to mpirun -np 3")):
+    for np_, sig, what, group in (
+            (1, signal.SIGTERM, "singleton SIGTERM", "1"),
+            (3, signal.SIGUSR1, "SIGUSR1 to mpirun -np 3", "1"),
+            (5, signal.SIGUSR1, "SIGUSR1 to mpirun -np 5, group size auto (shared chunks)",
+             "auto")):
         store = f"sig_p{np_}.h5"
-        proc = start_json(np_, "slow.toml", "--store", store, "--drain-seconds", "20")
+        proc = start_json(np_, "slow.toml", "--store", store, "--drain-seconds", "20",
+                          "--group-size", group)
         last = wait_done(proc, 2)
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
@@ -285,7 +290,7 @@ def main():
         d, total = done_count(store, "slow")
         ok(last is not None and 2 <= d < total,
            f"{what}: store readable with {d} of {total} points", last)
-        rc, _, err = run(np_, "slow.toml", "--store", store, "--quiet")
+        rc, _, err = run(np_, "slow.toml", "--store", store, "--quiet", "--group-size", group)
         ok(rc == 0, f"{what}: rerun exits 0", err)
         ok(err.strip() == "", f"{what}: --quiet rerun prints nothing on stderr", err)
         diffs = store_diff("ref.h5", store, "slow")
