@@ -314,11 +314,13 @@ FINDINGS = [
     "the two lrsweep figures.",
     "Large point: the set-up is dominated by unblocked Householder work (dlarf_, dgemv_) "
     "and memmove; the per-iteration time is about 4x the hand count at the dgemm rate.",
-    "Coordinator, 2 workers vs 1: -np 3 puts three processes on two cores, so the "
-    "coordinator (polling with a 10 µs–1 ms back-off sleep) shares the cores with both "
-    "workers, and the figure moves with the machine's load (1.13x at load 6.6, 1.45x at "
-    "load 0.5 in two runs of this script). Not profiled further: whether Open MPI's own "
-    "progress threads or the polling cost the rest is open.",
+    "Coordinator, 2 workers vs 1: leaders ask for their next chunk while solving the last "
+    "point of the current one (READY sent early, the ASSIGN receive posted), so a worker "
+    "no longer waits up to the coordinator's 1 ms back-off between chunks; rank 0's CPU "
+    "time (bench_sched rank0_cpu_seconds) was 2–6% of the run's wall time on -np 3. "
+    "What remains is the machine: under other load, two independent copies of the same "
+    "loop (the ceiling column) lose as much as the two workers do (e.g. at load 3–5: "
+    "worker ratios 1.2–1.9x next to ceilings 0.8–1.8x, in runs taken seconds apart).",
 ]
 
 
