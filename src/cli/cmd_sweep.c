@@ -60,8 +60,12 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
       rc = parse_number(arg, argv[++i], 0, &a->sched.end_margin);
     else if (val && strcmp(arg, "--group-size") == 0) {
       a->group_auto = strcmp(argv[++i], "auto") == 0;
-      if (!a->group_auto && (rc = parse_number(arg, argv[i], 1, &num)) == LRS_EXIT_OK)
-        a->sched.group_size = (int)num;
+      char *end;
+      long g = a->group_auto ? 0 : strtol(argv[i], &end, 10);
+      if (!a->group_auto && (*end || end == argv[i] || g < 1 || g > 1000000))
+        return lrs_cli_usage_error("sweep", "--group-size expects an integer ≥ 1 or 'auto', "
+                                            "not '%s'", argv[i]);
+      a->sched.group_size = a->group_auto ? a->sched.group_size : (int)g;
       a->group_given = true;
     } else if (val && strcmp(arg, "--max-chunk") == 0) {
       if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
