@@ -8,8 +8,10 @@
  *   [solver]   method, step rule, limits, tolerances, record policy
  *   [grid]     axes: any [problem]/[solver] parameter (or `seed`) as a list
  *              or a range table {log|lin = [a, b], num = n}; `zip` groups.
- *   [run]      how the main job runs it: group_size, drain_seconds (the
- *              command line overrides them; they never change results)
+ *   [run]      how the main job runs it: group_size (or "auto"),
+ *              auto_group_size, group_threshold, drain_seconds (the
+ *              command line overrides them; they change results only by a
+ *              group backend's rounding, see lrsweep/sched.h)
  *
  * Loading validates everything it can see at once: unknown sections and keys
  * (with a "did you mean"), types, ranges, duplicate or empty axes, and
@@ -88,7 +90,11 @@ const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i);
 
 /* [run]: defaults of the main job's options (0 when not given). */
 typedef struct lrs_run_options {
-  int64_t group_size;   /* ranks per group */
+  int64_t group_size;   /* ranks per group (0 with group_auto) */
+  bool group_auto;      /* group_size = "auto" (see lrsweep/sched.h) */
+  int64_t auto_group_size; /* the largest G of "auto" */
+  int64_t group_threshold; /* under "auto": the width h from which a group
+                              solves a point together */
   double drain_seconds; /* grace after a stop signal (NaN when not given) */
 } lrs_run_options;
 const lrs_run_options *lrs_config_run(const lrs_config *cfg);

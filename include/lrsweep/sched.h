@@ -25,7 +25,9 @@
  *                                      STOP (0 otherwise); asks for a chunk.
  *                                      Sent while the chunk's last point is
  *                                      being solved (prefetch), or after the
- *                                      points solved when a STOP cut the chunk
+ *                                      points solved when a STOP cut the
+ *                                      chunk; for a shared chunk, once every
+ *                                      rank of the group is done with it
  *   LRS_SCHED_TAG_ASSIGN  0 → leader   lrs_point structs (the chunk); an empty
  *                                      message: stop.  The coordinator may
  *                                      hold a READY unanswered while a refill

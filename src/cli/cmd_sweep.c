@@ -16,6 +16,7 @@ typedef struct {
   bool retry_failed, extend;
   uint32_t shard, shards; /* --shard I/N; shards = 0 for none */
   bool group_given, drain_given; /* else [run] of the sweep file, else defaults */
+  bool group_auto;               /* --group-size auto */
   lrs_sched_options sched;
 } sweep_args;
 
@@ -59,8 +60,13 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (val && strcmp(arg, "--end-margin") == 0)
       rc = parse_number(arg, argv[++i], 0, &a->sched.end_margin);
     else if (val && strcmp(arg, "--group-size") == 0) {
-      if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
-        a->sched.group_size = (int)num;
+      a->group_auto = strcmp(argv[++i], "auto") == 0;
+      char *end;
+      long g = a->group_auto ? 0 : strtol(argv[i], &end, 10);
+      if (!a->group_auto && (*end || end == argv[i] || g < 1 || g > 1000000))
+        return lrs_cli_usage_error("sweep", "--group-size expects an integer ≥ 1 or 'auto', "
+                                            "not '%s'", argv[i]);
+      a->sched.group_size = a->group_auto ? a->sched.group_size : (int)g;
       a->group_given = true;
     } else if (val && strcmp(arg, "--max-chunk") == 0) {
       if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
@@ -243,6 +249,14 @@ static int sweep(int argc, char **argv) {
     const lrs_run_options *run = lrs_config_run(cfg);
     if (!a.group_given && run->group_size > 0)
       a.sched.group_size = (int)run->group_size;
+    if (a.group_given ? a.group_auto : run->group_auto) {
+      /* Groups of the largest G ≤ auto_group_size dividing P − 1; only wide
+       * points go to a whole group. */
+      int max_group = run->auto_group_size > 0 ? (int)run->auto_group_size : LRS_SCHED_AUTO_GROUP;
+      a.sched.group_size = lrs_sched_auto_group(size - 1, max_group);
+      a.sched.group_threshold =
+          run->group_threshold > 0 ? run->group_threshold : LRS_SCHED_GROUP_THRESHOLD;
+    }
     if (!a.drain_given && !isnan(run->drain_seconds))
       a.sched.drain_seconds = run->drain_seconds;
     int opened = 1;
@@ -272,6 +286,9 @@ static int sweep(int argc, char **argv) {
                 lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
                 refine ? " so far (refinement adds more)" : "", n_pending, size,
                 size == 1 ? "" : "s");
+      if (opened && a.sched.progress != LRS_PROGRESS_QUIET && a.sched.group_threshold > 0)
+        fprintf(stderr, "lrsweep: group size auto: groups of %d, points of width ≥ %" PRId64
+                        " on a whole group\n", a.sched.group_size, a.sched.group_threshold);
     }
     MPI_Bcast(&opened, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (opened) {
@@ -326,8 +343,12 @@ const lrs_cli_command lrs_cli_sweep = {
     "P = 1 the one process does both.  Running the same command again resumes.\n"
     "\n"
     "  --store PATH            store file (default: the sweep file's [sweep] store)\n"
-    "  --group-size G          ranks per group; P − 1 must be a multiple of G\n"
-    "                          (default: [run] group_size of the sweep file, else 1)\n"
+    "  --group-size G|auto     ranks per group; P − 1 must be a multiple of G\n"
+    "                          (default: [run] group_size of the sweep file, else 1).\n"
+    "                          auto: G = the largest divisor of P − 1 up to\n"
+    "                          [run] auto_group_size (2); points of width h ≥\n"
+    "                          [run] group_threshold (8192) are solved by a whole\n"
+    "                          group, the others by single ranks\n"
     "  --retry-failed          also rerun points that ended in error, timeout or\n"
     "                          numerical_failure\n"
     "  --extend                accept a sweep whose axes only gained values\n"

@@ -167,7 +167,8 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
 static const char *const section_names[] = {"sweep", "problem", "solver", "grid",
                                             "run",   "refine",  NULL};
 enum { N_SECTIONS = 6 };
-static const char *const run_keys[] = {"group_size", "drain_seconds", NULL};
+static const char *const run_keys[] = {"group_size", "auto_group_size", "group_threshold",
+                                       "drain_seconds", NULL};
 static const char *const sweep_keys[] = {"name", "store", "base_seed", "replicates",
                                          "description", NULL};
 
@@ -239,10 +240,24 @@ static lrs_status read_run(lrs_config *cfg, const lrs_toml_node *sec) {
     const lrs_toml_node *v = lrs_toml_at(sec, i);
     int64_t iv;
     double dv;
+    const char *text;
+    size_t len;
     if (strcmp(key, "group_size") == 0) {
+      cfg->run.group_auto = lrs_toml_as_string(v, &text, &len) && strcmp(text, "auto") == 0;
+      if (!cfg->run.group_auto && (!lrs_toml_as_int(v, &iv) || iv < 1 || iv > 1000000))
+        return fail_node(cfg, v,
+                         "group_size: expected an integer ≥ 1 (ranks per group) or \"auto\"");
+      cfg->run.group_size = cfg->run.group_auto ? 0 : iv;
+    } else if (strcmp(key, "auto_group_size") == 0) {
       if (!lrs_toml_as_int(v, &iv) || iv < 1 || iv > 1000000)
-        return fail_node(cfg, v, "group_size: expected an integer ≥ 1 (ranks per group)");
-      cfg->run.group_size = iv;
+        return fail_node(cfg, v, "auto_group_size: expected an integer ≥ 1 (the largest G of "
+                                 "group_size = \"auto\")");
+      cfg->run.auto_group_size = iv;
+    } else if (strcmp(key, "group_threshold") == 0) {
+      if (!lrs_toml_as_int(v, &iv) || iv < 1)
+        return fail_node(cfg, v, "group_threshold: expected an integer ≥ 1 (the width h from "
+                                 "which group_size = \"auto\" solves a point on a group)");
+      cfg->run.group_threshold = iv;
     } else if (strcmp(key, "drain_seconds") == 0) {
       bool is_int = lrs_toml_as_int(v, &iv);
       if (is_int)

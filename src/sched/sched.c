@@ -177,7 +177,8 @@ static lrs_status make_queue(const lrs_sched_source *src, const lrs_sched_option
 
 /* ---- rank 0 ------------------------------------------------------------------------ */
 
-/* What the coordinator knows of one leader (index: its rank). */
+/* What the coordinator knows of one leader (index: its rank; of a group
+ * member only `stop` is used). */
 typedef struct {
   uint64_t out;    /* points handed out and neither back nor reported dropped */
   bool waiting;    /* its READY is not answered yet */
@@ -437,7 +438,7 @@ static lrs_status serve_workers(coordinator *c, int size) {
       idle(&turns);
     }
   }
-  /* Every leader has its STOP (it waited for it) unless groups were abandoned. */
+  /* Every worker has its STOP (it waited for it) unless groups were abandoned. */
   for (int r = 1; r < size; r++) {
     MPI_Request *stop = &c->leaders[r].stop;
     if (c->report->abandoned == 0 && *stop != MPI_REQUEST_NULL)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every lrsweep benchmark next to its baseline, in one command:
 #
-#   tests/bench/run.sh            # ~4 min on 2 cores
+#   tests/bench/run.sh            # ~5 min on 2 cores
 #
-# builds a release lrsweep in build-bench/, runs the coordinator, GD, LoRA GF,
-# sweep, large-point, plan and store benchmarks (tests/bench/report.py) and
+# builds a release lrsweep in build-bench/, runs the coordinator (2 workers vs
+# 1, next to the machine's ceiling), GD, LoRA GF, sweep, large-point, group
+# (bench_dist: G = 2 vs G = 1), plan and store benchmarks (tests/bench/report.py) and
 # regenerates tests/bench/RESULTS.md (machine description + one table).  Never
 # edit RESULTS.md by hand: rerun this.  Needs mpirun (Open MPI), python3-numpy,
 # python3-scipy; runs as root (OMPI_ALLOW_RUN_AS_ROOT is set here).

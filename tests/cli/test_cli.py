@@ -101,6 +101,9 @@ r = run("run", quick, "--point", "12")
 check(r.returncode == 2 and "outside the grid" in r.stderr, "run --point past the end: exit 2")
 r = run("run", quick, "--point", "x")
 check(r.returncode == 2 and "expects a point index" in r.stderr, "run --point x: exit 2")
+r = run(quick, "--group-size", "two")
+check(r.returncode == 2 and "--group-size expects an integer ≥ 1 or 'auto', not 'two'" in r.stderr,
+      "sweep --group-size two: exit 2, says what is allowed")
 
 # The README's parameter reference is the output of `lrsweep params`.
 readme = open(os.path.join(ROOT, "README.md")).read()

@@ -6,9 +6,13 @@ usage: test_mainjob.py LRSWEEP MPIEXEC
 1. P = 1 (singleton), 2 and 4 give the same store: every points column except the
    run-dependent ones (docs/store.md: wall_seconds, attempts, rank, traj_offset, and
    row_check, which hashes them) bit-identical, and every point's trajectory too.
+   With [run] group_size = "auto" (threshold h = 64), P = 5 (2 groups of 2) gives the
+   store of P = 3 (1 group of 2); against P = 1 the shared-out small points are
+   bit-identical and the wide points (solved on groups) agree to the dist backend's bound.
 2. A sweep of fixed step sizes from stable to 10x above 2/K_0 (K_0 = K_t at t = 0,
    measured by `lrsweep run` first) exits 0, the unstable points `diverged`.
-3. SIGTERM (singleton) and SIGUSR1 to mpirun (Open MPI 4.1 forwards it to the ranks:
+3. SIGTERM (singleton) and SIGUSR1 to mpirun -np 3, and -np 5 with group size auto
+   (groups of 2 sharing chunks out) (Open MPI 4.1 forwards SIGUSR1 to the ranks:
    "Forwarding signal 10 to job") give exit 75 and a readable, partial store; the same
    command resumes it to an uninterrupted run's.  (SIGTERM to mpirun is not forwarded as
    such: mpirun ends the job itself and exits 1, although rank 0 drains and closes the
@@ -81,8 +85,9 @@ def status_names(points):
     return np.array([inv[s] for s in points["status"]])
 
 
-def store_diff(a, b, sweep):
-    """Differences between two stores of one sweep (empty list: equal)."""
+def store_diff(a, b, sweep, keep=lambda row: True):
+    """Differences between two stores of one sweep (empty list: equal), over the
+    rows of `a` that `keep` accepts."""
     pa, ta = points_of(a, sweep)
     pb, tb = points_of(b, sweep)
     if len(pa) != len(pb):
@@ -92,10 +97,10 @@ def store_diff(a, b, sweep):
         if col in RUN_DEPENDENT:
             continue
         for i in range(len(pa)):  # bytes: NaN equals NaN, -0 differs from 0
-            if pa[col][i].tobytes() != pb[col][i].tobytes():
+            if keep(pa[i]) and pa[col][i].tobytes() != pb[col][i].tobytes():
                 diffs.append(f"row {i} column {col}: {pa[col][i]!r} vs {pb[col][i]!r}")
     by_hash = {int(r["key_hash"]): r for r in pb}
-    for ra in pa:
+    for ra in filter(keep, pa):
         rb = by_hash[int(ra["key_hash"])]
         sa = ta[ra["traj_offset"]:ra["traj_offset"] + ra["traj_count"]] \
             if ra["traj_count"] > 0 else ta[:0]
@@ -189,6 +194,40 @@ def main():
     ok(np.all(p1["traj_count"] > 0) and len(t1) >= int(np.sum(p1["traj_count"])),
        "every point has trajectory records")
 
+    # ---- 1b. group_size = "auto": wide points on groups, small ones shared out ----
+    with open("auto.toml", "w") as f:
+        f.write('[sweep]\nname = "auto"\nreplicates = 2\n'
+                '[problem]\ninput_dim = 6\noutput_dim = 5\n'
+                '[solver]\nstep_rule = "local"\nmax_iter = 40\n'
+                '[grid]\nwidth = [12, 40, 72]\nsigma2 = [0.01, 1.0]\n'
+                '[run]\ngroup_size = "auto"\ngroup_threshold = 64\n')
+    for np_ in (1, 3, 5):
+        rc, _, err = run(np_, "auto.toml", "--store", f"auto_p{np_}.h5")
+        ok(rc == 0 and done_count(f"auto_p{np_}.h5", "auto") == (12, 12),
+           f"group_size auto, P = {np_}: 12 points done", err)
+        if np_ == 5:
+            ok("groups of 2, points of width ≥ 64 on a whole group" in err,
+               "P = 5: auto picks groups of 2 and says so", err)
+    diffs = store_diff("auto_p3.h5", "auto_p5.h5", "auto")
+    ok(not diffs, "auto: P = 5 (2 groups of 2) store equals P = 3 (1 group of 2)",
+       "\n".join(diffs))
+    small = lambda row: row["width"] < 64
+    diffs = store_diff("auto_p1.h5", "auto_p5.h5", "auto", keep=small)
+    ok(not diffs, "auto: points below the threshold (shared out, MPI_COMM_SELF) equal P = 1",
+       "\n".join(diffs))
+    a1, _ = points_of("auto_p1.h5", "auto")
+    a5, _ = points_of("auto_p5.h5", "auto")
+    wide = a1["width"] >= 64
+    # The dist backend sums in another order: the bound of tests/solve/test_solve_dist.c.
+    loss1, loss5, l0 = a1["final_loss"][wide], a5["final_loss"][wide], a1["loss0"][wide]
+    close = np.abs(loss5 - loss1) <= 1e-10 * loss1 + 1e-12 * np.sqrt(loss1 * l0)
+    ok(bool(np.all(close)), "auto: wide points (on groups of 2) agree with P = 1 "
+       "(|dL| <= 1e-10 L + 1e-12 sqrt(L L0))", list(zip(loss1, loss5)))
+    ok(set(a5["rank"][wide].tolist()) <= {1, 3} and
+       bool(set(a5["rank"][~wide].tolist()) & {2, 4}),
+       "auto: wide points reported by group leaders, small ones also by members",
+       list(zip(a5["width"], a5["rank"])))
+
     # ---- 2. a diverging region -----------------------------------------------------
     probe = '[sweep]\nname = "div"\n[problem]\nwidth = 100\n[solver]\n' \
             'step_rule = "fixed"\nmax_iter = 300\n'
@@ -232,10 +271,14 @@ def main():
     ok(out == "", "non-JSON progress prints nothing on stdout", out)
 
     # ---- 3. stop signals, then resume ----------------------------------------------
-    for np_, sig, what in ((1, signal.SIGTERM, "singleton SIGTERM"),
-                           (3, signal.SIGUSR1, "SIGUSR1 to mpirun -np 3")):
+    for np_, sig, what, group in (
+            (1, signal.SIGTERM, "singleton SIGTERM", "1"),
+            (3, signal.SIGUSR1, "SIGUSR1 to mpirun -np 3", "1"),
+            (5, signal.SIGUSR1, "SIGUSR1 to mpirun -np 5, group size auto (shared chunks)",
+             "auto")):
         store = f"sig_p{np_}.h5"
-        proc = start_json(np_, "slow.toml", "--store", store, "--drain-seconds", "20")
+        proc = start_json(np_, "slow.toml", "--store", store, "--drain-seconds", "20",
+                          "--group-size", group)
         last = wait_done(proc, 2)
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
@@ -247,7 +290,7 @@ def main():
         d, total = done_count(store, "slow")
         ok(last is not None and 2 <= d < total,
            f"{what}: store readable with {d} of {total} points", last)
-        rc, _, err = run(np_, "slow.toml", "--store", store, "--quiet")
+        rc, _, err = run(np_, "slow.toml", "--store", store, "--quiet", "--group-size", group)
         ok(rc == 0, f"{what}: rerun exits 0", err)
         ok(err.strip() == "", f"{what}: --quiet rerun prints nothing on stderr", err)
         diffs = store_diff("ref.h5", store, "slow")
