@@ -19,8 +19,9 @@ def status_names(points):
     return np.array([inv[s] for s in points["status"]])
 
 
-def store_diff(a, b, sweep):
-    """Differences between two stores of one sweep (empty list: equal)."""
+def store_diff(a, b, sweep, keep=lambda row: True):
+    """Differences between two stores of one sweep (empty list: equal), over the
+    rows of `a` that `keep` accepts."""
     pa, ta = points_of(a, sweep)
     pb, tb = points_of(b, sweep)
     if len(pa) != len(pb):
@@ -30,10 +31,10 @@ def store_diff(a, b, sweep):
         if col in RUN_DEPENDENT:
             continue
         for i in range(len(pa)):  # bytes: NaN equals NaN, -0 differs from 0
-            if pa[col][i].tobytes() != pb[col][i].tobytes():
+            if keep(pa[i]) and pa[col][i].tobytes() != pb[col][i].tobytes():
                 diffs.append(f"row {i} column {col}: {pa[col][i]!r} vs {pb[col][i]!r}")
     by_hash = {int(r["key_hash"]): r for r in pb}
-    for ra in pa:
+    for ra in filter(keep, pa):
         rb = by_hash[int(ra["key_hash"])]
         sa = ta[ra["traj_offset"]:ra["traj_offset"] + ra["traj_count"]] \
             if ra["traj_count"] > 0 else ta[:0]
