@@ -364,7 +364,7 @@ static size_t need_lq(const lrs__dist *d, size_t r, size_t c, layout *L) {
  * dgelqf of that r×(Σ min(r, c_p)) matrix gives L (A·Aᵀ = S·Sᵀ and S is A
  * times an orthogonal matrix); L is broadcast.  One pass over A, one gather
  * of at most G·r² numbers — instead of pdgelqf's reduction per Householder
- * row, which is latency-bound for the 2(n+m)×h matrices of the imbalance.
+ * row, which is latency-bound for the (n+m)×h matrix of the imbalance.
  */
 lrs_status lrs__dist_lq_factor(const lrs_mat *A, lrs_mat *L) {
   lrs_linalg *la = A->la;

@@ -25,9 +25,10 @@ typedef struct tl {
   double *eig;                          /* max(n, m) eigenvalues */
   double last_excess;
 
-  /* Imbalance drift ‖D(t) − D(0)‖: LQ of C = [B; B0] when h ≥ 2k, else the
-   * h×h difference itself. */
-  lrs_mat *C, *Ctop, *Lc, *Lrow[4], *M;
+  /* Imbalance drift ‖D(t) − D(0)‖: when h > k, in the coordinates Z = BQ of
+   * an orthonormal basis Q (h×k) of B0's row space (Z, Z0 and M k×k, with
+   * W1/W2 row views of Z); else the h×h difference itself. */
+  lrs_mat *Q, *Z, *Z1, *Z2, *M0;
   lrs_mat *Dh, *D0h;
 
   /* Per-θ cache and running bound products (GD). */
@@ -73,18 +74,18 @@ static lrs_status compute_local(tl *t) {
   return LRS_OK;
 }
 
-/* ‖D(t) − D(0)‖_F, D = W1ᵀW1 − W2ᵀW2 (papers.md §1.3).  With C = [B; B0]
- * = Lc·Q: D(t) − D(0) = Qᵀ(LcᵀSLc)Q, S = diag(I_n, −I_m, −I_n, I_m), so the
- * norm is that of a 2k×2k matrix and rounding stays relative to ‖D‖, not ‖D‖². */
+/* ‖D(t) − D(0)‖_F, D = W1ᵀW1 − W2ᵀW2 (papers.md §1.3).  Every GD or GF
+ * update of W1 (W2) is a combination of the rows of W2 (W1) (eq. 7–8), so
+ * B(t) = Z(t)Qᵀ stays in B0's row space and D(t) − D(0) = Q(ZᵀSZ − Z0ᵀSZ0)Qᵀ
+ * with S = diag(I_n, −I_m): the norm of a k×k matrix, from one k×h×k product
+ * per record, with rounding relative to ‖B‖² as for D itself. */
 static lrs_status drift(tl *t, double *out) {
-  if (t->C) {
-    LRS_TRY(lrs_mat_copy(t->B, t->Ctop));
-    LRS_TRY(lrs_mat_lq_factor(t->C, t->Lc));
-    static const double sign[4] = {1.0, -1.0, -1.0, 1.0};
-    for (int b = 0; b < 4; b++)
-      LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, sign[b], t->Lrow[b], t->Lrow[b],
-                           b ? 1.0 : 0.0, t->M));
-    return lrs_mat_norm_fro(t->M, out);
+  if (t->Q) {
+    LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->B, t->Q, 0.0, t->Z));
+    LRS_TRY(lrs_mat_copy(t->M0, t->Dh));
+    LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->Z1, t->Z1, -1.0, t->Dh));
+    LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->Z2, t->Z2, 1.0, t->Dh));
+    return lrs_mat_norm_fro(t->Dh, out);
   }
   LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->W1, t->W1, 0.0, t->Dh));
   LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->W2, t->W2, 1.0, t->Dh));
@@ -184,12 +185,12 @@ static void op_destroy(lrs_model *m) {
   tl *t = impl(m);
   if (!t)
     return;
-  lrs_mat **views[] = {&t->W1, &t->W2, &t->G1, &t->G2, &t->V1, &t->V2, &t->H1, &t->H2,
-                       &t->Ctop, &t->Lrow[0], &t->Lrow[1], &t->Lrow[2], &t->Lrow[3]};
+  lrs_mat **views[] = {&t->W1, &t->W2, &t->G1, &t->G2, &t->V1,
+                       &t->V2, &t->H1, &t->H2, &t->Z1, &t->Z2};
   for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
     lrs_mat_destroy(views[i]);
   lrs_mat **mats[] = {&t->B, &t->GB, &t->VB, &t->HB, &t->W, &t->G, &t->dW, &t->dG,
-                      &t->Gr1, &t->Gr2, &t->C, &t->Lc, &t->M, &t->Dh, &t->D0h};
+                      &t->Gr1, &t->Gr2, &t->Q, &t->Z, &t->M0, &t->Dh, &t->D0h};
   for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
     lrs_mat_destroy(mats[i]);
   lrs_loss_destroy(&t->loss);
@@ -246,21 +247,20 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   LRS_TRY_GOTO(st, lrs_mat_create(la, m, m, &t->Gr2), done);
   t->eig = malloc((n > m ? n : m) * sizeof *t->eig);
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(t->eig)), done);
-  if (h >= 2 * k) {
-    LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, h, &t->C), done);
-    LRS_TRY_GOTO(st, lrs_mat_view(t->C, 0, 0, k, h, &t->Ctop), done);
-    lrs_mat *Cbot = NULL;
-    LRS_TRY_GOTO(st, lrs_mat_view(t->C, k, 0, k, h, &Cbot), done);
-    st = lrs_mat_copy(t->B, Cbot); /* B0 stays in the bottom half for good */
-    lrs_mat_destroy(&Cbot);
-    if (st != LRS_OK)
-      goto done;
-    LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, 2 * k, &t->Lc), done);
-    LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, 2 * k, &t->M), done);
-    const size_t r0[4] = {0, n, k, k + n}, rn[4] = {n, m, n, m};
-    for (int b = 0; b < 4; b++)
-      LRS_TRY_GOTO(st, lrs_mat_view(t->Lc, r0[b], 0, rn[b], 2 * k, &t->Lrow[b]), done);
-  } else {
+  if (h > k) { /* drift coordinates: Q = orth(B0ᵀ), Z0 = B0Q, M0 = Z0ᵀSZ0 */
+    LRS_TRY_GOTO(st, lrs_mat_create(la, h, k, &t->Q), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Z), done);
+    LRS_TRY_GOTO(st, lrs_mat_view(t->Z, 0, 0, n, k, &t->Z1), done);
+    LRS_TRY_GOTO(st, lrs_mat_view(t->Z, n, 0, m, k, &t->Z2), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->M0), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Dh), done);
+    LRS_TRY_GOTO(st, lrs_mat_set_identity(t->Z), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->B, t->Z, 0.0, t->Q), done);
+    LRS_TRY_GOTO(st, lrs_mat_orthonormalize(t->Q), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->B, t->Q, 0.0, t->Z), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->Z1, t->Z1, 0.0, t->M0), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->Z2, t->Z2, 1.0, t->M0), done);
+  } else { /* h ≤ k: D0 itself */
     LRS_TRY_GOTO(st, lrs_mat_create(la, h, h, &t->Dh), done);
     LRS_TRY_GOTO(st, lrs_mat_create(la, h, h, &t->D0h), done);
     LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->W1, t->W1, 0.0, t->D0h), done);
@@ -268,12 +268,9 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
                                   t->W2, t->W2, 1.0, t->D0h),
                  done);
   }
-  /* Scratch for every per-step factorization, so loops never allocate. */
-  {
-    const size_t big = h >= 2 * k ? h : (n > m ? n : m);
-    LRS_TRY_GOTO(st, lrs_linalg_reserve(la, 2 * k, big), done);
-    LRS_TRY_GOTO(st, lrs_linalg_reserve(la, n > m ? n : m, n > m ? n : m), done);
-  }
+  /* Scratch for the per-step eigenvalues (Gram matrices), so loops never
+   * allocate. */
+  LRS_TRY_GOTO(st, lrs_linalg_reserve(la, n > m ? n : m, n > m ? n : m), done);
 
   /* ℓ*, W* (Newton from W = 0) and L0. */
   LRS_TRY_GOTO(st, lrs_loss_create(&t->lp, t->P->X, t->P->Y, m, &t->loss), done);
