@@ -241,8 +241,7 @@ lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w) {
     if (la->dist.rank == 0) {
       int lwork = 0;
       LRS_TRY(lrs_to_int(L.lwork, &lwork, "eig lwork"));
-      out[n] = (double)LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', ni, s + L.a, ni, out,
-                                          s + L.work, lwork);
+      out[n] = (double)lrs__sym_eigvals_dense(ni, s + L.a, out, s + L.work, lwork);
     }
     LRS_TRY(lrs__dist_bcast(la, out, n + 1));
     LRS_TRY(lapack_info(out[n], "dsyev"));
