@@ -24,6 +24,7 @@ typedef struct tl {
   lrs_mat *Gr1, *Gr2;                   /* n×n, m×m Gram matrices */
   double *eig;                          /* max(n, m) eigenvalues */
   double last_excess;
+  double no_entries; /* the gradient storage of a rank holding no parameters */
 
   /* Imbalance drift ‖D(t) − D(0)‖: when h > k, in the coordinates Z = BQ of
    * an orthonormal basis Q (h×k) of B0's row space (Z, Z0 and M k×k, with
@@ -99,6 +100,11 @@ static size_t op_param_count(const lrs_model *m) { return impl(m)->n_local; }
 
 static double *op_params(lrs_model *m) { return lrs_mat_local(impl(m)->B).data; }
 
+static double *op_grad_storage(lrs_model *m) {
+  tl *t = impl(m); /* never NULL, also for a rank with an empty block */
+  return t->n_local ? lrs_mat_local(t->GB).data : &t->no_entries;
+}
+
 static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
   tl *t = impl(m);
   double v;
@@ -109,7 +115,9 @@ static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
   if (grad) { /* ∇_{W1}L = ∇ℓ W2, ∇_{W2}L = ∇ℓᵀ W1 (eq. 7–8) */
     LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->G, t->W2, 0.0, t->G1));
     LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->G, t->W1, 0.0, t->G2));
-    memcpy(grad, lrs_mat_local(t->GB).data, t->n_local * sizeof *grad);
+    const double *gb = lrs_mat_local(t->GB).data;
+    if (grad != gb)
+      memcpy(grad, gb, t->n_local * sizeof *grad);
   }
   return LRS_OK;
 }
@@ -206,6 +214,7 @@ static const lrs_model_ops two_layer_ops = {
     .param_count = op_param_count,
     .params = op_params,
     .eval = op_eval,
+    .grad_storage = op_grad_storage,
     .hess_vec = op_hess_vec,
     .observe = op_observe,
     .account_step = op_account_step,
