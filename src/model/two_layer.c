@@ -27,8 +27,8 @@ typedef struct tl {
   double no_entries; /* the gradient storage of a rank holding no parameters */
 
   /* Imbalance drift ‖D(t) − D(0)‖: when h > k, in the coordinates Z = BQ of
-   * an orthonormal basis Q (h×k) of B0's row space (Z, Z0 and M k×k, with
-   * W1/W2 row views of Z); else the h×h difference itself. */
+   * an orthonormal basis Q (h×k) of B0's row space (Z with its W1/W2 row
+   * views, M0 = Z0ᵀSZ0 and Dh are k×k); else the h×h difference itself. */
   lrs_mat *Q, *Z, *Z1, *Z2, *M0;
   lrs_mat *Dh, *D0h;
 
