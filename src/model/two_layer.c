@@ -20,8 +20,14 @@ typedef struct tl {
   lrs_mat *B, *W1, *W2;
   lrs_mat *GB, *G1, *G2;
   lrs_mat *VB, *V1, *V2, *HB, *H1, *H2; /* hess_vec */
-  lrs_mat *W, *G, *dW, *dG;             /* n×m */
-  lrs_mat *Gr1, *Gr2;                   /* n×n, m×m Gram matrices */
+  /* BBᵀ = [W1W1ᵀ, W; Wᵀ, W2W2ᵀ] (k×k) with its views W = W1W2ᵀ (n×m) and the
+   * Gram matrices Gr1, Gr2 of the [P1] local constants (papers.md §1.4);
+   * GrW = WWᵀ (n×n).  After a GD iterate's observe, eval forms all of BBᵀ in
+   * one dsyrk (one pass over B instead of three); else only W, and the Grams
+   * when needed. */
+  lrs_mat *BB, *W, *Gr1, *Gr2, *GrW;
+  bool fuse, grams_valid;
+  lrs_mat *G, *dW, *dG; /* n×m */
   double *eig;                          /* max(n, m) eigenvalues */
   double last_excess;
   double no_entries; /* the gradient storage of a rank holding no parameters */
@@ -43,9 +49,13 @@ static tl *impl(const lrs_model *m) { return m->impl; }
 
 /* ------------------------------------------------------------ helpers */
 
-/* W = W1W2ᵀ and ℓ(W), G = ∇ℓ(W). */
-static lrs_status eval_product(tl *t, double *value) {
-  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->W1, t->W2, 0.0, t->W));
+/* W = W1W2ᵀ (with the Grams when fused) and ℓ(W), G = ∇ℓ(W). */
+static lrs_status eval_product(tl *t, bool fuse, double *value) {
+  t->grams_valid = fuse;
+  if (fuse)
+    LRS_TRY(lrs_mat_gram(t->B, t->BB));
+  else
+    LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->W1, t->W2, 0.0, t->W));
   return lrs_loss_eval(t->loss, t->W, value, t->G);
 }
 
@@ -59,12 +69,14 @@ static lrs_status eig_extremes(const lrs_mat *S, double *w, double *lmin, double
 static lrs_status compute_local(tl *t) {
   double a1, b1, a2, b2, aw, bw;
   /* σ²(T) from the n×n and m×m Gram matrices (papers.md §1.4). */
-  LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
+  if (!t->grams_valid) {
+    LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
+    LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
+  }
   LRS_TRY(eig_extremes(t->Gr1, t->eig, &a1, &b1));
-  LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
   LRS_TRY(eig_extremes(t->Gr2, t->eig, &a2, &b2));
-  LRS_TRY(lrs_mat_gram(t->W, t->Gr1)); /* σ_max(W)² = λ_max(WWᵀ) */
-  LRS_TRY(eig_extremes(t->Gr1, t->eig, &aw, &bw));
+  LRS_TRY(lrs_mat_gram(t->W, t->GrW)); /* σ_max(W)² = λ_max(WWᵀ) */
+  LRS_TRY(eig_extremes(t->GrW, t->eig, &aw, &bw));
   t->lc = (lrs_local_consts){.L = t->last_excess,
                              .mu = lrs_loss_mu(t->loss),
                              .K = lrs_loss_K(t->loss),
@@ -109,7 +121,7 @@ static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
   tl *t = impl(m);
   double v;
   t->lc_valid = false;
-  LRS_TRY(eval_product(t, &v));
+  LRS_TRY(eval_product(t, grad && t->fuse, &v));
   LRS_TRY(lrs_loss_excess(t->loss, v, &t->last_excess));
   *excess = t->last_excess;
   if (grad) { /* ∇_{W1}L = ∇ℓ W2, ∇_{W2}L = ∇ℓᵀ W1 (eq. 7–8) */
@@ -141,6 +153,7 @@ static lrs_status op_hess_vec(lrs_model *m, const double *v, double *hv) {
 static lrs_status op_observe(lrs_model *m, const lrs_observe *obs, lrs_record *rec) {
   tl *t = impl(m);
   t->last_step = obs->step;
+  t->fuse = obs->discrete; /* GD: the next gradient evaluation's Grams get used */
   const bool bounds = t->covered && obs->discrete;
   if (!obs->finite || (!rec && !bounds))
     return LRS_OK;
@@ -193,12 +206,12 @@ static void op_destroy(lrs_model *m) {
   tl *t = impl(m);
   if (!t)
     return;
-  lrs_mat **views[] = {&t->W1, &t->W2, &t->G1, &t->G2, &t->V1,
-                       &t->V2, &t->H1, &t->H2, &t->Z1, &t->Z2};
+  lrs_mat **views[] = {&t->W1, &t->W2, &t->G1, &t->G2, &t->V1, &t->V2,
+                       &t->H1, &t->H2, &t->Z1, &t->Z2, &t->W,  &t->Gr1, &t->Gr2};
   for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
     lrs_mat_destroy(views[i]);
-  lrs_mat **mats[] = {&t->B, &t->GB, &t->VB, &t->HB, &t->W, &t->G, &t->dW, &t->dG,
-                      &t->Gr1, &t->Gr2, &t->Q, &t->Z, &t->M0, &t->Dh, &t->D0h};
+  lrs_mat **mats[] = {&t->B, &t->GB, &t->VB, &t->HB, &t->BB, &t->GrW, &t->G, &t->dW,
+                      &t->dG, &t->Q, &t->Z, &t->M0, &t->Dh, &t->D0h};
   for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
     lrs_mat_destroy(mats[i]);
   lrs_loss_destroy(&t->loss);
@@ -248,12 +261,14 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
     const lrs_mat_block b = lrs_mat_local(t->B);
     t->n_local = b.rows * b.cols;
   }
-  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->W), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->BB), done);
+  LRS_TRY_GOTO(st, lrs_mat_view(t->BB, 0, n, n, m, &t->W), done);
+  LRS_TRY_GOTO(st, lrs_mat_view(t->BB, 0, 0, n, n, &t->Gr1), done);
+  LRS_TRY_GOTO(st, lrs_mat_view(t->BB, n, n, m, m, &t->Gr2), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &t->GrW), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->G), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dW), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dG), done);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &t->Gr1), done);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, m, m, &t->Gr2), done);
   t->eig = malloc((n > m ? n : m) * sizeof *t->eig);
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(t->eig)), done);
   if (h > k) { /* drift coordinates: Q = orth(B0ᵀ), Z0 = B0Q, M0 = Z0ᵀSZ0 */
@@ -277,16 +292,16 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
                                   t->W2, t->W2, 1.0, t->D0h),
                  done);
   }
-  /* Scratch for the per-step eigenvalues (Gram matrices), so loops never
-   * allocate. */
-  LRS_TRY_GOTO(st, lrs_linalg_reserve(la, n > m ? n : m, n > m ? n : m), done);
+  /* Scratch for the per-step Gram matrices (up to BBᵀ) and their eigenvalues,
+   * so loops never allocate. */
+  LRS_TRY_GOTO(st, lrs_linalg_reserve(la, k, k), done);
 
   /* ℓ*, W* (Newton from W = 0) and L0. */
   LRS_TRY_GOTO(st, lrs_loss_create(&t->lp, t->P->X, t->P->Y, m, &t->loss), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Wstar), done);
   LRS_TRY_GOTO(st, lrs_loss_minimize(t->loss, NULL, Wstar, &t->star), done);
   double v0;
-  LRS_TRY_GOTO(st, eval_product(t, &v0), done);
+  LRS_TRY_GOTO(st, eval_product(t, false, &v0), done);
   LRS_TRY_GOTO(st, lrs_loss_excess(t->loss, v0, &t->L0), done);
   t->last_excess = t->L0;
   t->covered = lrs_loss_ops_of(t->loss)->covered;
