@@ -258,8 +258,10 @@ FINDINGS = [
     "GD per iteration, n = m = 10, h = 500 (perf record of 3000 local-rule iterations): "
     "about a third is the three 10×10 symmetric eigenvalue problems of the [P1] local "
     "constants (λ of W1W1ᵀ, W2W2ᵀ, WWᵀ), almost all of it LAPACK's dsterf (QL on the "
-    "tridiagonal, ~3.5 µs each); nearly half is dgemm with K = h and M, N ≤ 20, where "
-    "OpenBLAS's panel packing (dgemm_oncopy/itcopy) and its β pass outweigh the kernel. "
+    "tridiagonal, ~3.5 µs each); nearly half is dgemm/dsyrk with K = h and M, N ≤ 20, "
+    "where OpenBLAS's panel packing (dgemm_oncopy/itcopy) and its β pass outweigh the "
+    "kernel (W and the two Gram matrices now come from one dsyrk of B: 13 µs instead of "
+    "20 µs at h = 500). "
     "The imbalance-drift record (every iteration at record_every = 1) is one k×h×k product "
     "(k = n + m) onto B0's row space, ~2/5 of the flops; the per-record LQ it replaced "
     "(unblocked dgelq2 of a 40×h matrix) is gone.",
@@ -268,9 +270,11 @@ FINDINGS = [
     "random draws and orthonormalizations, the [P1] constants (an unblocked LQ of B0 for the "
     "imbalance spectrum) and the drift basis (an unblocked QR of B0ᵀ).",
     "Large point (n = m = 64, h = 16000), steady state: dgemm_kernel ≈ 60%, OpenBLAS packing "
-    "and β passes ≈ 25% (each of W = W1W2ᵀ, ∇ℓW2, ∇ℓᵀW1, W1W1ᵀ, W2W2ᵀ packs its (n or m)×h "
-    "operand again), O((n+m)h) vector work (θ update, ‖∇L‖²) ≈ 7%; the gradient is no longer "
-    "copied. Its set-up (~1 s) is the unblocked LQ of the 128×16000 B0 (lrs_theory_imbalance) "
+    "and β passes ≈ 25%, O((n+m)h) vector work (θ update, ‖∇L‖²) ≈ 7%; the gradient is no "
+    "longer copied. OpenBLAS's dsyrk is the slow part: BBᵀ (128×16000, the hand count's "
+    "W plus both Gram matrices, 262 Mflop) takes ~11 ms at ~24 Gflop/s, half the dgemm "
+    "rate (64×64×16000 dgemm: ~39 Gflop/s; a dgemm for the full BBᵀ, twice the flops, is "
+    "slower still). Its set-up (~1 s) is the unblocked LQ of the 128×16000 B0 (lrs_theory_imbalance) "
     "and the QR of B0ᵀ for the drift basis: LAPACK's dgelqf/dgeqrf stay unblocked up to "
     "128 rows/columns.",
     "LoRA GF (rk8pd): 224 steps, about 190 of them clipped to land on one of the 200 "
