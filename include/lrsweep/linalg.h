@@ -287,7 +287,7 @@ lrs_status lrs_mat_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt);
 
 /* L ← the lower-triangular factor of A = L·Q (A r×c with r ≤ c, L r×r, Q with
  * orthonormal rows; strictly upper part of L set to 0).  A unchanged.  Used for
- * ‖AᵀSA‖_F = ‖LᵀSL‖_F without forming c×c matrices.  Statuses: LRS_ERR_RANGE,
+ * the spectrum of AᵀSA = Qᵀ(LᵀSL)Q without forming c×c matrices.  Statuses: LRS_ERR_RANGE,
  * LRS_ERR_LINALG, LRS_ERR_NOMEM. */
 lrs_status lrs_mat_lq_factor(const lrs_mat *A, lrs_mat *L);
 

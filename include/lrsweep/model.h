@@ -84,6 +84,12 @@ typedef struct lrs_model_ops {
    */
   lrs_status (*eval)(lrs_model *m, double *excess, double *grad);
 
+  /* Optional (NULL: the solver keeps its own buffer): the model's gradient
+   * storage (param_count doubles; never NULL, also when param_count is 0),
+   * where eval() forms ∇L anyway; passed as eval's grad it saves the copy.
+   * Changed only by eval() with grad != NULL. */
+  double *(*grad_storage)(lrs_model *m);
+
   /* Optional (NULL when unavailable): hv ← ∇²L(θ)·v at the θ of the last
    * eval() (for GF's analytic Jacobian). */
   lrs_status (*hess_vec)(lrs_model *m, const double *v, double *hv);

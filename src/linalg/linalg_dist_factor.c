@@ -241,8 +241,7 @@ lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w) {
     if (la->dist.rank == 0) {
       int lwork = 0;
       LRS_TRY(lrs_to_int(L.lwork, &lwork, "eig lwork"));
-      out[n] = (double)LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', ni, s + L.a, ni, out,
-                                          s + L.work, lwork);
+      out[n] = (double)lrs__sym_eigvals_dense(ni, s + L.a, out, s + L.work, lwork);
     }
     LRS_TRY(lrs__dist_bcast(la, out, n + 1));
     LRS_TRY(lapack_info(out[n], "dsyev"));
@@ -364,7 +363,7 @@ static size_t need_lq(const lrs__dist *d, size_t r, size_t c, layout *L) {
  * dgelqf of that r×(Σ min(r, c_p)) matrix gives L (A·Aᵀ = S·Sᵀ and S is A
  * times an orthogonal matrix); L is broadcast.  One pass over A, one gather
  * of at most G·r² numbers — instead of pdgelqf's reduction per Householder
- * row, which is latency-bound for the 2(n+m)×h matrices of the imbalance.
+ * row, which is latency-bound for the (n+m)×h matrix of the imbalance.
  */
 lrs_status lrs__dist_lq_factor(const lrs_mat *A, lrs_mat *L) {
   lrs_linalg *la = A->la;

@@ -51,6 +51,16 @@ typedef struct lrs__linalg_ops {
 extern const lrs__linalg_ops lrs__linalg_local_ops;
 extern const lrs__linalg_ops lrs__linalg_dist_ops;
 
+/* Eigenvalues (ascending, into w) of the symmetric n×n column-major a (lower
+ * triangle read, a overwritten), work of at least 3n + 1 doubles: LAPACK's
+ * dsyev, except for n ≤ LRS__EIG_SMALL, where its unblocked reduction makes
+ * one BLAS-2 call per entry of the loop and costs microseconds: there the
+ * same Householder tridiagonalization is done in plain loops, then dsterf.
+ * Returns LAPACK's info.  Used by the local backend and the dist backend's
+ * gathered path, so both give the same bits. */
+#define LRS__EIG_SMALL 32
+int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork);
+
 /* Cached ScaLAPACK workspace sizes (queried once per routine and shape, then
  * the maximum over the ranks, so every rank sizes its scratch alike). */
 enum { LRS__DIST_WCACHE = 16 };

@@ -205,6 +205,65 @@ static lrs_status local_gram(const lrs_mat *A, lrs_mat *C) {
 
 /* ------------------------------------------------------------- factorizations */
 
+int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork) {
+  if (n > LRS__EIG_SMALL)
+    return LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', n, a, n, w, work, lwork);
+  const size_t N = (size_t)n;
+  double amax = 0.0; /* scaled to max |a_ij| = 1: no overflow in the norms */
+  for (size_t j = 0; j < N; j++)
+    for (size_t i = j; i < N; i++) {
+      const double x = fabs(a[i + j * N]);
+      amax = x > amax || isnan(x) ? x : amax; /* NaN sticks */
+    }
+  if (!isfinite(amax))
+    return LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', n, a, n, w, work, lwork);
+  const double scale = amax > 0.0 ? amax : 1.0;
+  for (size_t j = 0; j < N; j++)
+    for (size_t i = j; i < N; i++)
+      a[i + j * N] /= scale;
+  double *e = work, *p = work + N;
+  /* Step k: the reflector I − βvvᵀ zeroing a[k+2:, k] (v in a[k+1:, k]),
+   * applied to the trailing lower triangle as A ← A − vqᵀ − qvᵀ with
+   * p = βAv, q = p − (β/2)(vᵀp)v (Golub & Van Loan, Alg. 8.3.1). */
+  for (size_t k = 0; k + 1 < N; k++) {
+    double *v = a + k * N;
+    double tail = 0.0;
+    for (size_t i = k + 2; i < N; i++)
+      tail += v[i] * v[i];
+    w[k] = a[k + k * N];
+    if (tail == 0.0) {
+      e[k] = v[k + 1];
+      continue;
+    }
+    const double x0 = v[k + 1], norm = sqrt(x0 * x0 + tail);
+    const double alpha = x0 > 0.0 ? -norm : norm;
+    v[k + 1] = x0 - alpha;
+    const double beta = 1.0 / (norm * (norm + fabs(x0))); /* 2/‖v‖² */
+    e[k] = alpha;
+    double vp = 0.0;
+    for (size_t i = k + 1; i < N; i++) { /* p = βAv, lower triangle of A */
+      double s = 0.0;
+      for (size_t j = k + 1; j <= i; j++)
+        s += a[i + j * N] * v[j];
+      for (size_t j = i + 1; j < N; j++)
+        s += a[j + i * N] * v[j];
+      p[i] = beta * s;
+      vp += v[i] * p[i];
+    }
+    const double half = 0.5 * beta * vp;
+    for (size_t i = k + 1; i < N; i++)
+      p[i] -= half * v[i];
+    for (size_t j = k + 1; j < N; j++)
+      for (size_t i = j; i < N; i++)
+        a[i + j * N] -= v[i] * p[j] + p[i] * v[j];
+  }
+  w[N - 1] = a[(N - 1) + (N - 1) * N];
+  const int info = LAPACKE_dsterf_work(n, w, e);
+  for (size_t i = 0; i < N; i++)
+    w[i] *= scale;
+  return info;
+}
+
 static lrs_status local_sym_eigvals(const lrs_mat *A, double *w) {
   const size_t n = A->rows;
   lapack_int ni = 0;
@@ -214,8 +273,7 @@ static lrs_status local_sym_eigvals(const lrs_mat *A, double *w) {
   pack(A, a);
   lapack_int lwork = 0;
   LRS_TRY(to_int(3 * n + 1, "eig lwork", &lwork));
-  return lapack_info(LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', ni, a, ni, w, work, lwork),
-                     "dsyev");
+  return lapack_info(lrs__sym_eigvals_dense(ni, a, w, work, lwork), "dsyev");
 }
 
 static lrs_status local_singular_values(const lrs_mat *A, double *s) {

@@ -220,11 +220,16 @@ static lrs_status column_hessian(lrs_loss *l, size_t j, lrs_mat *Xs, lrs_mat *H,
   return LRS_OK;
 }
 
-/* Damped Newton from Wstar's content (see lrs_loss_minimize); sets l->star. */
+/* Damped Newton from Wstar's content (see lrs_loss_minimize); sets l->star.
+ * Quadratic losses (φ'' ≡ 1, papers.md §1.1) have one Hessian H = XᵀX for
+ * every column and step: it is formed once, and from W = 0 the first full
+ * step is the closed form W* = (XᵀX)⁻¹XᵀY of the least-squares problem; the
+ * next steps only refine it to machine precision (no damping needed). */
 static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat *Wstar) {
   const lrs_loss_min_opts o = opts ? *opts : lrs_loss_min_opts_default();
   lrs_linalg *la = lrs_mat_linalg(Wstar);
   const size_t n = l->n, m = l->m;
+  const bool one_hessian = l->ops->quadratic;
   lrs_status st = LRS_OK;
   lrs_mat *G = NULL, *Gt = NULL, *Dir = NULL, *Wt = NULL, *H = NULL, *Xs = NULL, *dcol = NULL;
   double *d2col = malloc(l->N * sizeof *d2col);
@@ -238,6 +243,8 @@ static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lr
 
   double f;
   LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, G), done);
+  if (one_hessian)
+    LRS_TRY_GOTO(st, column_hessian(l, 0, Xs, H, o.ridge_floor, d2col), done);
   for (int it = 0; it < o.max_iter; it++) {
     if (!isfinite(f)) {
       st = LRS_RAISE(LRS_ERR_NUMERIC, "Newton solve for ℓ*: non-finite loss at iteration %d",
@@ -251,7 +258,9 @@ static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lr
     /* Newton direction, one output column at a time (block-diagonal H). */
     LRS_TRY_GOTO(st, lrs_mat_copy(G, Dir), done);
     LRS_TRY_GOTO(st, lrs_mat_scal(-1.0, Dir), done);
-    for (size_t j = 0; j < m; j++) {
+    if (one_hessian)
+      LRS_TRY_GOTO(st, lrs_mat_chol_solve(H, Dir), done);
+    for (size_t j = 0; j < m && !one_hessian; j++) {
       LRS_TRY_GOTO(st, column_hessian(l, j, Xs, H, o.ridge_floor, d2col), done);
       LRS_TRY_GOTO(st, lrs_mat_view(Dir, 0, j, n, 1, &dcol), done);
       LRS_TRY_GOTO(st, lrs_mat_chol_solve(H, dcol), done);
@@ -267,7 +276,7 @@ static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lr
     const double flat = 8.0 * DBL_EPSILON * fmax(fabs(f), DBL_MIN);
     double alpha = 1.0, ft = INFINITY;
     bool accept = false;
-    for (int k = 0; k < 60; k++, alpha *= 0.5) {
+    for (int k = 0; k < (one_hessian ? 1 : 60); k++, alpha *= 0.5) {
       LRS_TRY_GOTO(st, lrs_mat_copy(Wstar, Wt), done);
       LRS_TRY_GOTO(st, lrs_mat_axpy(alpha, Dir, Wt), done);
       LRS_TRY_GOTO(st, lrs_loss_eval(l, Wt, &ft, Gt), done);

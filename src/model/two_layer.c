@@ -20,14 +20,22 @@ typedef struct tl {
   lrs_mat *B, *W1, *W2;
   lrs_mat *GB, *G1, *G2;
   lrs_mat *VB, *V1, *V2, *HB, *H1, *H2; /* hess_vec */
-  lrs_mat *W, *G, *dW, *dG;             /* n×m */
-  lrs_mat *Gr1, *Gr2;                   /* n×n, m×m Gram matrices */
+  /* BBᵀ = [W1W1ᵀ, W; Wᵀ, W2W2ᵀ] (k×k) with its views W = W1W2ᵀ (n×m) and the
+   * Gram matrices Gr1, Gr2 of the [P1] local constants (papers.md §1.4);
+   * GrW = WWᵀ (n×n).  After a GD iterate's observe, eval forms all of BBᵀ in
+   * one dsyrk (one pass over B instead of three); else only W, and the Grams
+   * when needed. */
+  lrs_mat *BB, *W, *Gr1, *Gr2, *GrW;
+  bool fuse, grams_valid;
+  lrs_mat *G, *dW, *dG; /* n×m */
   double *eig;                          /* max(n, m) eigenvalues */
   double last_excess;
+  double no_entries; /* the gradient storage of a rank holding no parameters */
 
-  /* Imbalance drift ‖D(t) − D(0)‖: LQ of C = [B; B0] when h ≥ 2k, else the
-   * h×h difference itself. */
-  lrs_mat *C, *Ctop, *Lc, *Lrow[4], *M;
+  /* Imbalance drift ‖D(t) − D(0)‖: when h > k, in the coordinates Z = BQ of
+   * an orthonormal basis Q (h×k) of B0's row space (Z with its W1/W2 row
+   * views, M0 = Z0ᵀSZ0 and Dh are k×k); else the h×h difference itself. */
+  lrs_mat *Q, *Z, *Z1, *Z2, *M0;
   lrs_mat *Dh, *D0h;
 
   /* Per-θ cache and running bound products (GD). */
@@ -41,9 +49,13 @@ static tl *impl(const lrs_model *m) { return m->impl; }
 
 /* ------------------------------------------------------------ helpers */
 
-/* W = W1W2ᵀ and ℓ(W), G = ∇ℓ(W). */
-static lrs_status eval_product(tl *t, double *value) {
-  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->W1, t->W2, 0.0, t->W));
+/* W = W1W2ᵀ (with the Grams when fused) and ℓ(W), G = ∇ℓ(W). */
+static lrs_status eval_product(tl *t, bool fuse, double *value) {
+  t->grams_valid = fuse;
+  if (fuse)
+    LRS_TRY(lrs_mat_gram(t->B, t->BB));
+  else
+    LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->W1, t->W2, 0.0, t->W));
   return lrs_loss_eval(t->loss, t->W, value, t->G);
 }
 
@@ -57,12 +69,14 @@ static lrs_status eig_extremes(const lrs_mat *S, double *w, double *lmin, double
 static lrs_status compute_local(tl *t) {
   double a1, b1, a2, b2, aw, bw;
   /* σ²(T) from the n×n and m×m Gram matrices (papers.md §1.4). */
-  LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
+  if (!t->grams_valid) {
+    LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
+    LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
+  }
   LRS_TRY(eig_extremes(t->Gr1, t->eig, &a1, &b1));
-  LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
   LRS_TRY(eig_extremes(t->Gr2, t->eig, &a2, &b2));
-  LRS_TRY(lrs_mat_gram(t->W, t->Gr1)); /* σ_max(W)² = λ_max(WWᵀ) */
-  LRS_TRY(eig_extremes(t->Gr1, t->eig, &aw, &bw));
+  LRS_TRY(lrs_mat_gram(t->W, t->GrW)); /* σ_max(W)² = λ_max(WWᵀ) */
+  LRS_TRY(eig_extremes(t->GrW, t->eig, &aw, &bw));
   t->lc = (lrs_local_consts){.L = t->last_excess,
                              .mu = lrs_loss_mu(t->loss),
                              .K = lrs_loss_K(t->loss),
@@ -73,18 +87,18 @@ static lrs_status compute_local(tl *t) {
   return LRS_OK;
 }
 
-/* ‖D(t) − D(0)‖_F, D = W1ᵀW1 − W2ᵀW2 (papers.md §1.3).  With C = [B; B0]
- * = Lc·Q: D(t) − D(0) = Qᵀ(LcᵀSLc)Q, S = diag(I_n, −I_m, −I_n, I_m), so the
- * norm is that of a 2k×2k matrix and rounding stays relative to ‖D‖, not ‖D‖². */
+/* ‖D(t) − D(0)‖_F, D = W1ᵀW1 − W2ᵀW2 (papers.md §1.3).  Every GD or GF
+ * update of W1 (W2) is a combination of the rows of W2 (W1) (eq. 7–8), so
+ * B(t) = Z(t)Qᵀ stays in B0's row space and D(t) − D(0) = Q(ZᵀSZ − Z0ᵀSZ0)Qᵀ
+ * with S = diag(I_n, −I_m): the norm of a k×k matrix, from one k×h×k product
+ * per record, with rounding relative to ‖B‖² as for D itself. */
 static lrs_status drift(tl *t, double *out) {
-  if (t->C) {
-    LRS_TRY(lrs_mat_copy(t->B, t->Ctop));
-    LRS_TRY(lrs_mat_lq_factor(t->C, t->Lc));
-    static const double sign[4] = {1.0, -1.0, -1.0, 1.0};
-    for (int b = 0; b < 4; b++)
-      LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, sign[b], t->Lrow[b], t->Lrow[b],
-                           b ? 1.0 : 0.0, t->M));
-    return lrs_mat_norm_fro(t->M, out);
+  if (t->Q) {
+    LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->B, t->Q, 0.0, t->Z));
+    LRS_TRY(lrs_mat_copy(t->M0, t->Dh));
+    LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->Z1, t->Z1, -1.0, t->Dh));
+    LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->Z2, t->Z2, 1.0, t->Dh));
+    return lrs_mat_norm_fro(t->Dh, out);
   }
   LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->W1, t->W1, 0.0, t->Dh));
   LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->W2, t->W2, 1.0, t->Dh));
@@ -98,17 +112,24 @@ static size_t op_param_count(const lrs_model *m) { return impl(m)->n_local; }
 
 static double *op_params(lrs_model *m) { return lrs_mat_local(impl(m)->B).data; }
 
+static double *op_grad_storage(lrs_model *m) {
+  tl *t = impl(m); /* never NULL, also for a rank with an empty block */
+  return t->n_local ? lrs_mat_local(t->GB).data : &t->no_entries;
+}
+
 static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
   tl *t = impl(m);
   double v;
   t->lc_valid = false;
-  LRS_TRY(eval_product(t, &v));
+  LRS_TRY(eval_product(t, grad && t->fuse, &v));
   LRS_TRY(lrs_loss_excess(t->loss, v, &t->last_excess));
   *excess = t->last_excess;
   if (grad) { /* ∇_{W1}L = ∇ℓ W2, ∇_{W2}L = ∇ℓᵀ W1 (eq. 7–8) */
     LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->G, t->W2, 0.0, t->G1));
     LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->G, t->W1, 0.0, t->G2));
-    memcpy(grad, lrs_mat_local(t->GB).data, t->n_local * sizeof *grad);
+    const double *gb = lrs_mat_local(t->GB).data;
+    if (grad != gb)
+      memcpy(grad, gb, t->n_local * sizeof *grad);
   }
   return LRS_OK;
 }
@@ -132,6 +153,7 @@ static lrs_status op_hess_vec(lrs_model *m, const double *v, double *hv) {
 static lrs_status op_observe(lrs_model *m, const lrs_observe *obs, lrs_record *rec) {
   tl *t = impl(m);
   t->last_step = obs->step;
+  t->fuse = obs->discrete; /* GD: the next gradient evaluation's Grams get used */
   const bool bounds = t->covered && obs->discrete;
   if (!obs->finite || (!rec && !bounds))
     return LRS_OK;
@@ -184,12 +206,12 @@ static void op_destroy(lrs_model *m) {
   tl *t = impl(m);
   if (!t)
     return;
-  lrs_mat **views[] = {&t->W1, &t->W2, &t->G1, &t->G2, &t->V1, &t->V2, &t->H1, &t->H2,
-                       &t->Ctop, &t->Lrow[0], &t->Lrow[1], &t->Lrow[2], &t->Lrow[3]};
+  lrs_mat **views[] = {&t->W1, &t->W2, &t->G1, &t->G2, &t->V1, &t->V2,
+                       &t->H1, &t->H2, &t->Z1, &t->Z2, &t->W,  &t->Gr1, &t->Gr2};
   for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
     lrs_mat_destroy(views[i]);
-  lrs_mat **mats[] = {&t->B, &t->GB, &t->VB, &t->HB, &t->W, &t->G, &t->dW, &t->dG,
-                      &t->Gr1, &t->Gr2, &t->C, &t->Lc, &t->M, &t->Dh, &t->D0h};
+  lrs_mat **mats[] = {&t->B, &t->GB, &t->VB, &t->HB, &t->BB, &t->GrW, &t->G, &t->dW,
+                      &t->dG, &t->Q, &t->Z, &t->M0, &t->Dh, &t->D0h};
   for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
     lrs_mat_destroy(mats[i]);
   lrs_loss_destroy(&t->loss);
@@ -205,6 +227,7 @@ static const lrs_model_ops two_layer_ops = {
     .param_count = op_param_count,
     .params = op_params,
     .eval = op_eval,
+    .grad_storage = op_grad_storage,
     .hess_vec = op_hess_vec,
     .observe = op_observe,
     .account_step = op_account_step,
@@ -238,29 +261,30 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
     const lrs_mat_block b = lrs_mat_local(t->B);
     t->n_local = b.rows * b.cols;
   }
-  LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->W), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->BB), done);
+  LRS_TRY_GOTO(st, lrs_mat_view(t->BB, 0, n, n, m, &t->W), done);
+  LRS_TRY_GOTO(st, lrs_mat_view(t->BB, 0, 0, n, n, &t->Gr1), done);
+  LRS_TRY_GOTO(st, lrs_mat_view(t->BB, n, n, m, m, &t->Gr2), done);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &t->GrW), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->G), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dW), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dG), done);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &t->Gr1), done);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, m, m, &t->Gr2), done);
   t->eig = malloc((n > m ? n : m) * sizeof *t->eig);
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(t->eig)), done);
-  if (h >= 2 * k) {
-    LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, h, &t->C), done);
-    LRS_TRY_GOTO(st, lrs_mat_view(t->C, 0, 0, k, h, &t->Ctop), done);
-    lrs_mat *Cbot = NULL;
-    LRS_TRY_GOTO(st, lrs_mat_view(t->C, k, 0, k, h, &Cbot), done);
-    st = lrs_mat_copy(t->B, Cbot); /* B0 stays in the bottom half for good */
-    lrs_mat_destroy(&Cbot);
-    if (st != LRS_OK)
-      goto done;
-    LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, 2 * k, &t->Lc), done);
-    LRS_TRY_GOTO(st, lrs_mat_create(la, 2 * k, 2 * k, &t->M), done);
-    const size_t r0[4] = {0, n, k, k + n}, rn[4] = {n, m, n, m};
-    for (int b = 0; b < 4; b++)
-      LRS_TRY_GOTO(st, lrs_mat_view(t->Lc, r0[b], 0, rn[b], 2 * k, &t->Lrow[b]), done);
-  } else {
+  if (h > k) { /* drift coordinates: Q = orth(B0ᵀ), Z0 = B0Q, M0 = Z0ᵀSZ0 */
+    LRS_TRY_GOTO(st, lrs_mat_create(la, h, k, &t->Q), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Z), done);
+    LRS_TRY_GOTO(st, lrs_mat_view(t->Z, 0, 0, n, k, &t->Z1), done);
+    LRS_TRY_GOTO(st, lrs_mat_view(t->Z, n, 0, m, k, &t->Z2), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->M0), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Dh), done);
+    LRS_TRY_GOTO(st, lrs_mat_set_identity(t->Z), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->B, t->Z, 0.0, t->Q), done);
+    LRS_TRY_GOTO(st, lrs_mat_orthonormalize(t->Q), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->B, t->Q, 0.0, t->Z), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->Z1, t->Z1, 0.0, t->M0), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->Z2, t->Z2, 1.0, t->M0), done);
+  } else { /* h ≤ k: D0 itself */
     LRS_TRY_GOTO(st, lrs_mat_create(la, h, h, &t->Dh), done);
     LRS_TRY_GOTO(st, lrs_mat_create(la, h, h, &t->D0h), done);
     LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->W1, t->W1, 0.0, t->D0h), done);
@@ -268,19 +292,16 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
                                   t->W2, t->W2, 1.0, t->D0h),
                  done);
   }
-  /* Scratch for every per-step factorization, so loops never allocate. */
-  {
-    const size_t big = h >= 2 * k ? h : (n > m ? n : m);
-    LRS_TRY_GOTO(st, lrs_linalg_reserve(la, 2 * k, big), done);
-    LRS_TRY_GOTO(st, lrs_linalg_reserve(la, n > m ? n : m, n > m ? n : m), done);
-  }
+  /* Scratch for the per-step Gram matrices (up to BBᵀ) and their eigenvalues,
+   * so loops never allocate. */
+  LRS_TRY_GOTO(st, lrs_linalg_reserve(la, k, k), done);
 
   /* ℓ*, W* (Newton from W = 0) and L0. */
   LRS_TRY_GOTO(st, lrs_loss_create(&t->lp, t->P->X, t->P->Y, m, &t->loss), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Wstar), done);
   LRS_TRY_GOTO(st, lrs_loss_minimize(t->loss, NULL, Wstar, &t->star), done);
   double v0;
-  LRS_TRY_GOTO(st, eval_product(t, &v0), done);
+  LRS_TRY_GOTO(st, eval_product(t, false, &v0), done);
   LRS_TRY_GOTO(st, lrs_loss_excess(t->loss, v0, &t->L0), done);
   t->last_excess = t->L0;
   t->covered = lrs_loss_ops_of(t->loss)->covered;

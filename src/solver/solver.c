@@ -266,7 +266,13 @@ lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadl
   if (!(point->tol >= 0.0) || !(point->blowup > 0.0))
     return LRS_RAISE(LRS_ERR_CONFIG, "tol = %g must be ≥ 0 and blowup = %g > 0", point->tol,
                      point->blowup);
-  LRS_TRY(lrs__alloc_doubles(&run, run.P, &run.grad));
+  double *own_grad = NULL; /* when the model has no gradient storage to lend */
+  if (model->ops->grad_storage) {
+    run.grad = model->ops->grad_storage(model);
+  } else {
+    LRS_TRY(lrs__alloc_doubles(&run, run.P, &own_grad));
+    run.grad = own_grad;
+  }
   switch (point->method) {
   case LRS_METHOD_GD:
     LRS_TRY_GOTO(st, lrs__gd_run(&run), done);
@@ -295,7 +301,7 @@ lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadl
     result->summary.final_loss += result->summary.loss_star;
   }
 done:
-  free(run.grad);
+  free(own_grad);
   /* Local failures after the last collective call (the rate fit's arrays):
    * every rank of a group reports the same status. */
   return lrs_linalg_agree(model->la, st);

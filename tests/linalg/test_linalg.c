@@ -237,6 +237,42 @@ static void test_lq_qr_svd(lrs_linalg *la) {
             "orthonormalize: QᵀQ = I, QᵀA upper triangular with positive diagonal");
   lrs_mat_destroy(&Q);
 
+  /* Eigenvalues of Q·diag(λ)·Qᵀ, a clustered Gram-like spectrum with one
+   * negative value, below (plain-loop reduction) and above (dsyev)
+   * LRS__EIG_SMALL = 32. */
+  const size_t sizes[2] = {10, 40};
+  for (int c = 0; c < 2; c++) {
+    const size_t ne = sizes[c];
+    double *qe = malloc(ne * ne * sizeof *qe), *ae = malloc(ne * ne * sizeof *ae),
+           *lam = malloc(ne * sizeof *lam), *we = malloc(ne * sizeof *we);
+    lrs_mat *Qe = make(la, ne, ne, 1.37, qe), *Ae = NULL;
+    lrs_mat_orthonormalize(Qe);
+    lrs_mat_get_global(Qe, qe);
+    for (size_t k = 0; k < ne; k++)
+      lam[k] = k == 0 ? -3.1 : 1e3 * (1.0 + 0.01 * (double)k);
+    for (size_t j = 0; j < ne; j++)
+      for (size_t i = 0; i < ne; i++) {
+        double sum = 0.0;
+        for (size_t k = 0; k < ne; k++)
+          sum += qe[i + k * ne] * lam[k] * qe[j + k * ne];
+        ae[i + j * ne] = sum;
+      }
+    lrs_mat_create(la, ne, ne, &Ae);
+    lrs_mat_set_global(Ae, ae);
+    const bool ran = lrs_mat_sym_eigvals(Ae, we) == LRS_OK;
+    double ee = 0.0;
+    for (size_t k = 0; k < ne; k++)
+      ee = fmax(ee, fabs(we[k] - lam[k]));
+    LRS_CHECK(ran && ee < 1e-12 * 1e3 * 1.4, "sym_eigvals n = %zu: a known spectrum (err %g)",
+              ne, ee);
+    lrs_mat_destroy(&Qe);
+    lrs_mat_destroy(&Ae);
+    free(qe);
+    free(ae);
+    free(lam);
+    free(we);
+  }
+
   /* Thin SVD reconstructs A. */
   double b[6 * 4], u[6 * 4], vt[16], s[4];
   lrs_mat *B = make(la, 6, 4, 0.77, b), *U = NULL, *Vt = NULL;

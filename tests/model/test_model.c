@@ -243,11 +243,12 @@ static void test_drift_formula(lrs_linalg *la) {
   lrs_model_destroy(&m);
 }
 
-/* The recorded ‖D(t) − D(0)‖ (LQ when h ≥ 2(n+m), direct otherwise) against
+/* The recorded ‖D(t) − D(0)‖ (projected on B0's row space when h > n + m,
+ * direct otherwise) against
  * a naive h×h computation; and the imbalance spectrum against the
  * eigenvalues of the naive D0. */
 static void test_recorded_drift(lrs_linalg *la) {
-  const int64_t widths[2] = {7, 23}; /* k = 5: 7 < 10 (direct), 23 ≥ 10 (LQ) */
+  const int64_t widths[2] = {4, 23}; /* k = 5: 4 ≤ 5 (direct), 23 > 5 (projected) */
   for (int w = 0; w < 2; w++) {
     lrs_point p = lrs_test_point();
     p.input_dim = 3;

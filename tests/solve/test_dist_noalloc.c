@@ -4,7 +4,7 @@
  * malloc/calloc/realloc are counted through the linker's --wrap (see
  * tests/solve/meson.build; calls made inside MPI, BLACS and ScaLAPACK are
  * theirs and not counted) while two_layer's eval, observe (with and without
- * a record: Gram matrices, eigenvalues, imbalance drift by TSQR), account_step
+ * a record: Gram matrices, eigenvalues, projected imbalance drift), account_step
  * and hess_vec, and LoRA's eval, observe and hess_vec run after one warm-up
  * iteration (first-use scratch growth and workspace queries).
  */
@@ -99,10 +99,10 @@ int main(int argc, char **argv) {
   o.block = 4; /* small matrices spread over every rank */
   for (int which = 0; which < 3; which++) {
     lrs_point p = lrs_test_point();
-    const char *name = "two_layer (h ≥ 2(n+m): drift by LQ)";
+    const char *name = "two_layer (h > n+m: projected drift)";
     if (which == 1) {
-      p.width = 30; /* h < 2(n+m): the h×h drift */
-      name = "two_layer (h < 2(n+m): h×h drift)";
+      p.width = 16; /* h ≤ n+m: the h×h drift */
+      name = "two_layer (h ≤ n+m: h×h drift)";
     } else if (which == 2) {
       p.model = LRS_MODEL_LORA;
       p.init = LRS_INIT_SMALL;

@@ -179,7 +179,8 @@ int main(int argc, char **argv) {
   p.data = LRS_DATA_SPECTRUM;
   p.init = LRS_INIT_BALANCED;
   p.init_scale = 0.5;
-  p.width = 45; /* h < 2(n + m): the imbalance drift from the h×h D */
+  p.width = 16; /* h ≤ n + m: the imbalance drift from the h×h D */
+  p.step_size = 0.01; /* η_max degenerates below h = n + m (papers.md §1.3) */
   p.step_rule = LRS_STEP_FIXED;
   check_point("two_layer GD fixed, spectrum data, balanced init", &p, true);
 
