@@ -270,15 +270,6 @@ lrs_status lrs_mat_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt) {
   return A->la->ops->svd(A, s, U, Vt);
 }
 
-lrs_status lrs_mat_lq_factor(const lrs_mat *A, lrs_mat *L) {
-  LRS_TRY(check_pair(A, L));
-  const size_t r = A->rows, c = A->cols;
-  if (r > c || L->rows != r || L->cols != r)
-    return LRS_RAISE(LRS_ERR_RANGE, "lq_factor: A %zux%zu (needs rows ≤ cols) into L %zux%zu",
-                     r, c, L->rows, L->cols);
-  return A->la->ops->lq_factor(A, L);
-}
-
 lrs_status lrs_mat_chol_solve(const lrs_mat *A, lrs_mat *B) {
   LRS_TRY(check_pair(A, B));
   const size_t n = A->rows;

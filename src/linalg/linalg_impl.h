@@ -43,7 +43,6 @@ typedef struct lrs__linalg_ops {
   lrs_status (*sym_eigvals)(const lrs_mat *A, double *w);
   lrs_status (*singular_values)(const lrs_mat *A, double *s);
   lrs_status (*svd)(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt);
-  lrs_status (*lq_factor)(const lrs_mat *A, lrs_mat *L);
   lrs_status (*chol_solve)(const lrs_mat *A, lrs_mat *B);
   lrs_status (*orthonormalize)(lrs_mat *A);
 } lrs__linalg_ops;
@@ -77,9 +76,6 @@ typedef struct lrs__dist {
   int myrow, mycol;
   int handle;            /* BLACS system handle of comm (-1: none) */
   int ctxt;              /* BLACS grid context (-1: none) */
-  int ctxt_row;          /* a 1×size grid on the same handle, for
-                            redistributions by column (-1: none; only made
-                            when nprow > 1) */
   int nb;                /* square block size MB = NB */
   size_t gather_max;     /* entries: factorizations up to this size are gathered */
   int *counts, *displs;  /* size each: per-rank block sizes for (All)Gatherv */

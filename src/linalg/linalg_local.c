@@ -11,9 +11,9 @@
 
 #include "linalg_impl.h"
 
-/* Blocking factor assumed for LAPACK work sizes (dgelqf/dgeqrf/dorgqr use
+/* Blocking factor assumed for LAPACK work sizes (dgeqrf/dorgqr use
  * lwork ≥ rows·nb for their blocked code; less still works, unblocked). */
-enum { LQ_NB = 64 };
+enum { QR_NB = 64 };
 
 /* ------------------------------------------------------------- helpers */
 
@@ -54,9 +54,8 @@ static size_t need_sv(size_t r, size_t c) {
   const size_t mn = min_sz(r, c), mx = max_sz(r, c);
   return r * c + max_sz(3 * mn + mx, 5 * mn) + 1;
 }
-static size_t need_lq(size_t r, size_t c) { return r * c + r + LQ_NB * r + 1; }
 static size_t need_chol(size_t n) { return n * n + 1; }
-static size_t need_orth(size_t c) { return c + LQ_NB * c + c + 1; } /* tau, work, signs */
+static size_t need_orth(size_t c) { return c + QR_NB * c + c + 1; } /* tau, work, signs */
 
 /* Copies A into the column-major contiguous buffer dst (A->rows × A->cols). */
 static void pack(const lrs_mat *A, double *dst) {
@@ -78,11 +77,10 @@ lrs_status lrs_linalg_create_local(lrs_linalg **la) {
 
 static lrs_status local_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols) {
   /* Square factorizations (eig, Cholesky) fit in min × min; the rectangular
-   * ones (SVD, LQ of a wide matrix, QR of a tall one) in rows × cols. */
-  const size_t r = max_rows, c = max_cols, mn = min_sz(r, c), mx = max_sz(r, c);
+   * ones (SVD, QR of a tall one) in rows × cols. */
+  const size_t r = max_rows, c = max_cols, mn = min_sz(r, c);
   size_t need = need_eig(mn);
   need = max_sz(need, need_sv(r, c));
-  need = max_sz(need, need_lq(mn, mx));
   need = max_sz(need, need_chol(mn));
   need = max_sz(need, need_orth(mn));
   return scratch_need(la, need);
@@ -315,23 +313,6 @@ done:
   return st;
 }
 
-static lrs_status local_lq_factor(const lrs_mat *A, lrs_mat *L) {
-  const size_t r = A->rows, c = A->cols;
-  lapack_int ri = 0, ci = 0, lwork = 0;
-  LRS_TRY(to_int(r, "lq rows", &ri));
-  LRS_TRY(to_int(c, "lq cols", &ci));
-  LRS_TRY(to_int(LQ_NB * r, "lq lwork", &lwork));
-  LRS_TRY(scratch_need(A->la, need_lq(r, c)));
-  double *a = A->la->scratch, *tau = a + r * c, *work = tau + r;
-  pack(A, a);
-  LRS_TRY(lapack_info(LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, ri, ci, a, ri, tau, work, lwork),
-                      "dgelqf"));
-  for (size_t j = 0; j < r; j++)
-    for (size_t i = 0; i < r; i++)
-      L->data[i + j * L->ld] = i >= j ? a[i + j * r] : 0.0;
-  return LRS_OK;
-}
-
 static lrs_status local_chol_solve(const lrs_mat *A, lrs_mat *B) {
   const size_t n = A->rows;
   lapack_int ni = 0, nrhs = 0, ldb = 0;
@@ -352,7 +333,7 @@ static lrs_status local_orthonormalize(lrs_mat *A) {
   LRS_TRY(to_int(r, "qr rows", &ri));
   LRS_TRY(to_int(c, "qr cols", &ci));
   LRS_TRY(to_int(A->ld, "lda", &lda));
-  LRS_TRY(to_int(LQ_NB * c, "qr lwork", &lwork));
+  LRS_TRY(to_int(QR_NB * c, "qr lwork", &lwork));
   LRS_TRY(scratch_need(A->la, need_orth(c)));
   double *tau = A->la->scratch, *work = tau + c, *sign = work + (size_t)lwork;
   LRS_TRY(lapack_info(LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, ri, ci, A->data, lda, tau, work,
@@ -390,7 +371,6 @@ const lrs__linalg_ops lrs__linalg_local_ops = {
     .sym_eigvals = local_sym_eigvals,
     .singular_values = local_singular_values,
     .svd = local_svd,
-    .lq_factor = local_lq_factor,
     .chol_solve = local_chol_solve,
     .orthonormalize = local_orthonormalize,
 };

@@ -243,48 +243,26 @@ static int cmp_desc(const void *pa, const void *pb) {
   return (a < b) - (a > b);
 }
 
-lrs_status lrs_theory_imbalance(const lrs_mat *B, size_t n, double *lmax_D, double *lmax_negD,
-                                double *ln_D, double *lm_negD) {
-  lrs_linalg *la = lrs_mat_linalg(B);
-  const size_t k = lrs_mat_rows(B), h = lrs_mat_cols(B);
-  if (n == 0 || n >= k)
-    return LRS_RAISE(LRS_ERR_RANGE, "imbalance: %zu W1 rows of a %zu-row stack", n, k);
-  const size_t m = k - n;
-  const size_t small = h >= k ? k : h; /* size of the matrix whose spectrum we take */
-  const size_t len = h;                 /* D's spectrum length */
+lrs_status lrs_theory_imbalance(const lrs_mat *M, size_t n, size_t m, size_t h,
+                                double *lmax_D, double *lmax_negD, double *ln_D,
+                                double *lm_negD) {
+  lrs_linalg *la = lrs_mat_linalg(M);
+  const size_t s = lrs_mat_rows(M);
+  if (n == 0 || m == 0 || s != lrs_mat_cols(M) || s > h)
+    return LRS_RAISE(LRS_ERR_RANGE,
+                     "imbalance: a %zux%zu matrix for D of width %zu (n = %zu, m = %zu)", s,
+                     lrs_mat_cols(M), h, n, m);
   lrs_status st = LRS_OK;
-  lrs_mat *L = NULL, *M = NULL, *Bv = NULL, *L1 = NULL, *L2 = NULL, *W1 = NULL, *W2 = NULL;
-  double *spec = calloc(len > small ? len : small, sizeof *spec);
+  double *spec = calloc(h, sizeof *spec); /* entries beyond s stay 0 */
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(spec)), done);
-  Bv = (lrs_mat *)B; /* lrs_mat_view takes a mutable parent; the views are only read */
-  LRS_TRY_GOTO(st, lrs_mat_create(la, small, small, &M), done);
-  if (h >= k) { /* B = LQ: eig(D) = eig(LᵀJL) ∪ {0}^{h−k} */
-    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &L), done);
-    LRS_TRY_GOTO(st, lrs_mat_lq_factor(B, L), done);
-    LRS_TRY_GOTO(st, lrs_mat_view(L, 0, 0, n, k, &L1), done);
-    LRS_TRY_GOTO(st, lrs_mat_view(L, n, 0, m, k, &L2), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, L1, L1, 0.0, M), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, L2, L2, 1.0, M), done);
-  } else { /* small h: form D = W1ᵀW1 − W2ᵀW2 */
-    LRS_TRY_GOTO(st, lrs_mat_view(Bv, 0, 0, n, h, &W1), done);
-    LRS_TRY_GOTO(st, lrs_mat_view(Bv, n, 0, m, h, &W2), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, W1, W1, 0.0, M), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, W2, W2, 1.0, M), done);
-  }
-  LRS_TRY_GOTO(st, lrs_mat_sym_eigvals(M, spec), done); /* remaining entries are 0 */
-  qsort(spec, len, sizeof *spec, cmp_desc);
+  LRS_TRY_GOTO(st, lrs_mat_sym_eigvals(M, spec), done);
+  qsort(spec, h, sizeof *spec, cmp_desc);
   *lmax_D = spec[0];
-  *lmax_negD = -spec[len - 1];
+  *lmax_negD = -spec[h - 1];
   /* k-th largest, with eigenvalues beyond D's size read as 0. */
-  *ln_D = n <= len ? spec[n - 1] : 0.0;
-  *lm_negD = m <= len ? -spec[len - m] : 0.0;
+  *ln_D = n <= h ? spec[n - 1] : 0.0;
+  *lm_negD = m <= h ? -spec[h - m] : 0.0;
 done:
-  lrs_mat_destroy(&L1);
-  lrs_mat_destroy(&L2);
-  lrs_mat_destroy(&W1);
-  lrs_mat_destroy(&W2);
-  lrs_mat_destroy(&L);
-  lrs_mat_destroy(&M);
   free(spec);
   return st;
 }
