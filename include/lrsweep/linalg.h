@@ -268,6 +268,15 @@ lrs_status lrs_mat_gram(const lrs_mat *A, lrs_mat *C);
  * (not square), LRS_ERR_LINALG (no convergence), LRS_ERR_NOMEM. */
 lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w);
 
+/* w[0] ← the smallest and w[n−1] ← the largest eigenvalue of the symmetric
+ * n×n matrix A, as lrs_mat_sym_eigvals gives them up to round-off (absolute
+ * error a few ε·max|A_ij|); w[1..n−1) is scratch, left unspecified.  For
+ * n ≤ 32 (and finite entries) the tridiagonal of lrs_mat_sym_eigvals's
+ * reduction is not solved in full: both ends come from one bisection on
+ * Sturm counts (about 55 O(n) steps).  Larger n: lrs_mat_sym_eigvals.
+ * Statuses: as lrs_mat_sym_eigvals. */
+lrs_status lrs_mat_sym_eig_extremes(const lrs_mat *A, double *w);
+
 /* s[0..min(r,c)) ← the singular values of A, descending.  A unchanged.
  * Statuses: LRS_ERR_LINALG, LRS_ERR_NOMEM. */
 lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s);

@@ -251,7 +251,15 @@ lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w) {
   LRS_TRY(check_mat(A));
   if (A->rows != A->cols)
     return LRS_RAISE(LRS_ERR_RANGE, "sym_eigvals: %zux%zu is not square", A->rows, A->cols);
-  return A->la->ops->sym_eigvals(A, w);
+  return A->la->ops->sym_eigvals(A, w, false);
+}
+
+lrs_status lrs_mat_sym_eig_extremes(const lrs_mat *A, double *w) {
+  LRS_TRY(check_mat(A));
+  if (A->rows != A->cols)
+    return LRS_RAISE(LRS_ERR_RANGE, "sym_eig_extremes: %zux%zu is not square", A->rows,
+                     A->cols);
+  return A->la->ops->sym_eigvals(A, w, true);
 }
 
 lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s) {

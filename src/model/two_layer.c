@@ -60,7 +60,7 @@ static lrs_status eval_product(tl *t, bool fuse, double *value) {
 }
 
 static lrs_status eig_extremes(const lrs_mat *S, double *w, double *lmin, double *lmax) {
-  LRS_TRY(lrs_mat_sym_eigvals(S, w));
+  LRS_TRY(lrs_mat_sym_eig_extremes(S, w));
   *lmin = w[0];
   *lmax = w[lrs_mat_rows(S) - 1];
   return LRS_OK;
