@@ -14,24 +14,40 @@ lrs_theory_opts lrs_theory_opts_default(void) {
 
 /* ------------------------------------------------------------ §1.5 scalars */
 
-double lrs_theory_mu_bar(const lrs_theory_state *ts, double eta0) {
-  /* μ̄ = μ[α1 + 2α2(1 − e^{η0^c})], with 1 − e^x = −expm1(x). */
+/* The §1.5 functions of η below take pc = η^c, computed once per η by their
+ * callers (the η⁽²⁾ scan evaluates them at up to eta2_points η's, and pow
+ * was most of its cost). */
+
+/* μ̄ = μ[α1 + 2α2(1 − e^{η0^c})], with 1 − e^x = −expm1(x). */
+static double mu_bar_pc(const lrs_theory_state *ts, double pc) {
   const lrs_theory *t = &ts->th;
-  return t->mu * (t->alpha1 - 2.0 * t->alpha2 * expm1(pow(eta0, ts->c)));
+  return t->mu * (t->alpha1 - 2.0 * t->alpha2 * expm1(pc));
+}
+
+double lrs_theory_mu_bar(const lrs_theory_state *ts, double eta0) {
+  return mu_bar_pc(ts, pow(eta0, ts->c));
 }
 
 /* K̄_0 as a function of η0 (Δ^0 = ρ̄^0 = 1), used for η⁽¹⁾ and η⁽²⁾. */
-static double K_bar0_of(const lrs_theory_state *ts, double eta0) {
+static double K_bar0_pc(const lrs_theory_state *ts, double eta0, double pc) {
   const lrs_theory *t = &ts->th;
   const double K = t->K, s = sqrt(2.0 * K * ts->L0);
   return s + 6.0 * K * K * t->beta2 * ts->L0 * eta0 * eta0 +
-         K * exp(pow(eta0, ts->c)) * t->alpha2 * (1.0 + 3.0 * s * eta0);
+         K * exp(pc) * t->alpha2 * (1.0 + 3.0 * s * eta0);
+}
+
+static double K_bar0_of(const lrs_theory_state *ts, double eta0) {
+  return K_bar0_pc(ts, eta0, pow(eta0, ts->c));
 }
 
 /* 1 − ρ̄(η, 0) = 2μ̄η − μ̄K̄_0η² (no cancellation for small η). */
+static double one_minus_rho_bar0_pc(const lrs_theory_state *ts, double eta, double pc) {
+  const double mb = mu_bar_pc(ts, pc);
+  return 2.0 * mb * eta - mb * K_bar0_pc(ts, eta, pc) * eta * eta;
+}
+
 static double one_minus_rho_bar0_of(const lrs_theory_state *ts, double eta) {
-  const double mb = lrs_theory_mu_bar(ts, eta);
-  return 2.0 * mb * eta - mb * K_bar0_of(ts, eta) * eta * eta;
+  return one_minus_rho_bar0_pc(ts, eta, pow(eta, ts->c));
 }
 
 double lrs_theory_K_bar(const lrs_theory_state *ts, double t) {
@@ -74,9 +90,10 @@ static double f_eta1(double eta, void *p) {
 static double f_eta2(double eta, void *p) {
   const root_ctx *c = p;
   const lrs_theory_state *ts = c->ts;
-  const double omr = one_minus_rho_bar0_of(ts, eta);
+  const double pc = pow(eta, ts->c);
+  const double omr = one_minus_rho_bar0_pc(ts, eta, pc);
   const double one_minus_Delta = omr - pow(eta, ts->d) * (1.0 - omr);
-  return -expm1(-pow(eta, ts->c)) * one_minus_Delta - 4.0 * ts->th.K * ts->L0 * eta * eta;
+  return -expm1(-pc) * one_minus_Delta - 4.0 * ts->th.K * ts->L0 * eta * eta;
 }
 
 /* Brent on [lo, hi] with f(lo), f(hi) of opposite signs. */
