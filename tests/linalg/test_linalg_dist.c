@@ -312,7 +312,7 @@ static void test_gram(pair *P) {
 static void test_eig_sv(pair *P) {
   /* symmetric n×n from a Gram matrix plus a shift */
   const size_t ns[] = {1, 6, 13};
-  double eerr = 0.0, serr = 0.0;
+  double eerr = 0.0, serr = 0.0, xerr = 0.0;
   bool repl = true, ok = true;
   for (size_t t = 0; t < 3; t++) {
     const size_t n = ns[t];
@@ -327,6 +327,11 @@ static void test_eig_sv(pair *P) {
     ok &= lrs_mat_sym_eigvals(G.view, wd) == LRS_OK;
     eerr = fmax(eerr, max_rel_diff(wd, wl, n));
     repl &= same_everywhere(wd, n);
+    /* the two ends alone, relative to ‖G‖ = λ_max */
+    ok &= lrs_mat_sym_eig_extremes(G.view, wd) == LRS_OK;
+    const double ends[2] = {wd[0], wd[n - 1]};
+    xerr = fmax(xerr, fmax(fabs(ends[0] - wl[0]), fabs(ends[1] - wl[n - 1])) / wl[n - 1]);
+    repl &= same_everywhere(ends, 2);
     /* singular values of tall and wide rectangles, from a view */
     const size_t r = n + 4, c = n;
     double *b = fill(r, c, 1.1 + (double)t), *bt = malloc(c * r * sizeof *bt);
@@ -348,6 +353,8 @@ static void test_eig_sv(pair *P) {
   }
   CHECK(ok && eerr < 1e-13, "%s: sym_eigvals (views, n = 1, 6, 13) vs local (rel %.2g)",
         P->tag, eerr);
+  CHECK(ok && xerr < 1e-13, "%s: sym_eig_extremes (views) vs local's ends (rel %.2g)", P->tag,
+        xerr);
   CHECK(ok && serr < 1e-13, "%s: singular_values of tall and wide views vs local (rel %.2g)",
         P->tag, serr);
   CHECK(repl, "%s: eigen/singular values are the same bits on every rank", P->tag);
