@@ -26,12 +26,6 @@
  *                      broadcast; else pdpotrf + pdpotrs
  *       orthonormalize small: gathered, dgeqrf + dorgqr on rank 0; else
  *                      pdgeqrf + pdorgqr (sign fix of diag(R) reduced)
- *       lq_factor      TSQR: A laid out by columns (pdgemr2d onto a 1×G grid
- *                      when nprow > 1), each rank's dgelqf of its block, the
- *                      r×r factors gathered to rank 0, dgelqf there, L
- *                      broadcast.  (pdgelqf's one reduction per Householder
- *                      row made the 2(n+m)×h imbalance LQ latency-bound: 30%
- *                      of a G = 2 setup.)
  *     Factorizations work on copies in the backend's scratch (aligned at
  *     (1, 1) for ScaLAPACK), so views of any offset are accepted and inputs
  *     are left alone.  Small means at most gather_max entries.
@@ -157,8 +151,8 @@ void lrs_linalg_grid(const lrs_linalg *la, int *nprow, int *npcol, size_t *block
  * Makes sure the context's scratch suffices, so the calls below do not
  * allocate afterwards: lrs_mat_sym_eigvals and lrs_mat_chol_solve on square
  * matrices up to min(max_rows, max_cols); lrs_mat_singular_values on
- * max_rows × max_cols; lrs_mat_lq_factor on min × max (wide) and
- * lrs_mat_orthonormalize on max × min (tall) matrices.  (Without it those
+ * max_rows × max_cols; lrs_mat_orthonormalize on max × min (tall)
+ * matrices.  (Without it those
  * calls grow the scratch on first use.)  dist: also lrs_mat_gram of squares
  * up to min, and the sizes are bounds valid on every rank (the scratch
  * grows alike everywhere; ScaLAPACK workspace sizes are queried once per
@@ -274,6 +268,15 @@ lrs_status lrs_mat_gram(const lrs_mat *A, lrs_mat *C);
  * (not square), LRS_ERR_LINALG (no convergence), LRS_ERR_NOMEM. */
 lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w);
 
+/* w[0] ← the smallest and w[n−1] ← the largest eigenvalue of the symmetric
+ * n×n matrix A, as lrs_mat_sym_eigvals gives them up to round-off (absolute
+ * error a few ε·max|A_ij|); w[1..n−1) is scratch, left unspecified.  For
+ * n ≤ 32 (and finite entries) the tridiagonal of lrs_mat_sym_eigvals's
+ * reduction is not solved in full: both ends come from one bisection on
+ * Sturm counts (about 55 O(n) steps).  Larger n: lrs_mat_sym_eigvals.
+ * Statuses: as lrs_mat_sym_eigvals. */
+lrs_status lrs_mat_sym_eig_extremes(const lrs_mat *A, double *w);
+
 /* s[0..min(r,c)) ← the singular values of A, descending.  A unchanged.
  * Statuses: LRS_ERR_LINALG, LRS_ERR_NOMEM. */
 lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s);
@@ -284,12 +287,6 @@ lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s);
  * (shapes), LRS_ERR_LINALG, LRS_ERR_NOMEM.  (Allocates: setup use only.)
  */
 lrs_status lrs_mat_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt);
-
-/* L ← the lower-triangular factor of A = L·Q (A r×c with r ≤ c, L r×r, Q with
- * orthonormal rows; strictly upper part of L set to 0).  A unchanged.  Used for
- * the spectrum of AᵀSA = Qᵀ(LᵀSL)Q without forming c×c matrices.  Statuses: LRS_ERR_RANGE,
- * LRS_ERR_LINALG, LRS_ERR_NOMEM. */
-lrs_status lrs_mat_lq_factor(const lrs_mat *A, lrs_mat *L);
 
 /* B ← A⁻¹·B for a symmetric positive definite n×n A (lower triangle read; A
  * unchanged).  Statuses: LRS_ERR_RANGE, LRS_ERR_LINALG (not positive

@@ -102,14 +102,17 @@ double lrs_theory_inv_K_t(const lrs_local_consts *lc);
 
 /*
  * Spectrum data of the imbalance D = W1ᵀW1 − W2ᵀW2 (h×h) of B = [W1; W2]
- * ((n+m)×h, W1 its first n rows).  When h ≥ n+m: B = L·Q (LQ), so
- * D = Qᵀ(LᵀJL)Q with J = diag(I_n, −I_m) and D's spectrum is eig(LᵀJL)
- * plus h − n − m zeros; otherwise D itself is formed (it is then smaller
- * than (n+m)×(n+m)).  Outputs λ_max(D), λ_max(−D), λ_n(D), λ_m(−D) (k-th
- * largest).  Allocates (setup use).  Statuses: LRS_ERR_NOMEM and those of
- * lrs_mat_lq_factor / lrs_mat_sym_eigvals.
+ * ((n+m)×h, W1 its first n rows), from a symmetric s×s matrix M (s ≤ h)
+ * whose eigenvalues, with h − s zeros added, are D's: D itself, or, when
+ * h > n+m, M = ZᵀJZ with Z = BQ, Q (h×(n+m)) an orthonormal basis of a space
+ * holding B's rows and J = diag(I_n, −I_m) (then D = Q·M·Qᵀ; the two_layer
+ * model keeps this M for its imbalance drift).  Only M's lower triangle is
+ * read.  Outputs λ_max(D), λ_max(−D), λ_n(D), λ_m(−D) (k-th largest).
+ * Allocates (setup use).  Statuses: LRS_ERR_RANGE (M not square or larger
+ * than h, n or m 0), LRS_ERR_NOMEM and those of lrs_mat_sym_eigvals.
  */
-lrs_status lrs_theory_imbalance(const lrs_mat *B, size_t n, double *lmax_D,
-                                double *lmax_negD, double *ln_D, double *lm_negD);
+lrs_status lrs_theory_imbalance(const lrs_mat *M, size_t n, size_t m, size_t h,
+                                double *lmax_D, double *lmax_negD, double *ln_D,
+                                double *lm_negD);
 
 #endif

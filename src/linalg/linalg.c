@@ -251,7 +251,15 @@ lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w) {
   LRS_TRY(check_mat(A));
   if (A->rows != A->cols)
     return LRS_RAISE(LRS_ERR_RANGE, "sym_eigvals: %zux%zu is not square", A->rows, A->cols);
-  return A->la->ops->sym_eigvals(A, w);
+  return A->la->ops->sym_eigvals(A, w, false);
+}
+
+lrs_status lrs_mat_sym_eig_extremes(const lrs_mat *A, double *w) {
+  LRS_TRY(check_mat(A));
+  if (A->rows != A->cols)
+    return LRS_RAISE(LRS_ERR_RANGE, "sym_eig_extremes: %zux%zu is not square", A->rows,
+                     A->cols);
+  return A->la->ops->sym_eigvals(A, w, true);
 }
 
 lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s) {
@@ -268,15 +276,6 @@ lrs_status lrs_mat_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt) {
                      "svd: A %zux%zu needs U %zux%zu and Vt %zux%zu, got %zux%zu, %zux%zu", r,
                      c, r, k, k, c, U->rows, U->cols, Vt->rows, Vt->cols);
   return A->la->ops->svd(A, s, U, Vt);
-}
-
-lrs_status lrs_mat_lq_factor(const lrs_mat *A, lrs_mat *L) {
-  LRS_TRY(check_pair(A, L));
-  const size_t r = A->rows, c = A->cols;
-  if (r > c || L->rows != r || L->cols != r)
-    return LRS_RAISE(LRS_ERR_RANGE, "lq_factor: A %zux%zu (needs rows ≤ cols) into L %zux%zu",
-                     r, c, L->rows, L->cols);
-  return A->la->ops->lq_factor(A, L);
 }
 
 lrs_status lrs_mat_chol_solve(const lrs_mat *A, lrs_mat *B) {

@@ -195,8 +195,6 @@ static void grid_shape(int G, int *nprow, int *npcol) {
 
 static void dist_destroy(lrs_linalg *la) {
   lrs__dist *d = &la->dist;
-  if (d->ctxt_row >= 0)
-    Cblacs_gridexit(d->ctxt_row);
   if (d->ctxt >= 0)
     Cblacs_gridexit(d->ctxt);
   if (d->handle >= 0)
@@ -206,7 +204,7 @@ static void dist_destroy(lrs_linalg *la) {
   free(d->counts);
   free(d->displs);
   free(d->red);
-  d->ctxt = d->ctxt_row = d->handle = -1;
+  d->ctxt = d->handle = -1;
 }
 
 /* Every rank must have been given the same options. */
@@ -241,11 +239,6 @@ static lrs_status make_grid(lrs__dist *d) {
                      d->npcol);
   d->myrow = r;
   d->mycol = c;
-  if (d->nprow > 1) { /* the 1×size grid of lq_factor's redistribution */
-    int rc = d->handle;
-    Cblacs_gridinit(&rc, "Row", 1, d->size);
-    d->ctxt_row = rc;
-  }
   return LRS_OK;
 }
 
@@ -282,7 +275,7 @@ lrs_status lrs_linalg_create_dist(MPI_Comm comm, const lrs_linalg_dist_opts *opt
     d->size = size;
     d->nb = (int)o.block;
     d->gather_max = o.gather_max;
-    d->ctxt = d->ctxt_row = d->handle = -1;
+    d->ctxt = d->handle = -1;
     grid_shape(size, &d->nprow, &d->npcol);
     d->counts = malloc((size_t)size * sizeof *d->counts);
     d->displs = malloc((size_t)size * sizeof *d->displs);
@@ -608,7 +601,6 @@ const lrs__linalg_ops lrs__linalg_dist_ops = {
     .sym_eigvals = lrs__dist_sym_eigvals,
     .singular_values = lrs__dist_singular_values,
     .svd = lrs__dist_svd,
-    .lq_factor = lrs__dist_lq_factor,
     .chol_solve = lrs__dist_chol_solve,
     .orthonormalize = lrs__dist_orthonormalize,
 };

@@ -7,8 +7,8 @@
  *   - larger ones: an aligned copy at (1, 1) and ScaLAPACK (pdsyev, pdgesvd),
  *     with the replicated outputs broadcast from rank 0 as well, so every
  *     rank holds the same bits;
- *   - lq_factor, chol_solve, orthonormalize: always ScaLAPACK (pdgelqf,
- *     pdpotrf/pdpotrs, pdgeqrf/pdorgqr).
+ *   - chol_solve, orthonormalize: small ones gathered, else ScaLAPACK
+ *     (pdpotrf/pdpotrs, pdgeqrf/pdorgqr).
  * Scratch layouts are computed from global sizes (and workspace sizes that
  * are maximized over the ranks), so every rank grows its scratch alike. */
 #include <lapacke.h>
@@ -20,8 +20,8 @@
 
 enum { OP_SYEV = 1, OP_GESVD_N, OP_GESVD_V, OP_GEQRF, OP_ORGQR };
 
-/* LAPACK blocking assumed for work sizes on rank 0 (dgelqf, dgeqrf, dorgqr). */
-enum { LQ_NB = 64 };
+/* LAPACK blocking assumed for work sizes on rank 0 (dgeqrf, dorgqr). */
+enum { QR_NB = 64 };
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
@@ -190,7 +190,6 @@ static lrs_status layout_svd(lrs_linalg *la, size_t r, size_t c, bool vectors, l
   return LRS_OK;
 }
 
-static size_t need_lq(const lrs__dist *d, size_t r, size_t c, layout *L);
 static size_t need_chol(lrs_linalg *la, size_t n, size_t nrhs, layout *L);
 static lrs_status layout_orth(lrs_linalg *la, size_t r, size_t c, layout *L);
 
@@ -203,7 +202,6 @@ lrs_status lrs__dist_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols) {
   need = max_sz(need, L.total);
   LRS_TRY(layout_svd(la, r, c, false, &L));
   need = max_sz(need, L.total);
-  need = max_sz(need, need_lq(&la->dist, mn, mx, &L));
   LRS_TRY(layout_orth(la, mx, mn, &L));
   need = max_sz(need, L.total);
   return lrs__dist_scratch(la, need);
@@ -227,7 +225,7 @@ static lrs_status lapack_info(double info, const char *routine) {
 
 /* ---------------------------------------------------------------- eigenvalues */
 
-lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w) {
+lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w, bool ends) {
   lrs_linalg *la = A->la;
   const size_t n = A->rows;
   int ni = 0;
@@ -241,7 +239,7 @@ lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w) {
     if (la->dist.rank == 0) {
       int lwork = 0;
       LRS_TRY(lrs_to_int(L.lwork, &lwork, "eig lwork"));
-      out[n] = (double)lrs__sym_eigvals_dense(ni, s + L.a, out, s + L.work, lwork);
+      out[n] = (double)lrs__sym_eigvals_dense(ni, s + L.a, out, s + L.work, lwork, ends);
     }
     LRS_TRY(lrs__dist_bcast(la, out, n + 1));
     LRS_TRY(lapack_info(out[n], "dsyev"));
@@ -328,103 +326,6 @@ lrs_status lrs__dist_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt) {
   return svd_any(A, s, U, Vt);
 }
 
-/* ---------------------------------------------------------------- LQ (TSQR) */
-
-/* Columns held by rank p once A is laid out by columns over all ranks:
- * A's own layout when the grid is 1×G, else the 1×G grid of pdgemr2d. */
-static size_t lq_cols_of(const lrs_mat *A, int p) {
-  const lrs__dist *d = &A->la->dist;
-  if (d->nprow == 1) {
-    size_t lr0, lrows, lc0, lcols;
-    lrs__dist_block_of(A, 0, p, &lr0, &lrows, &lc0, &lcols);
-    return lcols;
-  }
-  return lrs__dist_numroc(A->cols, d->nb, p, d->size);
-}
-
-static size_t need_lq(const lrs__dist *d, size_t r, size_t c, layout *L) {
-  memset(L, 0, sizeof *L); /* [a1 | s | out: L, info | tau | work] */
-  const size_t cols = max_sz(lrs__dist_lbound(c, d->nb, d->size),
-                             lrs__dist_numroc(c, d->nb, 0, d->size));
-  L->b = r * cols;
-  L->c = L->b + r * (size_t)d->size * r;
-  L->out = L->c;
-  L->work = L->out + r * r + 1 + r;
-  L->lwork = LQ_NB * r + 1;
-  L->total = L->work + L->lwork;
-  return L->total;
-}
-
-/*
- * L of A = L·Q for a wide r×c A by TSQR over the ranks: A is laid out by
- * columns (as it is on a 1×G grid, else by pdgemr2d onto the backend's 1×G
- * grid); each rank reduces its r×c_p block to an r×min(r, c_p) factor with
- * LAPACK's dgelqf; the factors are gathered side by side on rank 0, whose
- * dgelqf of that r×(Σ min(r, c_p)) matrix gives L (A·Aᵀ = S·Sᵀ and S is A
- * times an orthogonal matrix); L is broadcast.  One pass over A, one gather
- * of at most G·r² numbers — instead of pdgelqf's reduction per Householder
- * row, which is latency-bound for the (n+m)×h matrix of the imbalance.
- */
-lrs_status lrs__dist_lq_factor(const lrs_mat *A, lrs_mat *L) {
-  lrs_linalg *la = A->la;
-  lrs__dist *d = &la->dist;
-  const size_t r = A->rows, c = A->cols;
-  int ri = 0, lwork = 0, gathered = 0;
-  LRS_TRY(lrs_to_int(r, &ri, "lq rows"));
-  LRS_TRY(lrs_to_int(r * (size_t)d->size * r, &gathered, "lq gathered entries"));
-  layout Lo;
-  LRS_TRY(lrs__dist_scratch(la, need_lq(d, r, c, &Lo)));
-  LRS_TRY(lrs_to_int(Lo.lwork, &lwork, "lq lwork"));
-  double *s = la->scratch, *a1 = s, *S = s + Lo.b, *out = s + Lo.out;
-  double *tau = out + r * r + 1, *work = s + Lo.work;
-  const size_t cp = lq_cols_of(A, d->rank);
-  if (d->nprow == 1) { /* every rank holds whole columns already */
-    for (size_t j = 0; j < cp; j++)
-      memcpy(a1 + j * r, A->data + j * A->ld, r * sizeof *a1);
-  } else {
-    /* a1: A on the 1×G grid, one block row of r rows, blocks of nb columns */
-    int desc1[LRS__DESC_LEN], n = 0, ia, ja, info = 0;
-    const int one = 1, zero = 0;
-    LRS_TRY(lrs_to_int(c, &n, "lq cols"));
-    descinit_(desc1, &ri, &n, &ri, &d->nb, &zero, &zero, &d->ctxt_row, &ri, &info);
-    LRS_TRY(lrs__dist_info(la, info, "descinit (1×G grid)"));
-    LRS_TRY(lrs_to_int(A->r0 + 1, &ia, "row offset"));
-    LRS_TRY(lrs_to_int(A->c0 + 1, &ja, "column offset"));
-    pdgemr2d_(&ri, &n, A->base, &ia, &ja, A->desc, a1, &one, &one, desc1, &d->ctxt);
-  }
-  /* This rank's factor: r×min(r, c_p), contiguous at a1 (ld r). */
-  int linfo = 0;
-  if (cp > r) {
-    int ci = 0;
-    LRS_TRY(lrs_to_int(cp, &ci, "lq local cols"));
-    linfo = LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, ri, ci, a1, ri, tau, work, lwork);
-    for (size_t j = 0; j < r; j++)
-      for (size_t i = 0; i < j; i++)
-        a1[i + j * r] = 0.0;
-  }
-  LRS_TRY(lrs__dist_info(la, linfo, "dgelqf (local block)"));
-  int disp = 0;
-  for (int p = 0; p < d->size; p++) {
-    d->counts[p] = (int)(r * min_sz(r, lq_cols_of(A, p)));
-    d->displs[p] = disp;
-    disp += d->counts[p];
-  }
-  const int rc = MPI_Gatherv(a1, d->counts[d->rank], MPI_DOUBLE, S, d->counts, d->displs,
-                             MPI_DOUBLE, 0, d->comm);
-  LRS_TRY(lrs__dist_agree(la, rc == MPI_SUCCESS ? LRS_OK
-                                                : LRS_RAISE(LRS_ERR_MPI, "MPI_Gatherv (lq)")));
-  if (d->rank == 0) { /* S is r×W, W = disp/r ≥ r */
-    const int W = disp / ri;
-    out[r * r] = (double)LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, ri, W, S, ri, tau, work, lwork);
-    for (size_t j = 0; j < r; j++)
-      for (size_t i = 0; i < r; i++)
-        out[i + j * r] = i >= j ? S[i + j * r] : 0.0;
-  }
-  LRS_TRY(lrs__dist_bcast(la, out, r * r + 1));
-  LRS_TRY(lapack_info(out[r * r], "dgelqf"));
-  return lrs_mat_set_global(L, out);
-}
-
 /* ---------------------------------------------------------------- Cholesky */
 
 static size_t need_chol(lrs_linalg *la, size_t n, size_t nrhs, layout *L) {
@@ -486,7 +387,7 @@ static lrs_status layout_orth(lrs_linalg *la, size_t r, size_t c, layout *L) {
     L->a = gather_work(la, r, c);
     L->b = L->a + r * c + 1;
     L->work = L->b + c;
-    L->lwork = LQ_NB * c + 1;
+    L->lwork = QR_NB * c + 1;
     L->total = L->work + L->lwork;
     return LRS_OK;
   }

@@ -40,10 +40,9 @@ typedef struct lrs__linalg_ops {
   lrs_status (*dot)(const lrs_mat *A, const lrs_mat *B, double *out);
   lrs_status (*norm_fro)(const lrs_mat *A, double *out);
   lrs_status (*gram)(const lrs_mat *A, lrs_mat *C);
-  lrs_status (*sym_eigvals)(const lrs_mat *A, double *w);
+  lrs_status (*sym_eigvals)(const lrs_mat *A, double *w, bool ends);
   lrs_status (*singular_values)(const lrs_mat *A, double *s);
   lrs_status (*svd)(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt);
-  lrs_status (*lq_factor)(const lrs_mat *A, lrs_mat *L);
   lrs_status (*chol_solve)(const lrs_mat *A, lrs_mat *B);
   lrs_status (*orthonormalize)(lrs_mat *A);
 } lrs__linalg_ops;
@@ -55,11 +54,14 @@ extern const lrs__linalg_ops lrs__linalg_dist_ops;
  * triangle read, a overwritten), work of at least 3n + 1 doubles: LAPACK's
  * dsyev, except for n ≤ LRS__EIG_SMALL, where its unblocked reduction makes
  * one BLAS-2 call per entry of the loop and costs microseconds: there the
- * same Householder tridiagonalization is done in plain loops, then dsterf.
- * Returns LAPACK's info.  Used by the local backend and the dist backend's
- * gathered path, so both give the same bits. */
+ * same Householder tridiagonalization is done in plain loops, then dsterf,
+ * or, when `ends` (only w[0] and w[n−1] wanted, the entries between left
+ * unspecified), bisection on Sturm counts of the tridiagonal for the two
+ * extreme eigenvalues at once.  Returns LAPACK's
+ * info.  Used by the local backend and the dist backend's gathered path, so
+ * both give the same bits. */
 #define LRS__EIG_SMALL 32
-int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork);
+int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork, bool ends);
 
 /* Cached ScaLAPACK workspace sizes (queried once per routine and shape, then
  * the maximum over the ranks, so every rank sizes its scratch alike). */
@@ -77,9 +79,6 @@ typedef struct lrs__dist {
   int myrow, mycol;
   int handle;            /* BLACS system handle of comm (-1: none) */
   int ctxt;              /* BLACS grid context (-1: none) */
-  int ctxt_row;          /* a 1×size grid on the same handle, for
-                            redistributions by column (-1: none; only made
-                            when nprow > 1) */
   int nb;                /* square block size MB = NB */
   size_t gather_max;     /* entries: factorizations up to this size are gathered */
   int *counts, *displs;  /* size each: per-rank block sizes for (All)Gatherv */

@@ -2,6 +2,7 @@
  * and LAPACKE's _work routines with a context-owned scratch buffer
  * (lrsweep/linalg.h).  Argument and shape checks happen in linalg.c. */
 #include <cblas.h>
+#include <float.h>
 #include <lapacke.h>
 #include <limits.h>
 #include <math.h>
@@ -11,9 +12,9 @@
 
 #include "linalg_impl.h"
 
-/* Blocking factor assumed for LAPACK work sizes (dgelqf/dgeqrf/dorgqr use
+/* Blocking factor assumed for LAPACK work sizes (dgeqrf/dorgqr use
  * lwork ≥ rows·nb for their blocked code; less still works, unblocked). */
-enum { LQ_NB = 64 };
+enum { QR_NB = 64 };
 
 /* ------------------------------------------------------------- helpers */
 
@@ -54,9 +55,8 @@ static size_t need_sv(size_t r, size_t c) {
   const size_t mn = min_sz(r, c), mx = max_sz(r, c);
   return r * c + max_sz(3 * mn + mx, 5 * mn) + 1;
 }
-static size_t need_lq(size_t r, size_t c) { return r * c + r + LQ_NB * r + 1; }
 static size_t need_chol(size_t n) { return n * n + 1; }
-static size_t need_orth(size_t c) { return c + LQ_NB * c + c + 1; } /* tau, work, signs */
+static size_t need_orth(size_t c) { return c + QR_NB * c + c + 1; } /* tau, work, signs */
 
 /* Copies A into the column-major contiguous buffer dst (A->rows × A->cols). */
 static void pack(const lrs_mat *A, double *dst) {
@@ -78,11 +78,10 @@ lrs_status lrs_linalg_create_local(lrs_linalg **la) {
 
 static lrs_status local_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols) {
   /* Square factorizations (eig, Cholesky) fit in min × min; the rectangular
-   * ones (SVD, LQ of a wide matrix, QR of a tall one) in rows × cols. */
-  const size_t r = max_rows, c = max_cols, mn = min_sz(r, c), mx = max_sz(r, c);
+   * ones (SVD, QR of a tall one) in rows × cols. */
+  const size_t r = max_rows, c = max_cols, mn = min_sz(r, c);
   size_t need = need_eig(mn);
   need = max_sz(need, need_sv(r, c));
-  need = max_sz(need, need_lq(mn, mx));
   need = max_sz(need, need_chol(mn));
   need = max_sz(need, need_orth(mn));
   return scratch_need(la, need);
@@ -205,7 +204,138 @@ static lrs_status local_gram(const lrs_mat *A, lrs_mat *C) {
 
 /* ------------------------------------------------------------- factorizations */
 
-int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork) {
+/* Bisection (Kahan; LAPACK's dstebz/dlaebz) for both ends of the spectrum
+ * of the symmetric tridiagonal T (diagonal d[0..n), squared off-diagonal
+ * e2[0..n−1)), at most `steps` halvings: the Sturm count c(x) = #{λ ≤ x}
+ * from the LDLᵀ pivots q_i = d_i − x − e2_{i−1}/q_{i−1}, with pivots of
+ * magnitude below pivmin replaced by −pivmin (backward stable: c(x) is exact
+ * for a T perturbed by a few ulps).  λ_min is the least x with c(x) ≥ 1,
+ * kept in [br[0], br[1]], and λ_max the least with c(x) ≥ n, in [br[2],
+ * br[3]]; the two searches run interleaved (independent division chains)
+ * until each bracket is below max(atol, 2ε·|λ|), dstebz's tolerances. */
+static void bisect_ends(size_t n, const double *d, const double *e2, double pivmin,
+                        double atol, int steps, double br[4]) {
+  const double eps = DBL_EPSILON;
+  double alo = br[0], ahi = br[1], blo = br[2], bhi = br[3];
+  for (int it = 0; it < steps; it++) {
+    const bool adone = !(ahi - alo > fmax(atol, 2.0 * eps * fmax(fabs(alo), fabs(ahi))));
+    const bool bdone = !(bhi - blo > fmax(atol, 2.0 * eps * fmax(fabs(blo), fabs(bhi))));
+    if (adone && bdone)
+      break;
+    const double xa = 0.5 * (alo + ahi), xb = 0.5 * (blo + bhi);
+    double qa = d[0] - xa, qb = d[0] - xb, ca = 0.0, cb = 0.0;
+    for (size_t i = 0;; i++) {
+      ca += qa <= pivmin;
+      cb += qb <= pivmin;
+      qa = qa <= pivmin && qa > -pivmin ? -pivmin : qa; /* no fmin: a call here */
+      qb = qb <= pivmin && qb > -pivmin ? -pivmin : qb;
+      if (i + 1 == n)
+        break;
+      qa = d[i + 1] - xa - e2[i] / qa;
+      qb = d[i + 1] - xb - e2[i] / qb;
+    }
+    if (!adone) {
+      if (ca >= 1.0)
+        ahi = xa;
+      else
+        alo = xa;
+    }
+    if (!bdone) {
+      if (cb >= (double)n)
+        bhi = xb;
+      else
+        blo = xb;
+    }
+  }
+  br[0] = alo, br[1] = ahi, br[2] = blo, br[3] = bhi;
+}
+
+/* Newton on p(x) = det(T − xI) = Π q_i(x) from *x on the outer side of the
+ * wanted end (below λ_min when `up`, above λ_max otherwise): p is
+ * real-rooted, so in exact arithmetic the iterates move monotonically onto
+ * that end, quadratically for a simple eigenvalue.  p'/p = Σ q_i'/q_i with
+ * q_i' = −1 + e2_{i−1}q_{i−1}'/q_{i−1}² (one division per pivot).  True when
+ * a step fell below max(atol, 2ε|x|) within 40 steps with every iterate in
+ * [lo, hi] (the bisection bracket); *x is then the eigenvalue. */
+static bool newton_end(size_t n, const double *d, const double *e2, double pivmin, double atol,
+                       double lo, double hi, bool up, double *x) {
+  double xc = *x;
+  for (int it = 0; it < 40; it++) {
+    double q = d[0] - xc, dq = -1.0;
+    q = fabs(q) < pivmin ? -pivmin : q;
+    double inv = 1.0 / q, g = dq * inv;
+    for (size_t i = 1; i < n; i++) {
+      const double r = e2[i - 1] * inv;
+      dq = -1.0 + r * dq * inv;
+      q = d[i] - xc - r;
+      q = fabs(q) < pivmin ? -pivmin : q;
+      inv = 1.0 / q;
+      g += dq * inv;
+    }
+    const double step = 1.0 / g, xn = xc - step;
+    if (!(xn >= lo && xn <= hi))
+      return false;
+    const double tol = fmax(atol, 2.0 * DBL_EPSILON * fabs(xn));
+    if (up ? xn < xc : xn > xc) { /* a step back: rounding at the root, or failure */
+      *x = xc;
+      return fabs(step) <= 4.0 * tol;
+    }
+    xc = xn;
+    if (fabs(step) <= tol) {
+      *x = xc;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Extreme eigenvalues of the symmetric tridiagonal T (diagonal d[0..n),
+ * off-diagonal e[0..n−1)): from Gershgorin's interval, 8 bisection steps
+ * (bisect_ends) bracket each end within 1/256 of the interval, then Newton
+ * from the bracket's outer side (newton_end) converges in a few steps; an
+ * end where Newton does not (a multiple or tightly clustered extreme
+ * eigenvalue) is finished by bisection.  Accuracy as dstebz with ABSTOL ≤ 0
+ * (about ε·‖T‖); about 2x faster than dsterf's full spectrum at n = 10.
+ * e2 is scratch of n doubles. */
+static void tridiag_extremes(size_t n, const double *d, const double *e, double *e2, double *lmin,
+                             double *lmax) {
+  double gl = d[0], gu = d[0], e2max = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double left = i > 0 ? fabs(e[i - 1]) : 0.0, right = i + 1 < n ? fabs(e[i]) : 0.0;
+    gl = fmin(gl, d[i] - left - right);
+    gu = fmax(gu, d[i] + left + right);
+    if (i + 1 < n) {
+      e2[i] = e[i] * e[i];
+      e2max = fmax(e2max, e2[i]);
+    }
+  }
+  const double eps = DBL_EPSILON, pivmin = DBL_MIN * fmax(1.0, e2max);
+  const double tnorm = fmax(fabs(gl), fabs(gu));
+  if (tnorm == 0.0) { /* T = 0 */
+    *lmin = *lmax = 0.0;
+    return;
+  }
+  const double atol = fmax(eps * tnorm, pivmin);
+  const double fudge = 2.0 * eps * tnorm * (double)n + 2.0 * pivmin;
+  double br[4] = {gl - fudge, gu + fudge, gl - fudge, gu + fudge};
+  bisect_ends(n, d, e2, pivmin, atol, 8, br);
+  double xa = br[0], xb = br[3];
+  const bool aok = newton_end(n, d, e2, pivmin, atol, br[0], br[1], true, &xa);
+  const bool bok = newton_end(n, d, e2, pivmin, atol, br[2], br[3], false, &xb);
+  if (!aok || !bok) {
+    if (aok)
+      br[0] = br[1] = xa;
+    if (bok)
+      br[2] = br[3] = xb;
+    bisect_ends(n, d, e2, pivmin, atol, 200, br); /* ≈ log2(width/atol) ≤ 60 steps */
+    xa = 0.5 * (br[0] + br[1]);
+    xb = 0.5 * (br[2] + br[3]);
+  }
+  *lmin = xa;
+  *lmax = xb;
+}
+
+int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork, bool ends) {
   if (n > LRS__EIG_SMALL)
     return LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', n, a, n, w, work, lwork);
   const size_t N = (size_t)n;
@@ -258,13 +388,21 @@ int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork)
         a[i + j * N] -= v[i] * p[j] + p[i] * v[j];
   }
   w[N - 1] = a[(N - 1) + (N - 1) * N];
-  const int info = LAPACKE_dsterf_work(n, w, e);
+  int info = 0;
+  if (ends) { /* p (N entries) is free again: the squares of e */
+    tridiag_extremes(N, w, e, p, &w[0], &w[N - 1]);
+    w[0] *= scale;
+    if (N > 1)
+      w[N - 1] *= scale;
+    return 0;
+  }
+  info = LAPACKE_dsterf_work(n, w, e);
   for (size_t i = 0; i < N; i++)
     w[i] *= scale;
   return info;
 }
 
-static lrs_status local_sym_eigvals(const lrs_mat *A, double *w) {
+static lrs_status local_sym_eigvals(const lrs_mat *A, double *w, bool ends) {
   const size_t n = A->rows;
   lapack_int ni = 0;
   LRS_TRY(to_int(n, "eig n", &ni));
@@ -273,7 +411,7 @@ static lrs_status local_sym_eigvals(const lrs_mat *A, double *w) {
   pack(A, a);
   lapack_int lwork = 0;
   LRS_TRY(to_int(3 * n + 1, "eig lwork", &lwork));
-  return lapack_info(lrs__sym_eigvals_dense(ni, a, w, work, lwork), "dsyev");
+  return lapack_info(lrs__sym_eigvals_dense(ni, a, w, work, lwork, ends), "dsyev");
 }
 
 static lrs_status local_singular_values(const lrs_mat *A, double *s) {
@@ -315,23 +453,6 @@ done:
   return st;
 }
 
-static lrs_status local_lq_factor(const lrs_mat *A, lrs_mat *L) {
-  const size_t r = A->rows, c = A->cols;
-  lapack_int ri = 0, ci = 0, lwork = 0;
-  LRS_TRY(to_int(r, "lq rows", &ri));
-  LRS_TRY(to_int(c, "lq cols", &ci));
-  LRS_TRY(to_int(LQ_NB * r, "lq lwork", &lwork));
-  LRS_TRY(scratch_need(A->la, need_lq(r, c)));
-  double *a = A->la->scratch, *tau = a + r * c, *work = tau + r;
-  pack(A, a);
-  LRS_TRY(lapack_info(LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, ri, ci, a, ri, tau, work, lwork),
-                      "dgelqf"));
-  for (size_t j = 0; j < r; j++)
-    for (size_t i = 0; i < r; i++)
-      L->data[i + j * L->ld] = i >= j ? a[i + j * r] : 0.0;
-  return LRS_OK;
-}
-
 static lrs_status local_chol_solve(const lrs_mat *A, lrs_mat *B) {
   const size_t n = A->rows;
   lapack_int ni = 0, nrhs = 0, ldb = 0;
@@ -352,7 +473,7 @@ static lrs_status local_orthonormalize(lrs_mat *A) {
   LRS_TRY(to_int(r, "qr rows", &ri));
   LRS_TRY(to_int(c, "qr cols", &ci));
   LRS_TRY(to_int(A->ld, "lda", &lda));
-  LRS_TRY(to_int(LQ_NB * c, "qr lwork", &lwork));
+  LRS_TRY(to_int(QR_NB * c, "qr lwork", &lwork));
   LRS_TRY(scratch_need(A->la, need_orth(c)));
   double *tau = A->la->scratch, *work = tau + c, *sign = work + (size_t)lwork;
   LRS_TRY(lapack_info(LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, ri, ci, A->data, lda, tau, work,
@@ -390,7 +511,6 @@ const lrs__linalg_ops lrs__linalg_local_ops = {
     .sym_eigvals = local_sym_eigvals,
     .singular_values = local_singular_values,
     .svd = local_svd,
-    .lq_factor = local_lq_factor,
     .chol_solve = local_chol_solve,
     .orthonormalize = local_orthonormalize,
 };

@@ -5,11 +5,11 @@
  *
  * Conventions of libscalapack-openmpi (Debian 12, ScaLAPACK 2.2):
  *   - BLACS C interface (Cblacs_*, Csys2blacs_handle): plain C, by value.
- *   - PBLAS (pd*_ below: pdgemm_, pdsyrk_, pdgeadd_, pdtran_) and REDIST's
- *     pdgemr2d_ are written in C: every argument by pointer, CHARACTER
- *     arguments as `const char *`, no hidden string lengths.
- *   - ScaLAPACK proper (numroc_, descinit_, pdsyev_, pdgesvd_, pdgelqf_,
- *     pdgeqrf_, pdorgqr_, pdpotrf_, pdpotrs_) is Fortran 77 compiled by
+ *   - PBLAS (pd*_ below: pdgemm_, pdsyrk_, pdgeadd_, pdtran_) is written in
+ *     C: every argument by pointer, CHARACTER arguments as `const char *`, no
+ *     hidden string lengths.
+ *   - ScaLAPACK proper (numroc_, descinit_, pdsyev_, pdgesvd_, pdgeqrf_,
+ *     pdorgqr_, pdpotrf_, pdpotrs_) is Fortran 77 compiled by
  *     gfortran: every argument by pointer, and each CHARACTER argument adds a
  *     hidden `size_t` length at the end of the argument list (gfortran ≥ 8),
  *     which we pass (always 1).
@@ -72,13 +72,6 @@ void pdtran_(const int *m, const int *n, const double *alpha, const double *a,
              const int *ia, const int *ja, const int *desca, const double *beta,
              double *c, const int *ic, const int *jc, const int *descc);
 
-/* ---------------------------------------------------------------- REDIST (C) */
-/* sub(B) ← sub(A) (m×n) between any two distributions; ictxt is a context
- * holding every process of both grids. */
-void pdgemr2d_(const int *m, const int *n, const double *a, const int *ia, const int *ja,
-               const int *desca, double *b, const int *ib, const int *jb, const int *descb,
-               const int *ictxt);
-
 /* ---------------------------------------------------------------- ScaLAPACK (Fortran) */
 void pdsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *ia,
              const int *ja, const int *desca, double *w, double *z, const int *iz,
@@ -89,8 +82,6 @@ void pdgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n, d
               const int *iu, const int *ju, const int *descu, double *vt, const int *ivt,
               const int *jvt, const int *descvt, double *work, const int *lwork, int *info,
               size_t jobu_len, size_t jobvt_len);
-void pdgelqf_(const int *m, const int *n, double *a, const int *ia, const int *ja,
-              const int *desca, double *tau, double *work, const int *lwork, int *info);
 void pdgeqrf_(const int *m, const int *n, double *a, const int *ia, const int *ja,
               const int *desca, double *tau, double *work, const int *lwork, int *info);
 void pdorgqr_(const int *m, const int *n, const int *k, double *a, const int *ia,

@@ -60,7 +60,7 @@ static lrs_status eval_product(tl *t, bool fuse, double *value) {
 }
 
 static lrs_status eig_extremes(const lrs_mat *S, double *w, double *lmin, double *lmax) {
-  LRS_TRY(lrs_mat_sym_eigvals(S, w));
+  LRS_TRY(lrs_mat_sym_eig_extremes(S, w));
   *lmin = w[0];
   *lmax = w[lrs_mat_rows(S) - 1];
   return LRS_OK;
@@ -317,8 +317,9 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   /* [P1] constants at t = 0 (papers.md §1.3, §1.5). */
   lrs_theory_in in = {.mu = lrs_loss_mu(t->loss), .K = lrs_loss_K(t->loss), .L0 = t->L0,
                       .c = c, .d = d};
-  LRS_TRY_GOTO(st, lrs_theory_imbalance(t->B, n, &in.lmax_D, &in.lmax_negD, &in.ln_D,
-                                        &in.lm_negD),
+  /* D0's spectrum from the drift's k×k M0 = Z0ᵀSZ0 (D0 = Q·M0·Qᵀ), or D0 itself */
+  LRS_TRY_GOTO(st, lrs_theory_imbalance(t->Q ? t->M0 : t->D0h, n, m, h, &in.lmax_D,
+                                        &in.lmax_negD, &in.ln_D, &in.lm_negD),
                done);
   const size_t kk = n < m ? n : m;
   sv = malloc(kk * sizeof *sv);

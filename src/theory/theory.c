@@ -14,24 +14,40 @@ lrs_theory_opts lrs_theory_opts_default(void) {
 
 /* ------------------------------------------------------------ §1.5 scalars */
 
-double lrs_theory_mu_bar(const lrs_theory_state *ts, double eta0) {
-  /* μ̄ = μ[α1 + 2α2(1 − e^{η0^c})], with 1 − e^x = −expm1(x). */
+/* The §1.5 functions of η below take pc = η^c, computed once per η by their
+ * callers (the η⁽²⁾ scan evaluates them at up to eta2_points η's, and pow
+ * was most of its cost). */
+
+/* μ̄ = μ[α1 + 2α2(1 − e^{η0^c})], with 1 − e^x = −expm1(x). */
+static double mu_bar_pc(const lrs_theory_state *ts, double pc) {
   const lrs_theory *t = &ts->th;
-  return t->mu * (t->alpha1 - 2.0 * t->alpha2 * expm1(pow(eta0, ts->c)));
+  return t->mu * (t->alpha1 - 2.0 * t->alpha2 * expm1(pc));
+}
+
+double lrs_theory_mu_bar(const lrs_theory_state *ts, double eta0) {
+  return mu_bar_pc(ts, pow(eta0, ts->c));
 }
 
 /* K̄_0 as a function of η0 (Δ^0 = ρ̄^0 = 1), used for η⁽¹⁾ and η⁽²⁾. */
-static double K_bar0_of(const lrs_theory_state *ts, double eta0) {
+static double K_bar0_pc(const lrs_theory_state *ts, double eta0, double pc) {
   const lrs_theory *t = &ts->th;
   const double K = t->K, s = sqrt(2.0 * K * ts->L0);
   return s + 6.0 * K * K * t->beta2 * ts->L0 * eta0 * eta0 +
-         K * exp(pow(eta0, ts->c)) * t->alpha2 * (1.0 + 3.0 * s * eta0);
+         K * exp(pc) * t->alpha2 * (1.0 + 3.0 * s * eta0);
+}
+
+static double K_bar0_of(const lrs_theory_state *ts, double eta0) {
+  return K_bar0_pc(ts, eta0, pow(eta0, ts->c));
 }
 
 /* 1 − ρ̄(η, 0) = 2μ̄η − μ̄K̄_0η² (no cancellation for small η). */
+static double one_minus_rho_bar0_pc(const lrs_theory_state *ts, double eta, double pc) {
+  const double mb = mu_bar_pc(ts, pc);
+  return 2.0 * mb * eta - mb * K_bar0_pc(ts, eta, pc) * eta * eta;
+}
+
 static double one_minus_rho_bar0_of(const lrs_theory_state *ts, double eta) {
-  const double mb = lrs_theory_mu_bar(ts, eta);
-  return 2.0 * mb * eta - mb * K_bar0_of(ts, eta) * eta * eta;
+  return one_minus_rho_bar0_pc(ts, eta, pow(eta, ts->c));
 }
 
 double lrs_theory_K_bar(const lrs_theory_state *ts, double t) {
@@ -74,9 +90,10 @@ static double f_eta1(double eta, void *p) {
 static double f_eta2(double eta, void *p) {
   const root_ctx *c = p;
   const lrs_theory_state *ts = c->ts;
-  const double omr = one_minus_rho_bar0_of(ts, eta);
+  const double pc = pow(eta, ts->c);
+  const double omr = one_minus_rho_bar0_pc(ts, eta, pc);
   const double one_minus_Delta = omr - pow(eta, ts->d) * (1.0 - omr);
-  return -expm1(-pow(eta, ts->c)) * one_minus_Delta - 4.0 * ts->th.K * ts->L0 * eta * eta;
+  return -expm1(-pc) * one_minus_Delta - 4.0 * ts->th.K * ts->L0 * eta * eta;
 }
 
 /* Brent on [lo, hi] with f(lo), f(hi) of opposite signs. */
@@ -243,48 +260,26 @@ static int cmp_desc(const void *pa, const void *pb) {
   return (a < b) - (a > b);
 }
 
-lrs_status lrs_theory_imbalance(const lrs_mat *B, size_t n, double *lmax_D, double *lmax_negD,
-                                double *ln_D, double *lm_negD) {
-  lrs_linalg *la = lrs_mat_linalg(B);
-  const size_t k = lrs_mat_rows(B), h = lrs_mat_cols(B);
-  if (n == 0 || n >= k)
-    return LRS_RAISE(LRS_ERR_RANGE, "imbalance: %zu W1 rows of a %zu-row stack", n, k);
-  const size_t m = k - n;
-  const size_t small = h >= k ? k : h; /* size of the matrix whose spectrum we take */
-  const size_t len = h;                 /* D's spectrum length */
+lrs_status lrs_theory_imbalance(const lrs_mat *M, size_t n, size_t m, size_t h,
+                                double *lmax_D, double *lmax_negD, double *ln_D,
+                                double *lm_negD) {
+  lrs_linalg *la = lrs_mat_linalg(M);
+  const size_t s = lrs_mat_rows(M);
+  if (n == 0 || m == 0 || s != lrs_mat_cols(M) || s > h)
+    return LRS_RAISE(LRS_ERR_RANGE,
+                     "imbalance: a %zux%zu matrix for D of width %zu (n = %zu, m = %zu)", s,
+                     lrs_mat_cols(M), h, n, m);
   lrs_status st = LRS_OK;
-  lrs_mat *L = NULL, *M = NULL, *Bv = NULL, *L1 = NULL, *L2 = NULL, *W1 = NULL, *W2 = NULL;
-  double *spec = calloc(len > small ? len : small, sizeof *spec);
+  double *spec = calloc(h, sizeof *spec); /* entries beyond s stay 0 */
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(spec)), done);
-  Bv = (lrs_mat *)B; /* lrs_mat_view takes a mutable parent; the views are only read */
-  LRS_TRY_GOTO(st, lrs_mat_create(la, small, small, &M), done);
-  if (h >= k) { /* B = LQ: eig(D) = eig(LᵀJL) ∪ {0}^{h−k} */
-    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &L), done);
-    LRS_TRY_GOTO(st, lrs_mat_lq_factor(B, L), done);
-    LRS_TRY_GOTO(st, lrs_mat_view(L, 0, 0, n, k, &L1), done);
-    LRS_TRY_GOTO(st, lrs_mat_view(L, n, 0, m, k, &L2), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, L1, L1, 0.0, M), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, L2, L2, 1.0, M), done);
-  } else { /* small h: form D = W1ᵀW1 − W2ᵀW2 */
-    LRS_TRY_GOTO(st, lrs_mat_view(Bv, 0, 0, n, h, &W1), done);
-    LRS_TRY_GOTO(st, lrs_mat_view(Bv, n, 0, m, h, &W2), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, W1, W1, 0.0, M), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, W2, W2, 1.0, M), done);
-  }
-  LRS_TRY_GOTO(st, lrs_mat_sym_eigvals(M, spec), done); /* remaining entries are 0 */
-  qsort(spec, len, sizeof *spec, cmp_desc);
+  LRS_TRY_GOTO(st, lrs_mat_sym_eigvals(M, spec), done);
+  qsort(spec, h, sizeof *spec, cmp_desc);
   *lmax_D = spec[0];
-  *lmax_negD = -spec[len - 1];
+  *lmax_negD = -spec[h - 1];
   /* k-th largest, with eigenvalues beyond D's size read as 0. */
-  *ln_D = n <= len ? spec[n - 1] : 0.0;
-  *lm_negD = m <= len ? -spec[len - m] : 0.0;
+  *ln_D = n <= h ? spec[n - 1] : 0.0;
+  *lm_negD = m <= h ? -spec[h - m] : 0.0;
 done:
-  lrs_mat_destroy(&L1);
-  lrs_mat_destroy(&L2);
-  lrs_mat_destroy(&W1);
-  lrs_mat_destroy(&W2);
-  lrs_mat_destroy(&L);
-  lrs_mat_destroy(&M);
   free(spec);
   return st;
 }

@@ -10,7 +10,7 @@
  *      ranks (dist backend, default block): setup time, and the time per
  *      iteration as the marginal cost (T(2k) − T(k))/k of two runs with k
  *      and 2k iterations (records only at the ends, so the per-record drift
- *      LQ cancels); speedups.  Also G = 1 with as many OpenBLAS threads as
+ *      product cancels); speedups.  Also G = 1 with as many OpenBLAS threads as
  *      ranks, for comparison.
  *   2. The local backend's efficiency: a hand count of the flops of one
  *      iteration against OpenBLAS's dgemm rate measured here on the

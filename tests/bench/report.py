@@ -308,9 +308,9 @@ def plan_store():
 # rerun perf to check them after a change).
 FINDINGS = [
     "GD per iteration, n = m = 10, h = 500 (perf record of 3000 local-rule iterations): "
-    "about a third is the three 10×10 symmetric eigenvalue problems of the [P1] local "
-    "constants (λ of W1W1ᵀ, W2W2ᵀ, WWᵀ), almost all of it LAPACK's dsterf (QL on the "
-    "tridiagonal, ~3.5 µs each); nearly half is dgemm/dsyrk with K = h and M, N ≤ 20, "
+    "the three 10×10 symmetric eigenvalue problems of the [P1] local constants (λ_min and "
+    "λ_max of W1W1ᵀ, W2W2ᵀ, WWᵀ) were about a third with LAPACK's dsterf (~3.5 µs each); "
+    "both ends now come from bisection + Newton on the tridiagonal (~1.4 µs); nearly half is dgemm/dsyrk with K = h and M, N ≤ 20, "
     "where OpenBLAS's panel packing (dgemm_oncopy/itcopy) and its β pass outweigh the "
     "kernel (W and the two Gram matrices now come from one dsyrk of B: 13 µs instead of "
     "20 µs at h = 500). "
@@ -319,16 +319,20 @@ FINDINGS = [
     "(unblocked dgelq2 of a 40×h matrix) is gone.",
     "Small points (the 200-point sweep): ℓ* of the squared loss is now one Cholesky of XᵀX "
     "(the closed form W* = (XᵀX)⁻¹XᵀY, then refinement); the set-up left is the problem's "
-    "random draws and orthonormalizations, the [P1] constants (an unblocked LQ of B0 for the "
-    "imbalance spectrum) and the drift basis (an unblocked QR of B0ᵀ).",
+    "random draws and orthonormalizations, the [P1] constants (the η⁽²⁾ scan: up to 4000 "
+    "evaluations of pow/exp/expm1; the imbalance spectrum now comes from the drift's k×k "
+    "Z0ᵀSZ0, no LQ of B0), the drift basis (an unblocked QR of B0ᵀ), and the model's "
+    "workspaces: glibc trims the heap when a point frees them and the next point "
+    "page-faults them back (MALLOC_TRIM_THRESHOLD_=256 MiB gave +20% points/s).",
     "Large point (n = m = 64, h = 16000), steady state: dgemm_kernel ≈ 60%, OpenBLAS packing "
     "and β passes ≈ 25%, O((n+m)h) vector work (θ update, ‖∇L‖²) ≈ 7%; the gradient is no "
     "longer copied. OpenBLAS's dsyrk is the slow part: BBᵀ (128×16000, the hand count's "
     "W plus both Gram matrices, 262 Mflop) takes ~11 ms at ~24 Gflop/s, half the dgemm "
     "rate (64×64×16000 dgemm: ~39 Gflop/s; a dgemm for the full BBᵀ, twice the flops, is "
-    "slower still). Its set-up (~1 s) is the unblocked LQ of the 128×16000 B0 (lrs_theory_imbalance) "
-    "and the QR of B0ᵀ for the drift basis: LAPACK's dgelqf/dgeqrf stay unblocked up to "
-    "128 rows/columns.",
+    "slower still). Its set-up is mostly the QR of B0ᵀ for the drift basis "
+    "(LAPACK's dgeqrf stays unblocked up to 128 columns); the unblocked LQ of B0 for the "
+    "imbalance spectrum (~half of a 1 s set-up) is gone: the drift's k×k Z0ᵀSZ0 has the "
+    "same spectrum.",
     "LoRA GF (rk8pd): 224 steps, about 190 of them clipped to land on one of the 200 "
     "log-spaced record times, because GSL's rk8pd has no dense output; DOP853 in "
     "solve_ivp interpolates its records. Keeping the pre-clip step size does not help (every "

@@ -1,6 +1,7 @@
 /* The local linalg backend (lrsweep/linalg.h) against naive loops and closed
  * forms: gemm in all transposes, views, level-1 ops, Gram, eigenvalues of
- * the second-difference matrix, singular values, LQ, Cholesky, QR. */
+ * the second-difference matrix, singular values, Cholesky, QR. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,30 +190,63 @@ static void test_gram_eig(lrs_linalg *la) {
   lrs_mat_destroy(&T);
 }
 
-static void test_lq_qr_svd(lrs_linalg *la) {
-  double a[4 * 12], l[16];
-  lrs_mat *A = make(la, 4, 12, 1.1, a);
-  lrs_mat *L = NULL;
-  lrs_mat_create(la, 4, 4, &L);
-  LRS_CHECK(lrs_mat_lq_factor(A, L) == LRS_OK, "lq_factor runs");
-  lrs_mat_get_global(L, l);
-  /* A = LQ with orthonormal rows of Q ⇒ A·Aᵀ = L·Lᵀ; L lower triangular. */
-  double err = 0.0, upper = 0.0;
-  for (size_t i = 0; i < 4; i++)
-    for (size_t j = 0; j < 4; j++) {
-      double aa = 0.0, ll = 0.0;
-      for (size_t k = 0; k < 12; k++)
-        aa += a[i + k * 4] * a[j + k * 4];
-      for (size_t k = 0; k < 4; k++)
-        ll += l[i + k * 4] * l[j + k * 4];
-      err = fmax(err, fabs(aa - ll));
-      if (j > i)
-        upper = fmax(upper, fabs(l[i + j * 4]));
+/* sym_eig_extremes against the full sym_eigvals: random symmetric, a
+ * rank-deficient Gram (a multiple λ_min = 0), a top eigenvalue of
+ * multiplicity 3, a diagonal with zero off-diagonals (a split tridiagonal),
+ * 1×1, the zero matrix, and n = 40 (dsyev). */
+static void test_eig_extremes(lrs_linalg *la) {
+  const size_t sizes[7] = {9, 12, 10, 6, 1, 5, 40};
+  for (int c = 0; c < 7; c++) {
+    const size_t n = sizes[c];
+    double *a = malloc(n * n * sizeof *a), *g = malloc(n * 4 * sizeof *g);
+    double *w = malloc(n * sizeof *w), *we = malloc(n * sizeof *we);
+    for (size_t j = 0; j < n; j++)
+      for (size_t i = 0; i < n; i++)
+        a[i + j * n] = sin(2.385 * (double)(i * n + j + 1)) + sin(2.385 * (double)(j * n + i + 1));
+    if (c == 1) { /* A = GGᵀ with G 12×4: rank 4 */
+      for (size_t i = 0; i < n * 4; i++)
+        g[i] = cos(1.7 * (double)i + 0.3);
+      for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < n; i++) {
+          double sum = 0.0;
+          for (size_t k = 0; k < 4; k++)
+            sum += g[i + k * n] * g[j + k * n];
+          a[i + j * n] = sum;
+        }
+    } else if (c == 2) { /* I + 2·(first 3 coordinates): λ_max = 3 three times */
+      for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < n; i++)
+          a[i + j * n] = (i == j) * (1.0 + 2.0 * (i < 3)) + 1e-3 * (i == j) * (double)i * (i >= 3);
+    } else if (c == 3) { /* diagonal, unsorted */
+      for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < n; i++)
+          a[i + j * n] = i == j ? 2.5 * sin((double)i + 0.5) : 0.0;
+    } else if (c == 5) {
+      for (size_t i = 0; i < n * n; i++)
+        a[i] = 0.0;
     }
-  LRS_CHECK(err < 1e-13 && upper == 0.0, "LQ: A·Aᵀ = L·Lᵀ, L lower triangular (err %g)", err);
-  lrs_mat_destroy(&L);
-  lrs_mat_destroy(&A);
+    lrs_mat *A = NULL;
+    lrs_mat_create(la, n, n, &A);
+    lrs_mat_set_global(A, a);
+    const bool ran = lrs_mat_sym_eigvals(A, we) == LRS_OK &&
+                     lrs_mat_sym_eig_extremes(A, w) == LRS_OK;
+    double amax = 0.0;
+    for (size_t i = 0; i < n * n; i++)
+      amax = fmax(amax, fabs(a[i]));
+    const double err = fmax(fabs(w[0] - we[0]), fabs(w[n - 1] - we[n - 1]));
+    LRS_CHECK(ran && err <= 16.0 * DBL_EPSILON * (double)n * amax,
+              "sym_eig_extremes n = %zu (case %d): ends match sym_eigvals (err %.2g, "
+              "λ = %.17g, %.17g)",
+              n, c, err, w[0], w[n - 1]);
+    lrs_mat_destroy(&A);
+    free(a);
+    free(g);
+    free(w);
+    free(we);
+  }
+}
 
+static void test_qr_svd(lrs_linalg *la) {
   /* QR: Q has orthonormal columns and QᵀA0 is upper triangular with a
    * non-negative diagonal (A0 = QR). */
   double a0[12 * 5], q[12 * 5];
@@ -303,7 +337,8 @@ int main(void) {
   test_gemm(la);
   test_views_level1(la);
   test_gram_eig(la);
-  test_lq_qr_svd(la);
+  test_qr_svd(la);
+  test_eig_extremes(la);
   lrs_mat *Z = NULL;
   LRS_CHECK(lrs_mat_create(la, 0, 3, &Z) == LRS_ERR_RANGE && !Z, "empty matrices are refused");
   lrs_linalg_destroy(&la);

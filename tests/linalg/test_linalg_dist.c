@@ -312,7 +312,7 @@ static void test_gram(pair *P) {
 static void test_eig_sv(pair *P) {
   /* symmetric n×n from a Gram matrix plus a shift */
   const size_t ns[] = {1, 6, 13};
-  double eerr = 0.0, serr = 0.0;
+  double eerr = 0.0, serr = 0.0, xerr = 0.0;
   bool repl = true, ok = true;
   for (size_t t = 0; t < 3; t++) {
     const size_t n = ns[t];
@@ -327,6 +327,11 @@ static void test_eig_sv(pair *P) {
     ok &= lrs_mat_sym_eigvals(G.view, wd) == LRS_OK;
     eerr = fmax(eerr, max_rel_diff(wd, wl, n));
     repl &= same_everywhere(wd, n);
+    /* the two ends alone, relative to ‖G‖ = λ_max */
+    ok &= lrs_mat_sym_eig_extremes(G.view, wd) == LRS_OK;
+    const double ends[2] = {wd[0], wd[n - 1]};
+    xerr = fmax(xerr, fmax(fabs(ends[0] - wl[0]), fabs(ends[1] - wl[n - 1])) / wl[n - 1]);
+    repl &= same_everywhere(ends, 2);
     /* singular values of tall and wide rectangles, from a view */
     const size_t r = n + 4, c = n;
     double *b = fill(r, c, 1.1 + (double)t), *bt = malloc(c * r * sizeof *bt);
@@ -348,6 +353,8 @@ static void test_eig_sv(pair *P) {
   }
   CHECK(ok && eerr < 1e-13, "%s: sym_eigvals (views, n = 1, 6, 13) vs local (rel %.2g)",
         P->tag, eerr);
+  CHECK(ok && xerr < 1e-13, "%s: sym_eig_extremes (views) vs local's ends (rel %.2g)", P->tag,
+        xerr);
   CHECK(ok && serr < 1e-13, "%s: singular_values of tall and wide views vs local (rel %.2g)",
         P->tag, serr);
   CHECK(repl, "%s: eigen/singular values are the same bits on every rank", P->tag);
@@ -395,40 +402,7 @@ static void test_svd(pair *P) {
         P->tag, err, orth, serr);
 }
 
-static void test_lq_shape(pair *P, size_t r, size_t c) {
-  double *a = fill(r, c, 2.7), l[49], ll[49];
-  lrs_mat *Al = make(P->loc, r, c, a), *Ll = NULL;
-  lrs_mat_create(P->loc, r, r, &Ll);
-  lrs_mat_lq_factor(Al, Ll);
-  lrs_mat_get_global(Ll, ll);
-  placed A = place(P->dis, r, c, 3, 5, a);
-  double *z = fill(r, r, 5.0);
-  placed L = place(P->dis, r, r, 1, 2, z);
-  bool ok = lrs_mat_lq_factor(A.view, L.view) == LRS_OK;
-  lrs_mat_get_global(L.view, l);
-  double err = 0.0;
-  for (size_t j = 0; j < r; j++) {
-    const double sg = (l[j + j * r] < 0) == (ll[j + j * r] < 0) ? 1.0 : -1.0;
-    for (size_t i = 0; i < r; i++) {
-      ok &= i >= j || l[i + j * r] == 0.0;
-      err = fmax(err, fabs(sg * l[i + j * r] - ll[i + j * r]));
-    }
-  }
-  CHECK(ok && err < 1e-13, "%s: lq_factor of a %zux%zu view into a view vs local (%.2g)",
-        P->tag, r, c, err);
-  unplace(&A), unplace(&L);
-  lrs_mat_destroy(&Al), lrs_mat_destroy(&Ll);
-  free(a), free(z);
-}
-
-static void test_lq_chol_qr(pair *P) {
-  /* LQ of a wide view: A·Aᵀ = L·Lᵀ, L lower, and L equals local's up to
-   * the signs of its columns.  7×19: ranks hold fewer columns than rows
-   * (their blocks are gathered as they are); 4×61: ranks reduce their
-   * blocks first. */
-  for (int shape = 0; shape < 2; shape++)
-    test_lq_shape(P, shape ? 4 : 7, shape ? 61 : 19);
-
+static void test_chol_qr(pair *P) {
   /* Cholesky solve with an SPD view and a single-column view as B */
   const size_t n = 12;
   double *g = fill(n, n + 2, 0.2), *spd = malloc(n * n * sizeof *spd), x[12], xl[12];
@@ -550,7 +524,7 @@ int main(int argc, char **argv) {
       }
       test_eig_sv(&P);
       test_svd(&P);
-      test_lq_chol_qr(&P);
+      test_chol_qr(&P);
       lrs_linalg_destroy(&dis);
       CHECK(dis == NULL, "%s: destroy clears the pointer", tag);
     }
