@@ -167,7 +167,11 @@ class Store:
         name = self.sweep_name(sweep)
         if name not in self._points_cache:
             ds = self.file["sweeps"][name]["points"]
-            raw = ds[: _written_rows(ds[...])]
+            g = self.file["sweeps"][name]
+            # Rows past the committed count belong to an unfinished refinement round.
+            committed = int(g["rows"][0]) if "rows" in g else len(ds)
+            raw = ds[: min(committed, len(ds))]
+            raw = raw[: _written_rows(raw)]
             torn = _torn_rows(raw)
             cols = {c: _decode(raw[c], ds.dtype[c]) for c in raw.dtype.names}
             if torn.any():  # as lrsweep's reader does: a row torn by a crash reads as pending

@@ -147,9 +147,10 @@ uint64_t lrs_store_torn_at_open(const lrs_store_writer *writer);
 /* Appends n pending rows for off-grid points (their key: lrs_grid_key of the
  * writer's grid), with their origin and generation, durably (written and
  * flushed before it returns); *first receives the index of the first.  The
- * points must not be in the table already.  A crash while appending leaves
- * rows whose key does not hash to their key_hash: readers and the next
- * writer ignore them (they are overwritten). */
+ * points must not be in the table already.  The rows count only once the
+ * sweep's committed row count (/sweeps/NAME/rows) is updated after them: a
+ * crash while appending leaves the whole batch uncommitted, and readers and
+ * the next writer ignore it (it is overwritten). */
 lrs_status lrs_store_add_points(lrs_store_writer *writer, const lrs_point *points,
                                 const lrs_origin *origin, const int32_t *generation, size_t n,
                                 uint64_t *first);

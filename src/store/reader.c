@@ -368,6 +368,21 @@ static hid_t open_dataset(const lrs_store *s, size_t sweep, const char *dset) {
   return H5Dopen2(s->file, path, H5P_DEFAULT);
 }
 
+/* Rows of points that count: the committed row count, at most `extent`
+ * (opened afresh: a SWMR reader sees the writer's latest count). */
+static lrs_status committed_rows(const lrs_store *s, size_t sweep, hsize_t extent,
+                                 hsize_t *rows) {
+  hid_t ds = open_dataset(s, sweep, LRS__STORE_ROWS);
+  if (ds < 0)
+    return lrs__store_h5_fail(s->path, "sweep '%s' has no row count (damaged store?)",
+                              s->sweeps[sweep].name);
+  uint64_t committed = 0;
+  lrs_status st = lrs__store_rows_read(ds, &committed, s->path);
+  H5Dclose(ds);
+  *rows = committed < extent ? committed : extent;
+  return st;
+}
+
 /* The schema matching the key width of the points dataset. */
 static lrs_status points_schema(const lrs_store *s, size_t sweep, hid_t ds,
                                 lrs__store_schema **schema) {
@@ -440,6 +455,7 @@ lrs_status lrs_store_read_points(lrs_store *s, size_t sweep, lrs_store_points **
   hsize_t n;
   LRS__H5(st, space = H5Dget_space(ds), done, s->path, "cannot get a dataspace");
   LRS__H5(st, H5Sget_simple_extent_dims(space, &n, NULL), done, s->path, "cannot size points");
+  LRS_TRY_GOTO(st, committed_rows(s, sweep, n, &n), done);
   p->n = (size_t)n;
   p->rows = alloc_table(p->n * p->schema->stride);
   if (!p->rows) {
@@ -518,6 +534,7 @@ lrs_status lrs_store_read_result(lrs_store *s, size_t sweep, uint64_t index, lrs
   hsize_t n, first = index, one = 1;
   LRS__H5(st, fspace = H5Dget_space(sw->points), done, s->path, "cannot get a dataspace");
   LRS__H5(st, H5Sget_simple_extent_dims(fspace, &n, NULL), done, s->path, "cannot size points");
+  LRS_TRY_GOTO(st, committed_rows(s, sweep, n, &n), done);
   if (index >= n) {
     st = LRS_RAISE(LRS_ERR_RANGE, "%s: sweep '%s' has %llu points; there is no point %llu",
                    s->path, name, (unsigned long long)n, (unsigned long long)index);

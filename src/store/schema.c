@@ -303,6 +303,18 @@ bool lrs__store_row_written(const lrs__store_schema *s, const void *row, uint64_
   return strnlen(key, s->key_width) < s->key_width && lrs_key_hash(key) == r->key_hash;
 }
 
+lrs_status lrs__store_rows_read(hid_t ds, uint64_t *rows, const char *where) {
+  if (H5Dread(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
+    return lrs__store_h5_fail(where, "cannot read the row count");
+  return LRS_OK;
+}
+
+lrs_status lrs__store_rows_write(hid_t ds, uint64_t rows, const char *where) {
+  if (H5Dwrite(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &rows) < 0)
+    return lrs__store_h5_fail(where, "cannot write the row count");
+  return LRS_OK;
+}
+
 void lrs__store_row_pending(lrs_store_row *row) {
   lrs_result tmp = {0};
   lrs_result_reset(&tmp); /* unset summary: status pending, NaN, -1 */

@@ -12,6 +12,7 @@
 #define LRS__STORE_POINTS "points"
 #define LRS__STORE_TRAJ "trajectories"
 #define LRS__STORE_AXES "axes"
+#define LRS__STORE_ROWS "rows" /* 1 uint64: rows of points that count (below) */
 #define LRS__STORE_FORMAT "lrsweep store"
 
 /* Rows of trajectories in memory: the owner's key hash, then the record. */
@@ -55,6 +56,11 @@ uint64_t lrs__store_row_check(const lrs__store_schema *schema, const void *row);
  * rows appended by a writer killed mid-write fail this (their key does not
  * hash to their key_hash) and end the table. */
 bool lrs__store_row_written(const lrs__store_schema *schema, const void *row, uint64_t index);
+/* The committed row count of a sweep (/sweeps/NAME/rows): rows of points at
+ * or past it belong to a refinement round whose append did not complete,
+ * and do not count.  `ds` is the open rows dataset. */
+lrs_status lrs__store_rows_read(hid_t ds, uint64_t *rows, const char *where);
+lrs_status lrs__store_rows_write(hid_t ds, uint64_t rows, const char *where);
 /* Fills a row with "pending": unset summary, attempts 0, rank -1, no records. */
 void lrs__store_row_pending(lrs_store_row *row);
 

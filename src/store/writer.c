@@ -49,7 +49,7 @@ struct lrs_store_writer {
   const lrs_config *cfg;
   lrs_store_options opt;
   lrs__store_schema *schema;
-  hid_t file, points, traj;
+  hid_t file, points, traj, rows_ds;
   lrs__store_xfer xfer;
   uint64_t n_grid;   /* rows of the grid */
   uint64_t n_points; /* rows: the grid's, then refinement rows */
@@ -405,6 +405,8 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
             "cannot replace %s/points", w->sweep_path);
     LRS__H5(st, H5Ldelete(group, LRS__STORE_AXES, H5P_DEFAULT), done, where,
             "cannot replace %s/axes", w->sweep_path);
+    LRS__H5(st, H5Ldelete(group, LRS__STORE_ROWS, H5P_DEFAULT), done, where,
+            "cannot replace %s/rows", w->sweep_path);
     LRS_TRY_GOTO(st, old_index_build(old, &ix), done);
   } else {
     LRS__H5(st, group = H5Gcreate2(file, w->sweep_path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -523,6 +525,16 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
   lrs__store_h5_close(&ds);
   lrs__store_h5_close(&space);
   lrs__store_h5_close(&dcpl);
+
+  /* rows: how many rows of points count (refinement rounds commit here). */
+  hsize_t one = 1;
+  LRS__H5(st, space = H5Screate_simple(1, &one, NULL), done, where, "cannot make a dataspace");
+  LRS__H5(st, ds = H5Dcreate2(group, LRS__STORE_ROWS, H5T_STD_U64LE, space, H5P_DEFAULT,
+                              H5P_DEFAULT, H5P_DEFAULT),
+          done, where, "cannot create %s/rows", w->sweep_path);
+  LRS_TRY_GOTO(st, lrs__store_rows_write(ds, w->n_points, where), done);
+  lrs__store_h5_close(&ds);
+  lrs__store_h5_close(&space);
 
   if (!old) {
     /* trajectories: empty, extendible. */
@@ -859,7 +871,9 @@ static lrs_status load_state(lrs_store_writer *w) {
   size_t n_torn = 0, cap_torn = 0;
   LRS_TRY(reserve_state(w, w->extent));
   w->todo = w->done_at_open = 0;
-  w->n_points = w->extent;
+  uint64_t committed;
+  LRS_TRY(lrs__store_rows_read(w->rows_ds, &committed, w->path));
+  w->n_points = committed < w->extent ? committed : w->extent;
   for (hsize_t first = 0; first < w->n_points; first += BLOCK_ROWS) {
     hsize_t count = w->n_points - first < BLOCK_ROWS ? w->n_points - first : BLOCK_ROWS;
     LRS_TRY_GOTO(st, read_rows(w, first, count), done);
@@ -913,6 +927,9 @@ static lrs_status open_append(lrs_store_writer *w) {
   LRS__H5(st, w->points = H5Dopen2(w->file, name, dapl), done, w->path, "cannot open %s", name);
   snprintf(name, sizeof name, "%s/%s", w->sweep_path, LRS__STORE_TRAJ);
   LRS__H5(st, w->traj = H5Dopen2(w->file, name, dapl), done, w->path, "cannot open %s", name);
+  snprintf(name, sizeof name, "%s/%s", w->sweep_path, LRS__STORE_ROWS);
+  LRS__H5(st, w->rows_ds = H5Dopen2(w->file, name, H5P_DEFAULT), done, w->path,
+          "cannot open %s", name);
   LRS__H5(st, type = H5Dget_type(w->points), done, w->path, "cannot read the points type");
   int k = H5Tget_member_index(type, "key");
   LRS__H5(st, k, done, w->path, "%s/points has no key column", w->sweep_path);
@@ -952,7 +969,7 @@ lrs_status lrs_store_writer_open(const char *path, const lrs_grid *grid,
   lrs_store_writer *w = calloc(1, sizeof *w);
   LRS_TRY(LRS_CHECK_ALLOC(w));
   w->lock_fd = -1;
-  w->file = w->points = w->traj = w->xfer.dxpl = H5I_INVALID_HID;
+  w->file = w->points = w->traj = w->rows_ds = w->xfer.dxpl = H5I_INVALID_HID;
   w->grid = grid;
   w->cfg = lrs_grid_config(grid);
   w->opt = opt ? *opt : lrs_store_options_default();
@@ -1042,6 +1059,10 @@ lrs_status lrs_store_add_points(lrs_store_writer *w, const lrs_point *points,
   LRS__H5(st, H5Dwrite(w->points, s->mem_type, mspace, fspace, w->xfer.dxpl, w->rows), done,
           w->path, "cannot write %s/points", w->sweep_path);
   LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, w->path, "cannot flush points");
+  /* The rows count once the count says so: a crash before this leaves the
+   * whole round uncommitted, to be proposed again the same way. */
+  LRS_TRY_GOTO(st, lrs__store_rows_write(w->rows_ds, end, w->path), done);
+  LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, w->path, "cannot flush the row count");
   for (size_t k = 0; k < n; k++) {
     const lrs_store_row *row = (const lrs_store_row *)(const void *)(w->rows + k * s->stride);
     w->status[start + k] = LRS_POINT_PENDING;
@@ -1179,6 +1200,7 @@ lrs_status lrs_store_writer_close(lrs_store_writer **writer) {
     st = lrs_store_flush(w);
   lrs__store_h5_close(&w->points);
   lrs__store_h5_close(&w->traj);
+  lrs__store_h5_close(&w->rows_ds);
   if (w->file >= 0) {
     herr_t closed = H5Fclose(w->file);
     w->file = H5I_INVALID_HID;
