@@ -39,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from storecmp import points_of, status_names, store_diff  # noqa: E402
+from jobctl import kill_job  # noqa: E402
 
 LRSWEEP, MPIEXEC = os.path.abspath(sys.argv[1]), sys.argv[2]
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
@@ -105,26 +106,6 @@ def wait_done(proc, at_least, limit=60.0):
         if last["done"] >= at_least and not last["final"]:
             return last
     return last
-
-
-def descendants(pid):
-    """pids of every process below pid (from /proc)."""
-    kids = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                kids.setdefault(ppid, []).append(int(d))
-            except (OSError, IndexError, ValueError):
-                pass
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        for c in kids.get(p, []):
-            out.append(c)
-            todo.append(c)
-    return out
 
 
 def main():
@@ -290,14 +271,7 @@ def main():
         proc = start_json(np_, "slow.toml", "--store", store)
         wait_done(proc, 10)
         time.sleep(0.3)
-        victims = [proc.pid] + descendants(proc.pid)
-        os.killpg(proc.pid, signal.SIGKILL)
-        for v in victims:  # ranks that left the process group die too
-            try:
-                os.kill(v, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        proc.communicate(timeout=30)
+        kill_job(proc)  # mpirun, its process group, and ranks that left it
         ok(proc.returncode == -signal.SIGKILL, f"{what}: killed by SIGKILL", proc.returncode)
         lock = store + ".lock"
         held = open(lock).read() if os.path.exists(lock) else ""

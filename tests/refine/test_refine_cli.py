@@ -23,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from storecmp import points_of, store_diff  # noqa: E402
+from jobctl import kill_job  # noqa: E402
 
 LRSWEEP, MPIEXEC = os.path.abspath(sys.argv[1]), sys.argv[2]
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
@@ -139,8 +140,7 @@ def main():
     # 2. SIGKILL mid-refinement, then resume.
     proc = start(3, "refined.toml", "--store", "killed.h5")
     last = wait_done(proc, n_grid + 6)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_job(proc)
     ok(last is not None and last["done"] >= n_grid + 6,
        f"killed by SIGKILL after {last and last['done']} points (past the grid)")
     rc, _, err = run(3, "refined.toml", "--store", "killed.h5")
@@ -154,8 +154,7 @@ def main():
     try:
         proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        kill_job(proc)
     ok(proc.returncode == 75, f"SIGUSR1 mid-refinement: exit 75 (got {proc.returncode})")
     rc, _, err = run(2, "refined.toml", "--store", "usr1.h5")
     d = store_diff(stores[1], "usr1.h5", "refined")
