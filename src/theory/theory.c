@@ -6,6 +6,7 @@
 #include <gsl/gsl_roots.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 lrs_theory_opts lrs_theory_opts_default(void) {
   return (lrs_theory_opts){.root_rtol = 1e-14, .root_max_iter = 200, .eta2_lo = 1e-14,
@@ -332,7 +333,16 @@ lrs_status lrs_theory_imbalance(const lrs_mat *M, size_t n, size_t m, size_t h,
   double *spec = calloc(h, sizeof *spec); /* entries beyond s stay 0 */
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(spec)), done);
   LRS_TRY_GOTO(st, lrs_mat_sym_eigvals(M, spec), done);
-  qsort(spec, h, sizeof *spec, cmp_desc);
+  /* D's spectrum is M's s eigenvalues and h − s zeros: sort the s, then open
+   * the zero block between the positive and the non-positive ones (the order
+   * a sort of all h would give, without its O(h log h) and buffer). */
+  qsort(spec, s, sizeof *spec, cmp_desc);
+  size_t pos = 0;
+  while (pos < s && spec[pos] > 0.0)
+    pos++;
+  memmove(spec + pos + (h - s), spec + pos, (s - pos) * sizeof *spec);
+  for (size_t i = pos; i < pos + (h - s); i++)
+    spec[i] = 0.0;
   *lmax_D = spec[0];
   *lmax_negD = -spec[h - 1];
   /* k-th largest, with eigenvalues beyond D's size read as 0. */
