@@ -254,45 +254,69 @@ static void bisect_ends(size_t n, const double *d, const double *e2, double pivm
  * wanted end (below λ_min when `up`, above λ_max otherwise): p is
  * real-rooted, so in exact arithmetic the iterates move monotonically onto
  * that end, quadratically for a simple eigenvalue.  p'/p = Σ q_i'/q_i with
- * q_i' = −1 + e2_{i−1}q_{i−1}'/q_{i−1}² (one division per pivot).  True when
- * a step fell below max(atol, 2ε|x|) within 40 steps with every iterate in
- * [lo, hi] (the bisection bracket); *x is then the eigenvalue. */
-static bool newton_end(size_t n, const double *d, const double *e2, double pivmin, double atol,
-                       double lo, double hi, bool up, double *x) {
-  double xc = *x;
-  for (int it = 0; it < 40; it++) {
-    double q = d[0] - xc, dq = -1.0;
-    q = fabs(q) < pivmin ? -pivmin : q;
-    double inv = 1.0 / q, g = dq * inv;
+ * q_i' = −1 + e2_{i−1}q_{i−1}'/q_{i−1}² (one division per pivot).  An end is
+ * found (*aok, *bok; its *x is then the eigenvalue) when a step fell below
+ * max(atol, 2ε|x|) within 40 steps with every iterate in its bracket from
+ * the bisection.  Both ends at
+ * once: xa from below λ_min in [br[0], br[1]] and xb from above λ_max in
+ * [br[2], br[3]], each with its own iterates, steps and exits, the two
+ * division chains interleaved in one loop (independent, so their latencies
+ * overlap).  A chain that has finished keeps its x and its pass is ignored. */
+static void newton_ends(size_t n, const double *d, const double *e2, double pivmin, double atol,
+                        const double br[4], double *xa, double *xb, bool *aok, bool *bok) {
+  enum { RUN, OK, FAIL };
+  double x[2] = {*xa, *xb};
+  const double lo[2] = {br[0], br[2]}, hi[2] = {br[1], br[3]};
+  int state[2] = {RUN, RUN};
+  for (int it = 0; it < 40 && (state[0] == RUN || state[1] == RUN); it++) {
+    double q0 = d[0] - x[0], q1 = d[0] - x[1], dq0 = -1.0, dq1 = -1.0;
+    q0 = fabs(q0) < pivmin ? -pivmin : q0;
+    q1 = fabs(q1) < pivmin ? -pivmin : q1;
+    double inv0 = 1.0 / q0, inv1 = 1.0 / q1, g0 = dq0 * inv0, g1 = dq1 * inv1;
     for (size_t i = 1; i < n; i++) {
-      const double r = e2[i - 1] * inv;
-      dq = -1.0 + r * dq * inv;
-      q = d[i] - xc - r;
-      q = fabs(q) < pivmin ? -pivmin : q;
-      inv = 1.0 / q;
-      g += dq * inv;
+      const double r0 = e2[i - 1] * inv0, r1 = e2[i - 1] * inv1;
+      dq0 = -1.0 + r0 * dq0 * inv0;
+      dq1 = -1.0 + r1 * dq1 * inv1;
+      q0 = d[i] - x[0] - r0;
+      q1 = d[i] - x[1] - r1;
+      q0 = fabs(q0) < pivmin ? -pivmin : q0;
+      q1 = fabs(q1) < pivmin ? -pivmin : q1;
+      inv0 = 1.0 / q0;
+      inv1 = 1.0 / q1;
+      g0 += dq0 * inv0;
+      g1 += dq1 * inv1;
     }
-    const double step = 1.0 / g, xn = xc - step;
-    if (!(xn >= lo && xn <= hi))
-      return false;
-    const double tol = fmax(atol, 2.0 * DBL_EPSILON * fabs(xn));
-    if (up ? xn < xc : xn > xc) { /* a step back: rounding at the root, or failure */
-      *x = xc;
-      return fabs(step) <= 4.0 * tol;
-    }
-    xc = xn;
-    if (fabs(step) <= tol) {
-      *x = xc;
-      return true;
+    const double g[2] = {g0, g1};
+    for (int c = 0; c < 2; c++) {
+      if (state[c] != RUN)
+        continue;
+      const double step = 1.0 / g[c], xn = x[c] - step;
+      if (!(xn >= lo[c] && xn <= hi[c])) {
+        state[c] = FAIL;
+        continue;
+      }
+      const double tol = fmax(atol, 2.0 * DBL_EPSILON * fabs(xn));
+      if (c == 0 ? xn < x[c] : xn > x[c]) { /* a step back: rounding at the root, or failure */
+        state[c] = fabs(step) <= 4.0 * tol ? OK : FAIL;
+        continue;
+      }
+      x[c] = xn;
+      if (fabs(step) <= tol)
+        state[c] = OK;
     }
   }
-  return false;
+  *aok = state[0] == OK;
+  *bok = state[1] == OK;
+  if (*aok)
+    *xa = x[0];
+  if (*bok)
+    *xb = x[1];
 }
 
 /* Extreme eigenvalues of the symmetric tridiagonal T (diagonal d[0..n),
  * off-diagonal e[0..n−1)): from Gershgorin's interval, 8 bisection steps
  * (bisect_ends) bracket each end within 1/256 of the interval, then Newton
- * from the bracket's outer side (newton_end) converges in a few steps; an
+ * from the bracket's outer side (newton_ends) converges in a few steps; an
  * end where Newton does not (a multiple or tightly clustered extreme
  * eigenvalue) is finished by bisection.  Accuracy as dstebz with ABSTOL ≤ 0
  * (about ε·‖T‖); about 2x faster than dsterf's full spectrum at n = 10.
@@ -320,8 +344,8 @@ static void tridiag_extremes(size_t n, const double *d, const double *e, double 
   double br[4] = {gl - fudge, gu + fudge, gl - fudge, gu + fudge};
   bisect_ends(n, d, e2, pivmin, atol, 8, br);
   double xa = br[0], xb = br[3];
-  const bool aok = newton_end(n, d, e2, pivmin, atol, br[0], br[1], true, &xa);
-  const bool bok = newton_end(n, d, e2, pivmin, atol, br[2], br[3], false, &xb);
+  bool aok, bok;
+  newton_ends(n, d, e2, pivmin, atol, br, &xa, &xb, &aok, &bok);
   if (!aok || !bok) {
     if (aok)
       br[0] = br[1] = xa;

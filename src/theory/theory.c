@@ -6,6 +6,7 @@
 #include <gsl/gsl_roots.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 lrs_theory_opts lrs_theory_opts_default(void) {
   return (lrs_theory_opts){.root_rtol = 1e-14, .root_max_iter = 200, .eta2_lo = 1e-14,
@@ -96,6 +97,43 @@ static double f_eta2(double eta, void *p) {
   return -expm1(-pc) * one_minus_Delta - 4.0 * ts->th.K * ts->L0 * eta * eta;
 }
 
+/* Whether eta2_positive_on's bound holds: the monotonicity below needs c, d > 0 and
+ * nonnegative, finite coefficients. */
+static bool eta2_bound_applies(const lrs_theory_state *ts) {
+  const lrs_theory *t = &ts->th;
+  const double v[] = {t->mu, t->K, ts->L0, t->alpha1, t->alpha2, t->beta2};
+  bool ok = ts->c > 0.0 && ts->d > 0.0 && isfinite(ts->c) && isfinite(ts->d);
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+    ok = ok && v[i] >= 0.0 && isfinite(v[i]);
+  return ok;
+}
+
+/* True only if f_eta2 > 0 on all of [a, b] (0 < a ≤ b), with a margin far above
+ * f_eta2's rounding error, so that f_eta2 evaluates > 0 at every point of it.
+ * On [a, b]: 1 − e^{−η^c} ≥ 1 − e^{−a^c}; μ̄(η) ≥ μ̄(b) (expm1(η^c) increases);
+ * K̄_0(η) ≤ K̄_0(b); so if μ̄(b) > 0 and q = 2 − K̄_0(b)b > 0, then
+ * 1 − ρ̄ = μ̄η(2 − K̄_0η) ≥ ω = μ̄(b)·a·q, and 1 − Δ = ω' + η^d(ω' − 1) for the
+ * true ω' ≥ ω is ≥ ω + (ω − 1)·(b^d if ω ≤ 1, else a^d); 4KL0η² ≤ 4KL0b². */
+static bool eta2_positive_on(const lrs_theory_state *ts, double a, double b) {
+  const lrs_theory *t = &ts->th;
+  const double pa = pow(a, ts->c), pb = pow(b, ts->c);
+  const double em = expm1(pb);
+  const double mb = t->mu * (t->alpha1 - 2.0 * t->alpha2 * em);
+  const double Kb = K_bar0_pc(ts, b, pb);
+  const double q = 2.0 - Kb * b;
+  if (!(mb > 0.0 && q > 0.0))
+    return false;
+  const double om = mb * a * q;
+  const double bd = pow(b, ts->d);
+  const double omd = om + (om - 1.0) * (om <= 1.0 ? bd : pow(a, ts->d));
+  const double quad = 4.0 * t->K * ts->L0 * b * b;
+  const double lb = -expm1(-pa) * omd - quad;
+  /* magnitudes of f_eta2's terms (and of μ̄'s and 1 − ρ̄'s) on [a, b] */
+  const double omr_big = t->mu * (t->alpha1 + 2.0 * t->alpha2 * em) * b * (2.0 + Kb * b);
+  const double size = -expm1(-pb) * (omr_big + bd * (1.0 + omr_big)) + quad;
+  return isfinite(lb) && isfinite(size) && lb > 1e-10 * size;
+}
+
 /* Brent on [lo, hi] with f(lo), f(hi) of opposite signs. */
 static lrs_status brent(double (*f)(double, void *), void *ctx, double lo, double hi,
                         const lrs_theory_opts *o, const char *what, double *root) {
@@ -177,14 +215,33 @@ lrs_status lrs_theory_init(const lrs_theory_in *in, const lrs_theory_opts *opts,
   else
     LRS_TRY(brent(f_eta1, &ctx, 0.0, hi, &o, "eta1 (eq. 101)", &t->eta1));
 
-  /* η⁽²⁾: first sign change of f_eta2 on a log grid, then Brent. */
+  /* η⁽²⁾: first sign change of f_eta2 on a log grid, then Brent.  Runs of grid
+   * points where eta2_positive_on proves f_eta2 > 0 are skipped (doubling runs,
+   * halved on failure): the first non-positive grid point, and so the Brent
+   * bracket and η⁽²⁾, are the plain scan's. */
   t->eta2 = INFINITY;
   const double lr = log(o.eta2_hi / o.eta2_lo) / (double)(o.eta2_points - 1);
   double prev_x = o.eta2_lo, prev_f = f_eta2(prev_x, &ctx);
   if (!(prev_f > 0.0)) {
     t->eta2 = o.eta2_lo; /* the root lies below the scan: report its lower end */
   } else {
-    for (int k = 1; k < o.eta2_points; k++) {
+    const bool skip = eta2_bound_applies(ts);
+    int run = 2, cool = 0;
+    for (int k = 1; k < o.eta2_points;) {
+      if (skip && cool == 0 && run > 1) {
+        const int e = k + run - 1 < o.eta2_points ? k + run - 1 : o.eta2_points - 1;
+        const double xe = o.eta2_lo * exp(lr * (double)e);
+        if (e > k && eta2_positive_on(ts, o.eta2_lo * exp(lr * (double)k), xe)) {
+          prev_x = xe;
+          k = e + 1;
+          run *= 2;
+          continue;
+        }
+        run /= 2;
+        if (run == 1)
+          cool = 8; /* near the sign change: plain steps for a while */
+        continue;
+      }
       const double x = o.eta2_lo * exp(lr * (double)k), fx = f_eta2(x, &ctx);
       if (!(fx > 0.0)) {
         if (fx == 0.0)
@@ -197,6 +254,9 @@ lrs_status lrs_theory_init(const lrs_theory_in *in, const lrs_theory_opts *opts,
       }
       prev_x = x;
       prev_f = fx;
+      k++;
+      if (cool > 0 && --cool == 0)
+        run = 2;
     }
   }
   (void)prev_f;
@@ -273,7 +333,16 @@ lrs_status lrs_theory_imbalance(const lrs_mat *M, size_t n, size_t m, size_t h,
   double *spec = calloc(h, sizeof *spec); /* entries beyond s stay 0 */
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(spec)), done);
   LRS_TRY_GOTO(st, lrs_mat_sym_eigvals(M, spec), done);
-  qsort(spec, h, sizeof *spec, cmp_desc);
+  /* D's spectrum is M's s eigenvalues and h − s zeros: sort the s, then open
+   * the zero block between the positive and the non-positive ones (the order
+   * a sort of all h would give, without its O(h log h) and buffer). */
+  qsort(spec, s, sizeof *spec, cmp_desc);
+  size_t pos = 0;
+  while (pos < s && spec[pos] > 0.0)
+    pos++;
+  memmove(spec + pos + (h - s), spec + pos, (s - pos) * sizeof *spec);
+  for (size_t i = pos; i < pos + (h - s); i++)
+    spec[i] = 0.0;
   *lmax_D = spec[0];
   *lmax_negD = -spec[h - 1];
   /* k-th largest, with eigenvalues beyond D's size read as 0. */
