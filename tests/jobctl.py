@@ -1,5 +1,7 @@
 """Job control for tests of the main job: the processes of an mpirun job."""
+import json
 import os
+import selectors
 import signal
 import time
 
@@ -52,3 +54,21 @@ def _alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def wait_done(proc, at_least, limit=60.0):
+    """Reads JSON progress lines until done >= at_least; returns the last line."""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    end = time.monotonic() + limit
+    last = None
+    while time.monotonic() < end:
+        if not sel.select(timeout=0.5):
+            continue
+        line = proc.stdout.readline()
+        if not line:
+            break
+        last = json.loads(line)
+        if last["done"] >= at_least and not last["final"]:
+            return last
+    return last

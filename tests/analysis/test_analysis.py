@@ -343,40 +343,9 @@ def test_bad_expression_and_usage(stores, tmp_path):
 # ---------------------------------------------------------------------------------
 # refined boundaries ([refine] bisection rows, origin "bisect"/"seed")
 
-# tests/refine/test_refine_cli.py's sweep: GD on a scalar product, bisected to 1e-3,
-# plus extra seeds for rate intervals (cells without a flip, too).
-REFINED = """
-[sweep]
-name = "refined"
-replicates = 2
-[problem]
-model = "two_layer"
-input_dim = 1
-output_dim = 1
-samples = 1
-width = 1
-data = "identity"
-target = "teacher"
-init = "balanced"
-sigma2 = 1e-3
-[solver]
-method = "gd"
-step_rule = "fixed"
-max_iter = 20000
-tol = 1e-16
-record_every = 0
-records = 30
-[grid]
-step_size = { log = [0.01, 100.0], num = 7 }
-init_scale = [0.5, 2.0]
-[refine]
-axis = "step_size"
-predicate = 'status == "converged"'
-rtol = 1e-3
-rate_ci = 0.05
-max_seeds = 6
-seed_batch = 2
-"""
+# tests/refine/refined.toml: GD on a scalar product, bisected to 1e-3, plus extra
+# seeds for rate intervals (cells without a flip, too).
+REFINED = open(os.path.join(REPO, "tests", "refine", "refined.toml")).read()
 
 # sweeps/p1_critical_step.toml made small: two widths and scales, two seeds, rtol 5%
 CRITICAL_TINY = {"replicates": 2, "width": "[20, 80]", "init_scale": "[0.3, 1.0]", "max_iter": 300,

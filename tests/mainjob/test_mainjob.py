@@ -26,7 +26,6 @@ usage: test_mainjob.py LRSWEEP MPIEXEC
 import json
 import os
 import re
-import selectors
 import shutil
 import signal
 import subprocess
@@ -39,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from storecmp import points_of, status_names, store_diff  # noqa: E402
-from jobctl import kill_job  # noqa: E402
+from jobctl import kill_job, wait_done  # noqa: E402
 
 LRSWEEP, MPIEXEC = os.path.abspath(sys.argv[1]), sys.argv[2]
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
@@ -88,24 +87,6 @@ def start_json(np_, toml, *opts):
                                 *opts),
                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
-
-
-def wait_done(proc, at_least, limit=60.0):
-    """Reads JSON progress lines until done >= at_least; returns the last line."""
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    end = time.monotonic() + limit
-    last = None
-    while time.monotonic() < end:
-        if not sel.select(timeout=0.5):
-            continue
-        line = proc.stdout.readline()
-        if not line:
-            break
-        last = json.loads(line)
-        if last["done"] >= at_least and not last["final"]:
-            return last
-    return last
 
 
 def main():

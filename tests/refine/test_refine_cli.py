@@ -13,54 +13,21 @@ usage: test_refine_cli.py LRSWEEP MPIEXEC SWEEP_DIR
 """
 import json
 import os
-import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from storecmp import points_of, store_diff  # noqa: E402
-from jobctl import kill_job  # noqa: E402
+from jobctl import kill_job, wait_done  # noqa: E402
 
 LRSWEEP, MPIEXEC = os.path.abspath(sys.argv[1]), sys.argv[2]
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
            OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", ASAN_OPTIONS="detect_leaks=0")
 
-SWEEP = """
-[sweep]
-name = "refined"
-replicates = 2
-[problem]
-model = "two_layer"
-input_dim = 1
-output_dim = 1
-samples = 1
-width = 1
-data = "identity"
-target = "teacher"
-init = "balanced"
-sigma2 = 1e-3
-[solver]
-method = "gd"
-step_rule = "fixed"
-max_iter = 20000
-tol = 1e-16
-record_every = 0
-records = 30
-[grid]
-step_size = { log = [0.01, 100.0], num = 7 }
-init_scale = [0.5, 2.0]
-[refine]
-axis = "step_size"
-predicate = 'status == "converged"'
-rtol = 1e-3
-rate_ci = 0.05
-max_seeds = 6
-seed_batch = 2
-"""
+SWEEP = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "refined.toml")).read()
 
 _n = 0
 _failed = 0
@@ -93,23 +60,6 @@ def start(np_, *args):
     return subprocess.Popen(cmd(np_, *args, "--json-progress", "--progress-seconds", "0.1"),
                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
-
-
-def wait_done(proc, at_least, limit=120.0):
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    end = time.monotonic() + limit
-    last = None
-    while time.monotonic() < end:
-        if not sel.select(timeout=0.5):
-            continue
-        line = proc.stdout.readline()
-        if not line:
-            break
-        last = json.loads(line)
-        if last["done"] >= at_least and not last["final"]:
-            return last
-    return last
 
 
 def main():
