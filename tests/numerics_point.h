@@ -44,6 +44,7 @@ static inline lrs_point lrs_test_point(void) {
   p.bt_sufficient = 0.9;
   p.theory_c = 0.5;
   p.theory_d = 1.01;
+  p.coordinates = LRS_COORDS_REDUCED;
   p.max_iter = 50;
   p.horizon = 50.0;
   p.tol = 0.0;

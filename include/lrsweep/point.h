@@ -60,6 +60,14 @@
   X(LRS_ODE_RKF45, "rkf45")                                                    \
   X(LRS_ODE_MSBDF, "msbdf")
 
+/* How the two_layer solver represents B = [W1; W2] when h > n + m: every GD
+ * or GF update stays in B(0)'s row space (eq. 7–8), so `reduced` solves for
+ * Z = BQ (k×k, k = n + m, Q = orth(B(0)ᵀ)) — the same iterates in exact
+ * arithmetic at a cost independent of h; `full` updates the h-wide B. */
+#define LRS_COORDS_LIST(X)                                                     \
+  X(LRS_COORDS_FULL, "full") /* first: stores older than the column read 0 */  \
+  X(LRS_COORDS_REDUCED, "reduced")
+
 #define LRS_JACOBIAN_LIST(X)                                                   \
   X(LRS_JACOBIAN_ANALYTIC, "analytic")                                         \
   X(LRS_JACOBIAN_FD, "fd")
@@ -77,6 +85,7 @@ typedef enum { LRS_LOSS_LIST(LRS__ENUM_MEMBER) LRS_LOSS_COUNT } lrs_loss_kind;
 typedef enum { LRS_STEP_RULE_LIST(LRS__ENUM_MEMBER) LRS_STEP_RULE_COUNT } lrs_step_rule;
 typedef enum { LRS_METHOD_LIST(LRS__ENUM_MEMBER) LRS_METHOD_COUNT } lrs_method;
 typedef enum { LRS_ODE_LIST(LRS__ENUM_MEMBER) LRS_ODE_COUNT } lrs_ode_stepper;
+typedef enum { LRS_COORDS_LIST(LRS__ENUM_MEMBER) LRS_COORDS_COUNT } lrs_coords;
 typedef enum { LRS_JACOBIAN_LIST(LRS__ENUM_MEMBER) LRS_JACOBIAN_COUNT } lrs_jacobian;
 typedef enum { LRS_PAIR_LIST(LRS__ENUM_MEMBER) LRS_PAIR_COUNT } lrs_pair;
 #undef LRS__ENUM_MEMBER
@@ -90,6 +99,7 @@ extern const char *const lrs_loss_names[];
 extern const char *const lrs_step_rule_names[];
 extern const char *const lrs_method_names[];
 extern const char *const lrs_ode_names[];
+extern const char *const lrs_coords_names[];
 extern const char *const lrs_jacobian_names[];
 extern const char *const lrs_pair_names[];
 
@@ -138,6 +148,7 @@ typedef struct lrs_point {
   double bt_sufficient; /* γ of backtracking */
   double theory_c;      /* c of §1.5 */
   double theory_d;      /* d of §1.5 */
+  lrs_coords coordinates; /* two_layer: reduced (k×k) or full (k×h) B */
   int64_t max_iter;     /* GD iterations */
   double horizon;       /* GF final time */
   double tol;           /* converged when loss − ℓ* ≤ tol */

@@ -5,17 +5,24 @@
  * maps inputs x ∈ Rⁿ (rows of X ∈ R^{N×n}) to outputs xᵀW ∈ R^m; this is
  * the transpose of f(x) = W2 W1' x with W1' = W1ᵀ (papers.md §1.1).
  *
- * PARAMETER LAYOUT (θ of lrsweep/model.h).  One (n+m)×h column-major matrix
+ * PARAMETER LAYOUT (θ of lrsweep/model.h).  One (n+m)×w column-major matrix
  * B = [W1; W2]: θ[r + (n+m)·j] is W1[r, j] for r < n and W2[r − n, j] for
- * n ≤ r < n+m.  The gradient has the same layout: [∇_{W1}L; ∇_{W2}L] with
+ * n ≤ r < n+m.  w = h in full coordinates (or when h ≤ k = n + m).  In
+ * reduced coordinates (point->coordinates, the default, when h > k) θ holds
+ * Z = BQ (w = k) with Q an orthonormal basis (h×k) of B(0)'s row space,
+ * formed once: every GD/GF update of W1 (W2) combines the rows of W2 (W1)
+ * (eq. 7–8), so B(t) = Z(t)Qᵀ, and W = Z1Z2ᵀ, the Gram matrices, ‖∇L‖²,
+ * ‖B‖ and the imbalance's norm and nonzero spectrum are the h-wide model's:
+ * the same iterates in exact arithmetic, at O(k³) per step instead of
+ * O(k²h).  The h-wide weights are B(t) = Z(t)Qᵀ.  The gradient has the same layout: [∇_{W1}L; ∇_{W2}L] with
  * ∇_{W1}L = ∇ℓ(W)·W2 and ∇_{W2}L = ∇ℓ(W)ᵀ·W1 (eq. 7–8).  On a distributed
  * backend θ is this rank's (contiguous) local block of B, and the gradient
  * that of [∇_{W1}L; ∇_{W2}L], which is distributed alike.
  *
  * Per-record observations: σ²_min/max(T_t) (from n×n and m×m Gram
  * matrices), μ_t, K_t(η_t), ρ(η_t, t), the bound curves Π ρ·L0, Π ρ̄·L0 and
- * L0ρ̄(η0,0)^t, and ‖D(t) − D(0)‖ (from an LQ factor of [B; B(0)], exact to
- * rounding, no h×h matrix when h ≥ 2(n+m)).  Theory columns (and the ρ
+ * L0ρ̄(η0,0)^t, and ‖D(t) − D(0)‖ (in the k×k coordinates of B(0)'s row
+ * space: no h×h matrix when h > k).  Theory columns (and the ρ
  * fields) are NaN for losses not covered by [P1] (Huber).
  */
 #ifndef LRSWEEP_TWO_LAYER_H
@@ -41,10 +48,11 @@ lrs_status lrs_two_layer_create(const lrs_point *point, lrs_linalg *la,
 /*
  * The same from an explicit problem (tests, benchmarks): takes ownership of
  * *problem (sets it to NULL, also on failure).  c, d: the §1.5 constants.
+ * coords: reduced or full (see PARAMETER LAYOUT).
  * Statuses: as lrs_two_layer_create.
  */
 lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp,
-                                     double c, double d, lrs_linalg *la,
+                                     double c, double d, lrs_coords coords, lrs_linalg *la,
                                      lrs_model **model);
 
 /* True when `m` is a two_layer model. */

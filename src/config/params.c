@@ -66,6 +66,8 @@ static const lrs_param table[] = {
     REAL(bt_sufficient, "solver", 0, 1, true, false, 0.9, "γ of backtracking"),
     REAL(theory_c, "solver", 0, 1, true, false, 0.5, "c of [P1] §1.5 (0 < c < 1)"),
     REAL(theory_d, "solver", 1, INFINITY, true, false, 1.01, "d of [P1] §1.5 (d > 1)"),
+    ENUM(coordinates, "solver", lrs_coords_names, LRS_COORDS_REDUCED,
+         "two_layer, h > n + m: reduced (k×k, same iterates, cost independent of h) or full"),
     INT(max_iter, "solver", 0, BIG, 1000, "GD iterations at most"),
     REAL(horizon, "solver", 0, INFINITY, true, false, 100.0, "GF final time"),
     REAL(tol, "solver", 0, INFINITY, false, false, 1e-24,
@@ -169,5 +171,6 @@ _Static_assert(sizeof(lrs_model_kind) == sizeof(int) && sizeof(lrs_data_kind) ==
                    sizeof(lrs_target_kind) == sizeof(int) && sizeof(lrs_init_kind) == sizeof(int) &&
                    sizeof(lrs_loss_kind) == sizeof(int) && sizeof(lrs_step_rule) == sizeof(int) &&
                    sizeof(lrs_method) == sizeof(int) && sizeof(lrs_ode_stepper) == sizeof(int) &&
-                   sizeof(lrs_jacobian) == sizeof(int) && sizeof(lrs_pair) == sizeof(int),
+                   sizeof(lrs_jacobian) == sizeof(int) && sizeof(lrs_pair) == sizeof(int) &&
+                   sizeof(lrs_coords) == sizeof(int),
                "point enums must be int-sized");

@@ -13,6 +13,7 @@ const char *const lrs_loss_names[] = {LRS_LOSS_LIST(LRS__NAME) NULL};
 const char *const lrs_step_rule_names[] = {LRS_STEP_RULE_LIST(LRS__NAME) NULL};
 const char *const lrs_method_names[] = {LRS_METHOD_LIST(LRS__NAME) NULL};
 const char *const lrs_ode_names[] = {LRS_ODE_LIST(LRS__NAME) NULL};
+const char *const lrs_coords_names[] = {LRS_COORDS_LIST(LRS__NAME) NULL};
 const char *const lrs_jacobian_names[] = {LRS_JACOBIAN_LIST(LRS__NAME) NULL};
 const char *const lrs_pair_names[] = {LRS_PAIR_LIST(LRS__NAME) NULL};
 #undef LRS__NAME

@@ -10,13 +10,18 @@ typedef struct tl {
   lrs_loss *loss; /* owned */
   lrs_loss_params lp;
   size_t n, m, h, k; /* k = n + m */
+  size_t width;      /* columns of the parameter matrix B: k when reduced, else h */
+  bool reduced;      /* B holds Z = B(t)Q, Q = orth(B(0)ᵀ) (lrs_coords) */
   size_t n_local;    /* this rank's parameters: the size of B's local block */
   double star;       /* ℓ* */
   double L0;         /* L(0) − ℓ* */
   bool covered;
   lrs_theory_state ts;
 
-  /* Parameters and gradient, (n+m)×h, with their W1/W2 row views. */
+  /* Parameters and gradient, (n+m)×width, with their W1/W2 row views.
+   * Reduced: B(t) = Z(t)Qᵀ with orthonormal Q, so W1W2ᵀ, the Gram matrices
+   * W1W1ᵀ, W2W2ᵀ and the gradient's coordinates Z ↦ ∇L·Q are those of the
+   * h-wide model, and so is every GD/GF iterate (eq. 7–8). */
   lrs_mat *B, *W1, *W2;
   lrs_mat *GB, *G1, *G2;
   lrs_mat *VB, *V1, *V2, *HB, *H1, *H2; /* hess_vec */
@@ -32,9 +37,10 @@ typedef struct tl {
   double last_excess;
   double no_entries; /* the gradient storage of a rank holding no parameters */
 
-  /* Imbalance drift ‖D(t) − D(0)‖: when h > k, in the coordinates Z = BQ of
-   * an orthonormal basis Q (h×k) of B0's row space (Z with its W1/W2 row
-   * views, M0 = Z0ᵀSZ0 and Dh are k×k); else the h×h difference itself. */
+  /* Imbalance drift ‖D(t) − D(0)‖: full coordinates with h > k, in the
+   * coordinates Z = BQ of an orthonormal basis Q (h×k) of B0's row space (Z
+   * with its W1/W2 row views, M0 = Z0ᵀSZ0 and Dh are k×k); else (h ≤ k, or
+   * reduced: D = QDzQᵀ has Dz's norm) the width×width difference itself. */
   lrs_mat *Q, *Z, *Z1, *Z2, *M0;
   lrs_mat *Dh, *D0h;
 
@@ -251,11 +257,27 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   lrs_mat *Wstar = NULL, *Diff = NULL;
   double *sv = NULL;
 
-  LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->B, &t->W1, &t->W2), done);
-  LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->GB, &t->G1, &t->G2), done);
-  LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->VB, &t->V1, &t->V2), done);
-  LRS_TRY_GOTO(st, stacked(la, n, m, h, &t->HB, &t->H1, &t->H2), done);
-  LRS_TRY_GOTO(st, lrs_mat_copy(t->P->B0, t->B), done);
+  const size_t w = t->width;
+  LRS_TRY_GOTO(st, stacked(la, n, m, w, &t->B, &t->W1, &t->W2), done);
+  LRS_TRY_GOTO(st, stacked(la, n, m, w, &t->GB, &t->G1, &t->G2), done);
+  LRS_TRY_GOTO(st, stacked(la, n, m, w, &t->VB, &t->V1, &t->V2), done);
+  LRS_TRY_GOTO(st, stacked(la, n, m, w, &t->HB, &t->H1, &t->H2), done);
+  if (h > k) { /* Q = orth(B0ᵀ) (h×k), through the identity's product */
+    LRS_TRY_GOTO(st, lrs_mat_create(la, h, k, &t->Q), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Z), done);
+    LRS_TRY_GOTO(st, lrs_mat_set_identity(t->Z), done);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->P->B0, t->Z, 0.0, t->Q),
+                 done);
+    LRS_TRY_GOTO(st, lrs_mat_orthonormalize(t->Q), done);
+  }
+  if (t->reduced) { /* B ← Z0 = B0Q; Q is not needed after this */
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->P->B0, t->Q, 0.0, t->B),
+                 done);
+    lrs_mat_destroy(&t->Q);
+    lrs_mat_destroy(&t->Z);
+  } else {
+    LRS_TRY_GOTO(st, lrs_mat_copy(t->P->B0, t->B), done);
+  }
   { /* θ, ∇L and hess_vec's vectors are the local blocks of B, GB, VB, HB:
      * whole matrices, so their blocks are contiguous and alike. */
     const lrs_mat_block b = lrs_mat_local(t->B);
@@ -271,22 +293,17 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dG), done);
   t->eig = malloc((n > m ? n : m) * sizeof *t->eig);
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(t->eig)), done);
-  if (h > k) { /* drift coordinates: Q = orth(B0ᵀ), Z0 = B0Q, M0 = Z0ᵀSZ0 */
-    LRS_TRY_GOTO(st, lrs_mat_create(la, h, k, &t->Q), done);
-    LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Z), done);
+  if (t->Q) { /* full coordinates, drift in Z = BQ: Z0 = B0Q, M0 = Z0ᵀSZ0 */
     LRS_TRY_GOTO(st, lrs_mat_view(t->Z, 0, 0, n, k, &t->Z1), done);
     LRS_TRY_GOTO(st, lrs_mat_view(t->Z, n, 0, m, k, &t->Z2), done);
     LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->M0), done);
     LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Dh), done);
-    LRS_TRY_GOTO(st, lrs_mat_set_identity(t->Z), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->B, t->Z, 0.0, t->Q), done);
-    LRS_TRY_GOTO(st, lrs_mat_orthonormalize(t->Q), done);
     LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->B, t->Q, 0.0, t->Z), done);
     LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->Z1, t->Z1, 0.0, t->M0), done);
     LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->Z2, t->Z2, 1.0, t->M0), done);
-  } else { /* h ≤ k: D0 itself */
-    LRS_TRY_GOTO(st, lrs_mat_create(la, h, h, &t->Dh), done);
-    LRS_TRY_GOTO(st, lrs_mat_create(la, h, h, &t->D0h), done);
+  } else { /* D0 itself (width×width) */
+    LRS_TRY_GOTO(st, lrs_mat_create(la, w, w, &t->Dh), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, w, w, &t->D0h), done);
     LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->W1, t->W1, 0.0, t->D0h), done);
     LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0,
                                   t->W2, t->W2, 1.0, t->D0h),
@@ -340,7 +357,8 @@ done:
 }
 
 lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp, double c,
-                                     double d, lrs_linalg *la, lrs_model **model) {
+                                     double d, lrs_coords coords, lrs_linalg *la,
+                                     lrs_model **model) {
   *model = NULL;
   lrs_status st = LRS_OK;
   lrs_model *mod = calloc(1, sizeof *mod);
@@ -364,6 +382,8 @@ lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_param
   t->m = t->P->m;
   t->h = t->P->h;
   t->k = t->n + t->m;
+  t->reduced = coords == LRS_COORDS_REDUCED && t->h > t->k;
+  t->width = t->reduced ? t->k : t->h;
   LRS_TRY_GOTO(st, setup(t, la, c, d), fail);
   *model = mod;
   return LRS_OK;
@@ -379,7 +399,8 @@ lrs_status lrs_two_layer_create(const lrs_point *point, lrs_linalg *la, lrs_mode
   const lrs_loss_params lp = {.kind = point->loss,
                               .lambda = point->logistic_lambda,
                               .delta = point->huber_delta};
-  return lrs_two_layer_create_from(&P, &lp, point->theory_c, point->theory_d, la, model);
+  return lrs_two_layer_create_from(&P, &lp, point->theory_c, point->theory_d,
+                                   point->coordinates, la, model);
 }
 
 bool lrs_two_layer_is(const lrs_model *m) { return m && m->ops == &two_layer_ops; }

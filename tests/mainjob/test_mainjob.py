@@ -181,10 +181,13 @@ def main():
     ok(np.all(p["final_loss"][stable] < p["loss0"][stable]), "stable points lowered the loss")
 
     # ---- 5 (part). periodic progress lines off a terminal; reference of 3/4 --------
-    with open("slow.toml", "w") as f:  # about 0.8 s a point
+    # about 0.8 s a point: full coordinates run the h-wide loop (reduced ones
+    # would make these points k×k, too fast to be interrupted)
+    with open("slow.toml", "w") as f:
         f.write('[sweep]\nname = "slow"\nreplicates = 4\n'
                 '[problem]\nwidth = 1000\n'
                 '[solver]\nstep_rule = "local"\nmax_iter = 8000\ntol = 0\n'
+                'coordinates = "full"\n'
                 '[grid]\nsigma2 = [0.01, 0.1, 1.0, 2.0]\n')
     rc, out, err = run(1, "slow.toml", "--store", "ref.h5", "--progress-seconds", "0.3")
     ok(rc == 0, "reference run of the slow sweep exits 0", err)
@@ -230,6 +233,7 @@ def main():
     with open("chunk.toml", "w") as f:
         f.write('[sweep]\nname = "chunk"\nreplicates = 8\n[problem]\nwidth = 1000\n'
                 '[solver]\nstep_rule = "local"\nmax_iter = 1500\ntol = 0\n'
+                'coordinates = "full"\n'
                 '[grid]\nsigma2 = [0.01, 0.1, 1.0, 2.0]\n')
     proc = start_json(2, "chunk.toml", "--drain-seconds", "30")
     last = wait_done(proc, 1)
@@ -299,7 +303,7 @@ def main():
     # ---- 6. faults -----------------------------------------------------------------
     with open("fault.toml", "w") as f:
         f.write('[sweep]\nname = "fault"\n[problem]\nwidth = 300\n'
-                '[solver]\nmethod = "gf"\nhorizon = 1.0\n'
+                '[solver]\nmethod = "gf"\nhorizon = 1.0\ncoordinates = "full"\n'
                 '[grid]\node_stepper = ["rk8pd", "msbdf"]\n'
                 'max_point_seconds = [0, 1e-6]\n')
     rc, _, err = run(3, "fault.toml", "--quiet")

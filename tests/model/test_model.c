@@ -116,7 +116,7 @@ static void test_scalar(lrs_linalg *la) {
   lrs_mat_set_global(P->B0, w);
   const lrs_loss_params lp = {.kind = LRS_LOSS_SQUARED};
   lrs_model *m = NULL;
-  LRS_CHECK(lrs_two_layer_create_from(&P, &lp, 0.5, 2.0, la, &m) == LRS_OK && !P,
+  LRS_CHECK(lrs_two_layer_create_from(&P, &lp, 0.5, 2.0, LRS_COORDS_FULL, la, &m) == LRS_OK && !P,
             "scalar model created (problem ownership taken)");
   const double x1 = w[0], x2 = w[1], r = x1 * x2 - 1.0;
   double L, g[2], hv[2];
@@ -164,6 +164,7 @@ static void test_drift_formula(lrs_linalg *la) {
   p.output_dim = 2;
   p.samples = 4;
   p.width = 6;
+  p.coordinates = LRS_COORDS_FULL; /* θ is B */
   p.data = LRS_DATA_GAUSSIAN;
   p.init_scale = 0.8;
   p.sigma2 = 0.5;
@@ -255,6 +256,7 @@ static void test_recorded_drift(lrs_linalg *la) {
     p.output_dim = 2;
     p.samples = 5;
     p.width = widths[w];
+    p.coordinates = LRS_COORDS_FULL; /* θ is B */
     p.data = LRS_DATA_GAUSSIAN;
     p.init_scale = 0.9;
     lrs_model *m = NULL;

@@ -154,7 +154,8 @@ static void test_gf(void) {
   lrs_result_destroy(&r);
 
   p.ode_stepper = LRS_ODE_MSBDF;
-  p.width = 2000; /* P = 14000 > the dense-Jacobian limit */
+  p.width = 2000; /* P = 14000 > the dense-Jacobian limit (full coordinates) */
+  p.coordinates = LRS_COORDS_FULL;
   r = solve(&p, &st);
   LRS_CHECK(st == LRS_ERR_UNSUPPORTED && r->summary.status == LRS_POINT_ERROR &&
                 strstr(r->summary.message, "msbdf"),
@@ -399,6 +400,114 @@ static void test_global_rule(void) {
   lrs_result_destroy(&r);
 }
 
+/* Largest disagreement of two runs' records over the double fields of
+ * lrs_record: |a − b| / (rtol·max(|a|, |b|) + floor), floor = 1e-9·(the
+ * field's largest |value| in run a), for the imbalance drift drift_floor (a
+ * difference of terms of size ‖D(0)‖: its rounding does not scale with it);
+ * ≤ 1 means agreement; fields NaN in both runs are skipped. */
+static double record_disagreement(const lrs_result *a, const lrs_result *b, double rtol,
+                                  double drift_floor, const char **worst) {
+  double w = 0.0;
+  *worst = "";
+  for (size_t f = 0; f < lrs_record_field_count; f++) {
+    const lrs_field *fd = &lrs_record_fields[f];
+    if (fd->type != LRS_FIELD_DOUBLE)
+      continue;
+    double scale = 0.0, va, vb;
+    for (size_t i = 0; i < a->n_records; i++) {
+      memcpy(&va, (const char *)&a->records[i] + fd->offset, sizeof va);
+      if (isfinite(va))
+        scale = fmax(scale, fabs(va));
+    }
+    for (size_t i = 0; i < a->n_records && i < b->n_records; i++) {
+      memcpy(&va, (const char *)&a->records[i] + fd->offset, sizeof va);
+      memcpy(&vb, (const char *)&b->records[i] + fd->offset, sizeof vb);
+      if (isnan(va) && isnan(vb))
+        continue;
+      const double floor =
+          strcmp(fd->name, "imbalance_drift") == 0 ? drift_floor : 1e-9 * scale;
+      const double e = fabs(va - vb) / (rtol * fmax(fabs(va), fabs(vb)) + floor);
+      if (!(e <= w)) {
+        w = isnan(e) ? INFINITY : e;
+        *worst = fd->name;
+      }
+    }
+  }
+  return w;
+}
+
+/* coordinates = reduced solves for Z = BQ (k×k) instead of the h-wide B: the
+ * same iterates in exact arithmetic (eq. 7–8 keep B in B(0)'s row space), so
+ * every record, the status, the iteration count (GD) and the [P1] constants
+ * agree with the full-coordinate run to rounding (GD) or to the ODE tolerance
+ * (GF; its steps differ: the error norm is taken in other coordinates);
+ * across losses, step rules and GF, with h well above k = n + m. */
+static void test_coordinates(void) {
+  struct {
+    const char *what;
+    lrs_loss_kind loss;
+    lrs_method method;
+    lrs_step_rule rule;
+    int64_t h;
+    double rtol;
+  } cases[] = {
+      {"paper setting, local rule", LRS_LOSS_SQUARED, LRS_METHOD_GD, LRS_STEP_LOCAL, 500, 1e-7},
+      {"squared, global rule", LRS_LOSS_SQUARED, LRS_METHOD_GD, LRS_STEP_GLOBAL, 64, 1e-7},
+      {"logistic, fixed step", LRS_LOSS_LOGISTIC, LRS_METHOD_GD, LRS_STEP_FIXED, 64, 1e-7},
+      {"huber, backtracking", LRS_LOSS_HUBER, LRS_METHOD_GD, LRS_STEP_BACKTRACKING, 64, 1e-7},
+      {"squared, GF rk8pd", LRS_LOSS_SQUARED, LRS_METHOD_GF, LRS_STEP_FIXED, 64, 1e-6},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    lrs_point p = c == 0 ? lrs_test_point() : small_point();
+    p.width = cases[c].h;
+    p.loss = cases[c].loss;
+    p.method = cases[c].method;
+    p.step_rule = cases[c].rule;
+    p.logistic_lambda = 0.05;
+    p.huber_delta = 0.3;
+    if (c > 0)
+      p.step_size = cases[c].rule == LRS_STEP_FIXED ? safe_step(&p)
+                    : cases[c].rule == LRS_STEP_BACKTRACKING ? 1.0
+                                                            : NAN;
+    p.max_iter = 60;
+    p.tol = 0.0;
+    p.horizon = 5.0;
+    p.records = 40;
+    lrs_status st_f, st_r;
+    p.coordinates = LRS_COORDS_FULL;
+    lrs_result *full = solve(&p, &st_f);
+    p.coordinates = LRS_COORDS_REDUCED;
+    lrs_result *red = solve(&p, &st_r);
+    const lrs_summary *a = &full->summary, *b = &red->summary;
+    const char *worst;
+    const bool gf = p.method == LRS_METHOD_GF; /* GF: drift is integration error */
+    const double d = record_disagreement(full, red, cases[c].rtol,
+                                         (gf ? cases[c].rtol : 1e-12) * d0_norm(&p), &worst);
+    LRS_CHECK(st_f == LRS_OK && st_r == LRS_OK && a->status == b->status &&
+                  (gf || a->iterations == b->iterations) &&
+                  full->n_records == red->n_records &&
+                  full->n_records > 10 && d <= 1.0,
+              "%s (h = %lld): reduced and full coordinates agree (status %s/%s, %lld/%lld "
+              "iterations, %zu/%zu records, worst field %s at %.2g of the tolerance)",
+              cases[c].what, (long long)p.width, lrs_point_status_names[a->status],
+              lrs_point_status_names[b->status], (long long)a->iterations,
+              (long long)b->iterations, full->n_records, red->n_records, worst, d);
+    if (a->theory.applicable) {
+      const double t[][2] = {{a->theory.alpha1, b->theory.alpha1},
+                             {a->theory.alpha2, b->theory.alpha2},
+                             {a->theory.lambda_plus, b->theory.lambda_plus},
+                             {a->theory.eta_max, b->theory.eta_max}};
+      double e = 0.0;
+      for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        e = fmax(e, fabs(t[i][0] - t[i][1]) / fabs(t[i][0]));
+      LRS_CHECK(b->theory.applicable && e < 1e-9,
+                "%s: α1, α2, λ+, η_max agree to %.1e relative", cases[c].what, e);
+    }
+    lrs_result_destroy(&full);
+    lrs_result_destroy(&red);
+  }
+}
+
 int main(void) {
   test_gf();
   test_losses_converge();
@@ -406,5 +515,6 @@ int main(void) {
   test_divergence_and_statuses();
   test_refusals();
   test_global_rule();
+  test_coordinates();
   return lrs_test_done();
 }
