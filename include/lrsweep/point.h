@@ -184,6 +184,11 @@ uint64_t lrs_point_stream_seed(const lrs_point *point, lrs_stream stream);
 /* The std of the initial weights: init_scale, or width^(-init_exponent). */
 double lrs_point_init_std(const lrs_point *point);
 
+/* The width the solver iterates on: n + m for a two_layer point solved in
+ * reduced coordinates with h > n + m (lrs_coords), else h.  Cost models and
+ * the group rule use it: a reduced point's iterations do not grow with h. */
+int64_t lrs_point_solve_width(const lrs_point *point);
+
 /* Looks `name` up in a NULL-terminated name table; returns its index or -1. */
 int lrs_name_lookup(const char *const *names, const char *name);
 

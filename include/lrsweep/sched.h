@@ -11,8 +11,8 @@
  * With P = 1 (or a singleton run) rank 0 solves the points itself between
  * its coordinator duties.
  *
- * Groups and small points.  With a group_threshold, only points of width
- * h ≥ group_threshold are solved by a whole group; the coordinator hands a
+ * Groups and small points.  With a group_threshold, only points of solver
+ * width (lrs_point_solve_width) ≥ group_threshold are solved by a whole group; the coordinator hands a
  * group chunks that are all such points or all smaller ones, and the ranks of
  * a group share a chunk of small points out (rank k of the group takes points
  * k, k + G, ...), each solving its own on MPI_COMM_SELF and sending the
@@ -142,7 +142,7 @@ typedef struct lrs_sched_sink {
 
 typedef struct lrs_sched_options {
   int group_size;           /* ranks per group (default 1) */
-  int64_t group_threshold;  /* with group_size > 1: points of width h ≥ this
+  int64_t group_threshold;  /* with group_size > 1: points of solver width ≥ this
                                are solved by a whole group, smaller ones are
                                shared out among its ranks, each solved on
                                MPI_COMM_SELF; 0 (default): all by groups */

@@ -156,11 +156,15 @@ lrs_status lrs_grid_validate(const lrs_grid *g) {
 double lrs_grid_point_cost(const lrs_point *p) {
   double n = (double)p->input_dim, m = (double)p->output_dim, h = (double)p->width;
   double N = p->samples > 0 ? (double)p->samples : n;
-  double per_eval;
-  if (p->model == LRS_MODEL_TWO_LAYER)
-    /* W = W1W2ᵀ, XW, ∇ℓ W2, ∇ℓᵀ W1 (papers.md §1.2) and the two Gram matrices. */
-    per_eval = 2 * n * m * h + 2 * N * n * m + 4 * n * m * h + 2 * (n * n + m * m) * h;
-  else {
+  double per_eval, setup = 0.0;
+  if (p->model == LRS_MODEL_TWO_LAYER) {
+    /* W = W1W2ᵀ, XW, ∇ℓ W2, ∇ℓᵀ W1 (papers.md §1.2) and the two Gram
+     * matrices, at the solver's width; reduced: the QR of B(0)ᵀ first. */
+    const double w = (double)lrs_point_solve_width(p);
+    per_eval = 2 * n * m * w + 2 * N * n * m + 4 * n * m * w + 2 * (n * n + m * m) * w;
+    if (w < h)
+      setup = 4 * (n + m) * (n + m) * h;
+  } else {
     double r = (double)p->lora_rank;
     /* P1, P2 updates, P2P1, and the four adapter gradients (papers.md §2.1). */
     per_eval = 2 * (n + m) * h * r + 2 * m * h * n + 4 * (m * n * (h + r) + (n + m) * h * r);
@@ -179,7 +183,7 @@ double lrs_grid_point_cost(const lrs_point *p) {
     evals = (double)p->max_iter * (p->step_rule == LRS_STEP_BACKTRACKING ? 3.0 : 1.0);
     break;
   }
-  return per_eval * (evals + 1);
+  return setup + per_eval * (evals + 1);
 }
 
 typedef struct {

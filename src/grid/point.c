@@ -66,3 +66,10 @@ double lrs_point_init_std(const lrs_point *p) {
     return p->init_scale;
   return pow((double)p->width, -p->init_exponent);
 }
+
+int64_t lrs_point_solve_width(const lrs_point *p) {
+  const int64_t k = p->input_dim + p->output_dim;
+  if (p->model == LRS_MODEL_TWO_LAYER && p->coordinates == LRS_COORDS_REDUCED && p->width > k)
+    return k;
+  return p->width;
+}

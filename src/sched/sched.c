@@ -151,7 +151,7 @@ static int longest_first(const void *a, const void *b) {
 /* Whether a group solves `p` together (else its members share such points out
  * and each solves its own on MPI_COMM_SELF). */
 static bool on_group(const lrs_sched_options *opt, const lrs_point *p) {
-  return opt->group_size > 1 && p->width >= opt->group_threshold;
+  return opt->group_size > 1 && lrs_point_solve_width(p) >= opt->group_threshold;
 }
 
 /* The points of `indices`, longest first by the cost model. */

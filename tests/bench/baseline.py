@@ -206,6 +206,22 @@ class DriftMeter:
         return math.sqrt(max(float(np.sum(A * A.T)), 0.0))
 
 
+def reduced_problem(p):
+    """The same problem in the coordinates Z = [W1; W2]Q of B(0)'s row space.
+
+    Q is an orthonormal basis (h×k, k = n + m) of the rows of B(0) = [W1; W2]. GD and GF
+    keep B(t) in that row space (eq. 7–8), so B(t) = Z(t)Qᵀ: W = Z1Z2ᵀ, the Gram
+    matrices, ‖∇L‖ and ‖D(t) − D(0)‖ are the h-wide run's (lrsweep's
+    coordinates = "reduced"). The [P1] constants need the true h (D0 has h − k more
+    zero eigenvalues): compute them on p, not on the returned problem.
+    """
+    n, m, h = p.dims
+    if h <= n + m:
+        return p
+    Q, _ = np.linalg.qr(np.vstack([p.W1, p.W2]).T)
+    return dataclasses.replace(p, W1=p.W1 @ Q, W2=p.W2 @ Q)
+
+
 def cubic_step_root(a, b, c):
     """Unique positive root of c η³ + b η² + a η − 1 = 0 (a > 0, b, c ≥ 0).
 
@@ -850,8 +866,9 @@ def _cmd_gd(a):
     t2 = time.perf_counter()
     # η0 of local/global defaults to η_max; fixed and backtracking also start there
     eta0 = th["eta_max"] if a.eta0 is None else a.eta0
-    res = gd_two_layer(p, a.rule, eta0, a.iters, a.tol, c=a.c, d=a.d, theory=th,
-                       track_drift=not a.no_drift, bt_armijo=a.armijo)
+    res = gd_two_layer(reduced_problem(p) if a.reduced else p, a.rule, eta0, a.iters,
+                       a.tol, c=a.c, d=a.d, theory=th, track_drift=not a.no_drift,
+                       bt_armijo=a.armijo)
     steps = max(res["iterations"], 1)
     out = {
         "h": a.h, "rule": a.rule, "seed": a.seed, "sigma2": a.sigma2,
@@ -865,7 +882,7 @@ def _cmd_gd(a):
         "alpha1": th["alpha1"], "alpha2": th["alpha2"], "alpha_ratio": th["ratio"],
         "eta_max": th["eta_max"], "eta_max_bound": th["eta_max_bound"],
         "eta1": th["eta1"], "eta2": th["eta2"], "log_term": th["log_term"],
-        "eta0": eta0, "max_drift": res["max_drift"],
+        "eta0": eta0, "max_drift": res["max_drift"], "reduced": a.reduced,
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
     }
     print(json.dumps(_jsonable(out), ensure_ascii=False))
@@ -928,6 +945,8 @@ def main(argv=None):
     g.add_argument("--d", type=float, default=1.01)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--no-drift", action="store_true", help="skip ‖D(t) − D(0)‖ records")
+    g.add_argument("--reduced", action="store_true",
+                   help="iterate on Z = [W1; W2]Q (k×k), as lrsweep's coordinates = reduced")
     g.add_argument("--armijo", action="store_true",
                    help="backtracking with γη‖∇L‖² (not as printed)")
     for name in ("lora-gf", "lora-gd"):

@@ -64,6 +64,7 @@ static lrs_point bench_point(long long h, long long n, long long iters) {
   p.input_dim = p.output_dim = n;
   p.samples = 0;
   p.width = h;
+  p.coordinates = LRS_COORDS_FULL; /* the h-wide loop, whose columns a group shares */
   p.data = LRS_DATA_ORTHOGONAL;
   p.target = LRS_TARGET_TEACHER;
   p.sigma2 = 0.01;

@@ -114,6 +114,22 @@ def test_gd_drift_formula_and_drift_meter():
 # ---- [P1] theory constants and the `local` rule on the paper's setting -------------
 
 
+def test_reduced_coordinates_give_the_same_run():
+    """GD on Z = BQ (reduced_problem) reproduces the h-wide run's records: B stays in
+    B(0)'s row space (eq. 7–8), so only rounding separates the two."""
+    p = b.two_layer_problem(10, 10, 300, 0.01, 3)
+    th = b.theory_constants(p)
+    full = b.gd_two_layer(p, "local", max_iter=40, tol=0.0, theory=th)
+    red = b.gd_two_layer(b.reduced_problem(p), "local", max_iter=40, tol=0.0, theory=th)
+    assert b.reduced_problem(p).W1.shape == (10, 20)
+    for f in ("loss", "grad_norm", "step_size", "sigma_min2_T", "sigma_max2_T", "rho_t"):
+        a, r = full["records"][f], red["records"][f]
+        np.testing.assert_allclose(r, a, rtol=1e-8, atol=1e-10 * np.nanmax(np.abs(a)),
+                                   err_msg=f)
+    np.testing.assert_allclose(red["records"]["imbalance_drift"],
+                               full["records"]["imbalance_drift"], rtol=1e-5, atol=1e-12)
+
+
 def test_eta_max_roots():
     p = b.two_layer_problem(10, 10, 500, 0.01, 0)
     th = b.theory_constants(p)

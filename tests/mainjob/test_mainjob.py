@@ -122,7 +122,7 @@ def main():
     with open("auto.toml", "w") as f:
         f.write('[sweep]\nname = "auto"\nreplicates = 2\n'
                 '[problem]\ninput_dim = 6\noutput_dim = 5\n'
-                '[solver]\nstep_rule = "local"\nmax_iter = 40\n'
+                '[solver]\nstep_rule = "local"\nmax_iter = 40\ncoordinates = "full"\n'
                 '[grid]\nwidth = [12, 40, 72]\nsigma2 = [0.01, 1.0]\n'
                 '[run]\ngroup_size = "auto"\ngroup_threshold = 64\n')
     for np_ in (1, 3, 5):

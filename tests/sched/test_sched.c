@@ -116,6 +116,7 @@ static lrs_status growing_refill(void *ctx, uint64_t **more, uint64_t *n_more) {
 
 static const char *const sweep_text = "[sweep]\nreplicates = 4\n"
                                       "[solver]\nmax_iter = 12\nstep_rule = \"fixed\"\n"
+                                      "coordinates = \"full\"\n" /* solve width h */
                                       "[problem]\ninput_dim = 4\noutput_dim = 3\n"
                                       "[grid]\nstep_size = [0.01, 0.02, 0.005]\n"
                                       "width = [20, 48]\n"
