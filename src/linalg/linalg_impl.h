@@ -57,7 +57,8 @@ extern const lrs__linalg_ops lrs__linalg_dist_ops;
  * same Householder tridiagonalization is done in plain loops, then dsterf,
  * or, when `ends` (only w[0] and w[n−1] wanted, the entries between left
  * unspecified), bisection on Sturm counts of the tridiagonal for the two
- * extreme eigenvalues at once.  Returns LAPACK's
+ * extreme eigenvalues at once (for larger n `ends` takes dsytrd's
+ * reduction, then the same bisection).  Returns LAPACK's
  * info.  Used by the local backend and the dist backend's gathered path, so
  * both give the same bits. */
 #define LRS__EIG_SMALL 32

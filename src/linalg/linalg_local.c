@@ -359,7 +359,24 @@ static void tridiag_extremes(size_t n, const double *d, const double *e, double 
   *lmax = xb;
 }
 
+/* Both ends of the spectrum of a large symmetric a: LAPACK's tridiagonal
+ * reduction (dsytrd, which dsyev also starts with), then tridiag_extremes
+ * instead of dsyev's QL iteration for the whole spectrum.  work: e (n), tau
+ * (n), then dsytrd's own n + 1 (it needs ≥ 1; less than n·nb makes it run
+ * unblocked, as dsyev does at these sizes); tau is e2's scratch after. */
+static int large_ends(int n, double *a, double *w, double *work) {
+  const size_t N = (size_t)n;
+  double *e = work, *tau = work + N;
+  const int info = LAPACKE_dsytrd_work(LAPACK_COL_MAJOR, 'L', n, a, n, w, e, tau, work + 2 * N,
+                                       n + 1);
+  if (info == 0)
+    tridiag_extremes(N, w, e, tau, &w[0], &w[N - 1]);
+  return info;
+}
+
 int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork, bool ends) {
+  if (n > LRS__EIG_SMALL && ends && lwork >= 3 * n + 1)
+    return large_ends(n, a, w, work);
   if (n > LRS__EIG_SMALL)
     return LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', n, a, n, w, work, lwork);
   const size_t N = (size_t)n;

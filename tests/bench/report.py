@@ -341,7 +341,16 @@ def plan_store():
 # What `perf record` showed when the goals above were missed (analysis, not measurements;
 # rerun perf to check them after a change).
 FINDINGS = [
-    "GD per iteration, n = m = 10, h = 500 (perf record of 3000 local-rule iterations): "
+    "GD per iteration in reduced coordinates (the default), n = m = 10, any h (perf record "
+    "of 10^5 local-rule iterations at h = 500, a record every iteration): the three 10×10 "
+    "symmetric eigenvalue problems of the [P1] local constants ≈ 45–50% (Householder "
+    "tridiagonalization + bisection/Newton for the two ends, ~1.5 µs each), dgemm/dsyrk "
+    "calls on 10×20 and 20×20 operands ≈ 20%, the record append and the bound updates "
+    "(pow/exp of ρ̄) most of the rest. The NumPy loop in the same coordinates "
+    "(`baseline.py gd --reduced`) is ~95 µs per iteration of Python and NumPy call overhead "
+    "at any h.",
+    "GD per iteration in full coordinates, n = m = 10, h = 500 (perf record of 3000 "
+    "local-rule iterations): "
     "the three 10×10 symmetric eigenvalue problems of the [P1] local constants (λ_min and "
     "λ_max of W1W1ᵀ, W2W2ᵀ, WWᵀ) were about a third with LAPACK's dsterf (~3.5 µs each); "
     "both ends now come from bisection + Newton on the tridiagonal (~1.4 µs); nearly half is dgemm/dsyrk with K = h and M, N ≤ 20, "
@@ -370,7 +379,13 @@ FINDINGS = [
     "LoRA GF (rk8pd): 224 steps, about 190 of them clipped to land on one of the 200 "
     "log-spaced record times, because GSL's rk8pd has no dense output; DOP853 in "
     "solve_ivp interpolates its records. Keeping the pre-clip step size does not help (every "
-    "step is clipped again); fewer RHS evaluations need dense output or fewer records.",
+    "step is clipped again); fewer RHS evaluations need dense output or fewer records. "
+    "Even with 20 records rk8pd takes 89 steps and 1327 evaluations (no clipping left to "
+    "speak of): DOP853 reaches the same tolerance with fewer, cheaper steps (12 stages, "
+    "3 more for its 7th-order interpolant). GSL's msadams (tried: 1–2 evaluations a step, "
+    "clipping nearly free) needed 2049 evaluations for 200 records and 1496 for 20, with a "
+    "less accurate final loss. Meeting the goal needs a DOP853 with its continuous "
+    "extension in lrsweep (GSL has none).",
     "Coordinator, 2 workers vs 1: leaders ask for their next chunk while solving the last "
     "point of the current one (READY sent early, the ASSIGN receive posted), so a worker "
     "no longer waits up to the coordinator's 1 ms back-off between chunks; rank 0's CPU "

@@ -149,6 +149,21 @@ static void test_stream_seeds(void) {
   LRS_CHECK(lrs_grid_point_cost(&wide) > lrs_grid_point_cost(&base) &&
                 lrs_grid_point_cost(&base) > 0,
             "cost grows with width");
+  { /* reduced coordinates iterate on k = n + m columns: only the set-up QR
+     * (4k²h flops) grows with h; full ones iterate on h */
+    lrs_point r1 = base, r2 = base, f1 = base;
+    r1.coordinates = r2.coordinates = LRS_COORDS_REDUCED;
+    f1.coordinates = LRS_COORDS_FULL;
+    r1.width = f1.width = 4000;
+    r2.width = 8000;
+    const double k = (double)(base.input_dim + base.output_dim);
+    LRS_CHECK(lrs_point_solve_width(&r1) == base.input_dim + base.output_dim &&
+                  lrs_point_solve_width(&f1) == 4000 &&
+                  lrs_grid_point_cost(&r2) - lrs_grid_point_cost(&r1) == 4 * k * k * 4000 &&
+                  lrs_grid_point_cost(&f1) > 10 * lrs_grid_point_cost(&r1),
+              "reduced coordinates: solver width n + m, cost grows with h by the set-up QR "
+              "only");
+  }
   lrs_grid_destroy(&g);
   lrs_config_destroy(&cfg);
 }

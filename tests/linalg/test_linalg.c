@@ -193,10 +193,11 @@ static void test_gram_eig(lrs_linalg *la) {
 /* sym_eig_extremes against the full sym_eigvals: random symmetric, a
  * rank-deficient Gram (a multiple λ_min = 0), a top eigenvalue of
  * multiplicity 3, a diagonal with zero off-diagonals (a split tridiagonal),
- * 1×1, the zero matrix, and n = 40 (dsyev). */
+ * 1×1, the zero matrix, n = 40 and 128 (dsytrd's reduction, then the same
+ * bisection and Newton). */
 static void test_eig_extremes(lrs_linalg *la) {
-  const size_t sizes[7] = {9, 12, 10, 6, 1, 5, 40};
-  for (int c = 0; c < 7; c++) {
+  const size_t sizes[8] = {9, 12, 10, 6, 1, 5, 40, 128};
+  for (int c = 0; c < 8; c++) {
     const size_t n = sizes[c];
     double *a = malloc(n * n * sizeof *a), *g = malloc(n * 4 * sizeof *g);
     double *w = malloc(n * sizeof *w), *we = malloc(n * sizeof *we);
