@@ -277,6 +277,16 @@ lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w);
  * Statuses: as lrs_mat_sym_eigvals. */
 lrs_status lrs_mat_sym_eig_extremes(const lrs_mat *A, double *w);
 
+/* The same, from guesses near[0] ≈ λ_min and near[1] ≈ λ_max (e.g. a
+ * previous iterate's ends): when the guesses, widened by 1e-6 of the
+ * spectrum's scale, lie outside the spectrum (one Sturm-count pass), the
+ * bisection that brackets the ends is skipped and Newton starts there.  Any
+ * guesses (NaN included) are safe: wrong ones cost that one pass.  The same
+ * roots to the same tolerance, not always the same bits as without guesses.
+ * near NULL: lrs_mat_sym_eig_extremes.  (The dist backend's ScaLAPACK path
+ * for large matrices does not use guesses.)  Statuses: as that. */
+lrs_status lrs_mat_sym_eig_extremes_near(const lrs_mat *A, const double *near, double *w);
+
 /* s[0..min(r,c)) ← the singular values of A, descending.  A unchanged.
  * Statuses: LRS_ERR_LINALG, LRS_ERR_NOMEM. */
 lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s);

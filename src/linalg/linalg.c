@@ -251,15 +251,19 @@ lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w) {
   LRS_TRY(check_mat(A));
   if (A->rows != A->cols)
     return LRS_RAISE(LRS_ERR_RANGE, "sym_eigvals: %zux%zu is not square", A->rows, A->cols);
-  return A->la->ops->sym_eigvals(A, w, false);
+  return A->la->ops->sym_eigvals(A, w, false, NULL);
 }
 
 lrs_status lrs_mat_sym_eig_extremes(const lrs_mat *A, double *w) {
+  return lrs_mat_sym_eig_extremes_near(A, NULL, w);
+}
+
+lrs_status lrs_mat_sym_eig_extremes_near(const lrs_mat *A, const double *near, double *w) {
   LRS_TRY(check_mat(A));
   if (A->rows != A->cols)
     return LRS_RAISE(LRS_ERR_RANGE, "sym_eig_extremes: %zux%zu is not square", A->rows,
                      A->cols);
-  return A->la->ops->sym_eigvals(A, w, true);
+  return A->la->ops->sym_eigvals(A, w, true, near);
 }
 
 lrs_status lrs_mat_singular_values(const lrs_mat *A, double *s) {

@@ -80,7 +80,7 @@ lrs_status lrs__dist_lwork(lrs_linalg *la, int op, int m, int n, lrs__dist_query
 
 /* The factorizations (linalg_dist_factor.c) and their scratch needs. */
 lrs_status lrs__dist_reserve(lrs_linalg *la, size_t max_rows, size_t max_cols);
-lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w, bool ends);
+lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w, bool ends, const double *near);
 lrs_status lrs__dist_singular_values(const lrs_mat *A, double *s);
 lrs_status lrs__dist_svd(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt);
 lrs_status lrs__dist_chol_solve(const lrs_mat *A, lrs_mat *B);

@@ -225,7 +225,7 @@ static lrs_status lapack_info(double info, const char *routine) {
 
 /* ---------------------------------------------------------------- eigenvalues */
 
-lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w, bool ends) {
+lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w, bool ends, const double *near) {
   lrs_linalg *la = A->la;
   const size_t n = A->rows;
   int ni = 0;
@@ -239,7 +239,7 @@ lrs_status lrs__dist_sym_eigvals(const lrs_mat *A, double *w, bool ends) {
     if (la->dist.rank == 0) {
       int lwork = 0;
       LRS_TRY(lrs_to_int(L.lwork, &lwork, "eig lwork"));
-      out[n] = (double)lrs__sym_eigvals_dense(ni, s + L.a, out, s + L.work, lwork, ends);
+      out[n] = (double)lrs__sym_eigvals_dense(ni, s + L.a, out, s + L.work, lwork, ends, near);
     }
     LRS_TRY(lrs__dist_bcast(la, out, n + 1));
     LRS_TRY(lapack_info(out[n], "dsyev"));

@@ -40,7 +40,7 @@ typedef struct lrs__linalg_ops {
   lrs_status (*dot)(const lrs_mat *A, const lrs_mat *B, double *out);
   lrs_status (*norm_fro)(const lrs_mat *A, double *out);
   lrs_status (*gram)(const lrs_mat *A, lrs_mat *C);
-  lrs_status (*sym_eigvals)(const lrs_mat *A, double *w, bool ends);
+  lrs_status (*sym_eigvals)(const lrs_mat *A, double *w, bool ends, const double *near);
   lrs_status (*singular_values)(const lrs_mat *A, double *s);
   lrs_status (*svd)(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt);
   lrs_status (*chol_solve)(const lrs_mat *A, lrs_mat *B);
@@ -58,11 +58,14 @@ extern const lrs__linalg_ops lrs__linalg_dist_ops;
  * or, when `ends` (only w[0] and w[n−1] wanted, the entries between left
  * unspecified), bisection on Sturm counts of the tridiagonal for the two
  * extreme eigenvalues at once (for larger n `ends` takes dsytrd's
- * reduction, then the same bisection).  Returns LAPACK's
+ * reduction, then the same bisection), started from the guesses near[0..2)
+ * of the two ends when near is not NULL (lrs_mat_sym_eig_extremes_near).
+ * Returns LAPACK's
  * info.  Used by the local backend and the dist backend's gathered path, so
  * both give the same bits. */
 #define LRS__EIG_SMALL 32
-int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork, bool ends);
+int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork, bool ends,
+                           const double *near);
 
 /* Cached ScaLAPACK workspace sizes (queried once per routine and shape, then
  * the maximum over the ranks, so every rank sizes its scratch alike). */

@@ -178,13 +178,44 @@ static lrs_status local_dot(const lrs_mat *A, const lrs_mat *B, double *out) {
   return LRS_OK;
 }
 
+/* ‖A‖_F in two passes of four independent lanes each (no serial chain of
+ * additions): the largest |a_ij|, then the sum of squares of the entries
+ * scaled by the power of two 2^−e at or above it (exact, so no overflow and
+ * no rounding from the scaling), times 2^e.  Several times cheaper than a
+ * dnrm2 call per column for the small matrices of the per-step records.
+ * A NaN entry is skipped by the max and propagates through the sum. */
 static lrs_status local_norm_fro(const lrs_mat *A, double *out) {
-  lapack_int r = 0;
-  LRS_TRY(to_int(A->rows, "norm rows", &r));
-  double s = 0.0; /* hypot accumulation: dnrm2's scaling across columns */
-  for (size_t j = 0; j < A->cols; j++)
-    s = hypot(s, cblas_dnrm2(r, A->data + j * A->ld, 1));
-  *out = s;
+  const size_t r = A->rows, c = A->cols, ld = A->ld, body = r - r % 4;
+  double m[4] = {0.0, 0.0, 0.0, 0.0};
+  for (size_t j = 0; j < c; j++) {
+    const double *a = A->data + j * ld;
+    for (size_t i = 0; i < body; i += 4)
+      for (int l = 0; l < 4; l++) {
+        const double x = fabs(a[i + (size_t)l]);
+        m[l] = x > m[l] ? x : m[l];
+      }
+    for (size_t i = body; i < r; i++) {
+      const double x = fabs(a[i]);
+      m[0] = x > m[0] ? x : m[0];
+    }
+  }
+  const double amax = fmax(fmax(m[0], m[1]), fmax(m[2], m[3]));
+  int e = 0;
+  if (amax > 0.0 && isfinite(amax))
+    frexp(amax, &e);
+  const double down = ldexp(1.0, -e);
+  double sum[4] = {0.0, 0.0, 0.0, 0.0};
+  for (size_t j = 0; j < c; j++) {
+    const double *a = A->data + j * ld;
+    for (size_t i = 0; i < body; i += 4)
+      for (int l = 0; l < 4; l++) {
+        const double x = a[i + (size_t)l] * down;
+        sum[l] += x * x;
+      }
+    for (size_t i = body; i < r; i++)
+      sum[0] += (a[i] * down) * (a[i] * down);
+  }
+  *out = ldexp(sqrt((sum[0] + sum[1]) + (sum[2] + sum[3])), e);
   return LRS_OK;
 }
 
@@ -213,6 +244,24 @@ static lrs_status local_gram(const lrs_mat *A, lrs_mat *C) {
  * kept in [br[0], br[1]], and λ_max the least with c(x) ≥ n, in [br[2],
  * br[3]]; the two searches run interleaved (independent division chains)
  * until each bracket is below max(atol, 2ε·|λ|), dstebz's tolerances. */
+/* The Sturm counts c(xa), c(xb) (see bisect_ends), in one interleaved pass. */
+static void sturm_counts(size_t n, const double *d, const double *e2, double pivmin, double xa,
+                         double xb, double *ca_out, double *cb_out) {
+  double qa = d[0] - xa, qb = d[0] - xb, ca = 0.0, cb = 0.0;
+  for (size_t i = 0;; i++) {
+    ca += qa <= pivmin;
+    cb += qb <= pivmin;
+    qa = qa <= pivmin && qa > -pivmin ? -pivmin : qa; /* no fmin: a call here */
+    qb = qb <= pivmin && qb > -pivmin ? -pivmin : qb;
+    if (i + 1 == n)
+      break;
+    qa = d[i + 1] - xa - e2[i] / qa;
+    qb = d[i + 1] - xb - e2[i] / qb;
+  }
+  *ca_out = ca;
+  *cb_out = cb;
+}
+
 static void bisect_ends(size_t n, const double *d, const double *e2, double pivmin,
                         double atol, int steps, double br[4]) {
   const double eps = DBL_EPSILON;
@@ -223,17 +272,8 @@ static void bisect_ends(size_t n, const double *d, const double *e2, double pivm
     if (adone && bdone)
       break;
     const double xa = 0.5 * (alo + ahi), xb = 0.5 * (blo + bhi);
-    double qa = d[0] - xa, qb = d[0] - xb, ca = 0.0, cb = 0.0;
-    for (size_t i = 0;; i++) {
-      ca += qa <= pivmin;
-      cb += qb <= pivmin;
-      qa = qa <= pivmin && qa > -pivmin ? -pivmin : qa; /* no fmin: a call here */
-      qb = qb <= pivmin && qb > -pivmin ? -pivmin : qb;
-      if (i + 1 == n)
-        break;
-      qa = d[i + 1] - xa - e2[i] / qa;
-      qb = d[i + 1] - xb - e2[i] / qb;
-    }
+    double ca, cb;
+    sturm_counts(n, d, e2, pivmin, xa, xb, &ca, &cb);
     if (!adone) {
       if (ca >= 1.0)
         ahi = xa;
@@ -320,9 +360,13 @@ static void newton_ends(size_t n, const double *d, const double *e2, double pivm
  * end where Newton does not (a multiple or tightly clustered extreme
  * eigenvalue) is finished by bisection.  Accuracy as dstebz with ABSTOL ≤ 0
  * (about ε·‖T‖); about 2x faster than dsterf's full spectrum at n = 10.
- * e2 is scratch of n doubles. */
-static void tridiag_extremes(size_t n, const double *d, const double *e, double *e2, double *lmin,
-                             double *lmax) {
+ * near (NULL: none) guesses both ends (e.g. the last iterate's): when
+ * near[0] − δ and near[1] + δ, δ = 1e-6‖T‖, are outside the spectrum by
+ * their Sturm counts (one pass), Newton starts there instead of after the
+ * bisection, which is then skipped; the result is the same root, to the
+ * same tolerance.  e2 is scratch of n doubles. */
+static void tridiag_extremes(size_t n, const double *d, const double *e, double *e2,
+                             const double *near, double *lmin, double *lmax) {
   double gl = d[0], gu = d[0], e2max = 0.0;
   for (size_t i = 0; i < n; i++) {
     const double left = i > 0 ? fabs(e[i - 1]) : 0.0, right = i + 1 < n ? fabs(e[i]) : 0.0;
@@ -342,7 +386,17 @@ static void tridiag_extremes(size_t n, const double *d, const double *e, double 
   const double atol = fmax(eps * tnorm, pivmin);
   const double fudge = 2.0 * eps * tnorm * (double)n + 2.0 * pivmin;
   double br[4] = {gl - fudge, gu + fudge, gl - fudge, gu + fudge};
-  bisect_ends(n, d, e2, pivmin, atol, 8, br);
+  bool warm = false;
+  if (near && near[0] > br[0] && near[1] < br[3]) { /* also false for NaN guesses */
+    const double delta = 1e-6 * tnorm + fudge, xa = near[0] - delta, xb = near[1] + delta;
+    double ca, cb;
+    sturm_counts(n, d, e2, pivmin, xa, xb, &ca, &cb);
+    warm = ca == 0.0 && cb >= (double)n; /* xa below λ_min, xb above λ_max */
+    if (warm)
+      br[0] = fmax(br[0], xa), br[3] = fmin(br[3], xb);
+  }
+  if (!warm)
+    bisect_ends(n, d, e2, pivmin, atol, 8, br);
   double xa = br[0], xb = br[3];
   bool aok, bok;
   newton_ends(n, d, e2, pivmin, atol, br, &xa, &xb, &aok, &bok);
@@ -364,19 +418,20 @@ static void tridiag_extremes(size_t n, const double *d, const double *e, double 
  * instead of dsyev's QL iteration for the whole spectrum.  work: e (n), tau
  * (n), then dsytrd's own n + 1 (it needs ≥ 1; less than n·nb makes it run
  * unblocked, as dsyev does at these sizes); tau is e2's scratch after. */
-static int large_ends(int n, double *a, double *w, double *work) {
+static int large_ends(int n, double *a, double *w, double *work, const double *near) {
   const size_t N = (size_t)n;
   double *e = work, *tau = work + N;
   const int info = LAPACKE_dsytrd_work(LAPACK_COL_MAJOR, 'L', n, a, n, w, e, tau, work + 2 * N,
                                        n + 1);
   if (info == 0)
-    tridiag_extremes(N, w, e, tau, &w[0], &w[N - 1]);
+    tridiag_extremes(N, w, e, tau, near, &w[0], &w[N - 1]);
   return info;
 }
 
-int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork, bool ends) {
+int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork, bool ends,
+                           const double *near) {
   if (n > LRS__EIG_SMALL && ends && lwork >= 3 * n + 1)
-    return large_ends(n, a, w, work);
+    return large_ends(n, a, w, work, near);
   if (n > LRS__EIG_SMALL)
     return LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', n, a, n, w, work, lwork);
   const size_t N = (size_t)n;
@@ -431,7 +486,8 @@ int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork,
   w[N - 1] = a[(N - 1) + (N - 1) * N];
   int info = 0;
   if (ends) { /* p (N entries) is free again: the squares of e */
-    tridiag_extremes(N, w, e, p, &w[0], &w[N - 1]);
+    const double scaled[2] = {near ? near[0] / scale : 0.0, near ? near[1] / scale : 0.0};
+    tridiag_extremes(N, w, e, p, near ? scaled : NULL, &w[0], &w[N - 1]);
     w[0] *= scale;
     if (N > 1)
       w[N - 1] *= scale;
@@ -443,7 +499,8 @@ int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork,
   return info;
 }
 
-static lrs_status local_sym_eigvals(const lrs_mat *A, double *w, bool ends) {
+static lrs_status local_sym_eigvals(const lrs_mat *A, double *w, bool ends,
+                                    const double *near) {
   const size_t n = A->rows;
   lapack_int ni = 0;
   LRS_TRY(to_int(n, "eig n", &ni));
@@ -452,7 +509,7 @@ static lrs_status local_sym_eigvals(const lrs_mat *A, double *w, bool ends) {
   pack(A, a);
   lapack_int lwork = 0;
   LRS_TRY(to_int(3 * n + 1, "eig lwork", &lwork));
-  return lapack_info(lrs__sym_eigvals_dense(ni, a, w, work, lwork, ends), "dsyev");
+  return lapack_info(lrs__sym_eigvals_dense(ni, a, w, work, lwork, ends, near), "dsyev");
 }
 
 static lrs_status local_singular_values(const lrs_mat *A, double *s) {

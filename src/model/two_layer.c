@@ -34,6 +34,9 @@ typedef struct tl {
   bool fuse, grams_valid;
   lrs_mat *G, *dW, *dG; /* n×m */
   double *eig;                          /* max(n, m) eigenvalues */
+  /* The last (λ_min, λ_max) of W1W1ᵀ, W2W2ᵀ and WWᵀ: the next iterate's
+   * guesses (lrs_mat_sym_eig_extremes_near); NaN before the first. */
+  double ends[3][2];
   double last_excess;
   double no_entries; /* the gradient storage of a rank holding no parameters */
 
@@ -65,10 +68,11 @@ static lrs_status eval_product(tl *t, bool fuse, double *value) {
   return lrs_loss_eval(t->loss, t->W, value, t->G);
 }
 
-static lrs_status eig_extremes(const lrs_mat *S, double *w, double *lmin, double *lmax) {
-  LRS_TRY(lrs_mat_sym_eig_extremes(S, w));
-  *lmin = w[0];
-  *lmax = w[lrs_mat_rows(S) - 1];
+static lrs_status eig_extremes(const lrs_mat *S, double *w, double ends[2], double *lmin,
+                               double *lmax) {
+  LRS_TRY(lrs_mat_sym_eig_extremes_near(S, ends, w));
+  *lmin = ends[0] = w[0];
+  *lmax = ends[1] = w[lrs_mat_rows(S) - 1];
   return LRS_OK;
 }
 
@@ -79,10 +83,10 @@ static lrs_status compute_local(tl *t) {
     LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
     LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
   }
-  LRS_TRY(eig_extremes(t->Gr1, t->eig, &a1, &b1));
-  LRS_TRY(eig_extremes(t->Gr2, t->eig, &a2, &b2));
+  LRS_TRY(eig_extremes(t->Gr1, t->eig, t->ends[0], &a1, &b1));
+  LRS_TRY(eig_extremes(t->Gr2, t->eig, t->ends[1], &a2, &b2));
   LRS_TRY(lrs_mat_gram(t->W, t->GrW)); /* σ_max(W)² = λ_max(WWᵀ) */
-  LRS_TRY(eig_extremes(t->GrW, t->eig, &aw, &bw));
+  LRS_TRY(eig_extremes(t->GrW, t->eig, t->ends[2], &aw, &bw));
   t->lc = (lrs_local_consts){.L = t->last_excess,
                              .mu = lrs_loss_mu(t->loss),
                              .K = lrs_loss_K(t->loss),
@@ -292,6 +296,8 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dW), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &t->dG), done);
   t->eig = malloc((n > m ? n : m) * sizeof *t->eig);
+  for (int i = 0; i < 3; i++)
+    t->ends[i][0] = t->ends[i][1] = NAN;
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(t->eig)), done);
   if (t->Q) { /* full coordinates, drift in Z = BQ: Z0 = B0Q, M0 = Z0ᵀSZ0 */
     LRS_TRY_GOTO(st, lrs_mat_view(t->Z, 0, 0, n, k, &t->Z1), done);

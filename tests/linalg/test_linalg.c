@@ -115,6 +115,11 @@ static void test_views_level1(lrs_linalg *la) {
   lrs_mat_norm_fro(T, &nrm);
   LRS_CHECK(isfinite(nrm) && lrs_test_close(nrm, 1e200 * sqrt(dref), 1e-13, 0),
             "Frobenius norm does not overflow at 1e200 scale");
+  lrs_mat_scal(1e-200, T); /* back to 1, then entries ~1e-200 */
+  lrs_mat_scal(1e-200, T);
+  lrs_mat_norm_fro(T, &nrm);
+  LRS_CHECK(lrs_test_close(nrm, 1e-200 * sqrt(dref), 1e-13, 0),
+            "Frobenius norm does not underflow at 1e-200 scale: %.17g", nrm / 1e-200);
   lrs_mat_destroy(&V);
   lrs_mat_destroy(&T);
   lrs_mat_destroy(&A);
@@ -239,6 +244,24 @@ static void test_eig_extremes(lrs_linalg *la) {
               "sym_eig_extremes n = %zu (case %d): ends match sym_eigvals (err %.2g, "
               "λ = %.17g, %.17g)",
               n, c, err, w[0], w[n - 1]);
+    /* Guesses: exact, near from outside, near from inside, in the middle of
+     * the spectrum (wrong), NaN: always the same ends. */
+    const double span = we[n - 1] - we[0] + amax, mid = 0.5 * (we[0] + we[n - 1]);
+    const double guesses[5][2] = {{we[0], we[n - 1]},
+                                  {we[0] - 1e-4 * span, we[n - 1] + 1e-4 * span},
+                                  {we[0] + 1e-4 * span, we[n - 1] - 1e-4 * span},
+                                  {mid, mid},
+                                  {NAN, NAN}};
+    double gerr = 0.0;
+    bool gran = true;
+    for (int q = 0; q < 5; q++) {
+      gran &= lrs_mat_sym_eig_extremes_near(A, guesses[q], w) == LRS_OK;
+      gerr = fmax(gerr, fmax(fabs(w[0] - we[0]), fabs(w[n - 1] - we[n - 1])));
+    }
+    LRS_CHECK(gran && gerr <= 16.0 * DBL_EPSILON * (double)n * amax,
+              "sym_eig_extremes_near n = %zu (case %d): exact, close, inside, wrong and NaN "
+              "guesses give the same ends (err %.2g)",
+              n, c, gerr);
     lrs_mat_destroy(&A);
     free(a);
     free(g);
