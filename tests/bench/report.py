@@ -343,10 +343,11 @@ def plan_store():
 FINDINGS = [
     "GD per iteration in reduced coordinates (the default), n = m = 10, any h (perf record "
     "of 10^5 local-rule iterations at h = 500, a record every iteration): the three 10×10 "
-    "symmetric eigenvalue problems of the [P1] local constants ≈ 45–50% (Householder "
-    "tridiagonalization + bisection/Newton for the two ends, ~1.5 µs each), dgemm/dsyrk "
-    "calls on 10×20 and 20×20 operands ≈ 20%, the record append and the bound updates "
-    "(pow/exp of ρ̄) most of the rest. The NumPy loop in the same coordinates "
+    "symmetric eigenvalue problems of the [P1] local constants ≈ 35% (Householder "
+    "tridiagonalization ≈ 20%, then Newton for the two ends from the last iterate's ends, "
+    "≈ 15%; cold, with the bracketing bisection, they were ≈ 45–50%), dgemm/dsyrk calls "
+    "on 10×20 and 20×20 operands ≈ 25%, the record append and the bound updates (pow/exp "
+    "of ρ̄) most of the rest. The NumPy loop in the same coordinates "
     "(`baseline.py gd --reduced`) is ~95 µs per iteration of Python and NumPy call overhead "
     "at any h.",
     "GD per iteration in full coordinates, n = m = 10, h = 500 (perf record of 3000 "
