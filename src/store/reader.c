@@ -413,6 +413,25 @@ done:
   return st;
 }
 
+lrs_status lrs__store_points_complete(const lrs_store *s, size_t sweep, bool *complete) {
+  *complete = false;
+  lrs_status st = LRS_OK;
+  lrs__store_schema *schema = NULL;
+  hid_t type = H5I_INVALID_HID, ds = open_dataset(s, sweep, "points");
+  LRS__H5(st, ds, done, s->path, "cannot open the points of sweep '%s'", s->sweeps[sweep].name);
+  LRS__H5(st, type = H5Dget_type(ds), done, s->path, "cannot read the points type");
+  LRS_TRY_GOTO(st, points_schema(s, sweep, ds, &schema), done);
+  *complete = true;
+  for (size_t i = 0; i < schema->n_cols && *complete; i++)
+    *complete = H5Tget_member_index(type, schema->cols[i].name) >= 0;
+  H5Eclear2(H5E_DEFAULT); /* the misses' error stack */
+done:
+  lrs__store_schema_destroy(&schema);
+  lrs__store_h5_close(&type);
+  lrs__store_h5_close(&ds);
+  return st;
+}
+
 /* Opens (once) the datasets and schema of a sweep; refreshes them so that a
  * reader sees what a running writer has flushed since. */
 static lrs_status sweep_open(lrs_store *s, size_t sweep) {

@@ -714,6 +714,20 @@ static lrs_status prepare(lrs_store_writer *w) {
   char desc[768];
   LRS_TRY_GOTO(st, lrs__store_grid_diff(old_cfg, w->cfg, &same, &extensible, desc, sizeof desc),
                done);
+  /* A table older than a column (`coordinates`: missing, it reads `full`,
+   * as those points were solved) cannot take rows that have it, and a
+   * rebuild would give the old rows today's parameter values: refused. */
+  bool complete;
+  LRS_TRY_GOTO(st, lrs__store_points_complete(rd, sweep, &complete), done);
+  if (!complete) {
+    st = LRS_RAISE(LRS_ERR_STORE,
+                   "%s: sweep '%s' was stored by an older lrsweep whose points table lacks "
+                   "columns of this one (e.g. coordinates: those points were solved in full "
+                   "coordinates); it can be read (query, status, rerun) but not continued: "
+                   "run the sweep into a new store",
+                   w->path, name);
+    goto done;
+  }
   if (same)
     goto done;
   if (!extensible || !w->opt.extend) {
