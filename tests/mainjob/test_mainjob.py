@@ -38,39 +38,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from storecmp import points_of, status_names, store_diff  # noqa: E402
-from jobctl import kill_job, wait_done  # noqa: E402
+from jobctl import Lrsweep, Tap, kill_job, wait_done  # noqa: E402
 
-LRSWEEP, MPIEXEC = os.path.abspath(sys.argv[1]), sys.argv[2]
-ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
-           OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", ASAN_OPTIONS="detect_leaks=0")
-
-_n = 0
-_failed = 0
-
-
-def ok(cond, name, diag=""):
-    global _n, _failed
-    _n += 1
-    if not cond:
-        _failed += 1
-    print(f"{'ok' if cond else 'not ok'} {_n} - {name}", flush=True)
-    if not cond and diag:
-        for line in str(diag).splitlines()[:40]:
-            print(f"# {line}", flush=True)
-    return cond
-
-
-def cmd(np_, toml, *opts):
-    base = [LRSWEEP, toml, *opts]
-    if np_ == 1:
-        return base  # a singleton: no mpirun
-    return [MPIEXEC, "--oversubscribe", "-np", str(np_), *base]
-
-
-def run(np_, toml, *opts, timeout=120):
-    r = subprocess.run(cmd(np_, toml, *opts), env=ENV, capture_output=True, text=True,
-                       timeout=timeout)
-    return r.returncode, r.stdout, r.stderr
+LRS = Lrsweep(sys.argv[1], sys.argv[2])
+LRSWEEP, ENV, run = LRS.exe, LRS.env, LRS.run
+TAP = Tap()
+ok = TAP.ok
 
 
 # ---- reading stores ----------------------------------------------------------------
@@ -83,10 +56,7 @@ def done_count(path, sweep):
 # ---- interrupting ------------------------------------------------------------------
 
 def start_json(np_, toml, *opts):
-    return subprocess.Popen(cmd(np_, toml, "--json-progress", "--progress-seconds", "0.1",
-                                *opts),
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    return LRS.start(np_, toml, *opts)
 
 
 def main():
@@ -330,9 +300,8 @@ def main():
         att = f["sweeps/fault/points"]["attempts"]
     ok(sorted(att.tolist()) == [1, 2, 2, 2], "retried points count two attempts", att)
 
-    print(f"1..{_n}", flush=True)  # plan at the end: the count is the checks run
     shutil.rmtree(work, ignore_errors=True)
-    return 1 if _failed else 0
+    return TAP.done()
 
 
 if __name__ == "__main__":

@@ -21,45 +21,14 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from storecmp import points_of, store_diff  # noqa: E402
-from jobctl import kill_job, wait_done  # noqa: E402
+from jobctl import Lrsweep, Tap, kill_job, wait_done  # noqa: E402
 
-LRSWEEP, MPIEXEC = os.path.abspath(sys.argv[1]), sys.argv[2]
-ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
-           OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", ASAN_OPTIONS="detect_leaks=0")
+LRS = Lrsweep(sys.argv[1], sys.argv[2])
+run, start = LRS.run, LRS.start
+TAP = Tap()
+ok = TAP.ok
 
 SWEEP = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "refined.toml")).read()
-
-_n = 0
-_failed = 0
-
-
-def ok(cond, name, diag=""):
-    global _n, _failed
-    _n += 1
-    if not cond:
-        _failed += 1
-    print(f"{'ok' if cond else 'not ok'} {_n} - {name}", flush=True)
-    if not cond and diag:
-        for line in str(diag).splitlines()[:30]:
-            print(f"# {line}", flush=True)
-    return cond
-
-
-def cmd(np_, *args):
-    base = [LRSWEEP, *args]
-    return base if np_ == 1 else [MPIEXEC, "--oversubscribe", "-np", str(np_), *base]
-
-
-def run(np_, *args, timeout=300):
-    r = subprocess.run(cmd(np_, *args), env=ENV, capture_output=True, text=True,
-                       timeout=timeout)
-    return r.returncode, r.stdout, r.stderr
-
-
-def start(np_, *args):
-    return subprocess.Popen(cmd(np_, *args, "--json-progress", "--progress-seconds", "0.1"),
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
 
 
 def main():
@@ -138,8 +107,7 @@ def main():
     ok(rc == 2 and "--shard" in err, "[refine] with --shard is refused", err)
 
     shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{_n}")
-    return 1 if _failed else 0
+    return TAP.done()
 
 
 def h5_origins(path):
