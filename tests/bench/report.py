@@ -20,9 +20,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LRS = os.path.abspath(os.path.join(BUILD, "lrsweep"))
 BENCH = os.path.abspath(os.path.join(BUILD, "tests", "bench"))
 BASE = os.path.join(ROOT, "tests", "bench", "baseline.py")
+BASE_TORCH = os.path.join(ROOT, "tests", "bench", "baseline_torch.py")
 PY = "/usr/bin/python3"
 MPI = ["mpirun", "--oversubscribe"]
-ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
 WORK = tempfile.mkdtemp(prefix="lrs_bench_")
 rows = []   # (workload, lrsweep, baseline, ratio, limit fraction)
 notes = []
@@ -149,6 +150,19 @@ def gd():
                                           "--iters", "50", "--tol", "0", *extra]))
                     ["seconds_per_iteration"])
 
+    def pytorch(h):
+        """baseline_torch.py's seconds per iteration, or None without python3-torch."""
+        try:
+            runs = [last_json(sh([PY, BASE_TORCH, "gd", "--h", str(h), "--iters", "50"]))
+                    for _ in range(3)]
+        except RuntimeError as e:
+            if "No module named 'torch'" in str(e):
+                return None
+            raise
+        if max(r["max_rel_diff_vs_numpy"] for r in runs) > 1e-6:
+            raise RuntimeError(f"baseline_torch.py disagrees with baseline.py: {runs}")
+        return min(r["seconds_per_iteration"] for r in runs)
+
     for h in (500, 4000, 16384):
         red, red_raw = per_iteration(h, "reduced", 50, 5050)
         full, full_raw = per_iteration(h, "full", 50, 550)
@@ -163,6 +177,12 @@ def gd():
         rows.append(("  same algorithm on both sides: reduced coordinates (k×k, k = n + m)",
                      f"{red * 1e6:.1f} µs", f"{np_red * 1e6:.1f} µs (NumPy --reduced)",
                      f"{np_red / red:.1f}x", goal(np_red / red)))
+        torch_it = pytorch(h)
+        rows.append(("  the PyTorch loop a researcher writes (baseline_torch.py, h-wide, one "
+                     "thread)", f"{red * 1e6:.1f} µs",
+                     f"{torch_it * 1e6:.1f} µs (PyTorch)" if torch_it else
+                     "python3-torch not installed", f"{torch_it / red:.1f}x" if torch_it else
+                     "-", goal(torch_it / red) if torch_it else "-"))
         rows.append(('  same algorithm on both sides: h-wide (coordinates = "full")',
                      f"{full * 1e6:.1f} µs ({full_raw * 1e6:.1f} µs raw)",
                      f"{np_full * 1e6:.1f} µs (NumPy)", f"{np_full / full:.1f}x",
