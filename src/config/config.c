@@ -91,6 +91,17 @@ static size_t count_names(const char *const *names) {
   return n;
 }
 
+/* The error for a key of [section] that is not among `keys` (NULL-terminated):
+ * a did-you-mean and the allowed keys. */
+static lrs_status unknown_key(const lrs_config *cfg, const lrs_toml_node *v, const char *key,
+                              const char *section, const char *const *keys) {
+  char hint[128], allowed[256];
+  suggest(key, keys, count_names(keys), hint, sizeof hint);
+  join_names(keys, count_names(keys), allowed, sizeof allowed);
+  return fail_node(cfg, v, "unknown key '%s' in [%s]%s (allowed: %s)", key, section, hint,
+                   allowed);
+}
+
 /* ---- parameter values --------------------------------------------------- */
 
 static size_t param_index(const lrs_param *p) {
@@ -224,11 +235,7 @@ static lrs_status read_sweep(lrs_config *cfg, const lrs_toml_node *sec, int *rep
       cfg->replicates = iv;
       *replicates_line = lrs_toml_line(v);
     } else {
-      char hint[128], allowed[256];
-      suggest(key, sweep_keys, count_names(sweep_keys), hint, sizeof hint);
-      join_names(sweep_keys, count_names(sweep_keys), allowed, sizeof allowed);
-      return fail_node(cfg, v, "unknown key '%s' in [sweep]%s (allowed: %s)", key, hint,
-                       allowed);
+      return unknown_key(cfg, v, key, "sweep", sweep_keys);
     }
   }
   return LRS_OK;
@@ -266,10 +273,7 @@ static lrs_status read_run(lrs_config *cfg, const lrs_toml_node *sec) {
         return fail_node(cfg, v, "drain_seconds: expected a number ≥ 0");
       cfg->run.drain_seconds = dv;
     } else {
-      char hint[128], allowed[128];
-      suggest(key, run_keys, count_names(run_keys), hint, sizeof hint);
-      join_names(run_keys, count_names(run_keys), allowed, sizeof allowed);
-      return fail_node(cfg, v, "unknown key '%s' in [run]%s (allowed: %s)", key, hint, allowed);
+      return unknown_key(cfg, v, key, "run", run_keys);
     }
   }
   return LRS_OK;
@@ -542,11 +546,7 @@ static lrs_status read_refine(lrs_config *cfg, const lrs_toml_node *sec) {
     } else if (strcmp(key, "seed_batch") == 0) {
       LRS_TRY(refine_count(cfg, v, key, 1, &r->seed_batch));
     } else {
-      char hint[128], allowed[256];
-      suggest(key, refine_keys, count_names(refine_keys), hint, sizeof hint);
-      join_names(refine_keys, count_names(refine_keys), allowed, sizeof allowed);
-      return fail_node(cfg, v, "unknown key '%s' in [refine]%s (allowed: %s)", key, hint,
-                       allowed);
+      return unknown_key(cfg, v, key, "refine", refine_keys);
     }
   }
   if (!cfg->refine_axis != !cfg->refine_predicate)
