@@ -74,6 +74,13 @@ void lrs_error_clear(void);
  * LRS_ERR_RANGE (naming `what`) when it does not fit. */
 lrs_status lrs_to_int(size_t value, int *out, const char *what);
 
+/* Grows the array *buf (*cap elements of `size` bytes) to hold at least
+ * `need` elements, doubling from 64; *buf and *cap are unchanged on
+ * failure (LRS_ERR_NOMEM).  LRS_GROW(buf, cap, need) passes an lvalue array
+ * pointer and its element size. */
+lrs_status lrs_grow(void **buf, size_t *cap, size_t need, size_t size);
+#define LRS_GROW(buf, cap, need) lrs_grow((void **)&(buf), &(cap), (need), sizeof *(buf))
+
 /* "Did you mean" for error messages: the name closest to word[0..len) by edit
  * distance, when close enough to be a likely typo (distance ≤ max(2, len/3)),
  * else NULL.  Candidates come from name_at(ctx, i), i < n; for a plain array

@@ -140,26 +140,8 @@ static uint64_t key_hash_without(const char *key, const char *name) {
 /* ---- rows ------------------------------------------------------------------------ */
 
 static lrs_status reserve_rows(lrs_refine *r, size_t need) {
-  if (need > r->cap_rows) {
-    size_t cap = r->cap_rows ? 2 * r->cap_rows : 1024;
-    while (cap < need)
-      cap *= 2;
-    row_state *rows = realloc(r->rows, cap * sizeof *rows);
-    LRS_TRY(LRS_CHECK_ALLOC(rows));
-    r->rows = rows;
-    r->cap_rows = cap;
-  }
-  size_t need_extra = need > r->n_grid ? need - r->n_grid : 0;
-  if (need_extra > r->cap_extra) {
-    size_t cap = r->cap_extra ? 2 * r->cap_extra : 64;
-    while (cap < need_extra)
-      cap *= 2;
-    lrs_point *extra = realloc(r->extra, cap * sizeof *extra);
-    LRS_TRY(LRS_CHECK_ALLOC(extra));
-    r->extra = extra;
-    r->cap_extra = cap;
-  }
-  return LRS_OK;
+  LRS_TRY(LRS_GROW(r->rows, r->cap_rows, need));
+  return LRS_GROW(r->extra, r->cap_extra, need > r->n_grid ? need - r->n_grid : 0);
 }
 
 /* Evaluates the predicate and notes the rate of a computed row. */

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { LRS_ERROR_MESSAGE_MAX = 1024, LRS_ERROR_ORIGIN_MAX = 256 };
@@ -102,6 +103,20 @@ static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb) 
     }
   }
   return row[lb];
+}
+
+lrs_status lrs_grow(void **buf, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap)
+    return LRS_OK;
+  size_t c = *cap ? *cap : 64;
+  while (c < need)
+    c *= 2;
+  void *p = realloc(*buf, c * size);
+  if (!p)
+    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %zu items of %zu bytes", c, size);
+  *buf = p;
+  *cap = c;
+  return LRS_OK;
 }
 
 const char *lrs_name_in_array(const void *names, size_t i) {

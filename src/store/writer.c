@@ -98,22 +98,6 @@ double lrs_store_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Grows *buf (of *cap elements of `size` bytes) to hold `need`. */
-static lrs_status grow(void **buf, size_t *cap, size_t need, size_t size) {
-  if (need <= *cap)
-    return LRS_OK;
-  size_t cap2 = *cap ? *cap : 64;
-  while (cap2 < need)
-    cap2 *= 2;
-  void *p = realloc(*buf, cap2 * size);
-  if (!p)
-    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the store's buffers (%zu items)", cap2);
-  *buf = p;
-  *cap = cap2;
-  return LRS_OK;
-}
-#define GROW(buf, cap, need) grow((void **)&(buf), &(cap), (need), sizeof *(buf))
-
 static bool is_failure(int status) {
   return status == LRS_POINT_ERROR || status == LRS_POINT_TIMEOUT ||
          status == LRS_POINT_NUMERICAL_FAILURE;
@@ -266,7 +250,7 @@ static lrs_status grid_keys_make(const lrs_store_writer *w, grid_keys *k) {
     LRS_TRY_GOTO(st, lrs_grid_point(w->grid, i, &p), done);
     LRS_TRY_GOTO(st, lrs_grid_key(w->grid, &p, key, sizeof key), done);
     size_t len = strlen(key);
-    LRS_TRY_GOTO(st, grow((void **)&k->text, &cap, used + len + 1, 1), done);
+    LRS_TRY_GOTO(st, lrs_grow((void **)&k->text, &cap, used + len + 1, 1), done);
     memcpy(k->text + used, key, len + 1);
     k->at[i] = used;
     used += len + 1;
@@ -811,7 +795,7 @@ done:
 /* Rewrites rows torn by a crash (row_check fails) as pending. */
 static lrs_status repair_rows(lrs_store_writer *w, const hsize_t *torn, size_t n) {
   const lrs__store_schema *s = w->schema;
-  LRS_TRY(grow((void **)&w->rows, &w->cap_rows, n * s->stride, 1));
+  LRS_TRY(lrs_grow((void **)&w->rows, &w->cap_rows, n * s->stride, 1));
   for (size_t k = 0; k < n; k++) {
     lrs_store_row *row = (lrs_store_row *)(void *)(w->rows + k * s->stride);
     lrs__store_row_pending(row);
@@ -847,7 +831,7 @@ static lrs_status reserve_state(lrs_store_writer *w, uint64_t need) {
 static lrs_status read_rows(lrs_store_writer *w, hsize_t first, hsize_t count) {
   lrs_status st = LRS_OK;
   hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-  LRS_TRY(grow((void **)&w->rows, &w->cap_rows, (size_t)count * w->schema->stride, 1));
+  LRS_TRY(lrs_grow((void **)&w->rows, &w->cap_rows, (size_t)count * w->schema->stride, 1));
   LRS__H5(st, fspace = H5Dget_space(w->points), done, w->path, "cannot get a dataspace");
   LRS__H5(st, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &first, NULL, &count, NULL), done,
           w->path, "cannot select rows");
@@ -901,7 +885,7 @@ static lrs_status load_state(lrs_store_writer *w) {
       int status = r->summary.status;
       int32_t attempts = r->attempts;
       if (r->row_check != lrs__store_row_check(s, r)) {
-        LRS_TRY_GOTO(st, GROW(torn, cap_torn, n_torn + 1), done);
+        LRS_TRY_GOTO(st, LRS_GROW(torn, cap_torn, n_torn + 1), done);
         torn[n_torn++] = first + k;
         status = LRS_POINT_PENDING;
         attempts = 0;
@@ -1038,7 +1022,7 @@ lrs_status lrs_store_add_points(lrs_store_writer *w, const lrs_point *points,
   const lrs__store_schema *s = w->schema;
   hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
   LRS_TRY(reserve_state(w, w->n_points + n));
-  LRS_TRY(grow((void **)&w->rows, &w->cap_rows, n * s->stride, 1));
+  LRS_TRY(lrs_grow((void **)&w->rows, &w->cap_rows, n * s->stride, 1));
   memset(w->rows, 0, n * s->stride);
   char key[LRS_GRID_KEY_MAX];
   for (size_t k = 0; k < n; k++) {
@@ -1097,8 +1081,8 @@ lrs_status lrs_store_put(lrs_store_writer *w, uint64_t index, const lrs_result *
                      (unsigned long long)index, lrs_config_name(w->cfg),
                      (unsigned long long)w->n_points);
   uint64_t hash = w->key_hash[index];
-  LRS_TRY(GROW(w->batch, w->cap_batch, w->n_batch + 1));
-  LRS_TRY(GROW(w->recs, w->cap_recs, w->n_recs + r->n_records));
+  LRS_TRY(LRS_GROW(w->batch, w->cap_batch, w->n_batch + 1));
+  LRS_TRY(LRS_GROW(w->recs, w->cap_recs, w->n_recs + r->n_records));
   pending *b = &w->batch[w->n_batch++];
   b->index = index;
   b->rank = rank;
@@ -1158,7 +1142,7 @@ lrs_status lrs_store_flush(lrs_store_writer *w) {
   }
 
   /* 2. The rows, in index order; the last put of an index wins. */
-  LRS_TRY_GOTO(st, GROW(w->order, w->cap_order, w->n_batch), done);
+  LRS_TRY_GOTO(st, LRS_GROW(w->order, w->cap_order, w->n_batch), done);
   for (size_t i = 0; i < w->n_batch; i++)
     w->order[i] = (order_item){w->batch[i].index, i};
   qsort(w->order, w->n_batch, sizeof *w->order, by_index_then_pos);
@@ -1166,8 +1150,8 @@ lrs_status lrs_store_flush(lrs_store_writer *w) {
   for (size_t i = 0; i < w->n_batch; i++)
     if (i + 1 == w->n_batch || w->order[i + 1].index != w->order[i].index)
       w->order[n_rows++] = w->order[i];
-  LRS_TRY_GOTO(st, grow((void **)&w->rows, &w->cap_rows, n_rows * s->stride, 1), done);
-  LRS_TRY_GOTO(st, GROW(w->coords, w->cap_coords, n_rows), done);
+  LRS_TRY_GOTO(st, lrs_grow((void **)&w->rows, &w->cap_rows, n_rows * s->stride, 1), done);
+  LRS_TRY_GOTO(st, LRS_GROW(w->coords, w->cap_coords, n_rows), done);
   for (size_t k = 0; k < n_rows; k++) {
     const pending *b = &w->batch[w->order[k].pos];
     lrs_store_row *row = (lrs_store_row *)(void *)(w->rows + k * s->stride);
@@ -1182,7 +1166,7 @@ lrs_status lrs_store_flush(lrs_store_writer *w) {
   LRS_TRY_GOTO(st, write_results(w, w->coords, n_rows), done);
 
   /* 3. Bookkeeping: these points are now durable. */
-  LRS_TRY_GOTO(st, GROW(w->flushed, w->cap_flushed, n_rows), done);
+  LRS_TRY_GOTO(st, LRS_GROW(w->flushed, w->cap_flushed, n_rows), done);
   for (size_t k = 0; k < n_rows; k++) {
     const pending *b = &w->batch[w->order[k].pos];
     bool was = needs(w, w->status[b->index]);
