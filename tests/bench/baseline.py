@@ -17,6 +17,7 @@ CLI (prints one JSON object)::
 
     python3 tests/bench/baseline.py gd --h 500 --rule local --iters 50 --seed 0
     python3 tests/bench/baseline.py lora-gf --t-end 5 --rtol 1e-10 --atol 1e-12
+    python3 tests/bench/baseline.py lora-gf --dump P.h5 --t-end 5   # lrsweep's point P
     python3 tests/bench/baseline.py lora-gd --steps 50000 --eta 1e-4
     python3 tests/bench/baseline.py sweep --points 200
 """
@@ -611,6 +612,24 @@ def lora_problem(m=10, n=10, h=100, r=4, c=1.05, sigma=5.0, pair="top", alpha=1e
                        directions=directions, a_spec=a_spec, b_spec=b_spec, c=c)
 
 
+def lora_problem_from_dump(path):
+    """The LoRA problem of an lrsweep point dump (`lrsweep run ... --dump`, README:
+    Point dumps), so both sides solve the same instance.  ΔY = σ u vᵀ is its top
+    singular pair, and g = W1v/‖W1v‖ (W1 = (1/c) G_k Σ^{1/2} Vᵀ maps v onto its
+    G column, sign included); c and the spectral-init fields are not in a dump."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        d = {k: f[k][()] for k in ("Y_pre", "dY", "W1", "W2", "A1", "B1", "A2", "B2")}
+    U, s, Vt = np.linalg.svd(d["dY"])
+    u, v = U[:, 0], Vt[0]
+    w1v = d["W1"] @ v
+    return LoraProblem(**d, u=u, v=v, g=w1v / np.linalg.norm(w1v), sigma=float(s[0]),
+                       sigma_w1=float(np.linalg.norm(w1v)),
+                       sigma_w2=float(np.linalg.norm(d["W2"].T @ u)),
+                       sv=np.linalg.svd(d["Y_pre"], compute_uv=False), directions=None,
+                       a_spec=None, b_spec=None, c=math.nan)
+
+
 def lora_field(p, A1, B1, A2, B2):
     """Loss and the GF vector field of §2.1 (descent = minus the gradient).
 
@@ -747,18 +766,28 @@ def _unpack(p, y):
     return out
 
 
-def lora_gf(p, t_end=5.0, rtol=1e-10, atol=1e-12, method="DOP853", records=200):
+def lrsweep_gf_times(horizon, records=200):
+    """lrsweep's GF record times (lrsweep/solver.h): t = 0 and `records` log-spaced
+    times in [LRS_GF_FIRST_RECORD·horizon, horizon], LRS_GF_FIRST_RECORD = 1e-3."""
+    frac = np.arange(records) / max(records - 1, 1)
+    return np.union1d([0.0], horizon * 1e-3 ** (1.0 - frac))
+
+
+def lora_gf(p, t_end=5.0, rtol=1e-10, atol=1e-12, method="DOP853", records=200,
+            times=None):
     """Gradient flow of §2.1 by scipy.integrate.solve_ivp on the flattened
-    (A1, B1, A2, B2).  Records at ~records log-spaced times in [0, t_end]; reports
-    nfev (vector-field evaluations), accepted steps (approximated by nfev for
-    methods that do not report them) and the final loss."""
+    (A1, B1, A2, B2).  Records at `times` (default: t = 0 and records − 1 log-spaced
+    times in [1e-4·t_end, t_end]); reports nfev (vector-field evaluations), accepted
+    steps (approximated by nfev for methods that do not report them) and the final
+    loss."""
     t0 = time.perf_counter()
 
     def field(_, y):
         _, dA1, dB1, dA2, dB2, _ = lora_field(p, *_unpack(p, y))
         return _pack(dA1, dB1, dA2, dB2)
 
-    times = np.union1d([0.0], np.geomspace(t_end * 1e-4, t_end, records - 1))
+    if times is None:
+        times = np.union1d([0.0], np.geomspace(t_end * 1e-4, t_end, records - 1))
     sol = integrate.solve_ivp(field, (0.0, t_end), _pack(*p.adapters), method=method,
                               rtol=rtol, atol=atol, t_eval=times)
     rows = [lora_record(p, *_unpack(p, y)) for y in sol.y.T]
@@ -889,11 +918,17 @@ def _cmd_gd(a):
 
 
 def _cmd_lora(a, method):
-    p = lora_problem(a.m, a.n, a.h, a.r, a.c, a.sigma, a.pair, a.alpha, a.init, a.seed)
+    dump = getattr(a, "dump", None)
+    p = lora_problem_from_dump(dump) if dump else \
+        lora_problem(a.m, a.n, a.h, a.r, a.c, a.sigma, a.pair, a.alpha, a.init, a.seed)
     if method == "gf":
-        res = lora_gf(p, a.t_end, a.rtol, a.atol, a.method)
+        res = lora_gf(p, a.t_end, a.rtol, a.atol, a.method,
+                      times=lrsweep_gf_times(a.t_end, a.records) if dump else None)
         extra = {"nfev": res["rhs_evals"], "t_end": a.t_end, "rtol": a.rtol, "atol": a.atol,
                  "method": a.method}
+        if dump:
+            extra.update(dump=dump, times=res["records"]["time"].tolist(),
+                         losses=res["records"]["loss"].tolist())
     else:
         res = lora_gd(p, a.eta, a.steps)
         extra = {"steps": res["iterations"], "eta": a.eta,
@@ -966,6 +1001,12 @@ def main(argv=None):
             q.add_argument("--rtol", type=float, default=1e-10)
             q.add_argument("--atol", type=float, default=1e-12)
             q.add_argument("--method", default="DOP853")
+            q.add_argument("--dump", metavar="FILE",
+                           help="solve the problem of an lrsweep point dump (other problem "
+                                "options are ignored) with lrsweep's record times, and print "
+                                "the record times and losses")
+            q.add_argument("--records", type=int, default=200,
+                           help="lrsweep's `records` (with --dump)")
         else:
             q.add_argument("--eta", type=float, default=1e-4)
             q.add_argument("--steps", type=int, default=50000)

@@ -152,5 +152,22 @@ with tempfile.TemporaryDirectory() as tmp:
     rel = np.max(np.abs(np.array(losses) - traj["loss"]) / np.array(losses))
     check(rel < 1e-9, f"lora: NumPy GD losses from the dump match lrsweep's to {rel:.1e}")
 
+    # lora GF: scipy's DOP853 (tests/bench/baseline.py) on the dumped instance, at
+    # lrsweep's record times, against lrsweep's rk8pd records.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+    import baseline  # noqa: E402
+    open(os.path.join(tmp, "lgf.toml"), "w").write(
+        LORA.replace('step_rule = "fixed"', 'method = "gf"\nhorizon = 4.0\nrecords = 40'))
+    r = run("run", "lgf.toml", "--point", "0", "--trajectory", "--dump", "lgf.h5", cwd=tmp)
+    traj = trajectory(r.stdout)
+    p = baseline.lora_problem_from_dump(os.path.join(tmp, "lgf.h5"))
+    times = baseline.lrsweep_gf_times(4.0, 40)
+    same_t = len(times) == len(traj["time"]) and np.allclose(times, traj["time"], rtol=1e-15, atol=0)
+    check(same_t, f"lora GF: baseline.lrsweep_gf_times gives lrsweep's {len(traj['time'])} record times")
+    ref = baseline.lora_gf(p, 4.0, rtol=1e-13, atol=1e-16, times=times)["records"] if same_t else None
+    for field, tol in (("loss", 1e-7), ("z1_fro", 1e-9), ("log10_misalign", 1e-9)):
+        got = np.max(np.abs(ref[field] - traj[field]) / np.abs(ref[field])) if same_t else np.inf
+        check(got < tol, f"lora GF: DOP853 on the dump matches lrsweep's {field} records to {got:.1e}")
+
 print(f"1..{count}")
 sys.exit(1 if failed else 0)
