@@ -9,12 +9,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lrs_test.h"
 #include "lrsweep/sched.h"
 #include "lrsweep/solve.h"
 
 static int group_size = 1;
+static uint64_t extra_records = 0; /* > 0: results above the MPI eager limit */
 enum { THRESHOLD = 40 }; /* the grid's widths: 20 (shared out) and 48 (groups) */
 
 /* A fake solve whose result is a function of the index alone. */
@@ -25,7 +27,7 @@ static lrs_status fake_solve(const lrs_point *p, MPI_Comm comm, lrs_result *r) {
   r->summary.iterations = (int64_t)(p->index * 7 % 13);
   r->summary.final_loss = 1.0 / (double)(p->index + 1);
   r->summary.rhs_evals = size; /* lets the test see the group size */
-  for (uint64_t k = 0; k <= p->index % 5; k++) {
+  for (uint64_t k = 0; k <= p->index % 5 + extra_records; k++) {
     lrs_record rec = lrs_record_unset();
     rec.step = (int64_t)k;
     rec.loss = (double)p->index + (double)k / 10.0;
@@ -50,7 +52,7 @@ static lrs_status collect_fake(void *ctx, uint64_t index, const lrs_result *r, i
   c->seen[index]++;
   bool ok = r->summary.iterations == (int64_t)(index * 7 % 13) &&
             r->summary.final_loss == 1.0 / (double)(index + 1) &&
-            r->n_records == index % 5 + 1;
+            r->n_records == index % 5 + 1 + extra_records;
   for (size_t k = 0; ok && k < r->n_records; k++)
     ok = r->records[k].step == (int64_t)k &&
          r->records[k].loss == (double)index + (double)k / 10.0;
@@ -71,6 +73,13 @@ static lrs_status collect_real(void *ctx, uint64_t index, const lrs_result *r, i
   for (size_t k = 0; k < r->n_records; k++)
     LRS_TRY(lrs_result_append(c->kept[index], &r->records[k]));
   return LRS_OK;
+}
+
+/* A coordinator slower than its workers: 2 ms per result. */
+static lrs_status collect_slow(void *ctx, uint64_t index, const lrs_result *r, int rank) {
+  const struct timespec ts = {0, 2000000L};
+  nanosleep(&ts, NULL);
+  return collect_fake(ctx, index, r, rank);
 }
 
 static lrs_status no_tick(void *ctx, double now) {
@@ -162,6 +171,28 @@ int main(int argc, char **argv) {
               group_size);
     LRS_CHECK(report.done == n_pending && report.failed == 0 && !report.interrupted,
               "report: %llu done, none failed", (unsigned long long)report.done);
+  }
+
+  /* A slow coordinator and results of 8 KiB (rendezvous sends): every worker
+   * has more results in flight than its outbox's 8 slots, so slots are reused
+   * only after their sends completed; each result must arrive intact. */
+  {
+    memset(c.seen, 0, n * sizeof(int));
+    extra_records = 40;
+    opt.max_chunk = 64;
+    sink.put = collect_slow;
+    st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n_pending, &opt, &sink, &report);
+    if (rank == 0) {
+      bool once = true;
+      for (uint64_t i = 0; i < n; i++)
+        once &= c.seen[i] == (i % 2 == 0 ? 1 : 0);
+      LRS_CHECK(st == LRS_OK && once && c.content_ok,
+                "slow coordinator, %llu-record results: each delivered once and intact",
+                (unsigned long long)(extra_records + 1));
+    }
+    extra_records = 0;
+    opt.max_chunk = 3;
+    sink.put = collect_fake;
   }
 
   /* Refills: two rounds of points beyond the grid, each solved once, after
