@@ -63,6 +63,8 @@
  * max_chunk), so small points amortize messages and the tail stays balanced.
  * The coordinator never blocks in MPI while waiting: it polls (MPI_Iprobe)
  * with a back-off sleep, so it costs no core on an oversubscribed node.
+ * Workers do not wait for it either: a result's HEAD and RECORDS are sent
+ * non-blocking from one of 8 slots, each reused once its sends completed.
  *
  * Stopping.  SIGTERM, SIGINT and SIGUSR1 (SLURM's warning signal) make the
  * coordinator stop handing out work and tell every leader (STOP) to drop the
