@@ -261,6 +261,20 @@ lrs_status lrs_mat_norm_fro(const lrs_mat *A, double *out);
 /* C ← A·Aᵀ (A r×c, C r×r; both triangles filled).  Statuses: LRS_ERR_RANGE. */
 lrs_status lrs_mat_gram(const lrs_mat *A, lrs_mat *C);
 
+/*
+ * The gradient step of a two-factor model, then the next Gram, in one pass
+ * over B: with B = [B1; B2] (B1 its first n rows, B2 the other m, both views
+ * of B) and G n×m,
+ *     B1 ← B1 + α·G·B2,   B2 ← B2 + α·Gᵀ·B1   (both from the old B),
+ *     C  ← B·Bᵀ of the new B (k×k, k = n + m; both triangles),
+ * T (n × B's columns, e.g. a view of a gradient matrix) holds the old B1.
+ * local: column blocks of B small enough to stay in cache from the update to
+ * the Gram, where separate calls would read B three times from memory; dist:
+ * those separate calls.  Statuses: LRS_ERR_RANGE.
+ */
+lrs_status lrs_mat_coupled_step(lrs_mat *B, lrs_mat *B1, lrs_mat *B2, const lrs_mat *G,
+                                double alpha, lrs_mat *T, lrs_mat *C);
+
 /* ---------------------------------------------- small dense factorizations */
 
 /* w[0..n) ← the eigenvalues of the symmetric n×n matrix A, ascending (only

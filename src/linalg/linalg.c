@@ -245,6 +245,29 @@ lrs_status lrs_mat_gram(const lrs_mat *A, lrs_mat *C) {
   return A->la->ops->gram(A, C);
 }
 
+lrs_status lrs_mat_coupled_step(lrs_mat *B, lrs_mat *B1, lrs_mat *B2, const lrs_mat *G,
+                                double alpha, lrs_mat *T, lrs_mat *C) {
+  LRS_TRY(check_pair(B, C));
+  LRS_TRY(check_pair(B, T));
+  LRS_TRY(check_pair(B1, B2));
+  LRS_TRY(check_mat(G));
+  const size_t n = G->rows, m = G->cols, w = B->cols;
+  if (B->rows != n + m || B1->rows != n || B2->rows != m || B1->cols != w || B2->cols != w ||
+      T->rows != n || T->cols != w || C->rows != n + m || C->cols != n + m)
+    return LRS_RAISE(LRS_ERR_RANGE,
+                     "coupled step: G %zux%zu needs B %zux%zu = [B1; B2] with B1 %zux%zu, "
+                     "B2 %zux%zu, T %zux%zu and C %zux%zu, got B %zux%zu, B1 %zux%zu, "
+                     "B2 %zux%zu, T %zux%zu, C %zux%zu",
+                     n, m, n + m, w, n, w, m, w, n, w, n + m, n + m, B->rows, w, B1->rows,
+                     B1->cols, B2->rows, B2->cols, T->rows, T->cols, C->rows, C->cols);
+  if (B->la->ops->coupled_step)
+    return B->la->ops->coupled_step(B, G, alpha, T, C);
+  LRS_TRY(lrs_mat_copy(B1, T));
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, alpha, G, B2, 1.0, B1));
+  LRS_TRY(lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, alpha, G, T, 1.0, B2));
+  return lrs_mat_gram(B, C);
+}
+
 /* ------------------------------------------------------------- factorizations */
 
 lrs_status lrs_mat_sym_eigvals(const lrs_mat *A, double *w) {

@@ -40,6 +40,9 @@ typedef struct lrs__linalg_ops {
   lrs_status (*dot)(const lrs_mat *A, const lrs_mat *B, double *out);
   lrs_status (*norm_fro)(const lrs_mat *A, double *out);
   lrs_status (*gram)(const lrs_mat *A, lrs_mat *C);
+  /* Optional (NULL: lrs_mat_coupled_step runs copy, gemm, gemm, gram). */
+  lrs_status (*coupled_step)(lrs_mat *B, const lrs_mat *G, double alpha, lrs_mat *T,
+                             lrs_mat *C);
   lrs_status (*sym_eigvals)(const lrs_mat *A, double *w, bool ends, const double *near);
   lrs_status (*singular_values)(const lrs_mat *A, double *s);
   lrs_status (*svd)(const lrs_mat *A, double *s, lrs_mat *U, lrs_mat *Vt);

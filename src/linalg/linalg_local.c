@@ -233,6 +233,41 @@ static lrs_status local_gram(const lrs_mat *A, lrs_mat *C) {
   return LRS_OK;
 }
 
+/* Columns per block of lrs_mat_coupled_step: a 128-row block of B (256 KiB)
+ * and its copy of B1 stay in a 512 KiB L2 from the update to the Gram. */
+enum { COUPLED_BLOCK = 256 };
+
+static lrs_status local_coupled_step(lrs_mat *B, const lrs_mat *G, double alpha, lrs_mat *T,
+                                     lrs_mat *C) {
+  lapack_int n = 0, m = 0, k = 0, ldb = 0, ldg = 0, ldt = 0, ldc = 0;
+  LRS_TRY(to_int(G->rows, "coupled n", &n));
+  LRS_TRY(to_int(G->cols, "coupled m", &m));
+  LRS_TRY(to_int(B->rows, "coupled k", &k));
+  LRS_TRY(to_int(B->ld, "ldb", &ldb));
+  LRS_TRY(to_int(G->ld, "ldg", &ldg));
+  LRS_TRY(to_int(T->ld, "ldt", &ldt));
+  LRS_TRY(to_int(C->ld, "ldc", &ldc));
+  if (B->cols == 0)
+    for (size_t j = 0; j < C->cols; j++)
+      memset(C->data + j * C->ld, 0, C->rows * sizeof *C->data);
+  for (size_t j = 0; j < B->cols; j += COUPLED_BLOCK) {
+    const lapack_int wc = (lapack_int)(B->cols - j < COUPLED_BLOCK ? B->cols - j : COUPLED_BLOCK);
+    double *b = B->data + j * B->ld, *t = T->data + j * T->ld;
+    for (lapack_int c = 0; c < wc; c++) /* the old B1 */
+      memcpy(t + (size_t)c * T->ld, b + (size_t)c * B->ld, (size_t)n * sizeof *b);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, wc, m, alpha, G->data, ldg,
+                b + n, ldb, 1.0, b, ldb);
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, m, wc, n, alpha, G->data, ldg, t, ldt,
+                1.0, b + n, ldb);
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, k, wc, 1.0, b, ldb, j ? 1.0 : 0.0,
+                C->data, ldc);
+  }
+  for (size_t j = 0; j < C->cols; j++) /* mirror the lower triangle */
+    for (size_t i = 0; i < j; i++)
+      C->data[i + j * C->ld] = C->data[j + i * C->ld];
+  return LRS_OK;
+}
+
 /* ------------------------------------------------------------- factorizations */
 
 /* Bisection (Kahan; LAPACK's dstebz/dlaebz) for both ends of the spectrum
@@ -606,6 +641,7 @@ const lrs__linalg_ops lrs__linalg_local_ops = {
     .dot = local_dot,
     .norm_fro = local_norm_fro,
     .gram = local_gram,
+    .coupled_step = local_coupled_step,
     .sym_eigvals = local_sym_eigvals,
     .singular_values = local_singular_values,
     .svd = local_svd,

@@ -354,6 +354,84 @@ static void test_qr_svd(lrs_linalg *la) {
   lrs_mat_destroy(&Vt);
 }
 
+/* lrs_mat_coupled_step against the update and the Gram written as loops:
+ * B1 ← B1 + αG·B2, B2 ← B2 + αGᵀ·B1 (old B1), C = BBᵀ; widths below, at and
+ * across the column block. */
+static void test_coupled_step(lrs_linalg *la) {
+  const size_t n = 5, m = 3, k = 8, widths[] = {1, 256, 600};
+  const double alpha = -0.3;
+  for (size_t iw = 0; iw < sizeof widths / sizeof *widths; iw++) {
+    const size_t w = widths[iw];
+    double *b = malloc(k * w * sizeof *b), *ref = malloc(k * w * sizeof *ref);
+    double *got = malloc(k * w * sizeof *got), *t = malloc(n * w * sizeof *t);
+    double g[15], c[64], cref[64];
+    lrs_mat *B = make(la, k, w, 0.6, b), *G = make(la, n, m, 2.2, g), *T = NULL, *C = NULL;
+    lrs_mat *B1 = NULL, *B2 = NULL;
+    lrs_mat_create(la, n, w, &T);
+    lrs_mat_create(la, k, k, &C);
+    lrs_mat_view(B, 0, 0, n, w, &B1);
+    lrs_mat_view(B, n, 0, m, w, &B2);
+    for (size_t j = 0; j < w; j++) {
+      for (size_t i = 0; i < n; i++) {
+        double s = 0.0;
+        for (size_t l = 0; l < m; l++)
+          s += g[i + l * n] * b[n + l + j * k];
+        ref[i + j * k] = b[i + j * k] + alpha * s;
+      }
+      for (size_t i = 0; i < m; i++) {
+        double s = 0.0;
+        for (size_t l = 0; l < n; l++)
+          s += g[l + i * n] * b[l + j * k];
+        ref[n + i + j * k] = b[n + i + j * k] + alpha * s;
+      }
+    }
+    for (size_t i = 0; i < k; i++)
+      for (size_t j = 0; j < k; j++) {
+        double s = 0.0;
+        for (size_t l = 0; l < w; l++)
+          s += ref[i + l * k] * ref[j + l * k];
+        cref[i + j * k] = s;
+      }
+    lrs_status st = lrs_mat_coupled_step(B, B1, B2, G, alpha, T, C);
+    lrs_mat_get_global(B, got);
+    lrs_mat_get_global(C, c);
+    lrs_mat_get_global(T, t);
+    bool old_b1 = true, sym = true;
+    for (size_t j = 0; j < w; j++)
+      for (size_t i = 0; i < n; i++)
+        old_b1 &= t[i + j * n] == b[i + j * k];
+    for (size_t i = 0; i < k; i++)
+      for (size_t j = 0; j < k; j++)
+        sym &= c[i + j * k] == c[j + i * k];
+    const double eb = max_abs_diff(got, ref, k * w), ec = max_abs_diff(c, cref, k * k);
+    LRS_CHECK(st == LRS_OK && eb < 1e-13 && ec < 1e-12 * (double)w && old_b1 && sym,
+              "coupled step, width %zu: B (%.1g) and C = BBᵀ (%.1g, symmetric) as the loops, "
+              "T the old B1", w, eb, ec);
+    lrs_mat_destroy(&B1);
+    lrs_mat_destroy(&B2);
+    lrs_mat_destroy(&B);
+    lrs_mat_destroy(&G);
+    lrs_mat_destroy(&T);
+    lrs_mat_destroy(&C);
+    free(b), free(ref), free(got), free(t);
+  }
+  lrs_mat *B = NULL, *G = NULL, *T = NULL, *C = NULL, *B1 = NULL, *B2 = NULL;
+  lrs_mat_create(la, 8, 4, &B);
+  lrs_mat_create(la, 4, 4, &G); /* needs n + m = 8 rows: 4 + 4 fits, but B1 has 5 */
+  lrs_mat_create(la, 5, 4, &T);
+  lrs_mat_create(la, 8, 8, &C);
+  lrs_mat_view(B, 0, 0, 5, 4, &B1);
+  lrs_mat_view(B, 5, 0, 3, 4, &B2);
+  LRS_CHECK(lrs_mat_coupled_step(B, B1, B2, G, 1.0, T, C) == LRS_ERR_RANGE,
+            "coupled step with G's shape not matching [B1; B2] is LRS_ERR_RANGE");
+  lrs_mat_destroy(&B1);
+  lrs_mat_destroy(&B2);
+  lrs_mat_destroy(&B);
+  lrs_mat_destroy(&G);
+  lrs_mat_destroy(&T);
+  lrs_mat_destroy(&C);
+}
+
 int main(void) {
   lrs_linalg *la = NULL;
   LRS_CHECK(lrs_linalg_create_local(&la) == LRS_OK && la, "local backend created");
@@ -361,6 +439,7 @@ int main(void) {
   test_gemm(la);
   test_views_level1(la);
   test_gram_eig(la);
+  test_coupled_step(la);
   test_qr_svd(la);
   test_eig_extremes(la);
   lrs_mat *Z = NULL;

@@ -307,6 +307,48 @@ static void test_gram(pair *P) {
   free(a), free(ref), free(got);
 }
 
+/* lrs_mat_coupled_step: the dist path (copy, gemm, gemm, gram) against the
+ * local one's column blocks; B, T and C. */
+static void test_coupled_step(pair *P) {
+  const size_t n = 6, m = 5, k = 11, w = 300;
+  double *b = fill(k, w, 0.4), *g = fill(n, m, 1.9);
+  double *ref[3], *got[3];
+  const size_t sizes[3] = {k * w, n * w, k * k};
+  for (int i = 0; i < 3; i++) {
+    ref[i] = malloc(sizes[i] * sizeof *ref[i]);
+    got[i] = malloc(sizes[i] * sizeof *got[i]);
+  }
+  lrs_linalg *las[2] = {P->loc, P->dis};
+  for (int d = 0; d < 2; d++) {
+    lrs_mat *B = make(las[d], k, w, b), *G = make(las[d], n, m, g), *T = NULL, *C = NULL;
+    lrs_mat *B1 = NULL, *B2 = NULL;
+    lrs_mat_create(las[d], n, w, &T);
+    lrs_mat_create(las[d], k, k, &C);
+    lrs_mat_view(B, 0, 0, n, w, &B1);
+    lrs_mat_view(B, n, 0, m, w, &B2);
+    lrs_status st = lrs_mat_coupled_step(B, B1, B2, G, -0.05, T, C);
+    double **out = d ? got : ref;
+    lrs_mat_get_global(B, out[0]);
+    lrs_mat_get_global(T, out[1]);
+    lrs_mat_get_global(C, out[2]);
+    CHECK(st == LRS_OK, "%s: coupled step on the %s backend", P->tag, d ? "dist" : "local");
+    lrs_mat_destroy(&B1);
+    lrs_mat_destroy(&B2);
+    lrs_mat_destroy(&B);
+    lrs_mat_destroy(&G);
+    lrs_mat_destroy(&T);
+    lrs_mat_destroy(&C);
+  }
+  const double eb = max_rel_diff(got[0], ref[0], sizes[0]);
+  const double et = max_rel_diff(got[1], ref[1], sizes[1]);
+  const double ec = max_rel_diff(got[2], ref[2], sizes[2]);
+  CHECK(eb < 1e-14 && et == 0.0 && ec < 1e-13,
+        "%s: coupled step vs local: B (rel %.2g), T (%.2g), C (%.2g)", P->tag, eb, et, ec);
+  for (int i = 0; i < 3; i++)
+    free(ref[i]), free(got[i]);
+  free(b), free(g);
+}
+
 /* ------------------------------------------------------------------ factorizations */
 
 static void test_eig_sv(pair *P) {
@@ -520,6 +562,7 @@ int main(int argc, char **argv) {
         test_gemm(&P);
         test_level1(&P);
         test_gram(&P);
+        test_coupled_step(&P);
         test_reductions(dis, tag);
       }
       test_eig_sv(&P);
