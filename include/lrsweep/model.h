@@ -108,6 +108,17 @@ typedef struct lrs_model_ops {
    * advances running bound products. */
   lrs_status (*account_step)(lrs_model *m, double eta, lrs_record *rec);
 
+  /*
+   * Optional fused GD step (the three ops, or none).  When gd_fused(m) is
+   * true, GD with a rule that does not need ∇L itself (not backtracking)
+   * evaluates with eval(m, excess, NULL), takes ‖∇L‖² from grad_norm2 and
+   * moves θ with descend: θ ← θ − η∇L(θ), both at the θ of the last eval.
+   * The model never writes ∇L out, so a large θ is read once per step
+   * instead of three times (two_layer in full coordinates with h > n + m).
+   */
+  bool (*gd_fused)(const lrs_model *m);
+  lrs_status (*grad_norm2)(lrs_model *m, double *out);
+  lrs_status (*descend)(lrs_model *m, double eta);
   /* Fills the model's part of the summary (loss_star, theory or lora). */
   lrs_status (*summarize)(lrs_model *m, lrs_summary *summary);
 

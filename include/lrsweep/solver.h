@@ -17,7 +17,9 @@
  *   global        eq. 19 with ρ̄: η_t = min((1 + η0^d)^{t/2} η0, 1/K̄_t).
  *   xu2023        refused (LRS_ERR_UNSUPPORTED): not implemented.
  * local/global need a two_layer model with a covered loss (else
- * LRS_ERR_UNSUPPORTED naming the model/loss).
+ * LRS_ERR_UNSUPPORTED naming the model/loss).  A model offering the fused
+ * step (lrsweep/model.h: gd_fused) moves θ itself under every rule but
+ * backtracking, which needs ∇L as a vector.
  *
  * GF: θ' = −∇L(θ) integrated with GSL odeiv2 (rk8pd, rkf45, or msbdf with an
  * analytic — model->hess_vec — or central finite-difference Jacobian; msbdf

@@ -32,6 +32,10 @@ typedef struct tl {
    * when needed. */
   lrs_mat *BB, *W, *Gr1, *Gr2, *GrW;
   bool fuse, grams_valid;
+  /* Fused GD (lrsweep/model.h) in full coordinates with h > k: descend's
+   * lrs_mat_coupled_step leaves BB = BBᵀ of the new θ (bb_fresh), which the
+   * next eval then uses instead of its own dsyrk. */
+  bool fused_ok, bb_fresh;
   lrs_mat *G, *dW, *dG; /* n×m */
   double *eig;                          /* max(n, m) eigenvalues */
   /* The last (λ_min, λ_max) of W1W1ᵀ, W2W2ᵀ and WWᵀ: the next iterate's
@@ -131,7 +135,13 @@ static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
   tl *t = impl(m);
   double v;
   t->lc_valid = false;
-  LRS_TRY(eval_product(t, grad && t->fuse, &v));
+  if (t->bb_fresh) { /* descend formed BBᵀ of this θ */
+    t->bb_fresh = false;
+    t->grams_valid = true;
+    LRS_TRY(lrs_loss_eval(t->loss, t->W, &v, t->G));
+  } else {
+    LRS_TRY(eval_product(t, (grad || t->fused_ok) && t->fuse, &v));
+  }
   LRS_TRY(lrs_loss_excess(t->loss, v, &t->last_excess));
   *excess = t->last_excess;
   if (grad) { /* ∇_{W1}L = ∇ℓ W2, ∇_{W2}L = ∇ℓᵀ W1 (eq. 7–8) */
@@ -141,6 +151,35 @@ static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
     if (grad != gb)
       memcpy(grad, gb, t->n_local * sizeof *grad);
   }
+  return LRS_OK;
+}
+
+static bool op_gd_fused(const lrs_model *m) { return impl(m)->fused_ok; }
+
+/* ‖∇L‖² = ‖G·W2‖² + ‖Gᵀ·W1‖² = ⟨G·W2W2ᵀ, G⟩ + ⟨W1W1ᵀ·G, G⟩ (eq. 7–8): n×m
+ * work from the Gram matrices instead of a pass over the h-wide gradient. */
+static lrs_status op_grad_norm2(lrs_model *m, double *out) {
+  tl *t = impl(m);
+  if (!t->grams_valid) {
+    LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
+    LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
+    t->grams_valid = true;
+  }
+  double a, b;
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->G, t->Gr2, 0.0, t->dW));
+  LRS_TRY(lrs_mat_dot(t->dW, t->G, &a));
+  LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->Gr1, t->G, 0.0, t->dG));
+  LRS_TRY(lrs_mat_dot(t->dG, t->G, &b));
+  *out = a + b;
+  return LRS_OK;
+}
+
+/* W1 ← W1 − η∇ℓ·W2, W2 ← W2 − η∇ℓᵀ·W1 (eq. 7–8) and BBᵀ of the result, in
+ * one pass over B (G1, the gradient's first rows, holds the old W1). */
+static lrs_status op_descend(lrs_model *m, double eta) {
+  tl *t = impl(m);
+  LRS_TRY(lrs_mat_coupled_step(t->B, t->W1, t->W2, t->G, -eta, t->G1, t->BB));
+  t->bb_fresh = true;
   return LRS_OK;
 }
 
@@ -241,6 +280,9 @@ static const lrs_model_ops two_layer_ops = {
     .hess_vec = op_hess_vec,
     .observe = op_observe,
     .account_step = op_account_step,
+    .gd_fused = op_gd_fused,
+    .grad_norm2 = op_grad_norm2,
+    .descend = op_descend,
     .summarize = op_summarize,
     .destroy = op_destroy,
 };
@@ -390,6 +432,7 @@ lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_param
   t->k = t->n + t->m;
   t->reduced = coords == LRS_COORDS_REDUCED && t->h > t->k;
   t->width = t->reduced ? t->k : t->h;
+  t->fused_ok = t->width > t->k;
   LRS_TRY_GOTO(st, setup(t, la, c, d), fail);
   *model = mod;
   return LRS_OK;

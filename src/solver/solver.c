@@ -149,6 +149,19 @@ static void note_drift(lrs_result *res, const lrs_record *r) {
 
 /* ------------------------------------------------------------ GD */
 
+/* L(θ) − ℓ* and ‖∇L(θ)‖² at the current θ; ∇L into run->grad unless fused
+ * (lrsweep/model.h: the model then moves θ itself). */
+static lrs_status gd_eval(lrs__run *run, bool fused, lrs__gd *g) {
+  lrs_model *m = run->model;
+  run->evals++;
+  if (fused) {
+    LRS_TRY(m->ops->eval(m, &g->loss, NULL));
+    return m->ops->grad_norm2(m, &g->grad_norm2);
+  }
+  LRS_TRY(m->ops->eval(m, &g->loss, run->grad));
+  return lrs_model_norm2(m, run->grad, &g->grad_norm2);
+}
+
 lrs_status lrs__gd_run(lrs__run *run) {
   lrs_model *m = run->model;
   const lrs_point *p = run->p;
@@ -178,9 +191,8 @@ lrs_status lrs__gd_run(lrs__run *run) {
     lrs_two_layer_set_eta0(m, g.eta0);
 
   /* θ_0 */
-  LRS_TRY_GOTO(st, m->ops->eval(m, &g.loss, run->grad), done);
-  run->evals++;
-  LRS_TRY_GOTO(st, lrs_model_norm2(m, run->grad, &g.grad_norm2), done);
+  const bool fused = !rule->self_stepping && m->ops->gd_fused && m->ops->gd_fused(m);
+  LRS_TRY_GOTO(st, gd_eval(run, fused, &g), done);
   run->L0 = g.loss;
   res->summary.loss0 = g.loss;
 
@@ -210,13 +222,13 @@ lrs_status lrs__gd_run(lrs__run *run) {
       LRS_TRY_GOTO(st, lrs_result_append(res, &rec), done);
       note_drift(res, &rec);
     }
-    if (!rule->self_stepping) /* θ_{t+1} = θ_t − η_t∇L(θ_t) (eq. 7–8) */
+    if (fused) /* θ_{t+1} = θ_t − η_t∇L(θ_t) (eq. 7–8) */
+      LRS_TRY_GOTO(st, m->ops->descend(m, eta), done);
+    else if (!rule->self_stepping)
       for (size_t i = 0; i < run->P; i++)
         run->theta[i] -= eta * run->grad[i];
     time += eta;
-    LRS_TRY_GOTO(st, m->ops->eval(m, &g.loss, run->grad), done);
-    run->evals++;
-    LRS_TRY_GOTO(st, lrs_model_norm2(m, run->grad, &g.grad_norm2), done);
+    LRS_TRY_GOTO(st, gd_eval(run, fused, &g), done);
   }
   /* The final state, always recorded (diverged states get only the solver's
    * fields). */

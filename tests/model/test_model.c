@@ -308,6 +308,68 @@ static void test_recorded_drift(lrs_linalg *la) {
   }
 }
 
+/* The fused GD ops (lrsweep/model.h) against the unfused step: ‖∇L‖² from
+ * the Gram matrices vs the formed gradient, and descend(η) vs θ − η∇L, then
+ * the next loss from descend's Gram vs a fresh evaluation; offered in full
+ * coordinates with h > n + m only. */
+static void test_fused_step(lrs_linalg *la) {
+  const lrs_loss_kind kinds[] = {LRS_LOSS_SQUARED, LRS_LOSS_LOGISTIC};
+  for (size_t k = 0; k < 2; k++) {
+    lrs_point p = lrs_test_point();
+    p.input_dim = 4;
+    p.output_dim = 3;
+    p.samples = 6;
+    p.width = 700; /* beyond the 256-column blocks of lrs_mat_coupled_step */
+    p.data = LRS_DATA_GAUSSIAN;
+    p.loss = kinds[k];
+    p.init_scale = 0.3;
+    p.coordinates = LRS_COORDS_FULL;
+    lrs_model *a = NULL, *b = NULL;
+    if (!LRS_CHECK(lrs_two_layer_create(&p, la, &a) == LRS_OK &&
+                       lrs_two_layer_create(&p, la, &b) == LRS_OK,
+                   "%s: two identical full-coordinate models", lrs_loss_names[p.loss]))
+      continue;
+    const size_t P = a->ops->param_count(a);
+    double *g = malloc(P * sizeof *g), *g1 = malloc(P * sizeof *g1);
+    double La, Lb, n2a, n2b, La1, Lb1, n2a1, n2b1;
+    const double eta = 0.01;
+    a->ops->eval(a, &La, g);
+    n2a = norm2(g, P);
+    b->ops->eval(b, &Lb, NULL);
+    b->ops->grad_norm2(b, &n2b);
+    double *ta = a->ops->params(a), *tb = b->ops->params(b);
+    for (size_t i = 0; i < P; i++)
+      ta[i] -= eta * g[i];
+    b->ops->descend(b, eta);
+    double dth = 0.0, nth = 0.0;
+    for (size_t i = 0; i < P; i++) {
+      dth = fmax(dth, fabs(ta[i] - tb[i]));
+      nth = fmax(nth, fabs(ta[i]));
+    }
+    a->ops->eval(a, &La1, g1);
+    n2a1 = norm2(g1, P);
+    b->ops->eval(b, &Lb1, NULL); /* from descend's BBᵀ */
+    b->ops->grad_norm2(b, &n2b1);
+    LRS_CHECK(a->ops->gd_fused(a) && La == Lb && lrs_test_close(n2b, n2a, 1e-12, 0),
+              "%s: fused ‖∇L‖² = %.12g, formed %.12g", lrs_loss_names[p.loss], n2b, n2a);
+    LRS_CHECK(dth <= 1e-14 * nth && lrs_test_close(Lb1, La1, 1e-12, 0) &&
+                  lrs_test_close(n2b1, n2a1, 1e-11, 0),
+              "%s: descend = θ − η∇L (max diff %.1g), next L %.12g vs %.12g, ‖∇L‖² %.6g vs "
+              "%.6g", lrs_loss_names[p.loss], dth, Lb1, La1, n2b1, n2a1);
+    free(g), free(g1);
+    lrs_model_destroy(&a);
+    lrs_model_destroy(&b);
+  }
+  lrs_point p = lrs_test_point();
+  p.input_dim = 4;
+  p.output_dim = 3;
+  p.width = 700;
+  lrs_model *r = NULL;
+  LRS_CHECK(lrs_two_layer_create(&p, la, &r) == LRS_OK && !r->ops->gd_fused(r),
+            "reduced coordinates (k×k) do not offer the fused step");
+  lrs_model_destroy(&r);
+}
+
 int main(void) {
   lrs_linalg *la = NULL;
   lrs_linalg_create_local(&la);
@@ -315,6 +377,7 @@ int main(void) {
   test_scalar(la);
   test_drift_formula(la);
   test_recorded_drift(la);
+  test_fused_step(la);
   lrs_point p = lrs_test_point();
   p.model = LRS_MODEL_LORA;
   p.init = LRS_INIT_SMALL;
