@@ -259,12 +259,12 @@ static lrs_status local_coupled_step(lrs_mat *B, const lrs_mat *G, double alpha,
                 b + n, ldb, 1.0, b, ldb);
     cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, m, wc, n, alpha, G->data, ldg, t, ldt,
                 1.0, b + n, ldb);
-    cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, k, wc, 1.0, b, ldb, j ? 1.0 : 0.0,
+    cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, k, wc, 1.0, b, ldb, j ? 1.0 : 0.0,
                 C->data, ldc);
   }
-  for (size_t j = 0; j < C->cols; j++) /* mirror the lower triangle */
+  for (size_t j = 0; j < C->cols; j++) /* mirror the upper triangle */
     for (size_t i = 0; i < j; i++)
-      C->data[i + j * C->ld] = C->data[j + i * C->ld];
+      C->data[j + i * C->ld] = C->data[i + j * C->ld];
   return LRS_OK;
 }
 
