@@ -160,7 +160,8 @@ typedef struct lrs_sched_options {
 typedef struct lrs_sched_report {
   uint64_t done;     /* results passed to the sink */
   uint64_t failed;   /* of which status error, timeout or numerical_failure */
-  bool interrupted;  /* stopped by a signal before all points ran */
+  bool interrupted;  /* stopped before all points ran, or before a refilling
+                        source was asked for its next round */
   int abandoned;     /* groups still solving when the drain ran out: the
                         caller must close the store, then MPI_Abort */
   bool walltime_stop; /* points were held back: predicted past end_time */

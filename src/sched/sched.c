@@ -195,7 +195,8 @@ typedef struct {
   lrs_sched_report *report;
   queued *queue;
   uint64_t n_queue, next;
-  bool exhausted; /* no more points will be queued */
+  bool exhausted;   /* no more points will be queued */
+  bool source_done; /* the source has no more (no refill, or it returned none) */
   /* Walltime: the cost model's flops, scaled by seconds per flop learned from
    * the points done so far, predict whether a point still fits. */
   double cost_done, seconds_done;
@@ -257,7 +258,7 @@ static lrs_status refill(coordinator *c) {
   lrs_status st = n_more ? make_queue(c->src, c->opt, more, n_more, &q) : LRS_OK;
   free(more);
   LRS_TRY(st);
-  c->exhausted = n_more == 0;
+  c->exhausted = c->source_done = n_more == 0;
   if (n_more) {
     free(c->queue);
     c->queue = q;
@@ -453,7 +454,8 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
                              const uint64_t *pending, uint64_t n_pending,
                              const lrs_sched_options *opt, lrs_sched_sink *sink,
                              lrs_sched_report *report) {
-  coordinator c = {.comm = comm, .src = src, .opt = opt, .sink = sink, .report = report};
+  coordinator c = {.comm = comm, .src = src, .opt = opt, .sink = sink, .report = report,
+                   .source_done = !src->refill};
   c.prog = (progress){.mode = opt->progress,
                       .tty = isatty(STDERR_FILENO) != 0,
                       .start = MPI_Wtime(),
@@ -472,9 +474,10 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
   c.n_queue = n_pending;
   if (st == LRS_OK)
     st = size == 1 ? serve_alone(&c) : serve_workers(&c, size);
-  /* Interrupted when any point did not come back: never handed out, dropped
-   * from a chunk after the STOP, or abandoned in a group. */
-  report->interrupted = report->done < c.prog.total;
+  /* Interrupted when any point did not come back (never handed out, dropped
+   * from a chunk after the STOP, or abandoned in a group), or when a stop
+   * came between a refilling source's rounds (its next round never asked). */
+  report->interrupted = report->done < c.prog.total || !c.source_done;
   report->seconds = MPI_Wtime() - c.prog.start;
   if (st == LRS_OK)
     progress_show(&c.prog, report, MPI_Wtime(), true);
@@ -517,7 +520,8 @@ static lrs_status outbox_post(outbox *o, uint64_t index, const lrs_result *r) {
   int bytes;
   LRS_TRY(lrs_to_int(r->n_records * sizeof(lrs_record), &bytes, "result records"));
   LRS_TRY(LRS_GROW(o->records[k], o->cap[k], r->n_records));
-  memcpy(o->records[k], r->records, r->n_records * sizeof *r->records);
+  if (r->n_records) /* a failed point may have none (and no buffer yet) */
+    memcpy(o->records[k], r->records, r->n_records * sizeof *r->records);
   o->head[k] = (lrs_sched_head){.index = index, .n_records = r->n_records, .rank = o->rank,
                                 .summary = r->summary};
   MPI_TRY(MPI_Isend(&o->head[k], sizeof o->head[k], MPI_BYTE, 0, LRS_SCHED_TAG_HEAD, o->comm,

@@ -8,6 +8,7 @@
  * usage: test_sched GROUP_SIZE
  */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -81,6 +82,15 @@ static lrs_status collect_slow(void *ctx, uint64_t index, const lrs_result *r, i
   const struct timespec ts = {0, 2000000L};
   nanosleep(&ts, NULL);
   return collect_fake(ctx, index, r, rank);
+}
+
+/* Raises SIGUSR1 on rank 0 once `stop_after` results have arrived. */
+static uint64_t delivered, stop_after;
+static lrs_status collect_then_stop(void *ctx, uint64_t index, const lrs_result *r, int rank) {
+  LRS_TRY(collect_fake(ctx, index, r, rank));
+  if (++delivered == stop_after)
+    raise(SIGUSR1);
+  return LRS_OK;
 }
 
 static lrs_status no_tick(void *ctx, double now) {
@@ -262,6 +272,26 @@ int main(int argc, char **argv) {
         lrs_result_destroy(&c.kept[i]);
     }
     free(c.kept);
+  }
+  /* Last (the stop flag stays set): a stop once the first round is back and
+   * before the refill is asked must leave the run interrupted, not done. */
+  {
+    opt.solve = fake_solve;
+    opt.group_threshold = 0;
+    collector first = {.grid = grid, .n = n + 25, .seen = calloc(n + 25, sizeof(int)),
+                       .content_ok = true, .size_ok = true};
+    growing later = {.grid = grid, .seen = &first, .next = n, .queued = n_pending,
+                 .all_back_first = true};
+    lrs_sched_source later_src = {&later, growing_point, growing_refill};
+    lrs_sched_sink stopping = {&first, collect_then_stop, no_tick};
+    stop_after = n_pending;
+    st = lrs_sched_run(MPI_COMM_WORLD, &later_src, pending, n_pending, &opt, &stopping, &report);
+    if (rank == 0)
+      LRS_CHECK(st == LRS_OK && lrs_sched_stop_requested() && later.rounds == 0 &&
+                    report.done == n_pending && report.interrupted,
+                "a stop between rounds: %llu done, refill never asked, run interrupted",
+                (unsigned long long)report.done);
+    free(first.seen);
   }
   free(c.seen);
   lrs_grid_destroy(&grid);
