@@ -62,14 +62,30 @@ static tl *impl(const lrs_model *m) { return m->impl; }
 
 /* ------------------------------------------------------------ helpers */
 
-/* W = W1W2ᵀ (with the Grams when fused) and ℓ(W), G = ∇ℓ(W). */
+/* W = W1W2ᵀ (with the Grams when fused, or as descend left them) and ℓ(W),
+ * G = ∇ℓ(W). */
 static lrs_status eval_product(tl *t, bool fuse, double *value) {
-  t->grams_valid = fuse;
-  if (fuse)
-    LRS_TRY(lrs_mat_gram(t->B, t->BB));
-  else
-    LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->W1, t->W2, 0.0, t->W));
+  if (t->bb_fresh) { /* descend formed BBᵀ of this θ */
+    t->bb_fresh = false;
+    t->grams_valid = true;
+  } else {
+    t->grams_valid = fuse;
+    if (fuse)
+      LRS_TRY(lrs_mat_gram(t->B, t->BB));
+    else
+      LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_TRANS, 1.0, t->W1, t->W2, 0.0, t->W));
+  }
   return lrs_loss_eval(t->loss, t->W, value, t->G);
+}
+
+/* W1W1ᵀ and W2W2ᵀ when the last eval did not form them. */
+static lrs_status ensure_grams(tl *t) {
+  if (t->grams_valid)
+    return LRS_OK;
+  LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
+  LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
+  t->grams_valid = true;
+  return LRS_OK;
 }
 
 static lrs_status eig_extremes(const lrs_mat *S, double *w, double ends[2], double *lmin,
@@ -83,10 +99,7 @@ static lrs_status eig_extremes(const lrs_mat *S, double *w, double ends[2], doub
 static lrs_status compute_local(tl *t) {
   double a1, b1, a2, b2, aw, bw;
   /* σ²(T) from the n×n and m×m Gram matrices (papers.md §1.4). */
-  if (!t->grams_valid) {
-    LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
-    LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
-  }
+  LRS_TRY(ensure_grams(t));
   LRS_TRY(eig_extremes(t->Gr1, t->eig, t->ends[0], &a1, &b1));
   LRS_TRY(eig_extremes(t->Gr2, t->eig, t->ends[1], &a2, &b2));
   LRS_TRY(lrs_mat_gram(t->W, t->GrW)); /* σ_max(W)² = λ_max(WWᵀ) */
@@ -135,13 +148,7 @@ static lrs_status op_eval(lrs_model *m, double *excess, double *grad) {
   tl *t = impl(m);
   double v;
   t->lc_valid = false;
-  if (t->bb_fresh) { /* descend formed BBᵀ of this θ */
-    t->bb_fresh = false;
-    t->grams_valid = true;
-    LRS_TRY(lrs_loss_eval(t->loss, t->W, &v, t->G));
-  } else {
-    LRS_TRY(eval_product(t, (grad || t->fused_ok) && t->fuse, &v));
-  }
+  LRS_TRY(eval_product(t, (grad || t->fused_ok) && t->fuse, &v));
   LRS_TRY(lrs_loss_excess(t->loss, v, &t->last_excess));
   *excess = t->last_excess;
   if (grad) { /* ∇_{W1}L = ∇ℓ W2, ∇_{W2}L = ∇ℓᵀ W1 (eq. 7–8) */
@@ -160,11 +167,7 @@ static bool op_gd_fused(const lrs_model *m) { return impl(m)->fused_ok; }
  * work from the Gram matrices instead of a pass over the h-wide gradient. */
 static lrs_status op_grad_norm2(lrs_model *m, double *out) {
   tl *t = impl(m);
-  if (!t->grams_valid) {
-    LRS_TRY(lrs_mat_gram(t->W1, t->Gr1));
-    LRS_TRY(lrs_mat_gram(t->W2, t->Gr2));
-    t->grams_valid = true;
-  }
+  LRS_TRY(ensure_grams(t));
   double a, b;
   LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->G, t->Gr2, 0.0, t->dW));
   LRS_TRY(lrs_mat_dot(t->dW, t->G, &a));
