@@ -354,6 +354,12 @@ static void test_qr_svd(lrs_linalg *la) {
   lrs_mat_destroy(&Vt);
 }
 
+/* Destroys views before their parents: list views first. */
+static void destroy_mats(lrs_mat **const *mats, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    lrs_mat_destroy(mats[i]);
+}
+
 /* lrs_mat_coupled_step against the update and the Gram written as loops:
  * B1 ← B1 + αG·B2, B2 ← B2 + αGᵀ·B1 (old B1), C = BBᵀ; widths below, at and
  * across the column block. */
@@ -407,12 +413,7 @@ static void test_coupled_step(lrs_linalg *la) {
     LRS_CHECK(st == LRS_OK && eb < 1e-13 && ec < 1e-12 * (double)w && old_b1 && sym,
               "coupled step, width %zu: B (%.1g) and C = BBᵀ (%.1g, symmetric) as the loops, "
               "T the old B1", w, eb, ec);
-    lrs_mat_destroy(&B1);
-    lrs_mat_destroy(&B2);
-    lrs_mat_destroy(&B);
-    lrs_mat_destroy(&G);
-    lrs_mat_destroy(&T);
-    lrs_mat_destroy(&C);
+    destroy_mats((lrs_mat **[]){&B1, &B2, &B, &G, &T, &C}, 6);
     free(b), free(ref), free(got), free(t);
   }
   lrs_mat *B = NULL, *G = NULL, *T = NULL, *C = NULL, *B1 = NULL, *B2 = NULL;
@@ -424,12 +425,7 @@ static void test_coupled_step(lrs_linalg *la) {
   lrs_mat_view(B, 5, 0, 3, 4, &B2);
   LRS_CHECK(lrs_mat_coupled_step(B, B1, B2, G, 1.0, T, C) == LRS_ERR_RANGE,
             "coupled step with G's shape not matching [B1; B2] is LRS_ERR_RANGE");
-  lrs_mat_destroy(&B1);
-  lrs_mat_destroy(&B2);
-  lrs_mat_destroy(&B);
-  lrs_mat_destroy(&G);
-  lrs_mat_destroy(&T);
-  lrs_mat_destroy(&C);
+  destroy_mats((lrs_mat **[]){&B1, &B2, &B, &G, &T, &C}, 6);
 }
 
 int main(void) {
