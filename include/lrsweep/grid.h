@@ -48,14 +48,9 @@ uint64_t lrs_key_hash(const char *key);
  * error names the first offending point. */
 lrs_status lrs_grid_validate(const lrs_grid *grid);
 
-/* Rough cost of solving a point, in floating-point operations (the model's
- * per-iteration products times the iteration budget).  Used for estimates
- * and longest-first scheduling; not a prediction of wall time. */
-double lrs_grid_point_cost(const lrs_point *point);
-
 /*
  * The points of shard `shard` of `count` (0 ≤ shard < count): all points are
- * ordered by decreasing cost (lrs_grid_point_cost; ties by index) and dealt
+ * ordered by decreasing cost (lrs_point_cost of lrsweep/kind.h; ties by index) and dealt
  * round-robin, so shards get nearly equal work and every process computes
  * the same split.  *indices (ascending, caller frees) and *n receive the
  * shard's points.  LRS_ERR_USAGE for a bad shard/count.

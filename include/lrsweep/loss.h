@@ -5,9 +5,10 @@
  *     ℓ(W) = Σ_{i,j} φ(z_ij; y_ij) + (λ_reg/2)‖W‖²,    Z = XW ∈ R^{N×m},
  * so ∇ℓ(W) = Xᵀφ'(Z) + λ_reg W and ∇²ℓ(W)[V] = Xᵀ(φ''(Z)∘XV) + λ_reg V.
  * A table entry gives φ, φ', φ'' (per entry), λ_reg, the constants μ and K,
- * and flags.  ADDING A LOSS: one file src/loss/loss_<name>.c defining an
- * lrs_loss_ops, plus one line in the table of src/loss/loss.c (and the name
- * in LRS_LOSS_LIST of lrsweep/point.h).
+ * and flags: this is the loss's row of the kinds catalog (lrsweep/kind.h).
+ * ADDING A LOSS: one file src/loss/loss_<name>.c defining its lrs_loss_ops,
+ * one line in LRS_LOSS_LIST of lrsweep/point.h naming it, and its
+ * parameters in the parameter table (docs/kinds.md).
  *
  * The losses (papers.md §1.1):
  *   squared   φ = ½(z − y)²;  μ = σ²_min(X), K = σ²_max(X)  (σ_min: the n-th
@@ -52,11 +53,10 @@ typedef struct lrs_loss_entry_ctx {
   double inv_N; /* 1/N */
 } lrs_loss_entry_ctx;
 
-/* One entry of the loss table. */
+/* One loss: its row of the kinds catalog. */
 typedef struct lrs_loss_ops {
-  lrs_loss_kind kind;
-  const char *name;
   bool covered;        /* by [P1]: theory columns are computed */
+  const char *uncovered_why; /* why not, for messages ("not strongly convex") */
   bool zero_min;       /* min ℓ = 0 when Y ∈ range(X) (ℓ* = 0 if N ≤ n) */
   bool labels;         /* targets are replaced by sign(Y) ∈ {±1} */
   bool quadratic;      /* φ = ½(z − y)², no ridge: ℓ − ℓ* = ½‖X(W − W*)‖²
@@ -72,9 +72,6 @@ typedef struct lrs_loss_ops {
   /* Parameter validation: LRS_ERR_CONFIG naming the field. */
   lrs_status (*check)(const lrs_loss_params *p);
 } lrs_loss_ops;
-
-/* The table entry of a loss kind (NULL for an out-of-range kind). */
-const lrs_loss_ops *lrs_loss_lookup(lrs_loss_kind kind);
 
 typedef struct lrs_loss lrs_loss;
 

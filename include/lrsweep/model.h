@@ -10,9 +10,9 @@
  * refuse other models with LRS_ERR_UNSUPPORTED.
  *
  * Implemented models: two_layer ([P1], lrsweep/two_layer.h) and lora ([P2],
- * lrsweep/lora.h).  A new model is a `lrs_<name>_create(point, la, &model)`
- * filling an lrs_model with its own ops table, plus one `case` in
- * lrs_model_create.
+ * lrsweep/lora.h).  A model is a row of the kinds catalog (lrsweep/kind.h:
+ * its checks, cost, solver width and `init`) whose init fills the shell that
+ * lrs_model_create allocates with its own ops table (docs/kinds.md).
  *
  * PARAMETER LAYOUT.  θ is the model's own storage, returned by ops->params:
  * GD updates it in place (θ ← θ − η g) and GF copies its ODE state into it
@@ -65,8 +65,12 @@ typedef struct lrs_observe {
                         step-indexed bounds make sense); false for GF */
 } lrs_observe;
 
+/* Receives one named matrix (rows×cols, column-major) of a point's problem;
+ * `doc` says what it is and its orientation. */
+typedef lrs_status (*lrs_dump_fn)(void *ctx, const char *name, size_t rows, size_t cols,
+                                  const double *colmajor, const char *doc);
+
 typedef struct lrs_model_ops {
-  const char *name;     /* "two_layer", "lora" */
   lrs_model_kind kind;
 
   /* Length of this rank's parameter vector θ (and of the gradient). */
@@ -119,6 +123,15 @@ typedef struct lrs_model_ops {
   bool (*gd_fused)(const lrs_model *m);
   lrs_status (*grad_norm2)(lrs_model *m, double *out);
   lrs_status (*descend)(lrs_model *m, double eta);
+  /* Optional (NULL: no theory): η_max of the model's theory at t = 0, NaN
+   * where the theory does not apply (lrsweep/solver.h: THEORY η0). */
+  double (*eta_max)(const lrs_model *m);
+  /* Optional: sets η0 of the model's theory (μ̄, K̄_t, ρ̄ and the bound
+   * curves use it); called once, before the first observe(). */
+  void (*set_eta0)(lrs_model *m, double eta0);
+  /* Hands the problem's data and initial weights to `emit`, by name
+   * (lrs_solve_dump; local). */
+  lrs_status (*dump)(lrs_model *m, lrs_dump_fn emit, void *ctx);
   /* Fills the model's part of the summary (loss_star, theory or lora). */
   lrs_status (*summarize)(lrs_model *m, lrs_summary *summary);
 
@@ -135,15 +148,25 @@ struct lrs_model {
 
 /*
  * Builds the model a point describes (problem data, initialization, loss,
- * theory constants at t = 0), on backend `la`.  *model is NULL on failure.
- * Statuses: LRS_ERR_CONFIG
+ * theory constants at t = 0), on backend `la`: checks the point against the
+ * catalog (lrs_kind_check_model), allocates the shell and calls the model
+ * kind's init.  *model is NULL on failure.  Statuses: LRS_ERR_CONFIG
  * (inconsistent point, message says which field), LRS_ERR_NOMEM,
  * LRS_ERR_LINALG, LRS_ERR_GSL.  Collective over la.
  */
 lrs_status lrs_model_create(const lrs_point *point, lrs_linalg *la, lrs_model **model);
 
+/* An empty shell on backend `la` for a kind's constructor to fill (used by
+ * lrs_model_create, and by constructors from explicit data such as
+ * lrs_two_layer_create_from).  Statuses: LRS_ERR_NOMEM (agreed over la). */
+lrs_status lrs_model_shell_create(lrs_linalg *la, lrs_model **model);
+
 /* Destroys the model and sets *model to NULL.  NULL-safe. */
 void lrs_model_destroy(lrs_model **model);
+
+/* Gathers matrix A and hands it to `emit` column-major (for ops->dump). */
+lrs_status lrs_model_emit_mat(lrs_dump_fn emit, void *ctx, const char *name, const lrs_mat *A,
+                              const char *doc);
 
 /* Global ‖v‖² of a vector in θ's layout (local dot + lrs_linalg_sum). */
 lrs_status lrs_model_norm2(const lrs_model *m, const double *v, double *out);

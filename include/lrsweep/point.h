@@ -15,9 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The kind lists (models, losses, step rules) also name each kind's catalog
+ * row (lrsweep/kind.h): adding a kind is a line here and a row in its file. */
 #define LRS_MODEL_LIST(X)                                                      \
-  X(LRS_MODEL_TWO_LAYER, "two_layer")                                          \
-  X(LRS_MODEL_LORA, "lora")
+  X(LRS_MODEL_TWO_LAYER, "two_layer", lrs_two_layer_type)                      \
+  X(LRS_MODEL_LORA, "lora", lrs_lora_type)
 
 /* Data matrix X ∈ R^{N×n} of a two_layer problem (papers.md §1.1, §1.7). */
 #define LRS_DATA_LIST(X)                                                       \
@@ -39,16 +41,16 @@
   X(LRS_INIT_SPECTRAL, "spectral") /* lora: aligned with ΔY (§2.2) */
 
 #define LRS_LOSS_LIST(X)                                                       \
-  X(LRS_LOSS_SQUARED, "squared")                                               \
-  X(LRS_LOSS_LOGISTIC, "logistic") /* ℓ2-regularized */                        \
-  X(LRS_LOSS_HUBER, "huber")
+  X(LRS_LOSS_SQUARED, "squared", lrs__loss_squared)                            \
+  X(LRS_LOSS_LOGISTIC, "logistic", lrs__loss_logistic) /* ℓ2-regularized */    \
+  X(LRS_LOSS_HUBER, "huber", lrs__loss_huber)
 
 #define LRS_STEP_RULE_LIST(X)                                                  \
-  X(LRS_STEP_FIXED, "fixed")                                                   \
-  X(LRS_STEP_LOCAL, "local")                                                   \
-  X(LRS_STEP_GLOBAL, "global")                                                 \
-  X(LRS_STEP_BACKTRACKING, "backtracking")                                     \
-  X(LRS_STEP_XU2023, "xu2023")
+  X(LRS_STEP_FIXED, "fixed", lrs__step_fixed)                                  \
+  X(LRS_STEP_LOCAL, "local", lrs__step_local)                                  \
+  X(LRS_STEP_GLOBAL, "global", lrs__step_global)                               \
+  X(LRS_STEP_BACKTRACKING, "backtracking", lrs__step_backtracking)             \
+  X(LRS_STEP_XU2023, "xu2023", lrs__step_xu2023)
 
 #define LRS_METHOD_LIST(X)                                                     \
   X(LRS_METHOD_GD, "gd")                                                       \
@@ -77,18 +79,20 @@
   X(LRS_PAIR_BOTTOM, "bottom")
 
 #define LRS__ENUM_MEMBER(name, text) name,
-typedef enum { LRS_MODEL_LIST(LRS__ENUM_MEMBER) LRS_MODEL_COUNT } lrs_model_kind;
+#define LRS__KIND_MEMBER(name, text, row) name,
+typedef enum { LRS_MODEL_LIST(LRS__KIND_MEMBER) LRS_MODEL_COUNT } lrs_model_kind;
 typedef enum { LRS_DATA_LIST(LRS__ENUM_MEMBER) LRS_DATA_COUNT } lrs_data_kind;
 typedef enum { LRS_TARGET_LIST(LRS__ENUM_MEMBER) LRS_TARGET_COUNT } lrs_target_kind;
 typedef enum { LRS_INIT_LIST(LRS__ENUM_MEMBER) LRS_INIT_COUNT } lrs_init_kind;
-typedef enum { LRS_LOSS_LIST(LRS__ENUM_MEMBER) LRS_LOSS_COUNT } lrs_loss_kind;
-typedef enum { LRS_STEP_RULE_LIST(LRS__ENUM_MEMBER) LRS_STEP_RULE_COUNT } lrs_step_rule;
+typedef enum { LRS_LOSS_LIST(LRS__KIND_MEMBER) LRS_LOSS_COUNT } lrs_loss_kind;
+typedef enum { LRS_STEP_RULE_LIST(LRS__KIND_MEMBER) LRS_STEP_RULE_COUNT } lrs_step_rule;
 typedef enum { LRS_METHOD_LIST(LRS__ENUM_MEMBER) LRS_METHOD_COUNT } lrs_method;
 typedef enum { LRS_ODE_LIST(LRS__ENUM_MEMBER) LRS_ODE_COUNT } lrs_ode_stepper;
 typedef enum { LRS_COORDS_LIST(LRS__ENUM_MEMBER) LRS_COORDS_COUNT } lrs_coords;
 typedef enum { LRS_JACOBIAN_LIST(LRS__ENUM_MEMBER) LRS_JACOBIAN_COUNT } lrs_jacobian;
 typedef enum { LRS_PAIR_LIST(LRS__ENUM_MEMBER) LRS_PAIR_COUNT } lrs_pair;
 #undef LRS__ENUM_MEMBER
+#undef LRS__KIND_MEMBER
 
 /* Name tables (index = enum value), and their lengths. */
 extern const char *const lrs_model_names[];
@@ -183,11 +187,6 @@ uint64_t lrs_point_stream_seed(const lrs_point *point, lrs_stream stream);
 
 /* The std of the initial weights: init_scale, or width^(-init_exponent). */
 double lrs_point_init_std(const lrs_point *point);
-
-/* The width the solver iterates on: n + m for a two_layer point solved in
- * reduced coordinates with h > n + m (lrs_coords), else h.  Cost models and
- * the group rule use it: a reduced point's iterations do not grow with h. */
-int64_t lrs_point_solve_width(const lrs_point *point);
 
 /* Looks `name` up in a NULL-terminated name table; returns its index or -1. */
 int lrs_name_lookup(const char *const *names, const char *name);

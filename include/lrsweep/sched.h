@@ -58,7 +58,7 @@
  * run ends when the refill returns none.
  *
  * Scheduling.  Points go out longest-expected-first by the grid's cost model
- * (lrs_grid_point_cost), in chunks that shrink as the queue empties
+ * (lrs_point_cost), in chunks that shrink as the queue empties
  * (guided self-scheduling: about remaining / (4 · groups), at most
  * max_chunk), so small points amortize messages and the tail stays balanced.
  * The coordinator never blocks in MPI while waiting: it polls (MPI_Iprobe)
@@ -79,7 +79,7 @@
  *
  * Walltime.  With an end time (a batch job's limit), the coordinator does
  * not start a point whose predicted duration would cross end_time −
- * end_margin: the cost model (lrs_grid_point_cost) times the seconds per
+ * end_margin: the cost model (lrs_point_cost) times the seconds per
  * unit of cost measured on the points done so far.  The run then ends as
  * interrupted (resumable) instead of being killed mid-point.
  *

@@ -12,6 +12,7 @@
 
 #include <mpi.h>
 
+#include "lrsweep/model.h"
 #include "lrsweep/point.h"
 #include "lrsweep/result.h"
 #include "lrsweep/status.h"
@@ -49,11 +50,6 @@
  * Side effect: turns off GSL's abort-on-error handler (gsl_set_error_handler_off).
  */
 lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *result);
-
-/* Receives one named matrix (rows×cols, column-major) of a point's problem;
- * `doc` says what it is and its orientation. */
-typedef lrs_status (*lrs_dump_fn)(void *ctx, const char *name, size_t rows, size_t cols,
-                                  const double *colmajor, const char *doc);
 
 /*
  * Builds the point's problem (no training) and hands its data and initial

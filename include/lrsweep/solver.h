@@ -3,7 +3,8 @@
  * (lrsweep/model.h), stopping rules and trajectory records.
  *
  * GD (papers.md §1.2): θ_{t+1} = θ_t − η_t ∇L(θ_t), with the step rule of the
- * point (papers.md §1.6), from a table in src/solver/step_rules.c:
+ * point (papers.md §1.6), each a row of the kinds catalog (lrsweep/kind.h)
+ * in src/solver/step_rules.c:
  *   fixed         η_t = step_size (NaN: η_max of a covered two_layer model).
  *   backtracking  App. G.2.1: η ← step_size, then η ← bt_shrink·η while
  *                 L(θ − η∇L) > L(θ) − bt_sufficient·‖∇L‖² (as printed: no η
@@ -17,7 +18,8 @@
  *   global        eq. 19 with ρ̄: η_t = min((1 + η0^d)^{t/2} η0, 1/K̄_t).
  *   xu2023        refused (LRS_ERR_UNSUPPORTED): not implemented.
  * local/global need a two_layer model with a covered loss (else
- * LRS_ERR_UNSUPPORTED naming the model/loss).  A model offering the fused
+ * LRS_ERR_UNSUPPORTED naming the model/loss: lrs_kind_check_method, the
+ * same check the sweep-file validator runs).  A model offering the fused
  * step (lrsweep/model.h: gd_fused) moves θ itself under every rule but
  * backtracking, which needs ∇L as a vector.
  *

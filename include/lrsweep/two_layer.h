@@ -36,20 +36,20 @@
 #include "lrsweep/theory.h"
 
 /*
- * The two_layer model of a point: generates the problem (lrsweep/problem.h),
- * solves the non-overparametrized problem for W* and ℓ* (lrsweep/loss.h),
- * and the t = 0 theory constants (lrsweep/theory.h, with c = theory_c,
- * d = theory_d) when the loss is covered.  Statuses: LRS_ERR_CONFIG,
- * LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL.  Collective over la.
+ * A point's two_layer model is built by lrs_model_create (lrsweep/model.h)
+ * through the catalog row lrs_two_layer_type (lrsweep/kind.h): it generates
+ * the problem (lrsweep/problem.h), solves the non-overparametrized problem
+ * for W* and ℓ* (lrsweep/loss.h), and the t = 0 theory constants
+ * (lrsweep/theory.h, with c = theory_c, d = theory_d) when the loss is
+ * covered.
  */
-lrs_status lrs_two_layer_create(const lrs_point *point, lrs_linalg *la,
-                                lrs_model **model);
 
 /*
- * The same from an explicit problem (tests, benchmarks): takes ownership of
+ * A two_layer model from an explicit problem (tests, benchmarks): takes ownership of
  * *problem (sets it to NULL, also on failure).  c, d: the §1.5 constants.
  * coords: reduced or full (see PARAMETER LAYOUT).
- * Statuses: as lrs_two_layer_create.
+ * Statuses: LRS_ERR_CONFIG, LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL.
+ * Collective over la.
  */
 lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp,
                                      double c, double d, lrs_coords coords, lrs_linalg *la,
@@ -63,10 +63,6 @@ const lrs_problem *lrs_two_layer_problem(const lrs_model *m);
 
 /* The t = 0 theory state (th.applicable false for uncovered losses). */
 const lrs_theory_state *lrs_two_layer_theory(const lrs_model *m);
-
-/* Sets η0 of the theory (μ̄, K̄_t, ρ̄ and the bound curves use it).  Call
- * before the first observe().  No-op for uncovered losses. */
-void lrs_two_layer_set_eta0(lrs_model *m, double eta0);
 
 /*
  * The local constants of eq. (10)–(12) at the θ of the last eval() (cached

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lrsweep/kind.h"
 
 /* Prints up to `show` values of an axis, eliding the middle of long ones. */
 static void print_axis_values(const lrs_axis *a) {
@@ -55,7 +56,7 @@ static int plan(int argc, char **argv) {
   double cost = 0;
   for (uint64_t i = 0; i < n && st == LRS_OK; i++) {
     st = lrs_grid_point(grid, i, &p);
-    cost += lrs_grid_point_cost(&p);
+    cost += lrs_point_cost(&p);
     if (st == LRS_OK && (i == 0 || i == n - 1)) {
       st = lrs_grid_key(grid, &p, key, sizeof key);
       printf("%-8s #%" PRIu64 "  %s\n", i == 0 ? "first" : "last", i, key);

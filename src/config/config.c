@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lrsweep/kind.h"
 #include "lrsweep/toml.h"
 
 enum { MAX_PARAMS = 64 };
@@ -834,70 +835,8 @@ static lrs_status violate(const lrs_config *cfg, const lrs_point *pt, const char
 }
 
 lrs_status lrs_config_check_point(const lrs_config *cfg, const lrs_point *p) {
-  int64_t n = p->input_dim, m = p->output_dim, nm = n < m ? n : m;
-  const char *model = lrs_model_names[p->model];
-  if (p->model == LRS_MODEL_TWO_LAYER) {
-    if (p->width < nm)
-      return violate(cfg, p, "width",
-                     "width = %lld is below min(input_dim, output_dim) = %lld; [P1] needs "
-                     "h ≥ min(n, m)",
-                     (long long)p->width, (long long)nm);
-    if ((p->data == LRS_DATA_ORTHOGONAL || p->data == LRS_DATA_IDENTITY) && p->samples != 0 &&
-        p->samples != n)
-      return violate(cfg, p, "samples",
-                     "samples = %lld but data = \"%s\" is square: use 0 or input_dim = %lld",
-                     (long long)p->samples, lrs_data_names[p->data], (long long)n);
-    if (p->data == LRS_DATA_SPECTRUM && p->samples != 0 && p->samples < n)
-      return violate(cfg, p, "samples",
-                     "samples = %lld < input_dim = %lld: data = \"spectrum\" needs N ≥ n",
-                     (long long)p->samples, (long long)n);
-    if (p->init != LRS_INIT_GAUSSIAN && p->init != LRS_INIT_BALANCED)
-      return violate(cfg, p, "init",
-                     "init = \"%s\" is for lora; model two_layer takes gaussian or balanced",
-                     lrs_init_names[p->init]);
-    if (p->target == LRS_TARGET_LOW_RANK && p->target_rank > nm)
-      return violate(cfg, p, "target_rank", "target_rank = %lld exceeds min(n, m) = %lld",
-                     (long long)p->target_rank, (long long)nm);
-  } else {
-    if (p->init != LRS_INIT_SMALL && p->init != LRS_INIT_SPECTRAL)
-      return violate(cfg, p, "init",
-                     "init = \"%s\" is for two_layer; model lora takes small or spectral",
-                     lrs_init_names[p->init]);
-    if (p->width < nm)
-      return violate(cfg, p, "width",
-                     "width = %lld is below min(input_dim, output_dim) = %lld; the "
-                     "pre-trained factors need h ≥ min(n, m)",
-                     (long long)p->width, (long long)nm);
-    if (p->lora_rank > nm)
-      return violate(cfg, p, "lora_rank", "lora_rank = %lld exceeds min(n, m) = %lld",
-                     (long long)p->lora_rank, (long long)nm);
-    if (p->loss != LRS_LOSS_SQUARED)
-      return violate(cfg, p, "loss", "model lora trains the squared loss only (papers.md §2.1)");
-  }
-  if (p->data == LRS_DATA_SPECTRUM && p->data_sv_min > p->data_sv_max)
-    return violate(cfg, p, "data_sv_min", "data_sv_min = %g exceeds data_sv_max = %g",
-                   p->data_sv_min, p->data_sv_max);
-  if (p->method == LRS_METHOD_GD) {
-    bool needs_eta = p->step_rule == LRS_STEP_FIXED || p->step_rule == LRS_STEP_BACKTRACKING;
-    if (needs_eta && isnan(p->step_size))
-      return violate(cfg, p, "step_rule",
-                     "step_rule = \"%s\" needs step_size (> 0) in [solver] or [grid]",
-                     lrs_step_rule_names[p->step_rule]);
-    if (p->step_rule == LRS_STEP_XU2023)
-      return violate(cfg, p, "step_rule",
-                     "step_rule = \"xu2023\" is not implemented (papers.md §1.6 lists it as "
-                     "optional); use fixed, local, global or backtracking");
-    bool theory_rule = !needs_eta;
-    if (theory_rule && p->model != LRS_MODEL_TWO_LAYER)
-      return violate(cfg, p, "step_rule",
-                     "step_rule = \"%s\" uses [P1] theory, defined for two_layer only; "
-                     "model %s takes fixed or backtracking",
-                     lrs_step_rule_names[p->step_rule], model);
-    if (theory_rule && p->loss == LRS_LOSS_HUBER)
-      return violate(cfg, p, "step_rule",
-                     "step_rule = \"%s\" needs a loss covered by [P1] (squared, logistic); "
-                     "huber is not strongly convex",
-                     lrs_step_rule_names[p->step_rule]);
-  }
-  return LRS_OK;
+  lrs_violation v;
+  if (lrs_kind_check_point(p, &v))
+    return LRS_OK;
+  return violate(cfg, p, v.param, "%s", v.what);
 }

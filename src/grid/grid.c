@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lrsweep/kind.h"
+
 /* One dimension of the product: an axis, or a zip group of equal-length axes. */
 typedef struct {
   size_t length;
@@ -153,39 +155,6 @@ lrs_status lrs_grid_validate(const lrs_grid *g) {
   return LRS_OK;
 }
 
-double lrs_grid_point_cost(const lrs_point *p) {
-  double n = (double)p->input_dim, m = (double)p->output_dim, h = (double)p->width;
-  double N = p->samples > 0 ? (double)p->samples : n;
-  double per_eval, setup = 0.0;
-  if (p->model == LRS_MODEL_TWO_LAYER) {
-    /* W = W1W2ᵀ, XW, ∇ℓ W2, ∇ℓᵀ W1 (papers.md §1.2) and the two Gram
-     * matrices, at the solver's width; reduced: the QR of B(0)ᵀ first. */
-    const double w = (double)lrs_point_solve_width(p);
-    per_eval = 2 * n * m * w + 2 * N * n * m + 4 * n * m * w + 2 * (n * n + m * m) * w;
-    if (w < h)
-      setup = 4 * (n + m) * (n + m) * h;
-  } else {
-    double r = (double)p->lora_rank;
-    /* P1, P2 updates, P2P1, and the four adapter gradients (papers.md §2.1). */
-    per_eval = 2 * (n + m) * h * r + 2 * m * h * n + 4 * (m * n * (h + r) + (n + m) * h * r);
-  }
-  double evals;
-  switch (p->method) {
-  case LRS_METHOD_NONE:
-    evals = 1;
-    break;
-  case LRS_METHOD_GF:
-    /* Unknown step count: an rk8pd step is 13 evaluations; assume ~10 steps
-     * per unit of log-time between records. */
-    evals = 13.0 * 10.0 * (double)p->records;
-    break;
-  default:
-    evals = (double)p->max_iter * (p->step_rule == LRS_STEP_BACKTRACKING ? 3.0 : 1.0);
-    break;
-  }
-  return setup + per_eval * (evals + 1);
-}
-
 typedef struct {
   double cost;
   uint64_t index;
@@ -220,7 +189,7 @@ lrs_status lrs_grid_shard(const lrs_grid *g, uint32_t shard, uint32_t count,
   lrs_point p;
   for (uint64_t i = 0; i < g->size; i++) {
     lrs_grid_point(g, i, &p);
-    all[i] = (costed){lrs_grid_point_cost(&p), i};
+    all[i] = (costed){lrs_point_cost(&p), i};
   }
   qsort(all, (size_t)g->size, sizeof *all, by_cost_then_index);
   uint64_t k = 0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lrsweep/kind.h"
 #include "lrsweep/rate.h"
 
 /* Every matrix the model owns: (field, rows, cols), sizes in terms of the
@@ -403,8 +404,34 @@ static void op_destroy(lrs_model *m) {
   m->impl = NULL;
 }
 
+static lrs_status op_dump(lrs_model *m, lrs_dump_fn emit, void *ctx) {
+  const lrs_lora_problem *P = &impl(m)->pb;
+  LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y_pre", P->Y_pre, "pre-trained target Y_pre = W2 W1 (m×n)"));
+  LRS_TRY(lrs_model_emit_mat(emit, ctx, "dY", P->dY, "fine-tuning change ΔY = σ u vᵀ (m×n)"));
+  LRS_TRY(lrs_model_emit_mat(emit, ctx, "W1", P->W1, "pre-trained factor W1 (h×n)"));
+  LRS_TRY(lrs_model_emit_mat(emit, ctx, "W2", P->W2, "pre-trained factor W2 (m×h)"));
+  LRS_TRY(lrs_model_emit_mat(emit, ctx, "G", P->G, "orthonormal columns G (h×k) of the factors"));
+  /* θ = [vec(A1); vec(B1); vec(A2); vec(B2)], each column-major (lora.h). */
+  const double *theta = impl(m)->theta;
+  const size_t r = P->r, n = P->n, h = P->h, mm = P->m;
+  const struct {
+    const char *name;
+    size_t rows, cols;
+    const char *doc;
+  } blocks[] = {{"A1", r, n, "initial adapter A1 (r×n); P1 = W1 + B1 A1"},
+                {"B1", h, r, "initial adapter B1 (h×r)"},
+                {"A2", r, h, "initial adapter A2 (r×h); P2 = W2 + B2 A2"},
+                {"B2", mm, r, "initial adapter B2 (m×r); loss ½‖Y_pre + ΔY − P2 P1‖²"}};
+  size_t offset = 0;
+  for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+    LRS_TRY(emit(ctx, blocks[b].name, blocks[b].rows, blocks[b].cols, theta + offset,
+                 blocks[b].doc));
+    offset += blocks[b].rows * blocks[b].cols;
+  }
+  return LRS_OK;
+}
+
 static const lrs_model_ops lora_ops = {
-    .name = "lora",
     .kind = LRS_MODEL_LORA,
     .param_count = op_param_count,
     .params = op_params,
@@ -412,36 +439,22 @@ static const lrs_model_ops lora_ops = {
     .hess_vec = op_hess_vec,
     .observe = op_observe,
     .account_step = NULL,
+    .dump = op_dump,
     .summarize = op_summarize,
     .destroy = op_destroy,
 };
 
 /* ------------------------------------------------------------ create */
 
+/* What construction needs of the values (the constraints between
+ * parameters are the catalog row's check, below). */
 static lrs_status check_point(const lrs_point *p, double alpha) {
-  if (p->model != LRS_MODEL_LORA)
-    return LRS_RAISE(LRS_ERR_CONFIG, "model = %s is not lora",
-                     (unsigned)p->model < LRS_MODEL_COUNT ? lrs_model_names[p->model] : "?");
   if (p->input_dim < 1 || p->output_dim < 1 || p->width < 1 || p->lora_rank < 1)
     return LRS_RAISE(LRS_ERR_CONFIG,
                      "input_dim = %lld, output_dim = %lld, width = %lld, lora_rank = %lld "
                      "must all be ≥ 1",
                      (long long)p->input_dim, (long long)p->output_dim, (long long)p->width,
                      (long long)p->lora_rank);
-  const int64_t k = p->input_dim < p->output_dim ? p->input_dim : p->output_dim;
-  if (p->width < k)
-    return LRS_RAISE(LRS_ERR_CONFIG,
-                     "width = %lld must be ≥ min(input_dim, output_dim) = %lld for the "
-                     "pre-trained factors of papers.md §2.1",
-                     (long long)p->width, (long long)k);
-  if (p->init != LRS_INIT_SMALL && p->init != LRS_INIT_SPECTRAL)
-    return LRS_RAISE(LRS_ERR_CONFIG, "init = %s: the lora model takes small or spectral",
-                     (unsigned)p->init < LRS_INIT_COUNT ? lrs_init_names[p->init] : "?");
-  if (p->init == LRS_INIT_SPECTRAL && p->lora_rank > k)
-    return LRS_RAISE(LRS_ERR_CONFIG,
-                     "lora_rank = %lld: the spectral init needs lora_rank ≤ min(input_dim, "
-                     "output_dim) = %lld",
-                     (long long)p->lora_rank, (long long)k);
   if (!(p->balance > 0.0) || !isfinite(p->balance))
     return LRS_RAISE(LRS_ERR_CONFIG, "balance = %g must be positive and finite", p->balance);
   if (!isfinite(p->delta_scale))
@@ -621,16 +634,15 @@ static lrs_status make_init(lora *t, gsl_rng *init, const double *gbuf, const do
   return lrs_mat_norm_fro(t->A1, &pb->z1_norm0); /* ‖Z1(0)‖ = ‖A1(0)‖ */
 }
 
-lrs_status lrs_lora_create(const lrs_point *p, lrs_linalg *la, lrs_model **model) {
-  *model = NULL;
+static lrs_status build(const lrs_point *p, lrs_model *shell) {
   const double alpha = lrs_point_init_std(p);
   LRS_TRY(check_point(p, alpha));
+  lrs_linalg *la = shell->la;
   lrs_status st = LRS_OK;
   gsl_rng *data = NULL, *init = NULL;
   double *gbuf = NULL, *ubuf = NULL, *vbuf = NULL, *buf = NULL;
-  lrs_model *shell = calloc(1, sizeof *shell);
   lora *t = calloc(1, sizeof *t);
-  if (!shell || !t)
+  if (!t)
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a lora model");
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, st), done); /* local failures are agreed */
   lrs_lora_problem *pb = &t->pb;
@@ -682,10 +694,7 @@ lrs_status lrs_lora_create(const lrs_point *p, lrs_linalg *la, lrs_model **model
   pb->v = t->v;
   pb->g = t->g;
   shell->ops = &lora_ops;
-  shell->la = la;
   shell->impl = t;
-  *model = shell;
-  shell = NULL;
   t = NULL;
 done:
   gsl_rng_free(data);
@@ -695,8 +704,52 @@ done:
   free(vbuf);
   free(buf);
   lora_free(t);
-  free(shell);
   return st;
+}
+
+static bool check(const lrs_point *p, lrs_violation *v) {
+  const int64_t n = p->input_dim, m = p->output_dim, nm = n < m ? n : m;
+  if (p->width < nm)
+    return lrs_violate(v, LRS_ERR_CONFIG, "width",
+                       "width = %lld is below min(input_dim, output_dim) = %lld; the "
+                       "pre-trained factors need h ≥ min(n, m)",
+                       (long long)p->width, (long long)nm);
+  /* Row i of the spectral init uses the i-th singular pair (papers.md §2.2);
+   * the small init draws A of any rank. */
+  if (p->init == LRS_INIT_SPECTRAL && p->lora_rank > nm)
+    return lrs_violate(v, LRS_ERR_CONFIG, "lora_rank",
+                       "lora_rank = %lld exceeds min(n, m) = %lld: the spectral init has that "
+                       "many singular directions",
+                       (long long)p->lora_rank, (long long)nm);
+  return true;
+}
+
+/* P1, P2 updates, P2P1, and the four adapter gradients (papers.md §2.1). */
+static void cost(const lrs_point *p, double *per_eval, double *setup) {
+  const double n = (double)p->input_dim, m = (double)p->output_dim, h = (double)p->width,
+               r = (double)p->lora_rank;
+  *per_eval = 2 * (n + m) * h * r + 2 * m * h * n + 4 * (m * n * (h + r) + (n + m) * h * r);
+  *setup = 0.0;
+}
+
+static int64_t solve_width(const lrs_point *p) { return p->width; }
+
+const lrs_model_type lrs_lora_type = {
+    .inits = LRS_KIND_BIT(LRS_INIT_SMALL) | LRS_KIND_BIT(LRS_INIT_SPECTRAL),
+    .losses = LRS_KIND_BIT(LRS_LOSS_SQUARED),
+    .p1_theory = false,
+    .check = check,
+    .solve_width = solve_width,
+    .cost = cost,
+    .init = build,
+};
+
+lrs_status lrs_lora_create(const lrs_point *p, lrs_linalg *la, lrs_model **model) {
+  *model = NULL;
+  if (p->model != LRS_MODEL_LORA)
+    return LRS_RAISE(LRS_ERR_CONFIG, "model = %s is not lora",
+                     (unsigned)p->model < LRS_MODEL_COUNT ? lrs_model_names[p->model] : "?");
+  return lrs_model_create(p, la, model);
 }
 
 bool lrs_lora_is(const lrs_model *m) { return m && m->ops == &lora_ops; }

@@ -5,20 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "loss_impl.h"
-
-/* THE TABLE: one line per loss, indexed by lrs_loss_kind. */
-static const lrs_loss_ops *const table[LRS_LOSS_COUNT] = {
-    [LRS_LOSS_SQUARED] = &lrs__loss_squared,
-    [LRS_LOSS_LOGISTIC] = &lrs__loss_logistic,
-    [LRS_LOSS_HUBER] = &lrs__loss_huber,
-};
-
-const lrs_loss_ops *lrs_loss_lookup(lrs_loss_kind kind) {
-  if ((unsigned)kind >= LRS_LOSS_COUNT)
-    return NULL;
-  return table[kind];
-}
+#include "lrsweep/loss.h"
+#include "lrsweep/kind.h"
 
 struct lrs_loss {
   const lrs_loss_ops *ops;
@@ -36,9 +24,9 @@ struct lrs_loss {
 lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs_mat *Y,
                            size_t m, lrs_loss **loss) {
   *loss = NULL;
-  const lrs_loss_ops *ops = lrs_loss_lookup(p->kind);
+  const lrs_loss_ops *ops = lrs_loss_type_of(p->kind);
   if (!ops)
-    return LRS_RAISE(LRS_ERR_CONFIG, "loss kind %d is not in the loss table", (int)p->kind);
+    return LRS_RAISE(LRS_ERR_CONFIG, "loss kind %d is not in the kinds catalog", (int)p->kind);
   LRS_TRY(ops->check(p));
   const size_t N = lrs_mat_rows(X), n = lrs_mat_cols(X);
   if (lrs_mat_rows(Y) != N || lrs_mat_cols(Y) != m)

@@ -3,7 +3,7 @@
  * [P1] (papers.md §1.1): μ = NaN, theory columns NaN. */
 #include <math.h>
 
-#include "loss_impl.h"
+#include "lrsweep/loss.h"
 
 static double phi(double z, double y, const lrs_loss_entry_ctx *c) {
   const double r = z - y, a = fabs(r), d = c->p->delta;
@@ -34,6 +34,6 @@ static lrs_status check(const lrs_loss_params *p) {
 }
 
 const lrs_loss_ops lrs__loss_huber = {
-    .kind = LRS_LOSS_HUBER, .name = "huber", .covered = false, .zero_min = true,
+    .covered = false, .uncovered_why = "not strongly convex", .zero_min = true,
     .labels = false, .quadratic = false, .phi = phi, .dphi = dphi, .d2phi = d2phi, .ridge = ridge,
     .constants = constants, .check = check};

@@ -3,7 +3,7 @@
  * μ = λ, K = λ + σ²_max(X)/(4N) (φ'' ≤ 1/(4N) per entry). */
 #include <math.h>
 
-#include "loss_impl.h"
+#include "lrsweep/loss.h"
 
 /* log(1 + e^t) without overflow or cancellation. */
 static double softplus(double t) { return t > 0.0 ? t + log1p(exp(-t)) : log1p(exp(t)); }
@@ -42,6 +42,6 @@ static lrs_status check(const lrs_loss_params *p) {
 }
 
 const lrs_loss_ops lrs__loss_logistic = {
-    .kind = LRS_LOSS_LOGISTIC, .name = "logistic", .covered = true, .zero_min = false,
+    .covered = true, .zero_min = false,
     .labels = true, .quadratic = false, .phi = phi, .dphi = dphi, .d2phi = d2phi, .ridge = ridge,
     .constants = constants, .check = check};

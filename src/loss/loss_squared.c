@@ -1,6 +1,6 @@
 /* Squared loss ½‖Y − XW‖² (papers.md §1.1; no 1/N): φ = ½(z − y)²,
  * μ = σ²_min(X), K = σ²_max(X). */
-#include "loss_impl.h"
+#include "lrsweep/loss.h"
 
 static double phi(double z, double y, const lrs_loss_entry_ctx *c) {
   (void)c;
@@ -31,6 +31,6 @@ static lrs_status check(const lrs_loss_params *p) {
 }
 
 const lrs_loss_ops lrs__loss_squared = {
-    .kind = LRS_LOSS_SQUARED, .name = "squared", .covered = true, .zero_min = true,
+    .covered = true, .zero_min = true,
     .labels = false, .quadratic = true, .phi = phi, .dphi = dphi, .d2phi = d2phi, .ridge = ridge,
     .constants = constants, .check = check};

@@ -1,21 +1,25 @@
-/* Model dispatch (lrsweep/model.h). */
+/* The model shell and its one construction path (lrsweep/model.h). */
 #include "lrsweep/model.h"
 
 #include <stdlib.h>
 
-#include "lrsweep/lora.h"
-#include "lrsweep/two_layer.h"
+#include "lrsweep/kind.h"
+
+lrs_status lrs_model_shell_create(lrs_linalg *la, lrs_model **model) {
+  *model = calloc(1, sizeof **model);
+  LRS_TRY(lrs_linalg_agree(la, LRS_CHECK_ALLOC(*model)));
+  (*model)->la = la;
+  return LRS_OK;
+}
 
 lrs_status lrs_model_create(const lrs_point *point, lrs_linalg *la, lrs_model **model) {
   *model = NULL;
-  switch (point->model) {
-  case LRS_MODEL_TWO_LAYER:
-    return lrs_two_layer_create(point, la, model);
-  case LRS_MODEL_LORA:
-    return lrs_lora_create(point, la, model);
-  default:
-    return LRS_RAISE(LRS_ERR_CONFIG, "model kind %d unknown", (int)point->model);
-  }
+  LRS_TRY(lrs_kind_model_ok(point));
+  LRS_TRY(lrs_model_shell_create(la, model));
+  const lrs_status st = lrs_model_type_of(point->model)->init(point, *model);
+  if (st != LRS_OK)
+    lrs_model_destroy(model);
+  return st;
 }
 
 void lrs_model_destroy(lrs_model **model) {
@@ -25,6 +29,18 @@ void lrs_model_destroy(lrs_model **model) {
     (*model)->ops->destroy(*model);
   free(*model);
   *model = NULL;
+}
+
+lrs_status lrs_model_emit_mat(lrs_dump_fn emit, void *ctx, const char *name, const lrs_mat *A,
+                              const char *doc) {
+  const size_t rows = lrs_mat_rows(A), cols = lrs_mat_cols(A);
+  double *full = malloc((rows * cols > 0 ? rows * cols : 1) * sizeof *full);
+  LRS_TRY(LRS_CHECK_ALLOC(full));
+  lrs_status st = lrs_mat_get_global(A, full);
+  if (st == LRS_OK)
+    st = emit(ctx, name, rows, cols, full, doc);
+  free(full);
+  return st;
 }
 
 lrs_status lrs_model_norm2(const lrs_model *m, const double *v, double *out) {

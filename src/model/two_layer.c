@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lrsweep/kind.h"
+
 typedef struct tl {
   lrs_problem *P; /* owned */
   lrs_loss *loss; /* owned */
@@ -273,8 +275,26 @@ static void op_destroy(lrs_model *m) {
   m->impl = NULL;
 }
 
+static double op_eta_max(const lrs_model *m) {
+  const tl *t = impl(m);
+  return t->covered ? t->ts.th.eta_max : NAN;
+}
+
+static void op_set_eta0(lrs_model *m, double eta0) {
+  tl *t = impl(m);
+  if (t->covered)
+    lrs_theory_set_eta0(&t->ts, eta0);
+}
+
+static lrs_status op_dump(lrs_model *m, lrs_dump_fn emit, void *ctx) {
+  const lrs_problem *P = impl(m)->P;
+  LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", P->X, "data X (N×n), rows are samples"));
+  LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", P->Y, "targets Y (N×m); loss ½‖Y − X W1 W2ᵀ‖² for squared"));
+  LRS_TRY(lrs_model_emit_mat(emit, ctx, "W1", P->W1_0, "W1(0) (n×h); the model's product is W = W1 W2ᵀ"));
+  return lrs_model_emit_mat(emit, ctx, "W2", P->W2_0, "W2(0) (m×h)");
+}
+
 static const lrs_model_ops two_layer_ops = {
-    .name = "two_layer",
     .kind = LRS_MODEL_TWO_LAYER,
     .param_count = op_param_count,
     .params = op_params,
@@ -286,6 +306,9 @@ static const lrs_model_ops two_layer_ops = {
     .gd_fused = op_gd_fused,
     .grad_norm2 = op_grad_norm2,
     .descend = op_descend,
+    .eta_max = op_eta_max,
+    .set_eta0 = op_set_eta0,
+    .dump = op_dump,
     .summarize = op_summarize,
     .destroy = op_destroy,
 };
@@ -407,24 +430,16 @@ done:
   return st;
 }
 
-lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp, double c,
-                                     double d, lrs_coords coords, lrs_linalg *la,
-                                     lrs_model **model) {
-  *model = NULL;
-  lrs_status st = LRS_OK;
-  lrs_model *mod = calloc(1, sizeof *mod);
+/* Fills `mod` with a two_layer model of *problem (taken over). */
+static lrs_status attach(lrs_model *mod, lrs_problem **problem, const lrs_loss_params *lp,
+                         double c, double d, lrs_coords coords) {
   tl *t = calloc(1, sizeof *t);
-  st = lrs_linalg_agree(la, mod && t ? LRS_OK
-                                       : LRS_RAISE(LRS_ERR_NOMEM,
-                                                   "out of memory for a two_layer model"));
+  const lrs_status st = lrs_linalg_agree(mod->la, LRS_CHECK_ALLOC(t));
   if (st != LRS_OK) {
-    free(mod);
-    free(t);
     lrs_problem_destroy(problem);
     return st;
   }
   mod->ops = &two_layer_ops;
-  mod->la = la;
   mod->impl = t;
   t->P = *problem;
   *problem = NULL;
@@ -436,35 +451,91 @@ lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_param
   t->reduced = coords == LRS_COORDS_REDUCED && t->h > t->k;
   t->width = t->reduced ? t->k : t->h;
   t->fused_ok = t->width > t->k;
-  LRS_TRY_GOTO(st, setup(t, la, c, d), fail);
-  *model = mod;
-  return LRS_OK;
-fail:
-  lrs_model_destroy(&mod);
+  return setup(t, mod->la, c, d);
+}
+
+lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp, double c,
+                                     double d, lrs_coords coords, lrs_linalg *la,
+                                     lrs_model **model) {
+  lrs_status st = lrs_model_shell_create(la, model);
+  if (st != LRS_OK) {
+    lrs_problem_destroy(problem);
+    return st;
+  }
+  st = attach(*model, problem, lp, c, d, coords);
+  if (st != LRS_OK)
+    lrs_model_destroy(model);
   return st;
 }
 
-lrs_status lrs_two_layer_create(const lrs_point *point, lrs_linalg *la, lrs_model **model) {
-  *model = NULL;
+/* ------------------------------------------------------------ the catalog row */
+
+static lrs_status init(const lrs_point *point, lrs_model *shell) {
   lrs_problem *P = NULL;
-  LRS_TRY(lrs_problem_create(point, la, &P));
+  LRS_TRY(lrs_problem_create(point, shell->la, &P));
   const lrs_loss_params lp = {.kind = point->loss,
                               .lambda = point->logistic_lambda,
                               .delta = point->huber_delta};
-  return lrs_two_layer_create_from(&P, &lp, point->theory_c, point->theory_d,
-                                   point->coordinates, la, model);
+  return attach(shell, &P, &lp, point->theory_c, point->theory_d, point->coordinates);
 }
+
+static bool check(const lrs_point *p, lrs_violation *v) {
+  const int64_t n = p->input_dim, m = p->output_dim, nm = n < m ? n : m;
+  if (p->width < nm)
+    return lrs_violate(v, LRS_ERR_CONFIG, "width",
+                       "width = %lld is below min(input_dim, output_dim) = %lld; [P1] needs "
+                       "h ≥ min(n, m)",
+                       (long long)p->width, (long long)nm);
+  if ((p->data == LRS_DATA_ORTHOGONAL || p->data == LRS_DATA_IDENTITY) && p->samples != 0 &&
+      p->samples != n)
+    return lrs_violate(v, LRS_ERR_CONFIG, "samples",
+                       "samples = %lld but data = \"%s\" is square: use 0 or input_dim = %lld",
+                       (long long)p->samples, lrs_data_names[p->data], (long long)n);
+  if (p->data == LRS_DATA_SPECTRUM && p->samples != 0 && p->samples < n)
+    return lrs_violate(v, LRS_ERR_CONFIG, "samples",
+                       "samples = %lld < input_dim = %lld: data = \"spectrum\" needs N ≥ n",
+                       (long long)p->samples, (long long)n);
+  if (p->data == LRS_DATA_SPECTRUM && p->data_sv_min > p->data_sv_max)
+    return lrs_violate(v, LRS_ERR_CONFIG, "data_sv_min",
+                       "data_sv_min = %g exceeds data_sv_max = %g", p->data_sv_min,
+                       p->data_sv_max);
+  if (p->target == LRS_TARGET_LOW_RANK && p->target_rank > nm)
+    return lrs_violate(v, LRS_ERR_CONFIG, "target_rank",
+                       "target_rank = %lld exceeds min(n, m) = %lld", (long long)p->target_rank,
+                       (long long)nm);
+  return true;
+}
+
+/* Reduced coordinates iterate on k = n + m columns (lrs_coords). */
+static int64_t solve_width(const lrs_point *p) {
+  const int64_t k = p->input_dim + p->output_dim;
+  return p->coordinates == LRS_COORDS_REDUCED && p->width > k ? k : p->width;
+}
+
+static void cost(const lrs_point *p, double *per_eval, double *setup) {
+  const double n = (double)p->input_dim, m = (double)p->output_dim, h = (double)p->width;
+  const double N = p->samples > 0 ? (double)p->samples : n, w = (double)solve_width(p);
+  /* W = W1W2ᵀ, XW, ∇ℓ W2, ∇ℓᵀ W1 (papers.md §1.2) and the two Gram
+   * matrices, at the solver's width; reduced: the QR of B(0)ᵀ first. */
+  *per_eval = 2 * n * m * w + 2 * N * n * m + 4 * n * m * w + 2 * (n * n + m * m) * w;
+  *setup = w < h ? 4 * (n + m) * (n + m) * h : 0.0;
+}
+
+const lrs_model_type lrs_two_layer_type = {
+    .inits = LRS_KIND_BIT(LRS_INIT_GAUSSIAN) | LRS_KIND_BIT(LRS_INIT_BALANCED),
+    .losses = LRS_KIND_BIT(LRS_LOSS_SQUARED) | LRS_KIND_BIT(LRS_LOSS_LOGISTIC) |
+              LRS_KIND_BIT(LRS_LOSS_HUBER),
+    .p1_theory = true,
+    .check = check,
+    .solve_width = solve_width,
+    .cost = cost,
+    .init = init,
+};
 
 bool lrs_two_layer_is(const lrs_model *m) { return m && m->ops == &two_layer_ops; }
 const lrs_problem *lrs_two_layer_problem(const lrs_model *m) { return impl(m)->P; }
 const lrs_theory_state *lrs_two_layer_theory(const lrs_model *m) { return &impl(m)->ts; }
 const lrs_loss *lrs_two_layer_loss(const lrs_model *m) { return impl(m)->loss; }
-
-void lrs_two_layer_set_eta0(lrs_model *m, double eta0) {
-  tl *t = impl(m);
-  if (t->covered)
-    lrs_theory_set_eta0(&t->ts, eta0);
-}
 
 lrs_status lrs_two_layer_local(lrs_model *m, lrs_local_consts *lc) {
   tl *t = impl(m);

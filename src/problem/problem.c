@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "lrsweep/kind.h"
+
 /* gsl_rng_set takes an unsigned long but mt19937 keeps 32 bits: fold the
  * 64-bit stream seed so both halves count (0 is mapped to 1). */
 static unsigned long fold_seed(uint64_t s) {
@@ -109,9 +111,12 @@ void lrs_problem_destroy(lrs_problem **problem) {
   *problem = NULL;
 }
 
+/* The catalog's constraints (lrsweep/kind.h), then what generation itself
+ * needs of the values. */
 static lrs_status check_point(const lrs_point *p, size_t *N) {
   if (p->model != LRS_MODEL_TWO_LAYER)
     return LRS_RAISE(LRS_ERR_CONFIG, "problem: model %d is not two_layer", (int)p->model);
+  LRS_TRY(lrs_kind_model_ok(p));
   if (p->input_dim < 1 || p->output_dim < 1 || p->width < 1)
     return LRS_RAISE(LRS_ERR_CONFIG,
                      "input_dim = %lld, output_dim = %lld, width = %lld: all must be ≥ 1",
@@ -120,22 +125,11 @@ static lrs_status check_point(const lrs_point *p, size_t *N) {
     return LRS_RAISE(LRS_ERR_CONFIG, "samples = %lld must be ≥ 0 (0: N = n)",
                      (long long)p->samples);
   *N = p->samples ? (size_t)p->samples : (size_t)p->input_dim;
-  const size_t n = (size_t)p->input_dim, m = (size_t)p->output_dim, h = (size_t)p->width;
   if ((unsigned)p->data >= LRS_DATA_COUNT)
     return LRS_RAISE(LRS_ERR_CONFIG, "data kind %d unknown", (int)p->data);
-  if (p->data != LRS_DATA_GAUSSIAN && *N < n)
-    return LRS_RAISE(LRS_ERR_CONFIG, "data = %s needs samples ≥ input_dim (%zu < %zu)",
-                     lrs_data_names[p->data], *N, n);
-  if (p->data == LRS_DATA_SPECTRUM &&
-      !(p->data_sv_min >= 0.0 && p->data_sv_max >= p->data_sv_min && isfinite(p->data_sv_max)))
+  if (p->data == LRS_DATA_SPECTRUM && !(p->data_sv_min >= 0.0 && isfinite(p->data_sv_max)))
     return LRS_RAISE(LRS_ERR_CONFIG, "data_sv_min = %g, data_sv_max = %g: need 0 ≤ min ≤ max",
                      p->data_sv_min, p->data_sv_max);
-  if (p->init != LRS_INIT_GAUSSIAN && p->init != LRS_INIT_BALANCED)
-    return LRS_RAISE(LRS_ERR_CONFIG, "init = %s is not a two_layer init (gaussian, balanced)",
-                     (unsigned)p->init < LRS_INIT_COUNT ? lrs_init_names[p->init] : "?");
-  if (p->init == LRS_INIT_BALANCED && h < (n < m ? n : m))
-    return LRS_RAISE(LRS_ERR_CONFIG, "init = balanced needs width ≥ min(n, m) (%zu < %zu)", h,
-                     n < m ? n : m);
   const double s = lrs_point_init_std(p);
   if (!(s >= 0.0) || !isfinite(s))
     return LRS_RAISE(LRS_ERR_CONFIG, "init std %g (init_scale/init_exponent) must be ≥ 0", s);
@@ -145,10 +139,8 @@ static lrs_status check_point(const lrs_point *p, size_t *N) {
     return LRS_RAISE(LRS_ERR_CONFIG, "target kind %d unknown", (int)p->target);
   if (p->target != LRS_TARGET_TEACHER && (!(p->planted_std >= 0.0) || !isfinite(p->planted_std)))
     return LRS_RAISE(LRS_ERR_CONFIG, "planted_std = %g must be ≥ 0", p->planted_std);
-  if (p->target == LRS_TARGET_LOW_RANK &&
-      (p->target_rank < 1 || (size_t)p->target_rank > (n < m ? n : m)))
-    return LRS_RAISE(LRS_ERR_CONFIG, "target_rank = %lld must be in [1, min(n, m) = %zu]",
-                     (long long)p->target_rank, n < m ? n : m);
+  if (p->target == LRS_TARGET_LOW_RANK && p->target_rank < 1)
+    return LRS_RAISE(LRS_ERR_CONFIG, "target_rank = %lld must be ≥ 1", (long long)p->target_rank);
   return LRS_OK;
 }
 

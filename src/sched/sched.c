@@ -1,5 +1,6 @@
 /* The MPI coordinator and workers (lrsweep/sched.h). */
 #include "lrsweep/sched.h"
+#include "lrsweep/kind.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -168,7 +169,7 @@ static lrs_status make_queue(const lrs_sched_source *src, const lrs_sched_option
       free(q);
       return st;
     }
-    q[i] = (queued){lrs_grid_point_cost(&p), indices[i], on_group(opt, &p)};
+    q[i] = (queued){lrs_point_cost(&p), indices[i], on_group(opt, &p)};
   }
   qsort(q, n, sizeof *q, longest_first);
   *out = q;
@@ -209,7 +210,7 @@ typedef struct {
 static lrs_status deliver(coordinator *c, uint64_t index, int rank) {
   lrs_point p;
   if (c->src->point(c->src->ctx, index, &p) == LRS_OK && c->result->summary.wall_seconds > 0) {
-    c->cost_done += lrs_grid_point_cost(&p);
+    c->cost_done += lrs_point_cost(&p);
     c->seconds_done += c->result->summary.wall_seconds;
   }
   c->report->done++;

@@ -13,10 +13,10 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_odeiv2.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lrsweep/two_layer.h"
 #include "solver_impl.h"
 
 typedef struct gf_ctx {
@@ -262,7 +262,7 @@ lrs_status lrs__gf_run(lrs__run *run) {
     if (p->jacobian == LRS_JACOBIAN_ANALYTIC && !m->ops->hess_vec)
       return LRS_RAISE(LRS_ERR_UNSUPPORTED,
                        "jacobian = analytic: model %s has no Hessian-vector product; use fd",
-                       m->ops->name);
+                       lrs_model_names[m->ops->kind]);
     break;
   default:
     return LRS_RAISE(LRS_ERR_CONFIG, "ode_stepper %d unknown", (int)p->ode_stepper);
@@ -310,8 +310,7 @@ lrs_status lrs__gf_run(lrs__run *run) {
   memcpy(y, run->theta, P * sizeof *y);
   for (size_t i = P; i < dim; i++)
     y[i] = 0.0;
-  if (lrs_two_layer_is(m)) /* theory's η0: step_size or η_max (lrsweep/solver.h) */
-    lrs_two_layer_set_eta0(m, lrs__default_eta0(p, m));
+  lrs__set_eta0(run, lrs__default_eta0(p, m)); /* step_size or η_max (lrsweep/solver.h) */
 
   double loss;
   LRS_TRY_GOTO(st, observe_record(run, 0, 0.0, y, &c, &loss), done);
@@ -378,16 +377,11 @@ stopped:
     lrs__set_status(res, outcome, "GSL odeiv2 (%s) failed at t = %g: %s",
                     lrs_ode_names[p->ode_stepper], t, gsl_msg);
     break;
-  case LRS_POINT_DIVERGED:
-    lrs__set_status(res, outcome, "diverged at t = %g: loss − ℓ* = %g (L0 − ℓ* = %g)", t, loss,
-                    run->L0);
-    break;
-  case LRS_POINT_TIMEOUT:
-    lrs__set_status(res, outcome, "wall-clock limit of %g s reached at t = %g",
-                    p->max_point_seconds, t);
-    break;
-  default:
-    lrs__set_status(res, outcome, "%s", "");
+  default: {
+    char at[48];
+    snprintf(at, sizeof at, "t = %g", t);
+    lrs__set_outcome(run, outcome, at, loss);
+  }
   }
   LRS_TRY_GOTO(st, lrs__fit_rate(res, true), done);
 done:

@@ -1,5 +1,6 @@
-/* Private parts of the solver room: the GD state, the step-rule table, the
- * record schedule and the shared stopping/recording helpers. */
+/* Private parts of the solver room: the run bookkeeping shared by GD and GF
+ * (run.c), the GD state the step rules see (gd.c, step_rules.c), and the two
+ * loops (gd.c, gf.c) that the entry point (solver.c) calls. */
 #ifndef LRSWEEP_SOLVER_IMPL_H
 #define LRSWEEP_SOLVER_IMPL_H
 
@@ -7,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lrsweep/kind.h"
 #include "lrsweep/model.h"
 #include "lrsweep/point.h"
 #include "lrsweep/result.h"
@@ -25,8 +27,8 @@ typedef struct lrs__run {
   int64_t evals;    /* gradient evaluations */
 } lrs__run;
 
-/* GD iteration state handed to step rules. */
-typedef struct lrs__gd {
+/* GD iteration state handed to step rules (lrsweep/kind.h). */
+struct lrs__gd {
   lrs__run *run;
   double *theta_prev; /* P: backtracking's θ_t */
   double loss;        /* L(θ_t) − ℓ* */
@@ -34,24 +36,7 @@ typedef struct lrs__gd {
   double eta0;
   int64_t t;
   int64_t fallbacks; /* backtracking iterations that used the fallback */
-} lrs__gd;
-
-/* One entry of the step-rule table (src/solver/step_rules.c). */
-typedef struct lrs__step_rule {
-  lrs_step_rule rule;
-  const char *name;
-  bool needs_p1;      /* two_layer model with a loss covered by [P1] */
-  bool self_stepping; /* the rule leaves θ at θ_{t+1} itself (backtracking) */
-  /* η0 of the run (theory's η0); *usable false with a message in why. */
-  lrs_status (*eta0)(lrs__gd *g, double *eta0, char *why, size_t why_len);
-  /* η_t at θ_t; self-stepping rules also move θ to θ_{t+1}. */
-  lrs_status (*choose)(lrs__gd *g, double *eta);
-} lrs__step_rule;
-
-/* The table entry of a rule: LRS_ERR_UNSUPPORTED for rules not implemented,
- * or needing [P1] on another model/loss. */
-lrs_status lrs__step_rule_get(const lrs_point *p, const lrs_model *m,
-                              const lrs__step_rule **rule);
+};
 
 /* η0 convention shared by GD, GF and `none`: step_size when finite, else
  * η_max of a covered two_layer model, else NaN. */
@@ -82,6 +67,14 @@ void lrs__set_status(lrs_result *res, lrs_point_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* The outcome's status and message, one text per outcome for GD and GF:
+ * `at` says where the run stopped ("iteration 12", "t = 3.5"), loss is
+ * L − ℓ* there. */
+void lrs__set_outcome(lrs__run *run, lrs_point_status outcome, const char *at, double loss);
+
+/* Hands η0 to the model's theory (lrsweep/model.h: set_eta0), if it has one. */
+void lrs__set_eta0(lrs__run *run, double eta0);
 
 lrs_status lrs__gd_run(lrs__run *run);
 lrs_status lrs__gf_run(lrs__run *run);

@@ -1,4 +1,5 @@
-/* The GD step-rule table (papers.md §1.6, lrsweep/solver.h). */
+/* The GD step rules, each a row of the kinds catalog (lrsweep/kind.h;
+ * papers.md §1.6, lrsweep/solver.h). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,12 +10,7 @@
 double lrs__default_eta0(const lrs_point *p, const lrs_model *m) {
   if (isfinite(p->step_size))
     return p->step_size;
-  if (lrs_two_layer_is(m)) {
-    const lrs_theory_state *ts = lrs_two_layer_theory(m);
-    if (ts->th.applicable)
-      return ts->th.eta_max;
-  }
-  return NAN;
+  return m->ops->eta_max ? m->ops->eta_max(m) : NAN;
 }
 
 /* η0 = step_size, or η_max (NaN step_size); refused when not a positive number. */
@@ -104,46 +100,29 @@ static lrs_status choose_backtracking(lrs__gd *g, double *eta) {
   return LRS_OK;
 }
 
-static const lrs__step_rule table[LRS_STEP_RULE_COUNT] = {
-    [LRS_STEP_FIXED] = {LRS_STEP_FIXED, "fixed", false, false, eta0_default, choose_fixed},
-    [LRS_STEP_LOCAL] = {LRS_STEP_LOCAL, "local", true, false, eta0_default, choose_local},
-    [LRS_STEP_GLOBAL] = {LRS_STEP_GLOBAL, "global", true, false, eta0_default, choose_global},
-    [LRS_STEP_BACKTRACKING] = {LRS_STEP_BACKTRACKING, "backtracking", false, true, eta0_default,
-                               choose_backtracking},
-    [LRS_STEP_XU2023] = {LRS_STEP_XU2023, "xu2023", true, false, NULL, NULL},
-};
-
-lrs_status lrs__step_rule_get(const lrs_point *p, const lrs_model *m,
-                              const lrs__step_rule **rule) {
-  *rule = NULL;
-  if ((unsigned)p->step_rule >= LRS_STEP_RULE_COUNT)
-    return LRS_RAISE(LRS_ERR_CONFIG, "step_rule %d unknown", (int)p->step_rule);
-  const lrs__step_rule *r = &table[p->step_rule];
-  if (!r->choose)
-    return LRS_RAISE(LRS_ERR_UNSUPPORTED,
-                     "step_rule = %s (the AISTATS 2023 adaptive rule) is not implemented; "
-                     "use local, global, fixed or backtracking",
-                     r->name);
-  if (r->needs_p1) {
-    if (!lrs_two_layer_is(m))
-      return LRS_RAISE(LRS_ERR_UNSUPPORTED,
-                       "step_rule = %s needs the two_layer model ([P1]), not %s", r->name,
-                       m->ops->name);
-    if (!lrs_two_layer_theory(m)->th.applicable)
-      return LRS_RAISE(LRS_ERR_UNSUPPORTED,
-                       "step_rule = %s needs a loss covered by [P1] (squared, logistic), "
-                       "not %s",
-                       r->name, lrs_loss_names[p->loss]);
-  }
-  if (p->step_rule == LRS_STEP_BACKTRACKING) {
-    if (!(p->bt_shrink > 0.0 && p->bt_shrink < 1.0))
-      return LRS_RAISE(LRS_ERR_CONFIG, "bt_shrink = %g must be in (0, 1)", p->bt_shrink);
-    if (!(p->bt_sufficient >= 0.0) || !isfinite(p->bt_sufficient))
-      return LRS_RAISE(LRS_ERR_CONFIG, "bt_sufficient = %g must be ≥ 0", p->bt_sufficient);
-    if (!(p->step_size > 0.0) || !isfinite(p->step_size))
-      return LRS_RAISE(LRS_ERR_CONFIG,
+/* App. G.2.1's parameters: η_bt and a shrink factor that ends the search. */
+static bool check_backtracking(const lrs_point *p, lrs_violation *v) {
+  if (!(p->bt_shrink > 0.0 && p->bt_shrink < 1.0))
+    return lrs_violate(v, LRS_ERR_CONFIG, "bt_shrink", "bt_shrink = %g must be in (0, 1)",
+                       p->bt_shrink);
+  if (!(p->bt_sufficient >= 0.0) || !isfinite(p->bt_sufficient))
+    return lrs_violate(v, LRS_ERR_CONFIG, "bt_sufficient", "bt_sufficient = %g must be ≥ 0",
+                       p->bt_sufficient);
+  if (!(p->step_size > 0.0) || !isfinite(p->step_size))
+    return lrs_violate(v, LRS_ERR_CONFIG, "step_size",
                        "backtracking needs step_size (η_bt) > 0, got %g", p->step_size);
-  }
-  *rule = r;
-  return LRS_OK;
+  return true;
 }
+
+const lrs_step_rule_type lrs__step_fixed = {
+    .needs_step_size = true, .evals_per_step = 1.0, .eta0 = eta0_default, .choose = choose_fixed};
+const lrs_step_rule_type lrs__step_local = {
+    .needs_p1 = true, .evals_per_step = 1.0, .eta0 = eta0_default, .choose = choose_local};
+const lrs_step_rule_type lrs__step_global = {
+    .needs_p1 = true, .evals_per_step = 1.0, .eta0 = eta0_default, .choose = choose_global};
+/* A few trial losses per iteration on average (cost model only). */
+const lrs_step_rule_type lrs__step_backtracking = {
+    .needs_step_size = true, .self_stepping = true, .evals_per_step = 3.0,
+    .check = check_backtracking, .eta0 = eta0_default, .choose = choose_backtracking};
+/* [P1-2023]'s rule: not implemented (the catalog refuses it). */
+const lrs_step_rule_type lrs__step_xu2023 = {.needs_p1 = true, .evals_per_step = 1.0};

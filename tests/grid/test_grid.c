@@ -4,6 +4,7 @@
 
 #include "lrs_test.h"
 #include "lrsweep/grid.h"
+#include "lrsweep/kind.h"
 
 static lrs_grid *make(const char *text, lrs_config **cfg) {
   lrs_grid *grid = NULL;
@@ -146,8 +147,8 @@ static void test_stream_seeds(void) {
   LRS_CHECK(lrs_point_stream_seed(&base, LRS_STREAM_DATA) !=
                 lrs_point_stream_seed(&base, LRS_STREAM_INIT),
             "streams of one point differ");
-  LRS_CHECK(lrs_grid_point_cost(&wide) > lrs_grid_point_cost(&base) &&
-                lrs_grid_point_cost(&base) > 0,
+  LRS_CHECK(lrs_point_cost(&wide) > lrs_point_cost(&base) &&
+                lrs_point_cost(&base) > 0,
             "cost grows with width");
   { /* reduced coordinates iterate on k = n + m columns: only the set-up QR
      * (4k²h flops) grows with h; full ones iterate on h */
@@ -159,8 +160,8 @@ static void test_stream_seeds(void) {
     const double k = (double)(base.input_dim + base.output_dim);
     LRS_CHECK(lrs_point_solve_width(&r1) == base.input_dim + base.output_dim &&
                   lrs_point_solve_width(&f1) == 4000 &&
-                  lrs_grid_point_cost(&r2) - lrs_grid_point_cost(&r1) == 4 * k * k * 4000 &&
-                  lrs_grid_point_cost(&f1) > 10 * lrs_grid_point_cost(&r1),
+                  lrs_point_cost(&r2) - lrs_point_cost(&r1) == 4 * k * k * 4000 &&
+                  lrs_point_cost(&f1) > 10 * lrs_point_cost(&r1),
               "reduced coordinates: solver width n + m, cost grows with h by the set-up QR "
               "only");
   }
@@ -186,7 +187,7 @@ static void test_shards(void) {
       owner[idx[j]]++;
       lrs_point p;
       lrs_grid_point(g, idx[j], &p);
-      cost[s] += lrs_grid_point_cost(&p);
+      cost[s] += lrs_point_cost(&p);
       ascending_ok &= j == 0 || idx[j] > idx[j - 1];
     }
     total += cost[s];
@@ -203,7 +204,7 @@ static void test_shards(void) {
   double worst = 0;
   for (int s = 0; s < 3; s++)
     worst = fmax(worst, fabs(cost[s] - total / 3));
-  LRS_CHECK(worst <= lrs_grid_point_cost(&big), "shards balanced by cost");
+  LRS_CHECK(worst <= lrs_point_cost(&big), "shards balanced by cost");
   uint64_t *idx = NULL, k = 0;
   LRS_CHECK(lrs_grid_shard(g, 3, 3, &idx, &k) == LRS_ERR_USAGE && !idx,
             "shard index ≥ count refused");

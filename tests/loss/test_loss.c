@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "lrs_test.h"
+#include "lrsweep/kind.h"
 #include "lrsweep/loss.h"
 
 enum { N = 7, n = 4, m = 3 };
@@ -177,7 +178,7 @@ int main(void) {
             "logistic with λ = 0 is a config error");
   const lrs_loss_params badh = {.kind = LRS_LOSS_HUBER, .delta = -1.0};
   LRS_CHECK(lrs_loss_create(&badh, X, Y, m, &l) == LRS_ERR_CONFIG, "huber with δ < 0 refused");
-  LRS_CHECK(lrs_loss_lookup((lrs_loss_kind)99) == NULL, "out-of-range loss kind: no entry");
+  LRS_CHECK(lrs_loss_type_of((lrs_loss_kind)99) == NULL, "out-of-range loss kind: no entry");
   lrs_mat *all[] = {X, Y, Xs, Ys, Ws, R};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     lrs_mat_destroy(&all[i]);

@@ -88,7 +88,7 @@ static void test_gradients(lrs_linalg *la) {
       p.huber_delta = 0.5;
       p.sigma2 = 0.3;
       lrs_model *m = NULL;
-      if (!LRS_CHECK(lrs_two_layer_create(&p, la, &m) == LRS_OK, "%s model %d created",
+      if (!LRS_CHECK(lrs_model_create(&p, la, &m) == LRS_OK, "%s model %d created",
                      lrs_loss_names[p.loss], rep))
         continue;
       /* move away from the teacher's exact fit so every residual is alive */
@@ -169,7 +169,7 @@ static void test_drift_formula(lrs_linalg *la) {
   p.init_scale = 0.8;
   p.sigma2 = 0.5;
   lrs_model *m = NULL;
-  lrs_two_layer_create(&p, la, &m);
+  lrs_model_create(&p, la, &m);
   const lrs_problem *pr = lrs_two_layer_problem(m);
   const size_t N = 4, n = 3, mm = 2, h = 6, k = n + mm, P = k * h;
   double X[12], Y[8];
@@ -260,7 +260,7 @@ static void test_recorded_drift(lrs_linalg *la) {
     p.data = LRS_DATA_GAUSSIAN;
     p.init_scale = 0.9;
     lrs_model *m = NULL;
-    lrs_two_layer_create(&p, la, &m);
+    lrs_model_create(&p, la, &m);
     const size_t n = 3, mm = 2, h = (size_t)p.width, P = (n + mm) * h;
     double *th = m->ops->params(m);
     double *D0 = malloc(h * h * sizeof *D0), *D1 = malloc(h * h * sizeof *D1);
@@ -325,8 +325,8 @@ static void test_fused_step(lrs_linalg *la) {
     p.init_scale = 0.3;
     p.coordinates = LRS_COORDS_FULL;
     lrs_model *a = NULL, *b = NULL;
-    if (!LRS_CHECK(lrs_two_layer_create(&p, la, &a) == LRS_OK &&
-                       lrs_two_layer_create(&p, la, &b) == LRS_OK,
+    if (!LRS_CHECK(lrs_model_create(&p, la, &a) == LRS_OK &&
+                       lrs_model_create(&p, la, &b) == LRS_OK,
                    "%s: two identical full-coordinate models", lrs_loss_names[p.loss]))
       continue;
     const size_t P = a->ops->param_count(a);
@@ -365,7 +365,7 @@ static void test_fused_step(lrs_linalg *la) {
   p.output_dim = 3;
   p.width = 700;
   lrs_model *r = NULL;
-  LRS_CHECK(lrs_two_layer_create(&p, la, &r) == LRS_OK && !r->ops->gd_fused(r),
+  LRS_CHECK(lrs_model_create(&p, la, &r) == LRS_OK && !r->ops->gd_fused(r),
             "reduced coordinates (k×k) do not offer the fused step");
   lrs_model_destroy(&r);
 }

@@ -5,18 +5,20 @@
 #include <string.h>
 
 #define LRS__NAME(name, text) text,
-const char *const lrs_model_names[] = {LRS_MODEL_LIST(LRS__NAME) NULL};
+#define LRS__KIND_NAME(name, text, row) text,
+const char *const lrs_model_names[] = {LRS_MODEL_LIST(LRS__KIND_NAME) NULL};
 const char *const lrs_data_names[] = {LRS_DATA_LIST(LRS__NAME) NULL};
 const char *const lrs_target_names[] = {LRS_TARGET_LIST(LRS__NAME) NULL};
 const char *const lrs_init_names[] = {LRS_INIT_LIST(LRS__NAME) NULL};
-const char *const lrs_loss_names[] = {LRS_LOSS_LIST(LRS__NAME) NULL};
-const char *const lrs_step_rule_names[] = {LRS_STEP_RULE_LIST(LRS__NAME) NULL};
+const char *const lrs_loss_names[] = {LRS_LOSS_LIST(LRS__KIND_NAME) NULL};
+const char *const lrs_step_rule_names[] = {LRS_STEP_RULE_LIST(LRS__KIND_NAME) NULL};
 const char *const lrs_method_names[] = {LRS_METHOD_LIST(LRS__NAME) NULL};
 const char *const lrs_ode_names[] = {LRS_ODE_LIST(LRS__NAME) NULL};
 const char *const lrs_coords_names[] = {LRS_COORDS_LIST(LRS__NAME) NULL};
 const char *const lrs_jacobian_names[] = {LRS_JACOBIAN_LIST(LRS__NAME) NULL};
 const char *const lrs_pair_names[] = {LRS_PAIR_LIST(LRS__NAME) NULL};
 #undef LRS__NAME
+#undef LRS__KIND_NAME
 
 int lrs_name_lookup(const char *const *names, const char *name) {
   for (int i = 0; names[i]; i++)
@@ -65,11 +67,4 @@ double lrs_point_init_std(const lrs_point *p) {
   if (!isnan(p->init_scale))
     return p->init_scale;
   return pow((double)p->width, -p->init_exponent);
-}
-
-int64_t lrs_point_solve_width(const lrs_point *p) {
-  const int64_t k = p->input_dim + p->output_dim;
-  if (p->model == LRS_MODEL_TWO_LAYER && p->coordinates == LRS_COORDS_REDUCED && p->width > k)
-    return k;
-  return p->width;
 }

@@ -1,0 +1,168 @@
+/* The kinds catalog (lrsweep/kind.h): every kind has a row, and each
+ * constraint between parameters is one check that the sweep-file validator
+ * and the numerics apply alike (the same verdict and the same words). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lrs_test.h"
+#include "lrsweep/config.h"
+#include "lrsweep/kind.h"
+#include "lrsweep/loss.h"
+#include "lrsweep/model.h"
+#include "lrsweep/solve.h"
+#include "numerics_point.h"
+
+/* The validator's verdict on a point: NULL when accepted, else its message. */
+static const char *config_verdict(const lrs_point *p, char *buf, size_t cap) {
+  lrs_config *cfg = NULL;
+  lrs_config_load_string("", 0, "empty.toml", &cfg);
+  const lrs_status st = lrs_config_check_point(cfg, p);
+  lrs_config_destroy(&cfg);
+  if (st == LRS_OK)
+    return NULL;
+  snprintf(buf, cap, "%s", lrs_error_message());
+  return buf;
+}
+
+/* The numerics' verdict: the point built and solved through the one door. */
+static const char *solve_verdict(const lrs_point *p, char *buf, size_t cap) {
+  lrs_result *r = NULL;
+  lrs_result_create(8, &r);
+  const lrs_status st = lrs_solve_point(p, MPI_COMM_SELF, r);
+  snprintf(buf, cap, "%s", r->summary.message);
+  lrs_result_destroy(&r);
+  return st == LRS_OK ? NULL : buf;
+}
+
+/* Both refuse with the catalog's message, or both accept. */
+static void agree(const lrs_point *p, const char *needle, const char *what) {
+  char a[1024], b[1024];
+  const char *cv = config_verdict(p, a, sizeof a), *sv = solve_verdict(p, b, sizeof b);
+  if (!needle) {
+    LRS_CHECK(!cv && !sv, "%s: accepted by the validator and solved (%s | %s)", what,
+              cv ? cv : "-", sv ? sv : "-");
+    return;
+  }
+  LRS_CHECK(cv && sv && strstr(cv, needle) && strstr(sv, needle),
+            "%s: refused by the validator and by the numerics with \"%s\" (%s | %s)", what,
+            needle, cv ? cv : "accepted", sv ? sv : "accepted");
+}
+
+static lrs_point small_point(void) {
+  lrs_point p = lrs_test_point();
+  p.input_dim = 3, p.output_dim = 4, p.width = 12;
+  p.max_iter = 3;
+  p.step_rule = LRS_STEP_FIXED;
+  p.step_size = 0.01;
+  return p;
+}
+
+static lrs_point lora_point(void) {
+  lrs_point p = small_point();
+  p.model = LRS_MODEL_LORA;
+  p.init = LRS_INIT_SMALL;
+  p.init_scale = 1e-3;
+  p.lora_rank = 2;
+  return p;
+}
+
+int main(void) {
+  /* Every kind of every list has a row; values outside the lists none. */
+  bool rows = true;
+  for (int k = 0; k < LRS_MODEL_COUNT; k++)
+    rows = rows && lrs_model_type_of((lrs_model_kind)k) &&
+           lrs_model_type_of((lrs_model_kind)k)->init;
+  for (int k = 0; k < LRS_LOSS_COUNT; k++)
+    rows = rows && lrs_loss_type_of((lrs_loss_kind)k);
+  for (int k = 0; k < LRS_STEP_RULE_COUNT; k++)
+    rows = rows && lrs_step_rule_type_of((lrs_step_rule)k);
+  LRS_CHECK(rows, "every model, loss and step rule has its catalog row");
+  LRS_CHECK(!lrs_model_type_of(LRS_MODEL_COUNT) && !lrs_loss_type_of(LRS_LOSS_COUNT) &&
+                !lrs_step_rule_type_of(LRS_STEP_RULE_COUNT),
+            "no row outside the lists");
+
+  /* two_layer width < min(n, m): one check for every init (the validator
+   * refused it for every init, problem generation only for balanced). */
+  lrs_point p = small_point();
+  p.width = 2;
+  agree(&p, "width = 2 is below min(input_dim, output_dim) = 3", "two_layer h < min(n, m), gaussian");
+  p.init = LRS_INIT_BALANCED;
+  agree(&p, "width = 2 is below min(input_dim, output_dim) = 3", "two_layer h < min(n, m), balanced");
+  p.width = 3;
+  agree(&p, NULL, "two_layer h = min(n, m), balanced");
+
+  /* lora_rank > min(n, m): refused for the spectral init only (its rows use
+   * the singular directions; the validator refused every lora point, the
+   * model only spectral ones). */
+  p = lora_point();
+  p.lora_rank = 5;
+  agree(&p, NULL, "lora small init with r = 5 > min(n, m) = 3");
+  p.init = LRS_INIT_SPECTRAL;
+  agree(&p, "lora_rank = 5 exceeds min(n, m) = 3", "lora spectral init with r > min(n, m)");
+  p.lora_rank = 3;
+  agree(&p, NULL, "lora spectral init with r = min(n, m)");
+
+  /* [P1] rules and uncovered losses: the loss row's flag and reason, not a
+   * hard-coded loss name. */
+  p = small_point();
+  p.step_rule = LRS_STEP_LOCAL;
+  p.loss = LRS_LOSS_HUBER;
+  const lrs_loss_ops *huber = lrs_loss_type_of(LRS_LOSS_HUBER);
+  char needle[256];
+  snprintf(needle, sizeof needle, "huber is %s", huber->uncovered_why);
+  LRS_CHECK(!huber->covered && huber->uncovered_why, "huber's row: not covered, with a reason");
+  agree(&p, needle, "local rule with the huber loss");
+  p.loss = LRS_LOSS_LOGISTIC;
+  agree(&p, NULL, "local rule with the covered logistic loss");
+  p = lora_point();
+  p.step_rule = LRS_STEP_GLOBAL;
+  agree(&p, "uses [P1] theory, defined for two_layer only", "global rule on a lora model");
+  p = lora_point();
+  p.loss = LRS_LOSS_LOGISTIC;
+  agree(&p, "model lora trains the squared loss only", "lora with the logistic loss");
+  p = lora_point();
+  p.init = LRS_INIT_BALANCED;
+  agree(&p, "init = \"balanced\" is for two_layer; model lora takes small or spectral",
+        "lora with a two_layer init");
+
+  /* The backtracking row's own parameters. */
+  p = small_point();
+  p.step_rule = LRS_STEP_BACKTRACKING;
+  p.step_size = 1.0;
+  p.bt_shrink = 1.0;
+  agree(&p, "bt_shrink = 1 must be in (0, 1)", "backtracking that never shrinks");
+  p.bt_shrink = 0.5;
+  agree(&p, NULL, "backtracking with shrink 0.5");
+  p.step_size = NAN;
+  agree(&p, "step_size", "backtracking without η_bt");
+
+  /* A violation names the parameter the validator points at. */
+  lrs_violation v;
+  p = lora_point();
+  p.width = 1;
+  const bool refused = !lrs_kind_check_point(&p, &v);
+  LRS_CHECK(refused && strcmp(v.param, "width") == 0 && v.code == LRS_ERR_CONFIG,
+            "a violation names its parameter (%s) and code", refused ? v.param : "-");
+
+  /* The cost model: the rule's evaluations per step and the model's width. */
+  p = small_point();
+  const double fixed = lrs_point_cost(&p);
+  p.step_rule = LRS_STEP_BACKTRACKING;
+  const double bt = lrs_point_cost(&p);
+  const double ratio = lrs_step_rule_type_of(LRS_STEP_BACKTRACKING)->evals_per_step /
+                       lrs_step_rule_type_of(LRS_STEP_FIXED)->evals_per_step;
+  LRS_CHECK(bt > fixed && bt < ratio * fixed, "backtracking costs more per iteration (%g vs %g)",
+            bt, fixed);
+  p = small_point();
+  p.width = 4000;
+  p.coordinates = LRS_COORDS_FULL;
+  const int64_t full = lrs_point_solve_width(&p);
+  p.coordinates = LRS_COORDS_REDUCED;
+  LRS_CHECK(full == 4000 && lrs_point_solve_width(&p) == 7,
+            "two_layer solve width: h in full coordinates, n + m reduced");
+  p = lora_point();
+  p.width = 4000;
+  LRS_CHECK(lrs_point_solve_width(&p) == 4000, "lora solve width: h");
+  return lrs_test_done();
+}
