@@ -58,6 +58,8 @@ typedef struct lrs_model_type {
   uint32_t inits;  /* LRS_KIND_BIT of each lrs_init_kind it takes */
   uint32_t losses; /* LRS_KIND_BIT of each loss it trains */
   bool p1_theory;  /* [P1]'s theory applies (with a loss the theory covers) */
+  bool default_step; /* rules that need step_size take the model's own step
+                        (ops->eta_max) when a sweep gives none */
   /* Constraints between the point's parameters (true: none violated). */
   bool (*check)(const lrs_point *p, lrs_violation *v);
   /* The width of the matrices the solver iterates on. */

@@ -19,7 +19,8 @@
  * row (lrsweep/kind.h): adding a kind is a line here and a row in its file. */
 #define LRS_MODEL_LIST(X)                                                      \
   X(LRS_MODEL_TWO_LAYER, "two_layer", lrs_two_layer_type)                      \
-  X(LRS_MODEL_LORA, "lora", lrs_lora_type)
+  X(LRS_MODEL_LORA, "lora", lrs_lora_type)                                     \
+  X(LRS_MODEL_REFERENCE, "reference", lrs_reference_type)
 
 /* Data matrix X ∈ R^{N×n} of a two_layer problem (papers.md §1.1, §1.7). */
 #define LRS_DATA_LIST(X)                                                       \

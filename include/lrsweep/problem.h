@@ -44,6 +44,7 @@
 #ifndef LRSWEEP_PROBLEM_H
 #define LRSWEEP_PROBLEM_H
 
+#include <gsl/gsl_rng.h>
 #include <stddef.h>
 
 #include "lrsweep/linalg.h"
@@ -59,10 +60,20 @@ typedef struct lrs_problem {
 } lrs_problem;
 
 /*
+ * The generator of one random stream of a point (every model draws through
+ * it): GSL's mt19937 seeded with lrs_point_stream_seed folded to the 32 bits
+ * mt19937 keeps (both halves count; 0 maps to 1).  Free with gsl_rng_free.
+ * Statuses: LRS_ERR_NOMEM.
+ */
+lrs_status lrs_problem_rng(const lrs_point *point, lrs_stream stream, gsl_rng **rng);
+
+/* a[0..count) ← scale·N(0, 1), drawn in order (GSL's ziggurat). */
+void lrs_problem_normals(gsl_rng *rng, double *a, size_t count, double scale);
+
+/*
  * Generates the two_layer problem of a point (see the header comment).
- * Checks the point: n, m, h ≥ 1, N ≥ n for orthogonal/spectrum/identity data,
- * h ≥ min(n, m) for balanced init, 1 ≤ target_rank ≤ min(n, m) for low_rank,
- * init gaussian|balanced.  Statuses: LRS_ERR_CONFIG (names the field),
+ * Checks the point against the catalog (lrs_kind_model_ok: two_layer's row)
+ * and n, m, h ≥ 1.  Statuses: LRS_ERR_CONFIG (names the field),
  * LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL.  Collective over la.
  */
 lrs_status lrs_problem_create(const lrs_point *point, lrs_linalg *la,

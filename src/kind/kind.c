@@ -140,7 +140,8 @@ bool lrs_kind_check_point(const lrs_point *p, lrs_violation *v) {
   if (!lrs_kind_check_model(p, v))
     return false;
   if (p->method == LRS_METHOD_GD && (unsigned)p->step_rule < LRS_STEP_RULE_COUNT &&
-      rules[p->step_rule]->needs_step_size && isnan(p->step_size))
+      rules[p->step_rule]->needs_step_size && isnan(p->step_size) &&
+      !models[p->model]->default_step)
     return lrs_violate(v, LRS_ERR_CONFIG, "step_rule",
                        "step_rule = \"%s\" needs step_size (> 0) in [solver] or [grid]",
                        lrs_step_rule_names[p->step_rule]);

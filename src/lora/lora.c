@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lrsweep/kind.h"
+#include "lrsweep/problem.h"
 #include "lrsweep/rate.h"
 
 /* Every matrix the model owns: (field, rows, cols), sizes in terms of the
@@ -61,23 +62,6 @@ static lora *impl(const lrs_model *m) { return m->impl; }
 static const double SQRT1_2 = 0.70710678118654752440; /* 1/√2 of γ1 */
 
 /* ------------------------------------------------------------ helpers */
-
-/* The folded-seed mt19937 convention of lrsweep/problem.h. */
-static lrs_status rng_open(const lrs_point *p, lrs_stream stream, gsl_rng **rng) {
-  *rng = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!*rng)
-    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a GSL generator");
-  const uint64_t s = lrs_point_stream_seed(p, stream);
-  const unsigned long folded = (unsigned long)((s ^ (s >> 32)) & 0xffffffffULL);
-  gsl_rng_set(*rng, folded ? folded : 1UL);
-  return LRS_OK;
-}
-
-/* a[0..count) ← scale·N(0,1), in order. */
-static void draw_normals(gsl_rng *rng, double *a, size_t count, double scale) {
-  for (size_t i = 0; i < count; i++)
-    a[i] = scale * gsl_ran_gaussian_ziggurat(rng, 1.0);
-}
 
 static lrs_status alloc_doubles(size_t count, double **a) {
   *a = malloc((count ? count : 1) * sizeof **a);
@@ -511,7 +495,7 @@ static lrs_status make_problem(lora *t, const lrs_point *p, gsl_rng *data, gsl_r
   lrs_status st = LRS_OK;
   lrs_mat *Us = NULL, *Vs = NULL;
 
-  draw_normals(data, buf, m * n, 1.0);
+  lrs_problem_normals(data, buf, m * n, 1.0);
   LRS_TRY_GOTO(st, lrs_mat_set_global(t->Ypre, buf), done);
   LRS_TRY_GOTO(st, lrs_mat_svd(t->Ypre, t->s, t->U, t->Vt), done);
   /* Sign of each pair: the largest-magnitude entry of u_j positive. */
@@ -533,7 +517,7 @@ static lrs_status make_problem(lora *t, const lrs_point *p, gsl_rng *data, gsl_r
   LRS_TRY_GOTO(st, lrs_mat_set_global(t->Vt, vbuf), done);
 
   /* G: Haar h×k (INIT stream first). */
-  draw_normals(init, gbuf, h * k, 1.0);
+  lrs_problem_normals(init, gbuf, h * k, 1.0);
   LRS_TRY_GOTO(st, lrs_mat_set_global(t->G, gbuf), done);
   LRS_TRY_GOTO(st, lrs_mat_orthonormalize(t->G), done);
   LRS_TRY_GOTO(st, lrs_mat_get_global(t->G, gbuf), done);
@@ -611,14 +595,14 @@ static lrs_status make_init(lora *t, gsl_rng *init, const double *gbuf, const do
   for (; i < r; i++) /* small init with r > k: no direction */
     t->dirs[i] = SIZE_MAX;
   if (pb->init == LRS_INIT_SMALL) {
-    draw_normals(init, buf, r * n, pb->alpha);
+    lrs_problem_normals(init, buf, r * n, pb->alpha);
     LRS_TRY(lrs_mat_set_global(t->A1, buf));
-    draw_normals(init, buf, r * h, pb->alpha);
+    lrs_problem_normals(init, buf, r * h, pb->alpha);
     LRS_TRY(lrs_mat_set_global(t->A2, buf));
   } else {
     double *a = buf, *b = buf + r, *rows = buf + 2 * r;
-    draw_normals(init, a, r, pb->alpha);
-    draw_normals(init, b, r, pb->alpha);
+    lrs_problem_normals(init, a, r, pb->alpha);
+    lrs_problem_normals(init, b, r, pb->alpha);
     for (size_t c = 0; c < n; c++) /* row q of A1 = a_q v_{j_q}ᵀ */
       for (size_t q = 0; q < r; q++)
         rows[q + r * c] = a[q] * vbuf[t->dirs[q] + k * c];
@@ -674,9 +658,9 @@ static lrs_status build(const lrs_point *p, lrs_model *shell) {
   if (st == LRS_OK)
     st = alloc_doubles(nbuf, &buf);
   if (st == LRS_OK)
-    st = rng_open(p, LRS_STREAM_DATA, &data);
+    st = lrs_problem_rng(p, LRS_STREAM_DATA, &data);
   if (st == LRS_OK)
-    st = rng_open(p, LRS_STREAM_INIT, &init);
+    st = lrs_problem_rng(p, LRS_STREAM_INIT, &init);
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, st), done);
   LRS_TRY_GOTO(st, make_problem(t, p, data, init, gbuf, ubuf, vbuf, buf), done);
   LRS_TRY_GOTO(st, make_init(t, init, gbuf, vbuf, buf), done);

@@ -12,21 +12,17 @@
 
 /* gsl_rng_set takes an unsigned long but mt19937 keeps 32 bits: fold the
  * 64-bit stream seed so both halves count (0 is mapped to 1). */
-static unsigned long fold_seed(uint64_t s) {
-  const unsigned long v = (unsigned long)((s ^ (s >> 32)) & 0xffffffffULL);
-  return v ? v : 1UL;
-}
-
-static lrs_status rng_open(const lrs_point *p, lrs_stream stream, gsl_rng **r) {
+lrs_status lrs_problem_rng(const lrs_point *p, lrs_stream stream, gsl_rng **r) {
   *r = gsl_rng_alloc(gsl_rng_mt19937);
   if (!*r)
     return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a GSL generator");
-  gsl_rng_set(*r, fold_seed(lrs_point_stream_seed(p, stream)));
+  const uint64_t s = lrs_point_stream_seed(p, stream);
+  const unsigned long folded = (unsigned long)((s ^ (s >> 32)) & 0xffffffffULL);
+  gsl_rng_set(*r, folded ? folded : 1UL);
   return LRS_OK;
 }
 
-/* a[0..count) ← scale · (standard normals, in order). */
-static void normals(gsl_rng *r, double *a, size_t count, double scale) {
+void lrs_problem_normals(gsl_rng *r, double *a, size_t count, double scale) {
   for (size_t i = 0; i < count; i++)
     a[i] = scale * gsl_ran_gaussian_ziggurat(r, 1.0);
 }
@@ -45,7 +41,7 @@ static lrs_status random_mat(lrs_linalg *la, gsl_rng *r, size_t rows, size_t col
   lrs_status st = LRS_OK;
   LRS_TRY_GOTO(st, lrs_mat_create(la, rows, cols, A), done);
   LRS_TRY_GOTO(st, alloc_array(la, rows * cols, &buf), done);
-  normals(r, buf, rows * cols, scale);
+  lrs_problem_normals(r, buf, rows * cols, scale);
   LRS_TRY_GOTO(st, lrs_mat_set_global(*A, buf), done);
 done:
   free(buf);
@@ -270,11 +266,11 @@ lrs_status lrs_problem_create(const lrs_point *p, lrs_linalg *la, lrs_problem **
   gsl_rng *rd = NULL, *ri = NULL, *rn = NULL;
   lrs_mat *Theta = NULL, *E = NULL;
   LRS_TRY_GOTO(st, lrs_problem_alloc(la, N, n, m, h, &P), fail);
-  st = rng_open(p, LRS_STREAM_DATA, &rd);
+  st = lrs_problem_rng(p, LRS_STREAM_DATA, &rd);
   if (st == LRS_OK)
-    st = rng_open(p, LRS_STREAM_INIT, &ri);
+    st = lrs_problem_rng(p, LRS_STREAM_INIT, &ri);
   if (st == LRS_OK)
-    st = rng_open(p, LRS_STREAM_NOISE, &rn);
+    st = lrs_problem_rng(p, LRS_STREAM_NOISE, &rn);
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, st), fail);
   LRS_TRY_GOTO(st, make_data(p, rd, P), fail);
   LRS_TRY_GOTO(st, make_init(p, ri, P), fail);

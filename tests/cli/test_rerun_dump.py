@@ -131,6 +131,32 @@ with tempfile.TemporaryDirectory() as tmp:
         rel = np.max(np.abs(np.array(losses) - full_loss) / np.array(losses)) if same_len else np.inf
         check(rel < 1e-9, f"point {k}: NumPy GD losses match lrsweep's over 16 steps to {rel:.1e}")
 
+    # reference: GD on W itself from the two_layer point's draws, η = 1/σ²_max(X)
+    # by default (papers.md §3.4), redone with NumPy from the two_layer dump.
+    open(os.path.join(tmp, "ref.toml"), "w").write(
+        SWEEP.replace("[problem]", '[problem]\nmodel = "reference"').replace('step_size = 0.005\n', ''))
+    for k in (0, 1):
+        r = run("run", "ref.toml", "--point", str(k), "--trajectory", "--dump", f"r{k}.h5", cwd=tmp)
+        traj = trajectory(r.stdout) if r.returncode == 0 else {"loss": np.array([])}
+        with h5py.File(os.path.join(tmp, f"p{k}.h5"), "r") as f:
+            X, Y, W1, W2 = (np.array(f[n]) for n in ("X", "Y", "W1", "W2"))
+        with h5py.File(os.path.join(tmp, f"r{k}.h5"), "r") as f:
+            same = np.array_equal(np.array(f["X"]), X) and np.array_equal(np.array(f["Y"]), Y)
+            same = same and np.allclose(np.array(f["W"]), W1 @ W2.T, rtol=1e-14, atol=1e-14)
+        check(same, f"reference point {k}: the two_layer point's X, Y and W(0) = W1(0) W2(0)ᵀ")
+        W, eta = W1 @ W2.T, 1.0 / np.linalg.norm(X, 2) ** 2
+        losses = []
+        for _ in range(16):
+            R = X @ W - Y
+            losses.append(0.5 * np.sum(R * R))
+            W = W - eta * X.T @ R
+        full_loss = traj["loss"] + summary_value(r.stdout, "loss_star")
+        ok_len = len(full_loss) == 16
+        # Orthogonal X: η = 1/K solves it in one step, then both sides are at rounding.
+        scale = np.array(losses) + 1e-12 * losses[0]
+        rel = np.max(np.abs(np.array(losses) - full_loss) / scale) if ok_len else np.inf
+        check(rel < 1e-9, f"reference point {k}: NumPy GD on W with η = 1/σ²_max(X) matches to {rel:.1e}")
+
     # lora: the initial loss from the dumped factors (papers.md §2.1).
     r = run("run", "lora.toml", "--point", "0", "--trajectory", "--dump", "l.h5", cwd=tmp)
     traj = trajectory(r.stdout)

@@ -123,8 +123,17 @@ int main(void) {
   agree(&p, "model lora trains the squared loss only", "lora with the logistic loss");
   p = lora_point();
   p.init = LRS_INIT_BALANCED;
-  agree(&p, "init = \"balanced\" is for two_layer; model lora takes small or spectral",
+  agree(&p, "init = \"balanced\" is for two_layer or reference; model lora takes small or spectral",
         "lora with a two_layer init");
+
+  /* The reference model (papers.md §3.4): fixed takes its own step 1/K when
+   * none is given; the [P1] rules do not apply. */
+  p = small_point();
+  p.model = LRS_MODEL_REFERENCE;
+  p.step_size = NAN;
+  agree(&p, NULL, "reference model, fixed rule without step_size (η = 1/K)");
+  p.step_rule = LRS_STEP_LOCAL;
+  agree(&p, "uses [P1] theory, defined for two_layer only", "local rule on the reference model");
 
   /* The backtracking row's own parameters. */
   p = small_point();
