@@ -362,26 +362,37 @@ def p1_g2(c):
     st, pts = c.store("p1_g2.h5", "p1-g2")
     if st is None:
         return "## [P1] App. G.2 — store missing\n"
-    L = ["## [P1] App. G.2: n = m = 5, X with singular values in [1.8, 2.3], N(0, 1/h) init (sweep `p1-g2`)", "",
-         "The paper's reference — GD on the non-overparametrized W with η = 1/σ_max²(X) — is not a model lrsweep "
-         "offers, so it was not run. For comparison the last column gives that reference's analytic worst-case loss "
-         "factor per iteration, (1 − μ/K)², computed from each point's μ and K (not a simulation).", ""]
+    L = ["## [P1] App. G.2: n = m = 5, X with singular values in [1.8, 2.3], N(0, 1/h) init, σ² = 0.1 (sweep `p1-g2`)", "",
+         "Each (h, seed) runs twice from the same draws: the overparametrized `local` run, and the paper's reference — "
+         "GD on W itself (`model = \"reference\"`), W(0) = W1(0)W2(0)ᵀ, η = 1/σ_max²(X). The paper reads off Fig. 5 "
+         "the iteration where each curve reaches its floor (papers.md §3.4).", ""]
     done = pts["status"] != "pending"
+    two = done & (pts["model"] == "two_layer")
+    ref = done & (pts["model"] == "reference")
     ratio = pts["alpha1"] / pts["alpha2"]
     rows = []
-    for s2 in np.unique(pts["sigma2"]):
-        for h, pv in ((500, 0.60), (1000, 0.66), (3000, 0.73)):
-            sel = done & (pts["width"] == h) & (pts["sigma2"] == s2)
-            ref = (1 - pts["mu"][sel] / pts["K"][sel]) ** 2
-            conv = "%d/%d" % (np.sum(pts["status"][sel] == "converged"), sel.sum())
-            rows.append(["h = %d, σ² = %g" % (h, s2), "%.2f" % pv, ms(ratio[sel], "%.3f"),
-                         v_close(fmean(ratio[sel]), pv, 0.02, "%.3f"), ms(pts["rate"][sel], "%.3f"), conv, ms(ref, "%.3f")])
-    L += [table(["point", "paper α1/α2", "lrsweep α1/α2", "verdict (tolerance 0.02)", "measured rate (local)",
-                 "reached 1e-24 within max_iter", "reference (1 − μ/K)² (analytic)"], rows), "",
-          "The targets of App. G.2 are not given in papers.md; the sweep uses the Fig. 1 construction (teacher plus "
-          "σ²ε) with σ² ∈ {0.01, 0.1, 1} as an axis. The paper's α1/α2 lie closest to lrsweep's σ² = 0.1 rows.", "",
-          c.figure("trajectories.py", "p1_g2.h5", "p1_g2_local.png", "--where", "sigma2 == 0.1",
-                   "--title", "[P1] App. G.2: local rule, σ² = 0.1"), ""]
+    paper_ratio = {500: 0.60, 1000: 0.66, 3000: 0.73}
+    paper_iters = {500: "≈ 49 (to −27)", 1000: "≈ 45 (to −30)", 3000: "≈ 38 (to −30)"}
+    for h in sorted(paper_ratio):
+        sel, rsel = two & (pts["width"] == h), ref & (pts["width"] == h)
+        conv = "%d/%d" % (np.sum(pts["status"][sel] == "converged"), sel.sum())
+        rows.append(["h = %d" % h, "%.2f" % paper_ratio[h], ms(ratio[sel], "%.3f"),
+                     v_close(fmean(ratio[sel]), paper_ratio[h], 0.02, "%.3f"),
+                     paper_iters[h], ms(pts["iterations"][sel], "%.1f"), conv,
+                     "≈ 26–27 (to −30)", ms(pts["iterations"][rsel], "%.1f")])
+    L += [table(["width", "paper α1/α2", "lrsweep α1/α2", "verdict (tolerance 0.02)", "paper: local, iterations",
+                 "lrsweep: local, iterations to 1e-30", "converged", "paper: reference", "lrsweep: reference"], rows), "",
+          "- Overparametrized vs not: the reference needs %s iterations at every h; the `local` run needs %s more at "
+          "h = 500 and %s more at h = 3000 (medians) — wider is closer to the reference, as the paper says."
+          % (ms(pts["iterations"][ref], "%.1f"),
+             "%.1f" % (np.median(pts["iterations"][two & (pts["width"] == 500)]) - np.median(pts["iterations"][ref])),
+             "%.1f" % (np.median(pts["iterations"][two & (pts["width"] == 3000)]) - np.median(pts["iterations"][ref]))),
+          "- Ambiguity, both readings named: App. G.2's \"noise of variance 0.1\" is read as σ² = 0.1, the factor of "
+          "ε ~ N(0, 1) in Y = XW(0) + σ²ε (lrsweep's convention, as in Fig. 1); the literal reading, noise of standard "
+          "deviation √0.1 (σ² = 0.316), is not run. Only the scale of L(0) depends on it, not the iteration counts' trend.",
+          "",
+          c.figure("trajectories.py", "p1_g2.h5", "p1_g2_local.png", "--facet", "width",
+                   "--title", "[P1] App. G.2: local (two_layer) vs the reference (GD on W)"), ""]
     return "\n".join(L)
 
 
@@ -587,7 +598,7 @@ def main():
              "3. Backtracking as printed (γ = 0.9, no η factor) is unsatisfiable in the paper setting; lrsweep takes the "
              "largest tried step that decreased L, so backtracking is *not* 10× slower here.",
              "4. The LoRA alignment phase ends at the first state with ‖Z1‖_F ≥ ¼√(2σ/σ_W2).",
-             "5. P1 App. G.2's non-overparametrized reference run cannot be expressed in lrsweep.", ""]
+             "5. P1 App. G.2's targets: \"noise of variance 0.1\" is read as σ² = 0.1 (see App. G.2).", ""]
     text = "\n".join(head) + "\n" + "\n".join(sections)
     path = os.path.join(args.out, "REPORT.md")
     with open(path, "w", encoding="utf-8") as fh:
