@@ -19,6 +19,10 @@ SlurmUser=root
 SlurmctldPort=${SLURM_TEST_PORT:-16817}
 SlurmdPort=$(( ${SLURM_TEST_PORT:-16817} + 1 ))
 AuthType=auth/munge
+# A requeued job may start again only cred_expire + 1 s after the requeue
+# (slurm.conf(5)); 120 s by default, short here so jobs/sweep.sbatch's requeue
+# is tested in seconds.
+AuthInfo=cred_expire=${SLURM_TEST_CRED_EXPIRE:-5}
 StateSaveLocation=$SLURM_TEST_DIR/state
 SlurmdSpoolDir=$SLURM_TEST_DIR/spool
 SlurmctldPidFile=$SLURM_TEST_DIR/slurmctld.pid
@@ -29,6 +33,9 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 MpiDefault=none
 SchedulerType=sched/backfill
+# The backfill pass (every 30 s by default) is what starts a requeued or
+# dependent job here; every 5 s keeps the tests short.
+SchedulerParameters=bf_interval=5
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
