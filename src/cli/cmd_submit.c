@@ -96,10 +96,12 @@ static void format_time(long s, char *buf, size_t cap) {
 }
 
 /* The warning's lead before the limit: a tenth of the limit, within
- * [MIN_LEAD, MAX_LEAD]; running points may drain for 4/5 of it. */
+ * [MIN_LEAD, MAX_LEAD], and at most half the limit (a warning at the start
+ * would leave no time to work); running points may drain for 4/5 of it. */
 static long warning_lead(long limit) {
   long lead = limit / 10;
-  return lead < MIN_LEAD ? MIN_LEAD : lead > MAX_LEAD ? MAX_LEAD : lead;
+  lead = lead < MIN_LEAD ? MIN_LEAD : lead > MAX_LEAD ? MAX_LEAD : lead;
+  return lead > limit / 2 ? limit / 2 : lead;
 }
 
 /* ---- the estimate --------------------------------------------------------- */
@@ -127,7 +129,8 @@ static lrs_status scan_store(const char *path, const char *name, estimate *e,
     lrs_store_close(&store);
     return LRS_OK;
   }
-  LRS_TRY_GOTO(st, st, done);
+  if (st != LRS_OK)
+    goto done;
   LRS_TRY_GOTO(st, lrs_store_read_points(store, sweep, &pts), done);
   double cost = 0, seconds = 0;
   for (size_t i = 0; i < lrs_store_points_count(pts); i++) {
@@ -137,7 +140,8 @@ static lrs_status scan_store(const char *path, const char *name, estimate *e,
     const double c = lrs_grid_point_cost(&r->point);
     if (r->origin == LRS_ORIGIN_GRID) {
       *done_cost += c;
-      e->todo -= e->todo > 0;
+      if (e->todo > 0)
+        e->todo--;
     }
     const double w = r->summary.wall_seconds;
     if (isfinite(w) && w > 0 && c > 0) {
@@ -304,11 +308,21 @@ static int parse_args(int argc, char **argv, submit_args *a) {
       if (!parse_count(value, &a->ntasks))
         return lrs_cli_usage_error("submit", "--ntasks expects an integer ≥ 1, not '%s'", value);
       break;
-    case 1: a->time = value; break;
-    case 2: a->hours = value; break;
-    case 3: a->account = value; break;
-    case 4: a->partition = value; break;
-    case 5: a->store = value; break;
+    case 1:
+      a->time = value;
+      break;
+    case 2:
+      a->hours = value;
+      break;
+    case 3:
+      a->account = value;
+      break;
+    case 4:
+      a->partition = value;
+      break;
+    case 5:
+      a->store = value;
+      break;
     case 6:
     case 7:
       if (!parse_count(value, k == 6 ? &a->array : &a->chain))
@@ -425,7 +439,9 @@ static void print_estimate(const submit_args *a, const estimate *e, const char *
   if (refines)
     printf("# refine: the [refine] rounds add points this estimate does not count\n");
   if (given && SAFETY * job_seconds + warning_lead(limit) > (double)limit)
-    printf("# note: more than one run of %s: the job requeues itself to go on\n", t);
+    printf("# note: the predicted work exceeds one job of %s: it takes several runs (the job "
+           "requeues itself; a chain's or the merge job's runs go on)\n",
+           t);
 }
 
 static int submit(int argc, char **argv) {
@@ -536,11 +552,14 @@ const lrs_cli_command lrs_cli_submit = {
     "  LRS_BIN=/path/build/lrsweep LRS_DRAIN=240 sbatch --ntasks=33 --time=02:00:00\n"
     "    --signal=B:USR1@300 --export=ALL /path/jobs/sweep.sbatch sweeps/x.toml\n"
     "The time-limit warning comes L = T/10 seconds before the limit, within\n"
-    "[60, 300] (--signal=B:USR1@L); running points may then drain for 4L/5\n"
-    "(LRS_DRAIN).  The job runs this lrsweep binary (its absolute path; LRS_BIN\n"
-    "overrides) and the scripts in jobs/ of the source tree it was built from\n"
-    "(" LRS_SOURCE_ROOT "/jobs; LRS_JOBS=DIR overrides); the binary must be\n"
-    "visible from the compute nodes.  The job runs in the submission directory:\n"
-    "relative sweep and store paths are relative to it.  Exit status: sbatch's (or\n"
-    "the script's); 2 for a usage error or an invalid sweep file or store.\n",
+    "[60, 300] and at most T/2 (--signal=B:USR1@L); running points may then\n"
+    "drain for 4L/5 (LRS_DRAIN).\n"
+    "\n"
+    "The job runs this lrsweep binary (its absolute path; LRS_BIN overrides), which\n"
+    "must be visible from the compute nodes, and the job scripts in\n"
+    "  " LRS_SOURCE_ROOT "/jobs\n"
+    "(the source tree it was built from; LRS_JOBS=DIR overrides).  The job starts in\n"
+    "the submission directory: relative sweep and store paths are relative to it.\n"
+    "Exit status: sbatch's (or the script's); 2 for a usage error or an invalid\n"
+    "sweep file or store.\n",
     submit};

@@ -44,8 +44,8 @@ def command(r):
 
 
 def lead_of(seconds):
-    """The documented warning lead: a tenth of the limit, within [60, 300]."""
-    return min(300, max(60, seconds // 10))
+    """The documented warning lead: a tenth of the limit, within [60, 300], at most half."""
+    return min(seconds // 2, min(300, max(60, seconds // 10)))
 
 
 def fmt(seconds):
@@ -80,8 +80,8 @@ check(any(l.startswith("# sweep quickstart: 12 points, 12 to run, store quicksta
       "the estimate names the sweep, its 12 points and the store")
 check(not os.path.exists(os.path.join(tmp, "quickstart.h5")), "--dry-run creates no store")
 
-# Lead and drain follow the limit: T/10 within [60, 300], drain 4/5 of it.
-for given, seconds in (("20", 1200), ("1:30:00", 5400), ("90:30", 5430), ("1-00", 86400),
+# Lead and drain follow the limit: T/10 within [60, 300] and ≤ T/2, drain 4/5 of it.
+for given, seconds in (("1", 60), ("1:30", 90), ("20", 1200), ("1:30:00", 5400), ("90:30", 5430), ("1-00", 86400),
                        ("2-3:04:05", 2 * 86400 + 3 * 3600 + 245)):
     r = run("submit", "sweeps/quickstart.toml", "--time", given, "--dry-run", cwd=tmp)
     argv, _ = command(r)
