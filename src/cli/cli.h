@@ -25,7 +25,7 @@ typedef struct lrs_cli_command {
 
 extern const lrs_cli_command lrs_cli_plan, lrs_cli_points, lrs_cli_params, lrs_cli_run;
 extern const lrs_cli_command lrs_cli_status, lrs_cli_query, lrs_cli_sweep, lrs_cli_rerun,
-    lrs_cli_merge;
+    lrs_cli_merge, lrs_cli_submit;
 
 /* Prints "lrsweep: MESSAGE" for the last error and returns the exit code
  * for its status. */

@@ -13,7 +13,7 @@ static const lrs_cli_command *const commands[] = {&lrs_cli_plan, &lrs_cli_points
                                                   &lrs_cli_params, &lrs_cli_run,
                                                   &lrs_cli_sweep, &lrs_cli_status,
                                                   &lrs_cli_query, &lrs_cli_rerun,
-                                                  &lrs_cli_merge};
+                                                  &lrs_cli_merge, &lrs_cli_submit};
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
 static void print_help(FILE *out) {

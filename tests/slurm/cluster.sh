@@ -8,17 +8,29 @@
 slurm_up() {
   SLURM_TEST_DIR=$1
   mkdir -p "$SLURM_TEST_DIR"/{state,spool,log}
-  local host cpus mem
+  local host cpus mem port
   host=$(hostname)
+  # A free pair of ports (slurmctld, slurmd) unless SLURM_TEST_PORT is given:
+  # other test runs may have their own cluster on this machine.
+  port=${SLURM_TEST_PORT:-16817}
+  if [ -z "${SLURM_TEST_PORT:-}" ] && command -v ss >/dev/null; then
+    while ss -Htln | awk '{print $4}' | grep -qE ":($port|$((port + 1)))\$"; do
+      port=$((port + 2))
+    done
+  fi
   cpus=${SLURM_TEST_CPUS:-8} # more than the cores: tests oversubscribe, as MPI tests do
   mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
   cat >"$SLURM_TEST_DIR/slurm.conf" <<CONF
 ClusterName=lrstest
 SlurmctldHost=$host
 SlurmUser=root
-SlurmctldPort=${SLURM_TEST_PORT:-16817}
-SlurmdPort=$(( ${SLURM_TEST_PORT:-16817} + 1 ))
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 AuthType=auth/munge
+# A requeued job may start again only cred_expire + 1 s after the requeue
+# (slurm.conf(5)); 120 s by default, short here so jobs/sweep.sbatch's requeue
+# is tested in seconds.
+AuthInfo=cred_expire=${SLURM_TEST_CRED_EXPIRE:-5}
 StateSaveLocation=$SLURM_TEST_DIR/state
 SlurmdSpoolDir=$SLURM_TEST_DIR/spool
 SlurmctldPidFile=$SLURM_TEST_DIR/slurmctld.pid
@@ -29,6 +41,9 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 MpiDefault=none
 SchedulerType=sched/backfill
+# The backfill pass (every 30 s by default) is what starts a requeued or
+# dependent job here; every 5 s keeps the tests short.
+SchedulerParameters=bf_interval=5
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
@@ -96,4 +111,5 @@ slurm_wait_job() {
     waited=$((waited + 1))
     [ $waited -ge "$limit" ] && { echo "job $job still queued after ${limit}s" >&2; return 1; }
   done
+  return 0
 }
