@@ -174,13 +174,13 @@ static void test_round_trip(void) {
   LRS_CHECK(summaries, "every byte of every summary round-trips (message, NaN, inf, enums)");
   LRS_CHECK(trajs, "every trajectory round-trips through read_result");
   LRS_CHECK(book, "attempts 1, rank and record counts as put");
-  const lrs_store_column *c = lrs_store_points_column(pts, "width");
-  const lrs_store_column *sd = lrs_store_points_column(pts, "seed");
-  const lrs_store_column *mi = lrs_store_points_column(pts, "max_iter");
-  LRS_CHECK(c && c->axis && sd && sd->axis && mi && !mi->axis, "axis columns are marked");
+  const lrs_field *c = lrs_store_points_column(pts, "width");
+  const lrs_field *sd = lrs_store_points_column(pts, "seed");
+  const lrs_field *mi = lrs_store_points_column(pts, "max_iter");
+  LRS_CHECK(c && (c->flags & LRS_FIELD_AXIS) && sd && (sd->flags & LRS_FIELD_AXIS) && mi && !(mi->flags & LRS_FIELD_AXIS), "axis columns are marked");
   char buf[64];
-  const lrs_store_column *status = lrs_store_points_column(pts, "status");
-  LRS_CHECK(status && strcmp(lrs_store_column_text(status, lrs_store_points_row(pts, 3), buf,
+  const lrs_field *status = lrs_store_points_column(pts, "status");
+  LRS_CHECK(status && strcmp(lrs_field_text(status, lrs_store_points_row(pts, 3), buf,
                                                    sizeof buf),
                              "error") == 0,
             "status column reads as its name (%s)", buf);
@@ -227,15 +227,15 @@ static bool stores_equivalent(const char *a, const char *b) {
   lrs_result_create(0, &ra);
   lrs_result_create(0, &rb);
   size_t nc;
-  const lrs_store_column *cols = ok ? lrs_store_points_columns(pa, &nc) : NULL;
+  const lrs_field *cols = ok ? lrs_store_points_columns(pa, &nc) : NULL;
   for (size_t i = 0; ok && i < lrs_store_points_count(pa); i++) {
     const void *x = lrs_store_points_row(pa, i), *y = lrs_store_points_row(pb, i);
     for (size_t c = 0; c < nc; c++) {
-      if (cols[c].run_dependent || strcmp(cols[c].name, "row_check") == 0)
+      if ((cols[c].flags & LRS_FIELD_RUN_DEPENDENT) || strcmp(cols[c].name, "row_check") == 0)
         continue;
       char u[300], v[300];
-      lrs_store_column_text(&cols[c], x, u, sizeof u);
-      lrs_store_column_text(&cols[c], y, v, sizeof v);
+      lrs_field_text(&cols[c], x, u, sizeof u);
+      lrs_field_text(&cols[c], y, v, sizeof v);
       if (strcmp(u, v) != 0) {
         printf("# row %zu column %s: %s vs %s\n", i, cols[c].name, u, v);
         ok = false;
@@ -612,8 +612,8 @@ static void test_columns(const char *docs) {
   if (!LRS_CHECK(st && lrs_store_read_points(st, 0, &pts) == LRS_OK, "columns store readable"))
     goto done;
   size_t n, nr;
-  const lrs_store_column *cols = lrs_store_points_columns(pts, &n);
-  const lrs_store_column *rec = lrs_store_record_columns(&nr);
+  const lrs_field *cols = lrs_store_points_columns(pts, &n);
+  const lrs_field *rec = lrs_store_record_columns(&nr);
   bool unique = true;
   for (size_t i = 0; i < n; i++)
     for (size_t j = i + 1; j < n; j++)
