@@ -30,7 +30,7 @@ static const lrs_field head_columns[] = {
     /* "key" (TEXT) is inserted here with the file's key width. */
     COL("base_seed", LRS_FIELD_U64, ROW(point.seed), "", "[sweep] base_seed", 0),
     {"origin", LRS_FIELD_ENUM, ROW(origin), 0, lrs_origin_names, "",
-     "grid, or the refinement that added the row (bisect, seed)", 0, NULL, {0, LRS_SHOW_NEVER}},
+     "grid, or the refinement that added the row", 0, NULL, {0, LRS_SHOW_NEVER}},
     COL("generation", LRS_FIELD_I32, ROW(generation), "",
         "0 for grid rows; the refinement step that proposed the point", 0),
 };

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -646,7 +647,55 @@ static void test_columns(const char *docs) {
     }
   }
   LRS_CHECK(documented, "docs/store.md names every column");
+  /* ... and its tables are the schema: each column's row, in file order, is
+   * "| `name` | type | unit | doc" (an enum's doc then lists its values; the
+   * key's width depends on the grid). */
+  const char *at = md;
+  bool table = md != NULL;
+  for (size_t i = 0; table && i < n + nr; i++) {
+    const lrs_field *c = i < n ? &cols[i] : &rec[i - n];
+    char type[32], row[1024];
+    switch (c->type) {
+    case LRS_FIELD_U64: snprintf(type, sizeof type, "uint64"); break;
+    case LRS_FIELD_I64: snprintf(type, sizeof type, "int64"); break;
+    case LRS_FIELD_I32: snprintf(type, sizeof type, "int32"); break;
+    case LRS_FIELD_F64: snprintf(type, sizeof type, "float64"); break;
+    case LRS_FIELD_ENUM: snprintf(type, sizeof type, "enum (int8)"); break;
+    case LRS_FIELD_BOOL: snprintf(type, sizeof type, "bool (int8 enum)"); break;
+    case LRS_FIELD_TEXT: snprintf(type, sizeof type, "string[%zu]", c->size); break;
+    }
+    int w = snprintf(row, sizeof row, "| `%s` | %s | %s | %s", c->name, type, c->unit, c->doc);
+    for (size_t k = 0; c->type == LRS_FIELD_ENUM && c->names[k]; k++)
+      w += snprintf(row + w, sizeof row - (size_t)w, "%s%s", k ? ", " : " (values: ",
+                    c->names[k]);
+    if (c->type == LRS_FIELD_ENUM)
+      snprintf(row + w, sizeof row - (size_t)w, ")");
+    if (strcmp(c->name, "key") == 0)
+      snprintf(row, sizeof row, "| `key` | string[");
+    const char *hit = strstr(at, row);
+    if (!hit) {
+      printf("# docs/store.md lacks, after the previous column's row: %s\n", row);
+      table = false;
+    }
+    at = hit ? hit + 1 : at;
+  }
+  LRS_CHECK(table, "docs/store.md's column tables give every column's type, unit and doc, in "
+                   "file order (%zu + %zu columns)", n, nr);
   free(md);
+  /* The level columns' names (lrsweep/result.h) match lrs_result_levels. */
+  bool levels = true;
+  for (int k = 0; k < LRS_RESULT_LEVELS; k++)
+    for (int t = 0; t < 2; t++) {
+      char name[32], label[32];
+      const char *member = t ? "time_to" : "iters_to";
+      snprintf(name, sizeof name, "%s_%.0f", member, -log10(lrs_result_levels[k]));
+      snprintf(label, sizeof label, "%s_%.0e", member, lrs_result_levels[k]);
+      const lrs_field *fd = lrs_field_find(lrs_summary_fields, lrs_summary_field_count, name);
+      levels &= fd && strcmp(fd->label, label) == 0 &&
+                fd->offset == (t ? offsetof(lrs_summary, time_to[k])
+                                : offsetof(lrs_summary, iters_to[k]));
+    }
+  LRS_CHECK(levels, "iters_to_3.. and time_to_3.. are the elements of lrs_result_levels");
 done:
   lrs_store_points_destroy(&pts);
   lrs_store_close(&st);
