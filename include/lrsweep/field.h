@@ -68,6 +68,13 @@ typedef struct lrs_field {
   lrs_field_show show;      /* whether and where `lrsweep run` prints it */
 } lrs_field;
 
+/* A value given as a double, as text into buf[cap]: the enum's name, integer
+ * digits (I64, I32, U64), "true"/"false", or the shortest decimal that reads
+ * back to the same double ("0.01", "1e-05", "nan", "inf"); TEXT: "".  Keys,
+ * store columns, query output and sweep-file values all print this way. */
+void lrs_field_format(lrs_field_type type, const char *const *names, double value, char *buf,
+                      size_t cap);
+
 /* The value at base + f->offset as a double (enums: their index, bools 0/1,
  * TEXT: NaN). */
 double lrs_field_number(const lrs_field *f, const void *base);

@@ -327,11 +327,7 @@ void lrs__query_number_text(double v, bool table, char *buf, size_t cap) {
     snprintf(buf, cap, "%.6g", v);
     return;
   }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, cap, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v)
-      return;
-  }
+  lrs_field_format(LRS_FIELD_F64, NULL, v, buf, cap);
 }
 
 lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_query_pivot *p,

@@ -45,48 +45,53 @@ double lrs_field_number(const lrs_field *f, const void *base) {
   return NAN;
 }
 
+void lrs_field_format(lrs_field_type type, const char *const *names, double value, char *buf,
+                      size_t cap) {
+  switch (type) {
+  case LRS_FIELD_U64:
+  case LRS_FIELD_I64:
+  case LRS_FIELD_I32:
+    snprintf(buf, cap, "%lld", (long long)value);
+    return;
+  case LRS_FIELD_ENUM: {
+    int n = 0;
+    while (names[n])
+      n++;
+    const int v = (int)value;
+    snprintf(buf, cap, "%s", v >= 0 && v < n ? names[v] : "?");
+    return;
+  }
+  case LRS_FIELD_BOOL:
+    snprintf(buf, cap, "%s", value != 0 ? "true" : "false");
+    return;
+  case LRS_FIELD_F64:
+    if (isnan(value)) {
+      snprintf(buf, cap, "nan");
+      return;
+    }
+    /* The shortest %.*g that reads back exactly: stable, human-sized. */
+    for (int prec = 1; prec <= 17; prec++) {
+      snprintf(buf, cap, "%.*g", prec, value);
+      if (strtod(buf, NULL) == value)
+        return;
+    }
+    return;
+  case LRS_FIELD_TEXT:
+    break;
+  }
+  snprintf(buf, cap, "%s", "");
+}
+
 const char *lrs_field_text(const lrs_field *f, const void *base, char *buf, size_t cap) {
   const char *p = (const char *)base + f->offset;
-  switch (f->type) {
-  case LRS_FIELD_U64: {
+  if (f->type == LRS_FIELD_U64) { /* beyond 2^53 a double would round it */
     uint64_t v;
     memcpy(&v, p, sizeof v);
     snprintf(buf, cap, "%llu", (unsigned long long)v);
-    break;
-  }
-  case LRS_FIELD_I64:
-  case LRS_FIELD_I32:
-    snprintf(buf, cap, "%lld", (long long)lrs_field_number(f, base));
-    break;
-  case LRS_FIELD_F64: {
-    double v = lrs_field_number(f, base);
-    if (isnan(v)) {
-      snprintf(buf, cap, "nan");
-      break;
-    }
-    /* The shortest %.*g that reads back exactly. */
-    for (int prec = 1; prec <= 17; prec++) {
-      snprintf(buf, cap, "%.*g", prec, v);
-      if (strtod(buf, NULL) == v)
-        break;
-    }
-    break;
-  }
-  case LRS_FIELD_ENUM: {
-    int v;
-    memcpy(&v, p, sizeof v);
-    int n = 0;
-    while (f->names[n])
-      n++;
-    snprintf(buf, cap, "%s", v >= 0 && v < n ? f->names[v] : "?");
-    break;
-  }
-  case LRS_FIELD_BOOL:
-    snprintf(buf, cap, "%s", lrs_field_number(f, base) != 0 ? "true" : "false");
-    break;
-  case LRS_FIELD_TEXT:
+  } else if (f->type == LRS_FIELD_TEXT) {
     snprintf(buf, cap, "%.*s", (int)f->size, p);
-    break;
+  } else {
+    lrs_field_format(f->type, f->names, lrs_field_number(f, base), buf, cap);
   }
   return buf;
 }

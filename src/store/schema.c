@@ -383,13 +383,8 @@ lrs_status lrs__store_schema_create(size_t key_width, const char *where,
     s->cols[s->n_cols++] = head_columns[i];
   for (size_t i = 0; i < n_params; i++) {
     const lrs_param *p = &params[i];
-    lrs_field c = COL(p->name, LRS_FIELD_F64, ROW(point) + p->offset, "", p->doc, 0);
-    if (p->type == LRS_PARAM_INT)
-      c.type = LRS_FIELD_I64;
-    else if (p->type == LRS_PARAM_ENUM) {
-      c.type = LRS_FIELD_ENUM;
-      c.names = p->names;
-    }
+    lrs_field c = lrs_param_field(p);
+    c.offset += ROW(point);
     /* The replicate parameter is the `seed` axis, as in keys. */
     if (strcmp(p->name, "replicate") == 0)
       c.name = "seed";
