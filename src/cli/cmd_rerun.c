@@ -54,9 +54,12 @@ static void compare_summary(comparison *c, const lrs_summary *a, const lrs_summa
 static void compare_records(comparison *c, const lrs_result *a, const lrs_result *b) {
   if (a->n_records != b->n_records) {
     const double na = (double)a->n_records, nb = (double)b->n_records;
+    const double rel = fabs(na - nb) / fmax(na, nb);
     c->mismatches++;
-    c->worst = fabs(na - nb) / fmax(na, nb);
-    snprintf(c->where, sizeof c->where, "record count");
+    if (rel > c->worst || c->mismatches == 1) {
+      c->worst = rel;
+      snprintf(c->where, sizeof c->where, "record count");
+    }
     return;
   }
   for (size_t i = 0; i < a->n_records; i++)
