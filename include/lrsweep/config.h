@@ -27,12 +27,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lrsweep/field.h"
 #include "lrsweep/point.h"
 #include "lrsweep/status.h"
 
 typedef enum { LRS_PARAM_INT, LRS_PARAM_REAL, LRS_PARAM_ENUM } lrs_param_type;
 
-/* One point parameter: where it lives in the sweep file and in lrs_point. */
+/* One point parameter: where it lives in the sweep file and in lrs_point.
+ * What it shares with every other named value (name, type, offset, enum
+ * names, doc) it gives as an lrs_field (lrs_param_field): the store's
+ * parameter columns and lrs_param_get/format go through that. */
 typedef struct lrs_param {
   const char *name;         /* key in its section, and its axis name */
   const char *section;      /* "problem", "solver", or "sweep" (seed axis) */
@@ -50,6 +54,8 @@ typedef struct lrs_param {
 const lrs_param *lrs_param_table(size_t *count);
 /* The parameter named `name`, or NULL. */
 const lrs_param *lrs_param_find(const char *name);
+/* The parameter as a field of lrs_point: INT → I64, REAL → F64, ENUM. */
+lrs_field lrs_param_field(const lrs_param *param);
 /* Reads / writes a parameter of a point as a double (ints exactly up to
  * 2^53; enums as their index). */
 double lrs_param_get(const lrs_point *point, const lrs_param *param);

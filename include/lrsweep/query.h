@@ -26,23 +26,27 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lrsweep/field.h"
 #include "lrsweep/status.h"
 
+/* A column is an lrs_field (lrsweep/field.h): its name, its type (which
+ * decides how it compares, below) and for enums its value names; the offset
+ * is the callbacks' business (a store's columns are used as they are). */
 typedef enum {
-  LRS_QUERY_NUMBER, /* a double (integers exactly up to 2^53) */
+  LRS_QUERY_NUMBER, /* a double (integers exactly up to 2^53): every numeric
+                       type and BOOL (0/1) */
   LRS_QUERY_ENUM,   /* an index into `names` */
   LRS_QUERY_TEXT    /* a string */
 } lrs_query_kind;
-
-typedef struct lrs_query_column {
-  const char *name;
-  lrs_query_kind kind;
-  const char *const *names; /* ENUM: NULL-terminated value names */
-} lrs_query_column;
+static inline lrs_query_kind lrs_query_kind_of(const lrs_field *col) {
+  return col->type == LRS_FIELD_ENUM   ? LRS_QUERY_ENUM
+         : col->type == LRS_FIELD_TEXT ? LRS_QUERY_TEXT
+                                       : LRS_QUERY_NUMBER;
+}
 
 typedef struct lrs_query_table {
   size_t n_rows, n_cols;
-  const lrs_query_column *cols;
+  const lrs_field *cols;
   const void *ctx;
   /* NUMBER: the value; ENUM: the index; TEXT: NaN. */
   double (*number)(const void *ctx, size_t row, size_t col);
@@ -186,9 +190,8 @@ lrs_status lrs_query_boundary_print(FILE *out, const lrs_query_table *table,
 /* ---- the store's points as a table ------------------------------------------------ */
 
 struct lrs_store_points;
-/* A table over a points table read from a store (which must outlive it);
- * *cols is malloc'd (free it). */
-lrs_status lrs_query_table_from_store(const struct lrs_store_points *points,
-                                      lrs_query_table *table, lrs_query_column **cols);
+/* A table over a points table read from a store (which must outlive it):
+ * its columns are the store's. */
+void lrs_query_table_from_store(const struct lrs_store_points *points, lrs_query_table *table);
 
 #endif

@@ -69,40 +69,14 @@ typedef struct lrs_store_row {
                           row torn by a crash fails it and reads as pending */
 } lrs_store_row;
 
-typedef enum {
-  LRS_STORE_COL_U64,  /* uint64_t */
-  LRS_STORE_COL_I64,  /* int64_t */
-  LRS_STORE_COL_I32,  /* int32_t */
-  LRS_STORE_COL_F64,  /* double */
-  LRS_STORE_COL_ENUM, /* a C enum (int) with a name table */
-  LRS_STORE_COL_BOOL, /* bool */
-  LRS_STORE_COL_TEXT  /* NUL-terminated char[size] */
-} lrs_store_col_type;
-
-/* One column of the points table (or of the trajectories). */
-typedef struct lrs_store_column {
-  const char *name;          /* HDF5 member name, query column name */
-  lrs_store_col_type type;
-  size_t offset;             /* in the row buffer */
-  size_t size;               /* TEXT: bytes incl. the NUL */
-  const char *const *names;  /* ENUM: NULL-terminated value names */
-  const char *unit;          /* "" when dimensionless */
-  const char *doc;           /* one line */
-  bool axis;                 /* a grid axis of the sweep (points only) */
-  bool run_dependent;        /* timing or physical placement: differs between
-                                equivalent runs (wall_seconds, attempts, rank,
-                                traj_offset) */
-} lrs_store_column;
-
-/* A column's value as a double (enums: their index, bools 0/1, TEXT: NaN). */
-double lrs_store_column_number(const lrs_store_column *col, const void *row);
-/* A column's value as text into buf[cap] (enum names, shortest round-trip
- * decimals, "nan"). Returns buf. */
-const char *lrs_store_column_text(const lrs_store_column *col, const void *row, char *buf,
-                                  size_t cap);
+/* A column of the points table (or of the trajectories) is an lrs_field
+ * (lrsweep/field.h) whose offset is in the row buffer; LRS_FIELD_AXIS marks
+ * the sweep's axes, LRS_FIELD_RUN_DEPENDENT the columns that differ between
+ * equivalent runs (wall_seconds, attempts, rank, traj_offset).  Values:
+ * lrs_field_number / lrs_field_text. */
 
 /* Columns of trajectory records: key_hash then every lrs_record field. */
-const lrs_store_column *lrs_store_record_columns(size_t *count);
+const lrs_field *lrs_store_record_columns(size_t *count);
 
 /* ---- writer --------------------------------------------------------------- */
 
@@ -159,7 +133,7 @@ lrs_status lrs_store_add_points(lrs_store_writer *writer, const lrs_point *point
 typedef lrs_status (*lrs_store_scan_fn)(void *ctx, const lrs_store_row *row, const char *key);
 lrs_status lrs_store_scan(lrs_store_writer *writer, lrs_store_scan_fn fn, void *ctx);
 /* The columns of the points table (as lrs_store_points_columns). */
-const lrs_store_column *lrs_store_writer_columns(const lrs_store_writer *writer, size_t *count);
+const lrs_field *lrs_store_writer_columns(const lrs_store_writer *writer, size_t *count);
 
 /* Buffers the result of point `index` computed by `rank`.  Copies it: the
  * caller may reuse `result` at once.  Flushes when flush_bytes are buffered. */
@@ -216,9 +190,9 @@ const lrs_store_row *lrs_store_points_row(const lrs_store_points *points, size_t
 const char *lrs_store_points_key(const lrs_store_points *points, size_t i);
 /* The columns of the points table in file order (the key is a TEXT column
  * whose offset reaches past the struct into the row buffer). */
-const lrs_store_column *lrs_store_points_columns(const lrs_store_points *points,
+const lrs_field *lrs_store_points_columns(const lrs_store_points *points,
                                                  size_t *count);
-const lrs_store_column *lrs_store_points_column(const lrs_store_points *points,
+const lrs_field *lrs_store_points_column(const lrs_store_points *points,
                                                 const char *name);
 
 /* Reads the row and the trajectory of point `index` into *row (may be NULL)

@@ -10,13 +10,13 @@
 /* index, the axes, status, final_loss, rate, iterations. */
 static lrs_status default_columns(const lrs_store_points *pts, size_t **cols, size_t *n) {
   size_t nc;
-  const lrs_store_column *c = lrs_store_points_columns(pts, &nc);
+  const lrs_field *c = lrs_store_points_columns(pts, &nc);
   *cols = malloc((nc + 1) * sizeof **cols);
   LRS_TRY(LRS_CHECK_ALLOC(*cols));
   *n = 0;
   static const char *const tail[] = {"status", "final_loss", "rate", "iterations"};
   for (size_t i = 0; i < nc; i++)
-    if (strcmp(c[i].name, "index") == 0 || c[i].axis)
+    if (strcmp(c[i].name, "index") == 0 || (c[i].flags & LRS_FIELD_AXIS))
       (*cols)[(*n)++] = i;
   for (size_t k = 0; k < sizeof tail / sizeof tail[0]; k++)
     for (size_t i = 0; i < nc; i++)
@@ -31,8 +31,8 @@ static lrs_status boundary_setup(lrs_store *store, size_t sweep, const lrs_store
                                  const char *axis, const char **predicate, bool *log_scale,
                                  lrs_config **cfg) {
   LRS_TRY(lrs_store_load_config(store, sweep, cfg));
-  const lrs_store_column *col = lrs_store_points_column(pts, axis);
-  if (!col || !col->axis)
+  const lrs_field *col = lrs_store_points_column(pts, axis);
+  if (!col || !(col->flags & LRS_FIELD_AXIS))
     return LRS_RAISE(LRS_ERR_USAGE, "--boundary %s: not an axis of sweep '%s'", axis,
                      lrs_config_name(*cfg));
   const lrs_refine_options *r = lrs_config_refine(*cfg);
@@ -54,12 +54,12 @@ static lrs_status boundary_setup(lrs_store *store, size_t sweep, const lrs_store
 static lrs_status other_axes(const lrs_store_points *pts, const char *axis, size_t **cols,
                              size_t *n) {
   size_t nc;
-  const lrs_store_column *c = lrs_store_points_columns(pts, &nc);
+  const lrs_field *c = lrs_store_points_columns(pts, &nc);
   *cols = malloc((nc + 1) * sizeof **cols);
   LRS_TRY(LRS_CHECK_ALLOC(*cols));
   *n = 0;
   for (size_t i = 0; i < nc; i++)
-    if (c[i].axis && strcmp(c[i].name, axis) != 0)
+    if ((c[i].flags & LRS_FIELD_AXIS) && strcmp(c[i].name, axis) != 0)
       (*cols)[(*n)++] = i;
   return LRS_OK;
 }
@@ -120,7 +120,6 @@ static int query(int argc, char **argv) {
 
   lrs_store *store = NULL;
   lrs_store_points *pts = NULL;
-  lrs_query_column *qcols = NULL;
   lrs_query_expr *expr = NULL;
   lrs_query_pivot *pv = NULL;
   lrs_query_expr *holds = NULL;
@@ -131,7 +130,7 @@ static int query(int argc, char **argv) {
   LRS_TRY_GOTO(st, lrs_store_open(path, &store), done);
   LRS_TRY_GOTO(st, lrs_store_find_sweep(store, name, &sweep), done);
   LRS_TRY_GOTO(st, lrs_store_read_points(store, sweep, &pts), done);
-  LRS_TRY_GOTO(st, lrs_query_table_from_store(pts, &table, &qcols), done);
+  lrs_query_table_from_store(pts, &table);
   if (boundary) {
     /* Over the computed points only. */
     size_t len = (where ? strlen(where) : 0) + 64;
@@ -179,7 +178,6 @@ done:
   lrs_query_expr_destroy(&expr);
   free(rows);
   free(cols);
-  free(qcols);
   lrs_store_points_destroy(&pts);
   lrs_store_close(&store);
   return st == LRS_OK ? LRS_EXIT_OK : lrs_cli_fail(st);

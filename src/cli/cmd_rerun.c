@@ -16,71 +16,55 @@ typedef struct {
   size_t mismatches; /* values not bit-identical */
 } comparison;
 
-static void compare(comparison *c, const char *what, long record, double stored, double again) {
-  if (memcmp(&stored, &again, sizeof stored) == 0)
+/* Counts field f of a and b when they differ; the relative difference of
+ * numbers (∞ for NaN against a number, and for text or enum names). */
+static void compare(comparison *c, const lrs_field *f, long record, const void *a,
+                    const void *b) {
+  if (lrs_field_same(f, a, b))
     return;
   c->mismatches++;
-  double rel = isnan(stored) != isnan(again) ? INFINITY
-                                             : fabs(stored - again) /
-                                                   fmax(fmax(fabs(stored), fabs(again)), 1e-300);
+  const double x = lrs_field_number(f, a), y = lrs_field_number(f, b);
+  const bool named = f->type == LRS_FIELD_TEXT || f->type == LRS_FIELD_ENUM;
+  double rel = named || isnan(x) != isnan(y)
+                   ? INFINITY
+                   : fabs(x - y) / fmax(fmax(fabs(x), fabs(y)), 1e-300);
   if (rel > c->worst || c->mismatches == 1) {
     c->worst = rel;
     if (record >= 0)
-      snprintf(c->where, sizeof c->where, "%s of record %ld", what, record);
+      snprintf(c->where, sizeof c->where, "%s of record %ld", f->name, record);
     else
-      snprintf(c->where, sizeof c->where, "%s", what);
+      snprintf(c->where, sizeof c->where, "%s", f->name);
   }
 }
 
-static void compare_summary(comparison *c, const lrs_summary *a, const lrs_summary *b) {
-  compare(c, "status", -1, a->status, b->status);
-  compare(c, "iterations", -1, (double)a->iterations, (double)b->iterations);
-  compare(c, "final_time", -1, a->final_time, b->final_time);
-  compare(c, "rhs_evals", -1, (double)a->rhs_evals, (double)b->rhs_evals);
-  compare(c, "loss0", -1, a->loss0, b->loss0);
-  compare(c, "final_loss", -1, a->final_loss, b->final_loss);
-  compare(c, "loss_star", -1, a->loss_star, b->loss_star);
-  compare(c, "max_drift", -1, a->max_drift, b->max_drift);
-  const lrs_theory *s = &a->theory, *t = &b->theory;
-  compare(c, "alpha1", -1, s->alpha1, t->alpha1);
-  compare(c, "alpha2", -1, s->alpha2, t->alpha2);
-  compare(c, "beta1", -1, s->beta1, t->beta1);
-  compare(c, "beta2", -1, s->beta2, t->beta2);
-  compare(c, "eta_max", -1, s->eta_max, t->eta_max);
-  compare(c, "rho_bar0", -1, s->rho_bar0, t->rho_bar0);
-  compare(c, "delta_w", -1, a->lora.delta_w, b->lora.delta_w);
-}
-
-static void compare_rate(comparison *c, const lrs_summary *a, const lrs_summary *b) {
-  compare(c, "rate", -1, a->rate, b->rate);
-  compare(c, "rate_r2", -1, a->rate_r2, b->rate_r2);
-  for (int i = 0; i < LRS_RESULT_LEVELS; i++)
-    compare(c, "iters_to", -1, (double)a->iters_to[i], (double)b->iters_to[i]);
+/* Every summary field but the run-dependent ones (wall_seconds); with
+ * `every_record` false the trajectory was recorded at another resolution
+ * and the fields computed from the records are skipped too. */
+static void compare_summary(comparison *c, const lrs_summary *a, const lrs_summary *b,
+                            bool every_record) {
+  for (size_t i = 0; i < lrs_summary_field_count; i++) {
+    const lrs_field *f = &lrs_summary_fields[i];
+    if ((f->flags & LRS_FIELD_RUN_DEPENDENT) ||
+        (!every_record && (f->flags & LRS_FIELD_PER_RECORD)))
+      continue;
+    compare(c, f, -1, a, b);
+  }
 }
 
 static void compare_records(comparison *c, const lrs_result *a, const lrs_result *b) {
   if (a->n_records != b->n_records) {
-    compare(c, "record count", -1, (double)a->n_records, (double)b->n_records);
+    const double na = (double)a->n_records, nb = (double)b->n_records;
+    const double rel = fabs(na - nb) / fmax(na, nb);
+    c->mismatches++;
+    if (rel > c->worst || c->mismatches == 1) {
+      c->worst = rel;
+      snprintf(c->where, sizeof c->where, "record count");
+    }
     return;
   }
   for (size_t i = 0; i < a->n_records; i++)
-    for (size_t f = 0; f < lrs_record_field_count; f++) {
-      const lrs_field *field = &lrs_record_fields[f];
-      const char *ra = (const char *)&a->records[i] + field->offset;
-      const char *rb = (const char *)&b->records[i] + field->offset;
-      double x, y;
-      if (field->type == LRS_FIELD_INT64) {
-        int64_t u, v;
-        memcpy(&u, ra, sizeof u);
-        memcpy(&v, rb, sizeof v);
-        x = (double)u;
-        y = (double)v;
-      } else {
-        memcpy(&x, ra, sizeof x);
-        memcpy(&y, rb, sizeof y);
-      }
-      compare(c, field->name, (long)i, x, y);
-    }
+    for (size_t f = 0; f < lrs_record_field_count; f++)
+      compare(c, &lrs_record_fields[f], (long)i, &a->records[i], &b->records[i]);
 }
 
 static int rerun(int argc, char **argv) {
@@ -159,11 +143,9 @@ static int rerun(int argc, char **argv) {
     point.record_every = every;
   LRS_TRY_GOTO(st, lrs_solve_point(&point, MPI_COMM_SELF, again), done);
 
-  compare_summary(&cmp, &row.summary, &again->summary);
-  if (every == 0) {
-    compare_rate(&cmp, &row.summary, &again->summary);
+  compare_summary(&cmp, &row.summary, &again->summary, every == 0);
+  if (every == 0)
     compare_records(&cmp, stored, again);
-  }
   printf("point      %llu  %s\n", index, key);
   printf("status     %s (stored %s)\n", lrs_point_status_names[again->summary.status],
          lrs_point_status_names[row.summary.status]);

@@ -9,76 +9,73 @@
 #include "lrsweep/solve.h"
 #include "lrsweep/store.h"
 
-/* Prints "name value" lines; `prefix` is "# " when a TSV follows. */
-typedef struct {
-  FILE *out;
-  const char *prefix;
-} printer;
-
-static void line_g(const printer *p, const char *name, double v) {
-  fprintf(p->out, "%s%-20s %.10g\n", p->prefix, name, v);
+static void print_line(FILE *out, const char *prefix, const char *label, const char *value) {
+  fprintf(out, "%s%-20s %s\n", prefix, label, value);
 }
 
-static void line_i(const printer *p, const char *name, int64_t v) {
-  fprintf(p->out, "%s%-20s %" PRId64 "\n", p->prefix, name, v);
+/* One field's value as `run` prints it: %.10g, integers, enum names, text. */
+static const char *shown(const lrs_field *f, const lrs_summary *s, char *buf, size_t cap) {
+  if (f->type == LRS_FIELD_F64)
+    snprintf(buf, cap, "%.10g", lrs_field_number(f, s));
+  else
+    lrs_field_text(f, s, buf, cap);
+  return buf;
 }
 
-static void line_s(const printer *p, const char *name, const char *v) {
-  fprintf(p->out, "%s%-20s %s\n", p->prefix, name, v);
+/* Whether the sub-struct of field i is printed: its gate, the nearest
+ * LRS_SHOW_GATE field before it in list order, is set. */
+static bool gate_open(const lrs_summary *s, size_t i) {
+  while (i > 0 && lrs_summary_fields[i].show.mode != LRS_SHOW_GATE)
+    i--;
+  return lrs_field_is_set(&lrs_summary_fields[i], s);
+}
+
+/* The printed field after field `after` in (line, list position) order, or
+ * the first when after = SIZE_MAX; SIZE_MAX when none is left. */
+static size_t next_line(size_t after) {
+  size_t best = SIZE_MAX;
+  for (size_t i = 0; i < lrs_summary_field_count; i++) {
+    const lrs_field_show *sh = &lrs_summary_fields[i].show;
+    if (sh->mode == LRS_SHOW_NEVER)
+      continue;
+    if (after != SIZE_MAX) {
+      const int a = lrs_summary_fields[after].show.line;
+      if (sh->line < a || (sh->line == a && i <= after))
+        continue;
+    }
+    if (best == SIZE_MAX || sh->line < lrs_summary_fields[best].show.line)
+      best = i;
+  }
+  return best;
 }
 
 void lrs_cli_print_summary(FILE *out, const char *prefix, const lrs_summary *s) {
-  printer p = {out, prefix};
-  line_s(&p, "status", lrs_point_status_names[s->status]);
-  if (s->message[0])
-    line_s(&p, "message", s->message);
-  line_i(&p, "iterations", s->iterations);
-  if (!isnan(s->final_time))
-    line_g(&p, "final_time", s->final_time);
-  line_i(&p, "rhs_evals", s->rhs_evals);
-  line_g(&p, "loss0", s->loss0);
-  line_g(&p, "final_loss", s->final_loss);
-  line_g(&p, "loss_star", s->loss_star);
-  line_g(&p, "rate", s->rate);
-  line_g(&p, "rate_r2", s->rate_r2);
-  for (int i = 0; i < LRS_RESULT_LEVELS; i++) {
-    char name[32];
-    snprintf(name, sizeof name, "iters_to_%.0e", lrs_result_levels[i]);
-    line_i(&p, name, s->iters_to[i]);
-    if (!isnan(s->time_to[i])) {
-      snprintf(name, sizeof name, "time_to_%.0e", lrs_result_levels[i]);
-      line_g(&p, name, s->time_to[i]);
+  double prev = NAN;
+  const char *prev_label = "";
+  char buf[LRS_RESULT_MESSAGE_MAX + 32];
+  for (size_t i = next_line(SIZE_MAX); i != SIZE_MAX; i = next_line(i)) {
+    const lrs_field *f = &lrs_summary_fields[i];
+    const bool set = lrs_field_is_set(f, s);
+    if (f->show.mode == LRS_SHOW_GATE && f->type == LRS_FIELD_BOOL) {
+      if (!set)
+        print_line(out, prefix, f->label, "not applicable");
+      continue;
     }
+    if ((f->flags & LRS_FIELD_GATED) && !gate_open(s, i))
+      continue;
+    if ((f->show.mode == LRS_SHOW_SET || f->show.mode == LRS_SHOW_GATE) && !set)
+      continue;
+    print_line(out, prefix, f->label, shown(f, s, buf, sizeof buf));
+    const double v = lrs_field_number(f, s);
+    if (f->show.mode == LRS_SHOW_RATIO) {
+      char label[64];
+      snprintf(label, sizeof label, "%s/%s", prev_label, f->label);
+      snprintf(buf, sizeof buf, "%.10g", prev / v);
+      print_line(out, prefix, label, buf);
+    }
+    prev = v;
+    prev_label = f->label;
   }
-  line_g(&p, "max_drift", s->max_drift);
-  const lrs_theory *t = &s->theory;
-  if (t->applicable) {
-    line_g(&p, "mu", t->mu);
-    line_g(&p, "K", t->K);
-    line_g(&p, "alpha1", t->alpha1);
-    line_g(&p, "alpha2", t->alpha2);
-    line_g(&p, "alpha1/alpha2", t->alpha1 / t->alpha2);
-    line_g(&p, "beta1", t->beta1);
-    line_g(&p, "beta2", t->beta2);
-    line_g(&p, "eta1", t->eta1);
-    line_g(&p, "eta2", t->eta2);
-    line_g(&p, "eta_max", t->eta_max);
-    line_s(&p, "eta_max_bound", lrs_eta_bound_names[t->eta_max_bound]);
-    line_g(&p, "eta0", t->eta0);
-    line_g(&p, "rho_bar0", t->rho_bar0);
-    line_g(&p, "asymptotic_rate", t->asymptotic_rate);
-  } else {
-    line_s(&p, "theory", "not applicable");
-  }
-  const lrs_lora_summary *l = &s->lora;
-  if (!isnan(l->delta_w)) {
-    line_g(&p, "delta_w", l->delta_w);
-    line_g(&p, "align_end", l->align_end);
-    line_g(&p, "align_plateau", l->align_plateau);
-    line_g(&p, "final_floor", l->final_floor);
-    line_g(&p, "local_rate", l->local_rate);
-  }
-  line_g(&p, "wall_seconds", s->wall_seconds);
 }
 
 void lrs_cli_print_trajectory(FILE *out, const lrs_result *r) {
@@ -86,20 +83,15 @@ void lrs_cli_print_trajectory(FILE *out, const lrs_result *r) {
     fprintf(out, "%s%s", f ? "\t" : "", lrs_record_fields[f].name);
   fputc('\n', out);
   for (size_t i = 0; i < r->n_records; i++) {
-    const char *rec = (const char *)&r->records[i];
     for (size_t f = 0; f < lrs_record_field_count; f++) {
       const lrs_field *field = &lrs_record_fields[f];
+      const double v = lrs_field_number(field, &r->records[i]);
       if (f)
         fputc('\t', out);
-      if (field->type == LRS_FIELD_INT64) {
-        int64_t v;
-        memcpy(&v, rec + field->offset, sizeof v);
-        fprintf(out, "%" PRId64, v);
-      } else {
-        double v;
-        memcpy(&v, rec + field->offset, sizeof v);
+      if (field->type == LRS_FIELD_I64)
+        fprintf(out, "%" PRId64, (int64_t)v);
+      else
         fprintf(out, "%.17g", v);
-      }
     }
     fputc('\n', out);
   }

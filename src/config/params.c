@@ -102,26 +102,21 @@ const lrs_param *lrs_param_find(const char *name) {
   return NULL;
 }
 
+lrs_field lrs_param_field(const lrs_param *param) {
+  static const lrs_field_type types[] = {[LRS_PARAM_INT] = LRS_FIELD_I64,
+                                         [LRS_PARAM_REAL] = LRS_FIELD_F64,
+                                         [LRS_PARAM_ENUM] = LRS_FIELD_ENUM};
+  return (lrs_field){.name = param->name,
+                     .type = types[param->type],
+                     .offset = param->offset,
+                     .names = param->names,
+                     .unit = "",
+                     .doc = param->doc};
+}
+
 double lrs_param_get(const lrs_point *point, const lrs_param *param) {
-  const char *base = (const char *)point + param->offset;
-  switch (param->type) {
-  case LRS_PARAM_INT: {
-    int64_t v;
-    memcpy(&v, base, sizeof v);
-    return (double)v;
-  }
-  case LRS_PARAM_REAL: {
-    double v;
-    memcpy(&v, base, sizeof v);
-    return v;
-  }
-  case LRS_PARAM_ENUM: {
-    int v; /* every lrs_point enum has int's size and representation */
-    memcpy(&v, base, sizeof v);
-    return v;
-  }
-  }
-  return NAN;
+  const lrs_field f = lrs_param_field(param);
+  return lrs_field_number(&f, point);
 }
 
 void lrs_param_set(lrs_point *point, const lrs_param *param, double value) {
@@ -144,26 +139,7 @@ void lrs_param_set(lrs_point *point, const lrs_param *param, double value) {
 }
 
 void lrs_param_format(const lrs_param *param, double value, char *buf, size_t cap) {
-  switch (param->type) {
-  case LRS_PARAM_INT:
-    snprintf(buf, cap, "%lld", (long long)value);
-    return;
-  case LRS_PARAM_ENUM:
-    snprintf(buf, cap, "%s", param->names[(int)value]);
-    return;
-  case LRS_PARAM_REAL:
-    if (isnan(value)) {
-      snprintf(buf, cap, "nan");
-      return;
-    }
-    /* Shortest %.*g that reads back exactly: stable, human-sized keys. */
-    for (int prec = 1; prec <= 17; prec++) {
-      snprintf(buf, cap, "%.*g", prec, value);
-      if (strtod(buf, NULL) == value)
-        return;
-    }
-    return;
-  }
+  lrs_field_format(lrs_param_field(param).type, param->names, value, buf, cap);
 }
 
 /* lrs_param_get/set move enums through an int. */

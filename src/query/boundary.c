@@ -126,7 +126,7 @@ lrs_status lrs_query_boundary_make(const lrs_query_table *t, const size_t *rows_
                                    size_t n_cell_cols, const lrs_query_expr *predicate,
                                    bool log_scale, lrs_query_boundary **out) {
   *out = NULL;
-  if (t->cols[axis].kind != LRS_QUERY_NUMBER)
+  if (lrs_query_kind_of(&t->cols[axis]) != LRS_QUERY_NUMBER)
     return LRS_RAISE(LRS_ERR_USAGE, "--boundary %s: expected a numeric axis",
                      t->cols[axis].name);
   lrs_status st = LRS_OK;
@@ -229,7 +229,7 @@ static const char *cell_text(const void *ctx, size_t row, size_t col, char *buf,
 lrs_status lrs_query_boundary_print(FILE *out, const lrs_query_table *t,
                                     const lrs_query_boundary *b, lrs_query_format format) {
   size_t n_cols = b->n_cell_cols + OUT_COUNT;
-  lrs_query_column *cols = calloc(n_cols, sizeof *cols);
+  lrs_field *cols = calloc(n_cols, sizeof *cols);
   size_t *idx = malloc(n_cols * sizeof *idx), *rows = malloc((b->n_cells + 1) * sizeof *rows);
   lrs_status st = LRS_OK;
   if (!cols || !idx || !rows) {
@@ -239,9 +239,9 @@ lrs_status lrs_query_boundary_print(FILE *out, const lrs_query_table *t,
   for (size_t k = 0; k < b->n_cell_cols; k++)
     cols[k] = t->cols[b->cell_cols[k]];
   for (size_t k = 0; k < OUT_COUNT; k++)
-    cols[b->n_cell_cols + k] = (lrs_query_column){out_names[k], LRS_QUERY_NUMBER, NULL};
+    cols[b->n_cell_cols + k] = (lrs_field){.name = out_names[k], .type = LRS_FIELD_F64};
   cols[b->n_cell_cols + OUT_BELOW] =
-      (lrs_query_column){out_names[OUT_BELOW], LRS_QUERY_ENUM, below_names};
+      (lrs_field){.name = out_names[OUT_BELOW], .type = LRS_FIELD_ENUM, .names = below_names};
   for (size_t k = 0; k < n_cols; k++)
     idx[k] = k;
   for (size_t r = 0; r < b->n_cells; r++)

@@ -282,10 +282,10 @@ static bool check_compare(parser *p, node *cmp) {
     a = b;
     b = tmp;
   }
-  lrs_query_kind ka = a->kind == N_COLUMN ? p->table->cols[a->col].kind
+  lrs_query_kind ka = a->kind == N_COLUMN ? lrs_query_kind_of(&p->table->cols[a->col])
                       : a->kind == N_STRING ? LRS_QUERY_TEXT
                                             : LRS_QUERY_NUMBER;
-  lrs_query_kind kb = b->kind == N_COLUMN ? p->table->cols[b->col].kind
+  lrs_query_kind kb = b->kind == N_COLUMN ? lrs_query_kind_of(&p->table->cols[b->col])
                       : b->kind == N_STRING ? LRS_QUERY_TEXT
                                             : LRS_QUERY_NUMBER;
   const char *an = a->kind == N_COLUMN ? p->table->cols[a->col].name : "";
@@ -328,7 +328,7 @@ static bool check_compare(parser *p, node *cmp) {
   }
   if (ka == LRS_QUERY_ENUM || kb == LRS_QUERY_ENUM) {
     const node *en = ka == LRS_QUERY_ENUM ? a : b, *other = ka == LRS_QUERY_ENUM ? b : a;
-    const lrs_query_column *ec = &p->table->cols[en->col];
+    const lrs_field *ec = &p->table->cols[en->col];
     fail(p, other->pos, "%s is an enum column: compare it with a quoted name, e.g. %s == \"%s\"",
          ec->name, ec->name, ec->names[0]);
     return false;
@@ -481,7 +481,7 @@ static bool eval(const lrs_query_expr *e, const lrs_query_table *t, size_t row, 
   }
   const node *a = &e->nodes[n->a], *b = &e->nodes[n->b];
   bool text = (a->kind == N_STRING) || (b->kind == N_STRING) ||
-              (a->kind == N_COLUMN && t->cols[a->col].kind == LRS_QUERY_TEXT);
+              (a->kind == N_COLUMN && lrs_query_kind_of(&t->cols[a->col]) == LRS_QUERY_TEXT);
   int c;
   if (text) {
     char ba[512], bb[512];

@@ -68,13 +68,13 @@ lrs_status lrs_query_print(FILE *out, const lrs_query_table *t, const size_t *ro
     for (size_t r = 0; r < n_rows; r++) {
       fputc('{', out);
       for (size_t c = 0; c < n_cols; c++) {
-        const lrs_query_column *col = &t->cols[cols[c]];
+        const lrs_field *col = &t->cols[cols[c]];
         if (c)
           fputs(", ", out);
         json_string(out, col->name);
         fputs(": ", out);
         t->text(t->ctx, rows[r], cols[c], buf, sizeof buf);
-        if (col->kind == LRS_QUERY_NUMBER)
+        if (lrs_query_kind_of(col) == LRS_QUERY_NUMBER)
           json_number(out, buf);
         else
           json_string(out, buf);
@@ -111,7 +111,7 @@ lrs_status lrs_query_print(FILE *out, const lrs_query_table *t, const size_t *ro
     }
   }
   for (size_t c = 0; c < n_cols; c++) {
-    bool right = t->cols[cols[c]].kind == LRS_QUERY_NUMBER;
+    bool right = lrs_query_kind_of(&t->cols[cols[c]]) == LRS_QUERY_NUMBER;
     if (c + 1 == n_cols && !right)
       fprintf(out, "%s%s", c ? "  " : "", t->cols[cols[c]].name);
     else
@@ -121,7 +121,7 @@ lrs_status lrs_query_print(FILE *out, const lrs_query_table *t, const size_t *ro
   fputc('\n', out);
   for (size_t r = 0; r < n_rows; r++) {
     for (size_t c = 0; c < n_cols; c++) {
-      bool right = t->cols[cols[c]].kind == LRS_QUERY_NUMBER;
+      bool right = lrs_query_kind_of(&t->cols[cols[c]]) == LRS_QUERY_NUMBER;
       const char *v = t->text(t->ctx, rows[r], cols[c], buf, sizeof buf);
       /* The last column is not padded (no trailing blanks). */
       if (c + 1 == n_cols && !right)
@@ -229,12 +229,13 @@ lrs_status lrs_query_pivot_make(const lrs_query_table *t, const size_t *rows, si
   LRS_TRY_GOTO(st, pivot_column(t, spec, (size_t)(c1 - spec), "X", &p->x), done);
   LRS_TRY_GOTO(st, pivot_column(t, c1 + 1, (size_t)(c2 - c1 - 1), "Y", &p->y), done);
   LRS_TRY_GOTO(st, pivot_column(t, c2 + 1, strlen(c2 + 1), "VALUE", &p->value), done);
-  if (t->cols[p->x].kind == LRS_QUERY_TEXT || t->cols[p->y].kind == LRS_QUERY_TEXT) {
+  const bool x_text = lrs_query_kind_of(&t->cols[p->x]) == LRS_QUERY_TEXT;
+  if (x_text || lrs_query_kind_of(&t->cols[p->y]) == LRS_QUERY_TEXT) {
     st = LRS_RAISE(LRS_ERR_USAGE, "--pivot: X and Y must be numeric or enum columns (%s is text)",
-                   t->cols[t->cols[p->x].kind == LRS_QUERY_TEXT ? p->x : p->y].name);
+                   t->cols[x_text ? p->x : p->y].name);
     goto done;
   }
-  if (agg != LRS_QUERY_AGG_COUNT && t->cols[p->value].kind != LRS_QUERY_NUMBER) {
+  if (agg != LRS_QUERY_AGG_COUNT && lrs_query_kind_of(&t->cols[p->value]) != LRS_QUERY_NUMBER) {
     st = LRS_RAISE(LRS_ERR_USAGE, "--pivot: VALUE %s is not numeric; only --agg count applies",
                    t->cols[p->value].name);
     goto done;
@@ -255,7 +256,9 @@ lrs_status lrs_query_pivot_make(const lrs_query_table *t, const size_t *rows, si
     size_t xi = find_value(p->x_values, p->n_x, t->number(t->ctx, rows[i], p->x));
     size_t yi = find_value(p->y_values, p->n_y, t->number(t->ctx, rows[i], p->y));
     /* Count counts rows with a value (any kind: text values count). */
-    double v = t->cols[p->value].kind == LRS_QUERY_TEXT ? 0 : t->number(t->ctx, rows[i], p->value);
+    double v = lrs_query_kind_of(&t->cols[p->value]) == LRS_QUERY_TEXT
+                   ? 0
+                   : t->number(t->ctx, rows[i], p->value);
     if (xi == SIZE_MAX || yi == SIZE_MAX || isnan(v))
       continue;
     cellv[m++] = (cell_value){yi * p->n_x + xi, v};
@@ -324,11 +327,7 @@ void lrs__query_number_text(double v, bool table, char *buf, size_t cap) {
     snprintf(buf, cap, "%.6g", v);
     return;
   }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, cap, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v)
-      return;
-  }
+  lrs_field_format(LRS_FIELD_F64, NULL, v, buf, cap);
 }
 
 lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_query_pivot *p,
@@ -352,7 +351,7 @@ lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_
         if (i)
           fputs(", ", out);
         t->text(t->ctx, rep[i], col, buf, sizeof buf);
-        if (t->cols[col].kind == LRS_QUERY_NUMBER)
+        if (lrs_query_kind_of(&t->cols[col]) == LRS_QUERY_NUMBER)
           json_number(out, buf);
         else
           json_string(out, buf);

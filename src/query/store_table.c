@@ -1,38 +1,24 @@
 /* A store's points table seen as a query table (lrsweep/query.h).  The only
  * place the query room touches the store, through its reader. */
-#include <stdlib.h>
-
 #include "lrsweep/query.h"
 #include "lrsweep/store.h"
 
 static double number(const void *ctx, size_t row, size_t col) {
   const lrs_store_points *p = ctx;
   size_t n;
-  const lrs_store_column *cols = lrs_store_points_columns(p, &n);
-  return lrs_store_column_number(&cols[col], lrs_store_points_row(p, row));
+  const lrs_field *cols = lrs_store_points_columns(p, &n);
+  return lrs_field_number(&cols[col], lrs_store_points_row(p, row));
 }
 
 static const char *text(const void *ctx, size_t row, size_t col, char *buf, size_t cap) {
   const lrs_store_points *p = ctx;
   size_t n;
-  const lrs_store_column *cols = lrs_store_points_columns(p, &n);
-  return lrs_store_column_text(&cols[col], lrs_store_points_row(p, row), buf, cap);
+  const lrs_field *cols = lrs_store_points_columns(p, &n);
+  return lrs_field_text(&cols[col], lrs_store_points_row(p, row), buf, cap);
 }
 
-lrs_status lrs_query_table_from_store(const lrs_store_points *points, lrs_query_table *table,
-                                      lrs_query_column **out) {
+void lrs_query_table_from_store(const lrs_store_points *points, lrs_query_table *table) {
   size_t n;
-  const lrs_store_column *cols = lrs_store_points_columns(points, &n);
-  lrs_query_column *qc = calloc(n, sizeof *qc);
-  *out = qc;
-  LRS_TRY(LRS_CHECK_ALLOC(qc));
-  for (size_t i = 0; i < n; i++) {
-    qc[i].name = cols[i].name;
-    qc[i].kind = cols[i].type == LRS_STORE_COL_ENUM   ? LRS_QUERY_ENUM
-                 : cols[i].type == LRS_STORE_COL_TEXT ? LRS_QUERY_TEXT
-                                                      : LRS_QUERY_NUMBER;
-    qc[i].names = cols[i].names;
-  }
-  *table = (lrs_query_table){lrs_store_points_count(points), n, qc, points, number, text};
-  return LRS_OK;
+  const lrs_field *cols = lrs_store_points_columns(points, &n);
+  *table = (lrs_query_table){lrs_store_points_count(points), n, cols, points, number, text};
 }

@@ -46,10 +46,9 @@ struct lrs_refine {
   size_t cap_extra;
   cell_map cells, rate_cells;
   /* the predicate, evaluated on a one-row table over `row` */
-  lrs_query_column *qcols;
   lrs_query_table table;
   lrs_query_expr *predicate;
-  const lrs_store_column *scols;
+  const lrs_field *scols;
   unsigned char *row; /* lrs_store_row + key */
   lrs_refine_report report;
 };
@@ -204,30 +203,22 @@ static lrs_status scan_row(void *ctx, const lrs_store_row *row, const char *key)
 static double row_number(const void *ctx, size_t row, size_t col) {
   (void)row;
   const lrs_refine *r = ctx;
-  return lrs_store_column_number(&r->scols[col], r->row);
+  return lrs_field_number(&r->scols[col], r->row);
 }
 
 static const char *row_text(const void *ctx, size_t row, size_t col, char *buf, size_t cap) {
   (void)row;
   const lrs_refine *r = ctx;
-  return lrs_store_column_text(&r->scols[col], r->row, buf, cap);
+  return lrs_field_text(&r->scols[col], r->row, buf, cap);
 }
 
 static lrs_status parse_predicate(lrs_refine *r) {
   size_t n;
   r->scols = lrs_store_writer_columns(r->writer, &n);
-  r->qcols = calloc(n, sizeof *r->qcols);
   r->row = calloc(1, sizeof(lrs_store_row) + LRS_GRID_KEY_MAX);
-  if (!r->qcols || !r->row)
+  if (!r->row)
     return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the refinement predicate");
-  for (size_t i = 0; i < n; i++)
-    r->qcols[i] = (lrs_query_column){
-        r->scols[i].name,
-        r->scols[i].type == LRS_STORE_COL_ENUM   ? LRS_QUERY_ENUM
-        : r->scols[i].type == LRS_STORE_COL_TEXT ? LRS_QUERY_TEXT
-                                                 : LRS_QUERY_NUMBER,
-        r->scols[i].names};
-  r->table = (lrs_query_table){1, n, r->qcols, r, row_number, row_text};
+  r->table = (lrs_query_table){1, n, r->scols, r, row_number, row_text};
   if (!r->opt->bisect)
     return LRS_OK;
   if (lrs_query_parse(r->opt->predicate, &r->table, &r->predicate) != LRS_OK) {
@@ -275,7 +266,6 @@ void lrs_refine_destroy(lrs_refine **refine) {
   cell_map_free(&r->cells);
   cell_map_free(&r->rate_cells);
   lrs_query_expr_destroy(&r->predicate);
-  free(r->qcols);
   free(r->row);
   free(r->rows);
   free(r->extra);

@@ -403,7 +403,7 @@ static lrs_status points_schema(const lrs_store *s, size_t sweep, hid_t ds,
   for (size_t a = 0; a < axes.n; a++)
     for (size_t i = 0; i < (*schema)->n_cols; i++)
       if (strcmp((*schema)->cols[i].name, axes.names[a]) == 0)
-        (*schema)->cols[i].axis = true;
+        (*schema)->cols[i].flags |= LRS_FIELD_AXIS;
 done:
   name_list_free(&axes);
   lrs__store_h5_close(&key);
@@ -527,11 +527,11 @@ const lrs_store_row *lrs_store_points_row(const lrs_store_points *p, size_t i) {
 const char *lrs_store_points_key(const lrs_store_points *p, size_t i) {
   return (const char *)(p->rows + i * p->schema->stride + sizeof(lrs_store_row));
 }
-const lrs_store_column *lrs_store_points_columns(const lrs_store_points *p, size_t *count) {
+const lrs_field *lrs_store_points_columns(const lrs_store_points *p, size_t *count) {
   *count = p->schema->n_cols;
   return p->schema->cols;
 }
-const lrs_store_column *lrs_store_points_column(const lrs_store_points *p, const char *name) {
+const lrs_field *lrs_store_points_column(const lrs_store_points *p, const char *name) {
   for (size_t i = 0; i < p->schema->n_cols; i++)
     if (strcmp(p->schema->cols[i].name, name) == 0)
       return &p->schema->cols[i];

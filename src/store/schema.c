@@ -1,8 +1,9 @@
 /*
  * The store's schema: the column tables of the points and trajectories
  * datasets and the HDF5 types built from them (docs/store.md documents each
- * column).  Adding a field to lrs_summary or lrs_record is one line in a table
- * below; parameters of lrs_point come from the parameter table by themselves.
+ * column).  The result columns are the field lists of lrsweep/result.h (a
+ * field added there is a column here by itself), the parameter columns the
+ * parameter table; this file adds only the store's own bookkeeping columns.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -20,225 +21,54 @@ const char *const lrs_origin_names[] = {LRS_ORIGIN_LIST(LRS__NAME) NULL};
 #undef LRS__NAME
 
 #define ROW(field) offsetof(lrs_store_row, field)
-#define SUM(field) offsetof(lrs_store_row, summary.field)
-#define COL(name, type, off, unit, doc) {name, type, off, 0, NULL, unit, doc, false, false}
-#define F64(name, field, unit, doc) COL(name, LRS_STORE_COL_F64, SUM(field), unit, doc)
-#define I64(name, field, unit, doc) COL(name, LRS_STORE_COL_I64, SUM(field), unit, doc)
+#define COL(name, type, off, unit, doc, flags) {name, type, off, 0, NULL, unit, doc, flags, NULL, {0, LRS_SHOW_NEVER}}
 
 /* Leading columns: identity of the point. */
-static const lrs_store_column head_columns[] = {
-    COL("index", LRS_STORE_COL_U64, ROW(index), "", "row number: the grid index, then refinement rows in order"),
-    COL("key_hash", LRS_STORE_COL_U64, ROW(key_hash), "", "64-bit FNV-1a hash of key"),
+static const lrs_field head_columns[] = {
+    COL("index", LRS_FIELD_U64, ROW(index), "", "row number: the grid index, then refinement rows in order", 0),
+    COL("key_hash", LRS_FIELD_U64, ROW(key_hash), "", "64-bit FNV-1a hash of key", 0),
     /* "key" (TEXT) is inserted here with the file's key width. */
-    COL("base_seed", LRS_STORE_COL_U64, ROW(point.seed), "", "[sweep] base_seed"),
-    {"origin", LRS_STORE_COL_ENUM, ROW(origin), 0, lrs_origin_names, "",
-     "grid, or the refinement that added the row (bisect, seed)", false, false},
-    COL("generation", LRS_STORE_COL_I32, ROW(generation), "",
-        "0 for grid rows; the refinement step that proposed the point"),
+    COL("base_seed", LRS_FIELD_U64, ROW(point.seed), "", "[sweep] base_seed", 0),
+    {"origin", LRS_FIELD_ENUM, ROW(origin), 0, lrs_origin_names, "",
+     "grid, or the refinement that added the row", 0, NULL, {0, LRS_SHOW_NEVER}},
+    COL("generation", LRS_FIELD_I32, ROW(generation), "",
+        "0 for grid rows; the refinement step that proposed the point", 0),
 };
 
-/* The summary of lrs_result (lrsweep/result.h), one line per field. */
-static const lrs_store_column summary_columns[] = {
-    {"status", LRS_STORE_COL_ENUM, SUM(status), 0, lrs_point_status_names, "",
-     "outcome; pending until computed", false, false},
-    {"message", LRS_STORE_COL_TEXT, SUM(message), LRS_RESULT_MESSAGE_MAX, NULL, "",
-     "why, for failures (empty otherwise)", false, false},
-    I64("iterations", iterations, "", "GD iterations (GF: accepted ODE steps)"),
-    F64("final_time", final_time, "GF time", "GF time reached (GD: NaN)"),
-    I64("rhs_evals", rhs_evals, "", "gradient evaluations"),
-    F64("loss0", loss0, "loss", "L(0)"),
-    F64("final_loss", final_loss, "loss", "L at the end"),
-    F64("loss_star", loss_star, "loss", "ℓ* (0 when min ℓ = 0)"),
-    F64("rate", rate, "per iteration (GF: per unit time)", "fitted linear rate"),
-    F64("rate_r2", rate_r2, "", "R² of the rate fit of log(L − ℓ*)"),
-    I64("rate_begin", rate_begin, "record", "first record of the fit window"),
-    I64("rate_end", rate_end, "record", "last record of the fit window"),
-    I64("iters_to_3", iters_to[0], "", "first iteration with L ≤ 1e-3·L0 (-1: never)"),
-    I64("iters_to_6", iters_to[1], "", "first iteration with L ≤ 1e-6·L0 (-1: never)"),
-    I64("iters_to_10", iters_to[2], "", "first iteration with L ≤ 1e-10·L0 (-1: never)"),
-    F64("time_to_3", time_to[0], "GF time", "GF time to L ≤ 1e-3·L0 (NaN: never)"),
-    F64("time_to_6", time_to[1], "GF time", "GF time to L ≤ 1e-6·L0 (NaN: never)"),
-    F64("time_to_10", time_to[2], "GF time", "GF time to L ≤ 1e-10·L0 (NaN: never)"),
-    F64("max_drift", max_drift, "", "max ‖D(t) − D(0)‖ along the run"),
-    {"theory_applicable", LRS_STORE_COL_BOOL, SUM(theory.applicable), 0, NULL, "",
-     "loss and model covered by [P1]", false, false},
-    F64("mu", theory.mu, "", "μ: strong convexity of ℓ"),
-    F64("K", theory.K, "", "K: smoothness of ℓ"),
-    F64("lambda_plus", theory.lambda_plus, "", "λ₊ of D₀"),
-    F64("lambda_minus", theory.lambda_minus, "", "λ₋ of D₀"),
-    F64("delta_under", theory.delta_under, "", "Δ̲"),
-    F64("delta_plus", theory.delta_plus, "", "Δ₊"),
-    F64("delta_minus", theory.delta_minus, "", "Δ₋"),
-    F64("beta1", theory.beta1, "", "β1 margin"),
-    F64("beta2", theory.beta2, "", "β2 margin"),
-    F64("alpha1", theory.alpha1, "", "α1: lower bound on σ_min²(T_t)"),
-    F64("alpha2", theory.alpha2, "", "α2: upper bound on σ_max²(T_t)"),
-    F64("mu_bar", theory.mu_bar, "", "μ̄ at η0"),
-    F64("K_bar0", theory.K_bar0, "", "K̄_0 at η0"),
-    F64("eta1", theory.eta1, "step", "η⁽¹⁾ (eq. 101)"),
-    F64("eta2", theory.eta2, "step", "η⁽²⁾ (eq. 102; inf if none)"),
-    F64("eta_max", theory.eta_max, "step", "η_max"),
-    {"eta_max_bound", LRS_STORE_COL_ENUM, SUM(theory.eta_max_bound), 0, lrs_eta_bound_names,
-     "", "which term bound η_max", false, false},
-    F64("eta0", theory.eta0, "step", "initial step actually used"),
-    F64("rho_bar0", theory.rho_bar0, "", "ρ̄(η0, 0)"),
-    F64("asymptotic_rate", theory.asymptotic_rate, "", "1 − (μ/K) α1/α2"),
-    F64("delta_w", lora.delta_w, "", "LoRA δ_w = σ_W1/σ_W2"),
-    F64("sigma_w1", lora.sigma_w1, "", "LoRA σ_W1 = ‖W1 v‖"),
-    F64("sigma_w2", lora.sigma_w2, "", "LoRA σ_W2 = ‖W2ᵀ u‖"),
-    F64("align_end", lora.align_end, "step (GF: time)", "end of the alignment phase"),
-    F64("align_plateau", lora.align_plateau, "log10", "log10(1 − |cos|) at align_end"),
-    F64("final_floor", lora.final_floor, "loss", "LoRA final-loss floor"),
-    F64("local_rate", lora.local_rate, "", "LoRA fitted rate after alignment"),
-    {"wall_seconds", LRS_STORE_COL_F64, SUM(wall_seconds), 0, NULL, "s",
-     "wall-clock time of the solve", false, true},
-};
+/* The summary of lrs_result: every field of lrsweep/result.h's list. */
+static const lrs_field summary_columns[] = {
+    LRS_FIELD_TABLE(LRS_SUMMARY_FIELDS, lrs_summary, ROW(summary))};
 
 /* Trailing columns: bookkeeping of the store. */
-static const lrs_store_column tail_columns[] = {
-    {"attempts", LRS_STORE_COL_I32, ROW(attempts), 0, NULL, "",
-     "times the point was stored (retries count)", false, true},
-    {"rank", LRS_STORE_COL_I32, ROW(rank), 0, NULL, "", "MPI rank or group that computed it",
-     false, true},
-    {"traj_offset", LRS_STORE_COL_I64, ROW(traj_offset), 0, NULL, "record",
-     "first row of the point in trajectories (-1: none)", false, true},
-    COL("traj_count", LRS_STORE_COL_I64, ROW(traj_count), "record",
-        "number of trajectory rows of the point"),
+static const lrs_field tail_columns[] = {
+    COL("attempts", LRS_FIELD_I32, ROW(attempts), "", "times the point was stored (retries count)",
+        LRS_FIELD_RUN_DEPENDENT),
+    COL("rank", LRS_FIELD_I32, ROW(rank), "", "MPI rank or group that computed it",
+        LRS_FIELD_RUN_DEPENDENT),
+    COL("traj_offset", LRS_FIELD_I64, ROW(traj_offset), "record",
+        "first row of the point in trajectories (-1: none)", LRS_FIELD_RUN_DEPENDENT),
+    COL("traj_count", LRS_FIELD_I64, ROW(traj_count), "record",
+        "number of trajectory rows of the point", 0),
     /* Must stay last: the check covers the result columns before it. */
-    COL("row_check", LRS_STORE_COL_U64, ROW(row_check), "",
-        "FNV-1a 64 of columns status..traj_count; a mismatch marks a row torn by a crash"),
+    COL("row_check", LRS_FIELD_U64, ROW(row_check), "",
+        "FNV-1a 64 of columns status..traj_count; a mismatch marks a row torn by a crash", 0),
 };
 
-#define REC(field, unit, doc)                                                  \
-  {#field, LRS_STORE_COL_F64, offsetof(lrs__traj_row, rec.field), 0, NULL, unit, doc, false, false}
-
-/* The trajectory record (lrs_record), one line per field. */
-static const lrs_store_column record_columns[] = {
-    {"key_hash", LRS_STORE_COL_U64, offsetof(lrs__traj_row, key_hash), 0, NULL, "",
-     "key_hash of the point the record belongs to", false, false},
-    {"step", LRS_STORE_COL_I64, offsetof(lrs__traj_row, rec.step), 0, NULL, "",
-     "GD iteration, or GF record number", false, false},
-    REC(time, "GF time", "GF time (GD: Σ η_k)"),
-    REC(loss, "loss", "L − ℓ*"),
-    REC(grad_norm, "", "‖∇L‖ over all parameters"),
-    REC(step_size, "step", "η_t taken from here (GD)"),
-    REC(sigma_min2_T, "", "σ²_min(T_t)"),
-    REC(sigma_max2_T, "", "σ²_max(T_t)"),
-    REC(mu_t, "", "local PL constant μ_t"),
-    REC(K_t, "", "local smoothness K_t(η_t)"),
-    REC(rho_t, "", "local rate ρ(η_t, t)"),
-    REC(bound_local, "loss", "Π ρ(η_k, k) · L0"),
-    REC(bound_global, "loss", "Π ρ̄(η_k, k) · L0"),
-    REC(bound_const, "loss", "L0 ρ̄(η0, 0)^t"),
-    REC(imbalance_drift, "", "‖D(t) − D(0)‖"),
-    REC(loss_signal, "loss", "LoRA signal loss L_S"),
-    REC(loss_noise, "loss", "LoRA noise loss L_N"),
-    REC(log10_misalign, "log10", "log10(1 − |cos(γ1, U_Z1)|)"),
-    REC(z1_fro, "", "‖Z1‖_F"),
-    REC(z2_fro, "", "‖Z2‖_F"),
-    REC(z1_spec, "", "‖Z1‖_2"),
-    REC(z2_spec, "", "‖Z2‖_2"),
-    REC(z_ratio, "", "‖Z1‖²/‖Z2‖²"),
-    REC(signal_coord, "", "gᵀ B1 A1 v"),
-};
-/* Every lrs_record field is 8 bytes: the table must name all of them. */
-_Static_assert(sizeof record_columns / sizeof record_columns[0] ==
-                   1 + sizeof(lrs_record) / sizeof(double),
-               "record_columns must list every field of lrs_record");
+/* The trajectory record: its owner's key_hash, then every field of
+ * lrsweep/result.h's record list. */
+static const lrs_field record_columns[] = {
+    COL("key_hash", LRS_FIELD_U64, offsetof(lrs__traj_row, key_hash), "",
+        "key_hash of the point the record belongs to", 0),
+    LRS_FIELD_TABLE(LRS_RECORD_FIELDS, lrs_record, offsetof(lrs__traj_row, rec))};
 _Static_assert(sizeof(lrs__traj_row) == sizeof(uint64_t) + sizeof(lrs_record),
                "lrs__traj_row must have no padding");
 
-const lrs_store_column *lrs_store_record_columns(size_t *count) {
+const lrs_field *lrs_store_record_columns(size_t *count) {
   *count = sizeof record_columns / sizeof record_columns[0];
   return record_columns;
 }
 
 /* ---- values --------------------------------------------------------------- */
-
-double lrs_store_column_number(const lrs_store_column *col, const void *row) {
-  const char *p = (const char *)row + col->offset;
-  switch (col->type) {
-  case LRS_STORE_COL_U64: {
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return (double)v;
-  }
-  case LRS_STORE_COL_I64: {
-    int64_t v;
-    memcpy(&v, p, sizeof v);
-    return (double)v;
-  }
-  case LRS_STORE_COL_I32: {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-  }
-  case LRS_STORE_COL_F64: {
-    double v;
-    memcpy(&v, p, sizeof v);
-    return v;
-  }
-  case LRS_STORE_COL_ENUM: {
-    int v;
-    memcpy(&v, p, sizeof v);
-    return v;
-  }
-  case LRS_STORE_COL_BOOL: {
-    bool v;
-    memcpy(&v, p, sizeof v);
-    return v ? 1 : 0;
-  }
-  case LRS_STORE_COL_TEXT:
-    break;
-  }
-  return NAN;
-}
-
-const char *lrs_store_column_text(const lrs_store_column *col, const void *row, char *buf,
-                                  size_t cap) {
-  const char *p = (const char *)row + col->offset;
-  switch (col->type) {
-  case LRS_STORE_COL_U64: {
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    snprintf(buf, cap, "%llu", (unsigned long long)v);
-    break;
-  }
-  case LRS_STORE_COL_I64:
-  case LRS_STORE_COL_I32:
-    snprintf(buf, cap, "%lld", (long long)lrs_store_column_number(col, row));
-    break;
-  case LRS_STORE_COL_F64: {
-    double v = lrs_store_column_number(col, row);
-    if (isnan(v)) {
-      snprintf(buf, cap, "nan");
-      break;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-      snprintf(buf, cap, "%.*g", prec, v);
-      if (strtod(buf, NULL) == v)
-        break;
-    }
-    break;
-  }
-  case LRS_STORE_COL_ENUM: {
-    int v;
-    memcpy(&v, p, sizeof v);
-    int n = 0;
-    while (col->names[n])
-      n++;
-    snprintf(buf, cap, "%s", v >= 0 && v < n ? col->names[v] : "?");
-    break;
-  }
-  case LRS_STORE_COL_BOOL:
-    snprintf(buf, cap, "%s", lrs_store_column_number(col, row) != 0 ? "true" : "false");
-    break;
-  case LRS_STORE_COL_TEXT:
-    snprintf(buf, cap, "%.*s", (int)col->size, p);
-    break;
-  }
-  return buf;
-}
 
 /* FNV-1a 64 over bytes, continuing from h. */
 static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n) {
@@ -252,36 +82,36 @@ static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n) {
 uint64_t lrs__store_row_check(const lrs__store_schema *s, const void *row) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (size_t i = s->first_result; i + 1 < s->n_cols; i++) {
-    const lrs_store_column *c = &s->cols[i];
+    const lrs_field *c = &s->cols[i];
     const unsigned char *p = (const unsigned char *)row + c->offset;
     unsigned char le[8];
     uint64_t bits = 0;
     size_t n = 8;
     switch (c->type) {
-    case LRS_STORE_COL_U64:
-    case LRS_STORE_COL_I64:
-    case LRS_STORE_COL_F64:
+    case LRS_FIELD_U64:
+    case LRS_FIELD_I64:
+    case LRS_FIELD_F64:
       memcpy(&bits, p, 8);
       break;
-    case LRS_STORE_COL_I32: {
+    case LRS_FIELD_I32: {
       int32_t v;
       memcpy(&v, p, 4);
       bits = (uint32_t)v;
       n = 4;
       break;
     }
-    case LRS_STORE_COL_ENUM: {
+    case LRS_FIELD_ENUM: {
       int v;
       memcpy(&v, p, sizeof v);
       bits = (uint8_t)v;
       n = 1;
       break;
     }
-    case LRS_STORE_COL_BOOL:
+    case LRS_FIELD_BOOL:
       bits = *(const bool *)(const void *)p ? 1 : 0;
       n = 1;
       break;
-    case LRS_STORE_COL_TEXT:
+    case LRS_FIELD_TEXT:
       /* The text up to its NUL, and the NUL. */
       h = fnv(h, p, strnlen((const char *)p, c->size - 1) + 1);
       continue;
@@ -456,23 +286,23 @@ hid_t lrs__store_enum_type(hid_t base, const char *const *names) {
 static const char *const bool_names[] = {"FALSE", "TRUE", NULL};
 
 /* Memory (native) and file (little-endian, compact) type of a column. */
-static hid_t column_type(const lrs_store_column *c, bool file) {
+static hid_t column_type(const lrs_field *c, bool file) {
   hid_t t = H5I_INVALID_HID;
   switch (c->type) {
-  case LRS_STORE_COL_U64:
+  case LRS_FIELD_U64:
     return H5Tcopy(file ? H5T_STD_U64LE : H5T_NATIVE_UINT64);
-  case LRS_STORE_COL_I64:
+  case LRS_FIELD_I64:
     return H5Tcopy(file ? H5T_STD_I64LE : H5T_NATIVE_INT64);
-  case LRS_STORE_COL_I32:
+  case LRS_FIELD_I32:
     return H5Tcopy(file ? H5T_STD_I32LE : H5T_NATIVE_INT32);
-  case LRS_STORE_COL_F64:
+  case LRS_FIELD_F64:
     return H5Tcopy(file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
-  case LRS_STORE_COL_ENUM:
+  case LRS_FIELD_ENUM:
     return lrs__store_enum_type(file ? H5T_STD_I8LE : H5T_NATIVE_INT, c->names);
-  case LRS_STORE_COL_BOOL:
+  case LRS_FIELD_BOOL:
     /* h5py reads an int8 enum {FALSE, TRUE} as numpy bool. */
     return lrs__store_enum_type(file ? H5T_STD_I8LE : H5T_NATIVE_SCHAR, bool_names);
-  case LRS_STORE_COL_TEXT:
+  case LRS_FIELD_TEXT:
     t = H5Tcopy(H5T_C_S1);
     if (t >= 0 && (H5Tset_size(t, c->size) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0)) {
       H5Tclose(t);
@@ -485,7 +315,7 @@ static hid_t column_type(const lrs_store_column *c, bool file) {
 
 /* A compound over cols[0..n): memory layout (size `stride`, struct offsets)
  * or file layout (packed in column order). */
-static hid_t compound_type(const lrs_store_column *cols, size_t n, size_t stride, bool file) {
+static hid_t compound_type(const lrs_field *cols, size_t n, size_t stride, bool file) {
   size_t size = stride;
   hid_t *types = calloc(n, sizeof *types);
   hid_t t = H5I_INVALID_HID;
@@ -546,21 +376,15 @@ lrs_status lrs__store_schema_create(size_t key_width, const char *where,
   /* index, key_hash, key, base_seed, parameters, summary, bookkeeping. */
   s->cols[s->n_cols++] = head_columns[0];
   s->cols[s->n_cols++] = head_columns[1];
-  s->cols[s->n_cols++] = (lrs_store_column){
-      "key",  LRS_STORE_COL_TEXT, sizeof(lrs_store_row), key_width, NULL, "",
-      "canonical key: axis=value,... sorted by axis name", false, false};
+  s->cols[s->n_cols++] = (lrs_field){
+      "key",  LRS_FIELD_TEXT, sizeof(lrs_store_row), key_width, NULL, "",
+      "canonical key: axis=value,... sorted by axis name", 0, NULL, {0, LRS_SHOW_NEVER}};
   for (size_t i = 2; i < n_head; i++)
     s->cols[s->n_cols++] = head_columns[i];
   for (size_t i = 0; i < n_params; i++) {
     const lrs_param *p = &params[i];
-    lrs_store_column c = {p->name, LRS_STORE_COL_F64, ROW(point) + p->offset, 0, NULL, "",
-                          p->doc, false, false};
-    if (p->type == LRS_PARAM_INT)
-      c.type = LRS_STORE_COL_I64;
-    else if (p->type == LRS_PARAM_ENUM) {
-      c.type = LRS_STORE_COL_ENUM;
-      c.names = p->names;
-    }
+    lrs_field c = lrs_param_field(p);
+    c.offset += ROW(point);
     /* The replicate parameter is the `seed` axis, as in keys. */
     if (strcmp(p->name, "replicate") == 0)
       c.name = "seed";
@@ -610,12 +434,12 @@ void lrs__store_schema_mark_axes(lrs__store_schema *s, const lrs_config *cfg) {
       name = "seed";
     for (size_t i = 0; i < s->n_cols; i++)
       if (strcmp(s->cols[i].name, name) == 0)
-        s->cols[i].axis = true;
+        s->cols[i].flags |= LRS_FIELD_AXIS;
   }
 }
 
 hid_t lrs__store_schema_subset(const lrs__store_schema *s, const char *const *names, size_t n) {
-  lrs_store_column *pick = calloc(n ? n : 1, sizeof *pick);
+  lrs_field *pick = calloc(n ? n : 1, sizeof *pick);
   hid_t t = H5I_INVALID_HID;
   if (!pick)
     return t;

@@ -23,7 +23,7 @@ typedef struct lrs__traj_row {
 
 /* The points table's columns and HDF5 types for one key width. */
 typedef struct lrs__store_schema {
-  lrs_store_column *cols;
+  lrs_field *cols;
   size_t n_cols;
   size_t key_width; /* bytes of the key column, NUL included */
   size_t stride;    /* bytes per row in memory: lrs_store_row + key, aligned */

@@ -1007,7 +1007,7 @@ const uint64_t *lrs_store_flushed(const lrs_store_writer *w, size_t *count) {
   return w->flushed;
 }
 
-const lrs_store_column *lrs_store_writer_columns(const lrs_store_writer *w, size_t *count) {
+const lrs_field *lrs_store_writer_columns(const lrs_store_writer *w, size_t *count) {
   *count = w->schema->n_cols;
   return w->schema->cols;
 }

@@ -90,6 +90,75 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("rerun", "rd.h5", "--point", "1", "--every", "1", "--output", "full.tsv", cwd=tmp)
     full = trajectory(open(os.path.join(tmp, "full.tsv")).read()) if r.returncode == 0 else None
     check(full is not None and list(full["step"]) == list(range(16)), "rerun --every 1 writes all 16 steps")
+    # rerun compares every stored field (lrsweep/result.h's lists) except the
+    # run-dependent ones: change one value of point 0 in a copy of the store
+    # (with the row_check docs/store.md defines, recomputed here) and rerun.
+    def row_check(row):
+        h, names = 0xCBF29CE484222325, row.dtype.names
+        for n in names[names.index("status"):names.index("traj_count") + 1]:
+            v = row[n]
+            data = bytes(v) + b"\0" if row.dtype[n].kind == "S" else \
+                np.asarray(v).astype(row.dtype[n].newbyteorder("<")).tobytes()
+            for b in data:
+                h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+        return h
+
+    with h5py.File(os.path.join(tmp, "rd.h5"), "r") as f:
+        pts = f["sweeps/rd/points"][...]
+    check(all(row_check(p) == int(p["row_check"]) for p in pts),
+          "row_check recomputed as docs/store.md defines it")
+
+    def tampered(what, change, every=()):
+        path = os.path.join(tmp, "t.h5")
+        with open(os.path.join(tmp, "rd.h5"), "rb") as a, open(path, "wb") as b:
+            b.write(a.read())
+        with h5py.File(path, "r+") as f:
+            if what == "record":
+                ds = f["sweeps/rd/trajectories"]
+                recs = ds[...]
+                change(recs, int(pts[0]["traj_offset"]))
+                ds[...] = recs
+            else:
+                ds = f["sweeps/rd/points"]
+                rows = ds[...]
+                change(rows)
+                rows["row_check"][0] = row_check(rows[0])
+                ds[...] = rows
+        return run("rerun", "t.h5", "--point", "0", *every, cwd=tmp)
+
+    def bump(col):
+        def change(rows):
+            v = rows[col][0]
+            rows[col][0] = (1.0 if np.isnan(v) else np.nextafter(v, np.inf)) \
+                if rows[col].dtype.kind == "f" else v + 1
+        return change
+
+    for col in ("final_loss", "lambda_plus", "mu_bar", "time_to_3", "iters_to_6", "rate_end",
+                "align_end"):
+        r = tampered(col, bump(col))
+        check(r.returncode == 1 and f"in {col}\n" in r.stdout,
+              f"rerun finds a changed {col} ({r.stdout.strip().splitlines()[-1:]}{r.stderr.strip()})")
+    def message(rows):
+        rows["message"][0] = b"edited"
+    r = tampered("message", message)
+    check(r.returncode == 1 and "in message\n" in r.stdout, f"rerun finds a changed message {r.stdout[-80:]}")
+    def status(rows):
+        rows["eta_max_bound"][0] = (rows["eta_max_bound"][0] + 1) % 4
+    r = tampered("eta_max_bound", status)
+    check(r.returncode == 1 and "in eta_max_bound\n" in r.stdout, f"rerun finds a changed enum {r.stdout[-80:]}")
+    r = tampered("wall_seconds", bump("wall_seconds"))
+    check(r.returncode == 0 and "identical" in r.stdout, "rerun ignores wall_seconds (run-dependent)")
+    r = tampered("rate", bump("rate"), ("--every", "1", "--output", "t.tsv"))
+    check(r.returncode == 0, "rerun --every ignores the fields computed from the records (rate) "
+          f"{r.stdout[-100:]}{r.stderr}")
+    r = tampered("iters_to_6", bump("iters_to_6"), ("--every", "1", "--output", "t.tsv"))
+    check(r.returncode == 1 and "in iters_to_6\n" in r.stdout,
+          "... but not those computed at every step (iters_to_6)")
+    def record(recs, off):
+        recs["mu_t"][off + 3] = np.nextafter(recs["mu_t"][off + 3], np.inf)
+    r = tampered("record", record)
+    check(r.returncode == 1 and "in mu_t of record 3\n" in r.stdout, f"rerun finds a changed record field {r.stdout[-80:]}")
+
     r = run("rerun", "rd.h5", "--point", "7", cwd=tmp)
     check(r.returncode == 2 and "no such point" in r.stderr, "rerun of a point outside the store: exit 2")
     r = run("rerun", "missing.h5", "--point", "0", cwd=tmp)

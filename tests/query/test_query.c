@@ -9,11 +9,11 @@
 
 /* 3 widths × 3 losses × 3 seeds; column order: width, loss, seed, rate, key. */
 static const char *const losses[] = {"squared", "logistic", "huber", NULL};
-static const lrs_query_column cols[] = {{"width", LRS_QUERY_NUMBER, NULL},
-                                        {"loss", LRS_QUERY_ENUM, losses},
-                                        {"seed", LRS_QUERY_NUMBER, NULL},
-                                        {"rate", LRS_QUERY_NUMBER, NULL},
-                                        {"key", LRS_QUERY_TEXT, NULL}};
+static const lrs_field cols[] = {{.name = "width", .type = LRS_FIELD_I64},
+                                 {.name = "loss", .type = LRS_FIELD_ENUM, .names = losses},
+                                 {.name = "seed", .type = LRS_FIELD_I64},
+                                 {.name = "rate", .type = LRS_FIELD_F64},
+                                 {.name = "key", .type = LRS_FIELD_TEXT}};
 enum { N_ROWS = 27 };
 static const double widths[] = {100, 1000, 4000};
 

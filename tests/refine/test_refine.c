@@ -180,14 +180,16 @@ static void threshold_checks(void) {
   lrs_store *st = NULL;
   lrs_store_points *pts = NULL;
   lrs_query_table table;
-  lrs_query_column *qcols = NULL;
   lrs_query_expr *pred = NULL, *done = NULL;
   lrs_query_boundary *b = NULL;
   size_t *rows = NULL, n_rows = 0, sweep_i = 0;
   if (lrs_store_open(path, &st) != LRS_OK || lrs_store_find_sweep(st, NULL, &sweep_i) != LRS_OK ||
-      lrs_store_read_points(st, sweep_i, &pts) != LRS_OK ||
-      lrs_query_table_from_store(pts, &table, &qcols) != LRS_OK ||
-      lrs_query_parse("status == \"converged\"", &table, &pred) != LRS_OK ||
+      lrs_store_read_points(st, sweep_i, &pts) != LRS_OK) {
+    printf("Bail out! %s\n", lrs_error_message());
+    exit(1);
+  }
+  lrs_query_table_from_store(pts, &table);
+  if (lrs_query_parse("status == \"converged\"", &table, &pred) != LRS_OK ||
       lrs_query_parse("status != \"pending\"", &table, &done) != LRS_OK ||
       lrs_query_filter(done, &table, &rows, &n_rows) != LRS_OK) {
     printf("Bail out! %s\n", lrs_error_message());
@@ -282,7 +284,6 @@ static void threshold_checks(void) {
   lrs_query_expr_destroy(&pred);
   lrs_query_expr_destroy(&done);
   free(rows);
-  free(qcols);
   lrs_store_points_destroy(&pts);
   lrs_store_close(&st);
   unload(&s);

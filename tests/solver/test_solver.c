@@ -411,7 +411,7 @@ static double record_disagreement(const lrs_result *a, const lrs_result *b, doub
   *worst = "";
   for (size_t f = 0; f < lrs_record_field_count; f++) {
     const lrs_field *fd = &lrs_record_fields[f];
-    if (fd->type != LRS_FIELD_DOUBLE)
+    if (fd->type != LRS_FIELD_F64)
       continue;
     double scale = 0.0, va, vb;
     for (size_t i = 0; i < a->n_records; i++) {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -174,13 +175,13 @@ static void test_round_trip(void) {
   LRS_CHECK(summaries, "every byte of every summary round-trips (message, NaN, inf, enums)");
   LRS_CHECK(trajs, "every trajectory round-trips through read_result");
   LRS_CHECK(book, "attempts 1, rank and record counts as put");
-  const lrs_store_column *c = lrs_store_points_column(pts, "width");
-  const lrs_store_column *sd = lrs_store_points_column(pts, "seed");
-  const lrs_store_column *mi = lrs_store_points_column(pts, "max_iter");
-  LRS_CHECK(c && c->axis && sd && sd->axis && mi && !mi->axis, "axis columns are marked");
+  const lrs_field *c = lrs_store_points_column(pts, "width");
+  const lrs_field *sd = lrs_store_points_column(pts, "seed");
+  const lrs_field *mi = lrs_store_points_column(pts, "max_iter");
+  LRS_CHECK(c && (c->flags & LRS_FIELD_AXIS) && sd && (sd->flags & LRS_FIELD_AXIS) && mi && !(mi->flags & LRS_FIELD_AXIS), "axis columns are marked");
   char buf[64];
-  const lrs_store_column *status = lrs_store_points_column(pts, "status");
-  LRS_CHECK(status && strcmp(lrs_store_column_text(status, lrs_store_points_row(pts, 3), buf,
+  const lrs_field *status = lrs_store_points_column(pts, "status");
+  LRS_CHECK(status && strcmp(lrs_field_text(status, lrs_store_points_row(pts, 3), buf,
                                                    sizeof buf),
                              "error") == 0,
             "status column reads as its name (%s)", buf);
@@ -227,15 +228,15 @@ static bool stores_equivalent(const char *a, const char *b) {
   lrs_result_create(0, &ra);
   lrs_result_create(0, &rb);
   size_t nc;
-  const lrs_store_column *cols = ok ? lrs_store_points_columns(pa, &nc) : NULL;
+  const lrs_field *cols = ok ? lrs_store_points_columns(pa, &nc) : NULL;
   for (size_t i = 0; ok && i < lrs_store_points_count(pa); i++) {
     const void *x = lrs_store_points_row(pa, i), *y = lrs_store_points_row(pb, i);
     for (size_t c = 0; c < nc; c++) {
-      if (cols[c].run_dependent || strcmp(cols[c].name, "row_check") == 0)
+      if ((cols[c].flags & LRS_FIELD_RUN_DEPENDENT) || strcmp(cols[c].name, "row_check") == 0)
         continue;
       char u[300], v[300];
-      lrs_store_column_text(&cols[c], x, u, sizeof u);
-      lrs_store_column_text(&cols[c], y, v, sizeof v);
+      lrs_field_text(&cols[c], x, u, sizeof u);
+      lrs_field_text(&cols[c], y, v, sizeof v);
       if (strcmp(u, v) != 0) {
         printf("# row %zu column %s: %s vs %s\n", i, cols[c].name, u, v);
         ok = false;
@@ -612,8 +613,8 @@ static void test_columns(const char *docs) {
   if (!LRS_CHECK(st && lrs_store_read_points(st, 0, &pts) == LRS_OK, "columns store readable"))
     goto done;
   size_t n, nr;
-  const lrs_store_column *cols = lrs_store_points_columns(pts, &n);
-  const lrs_store_column *rec = lrs_store_record_columns(&nr);
+  const lrs_field *cols = lrs_store_points_columns(pts, &n);
+  const lrs_field *rec = lrs_store_record_columns(&nr);
   bool unique = true;
   for (size_t i = 0; i < n; i++)
     for (size_t j = i + 1; j < n; j++)
@@ -646,7 +647,55 @@ static void test_columns(const char *docs) {
     }
   }
   LRS_CHECK(documented, "docs/store.md names every column");
+  /* ... and its tables are the schema: each column's row, in file order, is
+   * "| `name` | type | unit | doc" (an enum's doc then lists its values; the
+   * key's width depends on the grid). */
+  const char *at = md;
+  bool table = md != NULL;
+  for (size_t i = 0; table && i < n + nr; i++) {
+    const lrs_field *c = i < n ? &cols[i] : &rec[i - n];
+    char type[32], row[1024];
+    switch (c->type) {
+    case LRS_FIELD_U64: snprintf(type, sizeof type, "uint64"); break;
+    case LRS_FIELD_I64: snprintf(type, sizeof type, "int64"); break;
+    case LRS_FIELD_I32: snprintf(type, sizeof type, "int32"); break;
+    case LRS_FIELD_F64: snprintf(type, sizeof type, "float64"); break;
+    case LRS_FIELD_ENUM: snprintf(type, sizeof type, "enum (int8)"); break;
+    case LRS_FIELD_BOOL: snprintf(type, sizeof type, "bool (int8 enum)"); break;
+    case LRS_FIELD_TEXT: snprintf(type, sizeof type, "string[%zu]", c->size); break;
+    }
+    int w = snprintf(row, sizeof row, "| `%s` | %s | %s | %s", c->name, type, c->unit, c->doc);
+    for (size_t k = 0; c->type == LRS_FIELD_ENUM && c->names[k]; k++)
+      w += snprintf(row + w, sizeof row - (size_t)w, "%s%s", k ? ", " : " (values: ",
+                    c->names[k]);
+    if (c->type == LRS_FIELD_ENUM)
+      snprintf(row + w, sizeof row - (size_t)w, ")");
+    if (strcmp(c->name, "key") == 0)
+      snprintf(row, sizeof row, "| `key` | string[");
+    const char *hit = strstr(at, row);
+    if (!hit) {
+      printf("# docs/store.md lacks, after the previous column's row: %s\n", row);
+      table = false;
+    }
+    at = hit ? hit + 1 : at;
+  }
+  LRS_CHECK(table, "docs/store.md's column tables give every column's type, unit and doc, in "
+                   "file order (%zu + %zu columns)", n, nr);
   free(md);
+  /* The level columns' names (lrsweep/result.h) match lrs_result_levels. */
+  bool levels = true;
+  for (int k = 0; k < LRS_RESULT_LEVELS; k++)
+    for (int t = 0; t < 2; t++) {
+      char name[32], label[32];
+      const char *member = t ? "time_to" : "iters_to";
+      snprintf(name, sizeof name, "%s_%.0f", member, -log10(lrs_result_levels[k]));
+      snprintf(label, sizeof label, "%s_%.0e", member, lrs_result_levels[k]);
+      const lrs_field *fd = lrs_field_find(lrs_summary_fields, lrs_summary_field_count, name);
+      levels &= fd && strcmp(fd->label, label) == 0 &&
+                fd->offset == (t ? offsetof(lrs_summary, time_to[k])
+                                : offsetof(lrs_summary, iters_to[k]));
+    }
+  LRS_CHECK(levels, "iters_to_3.. and time_to_3.. are the elements of lrs_result_levels");
 done:
   lrs_store_points_destroy(&pts);
   lrs_store_close(&st);
