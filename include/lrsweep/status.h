@@ -74,6 +74,14 @@ void lrs_error_clear(void);
  * LRS_ERR_RANGE (naming `what`) when it does not fit. */
 lrs_status lrs_to_int(size_t value, int *out, const char *what);
 
+/* The status of an MPI call's return code `rc`: LRS_OK for MPI_SUCCESS,
+ * else LRS_ERR_MPI with "WHAT failed: MPI's text".  Only useful on a
+ * communicator whose error handler is MPI_ERRORS_RETURN (the default,
+ * MPI_ERRORS_ARE_FATAL, aborts before returning).  LRS_MPI_TRY(call) returns
+ * the failure from the enclosing function. */
+lrs_status lrs_mpi_check(int rc, const char *what);
+#define LRS_MPI_TRY(call) LRS_TRY(lrs_mpi_check((call), #call))
+
 /* Grows the array *buf (*cap elements of `size` bytes) to hold at least
  * `need` elements, doubling from 64; *buf and *cap are unchanged on
  * failure (LRS_ERR_NOMEM).  LRS_GROW(buf, cap, need) passes an lvalue array

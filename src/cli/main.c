@@ -34,9 +34,50 @@ static void print_help(FILE *out) {
                "            (bad arguments, sweep file or store).\n");
 }
 
+/* Words longer than this are shortened in the middle (paths: both ends say
+ * which file). */
+enum { LONG_WORD = 96, WORD_END = 44 };
+
+void lrs_cli_put_line(FILE *out, const char *prefix, const char *text) {
+  fputs(prefix, out);
+  for (const char *p = text; *p;) {
+    size_t word = strcspn(p, " \t\n\r");
+    if (word > LONG_WORD) { /* a word, not a line: skip the middle */
+      size_t head = WORD_END; /* cut between UTF-8 characters, not inside one */
+      while (head > 0 && ((unsigned char)p[head] & 0xC0) == 0x80)
+        head--;
+      const char *tail = p + word - WORD_END, *end = p + word;
+      while (tail < end && ((unsigned char)*tail & 0xC0) == 0x80)
+        tail++;
+      lrs_cli_put_text(out, p, head);
+      fputs("…", out);
+      lrs_cli_put_text(out, tail, (size_t)(end - tail));
+      p = end;
+      continue;
+    }
+    lrs_cli_put_text(out, p, word ? word : 1);
+    p += word ? word : 1;
+  }
+  fputc('\n', out);
+}
+
+void lrs_cli_put_text(FILE *out, const char *text, size_t n) {
+  for (size_t i = 0; i < n && text[i]; i++) {
+    unsigned char c = (unsigned char)text[i];
+    if (c == '\n')
+      fputs("\\n", out);
+    else if (c == '\t')
+      fputs("\\t", out);
+    else if (c < 0x20 || c == 0x7f)
+      fprintf(out, "\\x%02x", c);
+    else
+      fputc(c, out);
+  }
+}
+
 int lrs_cli_fail(lrs_status status) {
-  fprintf(stderr, "lrsweep: %s\n",
-          lrs_error_message()[0] ? lrs_error_message() : lrs_strerror(status));
+  lrs_cli_put_line(stderr, "lrsweep: ",
+                   lrs_error_message()[0] ? lrs_error_message() : lrs_strerror(status));
   switch (status) {
   case LRS_ERR_PARSE:
   case LRS_ERR_CONFIG:
@@ -51,12 +92,15 @@ int lrs_cli_fail(lrs_status status) {
 }
 
 int lrs_cli_usage_error(const char *cmd, const char *fmt, ...) {
+  char text[1024], prefix[64];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "lrsweep %s: ", cmd);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\n(see `lrsweep %s --help`)\n", cmd);
+  size_t used = strlen(text);
+  snprintf(text + used, sizeof text - used, " (see `lrsweep %s --help`)", cmd);
+  snprintf(prefix, sizeof prefix, "lrsweep %s: ", cmd);
+  lrs_cli_put_line(stderr, prefix, text);
   return LRS_EXIT_USAGE;
 }
 
@@ -115,6 +159,8 @@ int main(int argc, char **argv) {
     }
     return lrs_cli_sweep.run(argc, argv);
   }
-  fprintf(stderr, "lrsweep: unknown command '%s' (see `lrsweep --help`)\n", argv[1]);
+  fputs("lrsweep: unknown command '", stderr);
+  lrs_cli_put_text(stderr, argv[1], strlen(argv[1]));
+  fputs("' (see `lrsweep --help`)\n", stderr);
   return LRS_EXIT_USAGE;
 }

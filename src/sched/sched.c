@@ -56,15 +56,7 @@ int lrs_sched_auto_group(int workers, int max_group) {
   return g > 1 ? g : 1;
 }
 
-static lrs_status mpi_check(int rc, const char *what) {
-  if (rc == MPI_SUCCESS)
-    return LRS_OK;
-  char text[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(rc, text, &len);
-  return LRS_RAISE(LRS_ERR_MPI, "%s: %s", what, text);
-}
-#define MPI_TRY(call) LRS_TRY(mpi_check((call), #call))
+#define MPI_TRY(call) LRS_MPI_TRY(call)
 
 static bool is_failure(lrs_point_status s) {
   return s == LRS_POINT_ERROR || s == LRS_POINT_TIMEOUT || s == LRS_POINT_NUMERICAL_FAILURE;
@@ -719,7 +711,7 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const ui
   MPI_TRY(MPI_Comm_dup(comm, &own));
   MPI_Comm_set_errhandler(own, MPI_ERRORS_RETURN);
   int color = rank == 0 ? MPI_UNDEFINED : (rank - 1) / opt.group_size;
-  lrs_status st = mpi_check(MPI_Comm_split(own, color, rank, &group), "MPI_Comm_split");
+  lrs_status st = lrs_mpi_check(MPI_Comm_split(own, color, rank, &group), "MPI_Comm_split");
   if (st == LRS_OK && group != MPI_COMM_NULL)
     MPI_Comm_set_errhandler(group, MPI_ERRORS_RETURN);
   if (st == LRS_OK) {
