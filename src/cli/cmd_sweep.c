@@ -144,37 +144,67 @@ static void print_refine_report(const lrs_refine_report *r) {
             r->rate_cells, r->rate_confident, r->rate_capped, r->rate_none);
 }
 
+/* A broadcast from rank 0 on MPI_COMM_WORLD (MPI_ERRORS_RETURN).  A failed
+ * collective leaves the ranks disagreeing about where they are: the job
+ * ends, with one line. */
+static void bcast_or_abort(void *buf, int count, MPI_Datatype type) {
+  lrs_status st = lrs_mpi_check(MPI_Bcast(buf, count, type, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  if (st != LRS_OK) {
+    lrs_cli_fail(st);
+    MPI_Abort(MPI_COMM_WORLD, LRS_EXIT_FAILURE);
+  }
+}
+
+/* Agrees on the outcome of a step every rank did: LRS_OK on all ranks when
+ * `st` is LRS_OK on all; else this rank's failure, or on the others one
+ * naming the worst status (a failed reduction counts as a failure). */
+static lrs_status agree(lrs_status st) {
+  int mine = (int)st, worst = (int)LRS_ERR_MPI;
+  lrs_status reduced = lrs_mpi_check(
+      MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  if (st != LRS_OK)
+    return st;
+  if (reduced != LRS_OK)
+    return reduced;
+  if (worst != (int)LRS_OK)
+    return LRS_RAISE((lrs_status)worst, "another rank failed: %s", lrs_strerror((lrs_status)worst));
+  return LRS_OK;
+}
+
 /* Rank 0 reads the sweep file and sends its text, so every rank works from
- * the same bytes; the outcome is shared so all ranks stop together. */
+ * the same bytes; every outcome is agreed, so all ranks stop together. */
 static lrs_status share_sweep(int rank, const char *path, lrs_config **cfg, lrs_grid **grid) {
-  int failed = 0;
-  uint64_t len = 0;
+  uint64_t head[2] = {0, 0}; /* rank 0 failed, text length */
   const char *text = NULL;
+  char *buf = NULL;
   lrs_status st = LRS_OK;
   if (rank == 0) {
     st = lrs_cli_open_sweep(path, cfg, grid);
-    failed = st != LRS_OK;
-    if (!failed)
+    if (st == LRS_OK)
       text = lrs_config_text(*cfg, NULL);
-    len = text ? strlen(text) : 0;
+    head[0] = st != LRS_OK;
+    head[1] = text ? strlen(text) : 0;
   }
-  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (failed)
-    return rank == 0 ? st : LRS_ERR_CONFIG;
-  MPI_Bcast(&len, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-  char *buf = rank == 0 ? NULL : malloc(len + 1);
-  if (rank != 0 && !buf)
-    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the sweep text");
-  int count;
-  LRS_TRY(lrs_to_int(len, &count, "sweep file size"));
-  MPI_Bcast(rank == 0 ? (void *)text : buf, count, MPI_CHAR, 0, MPI_COMM_WORLD);
+  bcast_or_abort(head, 2, MPI_UINT64_T);
+  if (head[0])
+    return rank == 0 ? st : LRS_ERR_CONFIG; /* rank 0 says why */
+  const uint64_t len = head[1];
+  int count = 0;
+  st = lrs_to_int(len, &count, "sweep file size");
+  if (st == LRS_OK && rank != 0 && !(buf = malloc(len + 1)))
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the sweep text");
+  if ((st = agree(st)) != LRS_OK) {
+    free(buf);
+    return st;
+  }
+  bcast_or_abort(rank == 0 ? (void *)text : buf, count, MPI_CHAR);
   if (rank != 0) {
     st = lrs_config_load_string(buf, len, path, cfg);
     if (st == LRS_OK)
       st = lrs_grid_create(*cfg, grid);
     free(buf);
   }
-  return st;
+  return agree(st);
 }
 
 /* The rows to run: those the store lacks (refinement rows included),
@@ -245,6 +275,7 @@ static int sweep(int argc, char **argv) {
   uint64_t *pending = NULL, n_pending = 0;
   lrs_sched_report report = {0};
   lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
+  bool worker_failed = false; /* this worker's own failure: rank 0 cannot know */
   if (st == LRS_OK) {
     const lrs_run_options *run = lrs_config_run(cfg);
     if (!a.group_given && run->group_size > 0)
@@ -290,13 +321,14 @@ static int sweep(int argc, char **argv) {
         fprintf(stderr, "lrsweep: group size auto: groups of %d, points of width ≥ %" PRId64
                         " on a whole group\n", a.sched.group_size, a.sched.group_threshold);
     }
-    MPI_Bcast(&opened, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    bcast_or_abort(&opened, 1, MPI_INT);
     if (opened) {
       lrs_sched_sink sink = {&run_st, sink_put, sink_tick};
       lrs_sched_source source = {&run_st, source_point,
                                  run_st.refine ? source_refill : NULL};
       st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n_pending, &a.sched, &sink,
                          &report);
+      worker_failed = rank != 0 && st != LRS_OK;
     } else if (rank != 0) {
       st = LRS_ERR_STORE; /* rank 0 says why */
     }
@@ -308,6 +340,15 @@ static int sweep(int argc, char **argv) {
     lrs_status closed = lrs_store_writer_close(&run_st.writer);
     if (st == LRS_OK)
       st = closed;
+  }
+  if (worker_failed) {
+    /* Rank 0 waits for this worker's results: end the job (it keeps the
+     * store as a crash would). */
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "lrsweep: rank %d: ", rank);
+    lrs_cli_put_line(stderr, prefix, lrs_error_message()[0] ? lrs_error_message()
+                                                             : lrs_strerror(st));
+    MPI_Abort(MPI_COMM_WORLD, LRS_EXIT_FAILURE);
   }
   if (st != LRS_OK)
     code = rank == 0 ? lrs_cli_fail(st) : LRS_EXIT_USAGE;
@@ -326,9 +367,9 @@ static int sweep(int argc, char **argv) {
   lrs_config_destroy(&cfg);
   /* Groups still solving after the drain cannot be waited for: end the job. */
   if (rank == 0 && report.abandoned > 0)
-    MPI_Abort(MPI_COMM_WORLD, LRS_EXIT_RESUME);
+    MPI_Abort(MPI_COMM_WORLD, st == LRS_OK ? LRS_EXIT_RESUME : code);
   /* Every rank exits with rank 0's code, whichever mpirun reports. */
-  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  bcast_or_abort(&code, 1, MPI_INT);
   MPI_Finalize();
   return code;
 }

@@ -196,9 +196,28 @@ typedef struct {
   lrs_result *result; /* receive buffer, reused */
   lrs_point *chunk;   /* send buffer of max_chunk points */
   leader_state *leaders;
+  /* The first failure of the sink or the source (a store write, a refinement
+   * round): the workers are stopped and drained, results that still come
+   * back are dropped, and the run returns it. */
+  lrs_status failed;
+  char failed_message[1024];
 } coordinator;
 
+/* Records the coordinator's first failure; MPI failures are returned (the
+ * workers cannot be reached in order: the caller ends the job). */
+static lrs_status note_failure(coordinator *c, lrs_status st) {
+  if (st == LRS_OK || st == LRS_ERR_MPI)
+    return st;
+  if (c->failed == LRS_OK) {
+    c->failed = st;
+    snprintf(c->failed_message, sizeof c->failed_message, "%s", lrs_error_message());
+  }
+  return LRS_OK;
+}
+
 static lrs_status deliver(coordinator *c, uint64_t index, int rank) {
+  if (c->failed != LRS_OK)
+    return LRS_OK; /* nowhere to put it */
   lrs_point p;
   if (c->src->point(c->src->ctx, index, &p) == LRS_OK && c->result->summary.wall_seconds > 0) {
     c->cost_done += lrs_grid_point_cost(&p);
@@ -394,7 +413,7 @@ static lrs_status serve_workers(coordinator *c, int size) {
   double deadline = 0;
   while (busy_leaders(c, n_groups) > 0) {
     double now = MPI_Wtime();
-    if (!draining && lrs_sched_stop_requested()) {
+    if (!draining && (lrs_sched_stop_requested() || c->failed != LRS_OK)) {
       /* Running points may finish; the rest of every leader's chunk may not. */
       draining = true;
       deadline = now + c->opt->drain_seconds;
@@ -409,24 +428,25 @@ static lrs_status serve_workers(coordinator *c, int size) {
      * results); without one the run is over once the queue is empty. */
     if (!draining && !c->exhausted && c->next == c->n_queue &&
         (!c->src->refill || points_out(c, n_groups) == 0))
-      LRS_TRY(refill(c));
+      LRS_TRY(note_failure(c, refill(c)));
     for (int r = 1; r < size; r++)
       if (c->leaders[r].waiting)
-        LRS_TRY(answer(c, r, n_groups, draining));
+        LRS_TRY(note_failure(c, answer(c, r, n_groups, draining || c->failed != LRS_OK)));
     int flag;
     MPI_Status status;
     MPI_TRY(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->comm, &flag, &status));
     if (flag) {
       turns = 0;
       if (status.MPI_TAG == LRS_SCHED_TAG_HEAD)
-        LRS_TRY(receive_result(c, status.MPI_SOURCE));
+        LRS_TRY(note_failure(c, receive_result(c, status.MPI_SOURCE)));
       else if (status.MPI_TAG == LRS_SCHED_TAG_READY)
         LRS_TRY(receive_ready(c, status.MPI_SOURCE));
       else
         return LRS_RAISE(LRS_ERR_MPI, "unexpected message tag %d from rank %d", status.MPI_TAG,
                          status.MPI_SOURCE);
     } else {
-      LRS_TRY(c->sink->tick(c->sink->ctx, now));
+      if (c->failed == LRS_OK)
+        LRS_TRY(note_failure(c, c->sink->tick(c->sink->ctx, now)));
       progress_show(&c->prog, c->report, now, false);
       idle(&turns);
     }
@@ -439,6 +459,8 @@ static lrs_status serve_workers(coordinator *c, int size) {
     if (*stop != MPI_REQUEST_NULL)
       MPI_Request_free(stop);
   }
+  if (c->failed != LRS_OK) /* the message the drain may have overwritten */
+    return LRS_RAISE(c->failed, "%s", c->failed_message);
   return LRS_OK;
 }
 
@@ -466,6 +488,27 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
   c.n_queue = n_pending;
   if (st == LRS_OK)
     st = size == 1 ? serve_alone(&c) : serve_workers(&c, size);
+  else if (size > 1 && c.leaders && c.chunk) {
+    /* The workers wait for work: stop them before returning the failure. */
+    free(c.queue);
+    c.queue = NULL;
+    c.n_queue = c.next = 0;
+    c.exhausted = true;
+    if (c.result || lrs_result_create(256, &c.result) == LRS_OK) {
+      note_failure(&c, st);
+      for (int r = 0; r < size; r++)
+        c.leaders[r].stop = MPI_REQUEST_NULL;
+      st = serve_workers(&c, size);
+    } else {
+      report->abandoned = (size - 1) / opt->group_size; /* the caller ends the job */
+    }
+  } else if (size > 1) {
+    report->abandoned = (size - 1) / opt->group_size;
+  }
+  /* A failed MPI call left the workers in an unknown state: the caller ends
+   * the job (a drained failure has every worker back). */
+  if (st != LRS_OK && size > 1 && c.failed == LRS_OK && report->abandoned == 0)
+    report->abandoned = (size - 1) / opt->group_size;
   /* Interrupted when any point did not come back (never handed out, dropped
    * from a chunk after the STOP, or abandoned in a group), or when a stop
    * came between a refilling source's rounds (its next round never asked). */

@@ -115,12 +115,13 @@ static bool needs(const lrs_store_writer *w, int status) {
 
 /* ---- files ---------------------------------------------------------------- */
 
-/* LRS_ERR_IO when a write to the file of `obj` failed (the guard's errno). */
-static lrs_status write_failed(hid_t obj, const char *where, const char *what) {
+/* LRS_ERR_HDF5 when a write to the file of `obj` failed (the guard's errno):
+ * "WHERE: WHAT: REASON" and `tail`. */
+static lrs_status write_failed(hid_t obj, const char *where, const char *what, const char *tail) {
   int err = lrs__store_guard_failed(obj);
   if (err == 0)
     return LRS_OK;
-  return LRS_RAISE(LRS_ERR_HDF5, "%s: %s: %s", where, what, strerror(err));
+  return LRS_RAISE(LRS_ERR_HDF5, "%s: %s: %s%s", where, what, strerror(err), tail);
 }
 
 /* After writing: a write the guard caught breaks the writer (LRS_ERR_IO, the
@@ -128,7 +129,9 @@ static lrs_status write_failed(hid_t obj, const char *where, const char *what) {
 static lrs_status writer_check(lrs_store_writer *w, lrs_status st) {
   if (w->broken || w->file < 0)
     return st;
-  lrs_status failed = write_failed(w->file, w->path, "cannot write the store");
+  lrs_status failed = write_failed(w->file, w->path, "cannot write the store",
+                                   "; it keeps every point of its last complete flush (run the "
+                                   "same command again to resume once there is room)");
   if (failed == LRS_OK)
     return st;
   w->broken = true;
@@ -672,9 +675,9 @@ static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_
   }
   LRS_TRY_GOTO(st, build_sweep(w, file, old, tmp), done);
   LRS__H5(st, H5Fflush(file, H5F_SCOPE_LOCAL), done, tmp, "cannot flush the new store");
-  LRS_TRY_GOTO(st, write_failed(file, w->path, exists ? "cannot restructure the store (left "
-                                                        "unchanged)"
-                                                      : "cannot create the store"),
+  LRS_TRY_GOTO(st, write_failed(file, w->path, exists ? "cannot restructure the store"
+                                                      : "cannot create the store",
+                                exists ? " (store left unchanged)" : ""),
                done);
   herr_t closed = H5Fclose(file);
   file = H5I_INVALID_HID;
@@ -692,9 +695,9 @@ static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_
 done:
   if (st != LRS_OK && file >= 0) {
     /* A failure after a failed write (the guard hid it) says less. */
-    lrs_status failed = write_failed(file, w->path, exists ? "cannot restructure the store "
-                                                             "(left unchanged)"
-                                                           : "cannot create the store");
+    lrs_status failed = write_failed(file, w->path, exists ? "cannot restructure the store"
+                                                           : "cannot create the store",
+                                     exists ? " (store left unchanged)" : "");
     st = failed != LRS_OK ? failed : st;
   }
   lrs__store_h5_close(&file);
