@@ -30,7 +30,8 @@
   X(LRS_ERR_STORE, "invalid or incompatible store")                            \
   X(LRS_ERR_NOT_FOUND, "not found")                                            \
   X(LRS_ERR_UNSUPPORTED, "not supported")                                      \
-  X(LRS_ERR_INTERNAL, "internal error")
+  X(LRS_ERR_INTERNAL, "internal error")                                        \
+  X(LRS_ERR_WRITE, "cannot write (disk full, quota or file size limit)")
 
 typedef enum {
 #define LRS__STATUS_ENUM(name, text) name,

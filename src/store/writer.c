@@ -121,7 +121,7 @@ static lrs_status write_failed(hid_t obj, const char *where, const char *what, c
   int err = lrs__store_guard_failed(obj);
   if (err == 0)
     return LRS_OK;
-  return LRS_RAISE(LRS_ERR_HDF5, "%s: %s: %s%s", where, what, strerror(err), tail);
+  return LRS_RAISE(LRS_ERR_WRITE, "%s: %s: %s%s", where, what, strerror(err), tail);
 }
 
 /* After writing: a write the guard caught breaks the writer (LRS_ERR_IO, the
@@ -146,7 +146,7 @@ static lrs_status fsync_path(const char *path, bool dir) {
   int err = errno;
   close(fd);
   if (rc != 0 && !(dir && err == EINVAL))
-    return LRS_RAISE(LRS_ERR_IO, "%s: fsync failed: %s", path, strerror(err));
+    return LRS_RAISE(LRS_ERR_WRITE, "%s: fsync failed: %s", path, strerror(err));
   return LRS_OK;
 }
 
@@ -182,7 +182,8 @@ static lrs_status copy_file(const char *from, const char *to) {
       if (m < 0 && errno == EINTR)
         continue;
       if (m < 0) {
-        st = LRS_RAISE(LRS_ERR_IO, "%s: write failed: %s", to, strerror(errno));
+        st = LRS_RAISE(LRS_ERR_WRITE, "%s: cannot copy it to %s: %s (store left unchanged)", from,
+                       to, strerror(errno));
         goto done;
       }
       off += m;
@@ -193,7 +194,7 @@ done:
   if (in >= 0)
     close(in);
   if (out >= 0 && close(out) != 0 && st == LRS_OK)
-    st = LRS_RAISE(LRS_ERR_IO, "%s: close failed: %s", to, strerror(errno));
+    st = LRS_RAISE(LRS_ERR_WRITE, "%s: close failed: %s", to, strerror(errno));
   return st;
 }
 
@@ -1061,7 +1062,7 @@ lrs_status lrs_store_add_points(lrs_store_writer *w, const lrs_point *points,
                                 uint64_t *first) {
   *first = w->n_points;
   if (w->broken)
-    return LRS_RAISE(LRS_ERR_HDF5, "%s: a write to the store failed before", w->path);
+    return LRS_RAISE(LRS_ERR_WRITE, "%s: a write to the store failed before", w->path);
   if (n == 0)
     return LRS_OK;
   lrs_status st = LRS_OK;
@@ -1164,7 +1165,7 @@ static int by_index_then_pos(const void *a, const void *b) {
 
 lrs_status lrs_store_flush(lrs_store_writer *w) {
   if (w->broken)
-    return LRS_RAISE(LRS_ERR_HDF5, "%s: a write to the store failed before", w->path);
+    return LRS_RAISE(LRS_ERR_WRITE, "%s: a write to the store failed before", w->path);
   if (w->n_batch == 0)
     return LRS_OK;
   lrs_status st = LRS_OK;
