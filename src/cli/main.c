@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lrsweep/query.h"
+#include "lrsweep/store.h"
 #include "lrs_config.h"
 #include "lrs_version.h"
 
@@ -111,12 +113,45 @@ bool lrs_cli_wants_help(int argc, char **argv) {
   return false;
 }
 
+/* Parses the [refine] predicate over the store's columns, as the main job
+ * will: a bad one is refused now, before any store exists. */
+static lrs_status check_refine_predicate(const lrs_config *cfg) {
+  const lrs_refine_options *r = lrs_config_refine(cfg);
+  if (!r->bisect || !r->predicate)
+    return LRS_OK;
+  lrs_store_column *scols = NULL;
+  size_t n = 0;
+  LRS_TRY(lrs_store_columns_copy(&scols, &n));
+  lrs_query_column *qcols = calloc(n ? n : 1, sizeof *qcols);
+  lrs_status st = LRS_CHECK_ALLOC(qcols);
+  for (size_t i = 0; st == LRS_OK && i < n; i++)
+    qcols[i] = (lrs_query_column){scols[i].name,
+                                  scols[i].type == LRS_STORE_COL_ENUM   ? LRS_QUERY_ENUM
+                                  : scols[i].type == LRS_STORE_COL_TEXT ? LRS_QUERY_TEXT
+                                                                        : LRS_QUERY_NUMBER,
+                                  scols[i].names};
+  lrs_query_table table = {0, n, qcols, NULL, NULL, NULL};
+  lrs_query_expr *expr = NULL;
+  if (st == LRS_OK && lrs_query_parse(r->predicate, &table, &expr) != LRS_OK) {
+    char why[768];
+    snprintf(why, sizeof why, "%s", lrs_error_message());
+    st = LRS_RAISE(LRS_ERR_CONFIG, "%s:%d:%d: [refine] predicate: %s", lrs_config_source(cfg),
+                   r->predicate_line, r->predicate_column, why);
+  }
+  lrs_query_expr_destroy(&expr);
+  free(qcols);
+  free(scols);
+  return st;
+}
+
 lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **grid) {
   *grid = NULL;
   LRS_TRY(lrs_config_load_file(path, cfg));
   lrs_status st = lrs_grid_create(*cfg, grid);
   if (st == LRS_OK)
     st = lrs_grid_validate(*grid);
+  if (st == LRS_OK)
+    st = check_refine_predicate(*cfg);
   if (st != LRS_OK) {
     lrs_grid_destroy(grid);
     lrs_config_destroy(cfg);

@@ -1057,6 +1057,24 @@ const lrs_store_column *lrs_store_writer_columns(const lrs_store_writer *w, size
   return w->schema->cols;
 }
 
+lrs_status lrs_store_columns_copy(lrs_store_column **cols, size_t *count) {
+  *cols = NULL;
+  *count = 0;
+  lrs__store_h5_quiet();
+  lrs__store_schema *s = NULL;
+  LRS_TRY(lrs__store_schema_create(LRS_GRID_KEY_MAX, "the store schema", &s));
+  lrs_status st = LRS_OK;
+  *cols = malloc(s->n_cols * sizeof **cols);
+  if (*cols) {
+    memcpy(*cols, s->cols, s->n_cols * sizeof **cols);
+    *count = s->n_cols;
+  } else {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the store columns");
+  }
+  lrs__store_schema_destroy(&s);
+  return st;
+}
+
 lrs_status lrs_store_add_points(lrs_store_writer *w, const lrs_point *points,
                                 const lrs_origin *origin, const int32_t *generation, size_t n,
                                 uint64_t *first) {
