@@ -198,8 +198,12 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const ui
                          uint64_t n_pending, const lrs_sched_options *options,
                          lrs_sched_sink *sink, lrs_sched_report *report);
 
+/* Installs the stop handlers of SIGTERM, SIGINT and SIGUSR1 (lrs_sched_run
+ * does; a caller installs them earlier so that a stop before the run is
+ * noticed, not fatal).  Statuses: LRS_ERR_INTERNAL. */
+lrs_status lrs_sched_install_handlers(void);
 /* True once SIGTERM, SIGINT or SIGUSR1 has arrived (handlers installed by
- * lrs_sched_run). */
+ * lrs_sched_install_handlers or lrs_sched_run). */
 bool lrs_sched_stop_requested(void);
 
 #endif

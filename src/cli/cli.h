@@ -41,6 +41,10 @@ int lrs_cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* The usage error for option `arg` of `cmd` that was not understood: "expects
+ * a value" when it is the last argument and the usage text shows it with a
+ * value ("--store PATH"), else "unknown option". */
+int lrs_cli_bad_option(const lrs_cli_command *cmd, const char *arg, bool last);
 /* True when argv holds -h or --help. */
 bool lrs_cli_wants_help(int argc, char **argv);
 

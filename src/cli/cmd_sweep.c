@@ -1,4 +1,5 @@
 /* `[mpirun ...] lrsweep SWEEP.toml`: run a whole sweep into its store. */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,8 +24,21 @@ typedef struct {
 static int parse_number(const char *opt, const char *text, double lo, double *out) {
   char *end;
   double v = strtod(text, &end);
-  if (*end || !*text || !(v >= lo))
-    return lrs_cli_usage_error("sweep", "%s expects a number ≥ %g, not '%s'", opt, lo, text);
+  if (*end || !*text || !(v >= lo) || !isfinite(v))
+    return lrs_cli_usage_error("sweep", "%s expects a finite number ≥ %g, not '%s'", opt, lo,
+                               text);
+  *out = v;
+  return LRS_EXIT_OK;
+}
+
+/* An integer in [lo, hi] (out of range, not clamped). */
+static int parse_int(const char *opt, const char *text, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (*end || end == text || errno == ERANGE || v < lo || v > hi)
+    return lrs_cli_usage_error("sweep", "%s expects an integer ≥ %ld and ≤ %ld, not '%s'", opt,
+                               lo, hi, text);
   *out = v;
   return LRS_EXIT_OK;
 }
@@ -34,8 +48,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-    double num = 0;
-    int rc = LRS_EXIT_OK;
+      int rc = LRS_EXIT_OK;
     if (strcmp(arg, "--retry-failed") == 0)
       a->retry_failed = true;
     else if (strcmp(arg, "--extend") == 0)
@@ -47,14 +60,22 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (val && strcmp(arg, "--store") == 0)
       a->store = argv[++i];
     else if (val && strcmp(arg, "--shard") == 0) {
-      unsigned shard, shards;
-      char tail;
-      if (sscanf(argv[++i], "%u/%u%c", &shard, &shards, &tail) != 2 || shards == 0 ||
-          shard >= shards)
-        return lrs_cli_usage_error("sweep", "--shard expects I/N with 0 ≤ I < N, not '%s'",
-                                   argv[i]);
-      a->shard = shard;
-      a->shards = shards;
+      /* Digits only: sscanf's %u would wrap "-1" and overflow silently. */
+      const char *text = argv[++i], *slash = strchr(text, '/');
+      char *end = NULL;
+      unsigned long shard = 0, shards = 0;
+      bool digits = slash && strspn(text, "0123456789") == (size_t)(slash - text) &&
+                    slash > text && slash[1] && strspn(slash + 1, "0123456789") == strlen(slash + 1);
+      errno = 0;
+      if (digits) {
+        shard = strtoul(text, &end, 10);
+        shards = strtoul(slash + 1, &end, 10);
+      }
+      if (!digits || errno == ERANGE || shards == 0 || shards > UINT32_MAX || shard >= shards)
+        return lrs_cli_usage_error("sweep", "--shard expects I/N with 0 ≤ I < N ≤ %lu, not '%s'",
+                                   (unsigned long)UINT32_MAX, text);
+      a->shard = (uint32_t)shard;
+      a->shards = (uint32_t)shards;
     } else if (val && strcmp(arg, "--end-time") == 0)
       rc = parse_number(arg, argv[++i], 0, &a->sched.end_time);
     else if (val && strcmp(arg, "--end-margin") == 0)
@@ -62,15 +83,18 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (val && strcmp(arg, "--group-size") == 0) {
       a->group_auto = strcmp(argv[++i], "auto") == 0;
       char *end;
+      errno = 0;
       long g = a->group_auto ? 0 : strtol(argv[i], &end, 10);
-      if (!a->group_auto && (*end || end == argv[i] || g < 1 || g > 1000000))
+      if (!a->group_auto &&
+          (*end || end == argv[i] || errno == ERANGE || g < 1 || g > 1000000))
         return lrs_cli_usage_error("sweep", "--group-size expects an integer ≥ 1 or 'auto', "
                                             "not '%s'", argv[i]);
       a->sched.group_size = a->group_auto ? a->sched.group_size : (int)g;
       a->group_given = true;
     } else if (val && strcmp(arg, "--max-chunk") == 0) {
-      if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
-        a->sched.max_chunk = (int)num;
+      long chunk = 0;
+      if ((rc = parse_int(arg, argv[++i], 1, 1000000, &chunk)) == LRS_EXIT_OK)
+        a->sched.max_chunk = (int)chunk;
     } else if (val && strcmp(arg, "--drain-seconds") == 0) {
       rc = parse_number(arg, argv[++i], 0, &a->sched.drain_seconds);
       a->drain_given = true;
@@ -78,7 +102,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (val && strcmp(arg, "--progress-seconds") == 0)
       rc = parse_number(arg, argv[++i], 0.1, &a->sched.progress_seconds);
     else if (arg[0] == '-')
-      return lrs_cli_usage_error("sweep", "unknown option '%s'", arg);
+      return lrs_cli_bad_option(&lrs_cli_sweep, arg, val == NULL);
     else if (a->path)
       return lrs_cli_usage_error("sweep", "expected one sweep file, got '%s' too", arg);
     else
@@ -256,6 +280,9 @@ static double slurm_end_time(void) {
 }
 
 static int sweep(int argc, char **argv) {
+  /* A stop from here on ends the run cleanly (exit 75), never kills it. */
+  if (lrs_sched_install_handlers() != LRS_OK)
+    return lrs_cli_fail(LRS_ERR_INTERNAL);
   sweep_args a;
   int code = parse_args(argc, argv, &a);
   if (code != LRS_EXIT_OK)
@@ -276,6 +303,7 @@ static int sweep(int argc, char **argv) {
   lrs_sched_report report = {0};
   lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
   bool worker_failed = false; /* this worker's own failure: rank 0 cannot know */
+  bool early_stop = false;    /* rank 0: stopped before the store was opened */
   if (st == LRS_OK) {
     const lrs_run_options *run = lrs_config_run(cfg);
     if (!a.group_given && run->group_size > 0)
@@ -302,16 +330,17 @@ static int sweep(int argc, char **argv) {
         st = LRS_RAISE(LRS_ERR_USAGE, "%s: [refine] runs on the whole grid; --shard splits it "
                                       "(run the refinement without --shard)",
                        a.path);
-      if (st == LRS_OK)
+      early_stop = st == LRS_OK && lrs_sched_stop_requested();
+      if (st == LRS_OK && !early_stop)
         st = lrs_store_writer_open(a.store ? a.store : lrs_config_store(cfg), grid, &opt,
                                    &run_st.writer);
-      if (st == LRS_OK && refine)
+      if (st == LRS_OK && !early_stop && refine)
         st = lrs_refine_create(grid, run_st.writer, &run_st.refine);
-      if (st == LRS_OK)
+      if (st == LRS_OK && !early_stop)
         st = pending_points(run_st.writer, grid, &a, &pending, &n_pending);
       if (a.sched.end_time == 0)
         a.sched.end_time = slurm_end_time();
-      opened = st == LRS_OK;
+      opened = st == LRS_OK && !early_stop;
       if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
         fprintf(stderr, "lrsweep: %s: %" PRIu64 " points%s, %" PRIu64 " to run on %d rank%s\n",
                 lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
@@ -332,6 +361,11 @@ static int sweep(int argc, char **argv) {
     } else if (rank != 0) {
       st = LRS_ERR_STORE; /* rank 0 says why */
     }
+    if (early_stop) {
+      fprintf(stderr, "lrsweep: stopped by a signal before the store was opened; nothing was "
+                      "written: run the same command again (exit %d)\n", LRS_EXIT_RESUME);
+      code = LRS_EXIT_RESUME;
+    }
   }
   if (rank == 0 && run_st.refine && st == LRS_OK && a.sched.progress != LRS_PROGRESS_QUIET)
     print_refine_report(lrs_refine_get_report(run_st.refine));
@@ -350,7 +384,9 @@ static int sweep(int argc, char **argv) {
                                                              : lrs_strerror(st));
     MPI_Abort(MPI_COMM_WORLD, LRS_EXIT_FAILURE);
   }
-  if (st != LRS_OK)
+  if (early_stop)
+    ; /* said above */
+  else if (st != LRS_OK)
     code = rank == 0 ? lrs_cli_fail(st) : LRS_EXIT_USAGE;
   else if (rank == 0 && report.interrupted) {
     fprintf(stderr,

@@ -106,6 +106,16 @@ int lrs_cli_usage_error(const char *cmd, const char *fmt, ...) {
   return LRS_EXIT_USAGE;
 }
 
+int lrs_cli_bad_option(const lrs_cli_command *cmd, const char *arg, bool last) {
+  /* An option that takes a value shows it in the usage text: "--store PATH". */
+  size_t len = strlen(arg);
+  for (const char *u = strstr(cmd->usage, arg); u && last; u = strstr(u + 1, arg))
+    if (u > cmd->usage && u[-1] == ' ' && u[len] == ' ' &&
+        u[len + 1] >= 'A' && u[len + 1] <= 'Z')
+      return lrs_cli_usage_error(cmd->name, "option '%s' expects a value", arg);
+  return lrs_cli_usage_error(cmd->name, "unknown option '%s'", arg);
+}
+
 bool lrs_cli_wants_help(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)

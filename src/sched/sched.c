@@ -26,7 +26,7 @@ static void on_stop_signal(int sig) { stop_signal = sig; }
 
 bool lrs_sched_stop_requested(void) { return stop_signal != 0; }
 
-static lrs_status install_handlers(void) {
+lrs_status lrs_sched_install_handlers(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;
@@ -738,7 +738,7 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const ui
   lrs_sched_options opt = options ? *options : lrs_sched_defaults();
   int rank, size;
   MPI_Comm own = MPI_COMM_NULL, group = MPI_COMM_NULL;
-  LRS_TRY(install_handlers());
+  LRS_TRY(lrs_sched_install_handlers());
   MPI_TRY(MPI_Comm_rank(comm, &rank));
   MPI_TRY(MPI_Comm_size(comm, &size));
   if (opt.group_size < 1 || (size > 1 && (size - 1) % opt.group_size != 0))

@@ -724,6 +724,8 @@ static lrs_status prepare(lrs_store_writer *w) {
       return LRS_RAISE(LRS_ERR_IO, "%s: %s", w->path, strerror(errno));
     return restructure(w, false, NULL);
   }
+  if (!S_ISREG(sb.st_mode))
+    return LRS_RAISE(LRS_ERR_STORE, "%s: not a regular file, so not an lrsweep store", w->path);
   LRS_TRY_GOTO(st, lrs_store_open(w->path, &rd), done);
   size_t sweep;
   const char *name = lrs_config_name(w->cfg);

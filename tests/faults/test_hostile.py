@@ -15,6 +15,9 @@ usage: test_hostile.py LRSWEEP
    job before any store or lock file exists.
 5. Error lines: a newline and an escape in a file name come out escaped; a
    300-character path is shortened in the middle.
+6. SIGTERM early in the main job: exit 75 with one line (or 0 if it was done); the
+   same command then completes.
+7. Options: a missing value, integers past their range, a FIFO as the store.
 """
 import os
 import re
@@ -162,6 +165,37 @@ def main():
         ok(rc == 2 and one_line(err) and "…" in err and len(err) < 200
            and "d/x.toml: No such file or directory" in err, "a 300-character path is shortened",
            err)
+
+        # ---- 6. a stop early in the run: a clean exit 75, not death by signal ---
+        import signal
+        import time
+        for delay in (0.3, 0.6):
+            p = subprocess.Popen([LRSWEEP, "small.toml", "--store", "early.h5", "--quiet"],
+                                 env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+            time.sleep(delay)
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=60)
+            ok(p.returncode in (0, 75) and (p.returncode == 0 or one_line(err)),
+               f"SIGTERM {delay} s after the start: exit 75 with one line (or 0 when done)",
+               f"exit {p.returncode}\n{err}")
+            rc, _, err = run("small.toml", "--store", "early.h5", "--quiet")
+            ok(rc == 0, "... and the same command then completes", err)
+            if os.path.exists("early.h5"):
+                os.unlink("early.h5")
+
+        # ---- 7. options ----------------------------------------------------------
+        refused("a missing option value is not an unknown option",
+                run("small.toml", "--store"), ["option '--store' expects a value"])
+        refused("--max-chunk past the int range refused, not clamped",
+                run("small.toml", "--max-chunk", "99999999999999999999"), ["--max-chunk"])
+        refused("--shard past 2^32 refused, not wrapped",
+                run("small.toml", "--shard", "4294967297/3"), ["--shard"])
+        os.mkfifo("fifo.h5")
+        refused("a FIFO as the store is refused (status)", run("status", "fifo.h5", timeout=30),
+                ["not a regular file"])
+        refused("a FIFO as the store is refused (sweep)",
+                run("small.toml", "--store", "fifo.h5", timeout=30), ["not a regular file"])
     finally:
         os.chdir("/")
         shutil.rmtree(work, ignore_errors=True)
