@@ -32,8 +32,9 @@ static void print_help(FILE *out) {
     fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
   fprintf(out, "\n"
                "`lrsweep COMMAND --help` describes a command.\n"
-               "exit codes: 0 success, 1 runtime failure, 2 usage or input error\n"
-               "            (bad arguments, sweep file or store).\n");
+               "exit codes: 0 success, 1 runtime failure (also: the store cannot be\n"
+               "            written), 2 usage or input error (bad arguments, sweep file or\n"
+               "            store), 75 the main job was interrupted and can be resumed.\n");
 }
 
 /* Words longer than this are shortened in the middle (paths: both ends say
