@@ -64,6 +64,11 @@ void lrs_param_set(lrs_point *point, const lrs_param *param, double value);
  * decimal that reads back to the same double ("0.01", "1e-05", "nan"). */
 void lrs_param_format(const lrs_param *param, double value, char *buf, size_t cap);
 
+/* Limits of a sweep file (README, "Limits"): values of one axis (a list or a
+ * range's num), and bytes of a string value (the sweep name is also at most
+ * LRS_CONFIG_MAX_NAME bytes: it fills a 64-byte field of the store's /runs). */
+enum { LRS_CONFIG_MAX_AXIS = 10000000, LRS_CONFIG_MAX_STRING = 4096, LRS_CONFIG_MAX_NAME = 63 };
+
 /* One axis of the grid, after range expansion. */
 typedef struct lrs_axis {
   const lrs_param *param;

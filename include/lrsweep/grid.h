@@ -39,6 +39,10 @@ lrs_status lrs_grid_point(const lrs_grid *grid, uint64_t index, lrs_point *point
 /* The canonical key of a point of this grid into buf[cap]; LRS_ERR_RANGE if
  * it does not fit (keys are short: LRS_GRID_KEY_MAX always suffices). */
 enum { LRS_GRID_KEY_MAX = 4096 };
+/* The most points a grid may have (README, "Limits"): lrs_grid_create
+ * refuses more at once; below it, lrs_grid_validate decodes and checks every
+ * point (about a microsecond each). */
+#define LRS_GRID_MAX_POINTS UINT64_C(100000000)
 lrs_status lrs_grid_key(const lrs_grid *grid, const lrs_point *point, char *buf, size_t cap);
 
 /* 64-bit FNV-1a hash of a key. */

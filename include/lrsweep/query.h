@@ -62,8 +62,14 @@ long lrs_query_column_index(const lrs_query_table *table, const char *name);
 
 typedef struct lrs_query_expr lrs_query_expr;
 
+/* Limits of an expression (docs/store.md): its length in bytes, and how
+ * deeply '(' and '!' nest (the parser and the evaluation recurse on them;
+ * chains of && and || do not nest). */
+enum { LRS_QUERY_MAX_TEXT = 8192, LRS_QUERY_MAX_DEPTH = 64 };
+
 /* Parses `text` against the table's columns (names and enum values are
- * resolved now).  On failure *expr is NULL, LRS_ERR_USAGE. */
+ * resolved now).  On failure *expr is NULL, LRS_ERR_USAGE (also beyond the
+ * limits above, naming them). */
 lrs_status lrs_query_parse(const char *text, const lrs_query_table *table, lrs_query_expr **expr);
 void lrs_query_expr_destroy(lrs_query_expr **expr);
 /* True when row `row` satisfies the expression (NULL: every row). */

@@ -183,16 +183,27 @@ int lrs_sched_auto_group(int workers, int max_group);
  * refill adds, to completion or interruption.  Collective on `comm`: every
  * rank calls it with the same options; `source`, `pending`, `n_pending` and
  * `sink` are read on rank 0 only (other ranks may pass NULL).  The report is
- * filled on rank 0; its `done` counts refilled points too.  A point whose solve fails becomes a result with status
- * `error` (the sweep goes on); the statuses returned are the sink's failures
- * and MPI failures (LRS_ERR_MPI: the caller should abort the job).
+ * filled on rank 0; its `done` counts refilled points too.  A point whose
+ * solve fails becomes a result with status `error` (the sweep goes on).
+ * A failure of the sink or the source on rank 0 (a store write) ends the run
+ * on every rank: the coordinator stops the workers as for a signal, drops
+ * the results still coming back, and returns the first failure on rank 0
+ * once every worker has returned (LRS_OK there: the caller agrees on the
+ * exit code).  MPI failures, and workers still solving after drain_seconds,
+ * set report.abandoned on rank 0: the caller closes the store and aborts the
+ * job.  A worker's own failure (LRS_ERR_NOMEM, LRS_ERR_MPI) is returned on
+ * that worker, which cannot tell rank 0: the caller aborts the job.
  */
 lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const uint64_t *pending,
                          uint64_t n_pending, const lrs_sched_options *options,
                          lrs_sched_sink *sink, lrs_sched_report *report);
 
+/* Installs the stop handlers of SIGTERM, SIGINT and SIGUSR1 (lrs_sched_run
+ * does; a caller installs them earlier so that a stop before the run is
+ * noticed, not fatal).  Statuses: LRS_ERR_INTERNAL. */
+lrs_status lrs_sched_install_handlers(void);
 /* True once SIGTERM, SIGINT or SIGUSR1 has arrived (handlers installed by
- * lrs_sched_run). */
+ * lrs_sched_install_handlers or lrs_sched_run). */
 bool lrs_sched_stop_requested(void);
 
 #endif

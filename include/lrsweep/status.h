@@ -30,7 +30,8 @@
   X(LRS_ERR_STORE, "invalid or incompatible store")                            \
   X(LRS_ERR_NOT_FOUND, "not found")                                            \
   X(LRS_ERR_UNSUPPORTED, "not supported")                                      \
-  X(LRS_ERR_INTERNAL, "internal error")
+  X(LRS_ERR_INTERNAL, "internal error")                                        \
+  X(LRS_ERR_WRITE, "cannot write (disk full, quota or file size limit)")
 
 typedef enum {
 #define LRS__STATUS_ENUM(name, text) name,
@@ -73,6 +74,14 @@ void lrs_error_clear(void);
 /* Checked narrowing of a size to the int counts of MPI, BLAS and BLACS:
  * LRS_ERR_RANGE (naming `what`) when it does not fit. */
 lrs_status lrs_to_int(size_t value, int *out, const char *what);
+
+/* The status of an MPI call's return code `rc`: LRS_OK for MPI_SUCCESS,
+ * else LRS_ERR_MPI with "WHAT failed: MPI's text".  Only useful on a
+ * communicator whose error handler is MPI_ERRORS_RETURN (the default,
+ * MPI_ERRORS_ARE_FATAL, aborts before returning).  LRS_MPI_TRY(call) returns
+ * the failure from the enclosing function. */
+lrs_status lrs_mpi_check(int rc, const char *what);
+#define LRS_MPI_TRY(call) LRS_TRY(lrs_mpi_check((call), #call))
 
 /* Grows the array *buf (*cap elements of `size` bytes) to hold at least
  * `need` elements, doubling from 64; *buf and *cap are unchanged on

@@ -134,6 +134,10 @@ typedef lrs_status (*lrs_store_scan_fn)(void *ctx, const lrs_store_row *row, con
 lrs_status lrs_store_scan(lrs_store_writer *writer, lrs_store_scan_fn fn, void *ctx);
 /* The columns of the points table (as lrs_store_points_columns). */
 const lrs_field *lrs_store_writer_columns(const lrs_store_writer *writer, size_t *count);
+/* The columns a points table written now has, without a store (to check
+ * expressions over them up front): a malloc'd array the caller frees (its
+ * names and enum names are static).  Statuses: LRS_ERR_NOMEM, LRS_ERR_HDF5. */
+lrs_status lrs_store_columns_copy(lrs_field **cols, size_t *count);
 
 /* Buffers the result of point `index` computed by `rank`.  Copies it: the
  * caller may reuse `result` at once.  Flushes when flush_bytes are buffered. */

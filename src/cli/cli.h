@@ -30,12 +30,21 @@ extern const lrs_cli_command lrs_cli_status, lrs_cli_query, lrs_cli_sweep, lrs_c
 /* Prints "lrsweep: MESSAGE" for the last error and returns the exit code
  * for its status. */
 int lrs_cli_fail(lrs_status status);
+/* Prints prefix + text as one line: control characters escaped (\\n, \\t,
+ * \\xHH), words longer than 96 bytes (paths) shortened in the middle. */
+void lrs_cli_put_line(FILE *out, const char *prefix, const char *text);
+/* Writes text[0..n) (up to a NUL) with control characters escaped. */
+void lrs_cli_put_text(FILE *out, const char *text, size_t n);
 /* Prints a usage error for command `cmd` and returns LRS_EXIT_USAGE. */
 int lrs_cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* The usage error for option `arg` of `cmd` that was not understood: "expects
+ * a value" when it is the last argument and the usage text shows it with a
+ * value ("--store PATH"), else "unknown option". */
+int lrs_cli_bad_option(const lrs_cli_command *cmd, const char *arg, bool last);
 /* True when argv holds -h or --help. */
 bool lrs_cli_wants_help(int argc, char **argv);
 

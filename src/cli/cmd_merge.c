@@ -11,7 +11,7 @@ static int merge(int argc, char **argv) {
     return lrs_cli_usage_error("merge", "expected an output store and at least one input");
   for (int i = 1; i < argc; i++)
     if (argv[i][0] == '-')
-      return lrs_cli_usage_error("merge", "unknown option '%s'", argv[i]);
+      return lrs_cli_bad_option(&lrs_cli_merge, argv[i], i + 1 == argc);
   lrs_merge_report rep;
   lrs_status st = lrs_store_merge(argv[1], (const char *const *)argv + 2, (size_t)(argc - 2), &rep);
   if (st != LRS_OK)

@@ -101,7 +101,7 @@ static int points(int argc, char **argv) {
     else if (strncmp(argv[i], "--format=", 9) == 0)
       format = argv[i] + 9;
     else if (argv[i][0] == '-')
-      return lrs_cli_usage_error("points", "unknown option '%s'", argv[i]);
+      return lrs_cli_bad_option(&lrs_cli_points, argv[i], i + 1 == argc);
     else if (path)
       return lrs_cli_usage_error("points", "expected one sweep file, got '%s' too", argv[i]);
     else

@@ -94,7 +94,7 @@ static int query(int argc, char **argv) {
     if (matched)
       continue;
     if (argv[i][0] == '-' && argv[i][1])
-      return lrs_cli_usage_error("query", "unknown option '%s'", argv[i]);
+      return lrs_cli_bad_option(&lrs_cli_query, argv[i], i + 1 == argc);
     if (path)
       return lrs_cli_usage_error("query", "expected one store, got '%s' too", argv[i]);
     path = argv[i];

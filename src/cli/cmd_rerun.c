@@ -86,7 +86,7 @@ static int rerun(int argc, char **argv) {
       if (*end || every < 1)
         return lrs_cli_usage_error("rerun", "--every expects an integer ≥ 1, not '%s'", argv[i]);
     } else if (argv[i][0] == '-')
-      return lrs_cli_usage_error("rerun", "unknown option '%s'", argv[i]);
+      return lrs_cli_bad_option(&lrs_cli_rerun, argv[i], i + 1 == argc);
     else if (path)
       return lrs_cli_usage_error("rerun", "expected one store, got '%s' too", argv[i]);
     else

@@ -122,7 +122,7 @@ static int run(int argc, char **argv) {
     else if (strcmp(argv[i], "--trajectory") == 0)
       trajectory = true;
     else if (argv[i][0] == '-')
-      return lrs_cli_usage_error("run", "unknown option '%s'", argv[i]);
+      return lrs_cli_bad_option(&lrs_cli_run, argv[i], i + 1 == argc);
     else if (path)
       return lrs_cli_usage_error("run", "expected one sweep file, got '%s' too", argv[i]);
     else

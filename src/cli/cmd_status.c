@@ -108,7 +108,7 @@ static int status(int argc, char **argv) {
     else if (strncmp(argv[i], "--sweep=", 8) == 0)
       name = argv[i] + 8;
     else if (argv[i][0] == '-')
-      return lrs_cli_usage_error("status", "unknown option '%s'", argv[i]);
+      return lrs_cli_bad_option(&lrs_cli_status, argv[i], i + 1 == argc);
     else if (path)
       return lrs_cli_usage_error("status", "expected one store, got '%s' too", argv[i]);
     else

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "lrs_config.h"
+#include "lrsweep/kind.h"
 #include "lrsweep/store.h"
 
 enum {
@@ -109,7 +110,7 @@ static long warning_lead(long limit) {
 typedef struct estimate {
   uint64_t points, todo;   /* grid points; those the store does not hold */
   uint64_t measured;       /* finished points with a wall time */
-  double todo_cost;        /* cost (lrs_grid_point_cost) of the points to run */
+  double todo_cost;        /* cost (lrs_point_cost) of the points to run */
   double max_cost;         /* of the costliest point */
   double seconds_per_cost; /* measured, or 1 / ASSUMED_FLOP_RATE */
   bool store_exists;
@@ -137,7 +138,7 @@ static lrs_status scan_store(const char *path, const char *name, estimate *e,
     const lrs_store_row *r = lrs_store_points_row(pts, i);
     if (r->summary.status == LRS_POINT_PENDING)
       continue;
-    const double c = lrs_grid_point_cost(&r->point);
+    const double c = lrs_point_cost(&r->point);
     if (r->origin == LRS_ORIGIN_GRID) {
       *done_cost += c;
       if (e->todo > 0)
@@ -166,7 +167,7 @@ static lrs_status make_estimate(const lrs_grid *grid, const char *store, const c
   lrs_point p;
   for (uint64_t i = 0; i < e->points; i++) {
     LRS_TRY(lrs_grid_point(grid, i, &p));
-    const double c = lrs_grid_point_cost(&p);
+    const double c = lrs_point_cost(&p);
     total += c;
     e->max_cost = c > e->max_cost ? c : e->max_cost;
   }

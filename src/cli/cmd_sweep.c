@@ -1,4 +1,5 @@
 /* `[mpirun ...] lrsweep SWEEP.toml`: run a whole sweep into its store. */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,8 +24,21 @@ typedef struct {
 static int parse_number(const char *opt, const char *text, double lo, double *out) {
   char *end;
   double v = strtod(text, &end);
-  if (*end || !*text || !(v >= lo))
-    return lrs_cli_usage_error("sweep", "%s expects a number ≥ %g, not '%s'", opt, lo, text);
+  if (*end || !*text || !(v >= lo) || !isfinite(v))
+    return lrs_cli_usage_error("sweep", "%s expects a finite number ≥ %g, not '%s'", opt, lo,
+                               text);
+  *out = v;
+  return LRS_EXIT_OK;
+}
+
+/* An integer in [lo, hi] (out of range, not clamped). */
+static int parse_int(const char *opt, const char *text, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (*end || end == text || errno == ERANGE || v < lo || v > hi)
+    return lrs_cli_usage_error("sweep", "%s expects an integer ≥ %ld and ≤ %ld, not '%s'", opt,
+                               lo, hi, text);
   *out = v;
   return LRS_EXIT_OK;
 }
@@ -34,8 +48,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-    double num = 0;
-    int rc = LRS_EXIT_OK;
+      int rc = LRS_EXIT_OK;
     if (strcmp(arg, "--retry-failed") == 0)
       a->retry_failed = true;
     else if (strcmp(arg, "--extend") == 0)
@@ -47,14 +60,22 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (val && strcmp(arg, "--store") == 0)
       a->store = argv[++i];
     else if (val && strcmp(arg, "--shard") == 0) {
-      unsigned shard, shards;
-      char tail;
-      if (sscanf(argv[++i], "%u/%u%c", &shard, &shards, &tail) != 2 || shards == 0 ||
-          shard >= shards)
-        return lrs_cli_usage_error("sweep", "--shard expects I/N with 0 ≤ I < N, not '%s'",
-                                   argv[i]);
-      a->shard = shard;
-      a->shards = shards;
+      /* Digits only: sscanf's %u would wrap "-1" and overflow silently. */
+      const char *text = argv[++i], *slash = strchr(text, '/');
+      char *end = NULL;
+      unsigned long shard = 0, shards = 0;
+      bool digits = slash && strspn(text, "0123456789") == (size_t)(slash - text) &&
+                    slash > text && slash[1] && strspn(slash + 1, "0123456789") == strlen(slash + 1);
+      errno = 0;
+      if (digits) {
+        shard = strtoul(text, &end, 10);
+        shards = strtoul(slash + 1, &end, 10);
+      }
+      if (!digits || errno == ERANGE || shards == 0 || shards > UINT32_MAX || shard >= shards)
+        return lrs_cli_usage_error("sweep", "--shard expects I/N with 0 ≤ I < N ≤ %lu, not '%s'",
+                                   (unsigned long)UINT32_MAX, text);
+      a->shard = (uint32_t)shard;
+      a->shards = (uint32_t)shards;
     } else if (val && strcmp(arg, "--end-time") == 0)
       rc = parse_number(arg, argv[++i], 0, &a->sched.end_time);
     else if (val && strcmp(arg, "--end-margin") == 0)
@@ -62,15 +83,18 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (val && strcmp(arg, "--group-size") == 0) {
       a->group_auto = strcmp(argv[++i], "auto") == 0;
       char *end;
+      errno = 0;
       long g = a->group_auto ? 0 : strtol(argv[i], &end, 10);
-      if (!a->group_auto && (*end || end == argv[i] || g < 1 || g > 1000000))
+      if (!a->group_auto &&
+          (*end || end == argv[i] || errno == ERANGE || g < 1 || g > 1000000))
         return lrs_cli_usage_error("sweep", "--group-size expects an integer ≥ 1 or 'auto', "
                                             "not '%s'", argv[i]);
       a->sched.group_size = a->group_auto ? a->sched.group_size : (int)g;
       a->group_given = true;
     } else if (val && strcmp(arg, "--max-chunk") == 0) {
-      if ((rc = parse_number(arg, argv[++i], 1, &num)) == LRS_EXIT_OK)
-        a->sched.max_chunk = (int)num;
+      long chunk = 0;
+      if ((rc = parse_int(arg, argv[++i], 1, 1000000, &chunk)) == LRS_EXIT_OK)
+        a->sched.max_chunk = (int)chunk;
     } else if (val && strcmp(arg, "--drain-seconds") == 0) {
       rc = parse_number(arg, argv[++i], 0, &a->sched.drain_seconds);
       a->drain_given = true;
@@ -78,7 +102,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (val && strcmp(arg, "--progress-seconds") == 0)
       rc = parse_number(arg, argv[++i], 0.1, &a->sched.progress_seconds);
     else if (arg[0] == '-')
-      return lrs_cli_usage_error("sweep", "unknown option '%s'", arg);
+      return lrs_cli_bad_option(&lrs_cli_sweep, arg, val == NULL);
     else if (a->path)
       return lrs_cli_usage_error("sweep", "expected one sweep file, got '%s' too", arg);
     else
@@ -144,37 +168,67 @@ static void print_refine_report(const lrs_refine_report *r) {
             r->rate_cells, r->rate_confident, r->rate_capped, r->rate_none);
 }
 
+/* A broadcast from rank 0 on MPI_COMM_WORLD (MPI_ERRORS_RETURN).  A failed
+ * collective leaves the ranks disagreeing about where they are: the job
+ * ends, with one line. */
+static void bcast_or_abort(void *buf, int count, MPI_Datatype type) {
+  lrs_status st = lrs_mpi_check(MPI_Bcast(buf, count, type, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  if (st != LRS_OK) {
+    lrs_cli_fail(st);
+    MPI_Abort(MPI_COMM_WORLD, LRS_EXIT_FAILURE);
+  }
+}
+
+/* Agrees on the outcome of a step every rank did: LRS_OK on all ranks when
+ * `st` is LRS_OK on all; else this rank's failure, or on the others one
+ * naming the worst status (a failed reduction counts as a failure). */
+static lrs_status agree(lrs_status st) {
+  int mine = (int)st, worst = (int)LRS_ERR_MPI;
+  lrs_status reduced = lrs_mpi_check(
+      MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  if (st != LRS_OK)
+    return st;
+  if (reduced != LRS_OK)
+    return reduced;
+  if (worst != (int)LRS_OK)
+    return LRS_RAISE((lrs_status)worst, "another rank failed: %s", lrs_strerror((lrs_status)worst));
+  return LRS_OK;
+}
+
 /* Rank 0 reads the sweep file and sends its text, so every rank works from
- * the same bytes; the outcome is shared so all ranks stop together. */
+ * the same bytes; every outcome is agreed, so all ranks stop together. */
 static lrs_status share_sweep(int rank, const char *path, lrs_config **cfg, lrs_grid **grid) {
-  int failed = 0;
-  uint64_t len = 0;
+  uint64_t head[2] = {0, 0}; /* rank 0 failed, text length */
   const char *text = NULL;
+  char *buf = NULL;
   lrs_status st = LRS_OK;
   if (rank == 0) {
     st = lrs_cli_open_sweep(path, cfg, grid);
-    failed = st != LRS_OK;
-    if (!failed)
+    if (st == LRS_OK)
       text = lrs_config_text(*cfg, NULL);
-    len = text ? strlen(text) : 0;
+    head[0] = st != LRS_OK;
+    head[1] = text ? strlen(text) : 0;
   }
-  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (failed)
-    return rank == 0 ? st : LRS_ERR_CONFIG;
-  MPI_Bcast(&len, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-  char *buf = rank == 0 ? NULL : malloc(len + 1);
-  if (rank != 0 && !buf)
-    return LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the sweep text");
-  int count;
-  LRS_TRY(lrs_to_int(len, &count, "sweep file size"));
-  MPI_Bcast(rank == 0 ? (void *)text : buf, count, MPI_CHAR, 0, MPI_COMM_WORLD);
+  bcast_or_abort(head, 2, MPI_UINT64_T);
+  if (head[0])
+    return rank == 0 ? st : LRS_ERR_CONFIG; /* rank 0 says why */
+  const uint64_t len = head[1];
+  int count = 0;
+  st = lrs_to_int(len, &count, "sweep file size");
+  if (st == LRS_OK && rank != 0 && !(buf = malloc(len + 1)))
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the sweep text");
+  if ((st = agree(st)) != LRS_OK) {
+    free(buf);
+    return st;
+  }
+  bcast_or_abort(rank == 0 ? (void *)text : buf, count, MPI_CHAR);
   if (rank != 0) {
     st = lrs_config_load_string(buf, len, path, cfg);
     if (st == LRS_OK)
       st = lrs_grid_create(*cfg, grid);
     free(buf);
   }
-  return st;
+  return agree(st);
 }
 
 /* The rows to run: those the store lacks (refinement rows included),
@@ -226,6 +280,9 @@ static double slurm_end_time(void) {
 }
 
 static int sweep(int argc, char **argv) {
+  /* A stop from here on ends the run cleanly (exit 75), never kills it. */
+  if (lrs_sched_install_handlers() != LRS_OK)
+    return lrs_cli_fail(LRS_ERR_INTERNAL);
   sweep_args a;
   int code = parse_args(argc, argv, &a);
   if (code != LRS_EXIT_OK)
@@ -245,6 +302,8 @@ static int sweep(int argc, char **argv) {
   uint64_t *pending = NULL, n_pending = 0;
   lrs_sched_report report = {0};
   lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
+  bool worker_failed = false; /* this worker's own failure: rank 0 cannot know */
+  bool early_stop = false;    /* rank 0: stopped before the store was opened */
   if (st == LRS_OK) {
     const lrs_run_options *run = lrs_config_run(cfg);
     if (!a.group_given && run->group_size > 0)
@@ -271,16 +330,17 @@ static int sweep(int argc, char **argv) {
         st = LRS_RAISE(LRS_ERR_USAGE, "%s: [refine] runs on the whole grid; --shard splits it "
                                       "(run the refinement without --shard)",
                        a.path);
-      if (st == LRS_OK)
+      early_stop = st == LRS_OK && lrs_sched_stop_requested();
+      if (st == LRS_OK && !early_stop)
         st = lrs_store_writer_open(a.store ? a.store : lrs_config_store(cfg), grid, &opt,
                                    &run_st.writer);
-      if (st == LRS_OK && refine)
+      if (st == LRS_OK && !early_stop && refine)
         st = lrs_refine_create(grid, run_st.writer, &run_st.refine);
-      if (st == LRS_OK)
+      if (st == LRS_OK && !early_stop)
         st = pending_points(run_st.writer, grid, &a, &pending, &n_pending);
       if (a.sched.end_time == 0)
         a.sched.end_time = slurm_end_time();
-      opened = st == LRS_OK;
+      opened = st == LRS_OK && !early_stop;
       if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
         fprintf(stderr, "lrsweep: %s: %" PRIu64 " points%s, %" PRIu64 " to run on %d rank%s\n",
                 lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
@@ -290,15 +350,21 @@ static int sweep(int argc, char **argv) {
         fprintf(stderr, "lrsweep: group size auto: groups of %d, points of width ≥ %" PRId64
                         " on a whole group\n", a.sched.group_size, a.sched.group_threshold);
     }
-    MPI_Bcast(&opened, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    bcast_or_abort(&opened, 1, MPI_INT);
     if (opened) {
       lrs_sched_sink sink = {&run_st, sink_put, sink_tick};
       lrs_sched_source source = {&run_st, source_point,
                                  run_st.refine ? source_refill : NULL};
       st = lrs_sched_run(MPI_COMM_WORLD, &source, pending, n_pending, &a.sched, &sink,
                          &report);
+      worker_failed = rank != 0 && st != LRS_OK;
     } else if (rank != 0) {
       st = LRS_ERR_STORE; /* rank 0 says why */
+    }
+    if (early_stop) {
+      fprintf(stderr, "lrsweep: stopped by a signal before the store was opened; nothing was "
+                      "written: run the same command again (exit %d)\n", LRS_EXIT_RESUME);
+      code = LRS_EXIT_RESUME;
     }
   }
   if (rank == 0 && run_st.refine && st == LRS_OK && a.sched.progress != LRS_PROGRESS_QUIET)
@@ -309,7 +375,18 @@ static int sweep(int argc, char **argv) {
     if (st == LRS_OK)
       st = closed;
   }
-  if (st != LRS_OK)
+  if (worker_failed) {
+    /* Rank 0 waits for this worker's results: end the job (it keeps the
+     * store as a crash would). */
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "lrsweep: rank %d: ", rank);
+    lrs_cli_put_line(stderr, prefix, lrs_error_message()[0] ? lrs_error_message()
+                                                             : lrs_strerror(st));
+    MPI_Abort(MPI_COMM_WORLD, LRS_EXIT_FAILURE);
+  }
+  if (early_stop)
+    ; /* said above */
+  else if (st != LRS_OK)
     code = rank == 0 ? lrs_cli_fail(st) : LRS_EXIT_USAGE;
   else if (rank == 0 && report.interrupted) {
     fprintf(stderr,
@@ -326,9 +403,9 @@ static int sweep(int argc, char **argv) {
   lrs_config_destroy(&cfg);
   /* Groups still solving after the drain cannot be waited for: end the job. */
   if (rank == 0 && report.abandoned > 0)
-    MPI_Abort(MPI_COMM_WORLD, LRS_EXIT_RESUME);
+    MPI_Abort(MPI_COMM_WORLD, st == LRS_OK ? LRS_EXIT_RESUME : code);
   /* Every rank exits with rank 0's code, whichever mpirun reports. */
-  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  bcast_or_abort(&code, 1, MPI_INT);
   MPI_Finalize();
   return code;
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lrsweep/query.h"
+#include "lrsweep/store.h"
 #include "lrs_config.h"
 #include "lrs_version.h"
 
@@ -30,13 +32,55 @@ static void print_help(FILE *out) {
     fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
   fprintf(out, "\n"
                "`lrsweep COMMAND --help` describes a command.\n"
-               "exit codes: 0 success, 1 runtime failure, 2 usage or input error\n"
-               "            (bad arguments, sweep file or store).\n");
+               "exit codes: 0 success, 1 runtime failure (also: the store cannot be\n"
+               "            written), 2 usage or input error (bad arguments, sweep file or\n"
+               "            store), 75 the main job was interrupted and can be resumed.\n");
+}
+
+/* Words longer than this are shortened in the middle (paths: both ends say
+ * which file). */
+enum { LONG_WORD = 96, WORD_END = 44 };
+
+void lrs_cli_put_line(FILE *out, const char *prefix, const char *text) {
+  fputs(prefix, out);
+  for (const char *p = text; *p;) {
+    size_t word = strcspn(p, " \t\n\r");
+    if (word > LONG_WORD) { /* a word, not a line: skip the middle */
+      size_t head = WORD_END; /* cut between UTF-8 characters, not inside one */
+      while (head > 0 && ((unsigned char)p[head] & 0xC0) == 0x80)
+        head--;
+      const char *tail = p + word - WORD_END, *end = p + word;
+      while (tail < end && ((unsigned char)*tail & 0xC0) == 0x80)
+        tail++;
+      lrs_cli_put_text(out, p, head);
+      fputs("…", out);
+      lrs_cli_put_text(out, tail, (size_t)(end - tail));
+      p = end;
+      continue;
+    }
+    lrs_cli_put_text(out, p, word ? word : 1);
+    p += word ? word : 1;
+  }
+  fputc('\n', out);
+}
+
+void lrs_cli_put_text(FILE *out, const char *text, size_t n) {
+  for (size_t i = 0; i < n && text[i]; i++) {
+    unsigned char c = (unsigned char)text[i];
+    if (c == '\n')
+      fputs("\\n", out);
+    else if (c == '\t')
+      fputs("\\t", out);
+    else if (c < 0x20 || c == 0x7f)
+      fprintf(out, "\\x%02x", c);
+    else
+      fputc(c, out);
+  }
 }
 
 int lrs_cli_fail(lrs_status status) {
-  fprintf(stderr, "lrsweep: %s\n",
-          lrs_error_message()[0] ? lrs_error_message() : lrs_strerror(status));
+  lrs_cli_put_line(stderr, "lrsweep: ",
+                   lrs_error_message()[0] ? lrs_error_message() : lrs_strerror(status));
   switch (status) {
   case LRS_ERR_PARSE:
   case LRS_ERR_CONFIG:
@@ -51,13 +95,26 @@ int lrs_cli_fail(lrs_status status) {
 }
 
 int lrs_cli_usage_error(const char *cmd, const char *fmt, ...) {
+  char text[1024], prefix[64];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "lrsweep %s: ", cmd);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\n(see `lrsweep %s --help`)\n", cmd);
+  size_t used = strlen(text);
+  snprintf(text + used, sizeof text - used, " (see `lrsweep %s --help`)", cmd);
+  snprintf(prefix, sizeof prefix, "lrsweep %s: ", cmd);
+  lrs_cli_put_line(stderr, prefix, text);
   return LRS_EXIT_USAGE;
+}
+
+int lrs_cli_bad_option(const lrs_cli_command *cmd, const char *arg, bool last) {
+  /* An option that takes a value shows it in the usage text: "--store PATH". */
+  size_t len = strlen(arg);
+  for (const char *u = strstr(cmd->usage, arg); u && last; u = strstr(u + 1, arg))
+    if (u > cmd->usage && u[-1] == ' ' && u[len] == ' ' &&
+        u[len + 1] >= 'A' && u[len + 1] <= 'Z')
+      return lrs_cli_usage_error(cmd->name, "option '%s' expects a value", arg);
+  return lrs_cli_usage_error(cmd->name, "unknown option '%s'", arg);
 }
 
 bool lrs_cli_wants_help(int argc, char **argv) {
@@ -67,12 +124,37 @@ bool lrs_cli_wants_help(int argc, char **argv) {
   return false;
 }
 
+/* Parses the [refine] predicate over the store's columns, as the main job
+ * will: a bad one is refused now, before any store exists. */
+static lrs_status check_refine_predicate(const lrs_config *cfg) {
+  const lrs_refine_options *r = lrs_config_refine(cfg);
+  if (!r->bisect || !r->predicate)
+    return LRS_OK;
+  lrs_field *cols = NULL;
+  size_t n = 0;
+  LRS_TRY(lrs_store_columns_copy(&cols, &n));
+  lrs_status st = LRS_OK;
+  lrs_query_table table = {0, n, cols, NULL, NULL, NULL};
+  lrs_query_expr *expr = NULL;
+  if (st == LRS_OK && lrs_query_parse(r->predicate, &table, &expr) != LRS_OK) {
+    char why[768];
+    snprintf(why, sizeof why, "%s", lrs_error_message());
+    st = LRS_RAISE(LRS_ERR_CONFIG, "%s:%d:%d: [refine] predicate: %s", lrs_config_source(cfg),
+                   r->predicate_line, r->predicate_column, why);
+  }
+  lrs_query_expr_destroy(&expr);
+  free(cols);
+  return st;
+}
+
 lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **grid) {
   *grid = NULL;
   LRS_TRY(lrs_config_load_file(path, cfg));
   lrs_status st = lrs_grid_create(*cfg, grid);
   if (st == LRS_OK)
     st = lrs_grid_validate(*grid);
+  if (st == LRS_OK)
+    st = check_refine_predicate(*cfg);
   if (st != LRS_OK) {
     lrs_grid_destroy(grid);
     lrs_config_destroy(cfg);
@@ -115,6 +197,8 @@ int main(int argc, char **argv) {
     }
     return lrs_cli_sweep.run(argc, argv);
   }
-  fprintf(stderr, "lrsweep: unknown command '%s' (see `lrsweep --help`)\n", argv[1]);
+  fputs("lrsweep: unknown command '", stderr);
+  lrs_cli_put_text(stderr, argv[1], strlen(argv[1]));
+  fputs("' (see `lrsweep --help`)\n", stderr);
   return LRS_EXIT_USAGE;
 }

@@ -160,8 +160,11 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
     else if (!lrs_toml_as_double(node, out))
       return fail_node(cfg, node, "%s: expected %s (got %s)", p->name, allowed,
                        lrs_toml_type_name(lrs_toml_type_of(node)));
-    if (isnan(*out))
-      return fail_node(cfg, node, "%s: nan is not allowed; expected %s", p->name, allowed);
+    /* No parameter takes a non-finite value: an upper end of "inf" in the
+     * table means "no upper bound", not "inf allowed". */
+    if (!isfinite(*out))
+      return fail_node(cfg, node, "%s: %s is not allowed; expected a finite number (%s)",
+                       p->name, isnan(*out) ? "nan" : *out > 0 ? "inf" : "-inf", allowed);
     break;
   }
   }
@@ -193,6 +196,9 @@ static lrs_status dup_string(const lrs_config *cfg, const lrs_toml_node *node, c
                      lrs_toml_type_name(lrs_toml_type_of(node)));
   if (strlen(s) != len)
     return fail_node(cfg, node, "%s: a NUL character is not allowed", key);
+  if (len > LRS_CONFIG_MAX_STRING)
+    return fail_node(cfg, node, "%s: a string of %zu bytes; at most %d are allowed", key, len,
+                     LRS_CONFIG_MAX_STRING);
   free(*out);
   *out = strdup(s);
   return LRS_CHECK_ALLOC(*out);
@@ -215,6 +221,9 @@ static lrs_status read_sweep(lrs_config *cfg, const lrs_toml_node *sec, int *rep
     int64_t iv;
     if (strcmp(key, "name") == 0) {
       LRS_TRY(dup_string(cfg, v, key, &cfg->name));
+      if (strlen(cfg->name) > LRS_CONFIG_MAX_NAME)
+        return fail_node(cfg, v, "name: %zu bytes; at most %d are allowed", strlen(cfg->name),
+                         LRS_CONFIG_MAX_NAME);
       if (!valid_sweep_name(cfg->name))
         return fail_node(cfg, v,
                          "name = \"%s\": expected letters, digits, '_', '-' or '.' (it names "
@@ -270,8 +279,8 @@ static lrs_status read_run(lrs_config *cfg, const lrs_toml_node *sec) {
       bool is_int = lrs_toml_as_int(v, &iv);
       if (is_int)
         dv = (double)iv;
-      if ((!is_int && !lrs_toml_as_double(v, &dv)) || !(dv >= 0))
-        return fail_node(cfg, v, "drain_seconds: expected a number ≥ 0");
+      if ((!is_int && !lrs_toml_as_double(v, &dv)) || !(dv >= 0) || !isfinite(dv))
+        return fail_node(cfg, v, "drain_seconds: expected a finite number ≥ 0");
       cfg->run.drain_seconds = dv;
     } else {
       return unknown_key(cfg, v, key, "run", run_keys);
@@ -352,8 +361,9 @@ static lrs_status read_range(lrs_config *cfg, const lrs_param *p, const lrs_toml
   int64_t count;
   if (!ends || !num)
     return fail_node(cfg, v, "%s: a range table needs {log|lin = [a, b], num = n}", p->name);
-  if (!lrs_toml_as_int(num, &count) || count < 1 || count > 100000000)
-    return fail_node(cfg, num, "%s: num expected an integer ≥ 1 and ≤ 100000000", p->name);
+  if (!lrs_toml_as_int(num, &count) || count < 1 || count > LRS_CONFIG_MAX_AXIS)
+    return fail_node(cfg, num, "%s: num expected an integer ≥ 1 and ≤ %d (the longest axis)",
+                     p->name, LRS_CONFIG_MAX_AXIS);
   if (lrs_toml_type_of(ends) != LRS_TOML_ARRAY || lrs_toml_count(ends) != 2)
     return fail_node(cfg, ends, "%s: expected [a, b], the two ends of the range", p->name);
   double a, b;
@@ -382,11 +392,52 @@ static lrs_status read_list(lrs_config *cfg, const lrs_param *p, const lrs_toml_
   size_t n = lrs_toml_count(v);
   if (n == 0)
     return fail_node(cfg, v, "axis %s is empty; give at least one value", p->name);
+  if (n > LRS_CONFIG_MAX_AXIS)
+    return fail_node(cfg, v, "axis %s has %zu values; at most %d are allowed", p->name, n,
+                     LRS_CONFIG_MAX_AXIS);
   axis->values = malloc(n * sizeof(double));
   LRS_TRY(LRS_CHECK_ALLOC(axis->values));
   axis->length = n;
   for (size_t i = 0; i < n; i++)
     LRS_TRY(read_value(cfg, p, lrs_toml_at(v, i), &axis->values[i]));
+  return LRS_OK;
+}
+
+/* Values with their item numbers, sorted by value then item. */
+typedef struct ranked {
+  double value;
+  size_t item;
+} ranked;
+
+static int by_value_then_item(const void *a, const void *b) {
+  const ranked *x = a, *y = b;
+  if (x->value != y->value)
+    return x->value < y->value ? -1 : 1;
+  return (x->item > y->item) - (x->item < y->item);
+}
+
+/* The first repeat of values[0..n) (the smallest item equal to an earlier
+ * one: *second, that earlier one: *first); *second = 0 when none.  Sorts a
+ * copy: O(n log n), so that a long axis is checked in well under a second. */
+static lrs_status find_repeat(const double *values, size_t n, size_t *first, size_t *second) {
+  *first = *second = 0;
+  if (n < 2)
+    return LRS_OK;
+  ranked *r = malloc(n * sizeof *r);
+  LRS_TRY(LRS_CHECK_ALLOC(r));
+  for (size_t i = 0; i < n; i++)
+    r[i] = (ranked){values[i], i};
+  qsort(r, n, sizeof *r, by_value_then_item);
+  for (size_t i = 1; i < n; i++)
+    if (r[i].value == r[i - 1].value && (*second == 0 || r[i].item < *second)) {
+      *second = r[i].item;
+      /* the earliest of its equals: the first of the run */
+      size_t k = i - 1;
+      while (k > 0 && r[k - 1].value == r[i].value)
+        k--;
+      *first = r[k].item;
+    }
+  free(r);
   return LRS_OK;
 }
 
@@ -415,15 +466,15 @@ static lrs_status read_axis(lrs_config *cfg, const char *key, const lrs_toml_nod
                      "num = n}; a single value belongs in [%s]",
                      key, strcmp(p->section, "sweep") == 0 ? "sweep" : p->section);
   /* A repeated value would make two points with one key. */
-  for (size_t i = 0; i < axis->length; i++)
-    for (size_t j = 0; j < i; j++)
-      if (axis->values[i] == axis->values[j]) {
-        char text[32];
-        lrs_param_format(p, axis->values[i], text, sizeof text);
-        return fail_node(cfg, v, "axis %s repeats the value %s (items %zu and %zu)%s", key,
-                         text, j + 1, i + 1,
-                         p->type == LRS_PARAM_INT ? ", possibly after rounding" : "");
-      }
+  size_t first, second;
+  LRS_TRY(find_repeat(axis->values, axis->length, &first, &second));
+  if (second > 0) {
+    char text[32];
+    lrs_param_format(p, axis->values[second], text, sizeof text);
+    return fail_node(cfg, v, "axis %s repeats the value %s (items %zu and %zu)%s", key, text,
+                     first + 1, second + 1,
+                     p->type == LRS_PARAM_INT ? ", possibly after rounding" : "");
+  }
   return LRS_OK;
 }
 
@@ -497,7 +548,7 @@ static lrs_status refine_number(const lrs_config *cfg, const lrs_toml_node *v, c
     *out = (double)iv;
   else if (!lrs_toml_as_double(v, out))
     *out = NAN;
-  if (!(*out > lo && *out <= hi))
+  if (!(*out > lo && *out <= hi) || !isfinite(*out))
     return fail_node(cfg, v, "%s: expected a number > %g and ≤ %g", key, lo, hi);
   return LRS_OK;
 }

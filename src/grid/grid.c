@@ -70,14 +70,18 @@ lrs_status lrs_grid_create(const lrs_config *cfg, lrs_grid **out) {
   }
   qsort(g->by_name, n, sizeof *g->by_name, by_param_name);
   g->size = 1;
-  for (size_t i = 0; i < g->n_dims; i++) {
-    if (g->dims[i].length > (UINT64_C(1) << 62) / g->size) {
-      st = LRS_RAISE(LRS_ERR_CONFIG, "%s: the grid has more than 2^62 points",
-                     lrs_config_source(cfg));
-      goto done;
-    }
-    g->size *= g->dims[i].length;
+  double points = 1; /* the size without overflow, for the message */
+  for (size_t i = 0; i < g->n_dims; i++)
+    points *= (double)g->dims[i].length;
+  if (points > (double)LRS_GRID_MAX_POINTS) {
+    st = LRS_RAISE(LRS_ERR_CONFIG,
+                   "%s: the grid has %.4g points; at most %g are allowed (every point is "
+                   "validated, queued and stored): split the sweep into several files",
+                   lrs_config_source(cfg), points, (double)LRS_GRID_MAX_POINTS);
+    goto done;
   }
+  for (size_t i = 0; i < g->n_dims; i++)
+    g->size *= g->dims[i].length;
 done:
   if (st != LRS_OK)
     lrs_grid_destroy(&g);

@@ -18,15 +18,6 @@ enum { RED_CHUNK = 64 };
 
 /* ------------------------------------------------------------- helpers */
 
-static lrs_status mpi_check(int rc, const char *what) {
-  if (rc == MPI_SUCCESS)
-    return LRS_OK;
-  char msg[MPI_MAX_ERROR_STRING] = "";
-  int len = 0;
-  MPI_Error_string(rc, msg, &len);
-  return LRS_RAISE(LRS_ERR_MPI, "%s failed: %s", what, msg);
-}
-
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 
 size_t lrs__dist_numroc(size_t n, int nb, int p, int np) {
@@ -80,7 +71,7 @@ static lrs_status agree_on(MPI_Comm comm, int rank, lrs_status st) {
   const int rc = MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MAXLOC, comm);
   if (st != LRS_OK)
     return st;
-  LRS_TRY(mpi_check(rc, "MPI_Allreduce (status agreement)"));
+  LRS_TRY(lrs_mpi_check(rc, "MPI_Allreduce (status agreement)"));
   if (out[0] != (int)LRS_OK)
     return LRS_RAISE((lrs_status)out[0], "rank %d of the group failed (%s): stopping with it",
                      out[1], lrs_strerror((lrs_status)out[0]));
@@ -121,7 +112,7 @@ lrs_status lrs__dist_scratch(lrs_linalg *la, size_t len) {
 /* all[r·count + i] ← vals[i] of rank r (count ≤ RED_CHUNK). */
 static lrs_status gather_values(const lrs_linalg *la, const double *vals, int count,
                                 double *all) {
-  return mpi_check(MPI_Allgather(vals, count, MPI_DOUBLE, all, count, MPI_DOUBLE,
+  return lrs_mpi_check(MPI_Allgather(vals, count, MPI_DOUBLE, all, count, MPI_DOUBLE,
                                  la->dist.comm),
                    "MPI_Allgather (reduction)");
 }
@@ -161,7 +152,7 @@ lrs_status lrs__dist_max(const lrs_linalg *la, double *vals, size_t count) {
 lrs_status lrs__dist_bcast(const lrs_linalg *la, double *buf, size_t count) {
   int n = 0;
   LRS_TRY(lrs_to_int(count, &n, "broadcast count"));
-  return mpi_check(MPI_Bcast(buf, n, MPI_DOUBLE, 0, la->dist.comm), "MPI_Bcast");
+  return lrs_mpi_check(MPI_Bcast(buf, n, MPI_DOUBLE, 0, la->dist.comm), "MPI_Bcast");
 }
 
 /* ------------------------------------------------------------- backend */
@@ -212,7 +203,7 @@ static lrs_status check_same_opts(const lrs__dist *d) {
   long long in[4] = {(long long)d->nb, -(long long)d->nb, (long long)d->gather_max,
                      -(long long)d->gather_max},
             out[4];
-  LRS_TRY(mpi_check(MPI_Allreduce(in, out, 4, MPI_LONG_LONG, MPI_MAX, d->comm),
+  LRS_TRY(lrs_mpi_check(MPI_Allreduce(in, out, 4, MPI_LONG_LONG, MPI_MAX, d->comm),
                     "MPI_Allreduce (options)"));
   if (out[0] != -out[1] || out[2] != -out[3])
     return LRS_RAISE(LRS_ERR_USAGE,
@@ -254,14 +245,14 @@ lrs_status lrs_linalg_create_dist(MPI_Comm comm, const lrs_linalg_dist_opts *opt
     return LRS_RAISE(LRS_ERR_RANGE, "block size %zu must be in [1, INT_MAX]", o.block);
 
   MPI_Comm dup = MPI_COMM_NULL;
-  LRS_TRY(mpi_check(MPI_Comm_dup(comm, &dup), "MPI_Comm_dup"));
-  lrs_status st = mpi_check(MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN),
+  LRS_TRY(lrs_mpi_check(MPI_Comm_dup(comm, &dup), "MPI_Comm_dup"));
+  lrs_status st = lrs_mpi_check(MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN),
                             "MPI_Comm_set_errhandler");
   int rank = 0, size = 1;
   if (st == LRS_OK)
-    st = mpi_check(MPI_Comm_rank(dup, &rank), "MPI_Comm_rank");
+    st = lrs_mpi_check(MPI_Comm_rank(dup, &rank), "MPI_Comm_rank");
   if (st == LRS_OK)
-    st = mpi_check(MPI_Comm_size(dup, &size), "MPI_Comm_size");
+    st = lrs_mpi_check(MPI_Comm_size(dup, &size), "MPI_Comm_size");
   lrs_linalg *l = st == LRS_OK ? calloc(1, sizeof *l) : NULL;
   if (st == LRS_OK && !l)
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a linalg backend");
@@ -410,11 +401,11 @@ lrs_status lrs__dist_gather(const lrs_mat *A, double *full, double *work, bool r
   }
   const int mine = d->counts[d->rank];
   if (root_only)
-    LRS_TRY(mpi_check(MPI_Gatherv(packed, mine, MPI_DOUBLE, recv, d->counts, d->displs,
+    LRS_TRY(lrs_mpi_check(MPI_Gatherv(packed, mine, MPI_DOUBLE, recv, d->counts, d->displs,
                                   MPI_DOUBLE, 0, d->comm),
                       "MPI_Gatherv"));
   else
-    LRS_TRY(mpi_check(MPI_Allgatherv(packed, mine, MPI_DOUBLE, recv, d->counts, d->displs,
+    LRS_TRY(lrs_mpi_check(MPI_Allgatherv(packed, mine, MPI_DOUBLE, recv, d->counts, d->displs,
                                      MPI_DOUBLE, d->comm),
                       "MPI_Allgatherv"));
   if (root_only && d->rank != 0)

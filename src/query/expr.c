@@ -71,6 +71,7 @@ typedef struct parser {
   token tok;
   lrs_query_expr *e;
   lrs_status st;
+  int depth; /* open '(' and '!' around the current token */
 } parser;
 
 /* Raises the parse error at 0-based text position `pos`. */
@@ -83,8 +84,11 @@ static lrs_status fail(parser *p, size_t pos, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
+  /* A long expression is abbreviated: the reason must fit the message. */
+  const int shown = 60;
   if (p->st == LRS_OK)
-    p->st = LRS_RAISE(LRS_ERR_USAGE, "--where \"%s\": column %zu: %s", p->text, pos + 1, what);
+    p->st = LRS_RAISE(LRS_ERR_USAGE, "--where \"%.*s%s\": column %zu: %s", shown, p->text,
+                      strlen(p->text) > (size_t)shown ? "…" : "", pos + 1, what);
   return p->st;
 }
 
@@ -209,14 +213,24 @@ static bool is_value(const node *n) {
   return n->kind == N_NUMBER || n->kind == N_STRING || n->kind == N_COLUMN;
 }
 
+/* Enters one level of '(' or '!' at `pos` (the parser and the evaluation
+ * recurse on them): refused beyond LRS_QUERY_MAX_DEPTH. */
+static bool enter(parser *p, size_t pos) {
+  if (++p->depth <= LRS_QUERY_MAX_DEPTH)
+    return true;
+  fail(p, pos, "more than %d nested '(' and '!'", LRS_QUERY_MAX_DEPTH);
+  return false;
+}
+
 static int parse_operand(parser *p, lexer_state *lx) {
   token t = p->tok;
   if (t.kind == T_LPAREN) {
-    if (lex(p, lx) != LRS_OK)
+    if (!enter(p, t.pos) || lex(p, lx) != LRS_OK)
       return -1;
     int inner = parse_or(p, lx);
     if (inner < 0)
       return -1;
+    p->depth--;
     if (p->tok.kind != T_RPAREN) {
       fail(p, p->tok.pos, "expected ')' to close the '(' at column %zu, found %s", t.pos + 1,
            tok_text(p->tok.kind));
@@ -377,55 +391,66 @@ static int parse_compare(parser *p, lexer_state *lx) {
 static int parse_unary(parser *p, lexer_state *lx) {
   if (p->tok.kind == T_NOT) {
     size_t pos = p->tok.pos;
-    if (lex(p, lx) != LRS_OK)
+    if (!enter(p, pos) || lex(p, lx) != LRS_OK)
       return -1;
     int inner = parse_unary(p, lx);
     if (inner < 0)
       return -1;
+    p->depth--;
     node n = {N_NOT, T_NOT, inner, -1, 0, NULL, 0, pos};
     return add_node(p, n);
   }
   return parse_compare(p, lx);
 }
 
-static int parse_and(parser *p, lexer_state *lx) {
-  int left = parse_unary(p, lx);
-  while (left >= 0 && p->tok.kind == T_AND) {
+/* `first` (k's operator next) and the operands after it, joined by k
+ * (N_AND over parse_unary, N_OR over parse_and) as a chain of links: each
+ * link holds one operand (a) and the next link (b, -1 at the end), so that
+ * neither the parser nor the evaluation recurses along a long chain. */
+static int parse_chain(parser *p, lexer_state *lx, node_kind k, tok_kind op,
+                       int (*operand)(parser *, lexer_state *)) {
+  int first = operand(p, lx);
+  if (first < 0 || p->tok.kind != op)
+    return first;
+  node head = {k, op, first, -1, 0, NULL, 0, p->tok.pos};
+  int top = add_node(p, head), tail = top;
+  while (tail >= 0 && p->tok.kind == op) {
     size_t pos = p->tok.pos;
     if (lex(p, lx) != LRS_OK)
       return -1;
-    int right = parse_unary(p, lx);
+    int right = operand(p, lx);
     if (right < 0)
       return -1;
-    node n = {N_AND, T_AND, left, right, 0, NULL, 0, pos};
-    left = add_node(p, n);
+    node link = {k, op, right, -1, 0, NULL, 0, pos};
+    int id = add_node(p, link);
+    if (id < 0)
+      return -1;
+    p->e->nodes[tail].b = id;
+    tail = id;
   }
-  return left;
+  return tail < 0 ? -1 : top;
+}
+
+static int parse_and(parser *p, lexer_state *lx) {
+  return parse_chain(p, lx, N_AND, T_AND, parse_unary);
 }
 
 static int parse_or(parser *p, lexer_state *lx) {
-  int left = parse_and(p, lx);
-  while (left >= 0 && p->tok.kind == T_OR) {
-    size_t pos = p->tok.pos;
-    if (lex(p, lx) != LRS_OK)
-      return -1;
-    int right = parse_and(p, lx);
-    if (right < 0)
-      return -1;
-    node n = {N_OR, T_OR, left, right, 0, NULL, 0, pos};
-    left = add_node(p, n);
-  }
-  return left;
+  return parse_chain(p, lx, N_OR, T_OR, parse_and);
 }
 
 lrs_status lrs_query_parse(const char *text, const lrs_query_table *table, lrs_query_expr **out) {
   *out = NULL;
   lrs_query_expr *e = calloc(1, sizeof *e);
   LRS_TRY(LRS_CHECK_ALLOC(e));
-  parser p = {text, table, {T_END, 0, 0, 0, NULL}, e, LRS_OK};
+  parser p = {text, table, {T_END, 0, 0, 0, NULL}, e, LRS_OK, 0};
   lexer_state lx = {0};
   int root = -1;
-  if (lex(&p, &lx) == LRS_OK) {
+  size_t len = strlen(text);
+  if (len > LRS_QUERY_MAX_TEXT)
+    fail(&p, LRS_QUERY_MAX_TEXT, "an expression of %zu bytes; at most %d are read", len,
+         LRS_QUERY_MAX_TEXT);
+  else if (lex(&p, &lx) == LRS_OK) {
     if (p.tok.kind == T_END)
       fail(&p, 0, "empty expression");
     else
@@ -473,9 +498,15 @@ static bool eval(const lrs_query_expr *e, const lrs_query_table *t, size_t row, 
   case N_NOT:
     return !eval(e, t, row, n->a);
   case N_AND:
-    return eval(e, t, row, n->a) && eval(e, t, row, n->b);
   case N_OR:
-    return eval(e, t, row, n->a) || eval(e, t, row, n->b);
+    /* A chain of links (a: an operand, b: the next link), short-circuit:
+     * a loop, so only '(' and '!' nest the recursion. */
+    for (; id >= 0; id = e->nodes[id].b) {
+      bool v = eval(e, t, row, e->nodes[id].a);
+      if (v == (n->kind == N_OR))
+        return v;
+    }
+    return n->kind == N_AND;
   case N_CMP:
     break;
   }

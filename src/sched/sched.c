@@ -27,7 +27,7 @@ static void on_stop_signal(int sig) { stop_signal = sig; }
 
 bool lrs_sched_stop_requested(void) { return stop_signal != 0; }
 
-static lrs_status install_handlers(void) {
+lrs_status lrs_sched_install_handlers(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;
@@ -57,15 +57,7 @@ int lrs_sched_auto_group(int workers, int max_group) {
   return g > 1 ? g : 1;
 }
 
-static lrs_status mpi_check(int rc, const char *what) {
-  if (rc == MPI_SUCCESS)
-    return LRS_OK;
-  char text[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(rc, text, &len);
-  return LRS_RAISE(LRS_ERR_MPI, "%s: %s", what, text);
-}
-#define MPI_TRY(call) LRS_TRY(mpi_check((call), #call))
+#define MPI_TRY(call) LRS_MPI_TRY(call)
 
 static bool is_failure(lrs_point_status s) {
   return s == LRS_POINT_ERROR || s == LRS_POINT_TIMEOUT || s == LRS_POINT_NUMERICAL_FAILURE;
@@ -205,9 +197,28 @@ typedef struct {
   lrs_result *result; /* receive buffer, reused */
   lrs_point *chunk;   /* send buffer of max_chunk points */
   leader_state *leaders;
+  /* The first failure of the sink or the source (a store write, a refinement
+   * round): the workers are stopped and drained, results that still come
+   * back are dropped, and the run returns it. */
+  lrs_status failed;
+  char failed_message[1024];
 } coordinator;
 
+/* Records the coordinator's first failure; MPI failures are returned (the
+ * workers cannot be reached in order: the caller ends the job). */
+static lrs_status note_failure(coordinator *c, lrs_status st) {
+  if (st == LRS_OK || st == LRS_ERR_MPI)
+    return st;
+  if (c->failed == LRS_OK) {
+    c->failed = st;
+    snprintf(c->failed_message, sizeof c->failed_message, "%s", lrs_error_message());
+  }
+  return LRS_OK;
+}
+
 static lrs_status deliver(coordinator *c, uint64_t index, int rank) {
+  if (c->failed != LRS_OK)
+    return LRS_OK; /* nowhere to put it */
   lrs_point p;
   if (c->src->point(c->src->ctx, index, &p) == LRS_OK && c->result->summary.wall_seconds > 0) {
     c->cost_done += lrs_point_cost(&p);
@@ -403,7 +414,7 @@ static lrs_status serve_workers(coordinator *c, int size) {
   double deadline = 0;
   while (busy_leaders(c, n_groups) > 0) {
     double now = MPI_Wtime();
-    if (!draining && lrs_sched_stop_requested()) {
+    if (!draining && (lrs_sched_stop_requested() || c->failed != LRS_OK)) {
       /* Running points may finish; the rest of every leader's chunk may not. */
       draining = true;
       deadline = now + c->opt->drain_seconds;
@@ -418,24 +429,25 @@ static lrs_status serve_workers(coordinator *c, int size) {
      * results); without one the run is over once the queue is empty. */
     if (!draining && !c->exhausted && c->next == c->n_queue &&
         (!c->src->refill || points_out(c, n_groups) == 0))
-      LRS_TRY(refill(c));
+      LRS_TRY(note_failure(c, refill(c)));
     for (int r = 1; r < size; r++)
       if (c->leaders[r].waiting)
-        LRS_TRY(answer(c, r, n_groups, draining));
+        LRS_TRY(note_failure(c, answer(c, r, n_groups, draining || c->failed != LRS_OK)));
     int flag;
     MPI_Status status;
     MPI_TRY(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->comm, &flag, &status));
     if (flag) {
       turns = 0;
       if (status.MPI_TAG == LRS_SCHED_TAG_HEAD)
-        LRS_TRY(receive_result(c, status.MPI_SOURCE));
+        LRS_TRY(note_failure(c, receive_result(c, status.MPI_SOURCE)));
       else if (status.MPI_TAG == LRS_SCHED_TAG_READY)
         LRS_TRY(receive_ready(c, status.MPI_SOURCE));
       else
         return LRS_RAISE(LRS_ERR_MPI, "unexpected message tag %d from rank %d", status.MPI_TAG,
                          status.MPI_SOURCE);
     } else {
-      LRS_TRY(c->sink->tick(c->sink->ctx, now));
+      if (c->failed == LRS_OK)
+        LRS_TRY(note_failure(c, c->sink->tick(c->sink->ctx, now)));
       progress_show(&c->prog, c->report, now, false);
       idle(&turns);
     }
@@ -448,6 +460,8 @@ static lrs_status serve_workers(coordinator *c, int size) {
     if (*stop != MPI_REQUEST_NULL)
       MPI_Request_free(stop);
   }
+  if (c->failed != LRS_OK) /* the message the drain may have overwritten */
+    return LRS_RAISE(c->failed, "%s", c->failed_message);
   return LRS_OK;
 }
 
@@ -475,6 +489,27 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
   c.n_queue = n_pending;
   if (st == LRS_OK)
     st = size == 1 ? serve_alone(&c) : serve_workers(&c, size);
+  else if (size > 1 && c.leaders && c.chunk) {
+    /* The workers wait for work: stop them before returning the failure. */
+    free(c.queue);
+    c.queue = NULL;
+    c.n_queue = c.next = 0;
+    c.exhausted = true;
+    if (c.result || lrs_result_create(256, &c.result) == LRS_OK) {
+      note_failure(&c, st);
+      for (int r = 0; r < size; r++)
+        c.leaders[r].stop = MPI_REQUEST_NULL;
+      st = serve_workers(&c, size);
+    } else {
+      report->abandoned = (size - 1) / opt->group_size; /* the caller ends the job */
+    }
+  } else if (size > 1) {
+    report->abandoned = (size - 1) / opt->group_size;
+  }
+  /* A failed MPI call left the workers in an unknown state: the caller ends
+   * the job (a drained failure has every worker back). */
+  if (st != LRS_OK && size > 1 && c.failed == LRS_OK && report->abandoned == 0)
+    report->abandoned = (size - 1) / opt->group_size;
   /* Interrupted when any point did not come back (never handed out, dropped
    * from a chunk after the STOP, or abandoned in a group), or when a stop
    * came between a refilling source's rounds (its next round never asked). */
@@ -704,7 +739,7 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const ui
   lrs_sched_options opt = options ? *options : lrs_sched_defaults();
   int rank, size;
   MPI_Comm own = MPI_COMM_NULL, group = MPI_COMM_NULL;
-  LRS_TRY(install_handlers());
+  LRS_TRY(lrs_sched_install_handlers());
   MPI_TRY(MPI_Comm_rank(comm, &rank));
   MPI_TRY(MPI_Comm_size(comm, &size));
   if (opt.group_size < 1 || (size > 1 && (size - 1) % opt.group_size != 0))
@@ -720,7 +755,7 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const ui
   MPI_TRY(MPI_Comm_dup(comm, &own));
   MPI_Comm_set_errhandler(own, MPI_ERRORS_RETURN);
   int color = rank == 0 ? MPI_UNDEFINED : (rank - 1) / opt.group_size;
-  lrs_status st = mpi_check(MPI_Comm_split(own, color, rank, &group), "MPI_Comm_split");
+  lrs_status st = lrs_mpi_check(MPI_Comm_split(own, color, rank, &group), "MPI_Comm_split");
   if (st == LRS_OK && group != MPI_COMM_NULL)
     MPI_Comm_set_errhandler(group, MPI_ERRORS_RETURN);
   if (st == LRS_OK) {

@@ -2,6 +2,7 @@
 #include "lrsweep/status.h"
 
 #include <limits.h>
+#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,16 @@ lrs_status lrs_to_int(size_t value, int *out, const char *what) {
                      value);
   *out = (int)value;
   return LRS_OK;
+}
+
+lrs_status lrs_mpi_check(int rc, const char *what) {
+  if (rc == MPI_SUCCESS)
+    return LRS_OK;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS)
+    snprintf(text, sizeof text, "MPI error code %d", rc);
+  return LRS_RAISE(LRS_ERR_MPI, "%s failed: %s", what, text);
 }
 
 /* Levenshtein distance of short names (longer ones count as far apart). */

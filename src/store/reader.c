@@ -167,6 +167,8 @@ lrs_status lrs_store_open(const char *path, lrs_store **out) {
     return LRS_RAISE(LRS_ERR_IO, "%s: %s", path, strerror(errno));
   if (S_ISDIR(sb.st_mode))
     return LRS_RAISE(LRS_ERR_IO, "%s: is a directory, not a store", path);
+  if (!S_ISREG(sb.st_mode)) /* a FIFO would block the open forever */
+    return LRS_RAISE(LRS_ERR_STORE, "%s: not a regular file, so not an lrsweep store", path);
   lrs_store *s = calloc(1, sizeof *s);
   LRS_TRY(LRS_CHECK_ALLOC(s));
   s->file = H5I_INVALID_HID;

@@ -162,8 +162,19 @@ void lrs__store_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 /* Collects the innermost description of the HDF5 error stack. */
 static herr_t walk_error(unsigned n, const H5E_error2_t *err, void *data) {
   char *buf = data;
-  if (n == 0 && err->desc && err->desc[0])
+  if (n != 0 || !err->desc || !err->desc[0])
+    return 0;
+  /* A failed system call: "file write failed: time = ..., errno = 28, error
+   * message = 'No space left on device', )" says "file write failed: No
+   * space left on device". */
+  const char *colon = strchr(err->desc, ':'), *msg = strstr(err->desc, "error message = '");
+  if (colon && msg) {
+    msg += strlen("error message = '");
+    int len = (int)strcspn(msg, "'");
+    snprintf(buf, 160, "%.*s: %.*s", (int)(colon - err->desc), err->desc, len, msg);
+  } else {
     snprintf(buf, 160, "%s", err->desc);
+  }
   return 0;
 }
 

@@ -82,6 +82,13 @@ lrs_status lrs__store_h5_fail(const char *where, const char *fmt, ...)
       goto label;                                                              \
     }                                                                          \
   } while (0)
+/* Sets the writer's file driver on `fapl` (guard.c): sec2 behind a guard
+ * that hides a failed write from HDF5 and detaches the file from the disk
+ * from then on.  Ignores SIGXFSZ (a file size limit fails the write). */
+herr_t lrs__store_guard_set(hid_t fapl);
+/* errno of the first failed write to the file of `obj` (0: none, or not
+ * opened with the guard). */
+int lrs__store_guard_failed(hid_t obj);
 /* The innermost description on HDF5's error stack ("" if none); clears it. */
 void lrs__store_h5_reason(char *buf, size_t cap);
 /* Closes an identifier of any kind if valid and sets it invalid. */

@@ -11,6 +11,11 @@
  *    then the rows that point at them, flush; a row says "done" only after its
  *    records are on disk.  Records of a batch killed between the two flushes
  *    stay as unreferenced rows at the end of trajectories (harmless).
+ *
+ * A failed write (a full disk, a quota, a file size limit) ends the writer:
+ * the file driver's guard (guard.c) detaches the file from the disk at that
+ * write, so the store stays as a crash at that moment would leave it, and
+ * HDF5 closes it without a failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +82,7 @@ struct lrs_store_writer {
   uint64_t *flushed;
   size_t n_flushed, cap_flushed;
   double last_flush;
+  bool broken; /* a write failed: nothing more is written */
 };
 
 /* Rows written per HDF5 call when building a points table.  KEY_SLACK: room
@@ -109,6 +115,29 @@ static bool needs(const lrs_store_writer *w, int status) {
 
 /* ---- files ---------------------------------------------------------------- */
 
+/* LRS_ERR_HDF5 when a write to the file of `obj` failed (the guard's errno):
+ * "WHERE: WHAT: REASON" and `tail`. */
+static lrs_status write_failed(hid_t obj, const char *where, const char *what, const char *tail) {
+  int err = lrs__store_guard_failed(obj);
+  if (err == 0)
+    return LRS_OK;
+  return LRS_RAISE(LRS_ERR_WRITE, "%s: %s: %s%s", where, what, strerror(err), tail);
+}
+
+/* After writing: a write the guard caught breaks the writer (LRS_ERR_IO, the
+ * store as its last complete flush left it); else `st`. */
+static lrs_status writer_check(lrs_store_writer *w, lrs_status st) {
+  if (w->broken || w->file < 0)
+    return st;
+  lrs_status failed = write_failed(w->file, w->path, "cannot write the store",
+                                   "; it keeps every point of its last complete flush (run the "
+                                   "same command again to resume once there is room)");
+  if (failed == LRS_OK)
+    return st;
+  w->broken = true;
+  return failed;
+}
+
 static lrs_status fsync_path(const char *path, bool dir) {
   int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
   if (fd < 0)
@@ -117,7 +146,7 @@ static lrs_status fsync_path(const char *path, bool dir) {
   int err = errno;
   close(fd);
   if (rc != 0 && !(dir && err == EINVAL))
-    return LRS_RAISE(LRS_ERR_IO, "%s: fsync failed: %s", path, strerror(err));
+    return LRS_RAISE(LRS_ERR_WRITE, "%s: fsync failed: %s", path, strerror(err));
   return LRS_OK;
 }
 
@@ -153,7 +182,8 @@ static lrs_status copy_file(const char *from, const char *to) {
       if (m < 0 && errno == EINTR)
         continue;
       if (m < 0) {
-        st = LRS_RAISE(LRS_ERR_IO, "%s: write failed: %s", to, strerror(errno));
+        st = LRS_RAISE(LRS_ERR_WRITE, "%s: cannot copy it to %s: %s (store left unchanged)", from,
+                       to, strerror(errno));
         goto done;
       }
       off += m;
@@ -164,7 +194,7 @@ done:
   if (in >= 0)
     close(in);
   if (out >= 0 && close(out) != 0 && st == LRS_OK)
-    st = LRS_RAISE(LRS_ERR_IO, "%s: close failed: %s", to, strerror(errno));
+    st = LRS_RAISE(LRS_ERR_WRITE, "%s: close failed: %s", to, strerror(errno));
   return st;
 }
 
@@ -635,6 +665,7 @@ static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_
   snprintf(tmp, n, "%s.tmp", w->path);
   unlink(tmp); /* a stale copy of a crashed restructure; we hold the lock */
   LRS__H5(st, fapl = lrs__store_fapl(true), done, tmp, "cannot make a file access list");
+  LRS__H5(st, lrs__store_guard_set(fapl), done, tmp, "cannot set the file driver");
   if (!exists) {
     LRS__H5(st, file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl), done, tmp,
             "cannot create the store");
@@ -644,6 +675,11 @@ static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_
     LRS__H5(st, file = H5Fopen(tmp, H5F_ACC_RDWR, fapl), done, tmp, "cannot open the copy");
   }
   LRS_TRY_GOTO(st, build_sweep(w, file, old, tmp), done);
+  LRS__H5(st, H5Fflush(file, H5F_SCOPE_LOCAL), done, tmp, "cannot flush the new store");
+  LRS_TRY_GOTO(st, write_failed(file, w->path, exists ? "cannot restructure the store"
+                                                      : "cannot create the store",
+                                exists ? " (store left unchanged)" : ""),
+               done);
   herr_t closed = H5Fclose(file);
   file = H5I_INVALID_HID;
   LRS__H5(st, closed, done, tmp, "cannot close the new store");
@@ -658,6 +694,13 @@ static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_
     free(dir);
   }
 done:
+  if (st != LRS_OK && file >= 0) {
+    /* A failure after a failed write (the guard hid it) says less. */
+    lrs_status failed = write_failed(file, w->path, exists ? "cannot restructure the store"
+                                                           : "cannot create the store",
+                                     exists ? " (store left unchanged)" : "");
+    st = failed != LRS_OK ? failed : st;
+  }
   lrs__store_h5_close(&file);
   lrs__store_h5_close(&fapl);
   if (st != LRS_OK)
@@ -681,6 +724,8 @@ static lrs_status prepare(lrs_store_writer *w) {
       return LRS_RAISE(LRS_ERR_IO, "%s: %s", w->path, strerror(errno));
     return restructure(w, false, NULL);
   }
+  if (!S_ISREG(sb.st_mode))
+    return LRS_RAISE(LRS_ERR_STORE, "%s: not a regular file, so not an lrsweep store", w->path);
   LRS_TRY_GOTO(st, lrs_store_open(w->path, &rd), done);
   size_t sweep;
   const char *name = lrs_config_name(w->cfg);
@@ -914,6 +959,7 @@ static lrs_status open_append(lrs_store_writer *w) {
   hid_t key = H5I_INVALID_HID, space = H5I_INVALID_HID;
   char name[512];
   LRS__H5(st, fapl = lrs__store_fapl(true), done, w->path, "cannot make a file access list");
+  LRS__H5(st, lrs__store_guard_set(fapl), done, w->path, "cannot set the file driver");
   LRS__H5(st, w->file = H5Fopen(w->path, H5F_ACC_RDWR, fapl), done, w->path,
           "cannot open the store for writing");
   LRS__H5(st, H5Fstart_swmr_write(w->file), done, w->path, "cannot start SWMR writing");
@@ -951,6 +997,7 @@ static lrs_status open_append(lrs_store_writer *w) {
   LRS_TRY_GOTO(st, log_run(w), done);
   LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, w->path, "cannot flush");
 done:
+  st = writer_check(w, st);
   lrs__store_h5_close(&space);
   lrs__store_h5_close(&key);
   lrs__store_h5_close(&type);
@@ -1012,10 +1059,30 @@ const lrs_field *lrs_store_writer_columns(const lrs_store_writer *w, size_t *cou
   return w->schema->cols;
 }
 
+lrs_status lrs_store_columns_copy(lrs_field **cols, size_t *count) {
+  *cols = NULL;
+  *count = 0;
+  lrs__store_h5_quiet();
+  lrs__store_schema *s = NULL;
+  LRS_TRY(lrs__store_schema_create(LRS_GRID_KEY_MAX, "the store schema", &s));
+  lrs_status st = LRS_OK;
+  *cols = malloc(s->n_cols * sizeof **cols);
+  if (*cols) {
+    memcpy(*cols, s->cols, s->n_cols * sizeof **cols);
+    *count = s->n_cols;
+  } else {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the store columns");
+  }
+  lrs__store_schema_destroy(&s);
+  return st;
+}
+
 lrs_status lrs_store_add_points(lrs_store_writer *w, const lrs_point *points,
                                 const lrs_origin *origin, const int32_t *generation, size_t n,
                                 uint64_t *first) {
   *first = w->n_points;
+  if (w->broken)
+    return LRS_RAISE(LRS_ERR_WRITE, "%s: a write to the store failed before", w->path);
   if (n == 0)
     return LRS_OK;
   lrs_status st = LRS_OK;
@@ -1061,6 +1128,7 @@ lrs_status lrs_store_add_points(lrs_store_writer *w, const lrs_point *points,
    * whole round uncommitted, to be proposed again the same way. */
   LRS_TRY_GOTO(st, lrs__store_rows_write(w->rows_ds, end, w->path), done);
   LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, w->path, "cannot flush the row count");
+  LRS_TRY_GOTO(st, writer_check(w, st), done);
   for (size_t k = 0; k < n; k++) {
     const lrs_store_row *row = (const lrs_store_row *)(const void *)(w->rows + k * s->stride);
     w->status[start + k] = LRS_POINT_PENDING;
@@ -1070,6 +1138,7 @@ lrs_status lrs_store_add_points(lrs_store_writer *w, const lrs_point *points,
   w->n_points = end;
   w->todo += n;
 done:
+  st = writer_check(w, st);
   lrs__store_h5_close(&fspace);
   lrs__store_h5_close(&mspace);
   return st;
@@ -1115,6 +1184,8 @@ static int by_index_then_pos(const void *a, const void *b) {
 }
 
 lrs_status lrs_store_flush(lrs_store_writer *w) {
+  if (w->broken)
+    return LRS_RAISE(LRS_ERR_WRITE, "%s: a write to the store failed before", w->path);
   if (w->n_batch == 0)
     return LRS_OK;
   lrs_status st = LRS_OK;
@@ -1138,6 +1209,7 @@ lrs_status lrs_store_flush(lrs_store_writer *w) {
     lrs__store_h5_close(&fspace);
     lrs__store_h5_close(&mspace);
     LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, where, "cannot flush trajectories");
+    LRS_TRY_GOTO(st, writer_check(w, st), done);
     w->traj_end = end;
   }
 
@@ -1164,6 +1236,7 @@ lrs_status lrs_store_flush(lrs_store_writer *w) {
     w->coords[k] = b->index;
   }
   LRS_TRY_GOTO(st, write_results(w, w->coords, n_rows), done);
+  LRS_TRY_GOTO(st, writer_check(w, st), done);
 
   /* 3. Bookkeeping: these points are now durable. */
   LRS_TRY_GOTO(st, LRS_GROW(w->flushed, w->cap_flushed, n_rows), done);
@@ -1184,6 +1257,7 @@ lrs_status lrs_store_flush(lrs_store_writer *w) {
   w->n_recs = 0;
   w->buffered = 0;
 done:
+  st = writer_check(w, st);
   lrs__store_h5_close(&fspace);
   lrs__store_h5_close(&mspace);
   return st;
@@ -1194,7 +1268,7 @@ lrs_status lrs_store_writer_close(lrs_store_writer **writer) {
     return LRS_OK;
   lrs_store_writer *w = *writer;
   lrs_status st = LRS_OK;
-  if (w->file >= 0 && w->points >= 0 && w->traj >= 0)
+  if (!w->broken && w->file >= 0 && w->points >= 0 && w->traj >= 0)
     st = lrs_store_flush(w);
   lrs__store_h5_close(&w->points);
   lrs__store_h5_close(&w->traj);
