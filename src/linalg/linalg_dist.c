@@ -303,6 +303,120 @@ lrs_status lrs_linalg_create_dist(MPI_Comm comm, const lrs_linalg_dist_opts *opt
   return LRS_OK;
 }
 
+/* ------------------------------------------------------------- cache */
+
+/* Backends cached on communicators (lrs_linalg_dist_cached): a list, so that
+ * MPI_Finalize can release those of communicators never freed. */
+typedef struct cache_entry {
+  MPI_Comm comm; /* the caller's communicator carrying the attribute */
+  lrs_linalg *la;
+  struct cache_entry *next;
+} cache_entry;
+
+static cache_entry *cache_head = NULL;
+static size_t cache_count = 0;
+static int cache_key = MPI_KEYVAL_INVALID; /* on a group communicator: its entry */
+
+/* The communicator is being freed: drop the cache's reference (frees the
+ * backend, collective over the duplicate, unless a solve still holds it). */
+static int cache_delete(MPI_Comm comm, int key, void *value, void *extra) {
+  (void)comm, (void)key, (void)extra;
+  cache_entry *e = value;
+  for (cache_entry **p = &cache_head; *p; p = &(*p)->next)
+    if (*p == e) {
+      *p = e->next;
+      break;
+    }
+  lrs_linalg_destroy(&e->la);
+  free(e);
+  cache_count--;
+  return MPI_SUCCESS;
+}
+
+/* MPI_Finalize deletes MPI_COMM_SELF's attributes first: release every
+ * backend still cached (communicators never freed), then the keys. */
+static int cache_finalize(MPI_Comm comm, int key, void *value, void *extra) {
+  (void)comm, (void)key, (void)value, (void)extra;
+  int rc = MPI_SUCCESS;
+  while (cache_head && rc == MPI_SUCCESS)
+    rc = MPI_Comm_delete_attr(cache_head->comm, cache_key); /* runs cache_delete */
+  if (rc == MPI_SUCCESS)
+    rc = MPI_Comm_free_keyval(&cache_key);
+  return rc;
+}
+
+static lrs_status cache_keys(void) {
+  if (cache_key != MPI_KEYVAL_INVALID)
+    return LRS_OK;
+  int key = MPI_KEYVAL_INVALID, fkey = MPI_KEYVAL_INVALID;
+  LRS_TRY(mpi_check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &key, NULL),
+                    "MPI_Comm_create_keyval"));
+  lrs_status st = mpi_check(
+      MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_finalize, &fkey, NULL),
+      "MPI_Comm_create_keyval");
+  if (st == LRS_OK)
+    st = mpi_check(MPI_Comm_set_attr(MPI_COMM_SELF, fkey, NULL), "MPI_Comm_set_attr (SELF)");
+  if (st != LRS_OK) {
+    MPI_Comm_free_keyval(&key);
+    if (fkey != MPI_KEYVAL_INVALID)
+      MPI_Comm_free_keyval(&fkey);
+    return st;
+  }
+  MPI_Comm_free_keyval(&fkey); /* MPI_COMM_SELF's attribute keeps it until MPI_Finalize */
+  cache_key = key;
+  return LRS_OK;
+}
+
+lrs_status lrs_linalg_dist_cached(MPI_Comm comm, lrs_linalg **la) {
+  *la = NULL;
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized)
+    return LRS_RAISE(LRS_ERR_USAGE, "the distributed linalg backend needs MPI initialized");
+  lrs_status st = cache_keys(); /* local: the same outcome on every rank in practice */
+  cache_entry *e = NULL;
+  int found = 0;
+  if (st == LRS_OK)
+    st = mpi_check(MPI_Comm_get_attr(comm, cache_key, &e, &found), "MPI_Comm_get_attr");
+  /* Every rank of comm has made the same calls on it: all find it, or none. */
+  if (st == LRS_OK && found) {
+    e->la->refs++;
+    *la = e->la;
+    return LRS_OK;
+  }
+  if (st != LRS_OK)
+    return st;
+  lrs_linalg *l = NULL;
+  LRS_TRY(lrs_linalg_create_dist(comm, NULL, &l));
+  e = malloc(sizeof *e);
+  st = LRS_CHECK_ALLOC(e);
+  if (st == LRS_OK) {
+    *e = (cache_entry){.comm = comm, .la = l, .next = cache_head};
+    cache_head = e;
+    cache_count++;
+    st = mpi_check(MPI_Comm_set_attr(comm, cache_key, e), "MPI_Comm_set_attr");
+    if (st != LRS_OK) { /* not attached: undo by hand */
+      cache_head = e->next;
+      cache_count--;
+      free(e);
+      e = NULL;
+    }
+  }
+  st = lrs__dist_agree(l, st);
+  if (st != LRS_OK) { /* every rank drops it */
+    if (e)
+      MPI_Comm_delete_attr(comm, cache_key); /* cache_delete: unlinks, frees l and e */
+    else
+      lrs_linalg_destroy(&l);
+    return st;
+  }
+  l->refs++; /* the caller's reference; the cache holds the first */
+  *la = l;
+  return LRS_OK;
+}
+
+size_t lrs_linalg_dist_cached_count(void) { return cache_count; }
+
 /* ------------------------------------------------------------- matrices */
 
 static lrs_status dist_mat_init(lrs_mat *M) {

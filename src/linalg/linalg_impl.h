@@ -114,6 +114,7 @@ struct lrs_linalg {
   double *scratch;     /* work arrays and copies; grows, never shrinks */
   size_t scratch_len;  /* in doubles (dist: the same on every rank) */
   size_t n_mats;       /* live matrices and views, for destroy-order checks */
+  size_t refs;         /* extra holders beyond the first (lrs_linalg_dist_cached) */
   lrs__dist dist;      /* dist only */
 };
 
