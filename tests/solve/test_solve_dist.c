@@ -231,6 +231,44 @@ int main(int argc, char **argv) {
   q.atol = 1e-10;
   check_point("lora GF small init", &q, true);
 
+  /* Full coordinates (h > n + m): GD's fused step (lrs_mat_coupled_step)
+   * on the group, fused over each rank's columns on a 1×G grid. */
+  p = two_layer();
+  p.coordinates = LRS_COORDS_FULL;
+  p.width = 300; /* > 256 columns: two blocks of the local pass on one rank */
+  p.tol = 1e-5; /* h-wide iterates: the rounding level of L is higher (‖W‖ ∝ √h) */
+  p.step_rule = LRS_STEP_LOCAL;
+  check_point("two_layer GD local, full coordinates", &p, true);
+  p.step_rule = LRS_STEP_FIXED;
+  check_point("two_layer GD fixed, full coordinates", &p, true);
+
+  /* One cached backend (BLACS grid, scratch) serves points of changing
+   * shapes one after another on the same communicator: wider and narrower
+   * h, other n and m, reduced and full coordinates, step rules.  Each
+   * result as the local solve's. */
+  if (size_ > 1) {
+    const size_t cached = lrs_linalg_dist_cached_count();
+    const long long widths[] = {40, 520, 24, 300, 130};
+    const long long dims[][2] = {{10, 10}, {6, 9}, {12, 5}, {10, 10}, {7, 7}};
+    for (int i = 0; i < 5; i++) {
+      p = two_layer();
+      p.width = widths[i];
+      p.input_dim = dims[i][0];
+      p.output_dim = dims[i][1];
+      p.coordinates = i % 2 ? LRS_COORDS_FULL : LRS_COORDS_REDUCED;
+      p.seed += (uint64_t)i;
+      p.step_rule = i == 4 ? LRS_STEP_GLOBAL : LRS_STEP_LOCAL;
+      if (i % 2)
+        p.tol = 1e-5; /* as above */
+      char name[96];
+      snprintf(name, sizeof name, "reused backend, point %d: h = %lld, n = %lld, m = %lld, %s",
+               i, widths[i], dims[i][0], dims[i][1], i % 2 ? "full" : "reduced");
+      check_point(name, &p, true);
+    }
+    LRS_CHECK(all_ranks(lrs_linalg_dist_cached_count() == cached && cached >= 1),
+              "every point on MPI_COMM_WORLD used its one cached backend (%zu cached)", cached);
+  }
+
   /* Down to the floor: the rounding model. */
   p = two_layer();
   p.tol = 0.0;
@@ -264,7 +302,12 @@ int main(int argc, char **argv) {
               gsize, size_, a.rel);
     lrs_result_destroy(&ref);
     lrs_result_destroy(&got);
+    const size_t before = lrs_linalg_dist_cached_count();
     MPI_Comm_free(&group);
+    const size_t released = gsize > 1; /* a group of one solves locally */
+    LRS_CHECK(all_ranks(before >= released &&
+                        lrs_linalg_dist_cached_count() == before - released),
+              "freeing a group's communicator releases its cached backend");
   }
 
   /* A wall-clock limit: each rank reads its own clock, the group stops
