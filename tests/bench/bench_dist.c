@@ -1,7 +1,8 @@
 /*
  * bench_dist — the distributed backend on one large [P1] point.
  *
- *   mpirun -np 2 build/tests/bench/bench_dist [h] [n] [rounds]   (defaults 16384, 64, 5)
+ *   mpirun -np 2 build/tests/bench/bench_dist [h] [n] [rounds] [iterations]
+ *   (defaults 16384, 64, 5; a 4th argument "iterations" skips part 3)
  *
  * Prints (rank 0), one OpenBLAS thread per rank unless OPENBLAS_NUM_THREADS
  * is set:
@@ -28,6 +29,7 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "lrsweep/linalg.h"
@@ -299,7 +301,8 @@ int main(int argc, char **argv) {
   }
 
   /* ---------------------------------------------------------- eigenvalues */
-  if (size_ > 1) {
+  const bool only_iterations = argc > 4 && strcmp(argv[4], "iterations") == 0;
+  if (size_ > 1 && !only_iterations) {
     if (rank_ == 0)
       printf("\n[sym_eigvals on G=%d, block 64] n: gathered+dsyev / pdsyev (ms)\n", size_);
     const int ns[] = {64, 128, 256, 512, 1024, 2048};
