@@ -137,8 +137,30 @@ lrs_linalg_dist_opts lrs_linalg_dist_defaults(void);
 lrs_status lrs_linalg_create_dist(MPI_Comm comm, const lrs_linalg_dist_opts *opts,
                                   lrs_linalg **la);
 
-/* Frees the backend (and its scratch), sets *la to NULL.  NULL-safe.  All
- * matrices of the backend must have been destroyed first. */
+/*
+ * The dist backend of `comm`, made once per communicator and reused (PETSc's
+ * attribute caching, STYLE.md habit 9): the first call on comm creates it
+ * with lrs_linalg_dist_defaults() (read then: later changes of
+ * LRS_DIST_BLOCK / LRS_DIST_GATHER_MAX do not reach it) and caches it as an
+ * attribute of comm; later calls return the same backend, BLACS grid and
+ * scratch (grown, never shrunk, so points of any size can follow each
+ * other).  Each call takes a reference that the caller drops with
+ * lrs_linalg_destroy; the cache's own reference is dropped when comm is
+ * freed (MPI_Comm_free, collective there) or, for communicators never freed
+ * (MPI_COMM_WORLD), at MPI_Finalize (through an attribute of
+ * MPI_COMM_SELF, whose callbacks run first, while MPI still works).
+ * Collective on comm.  MPI must be initialized.  Statuses: those of
+ * lrs_linalg_create_dist, LRS_ERR_MPI (attribute calls).
+ */
+lrs_status lrs_linalg_dist_cached(MPI_Comm comm, lrs_linalg **la);
+
+/* Backends held by communicator caches in this process (for tests: a freed
+ * communicator releases its backend). */
+size_t lrs_linalg_dist_cached_count(void);
+
+/* Drops the caller's reference to the backend and sets *la to NULL; frees it
+ * (and its scratch) with the last reference.  NULL-safe.  All matrices of
+ * the backend must have been destroyed first. */
 void lrs_linalg_destroy(lrs_linalg **la);
 
 /* Number of ranks of the backend (1 for `local`). */

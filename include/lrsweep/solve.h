@@ -25,9 +25,10 @@
  *   local path: if MPI_Initialized() is false, comm must be MPI_COMM_SELF (its
  *   handle is compared, no MPI call is made); if MPI is initialized, any comm
  *   with MPI_Comm_size == 1 works.  A communicator of G > 1 ranks gives the
- *   distributed solve: the `dist` backend (lrs_linalg_create_dist with
- *   lrs_linalg_dist_defaults(): block LRS_DIST_BLOCK or 64, near-square
- *   grid) and the same model and solver code.  Every rank generates the
+ *   distributed solve: the `dist` backend (lrs_linalg_dist_cached: made with
+ *   lrs_linalg_dist_defaults() — block LRS_DIST_BLOCK or 64, near-square
+ *   grid — at the first point on comm, reused by later ones, released when
+ *   comm is freed or at MPI_Finalize) and the same model and solver code.  Every rank generates the
  *   whole problem from the point's random streams and keeps its blocks, so
  *   the data and initial weights are those of the local solve; every rank
  *   gets the same result (summary, records), equal to the local solve's up

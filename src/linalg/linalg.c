@@ -42,6 +42,11 @@ static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 void lrs_linalg_destroy(lrs_linalg **la) {
   if (!la || !*la)
     return;
+  if ((*la)->refs > 0) { /* another holder (a communicator's cache) keeps it */
+    (*la)->refs--;
+    *la = NULL;
+    return;
+  }
   if ((*la)->ops && (*la)->ops->destroy)
     (*la)->ops->destroy(*la);
   free((*la)->scratch);

@@ -294,6 +294,120 @@ lrs_status lrs_linalg_create_dist(MPI_Comm comm, const lrs_linalg_dist_opts *opt
   return LRS_OK;
 }
 
+/* ------------------------------------------------------------- cache */
+
+/* Backends cached on communicators (lrs_linalg_dist_cached): a list, so that
+ * MPI_Finalize can release those of communicators never freed. */
+typedef struct cache_entry {
+  MPI_Comm comm; /* the caller's communicator carrying the attribute */
+  lrs_linalg *la;
+  struct cache_entry *next;
+} cache_entry;
+
+static cache_entry *cache_head = NULL;
+static size_t cache_count = 0;
+static int cache_key = MPI_KEYVAL_INVALID; /* on a group communicator: its entry */
+
+/* The communicator is being freed: drop the cache's reference (frees the
+ * backend, collective over the duplicate, unless a solve still holds it). */
+static int cache_delete(MPI_Comm comm, int key, void *value, void *extra) {
+  (void)comm, (void)key, (void)extra;
+  cache_entry *e = value;
+  for (cache_entry **p = &cache_head; *p; p = &(*p)->next)
+    if (*p == e) {
+      *p = e->next;
+      break;
+    }
+  lrs_linalg_destroy(&e->la);
+  free(e);
+  cache_count--;
+  return MPI_SUCCESS;
+}
+
+/* MPI_Finalize deletes MPI_COMM_SELF's attributes first: release every
+ * backend still cached (communicators never freed), then the keys. */
+static int cache_finalize(MPI_Comm comm, int key, void *value, void *extra) {
+  (void)comm, (void)key, (void)value, (void)extra;
+  int rc = MPI_SUCCESS;
+  while (cache_head && rc == MPI_SUCCESS)
+    rc = MPI_Comm_delete_attr(cache_head->comm, cache_key); /* runs cache_delete */
+  if (rc == MPI_SUCCESS)
+    rc = MPI_Comm_free_keyval(&cache_key);
+  return rc;
+}
+
+static lrs_status cache_keys(void) {
+  if (cache_key != MPI_KEYVAL_INVALID)
+    return LRS_OK;
+  int key = MPI_KEYVAL_INVALID, fkey = MPI_KEYVAL_INVALID;
+  LRS_TRY(mpi_check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &key, NULL),
+                    "MPI_Comm_create_keyval"));
+  lrs_status st = mpi_check(
+      MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_finalize, &fkey, NULL),
+      "MPI_Comm_create_keyval");
+  if (st == LRS_OK)
+    st = mpi_check(MPI_Comm_set_attr(MPI_COMM_SELF, fkey, NULL), "MPI_Comm_set_attr (SELF)");
+  if (st != LRS_OK) {
+    MPI_Comm_free_keyval(&key);
+    if (fkey != MPI_KEYVAL_INVALID)
+      MPI_Comm_free_keyval(&fkey);
+    return st;
+  }
+  MPI_Comm_free_keyval(&fkey); /* MPI_COMM_SELF's attribute keeps it until MPI_Finalize */
+  cache_key = key;
+  return LRS_OK;
+}
+
+lrs_status lrs_linalg_dist_cached(MPI_Comm comm, lrs_linalg **la) {
+  *la = NULL;
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized)
+    return LRS_RAISE(LRS_ERR_USAGE, "the distributed linalg backend needs MPI initialized");
+  lrs_status st = cache_keys(); /* local: the same outcome on every rank in practice */
+  cache_entry *e = NULL;
+  int found = 0;
+  if (st == LRS_OK)
+    st = mpi_check(MPI_Comm_get_attr(comm, cache_key, &e, &found), "MPI_Comm_get_attr");
+  /* Every rank of comm has made the same calls on it: all find it, or none. */
+  if (st == LRS_OK && found) {
+    e->la->refs++;
+    *la = e->la;
+    return LRS_OK;
+  }
+  if (st != LRS_OK)
+    return st;
+  lrs_linalg *l = NULL;
+  LRS_TRY(lrs_linalg_create_dist(comm, NULL, &l));
+  e = malloc(sizeof *e);
+  st = LRS_CHECK_ALLOC(e);
+  if (st == LRS_OK) {
+    *e = (cache_entry){.comm = comm, .la = l, .next = cache_head};
+    cache_head = e;
+    cache_count++;
+    st = mpi_check(MPI_Comm_set_attr(comm, cache_key, e), "MPI_Comm_set_attr");
+    if (st != LRS_OK) { /* not attached: undo by hand */
+      cache_head = e->next;
+      cache_count--;
+      free(e);
+      e = NULL;
+    }
+  }
+  st = lrs__dist_agree(l, st);
+  if (st != LRS_OK) { /* every rank drops it */
+    if (e)
+      MPI_Comm_delete_attr(comm, cache_key); /* cache_delete: unlinks, frees l and e */
+    else
+      lrs_linalg_destroy(&l);
+    return st;
+  }
+  l->refs++; /* the caller's reference; the cache holds the first */
+  *la = l;
+  return LRS_OK;
+}
+
+size_t lrs_linalg_dist_cached_count(void) { return cache_count; }
+
 /* ------------------------------------------------------------- matrices */
 
 static lrs_status dist_mat_init(lrs_mat *M) {
@@ -571,6 +685,81 @@ static lrs_status dist_gram(const lrs_mat *A, lrs_mat *C) {
   return LRS_OK;
 }
 
+/* Σ over the ranks of vals[0..count), in rank order from one Allgather into
+ * `all` (size·count doubles): the same bits on every rank, whatever
+ * algorithm MPI picks (an Allreduce may associate differently per rank, and
+ * the two triangles of a Gram matrix live on different ranks). */
+static lrs_status sum_bulk(const lrs_linalg *la, double *vals, size_t count, double *all) {
+  const lrs__dist *d = &la->dist;
+  int c = 0;
+  LRS_TRY(lrs_to_int(count, &c, "reduction count"));
+  LRS_TRY(mpi_check(MPI_Allgather(vals, c, MPI_DOUBLE, all, c, MPI_DOUBLE, d->comm),
+                    "MPI_Allgather (Gram reduction)"));
+  for (size_t i = 0; i < count; i++) {
+    double s = all[i];
+    for (int r = 1; r < d->size; r++)
+      s += all[(size_t)r * count + i];
+    vals[i] = s;
+  }
+  return LRS_OK;
+}
+
+/* lrs_mat_coupled_step on a grid of one process row: every rank holds all k
+ * rows of its columns of B, so the step is the local backend's pass over
+ * those columns (lrs__coupled_pass: each 256-column block updated and added
+ * to the Gram while in L2) with G replicated on every rank (one Allgatherv
+ * of n×m), then one reduction of the k×k Gram parts (packed upper
+ * triangles).  On taller grids a column of B spans several ranks: there the
+ * separate PBLAS calls (copy, gemm, gemm, gram) run instead. */
+/* A view of rows [r0, r0 + rows) of B on the stack (no allocation inside an
+ * iteration). */
+static lrs_mat row_view(const lrs_mat *B, size_t r0, size_t rows) {
+  lrs_mat V = *B;
+  V.rows = rows;
+  V.owner = false;
+  lrs__dist_view_init(B, r0, 0, &V);
+  return V;
+}
+
+static lrs_status dist_coupled_step(lrs_mat *B, const lrs_mat *G, double alpha, lrs_mat *T,
+                                    lrs_mat *C) {
+  lrs_linalg *la = B->la;
+  const lrs__dist *d = &la->dist;
+  const size_t n = G->rows, m = G->cols, k = n + m, pc = (size_t)d->nb * (size_t)d->npcol;
+  if (d->nprow != 1 || B->c0 % pc != T->c0 % pc) { /* global facts: the same on every rank */
+    lrs_mat B1 = row_view(B, 0, n), B2 = row_view(B, n, m);
+    LRS_TRY(lrs__dist_copy(&B1, T));
+    LRS_TRY(dist_gemm(LRS_NOTRANS, LRS_NOTRANS, alpha, G, &B2, 1.0, &B1));
+    LRS_TRY(dist_gemm(LRS_TRANS, LRS_NOTRANS, alpha, G, T, 1.0, &B2));
+    return dist_gram(B, C);
+  }
+  /* scratch: [G replicated | its gather work | Gram part k×k | packed | all ranks' packed] */
+  const size_t packed = k * (k + 1) / 2, gwork = lrs__dist_gather_work(G);
+  const size_t o_work = n * m, o_part = o_work + gwork, o_pack = o_part + k * k,
+               o_all = o_pack + packed;
+  LRS_TRY(lrs__dist_scratch(la, o_all + (size_t)d->size * packed));
+  double *s = la->scratch;
+  LRS_TRY(lrs__dist_gather(G, s, s + o_work, false));
+  /* With one process row, B's (and T's) local block holds all their rows.
+   * The pass fails only on sizes above INT_MAX, global ones here (ld = k, n,
+   * k): the same verdict on every rank, no agreement needed. */
+  LRS_TRY(lrs__coupled_pass(n, m, B->lcols, B->data, B->ld, s, n, alpha, T->data, T->ld,
+                            s + o_part, k));
+  double *p = s + o_pack;
+  for (size_t j = 0; j < k; j++)
+    for (size_t i = 0; i <= j; i++)
+      *p++ = s[o_part + i + j * k];
+  LRS_TRY(sum_bulk(la, s + o_pack, packed, s + o_all));
+  for (size_t j = 0; j < C->lcols; j++)
+    for (size_t i = 0; i < C->lrows; i++) {
+      size_t gi, gj;
+      dist_local_to_global(C, i, j, &gi, &gj);
+      const size_t lo = gi < gj ? gi : gj, hi = gi < gj ? gj : gi;
+      C->data[i + j * C->ld] = s[o_pack + hi * (hi + 1) / 2 + lo];
+    }
+  return LRS_OK;
+}
+
 const lrs__linalg_ops lrs__linalg_dist_ops = {
     .destroy = dist_destroy,
     .reserve = lrs__dist_reserve,
@@ -589,6 +778,7 @@ const lrs__linalg_ops lrs__linalg_dist_ops = {
     .dot = dist_dot,
     .norm_fro = dist_norm_fro,
     .gram = dist_gram,
+    .coupled_step = dist_coupled_step,
     .sym_eigvals = lrs__dist_sym_eigvals,
     .singular_values = lrs__dist_singular_values,
     .svd = lrs__dist_svd,

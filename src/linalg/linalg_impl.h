@@ -70,6 +70,20 @@ extern const lrs__linalg_ops lrs__linalg_dist_ops;
 int lrs__sym_eigvals_dense(int n, double *a, double *w, double *work, int lwork, bool ends,
                            const double *near);
 
+/* The column-block pass of lrs_mat_coupled_step over one rank's columns of
+ * B (linalg.h): b = [b1; b2] (n + m rows, w columns, leading dimension ldb),
+ * g n×m (ldg), t n×w (ldt):
+ *     t ← b1,   b1 ← b1 + α·g·b2,   b2 ← b2 + α·gᵀ·t,
+ *     upper triangle of c (k×k, k = n + m, ldc) ← Σ_columns b·bᵀ of the new b
+ * (0 when w = 0; the strictly lower part is not touched), by blocks of 256
+ * columns, each kept in L2 from its update to its Gram.  The local backend
+ * runs it on the whole of B; the dist backend on each rank's columns, then
+ * sums the k×k parts over the group.  Local.  Statuses: LRS_ERR_RANGE (a
+ * size above the BLAS int range). */
+lrs_status lrs__coupled_pass(size_t n, size_t m, size_t w, double *b, size_t ldb,
+                             const double *g, size_t ldg, double alpha, double *t, size_t ldt,
+                             double *c, size_t ldc);
+
 /* Cached ScaLAPACK workspace sizes (queried once per routine and shape, then
  * the maximum over the ranks, so every rank sizes its scratch alike). */
 enum { LRS__DIST_WCACHE = 16 };
@@ -100,6 +114,7 @@ struct lrs_linalg {
   double *scratch;     /* work arrays and copies; grows, never shrinks */
   size_t scratch_len;  /* in doubles (dist: the same on every rank) */
   size_t n_mats;       /* live matrices and views, for destroy-order checks */
+  size_t refs;         /* extra holders beyond the first (lrs_linalg_dist_cached) */
   lrs__dist dist;      /* dist only */
 };
 

@@ -237,31 +237,39 @@ static lrs_status local_gram(const lrs_mat *A, lrs_mat *C) {
  * and its copy of B1 stay in a 512 KiB L2 from the update to the Gram. */
 enum { COUPLED_BLOCK = 256 };
 
+lrs_status lrs__coupled_pass(size_t n, size_t m, size_t w, double *b, size_t ldb,
+                             const double *g, size_t ldg, double alpha, double *t, size_t ldt,
+                             double *c, size_t ldc) {
+  lapack_int ni = 0, mi = 0, k = 0, ldbi = 0, ldgi = 0, ldti = 0, ldci = 0;
+  LRS_TRY(to_int(n, "coupled n", &ni));
+  LRS_TRY(to_int(m, "coupled m", &mi));
+  LRS_TRY(to_int(n + m, "coupled k", &k));
+  LRS_TRY(to_int(ldb, "ldb", &ldbi));
+  LRS_TRY(to_int(ldg, "ldg", &ldgi));
+  LRS_TRY(to_int(ldt, "ldt", &ldti));
+  LRS_TRY(to_int(ldc, "ldc", &ldci));
+  if (w == 0)
+    for (size_t j = 0; j < n + m; j++)
+      memset(c + j * ldc, 0, (j + 1) * sizeof *c);
+  for (size_t j = 0; j < w; j += COUPLED_BLOCK) {
+    const lapack_int wc = (lapack_int)(w - j < COUPLED_BLOCK ? w - j : COUPLED_BLOCK);
+    double *bj = b + j * ldb, *tj = t + j * ldt;
+    for (lapack_int q = 0; q < wc; q++) /* the old B1 */
+      memcpy(tj + (size_t)q * ldt, bj + (size_t)q * ldb, n * sizeof *bj);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, wc, mi, alpha, g, ldgi, bj + n,
+                ldbi, 1.0, bj, ldbi);
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, mi, wc, ni, alpha, g, ldgi, tj, ldti,
+                1.0, bj + n, ldbi);
+    cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, k, wc, 1.0, bj, ldbi, j ? 1.0 : 0.0,
+                c, ldci);
+  }
+  return LRS_OK;
+}
+
 static lrs_status local_coupled_step(lrs_mat *B, const lrs_mat *G, double alpha, lrs_mat *T,
                                      lrs_mat *C) {
-  lapack_int n = 0, m = 0, k = 0, ldb = 0, ldg = 0, ldt = 0, ldc = 0;
-  LRS_TRY(to_int(G->rows, "coupled n", &n));
-  LRS_TRY(to_int(G->cols, "coupled m", &m));
-  LRS_TRY(to_int(B->rows, "coupled k", &k));
-  LRS_TRY(to_int(B->ld, "ldb", &ldb));
-  LRS_TRY(to_int(G->ld, "ldg", &ldg));
-  LRS_TRY(to_int(T->ld, "ldt", &ldt));
-  LRS_TRY(to_int(C->ld, "ldc", &ldc));
-  if (B->cols == 0)
-    for (size_t j = 0; j < C->cols; j++)
-      memset(C->data + j * C->ld, 0, C->rows * sizeof *C->data);
-  for (size_t j = 0; j < B->cols; j += COUPLED_BLOCK) {
-    const lapack_int wc = (lapack_int)(B->cols - j < COUPLED_BLOCK ? B->cols - j : COUPLED_BLOCK);
-    double *b = B->data + j * B->ld, *t = T->data + j * T->ld;
-    for (lapack_int c = 0; c < wc; c++) /* the old B1 */
-      memcpy(t + (size_t)c * T->ld, b + (size_t)c * B->ld, (size_t)n * sizeof *b);
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, wc, m, alpha, G->data, ldg,
-                b + n, ldb, 1.0, b, ldb);
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, m, wc, n, alpha, G->data, ldg, t, ldt,
-                1.0, b + n, ldb);
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, k, wc, 1.0, b, ldb, j ? 1.0 : 0.0,
-                C->data, ldc);
-  }
+  LRS_TRY(lrs__coupled_pass(G->rows, G->cols, B->cols, B->data, B->ld, G->data, G->ld, alpha,
+                            T->data, T->ld, C->data, C->ld));
   for (size_t j = 0; j < C->cols; j++) /* mirror the upper triangle */
     for (size_t i = 0; i < j; i++)
       C->data[j + i * C->ld] = C->data[i + j * C->ld];

@@ -67,11 +67,13 @@ lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *re
   const double deadline =
       point->max_point_seconds > 0.0 ? start + point->max_point_seconds : INFINITY;
   /* One rank: CBLAS/LAPACKE.  A group: PBLAS/ScaLAPACK on the group's
-   * communicator, options from lrs_linalg_dist_defaults (environment). */
+   * communicator, options from lrs_linalg_dist_defaults (environment); its
+   * BLACS grid and scratch made once per communicator and reused by every
+   * point solved on it (lrs_linalg_destroy below drops this point's hold). */
   if (size == 1)
     LRS_TRY_GOTO(st, lrs_linalg_create_local(&la), done);
   else
-    LRS_TRY_GOTO(st, lrs_linalg_create_dist(comm, NULL, &la), done);
+    LRS_TRY_GOTO(st, lrs_linalg_dist_cached(comm, &la), done);
   LRS_TRY_GOTO(st, lrs_model_create(point, la, &model), done);
   LRS_TRY_GOTO(st, lrs_solver_run(model, point, deadline, result), done);
 done:

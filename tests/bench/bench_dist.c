@@ -1,16 +1,19 @@
 /*
  * bench_dist — the distributed backend on one large [P1] point.
  *
- *   mpirun -np 2 build/tests/bench/bench_dist [h] [n]      (defaults 16384, 64)
+ *   mpirun -np 2 build/tests/bench/bench_dist [h] [n] [rounds] [iterations]
+ *   (defaults 16384, 64, 5; a 4th argument "iterations" skips part 3)
  *
  * Prints (rank 0), one OpenBLAS thread per rank unless OPENBLAS_NUM_THREADS
  * is set:
  *   1. The point (GD, `local` rule, n = m, N = n, h) solved by G = 1 (the
  *      local backend, rank 0 alone while the others sleep) and by G = all
- *      ranks (dist backend, default block): setup time, and the time per
+ *      ranks (dist backend, default block, made at the first solve and
+ *      reused as lrs_solve_point does): setup time, and the time per
  *      iteration as the marginal cost (T(2k) − T(k))/k of two runs with k
  *      and 2k iterations (records only at the ends, so the per-record drift
- *      product cancels); speedups.  Also G = 1 with as many OpenBLAS threads as
+ *      product cancels); G = 1 and G = all alternate in `rounds` rounds and
+ *      the medians are printed with every round's ratio.  Also G = 1 with as many OpenBLAS threads as
  *      ranks, for comparison.
  *   2. The local backend's efficiency: a hand count of the flops of one
  *      iteration against OpenBLAS's dgemm rate measured here on the
@@ -26,6 +29,7 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "lrsweep/linalg.h"
@@ -98,7 +102,8 @@ typedef struct {
   lrs_point_status status;
 } timing;
 
-/* Backend + model + solver on comm (1 rank: local), like lrs_solve_point. */
+/* Backend + model + solver on comm (1 rank: local), like lrs_solve_point
+ * (the group's backend made at its first solve, then reused). */
 static lrs_status solve_timed(const lrs_point *p, MPI_Comm comm, timing *t) {
   int g = 1;
   MPI_Comm_size(comm, &g);
@@ -109,7 +114,7 @@ static lrs_status solve_timed(const lrs_point *p, MPI_Comm comm, timing *t) {
   MPI_Barrier(comm);
   const double t0 = now();
   if (st == LRS_OK)
-    st = g == 1 ? lrs_linalg_create_local(&la) : lrs_linalg_create_dist(comm, NULL, &la);
+    st = g == 1 ? lrs_linalg_create_local(&la) : lrs_linalg_dist_cached(comm, &la);
   if (st == LRS_OK)
     st = lrs_model_create(p, la, &m);
   MPI_Barrier(comm);
@@ -128,29 +133,31 @@ static lrs_status solve_timed(const lrs_point *p, MPI_Comm comm, timing *t) {
   return st;
 }
 
-/* Marginal time per iteration from runs of k and 2k iterations, each the
- * best of REPS (the machine may be shared: the minimum is the least
- * disturbed run). */
-enum { REPS = 3 };
+/* Marginal time per iteration from one run of k and one of 2k iterations
+ * (the setup and the records at the ends cancel). */
 static lrs_status per_iteration(long long h, long long n, long long k, MPI_Comm comm,
                                 timing *out) {
   lrs_point p1 = bench_point(h, n, k), p2 = bench_point(h, n, 2 * k);
-  timing a = {.setup = INFINITY, .run = INFINITY}, b = a;
-  for (int r = 0; r < REPS; r++) {
-    timing x, y;
-    LRS_TRY(solve_timed(&p1, comm, &x));
-    LRS_TRY(solve_timed(&p2, comm, &y));
-    a.run = fmin(a.run, x.run);
-    a.setup = fmin(a.setup, x.setup);
-    b.run = fmin(b.run, y.run);
-    b.setup = fmin(b.setup, fmin(x.setup, y.setup));
-    a.iters = x.iters;
-    b.iters = y.iters;
-    b.status = y.status;
-  }
-  *out = b;
-  out->per_iter = (b.run - a.run) / (double)(b.iters - a.iters);
+  timing x, y;
+  LRS_TRY(solve_timed(&p1, comm, &x));
+  LRS_TRY(solve_timed(&p2, comm, &y));
+  *out = y;
+  out->setup = fmin(x.setup, y.setup);
+  out->per_iter = (y.run - x.run) / (double)(y.iters - x.iters);
   return LRS_OK;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(const double *v, int count) {
+  double s[64];
+  for (int i = 0; i < count; i++)
+    s[i] = v[i];
+  qsort(s, (size_t)count, sizeof *s, cmp_double);
+  return count % 2 ? s[count / 2] : 0.5 * (s[count / 2 - 1] + s[count / 2]);
 }
 
 /* Seconds per call of C = op(A)·op(B) of the given shape (best of reps). */
@@ -190,16 +197,42 @@ int main(int argc, char **argv) {
       fclose(f);
     }
     printf("bench_dist: two_layer GD `local` rule, n = m = N = %lld, h = %lld, %d ranks, "
-           "OpenBLAS threads per rank: %s (load average %.2f; times: best of %d)\n",
-           n, h, size_, env_threads ? getenv("OPENBLAS_NUM_THREADS") : "1", load[0], REPS);
+           "OpenBLAS threads per rank: %s (load average %.2f; times: medians of rounds)\n",
+           n, h, size_, env_threads ? getenv("OPENBLAS_NUM_THREADS") : "1", load[0]);
   }
 
-  /* ---------------------------------------------------------- G = 1 */
-  timing t1 = {0}, t1x = {0};
+  /* ---------------------------------------------------------- G = 1 vs G = size
+   * Rounds of (G = 1, G = size) side by side: the machine may be shared, so
+   * each round's ratio compares two measurements taken seconds apart, and
+   * the medians over the rounds are reported. */
+  enum { MAX_ROUNDS = 64 };
+  int rounds = argc > 3 ? atoi(argv[3]) : 5;
+  rounds = rounds < 1 ? 1 : rounds > MAX_ROUNDS ? MAX_ROUNDS : rounds;
+  timing t1 = {0}, t1x = {0}, tg = {0};
+  double it1[MAX_ROUNDS], itg[MAX_ROUNDS], ratio[MAX_ROUNDS], whole[MAX_ROUNDS],
+      su1[MAX_ROUNDS], sug[MAX_ROUNDS];
+  for (int r = 0; r < rounds; r++) {
+    if (rank_ == 0) {
+      if (per_iteration(h, n, k, MPI_COMM_SELF, &t1) != LRS_OK)
+        printf("G=1 failed: %s\n", lrs_error_message());
+      release_others();
+    } else {
+      idle_until_rank0();
+    }
+    if (size_ > 1 && per_iteration(h, n, k, MPI_COMM_WORLD, &tg) != LRS_OK && rank_ == 0)
+      printf("G=%d failed: %s\n", size_, lrs_error_message());
+    it1[r] = t1.per_iter;
+    itg[r] = tg.per_iter;
+    ratio[r] = t1.per_iter / tg.per_iter;
+    whole[r] = (t1.setup + t1.run) / (tg.setup + tg.run);
+    su1[r] = t1.setup;
+    sug[r] = tg.setup;
+  }
+  t1.per_iter = median(it1, rounds);
+  t1.setup = median(su1, rounds);
+  tg.per_iter = median(itg, rounds);
+  tg.setup = median(sug, rounds);
   if (rank_ == 0) {
-    lrs_status st = per_iteration(h, n, k, MPI_COMM_SELF, &t1);
-    if (st != LRS_OK)
-      printf("G=1 failed: %s\n", lrs_error_message());
     if (!env_threads && size_ > 1) { /* the other cores as OpenBLAS threads */
       openblas_set_num_threads(size_);
       per_iteration(h, n, k, MPI_COMM_SELF, &t1x);
@@ -209,11 +242,6 @@ int main(int argc, char **argv) {
   } else {
     idle_until_rank0();
   }
-
-  /* ---------------------------------------------------------- G = size */
-  timing tg = {0};
-  if (size_ > 1 && per_iteration(h, n, k, MPI_COMM_WORLD, &tg) != LRS_OK && rank_ == 0)
-    printf("G=%d failed: %s\n", size_, lrs_error_message());
 
   /* ---------------------------------------------------------- flops, dgemm rate */
   if (rank_ == 0) {
@@ -261,15 +289,20 @@ int main(int argc, char **argv) {
              size_, pr, pc, lrs_linalg_dist_defaults().block, tg.setup, tg.iters,
              1e3 * tg.per_iter);
       printf("  speedup G=%d vs G=1: %.2f per iteration, %.2f setup, %.2f for the whole "
-             "%lld-iteration solve\n",
-             size_, t1.per_iter / tg.per_iter, t1.setup / tg.setup,
-             (t1.setup + t1.run) / (tg.setup + tg.run), tg.iters);
+             "%lld-iteration solve (medians over %d rounds)\n",
+             size_, median(ratio, rounds), t1.setup / tg.setup, median(whole, rounds), tg.iters,
+             rounds);
+      printf("  per round (G=1 ms, G=%d ms, ratio):", size_);
+      for (int r = 0; r < rounds; r++)
+        printf(" (%.2f, %.2f, %.2f)", 1e3 * it1[r], 1e3 * itg[r], ratio[r]);
+      printf("\n");
     }
     fflush(stdout);
   }
 
   /* ---------------------------------------------------------- eigenvalues */
-  if (size_ > 1) {
+  const bool only_iterations = argc > 4 && strcmp(argv[4], "iterations") == 0;
+  if (size_ > 1 && !only_iterations) {
     if (rank_ == 0)
       printf("\n[sym_eigvals on G=%d, block 64] n: gathered+dsyev / pdsyev (ms)\n", size_);
     const int ns[] = {64, 128, 256, 512, 1024, 2048};

@@ -384,9 +384,10 @@ def group():
                  f"{per_it} ({sp.group(3)}x for the whole {sp.group(4)}-iteration solve)",
                  limit))
     notes.append("Large point on a group: per-iteration time is the marginal cost "
-                 "(T(2k) − T(k))/k of runs with k = 10 and 20 iterations, best of 3 "
-                 "(tests/bench/README.md, bench_dist); under load it can be noisy, the "
-                 "whole-solve speedup is the steadier figure.")
+                 "(T(2k) − T(k))/k of runs with k = 10 and 20 iterations; G = 1 and G = 2 "
+                 "alternate in 5 rounds and the medians are shown (bench_dist prints every "
+                 "round's ratio); under load it is noisy, the whole-solve speedup is the "
+                 "steadier figure.")
 
 
 # ---- 6. plan and store ---------------------------------------------------------------

@@ -307,46 +307,147 @@ static void test_gram(pair *P) {
   free(a), free(ref), free(got);
 }
 
-/* lrs_mat_coupled_step: the dist path (copy, gemm, gemm, gram) against the
- * local one's column blocks; B, T and C. */
+/* lrs_mat_coupled_step of the `dist` backend against the local one's: B, T
+ * and C entry by entry.  Cases: whole matrices; views at offsets (B and T
+ * with the same column phase on the grid: the fused pass over each rank's
+ * columns; with different phases: the PBLAS calls), with C a view too; a
+ * width of more than two 256-column blocks per rank; a single column (every
+ * rank but one without columns).  Also: C exactly symmetric, T exactly the
+ * old B1, and the parents' entries outside the views untouched. */
+typedef struct {
+  size_t w;
+  size_t b0[2], t0[2], c0[2]; /* view offsets (0, 0, 0...: whole matrices) */
+  bool views;
+} coupled_case;
+
+static bool outside_untouched(const placed *p, size_t r0, size_t c0, size_t r, size_t c) {
+  const size_t R = r0 + r + 1, C = c0 + c + 2;
+  double *junk = fill(R, C, 9.9), *now = malloc(R * C * sizeof *now);
+  lrs_mat_get_global(p->parent, now);
+  bool same = true;
+  for (size_t j = 0; j < C; j++)
+    for (size_t i = 0; i < R; i++)
+      if (!(i >= r0 && i < r0 + r && j >= c0 && j < c0 + c))
+        same &= now[i + j * R] == junk[i + j * R];
+  free(junk), free(now);
+  return same;
+}
+
 static void test_coupled_step(pair *P) {
-  const size_t n = 6, m = 5, k = 11, w = 300;
-  double *b = fill(k, w, 0.4), *g = fill(n, m, 1.9);
-  double *ref[3], *got[3];
-  const size_t sizes[3] = {k * w, n * w, k * k};
-  for (int i = 0; i < 3; i++) {
-    ref[i] = malloc(sizes[i] * sizeof *ref[i]);
-    got[i] = malloc(sizes[i] * sizeof *got[i]);
+  const size_t n = 6, m = 5, k = 11, nb = P->nb;
+  const coupled_case cases[] = {
+      {.w = 300},
+      /* the same column phase for npcol = 1, 2, 3, 4 */
+      {.w = 300, .views = true, .b0 = {2, 3 * nb}, .t0 = {1, 15 * nb}, .c0 = {1, 2}},
+      {.w = 300, .views = true, .b0 = {0, 1}, .t0 = {3, 2}, .c0 = {2, 1}},
+      {.w = 1100},
+      {.w = 1},
+  };
+  for (size_t q = 0; q < sizeof cases / sizeof cases[0]; q++) {
+    const coupled_case *cc = &cases[q];
+    const size_t w = cc->w;
+    double *b = fill(k, w, 0.4 + (double)q), *g = fill(n, m, 1.9 - (double)q);
+    double *t = fill(n, w, 5.5), *c = fill(k, k, 6.6); /* overwritten */
+    double *ref[3], *got[3];
+    const size_t sizes[3] = {k * w, n * w, k * k};
+    for (int i = 0; i < 3; i++) {
+      ref[i] = malloc(sizes[i] * sizeof *ref[i]);
+      got[i] = malloc(sizes[i] * sizeof *got[i]);
+    }
+    lrs_status st[2];
+    bool kept = true;
+    lrs_linalg *las[2] = {P->loc, P->dis};
+    for (int d = 0; d < 2; d++) {
+      const size_t *b0 = cc->b0, *t0 = cc->t0, *c0 = cc->c0;
+      placed pb = place(las[d], k, w, b0[0], b0[1], b), pt = place(las[d], n, w, t0[0], t0[1], t),
+             pc = place(las[d], k, k, c0[0], c0[1], c);
+      lrs_mat *G = make(las[d], n, m, g), *B1 = NULL, *B2 = NULL;
+      lrs_mat_view(pb.view, 0, 0, n, w, &B1);
+      lrs_mat_view(pb.view, n, 0, m, w, &B2);
+      st[d] = lrs_mat_coupled_step(pb.view, B1, B2, G, -0.05 - 0.01 * (double)q, pt.view, pc.view);
+      double **out = d ? got : ref;
+      lrs_mat_get_global(pb.view, out[0]);
+      lrs_mat_get_global(pt.view, out[1]);
+      lrs_mat_get_global(pc.view, out[2]);
+      kept &= outside_untouched(&pb, b0[0], b0[1], k, w) &&
+              outside_untouched(&pt, t0[0], t0[1], n, w) &&
+              outside_untouched(&pc, c0[0], c0[1], k, k);
+      lrs_mat_destroy(&B1);
+      lrs_mat_destroy(&B2);
+      lrs_mat_destroy(&G);
+      unplace(&pb), unplace(&pt), unplace(&pc);
+    }
+    const double eb = max_rel_diff(got[0], ref[0], sizes[0]);
+    const double et = max_rel_diff(got[1], ref[1], sizes[1]);
+    const double ec = max_rel_diff(got[2], ref[2], sizes[2]);
+    bool sym = true, old = true;
+    for (size_t j = 0; j < k; j++)
+      for (size_t i = 0; i < k; i++)
+        sym &= got[2][i + j * k] == got[2][j + i * k];
+    for (size_t j = 0; j < w; j++)
+      for (size_t i = 0; i < n; i++)
+        old &= got[1][i + j * n] == b[i + j * k];
+    CHECK(st[0] == LRS_OK && st[1] == LRS_OK && eb < 1e-14 && et == 0.0 && ec < 1e-13,
+          "%s: coupled step, w = %zu%s, vs local: B (rel %.2g), T (%.2g), C (%.2g)", P->tag, w,
+          cc->views ? " (views)" : "", eb, et, ec);
+    CHECK(sym && old && kept,
+          "%s: coupled step, w = %zu%s: C symmetric, T the old B1, nothing outside the views "
+          "written",
+          P->tag, w, cc->views ? " (views)" : "");
+    for (int i = 0; i < 3; i++)
+      free(ref[i]), free(got[i]);
+    free(b), free(g), free(t), free(c);
   }
-  lrs_linalg *las[2] = {P->loc, P->dis};
-  for (int d = 0; d < 2; d++) {
-    lrs_mat *B = make(las[d], k, w, b), *G = make(las[d], n, m, g), *T = NULL, *C = NULL;
-    lrs_mat *B1 = NULL, *B2 = NULL;
-    lrs_mat_create(las[d], n, w, &T);
-    lrs_mat_create(las[d], k, k, &C);
-    lrs_mat_view(B, 0, 0, n, w, &B1);
-    lrs_mat_view(B, n, 0, m, w, &B2);
-    lrs_status st = lrs_mat_coupled_step(B, B1, B2, G, -0.05, T, C);
-    double **out = d ? got : ref;
-    lrs_mat_get_global(B, out[0]);
-    lrs_mat_get_global(T, out[1]);
-    lrs_mat_get_global(C, out[2]);
-    CHECK(st == LRS_OK, "%s: coupled step on the %s backend", P->tag, d ? "dist" : "local");
-    lrs_mat_destroy(&B1);
-    lrs_mat_destroy(&B2);
-    lrs_mat_destroy(&B);
-    lrs_mat_destroy(&G);
-    lrs_mat_destroy(&T);
-    lrs_mat_destroy(&C);
-  }
-  const double eb = max_rel_diff(got[0], ref[0], sizes[0]);
-  const double et = max_rel_diff(got[1], ref[1], sizes[1]);
-  const double ec = max_rel_diff(got[2], ref[2], sizes[2]);
-  CHECK(eb < 1e-14 && et == 0.0 && ec < 1e-13,
-        "%s: coupled step vs local: B (rel %.2g), T (%.2g), C (%.2g)", P->tag, eb, et, ec);
-  for (int i = 0; i < 3; i++)
-    free(ref[i]), free(got[i]);
-  free(b), free(g);
+}
+
+/* lrs_linalg_dist_cached: one backend per communicator, returned again,
+ * released when the communicator is freed, and alive while a holder keeps
+ * it. */
+static void test_cache(lrs_linalg *loc) {
+  const size_t before = lrs_linalg_dist_cached_count();
+  MPI_Comm c = MPI_COMM_NULL;
+  MPI_Comm_dup(MPI_COMM_WORLD, &c);
+  lrs_linalg *a = NULL, *b = NULL;
+  const lrs_status s1 = lrs_linalg_dist_cached(c, &a), s2 = lrs_linalg_dist_cached(c, &b);
+  CHECK(s1 == LRS_OK && s2 == LRS_OK && a && a == b && lrs_linalg_size(a) == size_ &&
+            lrs_linalg_dist_cached_count() == before + 1,
+        "cached backend: made once per communicator, the same one returned again");
+  lrs_linalg_destroy(&a);
+  CHECK(a == NULL && lrs_linalg_dist_cached_count() == before + 1,
+        "cached backend: a holder's destroy clears its pointer, the cache keeps the backend");
+  lrs_linalg_destroy(&b);
+  MPI_Comm_free(&c);
+  CHECK(lrs_linalg_dist_cached_count() == before,
+        "cached backend: released when its communicator is freed");
+  /* A holder outlives the communicator: the backend (its own duplicate and
+   * grid) still works, and goes with the holder's destroy. */
+  MPI_Comm_dup(MPI_COMM_WORLD, &c);
+  lrs_status st = lrs_linalg_dist_cached(c, &a);
+  MPI_Comm_free(&c);
+  const size_t r = 7, w = 130;
+  double *x = fill(r, w, 0.3), *want = malloc(r * r * sizeof *want),
+         *have = malloc(r * r * sizeof *have);
+  lrs_mat *Xd = st == LRS_OK ? make(a, r, w, x) : NULL, *Cd = NULL;
+  lrs_mat *Xl = make(loc, r, w, x), *Cl = NULL;
+  lrs_mat_create(loc, r, r, &Cl);
+  lrs_mat_gram(Xl, Cl);
+  lrs_mat_get_global(Cl, want);
+  if (Xd && lrs_mat_create(a, r, r, &Cd) == LRS_OK && lrs_mat_gram(Xd, Cd) == LRS_OK)
+    st = lrs_mat_get_global(Cd, have);
+  else
+    st = LRS_ERR_INTERNAL;
+  CHECK(st == LRS_OK && lrs_linalg_dist_cached_count() == before &&
+            max_rel_diff(have, want, r * r) < 1e-14,
+        "cached backend: a holder keeps it working after its communicator is freed");
+  lrs_mat_destroy(&Xd), lrs_mat_destroy(&Cd), lrs_mat_destroy(&Xl), lrs_mat_destroy(&Cl);
+  lrs_linalg_destroy(&a);
+  free(x), free(want), free(have);
+  /* MPI_COMM_WORLD's stays cached: MPI_Finalize releases it (valgrind-dist.sh
+   * checks that nothing leaks). */
+  st = lrs_linalg_dist_cached(MPI_COMM_WORLD, &a);
+  CHECK(st == LRS_OK && lrs_linalg_dist_cached_count() == before + 1,
+        "cached backend on MPI_COMM_WORLD, left to MPI_Finalize");
+  lrs_linalg_destroy(&a);
 }
 
 /* ------------------------------------------------------------------ factorizations */
@@ -583,6 +684,7 @@ int main(int argc, char **argv) {
           "default backend: %dx%d grid, block %zu", pr, pc, nb);
     lrs_linalg_destroy(&dis);
   }
+  test_cache(loc);
   lrs_linalg_destroy(&loc);
   const int rc = lrs_test_done();
   MPI_Finalize();

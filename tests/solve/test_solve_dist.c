@@ -101,9 +101,9 @@ static agreement compare(const lrs_result *ref, const lrs_result *got) {
   return a;
 }
 
-/* Solves p all ways and checks the agreement.  strict: every loss within
- * 1e-10 relative; else within the rounding model. */
-static void check_point(const char *name, const lrs_point *p, bool strict) {
+/* Solves p all ways (the first `ways` of (a)–(c)) and checks the agreement.
+ * strict: every loss within 1e-10 relative; else within the rounding model. */
+static void check_point_ways(const char *name, const lrs_point *p, bool strict, int ways) {
   lrs_result *ref = NULL, *got = NULL;
   lrs_result_create(64, &ref);
   lrs_result_create(64, &got);
@@ -113,7 +113,7 @@ static void check_point(const char *name, const lrs_point *p, bool strict) {
             (long long)ref->summary.iterations, ref->n_records ? ref->records[0].loss : NAN,
             ref->n_records ? ref->records[ref->n_records - 1].loss : NAN);
   static const char *what[3] = {"lrs_solve_point", "dist nb=3", "dist nb=3 all-ScaLAPACK"};
-  for (int v = 0; v < 3; v++) {
+  for (int v = 0; v < ways; v++) {
     lrs_status sg = v == 0   ? lrs_solve_point(p, MPI_COMM_WORLD, got)
                     : v == 1 ? solve_dist(p, 3, LRS_DIST_GATHER_DEFAULT, got)
                              : solve_dist(p, 3, 0, got);
@@ -131,6 +131,10 @@ static void check_point(const char *name, const lrs_point *p, bool strict) {
   }
   lrs_result_destroy(&ref);
   lrs_result_destroy(&got);
+}
+
+static void check_point(const char *name, const lrs_point *p, bool strict) {
+  check_point_ways(name, p, strict, 3);
 }
 
 static lrs_point two_layer(void) {
@@ -231,6 +235,42 @@ int main(int argc, char **argv) {
   q.atol = 1e-10;
   check_point("lora GF small init", &q, true);
 
+  /* Full coordinates (h > n + m): GD's fused step (lrs_mat_coupled_step)
+   * on the group, fused over each rank's columns on a 1×G grid. */
+  p = two_layer();
+  p.coordinates = LRS_COORDS_FULL;
+  p.width = 300; /* > 256 columns: two blocks of the local pass on one rank */
+  p.tol = 1e-5; /* h-wide iterates: the rounding level of L is higher (‖W‖ ∝ √h) */
+  p.step_rule = LRS_STEP_LOCAL;
+  check_point("two_layer GD local, full coordinates", &p, true);
+
+  /* One cached backend (BLACS grid, scratch) serves points of changing
+   * shapes one after another on the same communicator: wider and narrower
+   * h, other n and m, reduced and full coordinates, step rules.  Each
+   * result as the local solve's. */
+  if (size_ > 1) {
+    const size_t cached = lrs_linalg_dist_cached_count();
+    const long long widths[] = {40, 520, 24, 300, 130};
+    const long long dims[][2] = {{10, 10}, {6, 9}, {12, 5}, {10, 10}, {7, 7}};
+    for (int i = 0; i < 5; i++) {
+      p = two_layer();
+      p.width = widths[i];
+      p.input_dim = dims[i][0];
+      p.output_dim = dims[i][1];
+      p.coordinates = i % 2 ? LRS_COORDS_FULL : LRS_COORDS_REDUCED;
+      p.seed += (uint64_t)i;
+      p.step_rule = i == 4 ? LRS_STEP_GLOBAL : LRS_STEP_LOCAL;
+      if (i % 2)
+        p.tol = 1e-5; /* as above */
+      char name[96];
+      snprintf(name, sizeof name, "reused backend, point %d: h = %lld, n = %lld, m = %lld, %s",
+               i, widths[i], dims[i][0], dims[i][1], i % 2 ? "full" : "reduced");
+      check_point_ways(name, &p, true, 1); /* lrs_solve_point: the cached backend */
+    }
+    LRS_CHECK(all_ranks(lrs_linalg_dist_cached_count() == cached && cached >= 1),
+              "every point on MPI_COMM_WORLD used its one cached backend (%zu cached)", cached);
+  }
+
   /* Down to the floor: the rounding model. */
   p = two_layer();
   p.tol = 0.0;
@@ -264,7 +304,12 @@ int main(int argc, char **argv) {
               gsize, size_, a.rel);
     lrs_result_destroy(&ref);
     lrs_result_destroy(&got);
+    const size_t before = lrs_linalg_dist_cached_count();
     MPI_Comm_free(&group);
+    const size_t released = gsize > 1; /* a group of one solves locally */
+    LRS_CHECK(all_ranks(before >= released &&
+                        lrs_linalg_dist_cached_count() == before - released),
+              "freeing a group's communicator releases its cached backend");
   }
 
   /* A wall-clock limit: each rank reads its own clock, the group stops
