@@ -175,6 +175,19 @@ int main(int argc, char **argv) {
   p.step_rule = LRS_STEP_LOCAL;
   p.tol = 1e-7;
   check_point("two_layer GD local, logistic loss, gaussian data", &p, true);
+  p.loss = LRS_LOSS_SOFTMAX; /* row-wise kernels on the gathered Z, replicated Newton */
+  p.logistic_lambda = 0.05;
+  p.init_scale = 0.3;
+  p.step_rule = LRS_STEP_FIXED;
+  p.step_size = 0.3;
+  p.tol = 1e-4; /* L − ℓ* = ℓ − ℓ* with ℓ* ≈ 0.84: relative rounding ε·ℓ* over L */
+  check_point("two_layer GD fixed, softmax loss, gaussian data", &p, true);
+  p = two_layer(); /* sweeps/p1_sensing.toml's setting */
+  p.loss = LRS_LOSS_SENSING; /* 𝒜 (N×nm) distributed, W through vec(W) */
+  p.input_dim = p.output_dim = 4;
+  p.samples = 64;
+  p.sigma2 = 0.1;
+  check_point("two_layer GD local, sensing loss", &p, true);
   p = two_layer();
   p.data = LRS_DATA_SPECTRUM;
   p.init = LRS_INIT_BALANCED;
