@@ -533,9 +533,7 @@ static void cost(const lrs_point *p, double *per_eval, double *setup) {
 
 const lrs_model_type lrs_two_layer_type = {
     .inits = LRS_KIND_BIT(LRS_INIT_GAUSSIAN) | LRS_KIND_BIT(LRS_INIT_BALANCED),
-    .losses = LRS_KIND_BIT(LRS_LOSS_SQUARED) | LRS_KIND_BIT(LRS_LOSS_LOGISTIC) |
-              LRS_KIND_BIT(LRS_LOSS_HUBER) | LRS_KIND_BIT(LRS_LOSS_SENSING) |
-              LRS_KIND_BIT(LRS_LOSS_SOFTMAX),
+    .losses = UINT32_MAX, /* every loss: ℓ is reached through lrsweep/loss.h only */
     .p1_theory = true,
     .check = check,
     .solve_width = solve_width,
