@@ -44,7 +44,9 @@
 #define LRS_LOSS_LIST(X)                                                       \
   X(LRS_LOSS_SQUARED, "squared", lrs__loss_squared)                            \
   X(LRS_LOSS_LOGISTIC, "logistic", lrs__loss_logistic) /* ℓ2-regularized */    \
-  X(LRS_LOSS_HUBER, "huber", lrs__loss_huber)
+  X(LRS_LOSS_HUBER, "huber", lrs__loss_huber)                                  \
+  X(LRS_LOSS_SENSING, "sensing", lrs__loss_sensing) /* matrix sensing */       \
+  X(LRS_LOSS_SOFTMAX, "softmax", lrs__loss_softmax) /* ℓ2-regularized */
 
 #define LRS_STEP_RULE_LIST(X)                                                  \
   X(LRS_STEP_FIXED, "fixed", lrs__step_fixed)                                  \
@@ -123,7 +125,7 @@ typedef struct lrs_point {
   lrs_model_kind model;
   int64_t input_dim;  /* n */
   int64_t output_dim; /* m */
-  int64_t samples;    /* N (two_layer; 0 means N = n) */
+  int64_t samples;    /* N (two_layer; 0 means N = n; sensing: measurements) */
   int64_t width;      /* h */
   lrs_data_kind data;
   double data_sv_min, data_sv_max; /* singular-value range for `spectrum` */
@@ -142,7 +144,7 @@ typedef struct lrs_point {
   double init_exponent; /* p: std h^{-p}, i.e. N(0, h^{-2p}) */
   /* [problem]: loss */
   lrs_loss_kind loss;
-  double logistic_lambda; /* λ of the ℓ2-regularized logistic loss */
+  double logistic_lambda; /* λ of the ℓ2-regularized logistic and softmax losses */
   double huber_delta;     /* threshold δ of the Huber loss */
 
   /* [solver] */

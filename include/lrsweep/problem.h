@@ -21,8 +21,16 @@
  * weights do not depend on the number of ranks or the block size.  The cost
  * is one full-size array per rank while a matrix is generated.
  *
+ * SENSING.  For a `vectorized` loss (loss = sensing, lrsweep/loss.h) X is the
+ * sensing operator 𝒜 ∈ R^{N×nm} whose row i is vec(A_i)ᵀ (column-major
+ * vec: entry (i, j + n·k) is A_i[j, k]) and Y ∈ R^{N×1} holds the
+ * measurements y_i = ⟨A_i, Θ⟩ + σ²ε_i; `data` is not used (N = samples).
+ *
  * DRAW ORDER.
  *   DATA stream:  X first —
+ *       sensing:    𝒜 (N×nm) normals × 1/√N, column by column (so for each
+ *                   (j, k) in column-major order, A_1[j,k] … A_N[j,k]);
+ *                   replaces the `data` kinds below
  *       orthogonal: G (N×n) normals; X = Q of G = QR, diag(R) ≥ 0 (Haar; N ≥ n)
  *       gaussian:   X (N×n) normals
  *       spectrum:   G_U (N×n) normals, G_V (n×n) normals, u (n) uniforms;
@@ -39,7 +47,8 @@
  *     W1 = U diag(√σ) Qᵀ, W2 = V diag(√σ) Qᵀ, so W1ᵀW1 = W2ᵀW2 = Q diag(σ) Qᵀ
  *     and the product W1W2ᵀ = P is the same as the gaussian init's (needs
  *     h ≥ k).
- *   NOISE stream: ε (N×m) normals; Y = XΘ + σ²ε (teacher: Θ = W1(0)W2(0)ᵀ).
+ *   NOISE stream: ε (N×m) normals; Y = XΘ + σ²ε (teacher: Θ = W1(0)W2(0)ᵀ);
+ *     sensing: ε (N×1) normals, y = 𝒜 vec(Θ) + σ²ε.
  */
 #ifndef LRSWEEP_PROBLEM_H
 #define LRSWEEP_PROBLEM_H
@@ -53,8 +62,9 @@
 
 typedef struct lrs_problem {
   size_t N, n, m, h;
-  lrs_mat *X;  /* N×n */
-  lrs_mat *Y;  /* N×m, the targets (before any label transform of the loss) */
+  lrs_mat *X;  /* N×n (sensing: the N×nm operator 𝒜, see SENSING) */
+  lrs_mat *Y;  /* N×m, the targets (before any label transform of the loss);
+                  sensing: N×1 measurements */
   lrs_mat *B0; /* (n+m)×h = [W1(0); W2(0)] */
   lrs_mat *W1_0, *W2_0; /* views into B0 */
 } lrs_problem;

@@ -90,7 +90,8 @@ bool lrs_kind_check_model(const lrs_point *p, lrs_violation *v) {
     return lrs_violate(v, LRS_ERR_CONFIG, "loss", "model %s trains the %s loss only, not %s",
                        lrs_model_names[p->model], list, lrs_loss_names[p->loss]);
   }
-  return true;
+  const lrs_loss_ops *loss = lrs_loss_type_of(p->loss);
+  return !loss->check_point || loss->check_point(p, v);
 }
 
 bool lrs_kind_check_method(const lrs_point *p, lrs_violation *v) {

@@ -340,13 +340,13 @@ static lrs_status cache_keys(void) {
   if (cache_key != MPI_KEYVAL_INVALID)
     return LRS_OK;
   int key = MPI_KEYVAL_INVALID, fkey = MPI_KEYVAL_INVALID;
-  LRS_TRY(mpi_check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &key, NULL),
+  LRS_TRY(lrs_mpi_check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_delete, &key, NULL),
                     "MPI_Comm_create_keyval"));
-  lrs_status st = mpi_check(
+  lrs_status st = lrs_mpi_check(
       MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, cache_finalize, &fkey, NULL),
       "MPI_Comm_create_keyval");
   if (st == LRS_OK)
-    st = mpi_check(MPI_Comm_set_attr(MPI_COMM_SELF, fkey, NULL), "MPI_Comm_set_attr (SELF)");
+    st = lrs_mpi_check(MPI_Comm_set_attr(MPI_COMM_SELF, fkey, NULL), "MPI_Comm_set_attr (SELF)");
   if (st != LRS_OK) {
     MPI_Comm_free_keyval(&key);
     if (fkey != MPI_KEYVAL_INVALID)
@@ -368,7 +368,7 @@ lrs_status lrs_linalg_dist_cached(MPI_Comm comm, lrs_linalg **la) {
   cache_entry *e = NULL;
   int found = 0;
   if (st == LRS_OK)
-    st = mpi_check(MPI_Comm_get_attr(comm, cache_key, &e, &found), "MPI_Comm_get_attr");
+    st = lrs_mpi_check(MPI_Comm_get_attr(comm, cache_key, &e, &found), "MPI_Comm_get_attr");
   /* Every rank of comm has made the same calls on it: all find it, or none. */
   if (st == LRS_OK && found) {
     e->la->refs++;
@@ -385,7 +385,7 @@ lrs_status lrs_linalg_dist_cached(MPI_Comm comm, lrs_linalg **la) {
     *e = (cache_entry){.comm = comm, .la = l, .next = cache_head};
     cache_head = e;
     cache_count++;
-    st = mpi_check(MPI_Comm_set_attr(comm, cache_key, e), "MPI_Comm_set_attr");
+    st = lrs_mpi_check(MPI_Comm_set_attr(comm, cache_key, e), "MPI_Comm_set_attr");
     if (st != LRS_OK) { /* not attached: undo by hand */
       cache_head = e->next;
       cache_count--;
@@ -693,7 +693,7 @@ static lrs_status sum_bulk(const lrs_linalg *la, double *vals, size_t count, dou
   const lrs__dist *d = &la->dist;
   int c = 0;
   LRS_TRY(lrs_to_int(count, &c, "reduction count"));
-  LRS_TRY(mpi_check(MPI_Allgather(vals, c, MPI_DOUBLE, all, c, MPI_DOUBLE, d->comm),
+  LRS_TRY(lrs_mpi_check(MPI_Allgather(vals, c, MPI_DOUBLE, all, c, MPI_DOUBLE, d->comm),
                     "MPI_Allgather (Gram reduction)"));
   for (size_t i = 0; i < count; i++) {
     double s = all[i];

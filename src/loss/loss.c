@@ -1,6 +1,9 @@
 /* The loss table and the generic entry-separable loss machinery
  * (lrsweep/loss.h): value, gradient, Hessian action, and the Newton solve
- * of the non-overparametrized problem for W* and ℓ*. */
+ * of the non-overparametrized problem for W* and ℓ*; rows with their own
+ * numerics (`impl`) are dispatched to, and `vectorized` rows see W through
+ * vec(W).  Inside this file, "inner" matrices have the separable kernel's
+ * shapes: W is n_in×m_in = cols(X)×cols(Y) (n×m, or nm×1 when vectorized). */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,13 +15,17 @@ struct lrs_loss {
   const lrs_loss_ops *ops;
   lrs_loss_params p;
   lrs_loss_entry_ctx ctx;
-  const lrs_mat *X; /* borrowed, N×n */
-  lrs_mat *Y;       /* own copy (labels for `labels` losses), N×m */
-  size_t N, n, m;
+  const lrs_mat *X; /* borrowed, N×n_in */
+  lrs_mat *Y;       /* own copy (labels for `labels` losses), N×m_in */
+  size_t N, n, m;   /* W is n×m */
+  size_t n_in, m_in; /* the kernel's W: n×m, or nm×1 for `vectorized` rows */
+  lrs_mat *w, *g;    /* vectorized: vec(W) and vec(∇ℓ) (nm×1), else NULL */
+  double *vbuf;      /* vectorized: nm doubles for the reshapes */
+  void *state;       /* an impl's (lrs_loss_impl.bind) */
   double mu, K, star, lambda;
   bool interpolates; /* N ≤ n and X has full row rank */
-  lrs_mat *Z, *R, *D2; /* N×m: XW, φ'(Z), φ''(Z) of the last eval */
-  lrs_mat *Zstar;      /* N×m: XW* (quadratic losses with ℓ* > 0), else NULL */
+  lrs_mat *Z, *R, *D2; /* N×m_in: XW, φ'(Z), φ''(Z) of the last eval */
+  lrs_mat *Zstar;      /* N×m_in: XW* (quadratic losses with ℓ* > 0), else NULL */
 };
 
 lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs_mat *Y,
@@ -28,10 +35,13 @@ lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs
   if (!ops)
     return LRS_RAISE(LRS_ERR_CONFIG, "loss kind %d is not in the kinds catalog", (int)p->kind);
   LRS_TRY(ops->check(p));
-  const size_t N = lrs_mat_rows(X), n = lrs_mat_cols(X);
-  if (lrs_mat_rows(Y) != N || lrs_mat_cols(Y) != m)
+  const size_t N = lrs_mat_rows(X), n_in = lrs_mat_cols(X), m_in = ops->vectorized ? 1 : m;
+  if (ops->vectorized && (m == 0 || n_in % m != 0))
+    return LRS_RAISE(LRS_ERR_RANGE, "loss: X is %zux%zu, not N×(n·m) with m = %zu", N, n_in, m);
+  const size_t n = ops->vectorized ? n_in / m : n_in;
+  if (lrs_mat_rows(Y) != N || lrs_mat_cols(Y) != m_in)
     return LRS_RAISE(LRS_ERR_RANGE, "loss: X is %zux%zu but Y is %zux%zu (expected %zux%zu)", N,
-                     n, lrs_mat_rows(Y), lrs_mat_cols(Y), N, m);
+                     n_in, lrs_mat_rows(Y), lrs_mat_cols(Y), N, m_in);
   lrs_linalg *la = lrs_mat_linalg(X);
   lrs_status st = LRS_OK;
   double *s = NULL;
@@ -43,12 +53,14 @@ lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs
   l->N = N;
   l->n = n;
   l->m = m;
+  l->n_in = n_in;
+  l->m_in = m_in;
   l->star = NAN;
   l->lambda = ops->ridge(p);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m, &l->Y), fail);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m, &l->Z), fail);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m, &l->R), fail);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m, &l->D2), fail);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m_in, &l->Y), fail);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m_in, &l->Z), fail);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m_in, &l->R), fail);
+  LRS_TRY_GOTO(st, lrs_mat_create(la, N, m_in, &l->D2), fail);
   LRS_TRY_GOTO(st, lrs_mat_copy(Y, l->Y), fail);
   if (ops->labels) { /* y ← sign(Y), sign(0) = +1 */
     const lrs_mat_block b = lrs_mat_local(l->Y);
@@ -60,16 +72,26 @@ lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs
   l->ctx.p = &l->p;
   l->ctx.inv_N = 1.0 / (double)N;
   /* μ and K from the singular values of X (descending). */
-  const size_t k = N < n ? N : n;
+  const size_t k = N < n_in ? N : n_in;
   s = malloc(k * sizeof *s);
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(s)), fail);
   LRS_TRY_GOTO(st, lrs_mat_singular_values(X, s), fail);
   const double smax2 = s[0] * s[0];
-  const double smin2 = N >= n ? s[n - 1] * s[n - 1] : 0.0; /* n-th singular value */
+  const double smin2 = N >= n_in ? s[n_in - 1] * s[n_in - 1] : 0.0; /* n_in-th */
   ops->constants(p, smin2, smax2, N, &l->mu, &l->K);
-  /* Full row rank with N ≤ n: Y ∈ range(X).  Rank by the usual threshold. */
-  l->interpolates = N <= n && s[N - 1] > s[0] * (double)(N > n ? N : n) * DBL_EPSILON;
+  /* Full row rank with N ≤ n_in: Y ∈ range(X).  Rank by the usual threshold. */
+  l->interpolates =
+      N <= n_in && s[N - 1] > s[0] * (double)(N > n_in ? N : n_in) * DBL_EPSILON;
   free(s);
+  s = NULL;
+  if (ops->vectorized) {
+    LRS_TRY_GOTO(st, lrs_mat_create(la, n_in, 1, &l->w), fail);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, n_in, 1, &l->g), fail);
+    l->vbuf = malloc(n_in * sizeof *l->vbuf);
+    LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(l->vbuf)), fail);
+  }
+  if (ops->impl)
+    LRS_TRY_GOTO(st, ops->impl->bind(l, &l->state), fail);
   *loss = l;
   return LRS_OK;
 fail:
@@ -82,6 +104,11 @@ void lrs_loss_destroy(lrs_loss **loss) {
   if (!loss || !*loss)
     return;
   lrs_loss *l = *loss;
+  if (l->ops->impl && l->state)
+    l->ops->impl->release(l->state);
+  lrs_mat_destroy(&l->w);
+  lrs_mat_destroy(&l->g);
+  free(l->vbuf);
   lrs_mat_destroy(&l->Y);
   lrs_mat_destroy(&l->Z);
   lrs_mat_destroy(&l->R);
@@ -97,7 +124,25 @@ double lrs_loss_K(const lrs_loss *loss) { return loss->K; }
 double lrs_loss_star(const lrs_loss *loss) { return loss->star; }
 const lrs_mat *lrs_loss_targets(const lrs_loss *loss) { return loss->Y; }
 
-lrs_status lrs_loss_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G) {
+const lrs_mat *lrs__loss_data(const lrs_loss *loss) { return loss->X; }
+lrs_mat *lrs__loss_targets_mut(lrs_loss *loss) { return loss->Y; }
+void lrs__loss_dims(const lrs_loss *loss, size_t *N, size_t *n, size_t *m) {
+  *N = loss->N;
+  *n = loss->n;
+  *m = loss->m;
+}
+double lrs__loss_lambda(const lrs_loss *loss) { return loss->lambda; }
+void *lrs__loss_state(const lrs_loss *loss) { return loss->state; }
+
+/* dst ← src with the same column-major entries (n×m ↔ nm×1: vec and its
+ * inverse), through buf (every rank holds the whole array). */
+static lrs_status reshape(const lrs_mat *src, lrs_mat *dst, double *buf) {
+  LRS_TRY(lrs_mat_get_global(src, buf));
+  return lrs_mat_set_global(dst, buf);
+}
+
+/* The separable kernel on inner shapes (see the file comment). */
+static lrs_status sep_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G) {
   LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, W, 0.0, l->Z)); /* Z = XW */
   /* Local kernel over the entries, then one reduction (value). */
   const lrs_mat_block z = lrs_mat_local(l->Z), y = lrs_mat_local(l->Y),
@@ -125,6 +170,19 @@ lrs_status lrs_loss_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *
   return LRS_OK;
 }
 
+/* ℓ(W), ∇ℓ(W) on inner shapes: the row's own numerics, or the kernel. */
+static lrs_status inner_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G) {
+  return l->ops->impl ? l->ops->impl->eval(l, W, value, G) : sep_eval(l, W, value, G);
+}
+
+lrs_status lrs_loss_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G) {
+  if (!l->ops->vectorized)
+    return inner_eval(l, W, value, G);
+  LRS_TRY(reshape(W, l->w, l->vbuf));
+  LRS_TRY(sep_eval(l, l->w, value, G ? l->g : NULL));
+  return G ? reshape(l->g, G, l->vbuf) : LRS_OK;
+}
+
 lrs_status lrs_loss_excess(const lrs_loss *l, double value, double *excess) {
   if (!l->Zstar || !isfinite(value)) {
     *excess = value - l->star;
@@ -143,7 +201,7 @@ lrs_status lrs_loss_excess(const lrs_loss *l, double value, double *excess) {
   return LRS_OK;
 }
 
-lrs_status lrs_loss_hess_apply(lrs_loss *l, const lrs_mat *V, lrs_mat *HV) {
+static lrs_status sep_hess_apply(lrs_loss *l, const lrs_mat *V, lrs_mat *HV) {
   /* ∇²ℓ[V] = Xᵀ(φ''(Z) ∘ XV) + λV; R is free after eval's gradient. */
   LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, V, 0.0, l->R));
   const lrs_mat_block r = lrs_mat_local(l->R), d2 = lrs_mat_local(l->D2);
@@ -154,6 +212,16 @@ lrs_status lrs_loss_hess_apply(lrs_loss *l, const lrs_mat *V, lrs_mat *HV) {
   if (l->lambda != 0.0)
     LRS_TRY(lrs_mat_axpy(l->lambda, V, HV));
   return LRS_OK;
+}
+
+lrs_status lrs_loss_hess_apply(lrs_loss *l, const lrs_mat *V, lrs_mat *HV) {
+  if (l->ops->impl)
+    return l->ops->impl->hess_apply(l, V, HV);
+  if (!l->ops->vectorized)
+    return sep_hess_apply(l, V, HV);
+  LRS_TRY(reshape(V, l->w, l->vbuf)); /* w is free after eval: the kernel keeps Z */
+  LRS_TRY(sep_hess_apply(l, l->w, l->g));
+  return reshape(l->g, HV, l->vbuf);
 }
 
 lrs_loss_min_opts lrs_loss_min_opts_default(void) {
@@ -208,7 +276,9 @@ static lrs_status column_hessian(lrs_loss *l, size_t j, lrs_mat *Xs, lrs_mat *H,
   return LRS_OK;
 }
 
-/* Damped Newton from Wstar's content (see lrs_loss_minimize); sets l->star.
+/* Damped Newton from Wstar's content (inner shape; see lrs_loss_minimize);
+ * sets l->star.  Rows with `impl` take their Newton direction from the
+ * row's newton_solve on the whole problem.
  * Quadratic losses (φ'' ≡ 1, papers.md §1.1) have one Hessian H = XᵀX for
  * every column and step: it is formed once, and from W = 0 the first full
  * step is the closed form W* = (XᵀX)⁻¹XᵀY of the least-squares problem; the
@@ -216,8 +286,9 @@ static lrs_status column_hessian(lrs_loss *l, size_t j, lrs_mat *Xs, lrs_mat *H,
 static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat *Wstar) {
   const lrs_loss_min_opts o = opts ? *opts : lrs_loss_min_opts_default();
   lrs_linalg *la = lrs_mat_linalg(Wstar);
-  const size_t n = l->n, m = l->m;
+  const size_t n = l->n_in, m = l->m_in;
   const bool one_hessian = l->ops->quadratic;
+  const lrs_loss_impl *impl = l->ops->impl;
   lrs_status st = LRS_OK;
   lrs_mat *G = NULL, *Gt = NULL, *Dir = NULL, *Wt = NULL, *H = NULL, *Xs = NULL, *dcol = NULL;
   double *d2col = malloc(l->N * sizeof *d2col);
@@ -226,11 +297,13 @@ static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lr
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Gt), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Dir), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Wt), done);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &H), done);
-  LRS_TRY_GOTO(st, lrs_mat_create(la, l->N, n, &Xs), done);
+  if (!impl) {
+    LRS_TRY_GOTO(st, lrs_mat_create(la, n, n, &H), done);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, l->N, n, &Xs), done);
+  }
 
   double f;
-  LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, G), done);
+  LRS_TRY_GOTO(st, inner_eval(l, Wstar, &f, G), done);
   if (one_hessian)
     LRS_TRY_GOTO(st, column_hessian(l, 0, Xs, H, o.ridge_floor, d2col), done);
   for (int it = 0; it < o.max_iter; it++) {
@@ -243,12 +316,15 @@ static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lr
     LRS_TRY_GOTO(st, lrs_mat_norm_fro(G, &gnorm), done);
     if (gnorm == 0.0 || (o.gtol > 0.0 && gnorm <= o.gtol))
       break;
-    /* Newton direction, one output column at a time (block-diagonal H). */
+    /* Newton direction, one output column at a time (block-diagonal H),
+     * or the row's own solve. */
     LRS_TRY_GOTO(st, lrs_mat_copy(G, Dir), done);
     LRS_TRY_GOTO(st, lrs_mat_scal(-1.0, Dir), done);
-    if (one_hessian)
+    if (impl)
+      LRS_TRY_GOTO(st, impl->newton_solve(l, Dir), done);
+    else if (one_hessian)
       LRS_TRY_GOTO(st, lrs_mat_chol_solve(H, Dir), done);
-    for (size_t j = 0; j < m && !one_hessian; j++) {
+    for (size_t j = 0; j < m && !one_hessian && !impl; j++) {
       LRS_TRY_GOTO(st, column_hessian(l, j, Xs, H, o.ridge_floor, d2col), done);
       LRS_TRY_GOTO(st, lrs_mat_view(Dir, 0, j, n, 1, &dcol), done);
       LRS_TRY_GOTO(st, lrs_mat_chol_solve(H, dcol), done);
@@ -267,7 +343,7 @@ static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lr
     for (int k = 0; k < (one_hessian ? 1 : 60); k++, alpha *= 0.5) {
       LRS_TRY_GOTO(st, lrs_mat_copy(Wstar, Wt), done);
       LRS_TRY_GOTO(st, lrs_mat_axpy(alpha, Dir, Wt), done);
-      LRS_TRY_GOTO(st, lrs_loss_eval(l, Wt, &ft, Gt), done);
+      LRS_TRY_GOTO(st, inner_eval(l, Wt, &ft, Gt), done);
       if (ft <= f + 1e-4 * alpha * gd) {
         accept = true;
         break;
@@ -285,7 +361,7 @@ static lrs_status minimize_newton(lrs_loss *l, const lrs_loss_min_opts *opts, lr
     LRS_TRY_GOTO(st, lrs_mat_copy(Gt, G), done);
     f = ft;
   }
-  LRS_TRY_GOTO(st, lrs_loss_eval(l, Wstar, &f, NULL), done);
+  LRS_TRY_GOTO(st, inner_eval(l, Wstar, &f, NULL), done);
   l->star = (l->ops->zero_min && l->interpolates) ? 0.0 : f;
 done:
   free(d2col);
@@ -299,6 +375,15 @@ done:
   return st;
 }
 
+/* Newton on the caller's n×m Wstar: vectorized rows solve for vec(W). */
+static lrs_status minimize_local(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat *Wstar) {
+  if (!l->ops->vectorized)
+    return minimize_newton(l, opts, Wstar);
+  LRS_TRY(reshape(Wstar, l->w, l->vbuf));
+  LRS_TRY(minimize_newton(l, opts, l->w));
+  return reshape(l->w, Wstar, l->vbuf);
+}
+
 /*
  * The distributed case: the n×m problem is small next to the model, and a
  * distributed Newton solve would be one chain of tiny collectives per output
@@ -309,23 +394,25 @@ done:
 static lrs_status minimize_replicated(lrs_loss *l, const lrs_loss_min_opts *opts,
                                       lrs_mat *Wstar) {
   lrs_linalg *la = lrs_mat_linalg(Wstar), *loc = NULL;
-  const size_t N = l->N, n = l->n, m = l->m;
+  const size_t N = l->N, n = l->n, m = l->m, n_in = l->n_in, m_in = l->m_in;
   lrs_status st = LRS_OK;
   lrs_mat *Xl = NULL, *Yl = NULL, *Wl = NULL;
   lrs_loss *ll = NULL;
-  double *x = malloc(N * n * sizeof *x), *y = malloc(N * m * sizeof *y);
+  double *x = malloc(N * n_in * sizeof *x), *y = malloc(N * m_in * sizeof *y);
   double *w = malloc((n * m + 1) * sizeof *w);
-  st = x && y && w ? LRS_OK : LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a %zux%zu problem", N, n);
+  st = x && y && w ? LRS_OK
+                   : LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a %zux%zu problem", N, n_in);
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, st), done);
   LRS_TRY_GOTO(st, lrs_mat_get_global(l->X, x), done);
-  LRS_TRY_GOTO(st, lrs_mat_get_global(l->Y, y), done); /* labels already: sign is idempotent */
+  /* labels already: sign, and the one-hot argmax of an impl's bind, are idempotent */
+  LRS_TRY_GOTO(st, lrs_mat_get_global(l->Y, y), done);
   LRS_TRY_GOTO(st, lrs_mat_get_global(Wstar, w), done);
   { /* rank-local work; its status is agreed below */
     lrs_status ls = lrs_linalg_create_local(&loc);
     if (ls == LRS_OK)
-      ls = lrs_mat_create(loc, N, n, &Xl);
+      ls = lrs_mat_create(loc, N, n_in, &Xl);
     if (ls == LRS_OK)
-      ls = lrs_mat_create(loc, N, m, &Yl);
+      ls = lrs_mat_create(loc, N, m_in, &Yl);
     if (ls == LRS_OK)
       ls = lrs_mat_create(loc, n, m, &Wl);
     if (ls == LRS_OK) {
@@ -335,7 +422,7 @@ static lrs_status minimize_replicated(lrs_loss *l, const lrs_loss_min_opts *opts
       ls = lrs_loss_create(&l->p, Xl, Yl, m, &ll);
     }
     if (ls == LRS_OK)
-      ls = minimize_newton(ll, opts, Wl);
+      ls = minimize_local(ll, opts, Wl);
     if (ls == LRS_OK) {
       lrs_mat_get_global(Wl, w);
       w[n * m] = ll->star;
@@ -365,12 +452,13 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
   if (lrs_linalg_size(la) > 1)
     LRS_TRY(minimize_replicated(l, opts, Wstar));
   else
-    LRS_TRY(minimize_newton(l, opts, Wstar));
+    LRS_TRY(minimize_local(l, opts, Wstar));
   *star = l->star;
-  if (l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0) { /* keep XW* */
+  if (l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0) {
+    /* keep XW*: both paths end with an evaluation at W*, whose Z it is */
     if (!l->Zstar)
-      LRS_TRY(lrs_mat_create(la, l->N, l->m, &l->Zstar));
-    LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, l->X, Wstar, 0.0, l->Zstar));
+      LRS_TRY(lrs_mat_create(la, l->N, l->m_in, &l->Zstar));
+    LRS_TRY(lrs_mat_copy(l->Z, l->Zstar));
   }
   return LRS_OK;
 }

@@ -47,8 +47,13 @@ static double op_eta_max(const lrs_model *m) { return 1.0 / lrs_loss_K(impl(m)->
 
 static lrs_status op_dump(lrs_model *m, lrs_dump_fn emit, void *ctx) {
   const ref *t = impl(m);
-  LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", t->P->X, "data X (N×n), rows are samples"));
-  LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", t->P->Y, "targets Y (N×m); loss ½‖Y − X W‖² for squared"));
+  if (lrs_loss_ops_of(t->loss)->vectorized) { /* sensing (lrsweep/problem.h) */
+    LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", t->P->X, "sensing operator (N×nm), row i = vec(A_i)ᵀ column-major"));
+    LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", t->P->Y, "measurements y (N×1); loss ½‖X vec(W) − y‖²"));
+  } else {
+    LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", t->P->X, "data X (N×n), rows are samples"));
+    LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", t->P->Y, "targets Y (N×m); loss ½‖Y − X W‖² for squared"));
+  }
   return lrs_model_emit_mat(emit, ctx, "W", t->W, "W(0) = W1(0) W2(0)ᵀ (n×m) of the same draws");
 }
 
@@ -129,8 +134,7 @@ static void cost(const lrs_point *p, double *per_eval, double *setup) {
 
 const lrs_model_type lrs_reference_type = {
     .inits = LRS_KIND_BIT(LRS_INIT_GAUSSIAN) | LRS_KIND_BIT(LRS_INIT_BALANCED),
-    .losses = LRS_KIND_BIT(LRS_LOSS_SQUARED) | LRS_KIND_BIT(LRS_LOSS_LOGISTIC) |
-              LRS_KIND_BIT(LRS_LOSS_HUBER),
+    .losses = UINT32_MAX, /* every loss: ℓ is reached through lrsweep/loss.h only */
     .p1_theory = false,
     .default_step = true,
     .check = check,

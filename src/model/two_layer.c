@@ -288,8 +288,13 @@ static void op_set_eta0(lrs_model *m, double eta0) {
 
 static lrs_status op_dump(lrs_model *m, lrs_dump_fn emit, void *ctx) {
   const lrs_problem *P = impl(m)->P;
-  LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", P->X, "data X (N×n), rows are samples"));
-  LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", P->Y, "targets Y (N×m); loss ½‖Y − X W1 W2ᵀ‖² for squared"));
+  if (lrs_loss_ops_of(impl(m)->loss)->vectorized) { /* sensing (lrsweep/problem.h) */
+    LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", P->X, "sensing operator (N×nm), row i = vec(A_i)ᵀ column-major"));
+    LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", P->Y, "measurements y (N×1); loss ½‖X vec(W1 W2ᵀ) − y‖²"));
+  } else {
+    LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", P->X, "data X (N×n), rows are samples"));
+    LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", P->Y, "targets Y (N×m); loss ½‖Y − X W1 W2ᵀ‖² for squared"));
+  }
   LRS_TRY(lrs_model_emit_mat(emit, ctx, "W1", P->W1_0, "W1(0) (n×h); the model's product is W = W1 W2ᵀ"));
   return lrs_model_emit_mat(emit, ctx, "W2", P->W2_0, "W2(0) (m×h)");
 }
@@ -486,6 +491,10 @@ static bool check(const lrs_point *p, lrs_violation *v) {
                        "width = %lld is below min(input_dim, output_dim) = %lld; [P1] needs "
                        "h ≥ min(n, m)",
                        (long long)p->width, (long long)nm);
+  /* A vectorized loss (sensing) draws its own operator: `data` is unused. */
+  const lrs_loss_ops *loss = lrs_loss_type_of(p->loss);
+  if (loss && loss->vectorized)
+    goto targets;
   if ((p->data == LRS_DATA_ORTHOGONAL || p->data == LRS_DATA_IDENTITY) && p->samples != 0 &&
       p->samples != n)
     return lrs_violate(v, LRS_ERR_CONFIG, "samples",
@@ -499,6 +508,7 @@ static bool check(const lrs_point *p, lrs_violation *v) {
     return lrs_violate(v, LRS_ERR_CONFIG, "data_sv_min",
                        "data_sv_min = %g exceeds data_sv_max = %g", p->data_sv_min,
                        p->data_sv_max);
+targets:
   if (p->target == LRS_TARGET_LOW_RANK && p->target_rank > nm)
     return lrs_violate(v, LRS_ERR_CONFIG, "target_rank",
                        "target_rank = %lld exceeds min(n, m) = %lld", (long long)p->target_rank,
@@ -523,8 +533,7 @@ static void cost(const lrs_point *p, double *per_eval, double *setup) {
 
 const lrs_model_type lrs_two_layer_type = {
     .inits = LRS_KIND_BIT(LRS_INIT_GAUSSIAN) | LRS_KIND_BIT(LRS_INIT_BALANCED),
-    .losses = LRS_KIND_BIT(LRS_LOSS_SQUARED) | LRS_KIND_BIT(LRS_LOSS_LOGISTIC) |
-              LRS_KIND_BIT(LRS_LOSS_HUBER),
+    .losses = UINT32_MAX, /* every loss: ℓ is reached through lrsweep/loss.h only */
     .p1_theory = true,
     .check = check,
     .solve_width = solve_width,

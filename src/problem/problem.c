@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "lrsweep/kind.h"
+#include "lrsweep/loss.h"
 
 /* gsl_rng_set takes an unsigned long but mt19937 keeps 32 bits: fold the
  * 64-bit stream seed so both halves count (0 is mapped to 1). */
@@ -147,6 +148,11 @@ static lrs_status make_data(const lrs_point *p, gsl_rng *r, lrs_problem *P) {
   lrs_status st = LRS_OK;
   lrs_mat *G = NULL, *GV = NULL;
   double *u = NULL;
+  if (lrs_loss_type_of(p->loss)->vectorized) { /* 𝒜: i.i.d. N(0, 1/N) (papers.md §4) */
+    LRS_TRY_GOTO(st, random_mat(la, r, N, lrs_mat_cols(P->X), 1.0 / sqrt((double)N), &G), done);
+    LRS_TRY_GOTO(st, lrs_mat_copy(G, P->X), done);
+    goto done;
+  }
   switch (p->data) {
   case LRS_DATA_IDENTITY:
     LRS_TRY_GOTO(st, lrs_mat_set_identity(P->X), done);
@@ -265,7 +271,15 @@ lrs_status lrs_problem_create(const lrs_point *p, lrs_linalg *la, lrs_problem **
   lrs_problem *P = NULL;
   gsl_rng *rd = NULL, *ri = NULL, *rn = NULL;
   lrs_mat *Theta = NULL, *E = NULL;
+  double *vec = NULL;
   LRS_TRY_GOTO(st, lrs_problem_alloc(la, N, n, m, h, &P), fail);
+  const bool sensing = lrs_loss_type_of(p->loss)->vectorized;
+  if (sensing) { /* X is the operator 𝒜 (N×nm), Y the measurements (N×1) */
+    lrs_mat_destroy(&P->X);
+    lrs_mat_destroy(&P->Y);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, N, n * m, &P->X), fail);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, N, 1, &P->Y), fail);
+  }
   st = lrs_problem_rng(p, LRS_STREAM_DATA, &rd);
   if (st == LRS_OK)
     st = lrs_problem_rng(p, LRS_STREAM_INIT, &ri);
@@ -276,16 +290,26 @@ lrs_status lrs_problem_create(const lrs_point *p, lrs_linalg *la, lrs_problem **
   LRS_TRY_GOTO(st, make_init(p, ri, P), fail);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Theta), fail);
   LRS_TRY_GOTO(st, make_theta(p, rd, P, Theta), fail);
-  /* Y = XΘ + σ²ε */
-  LRS_TRY_GOTO(st, random_mat(la, rn, N, m, p->sigma2, &E), fail);
+  /* Y = XΘ + σ²ε; sensing: y = 𝒜 vec(Θ) + σ²ε */
+  LRS_TRY_GOTO(st, random_mat(la, rn, N, lrs_mat_cols(P->Y), p->sigma2, &E), fail);
   LRS_TRY_GOTO(st, lrs_mat_copy(E, P->Y), fail);
-  LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, P->X, Theta, 1.0, P->Y), fail);
+  if (sensing) {
+    lrs_mat_destroy(&E);
+    LRS_TRY_GOTO(st, lrs_mat_create(la, n * m, 1, &E), fail);
+    LRS_TRY_GOTO(st, alloc_array(la, n * m, &vec), fail);
+    LRS_TRY_GOTO(st, lrs_mat_get_global(Theta, vec), fail); /* column-major: vec(Θ) */
+    LRS_TRY_GOTO(st, lrs_mat_set_global(E, vec), fail);
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, P->X, E, 1.0, P->Y), fail);
+  } else {
+    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, P->X, Theta, 1.0, P->Y), fail);
+  }
   *problem = P;
   P = NULL;
 fail:
   lrs_problem_destroy(&P);
   lrs_mat_destroy(&Theta);
   lrs_mat_destroy(&E);
+  free(vec);
   gsl_rng_free(rd);
   gsl_rng_free(ri);
   gsl_rng_free(rn);

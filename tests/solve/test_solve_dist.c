@@ -179,6 +179,26 @@ int main(int argc, char **argv) {
   p.step_rule = LRS_STEP_LOCAL;
   p.tol = 1e-7;
   check_point("two_layer GD local, logistic loss, gaussian data", &p, true);
+  p.loss = LRS_LOSS_SOFTMAX; /* row-wise kernels on the gathered Z, replicated Newton */
+  p.logistic_lambda = 0.05;
+  p.init_scale = 0.3;
+  p.step_rule = LRS_STEP_FIXED;
+  p.step_size = 0.3;
+  p.tol = 1e-4; /* L − ℓ* = ℓ − ℓ* with ℓ* ≈ 0.84: relative rounding ε·ℓ* over L */
+  check_point("two_layer GD fixed, softmax loss, gaussian data", &p, true);
+  p = two_layer(); /* sweeps/p1_sensing.toml's setting */
+  p.loss = LRS_LOSS_SENSING; /* 𝒜 (N×nm) distributed, W through vec(W) */
+  p.input_dim = p.output_dim = 4;
+  p.samples = 64;
+  p.sigma2 = 0.1;
+  p.step_rule = LRS_STEP_FIXED; /* about its η_max */
+  p.step_size = 2.5e-3;
+  /* L − ℓ* = ½‖Z − Z*‖² with ℓ* > 0: on G = 1 with every factorization in
+   * ScaLAPACK the Newton W* (solved on the dist backend itself, not
+   * replicated) differs by ~1e-12 relative, which moves ½‖Z − Z*‖² by
+   * ~‖Z − Z*‖·1e-12: stop at 2e-3 (L0 ≈ 0.064), where that is below 1e-10·L. */
+  p.tol = 2e-3;
+  check_point("two_layer GD fixed, sensing loss", &p, true);
   p = two_layer();
   p.data = LRS_DATA_SPECTRUM;
   p.init = LRS_INIT_BALANCED;
