@@ -24,7 +24,8 @@
   X(LRS_POINT_NUMERICAL_FAILURE, "numerical_failure")                          \
   X(LRS_POINT_TIMEOUT, "timeout")                                              \
   X(LRS_POINT_ERROR, "error")                                                  \
-  X(LRS_POINT_THEORY_ONLY, "theory_only")
+  X(LRS_POINT_THEORY_ONLY, "theory_only")                                      \
+  X(LRS_POINT_RULE_UNDEFINED, "rule_undefined") /* the step rule has no value */
 
 #define LRS__ENUM_MEMBER(name, text) name,
 typedef enum {
@@ -38,7 +39,8 @@ extern const char *const lrs_point_status_names[];
   X(LRS_ETA_BOUND_NONE, "none")                                                \
   X(LRS_ETA_BOUND_ETA1, "eta1")                                                \
   X(LRS_ETA_BOUND_ETA2, "eta2")                                                \
-  X(LRS_ETA_BOUND_LOG, "log")
+  X(LRS_ETA_BOUND_LOG, "log")                                                  \
+  X(LRS_ETA_BOUND_ETA2_UNDERFLOW, "eta2_underflow") /* η⁽²⁾ < DBL_MIN: η_max = 0 */
 #define LRS__ENUM_MEMBER(name, text) name,
 typedef enum { LRS_ETA_BOUND_LIST(LRS__ENUM_MEMBER) LRS_ETA_BOUND_COUNT } lrs_eta_bound;
 #undef LRS__ENUM_MEMBER
@@ -56,6 +58,9 @@ typedef struct lrs_theory {
   double eta0;                /* the initial step actually used */
   double rho_bar0;            /* ρ̄(η0, 0) */
   double asymptotic_rate;     /* 1 − (μ/K) α1/α2 */
+  /* β2, α2 and the rate with ‖W*‖_F for σ_max(W*) (papers.md §3.3); the
+   * point's beta2_norm says which pair drove η_max, μ̄, K̄_t and ρ̄. */
+  double beta2_fro, alpha2_fro, asymptotic_rate_fro;
 } lrs_theory;
 
 /* LoRA summary quantities (papers.md §2.4). */
@@ -78,6 +83,8 @@ typedef struct lrs_summary {
   int64_t iterations;   /* GD iterations taken (GF: accepted ODE steps) */
   double final_time;    /* GF time reached (GD: NaN) */
   int64_t rhs_evals;    /* gradient evaluations (GD and GF) */
+  int64_t loss_evals;   /* loss-only evaluations (line-search trials) */
+  int64_t ls_failures;  /* GD iterations whose line search hit its guard */
   double loss0, final_loss, loss_star; /* L(0), L(end), ℓ* (0 if min ℓ = 0) */
   double rate;          /* fitted per-iteration (GF: per unit time) rate */
   double rate_r2;       /* fit quality: R² of log(L − ℓ*) on the window */

@@ -883,10 +883,11 @@ lrs_status lrs_config_check_point(const lrs_config *cfg, const lrs_point *p) {
       return violate(cfg, p, "step_rule",
                      "step_rule = \"%s\" needs step_size (> 0) in [solver] or [grid]",
                      lrs_step_rule_names[p->step_rule]);
-    if (p->step_rule == LRS_STEP_XU2023)
+    if (p->step_rule == LRS_STEP_XU2023 && p->loss != LRS_LOSS_SQUARED)
       return violate(cfg, p, "step_rule",
-                     "step_rule = \"xu2023\" is not implemented (papers.md §1.6 lists it as "
-                     "optional); use fixed, local, global or backtracking");
+                     "step_rule = \"xu2023\" ([P1-2023], papers.md §3.1) is defined for the "
+                     "squared loss only, not %s",
+                     lrs_loss_names[p->loss]);
     bool theory_rule = !needs_eta;
     if (theory_rule && p->model != LRS_MODEL_TWO_LAYER)
       return violate(cfg, p, "step_rule",

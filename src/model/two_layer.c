@@ -110,6 +110,7 @@ static lrs_status compute_local(tl *t) {
                              .smin2_T = fmax(a1, 0.0) + fmax(a2, 0.0),
                              .smax2_T = fmax(b1, 0.0) + fmax(b2, 0.0),
                              .smax_W = sqrt(fmax(bw, 0.0))};
+  LRS_TRY(lrs_mat_norm_fro(t->G, &t->lc.grad_l)); /* ‖∇ℓ(W_t)‖ (xu2023's exact r) */
   t->lc_valid = true;
   return LRS_OK;
 }
@@ -300,7 +301,7 @@ static lrs_status stacked(lrs_linalg *la, size_t n, size_t m, size_t h, lrs_mat 
 }
 
 /* Workspaces, W*, ℓ*, L0 and the t = 0 theory. */
-static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
+static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fro) {
   const size_t n = t->n, m = t->m, h = t->h, k = t->k;
   lrs_status st = LRS_OK;
   lrs_mat *Wstar = NULL, *Diff = NULL;
@@ -384,7 +385,7 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
 
   /* [P1] constants at t = 0 (papers.md §1.3, §1.5). */
   lrs_theory_in in = {.mu = lrs_loss_mu(t->loss), .K = lrs_loss_K(t->loss), .L0 = t->L0,
-                      .c = c, .d = d};
+                      .c = c, .d = d, .beta2_frobenius = beta2_fro};
   /* D0's spectrum from the drift's k×k M0 = Z0ᵀSZ0 (D0 = Q·M0·Qᵀ), or D0 itself */
   LRS_TRY_GOTO(st, lrs_theory_imbalance(t->Q ? t->M0 : t->D0h, n, m, h, &in.lmax_D,
                                         &in.lmax_negD, &in.ln_D, &in.lm_negD),
@@ -395,6 +396,7 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   LRS_TRY_GOTO(st, lrs_mat_singular_values(Wstar, sv), done);
   in.smax_Wstar = sv[0];
   in.smin_Wstar = sv[kk - 1];
+  LRS_TRY_GOTO(st, lrs_mat_norm_fro(Wstar, &in.fro_Wstar), done); /* papers.md §3.3 */
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Diff), done);
   LRS_TRY_GOTO(st, lrs_mat_copy(t->W, Diff), done); /* W(0) from eval_product */
   LRS_TRY_GOTO(st, lrs_mat_axpy(-1.0, Wstar, Diff), done);
@@ -407,9 +409,8 @@ done:
   return st;
 }
 
-lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp, double c,
-                                     double d, lrs_coords coords, lrs_linalg *la,
-                                     lrs_model **model) {
+static lrs_status create(lrs_problem **problem, const lrs_loss_params *lp, double c, double d,
+                         bool beta2_fro, lrs_coords coords, lrs_linalg *la, lrs_model **model) {
   *model = NULL;
   lrs_status st = LRS_OK;
   lrs_model *mod = calloc(1, sizeof *mod);
@@ -436,12 +437,18 @@ lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_param
   t->reduced = coords == LRS_COORDS_REDUCED && t->h > t->k;
   t->width = t->reduced ? t->k : t->h;
   t->fused_ok = t->width > t->k;
-  LRS_TRY_GOTO(st, setup(t, la, c, d), fail);
+  LRS_TRY_GOTO(st, setup(t, la, c, d, beta2_fro), fail);
   *model = mod;
   return LRS_OK;
 fail:
   lrs_model_destroy(&mod);
   return st;
+}
+
+lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp, double c,
+                                     double d, lrs_coords coords, lrs_linalg *la,
+                                     lrs_model **model) {
+  return create(problem, lp, c, d, false, coords, la, model);
 }
 
 lrs_status lrs_two_layer_create(const lrs_point *point, lrs_linalg *la, lrs_model **model) {
@@ -451,8 +458,8 @@ lrs_status lrs_two_layer_create(const lrs_point *point, lrs_linalg *la, lrs_mode
   const lrs_loss_params lp = {.kind = point->loss,
                               .lambda = point->logistic_lambda,
                               .delta = point->huber_delta};
-  return lrs_two_layer_create_from(&P, &lp, point->theory_c, point->theory_d,
-                                   point->coordinates, la, model);
+  return create(&P, &lp, point->theory_c, point->theory_d,
+                point->beta2_norm == LRS_BETA2_FROBENIUS, point->coordinates, la, model);
 }
 
 bool lrs_two_layer_is(const lrs_model *m) { return m && m->ops == &two_layer_ops; }
@@ -472,4 +479,30 @@ lrs_status lrs_two_layer_local(lrs_model *m, lrs_local_consts *lc) {
     LRS_TRY(compute_local(t));
   *lc = t->lc;
   return LRS_OK;
+}
+
+lrs_status lrs_two_layer_xu2023_in(const lrs_model *m, double c1, double c2, lrs_xu2023_in *in) {
+  const tl *t = impl(m);
+  if (t->lp.kind != LRS_LOSS_SQUARED || !t->covered)
+    return LRS_RAISE(LRS_ERR_UNSUPPORTED,
+                     "xu2023's cap needs the squared loss (p1, p2 of [P1-2023] use X and Y), "
+                     "not %s",
+                     lrs_loss_names[t->lp.kind]);
+  const size_t N = t->P->N, mm = t->m, k = N < mm ? N : mm;
+  double *sv = malloc(k * sizeof *sv);
+  LRS_TRY(lrs_linalg_agree(m->la, LRS_CHECK_ALLOC(sv)));
+  lrs_status st = lrs_mat_singular_values(t->P->Y, sv);
+  if (st == LRS_OK)
+    st = lrs_mat_norm_fro(t->P->Y, &in->fro_Y);
+  if (st == LRS_OK) {
+    in->smin_Y = sv[k - 1];
+    in->mu = lrs_loss_mu(t->loss);
+    in->K = lrs_loss_K(t->loss);
+    in->L0 = t->L0;
+    in->fro_E0 = sqrt(2.0 * (t->L0 + t->star)); /* ℓ(W(0)) = ½‖Y − XW(0)‖² */
+    in->c1 = c1;
+    in->c2 = c2;
+  }
+  free(sv);
+  return st;
 }

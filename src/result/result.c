@@ -46,6 +46,7 @@ static void summary_unset(lrs_summary *s) {
   s->status = LRS_POINT_PENDING;
   s->iterations = -1;
   s->rhs_evals = -1;
+  s->loss_evals = s->ls_failures = -1;
   s->final_time = s->loss0 = s->final_loss = s->loss_star = NAN;
   s->rate = s->rate_r2 = s->max_drift = s->wall_seconds = NAN;
   s->rate_begin = s->rate_end = -1;
@@ -61,6 +62,7 @@ static void summary_unset(lrs_summary *s) {
   t->alpha1 = t->alpha2 = t->mu_bar = t->K_bar0 = NAN;
   t->eta1 = t->eta2 = t->eta_max = t->eta0 = t->rho_bar0 = NAN;
   t->asymptotic_rate = NAN;
+  t->beta2_fro = t->alpha2_fro = t->asymptotic_rate_fro = NAN;
   lrs_lora_summary *l = &s->lora;
   l->delta_w = l->sigma_w1 = l->sigma_w2 = l->align_end = NAN;
   l->align_plateau = l->final_floor = l->local_rate = NAN;
