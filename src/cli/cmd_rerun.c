@@ -37,6 +37,8 @@ static void compare_summary(comparison *c, const lrs_summary *a, const lrs_summa
   compare(c, "iterations", -1, (double)a->iterations, (double)b->iterations);
   compare(c, "final_time", -1, a->final_time, b->final_time);
   compare(c, "rhs_evals", -1, (double)a->rhs_evals, (double)b->rhs_evals);
+  compare(c, "loss_evals", -1, (double)a->loss_evals, (double)b->loss_evals);
+  compare(c, "ls_failures", -1, (double)a->ls_failures, (double)b->ls_failures);
   compare(c, "loss0", -1, a->loss0, b->loss0);
   compare(c, "final_loss", -1, a->final_loss, b->final_loss);
   compare(c, "loss_star", -1, a->loss_star, b->loss_star);
@@ -46,6 +48,7 @@ static void compare_summary(comparison *c, const lrs_summary *a, const lrs_summa
   compare(c, "alpha2", -1, s->alpha2, t->alpha2);
   compare(c, "beta1", -1, s->beta1, t->beta1);
   compare(c, "beta2", -1, s->beta2, t->beta2);
+  compare(c, "alpha2_fro", -1, s->alpha2_fro, t->alpha2_fro);
   compare(c, "eta_max", -1, s->eta_max, t->eta_max);
   compare(c, "rho_bar0", -1, s->rho_bar0, t->rho_bar0);
   compare(c, "delta_w", -1, a->lora.delta_w, b->lora.delta_w);

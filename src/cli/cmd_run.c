@@ -36,6 +36,8 @@ void lrs_cli_print_summary(FILE *out, const char *prefix, const lrs_summary *s) 
   if (!isnan(s->final_time))
     line_g(&p, "final_time", s->final_time);
   line_i(&p, "rhs_evals", s->rhs_evals);
+  line_i(&p, "loss_evals", s->loss_evals);
+  line_i(&p, "ls_failures", s->ls_failures);
   line_g(&p, "loss0", s->loss0);
   line_g(&p, "final_loss", s->final_loss);
   line_g(&p, "loss_star", s->loss_star);
@@ -67,6 +69,10 @@ void lrs_cli_print_summary(FILE *out, const char *prefix, const lrs_summary *s) 
     line_g(&p, "eta0", t->eta0);
     line_g(&p, "rho_bar0", t->rho_bar0);
     line_g(&p, "asymptotic_rate", t->asymptotic_rate);
+    line_g(&p, "beta2_fro", t->beta2_fro);
+    line_g(&p, "alpha2_fro", t->alpha2_fro);
+    line_g(&p, "alpha1/alpha2_fro", t->alpha1 / t->alpha2_fro);
+    line_g(&p, "asymptotic_rate_fro", t->asymptotic_rate_fro);
   } else {
     line_s(&p, "theory", "not applicable");
   }

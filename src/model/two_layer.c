@@ -221,7 +221,9 @@ static lrs_status op_observe(lrs_model *m, const lrs_observe *obs, lrs_record *r
   if (bounds) {
     rec->bound_local = t->L0 * t->prod_local;
     rec->bound_global = t->L0 * t->prod_global;
-    rec->bound_const = t->L0 * pow(t->ts.th.rho_bar0, (double)obs->step);
+    /* ρ̄(η0, 0) < 0 (η0 beyond η_max): no bound; NaN, not a negative "bound" */
+    const double rb = t->ts.th.rho_bar0;
+    rec->bound_const = rb >= 0.0 ? t->L0 * pow(rb, (double)obs->step) : NAN;
   }
   LRS_TRY(drift(t, &rec->imbalance_drift));
   return LRS_OK;
@@ -238,7 +240,8 @@ static lrs_status op_account_step(lrs_model *m, double eta, lrs_record *rec) {
     rec->rho_t = rho;
   }
   t->prod_local *= rho;
-  t->prod_global *= rho_bar;
+  /* a negative or undefined ρ̄ factor ends the curve (NaN from then on) */
+  t->prod_global = rho_bar >= 0.0 ? t->prod_global * rho_bar : NAN;
   return LRS_OK;
 }
 

@@ -308,6 +308,42 @@ static void test_backtracking_armijo(void) {
   lrs_result_destroy(&r);
 }
 
+/* D1: `global` with η0 beyond η_max, where ρ̄(η0, 0) < 0 makes K̄_t (which
+ * holds √(ρ̄^t)) undefined: the point ends rule_undefined with a message, not
+ * "diverged", and no record carries a negative or NaN-from-garbage bound;
+ * under `local` the same η0 runs, and the ρ̄ curves are NaN (missing). */
+static void test_global_undefined(void) {
+  lrs_point p = lrs_test_point();
+  p.init_scale = NAN;
+  p.init_exponent = 0.5;
+  p.sigma2 = 0.1;
+  p.step_rule = LRS_STEP_GLOBAL;
+  p.step_size = 0.3;
+  p.max_iter = 20;
+  lrs_status st;
+  lrs_result *r = solve(&p, &st);
+  const double rb = r->summary.theory.rho_bar0;
+  LRS_CHECK(st == LRS_OK && rb < 0 && r->summary.status == LRS_POINT_RULE_UNDEFINED &&
+                strstr(r->summary.message, "undefined") && r->summary.iterations == 0 &&
+                r->n_records == 1 && r->records[0].loss == r->summary.loss0,
+            "global, η0 = 0.3 > η_max = %.3g (ρ̄(η0, 0) = %.3g): rule_undefined before any "
+            "step, not diverged (%s: %s)",
+            r->summary.theory.eta_max, rb, lrs_point_status_names[r->summary.status],
+            r->summary.message);
+  lrs_result_destroy(&r);
+  p.step_rule = LRS_STEP_LOCAL;
+  r = solve(&p, &st);
+  bool ok = st == LRS_OK && r->n_records > 2;
+  for (size_t i = 0; ok && i < r->n_records; i++) {
+    const lrs_record *q = &r->records[i];
+    ok = isnan(q->bound_const) && (i == 0 || isnan(q->bound_global)) &&
+         (isnan(q->bound_local) || q->bound_local >= 0);
+  }
+  LRS_CHECK(ok, "local with the same η0 (%s): the ρ̄ curves are NaN (missing), never negative",
+            lrs_point_status_names[r->summary.status]);
+  lrs_result_destroy(&r);
+}
+
 static void test_divergence_and_statuses(void) {
   /* X orthogonal ⇒ K = σ²_max(X) = 1: η = 10 × 2/K = 20 diverges. */
   lrs_point p = lrs_test_point();
@@ -582,6 +618,7 @@ int main(void) {
   test_losses_converge();
   test_backtracking_printed();
   test_backtracking_armijo();
+  test_global_undefined();
   test_divergence_and_statuses();
   test_refusals();
   test_global_rule();
