@@ -78,6 +78,7 @@ void lrs_theory_set_eta0(lrs_theory_state *ts, double eta0) {
 
 typedef struct {
   const lrs_theory_state *ts;
+  int64_t evals; /* f_eta2 calls (lrs_theory_opts.eta2_evals) */
 } root_ctx;
 
 /* eq. (101): η K̄_0(η) − 1, increasing from −1 at 0. */
@@ -114,7 +115,8 @@ static double eta2_g_of(const lrs_theory_state *ts, double eta) {
 double lrs_theory_eta2_g(const lrs_theory_state *ts, double eta) { return eta2_g_of(ts, eta); }
 
 static double f_eta2(double eta, void *p) {
-  const root_ctx *c = p;
+  root_ctx *c = p;
+  c->evals++;
   return eta2_g_of(c->ts, eta);
 }
 
@@ -203,9 +205,8 @@ double lrs_theory_alpha2_of(const lrs_theory *t, double b2) {
  * failure): the first non-positive grid point, and so the bracket, are the
  * plain scan's. */
 static lrs_status eta2_scan(lrs_theory_state *ts, const lrs_theory_opts *o, double start,
-                            int64_t *evals) {
+                            root_ctx *ctx) {
   lrs_theory *t = &ts->th;
-  root_ctx ctx = {.ts = ts};
   const double lr = log(10.0) / (double)o->eta2_per_decade;
   const int64_t npts = (int64_t)ceil((log(o->eta2_hi) - log(start)) / lr) + 1;
   const bool skip = eta2_bound_applies(ts);
@@ -228,13 +229,12 @@ static lrs_status eta2_scan(lrs_theory_state *ts, const lrs_theory_opts *o, doub
         cool = 8; /* near the sign change: plain steps for a while */
       continue;
     }
-    const double x = start * exp(lr * (double)k), fx = f_eta2(x, &ctx);
-    (*evals)++;
+    const double x = start * exp(lr * (double)k), fx = f_eta2(x, ctx);
     if (!(fx > 0.0)) {
       if (fx == 0.0)
         t->eta2 = x;
       else if (isfinite(fx))
-        LRS_TRY(brent(f_eta2, &ctx, prev_x, x, o, "eta2 (eq. 102)", &t->eta2));
+        LRS_TRY(brent(f_eta2, ctx, prev_x, x, o, "eta2 (eq. 102)", &t->eta2));
       else
         t->eta2 = prev_x;
       return LRS_OK;
@@ -301,26 +301,24 @@ lrs_status lrs_theory_init(const lrs_theory_in *in, lrs_theory_opts *opts,
     LRS_TRY(brent(f_eta1, &ctx, 0.0, hi, &o, "eta1 (eq. 101)", &t->eta1));
 
   /* η⁽²⁾ (eq. 102, papers.md §3.5). */
-  int64_t evals = 0;
   bool underflow = false;
   const double u = fmin(t->eta1, ts->eta_log);
   if (!(t->alpha1 > 0.0)) {
     t->eta2 = 0.0; /* g → 2μα1 ≤ 0: no interval (0, η] where eq. 102 holds */
   } else if (u > 0.0 && u < o.eta2_hi && eta2_bound_applies(ts) &&
              eta2_positive_on(ts, 0.0, u)) {
-    LRS_TRY(eta2_scan(ts, &o, u, &evals)); /* cannot bind below u: start there */
+    LRS_TRY(eta2_scan(ts, &o, u, &ctx)); /* cannot bind below u: start there */
   } else {
     const double g0 = f_eta2(DBL_MIN, &ctx);
-    evals++;
     if (!(g0 > 0.0)) {
       t->eta2 = 0.0; /* the root lies in (0, DBL_MIN) */
       underflow = true;
     } else {
-      LRS_TRY(eta2_scan(ts, &o, DBL_MIN, &evals));
+      LRS_TRY(eta2_scan(ts, &o, DBL_MIN, &ctx));
     }
   }
   if (opts)
-    opts->eta2_evals = evals;
+    opts->eta2_evals = ctx.evals;
 
   t->eta_max = t->eta1;
   t->eta_max_bound = LRS_ETA_BOUND_ETA1;
