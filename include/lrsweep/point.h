@@ -86,8 +86,8 @@
 /* Backtracking's sufficient-decrease test (papers.md §3.2): Armijo
  * L(θ − η∇L) ≤ L − c·η‖∇L‖², or App. G.2.1 as printed, without the η. */
 #define LRS_BT_TEST_LIST(X)                                                    \
-  X(LRS_BT_ARMIJO, "armijo")                                                   \
-  X(LRS_BT_PRINTED, "printed")
+  X(LRS_BT_PRINTED, "printed") /* first: tables older than the column read 0 */ \
+  X(LRS_BT_ARMIJO, "armijo")
 
 #define LRS_JACOBIAN_LIST(X)                                                   \
   X(LRS_JACOBIAN_ANALYTIC, "analytic")                                         \
