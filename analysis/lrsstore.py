@@ -39,7 +39,7 @@ import sys
 import numpy as np
 
 SCHEMA_VERSION = 2
-FAILED = ("diverged", "numerical_failure", "timeout", "error")
+FAILED = ("diverged", "numerical_failure", "timeout", "error", "rule_undefined")
 DONE_OK = ("converged", "max_iter", "max_time", "theory_only")
 
 

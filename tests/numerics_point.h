@@ -42,6 +42,13 @@ static inline lrs_point lrs_test_point(void) {
   p.step_size = NAN;
   p.bt_shrink = 0.1;
   p.bt_sufficient = 0.9;
+  p.bt_test = LRS_BT_ARMIJO;
+  p.bt_max_shrinks = 1000;
+  p.xu2023_cap = LRS_XU_CAP_NONE;
+  p.xu2023_grad = LRS_XU_GRAD_BOUND;
+  p.xu2023_c1 = 0.5;
+  p.xu2023_c2 = 1.5;
+  p.beta2_norm = LRS_BETA2_SPECTRAL;
   p.theory_c = 0.5;
   p.theory_d = 1.01;
   p.coordinates = LRS_COORDS_REDUCED;

@@ -77,6 +77,7 @@ typedef struct lrs_step_rule_type {
   bool needs_step_size; /* a sweep file must give step_size (the numerics'
                            fixed rule runs at η_max without one) */
   bool needs_p1;        /* uses [P1]'s theory: a model and loss it covers */
+  uint32_t losses;      /* LRS_KIND_BIT of the losses it is defined for (0: any) */
   bool self_stepping;   /* moves θ to θ_{t+1} itself (needs ∇L as a vector) */
   double evals_per_step; /* expected objective evaluations per iteration (cost) */
   /* Constraints on the rule's own parameters (NULL: none). */

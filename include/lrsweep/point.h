@@ -73,6 +73,27 @@
   X(LRS_COORDS_FULL, "full") /* first: stores older than the column read 0 */  \
   X(LRS_COORDS_REDUCED, "reduced")
 
+/* Which norm of W* enters β2 (papers.md §3.3): σ_max(W*) as printed, or
+ * ‖W*‖_F as [P1]'s figures used. */
+#define LRS_BETA2_NORM_LIST(X)                                                 \
+  X(LRS_BETA2_SPECTRAL, "spectral")                                            \
+  X(LRS_BETA2_FROBENIUS, "frobenius")
+
+/* xu2023 (papers.md §3.1): cap η_t at [P1-2023]'s η_max' or not; r_t the
+ * bound √(2KL_t) of ‖∇ℓ(W_t)‖ or its exact value. */
+#define LRS_XU_CAP_LIST(X)                                                     \
+  X(LRS_XU_CAP_NONE, "none")                                                   \
+  X(LRS_XU_CAP_ETA_MAX, "eta_max")
+#define LRS_XU_GRAD_LIST(X)                                                    \
+  X(LRS_XU_GRAD_BOUND, "bound")                                                \
+  X(LRS_XU_GRAD_EXACT, "exact")
+
+/* Backtracking's sufficient-decrease test (papers.md §3.2): Armijo
+ * L(θ − η∇L) ≤ L − c·η‖∇L‖², or App. G.2.1 as printed, without the η. */
+#define LRS_BT_TEST_LIST(X)                                                    \
+  X(LRS_BT_PRINTED, "printed") /* first: tables older than the column read 0 */ \
+  X(LRS_BT_ARMIJO, "armijo")
+
 #define LRS_JACOBIAN_LIST(X)                                                   \
   X(LRS_JACOBIAN_ANALYTIC, "analytic")                                         \
   X(LRS_JACOBIAN_FD, "fd")
@@ -94,6 +115,10 @@ typedef enum { LRS_ODE_LIST(LRS__ENUM_MEMBER) LRS_ODE_COUNT } lrs_ode_stepper;
 typedef enum { LRS_COORDS_LIST(LRS__ENUM_MEMBER) LRS_COORDS_COUNT } lrs_coords;
 typedef enum { LRS_JACOBIAN_LIST(LRS__ENUM_MEMBER) LRS_JACOBIAN_COUNT } lrs_jacobian;
 typedef enum { LRS_PAIR_LIST(LRS__ENUM_MEMBER) LRS_PAIR_COUNT } lrs_pair;
+typedef enum { LRS_BETA2_NORM_LIST(LRS__ENUM_MEMBER) LRS_BETA2_NORM_COUNT } lrs_beta2_norm;
+typedef enum { LRS_XU_CAP_LIST(LRS__ENUM_MEMBER) LRS_XU_CAP_COUNT } lrs_xu_cap;
+typedef enum { LRS_XU_GRAD_LIST(LRS__ENUM_MEMBER) LRS_XU_GRAD_COUNT } lrs_xu_grad;
+typedef enum { LRS_BT_TEST_LIST(LRS__ENUM_MEMBER) LRS_BT_TEST_COUNT } lrs_bt_test;
 #undef LRS__ENUM_MEMBER
 #undef LRS__KIND_MEMBER
 
@@ -109,6 +134,10 @@ extern const char *const lrs_ode_names[];
 extern const char *const lrs_coords_names[];
 extern const char *const lrs_jacobian_names[];
 extern const char *const lrs_pair_names[];
+extern const char *const lrs_beta2_norm_names[];
+extern const char *const lrs_xu_cap_names[];
+extern const char *const lrs_xu_grad_names[];
+extern const char *const lrs_bt_test_names[];
 
 /*
  * Every parameter of a solve.  Field names are the sweep-file keys (and axis
@@ -152,7 +181,13 @@ typedef struct lrs_point {
   lrs_step_rule step_rule;
   double step_size;     /* η (fixed), η0 (local/global), η_bt (backtracking) */
   double bt_shrink;     /* τ of backtracking (App. G.2.1) */
-  double bt_sufficient; /* γ of backtracking */
+  double bt_sufficient; /* c of the Armijo test (γ of the printed one) */
+  lrs_bt_test bt_test;  /* armijo or printed (papers.md §3.2) */
+  int64_t bt_max_shrinks; /* line-search guard: shrinks per iteration at most */
+  lrs_xu_cap xu2023_cap;   /* xu2023: none or [P1-2023]'s η_max' */
+  lrs_xu_grad xu2023_grad; /* xu2023: r_t bound or exact ‖∇ℓ‖ */
+  double xu2023_c1, xu2023_c2; /* the cap's c1, c2 ([P1] p.13: 0.5, 1.5) */
+  lrs_beta2_norm beta2_norm; /* β2 with σ_max(W*) or ‖W*‖_F (§3.3) */
   double theory_c;      /* c of §1.5 */
   double theory_d;      /* d of §1.5 */
   lrs_coords coordinates; /* two_layer: reduced (k×k) or full (k×h) B */

@@ -26,7 +26,8 @@
   X(LRS_POINT_NUMERICAL_FAILURE, "numerical_failure")                          \
   X(LRS_POINT_TIMEOUT, "timeout")                                              \
   X(LRS_POINT_ERROR, "error")                                                  \
-  X(LRS_POINT_THEORY_ONLY, "theory_only")
+  X(LRS_POINT_THEORY_ONLY, "theory_only")                                      \
+  X(LRS_POINT_RULE_UNDEFINED, "rule_undefined") /* the step rule has no value */
 
 #define LRS__ENUM_MEMBER(name, text) name,
 typedef enum {
@@ -40,7 +41,8 @@ extern const char *const lrs_point_status_names[];
   X(LRS_ETA_BOUND_NONE, "none")                                                \
   X(LRS_ETA_BOUND_ETA1, "eta1")                                                \
   X(LRS_ETA_BOUND_ETA2, "eta2")                                                \
-  X(LRS_ETA_BOUND_LOG, "log")
+  X(LRS_ETA_BOUND_LOG, "log")                                                  \
+  X(LRS_ETA_BOUND_ETA2_UNDERFLOW, "eta2_underflow") /* η⁽²⁾ < DBL_MIN: η_max = 0 */
 #define LRS__ENUM_MEMBER(name, text) name,
 typedef enum { LRS_ETA_BOUND_LIST(LRS__ENUM_MEMBER) LRS_ETA_BOUND_COUNT } lrs_eta_bound;
 #undef LRS__ENUM_MEMBER
@@ -95,12 +97,18 @@ extern const char *const lrs_eta_bound_names[];
   X(C, mu_bar, F64, "", 0, LRS_NO_RUN, "μ̄ at η0")                                            \
   X(C, K_bar0, F64, "", 0, LRS_NO_RUN, "K̄_0 at η0")                                          \
   X(C, eta1, F64, "step", 0, LRS_RUN(250), "η⁽¹⁾ (eq. 101)")                                 \
-  X(C, eta2, F64, "step", 0, LRS_RUN(260), "η⁽²⁾ (eq. 102; inf if none)")                    \
+  X(C, eta2, F64, "step", 0, LRS_RUN(260),                                                  \
+    "η⁽²⁾ (eq. 102; inf if none; 0 if it underflows: see `eta_max_bound`, or if α1 ≤ 0)")     \
   X(C, eta_max, F64, "step", 0, LRS_RUN(270), "η_max")                                       \
   X(C, eta_max_bound, ETA_BOUND, "", 0, LRS_RUN(280), "which term bound η_max")              \
   X(C, eta0, F64, "step", 0, LRS_RUN(290), "initial step actually used")                     \
   X(C, rho_bar0, F64, "", 0, LRS_RUN(300), "ρ̄(η0, 0)")                                       \
-  X(C, asymptotic_rate, F64, "", 0, LRS_RUN(310), "1 − (μ/K) α1/α2")
+  X(C, asymptotic_rate, F64, "", 0, LRS_RUN(310), "1 − (μ/K) α1/α2")                       \
+  /* β2, α2 and the rate with ‖W*‖_F for σ_max(W*) (papers.md §3.3); the      \
+   * point's beta2_norm says which pair drove η_max, μ̄, K̄_t and ρ̄. */          \
+  X(C, beta2_fro, F64, "", 0, LRS_RUN(320), "β2 with ‖W*‖_F for σ_max(W*)")                  \
+  X(C, alpha2_fro, F64, "", 0, LRS_RUN(330), "α2 with beta2_fro")                            \
+  X(C, asymptotic_rate_fro, F64, "", 0, LRS_RUN(340), "1 − (μ/K) α1/alpha2_fro")
 
 /* LoRA summary quantities (papers.md §2.4); NaN for two_layer points. */
 #define LRS_LORA_FIELDS(X, N, L, S, C)                                                       \
@@ -131,6 +139,9 @@ extern const double lrs_result_levels[LRS_RESULT_LEVELS]; /* 1e-3, 1e-6, 1e-10 *
   X(C, iterations, I64, "", 0, LRS_RUN(30), "GD iterations (GF: accepted ODE steps)")        \
   X(C, final_time, F64, "GF time", 0, LRS_RUN_SET(40), "GF time reached (GD: NaN)")          \
   X(C, rhs_evals, I64, "", 0, LRS_RUN(50), "gradient evaluations")                           \
+  X(C, loss_evals, I64, "", 0, LRS_RUN(52),                                                 \
+    "loss-only evaluations (line-search trials: backtracking; 0 for the other rules)")       \
+  X(C, ls_failures, I64, "", 0, LRS_RUN(54), "GD iterations whose line search hit its guard") \
   X(C, loss0, F64, "loss", 0, LRS_RUN(60), "L(0)")                                           \
   X(C, final_loss, F64, "loss", 0, LRS_RUN(70), "L at the end")                              \
   X(C, loss_star, F64, "loss", 0, LRS_RUN(80), "ℓ* (0 when min ℓ = 0)")                      \

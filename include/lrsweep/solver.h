@@ -6,18 +6,27 @@
  * point (papers.md §1.6), each a row of the kinds catalog (lrsweep/kind.h)
  * in src/solver/step_rules.c:
  *   fixed         η_t = step_size (NaN: η_max of a covered two_layer model).
- *   backtracking  App. G.2.1: η ← step_size, then η ← bt_shrink·η while
- *                 L(θ − η∇L) > L(θ) − bt_sufficient·‖∇L‖² (as printed: no η
- *                 factor).  That test asks for a decrease of γ‖∇L‖² whatever
- *                 η and can be unsatisfiable; once η < LRS_BT_MIN_FACTOR·η_bt
- *                 the rule takes the largest tried η that decreased L (the
- *                 smallest tried η if none did) and counts a "fallback"
- *                 (reported in summary.message).  Any model.
+ *   backtracking  papers.md §3.2: η ← step_size (η_bt), then η ← bt_shrink·η
+ *                 while the test fails: bt_test = armijo (default)
+ *                 L(θ − η∇L) ≤ L(θ) − bt_sufficient·η‖∇L‖², or printed
+ *                 (App. G.2.1, no η: often unsatisfiable).  Guard: after
+ *                 bt_max_shrinks shrinks, or (armijo) once the demanded decrease
+ *                 is below DBL_EPSILON·L, the search is a line-search failure
+ *                 (summary.ls_failures, and the message): the tried step with
+ *                 the smallest loss is taken if it decreased L, else the point
+ *                 ends numerical_failure.  Trial losses count in
+ *                 summary.loss_evals.  Any model.
  *   local         eq. 19 with ρ: η_t = min((1 + η0^d)^{t/2} η0, 1/K_t), 1/K_t
  *                 the positive root of η·K_t(η) = 1; η0 = step_size or η_max.
- *   global        eq. 19 with ρ̄: η_t = min((1 + η0^d)^{t/2} η0, 1/K̄_t).
- *   xu2023        refused (LRS_ERR_UNSUPPORTED): not implemented.
- * local/global need a two_layer model with a covered loss (else
+ *   global        eq. 19 with ρ̄: η_t = min((1 + η0^d)^{t/2} η0, 1/K̄_t);
+ *                 when ρ̄(η0, 0) < 0 (η0 beyond η_max) K̄_t is undefined and
+ *                 the point ends rule_undefined before its first step.
+ *   xu2023        papers.md §3.1: η_t the positive root of dρ/dη of
+ *                 [P1-2023]'s quartic ρ at θ_t (r_t = √(2KL_t), or the exact
+ *                 ‖∇ℓ(W_t)‖ with xu2023_grad = exact), capped at η_max'
+ *                 (xu2023_c1, xu2023_c2) with xu2023_cap = eta_max; squared
+ *                 loss only (else LRS_ERR_UNSUPPORTED).
+ * local/global/xu2023 need a two_layer model with a covered loss (else
  * LRS_ERR_UNSUPPORTED naming the model/loss: lrs_kind_check_method, the
  * same check the sweep-file validator runs).  A model offering the fused
  * step (lrsweep/model.h: gd_fused) moves θ itself under every rule but
@@ -48,7 +57,8 @@
  *
  * THEORY η0 (summary.theory.eta0, and the η0 of μ̄, K̄_t, ρ̄ and the bound
  * curves): fixed/local/global: the rule's η0 (step_size, or η_max when NaN);
- * backtracking: η_bt = step_size; GF and method none: step_size, or η_max.
+ * backtracking: η_bt = step_size; xu2023, GF and method none: step_size, or
+ * η_max.
  *
  * RECORDS (GD).  record_every = k > 0: steps 0, k, 2k, ... plus the last;
  * k = 0: about `records` log-spaced steps in [1, max_iter] (rounded, without
@@ -62,7 +72,10 @@
  *   timeout    max_point_seconds > 0 and the wall clock passed the deadline.
  *   max_iter / max_time  GD: max_iter steps taken; GF: t reached horizon.
  *   numerical_failure    GF: GSL returned an error (message has GSL's text),
- *              or an accepted step fell below LRS_GF_MIN_STEP·horizon.
+ *              or an accepted step fell below LRS_GF_MIN_STEP·horizon; GD:
+ *              backtracking found no decreasing step.
+ *   rule_undefined  GD: the step rule has no value at θ_t (global beyond
+ *              η_max, xu2023 without a positive root); θ stays at θ_t.
  * Point outcomes go to result->summary.status; they are not lrs_status errors.
  *
  * WORKSPACES.  Everything is allocated before the loop (result records are
@@ -79,7 +92,6 @@
 enum {
   LRS_GF_MSBDF_MAX_PARAMS = 4096,  /* dense Jacobian limit for msbdf */
 };
-#define LRS_BT_MIN_FACTOR 1e-16    /* backtracking: smallest η / η_bt tried */
 #define LRS_GF_FIRST_RECORD 1e-3   /* first log-spaced GF record / horizon */
 #define LRS_GF_MIN_STEP 1e-14      /* GF: accepted step below this·horizon fails */
 
@@ -94,7 +106,7 @@ double lrs_solver_now(void);
  * theory_only.  `deadline`: lrs_solver_now() value after which the run stops
  * with status timeout (+∞: none).  The result is appended to, not reset.
  * Returns LRS_OK when a result was produced (any point status); statuses:
- * LRS_ERR_UNSUPPORTED (rule/model combination, xu2023, msbdf too large),
+ * LRS_ERR_UNSUPPORTED (rule/model/loss combination, msbdf too large),
  * LRS_ERR_CONFIG (bad solver fields: names the field), LRS_ERR_NOMEM,
  * LRS_ERR_GSL (allocation of GSL objects), model errors.  Collective over the
  * model's backend.

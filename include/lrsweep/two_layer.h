@@ -40,14 +40,14 @@
  * through the catalog row lrs_two_layer_type (lrsweep/kind.h): it generates
  * the problem (lrsweep/problem.h), solves the non-overparametrized problem
  * for W* and ℓ* (lrsweep/loss.h), and the t = 0 theory constants
- * (lrsweep/theory.h, with c = theory_c, d = theory_d) when the loss is
- * covered.
+ * (lrsweep/theory.h, with c = theory_c, d = theory_d, β2 read per
+ * beta2_norm) when the loss is covered.
  */
 
 /*
  * A two_layer model from an explicit problem (tests, benchmarks): takes ownership of
  * *problem (sets it to NULL, also on failure).  c, d: the §1.5 constants.
- * coords: reduced or full (see PARAMETER LAYOUT).
+ * coords: reduced or full (see PARAMETER LAYOUT).  β2 as printed (spectral).
  * Statuses: LRS_ERR_CONFIG, LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL.
  * Collective over la.
  */
@@ -70,6 +70,15 @@ const lrs_theory_state *lrs_two_layer_theory(const lrs_model *m);
  * allocation).  Statuses: LRS_ERR_LINALG.
  */
 lrs_status lrs_two_layer_local(lrs_model *m, lrs_local_consts *lc);
+
+/*
+ * The t = 0 inputs of xu2023's cap (lrsweep/theory.h, papers.md §3.1):
+ * μ, K, L0, σ_min(Y), ‖Y‖_F, ‖E0‖ = ‖Y − XW(0)‖_F, and c1, c2 as given.
+ * Squared loss only.  Allocates (setup use).  Statuses: LRS_ERR_UNSUPPORTED
+ * (another loss), LRS_ERR_NOMEM, LRS_ERR_LINALG.  Collective over the model's
+ * backend.
+ */
+lrs_status lrs_two_layer_xu2023_in(const lrs_model *m, double c1, double c2, lrs_xu2023_in *in);
 
 /* The model's loss (lrsweep/loss.h) and its constants μ, K. */
 const lrs_loss *lrs_two_layer_loss(const lrs_model *m);

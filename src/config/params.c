@@ -63,9 +63,23 @@ static const lrs_param table[] = {
     ENUM(step_rule, "solver", lrs_step_rule_names, LRS_STEP_LOCAL,
          "fixed, local, global, backtracking or xu2023"),
     REAL(step_size, "solver", 0, INFINITY, true, true, NAN,
-         "η (fixed), η0 (local/global; unset: η_max), η_bt (backtracking)"),
-    REAL(bt_shrink, "solver", 0, 1, true, false, 0.1, "τ of backtracking"),
-    REAL(bt_sufficient, "solver", 0, 1, true, false, 0.9, "γ of backtracking"),
+         "η (fixed), η0 (local/global/xu2023 bounds; unset: η_max), η_bt (backtracking)"),
+    REAL(bt_shrink, "solver", 0, 1, true, false, 0.9,
+         "backtracking: η ← τη per shrink (0.9 fits [P1] Fig. 2; App. G.2.1 prints 0.1)"),
+    REAL(bt_sufficient, "solver", 0, 1, true, false, 0.5,
+         "backtracking: c of the Armijo test (γ of the printed one, 0.9 in App. G.2.1)"),
+    ENUM(bt_test, "solver", lrs_bt_test_names, LRS_BT_ARMIJO,
+         "backtracking: armijo, L(θ − η∇L) ≤ L − c·η‖∇L‖², or printed (no η; papers.md §3.2)"),
+    INT(bt_max_shrinks, "solver", 1, BIG, 1000,
+        "backtracking: shrinks per iteration at most, then a line-search failure"),
+    ENUM(xu2023_cap, "solver", lrs_xu_cap_names, LRS_XU_CAP_NONE,
+         "xu2023: none, or cap η_t at [P1-2023]'s η_max' (eq. 30)"),
+    ENUM(xu2023_grad, "solver", lrs_xu_grad_names, LRS_XU_GRAD_BOUND,
+         "xu2023: r_t = √(2KL_t) (bound, as the authors' code) or exact ‖∇ℓ(W_t)‖"),
+    REAL(xu2023_c1, "solver", 0, 1, true, false, 0.5, "xu2023 cap: c1 (0 < c1 < 1)"),
+    REAL(xu2023_c2, "solver", 1, INFINITY, true, false, 1.5, "xu2023 cap: c2 (c2 > 1)"),
+    ENUM(beta2_norm, "solver", lrs_beta2_norm_names, LRS_BETA2_SPECTRAL,
+         "β2 with σ_max(W*) (spectral, as printed) or ‖W*‖_F (frobenius, as the figures)"),
     REAL(theory_c, "solver", 0, 1, true, false, 0.5, "c of [P1] §1.5 (0 < c < 1)"),
     REAL(theory_d, "solver", 1, INFINITY, true, false, 1.01, "d of [P1] §1.5 (d > 1)"),
     ENUM(coordinates, "solver", lrs_coords_names, LRS_COORDS_REDUCED,
@@ -151,5 +165,7 @@ _Static_assert(sizeof(lrs_model_kind) == sizeof(int) && sizeof(lrs_data_kind) ==
                    sizeof(lrs_loss_kind) == sizeof(int) && sizeof(lrs_step_rule) == sizeof(int) &&
                    sizeof(lrs_method) == sizeof(int) && sizeof(lrs_ode_stepper) == sizeof(int) &&
                    sizeof(lrs_jacobian) == sizeof(int) && sizeof(lrs_pair) == sizeof(int) &&
-                   sizeof(lrs_coords) == sizeof(int),
+                   sizeof(lrs_coords) == sizeof(int) && sizeof(lrs_bt_test) == sizeof(int) &&
+                   sizeof(lrs_xu_cap) == sizeof(int) && sizeof(lrs_xu_grad) == sizeof(int) &&
+                   sizeof(lrs_beta2_norm) == sizeof(int),
                "point enums must be int-sized");

@@ -134,6 +134,12 @@ bool lrs_kind_check_method(const lrs_point *p, lrs_violation *v) {
                        "step_rule = \"%s\" needs a loss covered by [P1] (%s); %s is %s", name,
                        list, lrs_loss_names[p->loss], loss->uncovered_why);
   }
+  if (rule->losses && !(rule->losses & LRS_KIND_BIT(p->loss))) {
+    join_names(lrs_loss_names, LRS_LOSS_COUNT, rule->losses, " or ", list, sizeof list);
+    return lrs_violate(v, LRS_ERR_UNSUPPORTED, "step_rule",
+                       "step_rule = \"%s\" is defined for the %s loss only, not %s", name, list,
+                       lrs_loss_names[p->loss]);
+  }
   return !rule->check || rule->check(p, v);
 }
 

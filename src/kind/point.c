@@ -17,6 +17,10 @@ const char *const lrs_ode_names[] = {LRS_ODE_LIST(LRS__NAME) NULL};
 const char *const lrs_coords_names[] = {LRS_COORDS_LIST(LRS__NAME) NULL};
 const char *const lrs_jacobian_names[] = {LRS_JACOBIAN_LIST(LRS__NAME) NULL};
 const char *const lrs_pair_names[] = {LRS_PAIR_LIST(LRS__NAME) NULL};
+const char *const lrs_beta2_norm_names[] = {LRS_BETA2_NORM_LIST(LRS__NAME) NULL};
+const char *const lrs_xu_cap_names[] = {LRS_XU_CAP_LIST(LRS__NAME) NULL};
+const char *const lrs_xu_grad_names[] = {LRS_XU_GRAD_LIST(LRS__NAME) NULL};
+const char *const lrs_bt_test_names[] = {LRS_BT_TEST_LIST(LRS__NAME) NULL};
 #undef LRS__NAME
 #undef LRS__KIND_NAME
 

@@ -112,6 +112,7 @@ static lrs_status compute_local(tl *t) {
                              .smin2_T = fmax(a1, 0.0) + fmax(a2, 0.0),
                              .smax2_T = fmax(b1, 0.0) + fmax(b2, 0.0),
                              .smax_W = sqrt(fmax(bw, 0.0))};
+  LRS_TRY(lrs_mat_norm_fro(t->G, &t->lc.grad_l)); /* ‖∇ℓ(W_t)‖ (xu2023's exact r) */
   t->lc_valid = true;
   return LRS_OK;
 }
@@ -222,7 +223,9 @@ static lrs_status op_observe(lrs_model *m, const lrs_observe *obs, lrs_record *r
   if (bounds) {
     rec->bound_local = t->L0 * t->prod_local;
     rec->bound_global = t->L0 * t->prod_global;
-    rec->bound_const = t->L0 * pow(t->ts.th.rho_bar0, (double)obs->step);
+    /* ρ̄(η0, 0) < 0 (η0 beyond η_max): no bound; NaN, not a negative "bound" */
+    const double rb = t->ts.th.rho_bar0;
+    rec->bound_const = rb >= 0.0 ? t->L0 * pow(rb, (double)obs->step) : NAN;
   }
   LRS_TRY(drift(t, &rec->imbalance_drift));
   return LRS_OK;
@@ -239,7 +242,8 @@ static lrs_status op_account_step(lrs_model *m, double eta, lrs_record *rec) {
     rec->rho_t = rho;
   }
   t->prod_local *= rho;
-  t->prod_global *= rho_bar;
+  /* a negative or undefined ρ̄ factor ends the curve (NaN from then on) */
+  t->prod_global = rho_bar >= 0.0 ? t->prod_global * rho_bar : NAN;
   return LRS_OK;
 }
 
@@ -328,7 +332,7 @@ static lrs_status stacked(lrs_linalg *la, size_t n, size_t m, size_t h, lrs_mat 
 }
 
 /* Workspaces, W*, ℓ*, L0 and the t = 0 theory. */
-static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
+static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fro) {
   const size_t n = t->n, m = t->m, h = t->h, k = t->k;
   lrs_status st = LRS_OK;
   lrs_mat *Wstar = NULL, *Diff = NULL;
@@ -412,7 +416,7 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
 
   /* [P1] constants at t = 0 (papers.md §1.3, §1.5). */
   lrs_theory_in in = {.mu = lrs_loss_mu(t->loss), .K = lrs_loss_K(t->loss), .L0 = t->L0,
-                      .c = c, .d = d};
+                      .c = c, .d = d, .beta2_frobenius = beta2_fro};
   /* D0's spectrum from the drift's k×k M0 = Z0ᵀSZ0 (D0 = Q·M0·Qᵀ), or D0 itself */
   LRS_TRY_GOTO(st, lrs_theory_imbalance(t->Q ? t->M0 : t->D0h, n, m, h, &in.lmax_D,
                                         &in.lmax_negD, &in.ln_D, &in.lm_negD),
@@ -423,6 +427,7 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d) {
   LRS_TRY_GOTO(st, lrs_mat_singular_values(Wstar, sv), done);
   in.smax_Wstar = sv[0];
   in.smin_Wstar = sv[kk - 1];
+  LRS_TRY_GOTO(st, lrs_mat_norm_fro(Wstar, &in.fro_Wstar), done); /* papers.md §3.3 */
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Diff), done);
   LRS_TRY_GOTO(st, lrs_mat_copy(t->W, Diff), done); /* W(0) from eval_product */
   LRS_TRY_GOTO(st, lrs_mat_axpy(-1.0, Wstar, Diff), done);
@@ -437,7 +442,7 @@ done:
 
 /* Fills `mod` with a two_layer model of *problem (taken over). */
 static lrs_status attach(lrs_model *mod, lrs_problem **problem, const lrs_loss_params *lp,
-                         double c, double d, lrs_coords coords) {
+                         double c, double d, bool beta2_fro, lrs_coords coords) {
   tl *t = calloc(1, sizeof *t);
   const lrs_status st = lrs_linalg_agree(mod->la, LRS_CHECK_ALLOC(t));
   if (st != LRS_OK) {
@@ -456,7 +461,7 @@ static lrs_status attach(lrs_model *mod, lrs_problem **problem, const lrs_loss_p
   t->reduced = coords == LRS_COORDS_REDUCED && t->h > t->k;
   t->width = t->reduced ? t->k : t->h;
   t->fused_ok = t->width > t->k;
-  return setup(t, mod->la, c, d);
+  return setup(t, mod->la, c, d, beta2_fro);
 }
 
 lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_params *lp, double c,
@@ -467,7 +472,7 @@ lrs_status lrs_two_layer_create_from(lrs_problem **problem, const lrs_loss_param
     lrs_problem_destroy(problem);
     return st;
   }
-  st = attach(*model, problem, lp, c, d, coords);
+  st = attach(*model, problem, lp, c, d, false, coords);
   if (st != LRS_OK)
     lrs_model_destroy(model);
   return st;
@@ -481,7 +486,8 @@ static lrs_status init(const lrs_point *point, lrs_model *shell) {
   const lrs_loss_params lp = {.kind = point->loss,
                               .lambda = point->logistic_lambda,
                               .delta = point->huber_delta};
-  return attach(shell, &P, &lp, point->theory_c, point->theory_d, point->coordinates);
+  return attach(shell, &P, &lp, point->theory_c, point->theory_d,
+                point->beta2_norm == LRS_BETA2_FROBENIUS, point->coordinates);
 }
 
 static bool check(const lrs_point *p, lrs_violation *v) {
@@ -552,4 +558,30 @@ lrs_status lrs_two_layer_local(lrs_model *m, lrs_local_consts *lc) {
     LRS_TRY(compute_local(t));
   *lc = t->lc;
   return LRS_OK;
+}
+
+lrs_status lrs_two_layer_xu2023_in(const lrs_model *m, double c1, double c2, lrs_xu2023_in *in) {
+  const tl *t = impl(m);
+  if (t->lp.kind != LRS_LOSS_SQUARED || !t->covered)
+    return LRS_RAISE(LRS_ERR_UNSUPPORTED,
+                     "xu2023's cap needs the squared loss (p1, p2 of [P1-2023] use X and Y), "
+                     "not %s",
+                     lrs_loss_names[t->lp.kind]);
+  const size_t N = t->P->N, mm = t->m, k = N < mm ? N : mm;
+  double *sv = malloc(k * sizeof *sv);
+  LRS_TRY(lrs_linalg_agree(m->la, LRS_CHECK_ALLOC(sv)));
+  lrs_status st = lrs_mat_singular_values(t->P->Y, sv);
+  if (st == LRS_OK)
+    st = lrs_mat_norm_fro(t->P->Y, &in->fro_Y);
+  if (st == LRS_OK) {
+    in->smin_Y = sv[k - 1];
+    in->mu = lrs_loss_mu(t->loss);
+    in->K = lrs_loss_K(t->loss);
+    in->L0 = t->L0;
+    in->fro_E0 = sqrt(2.0 * (t->L0 + t->star)); /* ℓ(W(0)) = ½‖Y − XW(0)‖² */
+    in->c1 = c1;
+    in->c2 = c2;
+  }
+  free(sv);
+  return st;
 }

@@ -128,8 +128,12 @@ lrs_status lrs__gd_run(lrs__run *run) {
     const lrs_observe obs = {.step = g.t, .time = time, .loss = g.loss,
                              .grad_norm2 = g.grad_norm2, .finite = true, .discrete = true};
     LRS_TRY_GOTO(st, m->ops->observe(m, &obs, rec_now ? &rec : NULL), done);
-    double eta;
+    double eta = NAN;
     LRS_TRY_GOTO(st, rule->choose(&g, &eta), done);
+    if (g.halt != LRS_POINT_PENDING) { /* the rule has no step here: θ is θ_t */
+      outcome = g.halt;
+      break;
+    }
     if (m->ops->account_step)
       LRS_TRY_GOTO(st, m->ops->account_step(m, eta, rec_now ? &rec : NULL), done);
     if (rec_now) {
@@ -160,13 +164,18 @@ lrs_status lrs__gd_run(lrs__run *run) {
   res->summary.final_loss = g.loss;
   char at[48];
   snprintf(at, sizeof at, "iteration %lld", (long long)g.t);
-  if (g.fallbacks > 0 && outcome != LRS_POINT_DIVERGED && outcome != LRS_POINT_TIMEOUT)
+  if (g.halt != LRS_POINT_PENDING)
+    lrs__set_status(res, outcome, "%s", g.halt_msg);
+  else if (g.ls_failures > 0 && outcome != LRS_POINT_DIVERGED && outcome != LRS_POINT_TIMEOUT)
     lrs__set_status(res, outcome,
-                    "backtracking: the printed sufficient-decrease test failed in %lld of %lld "
-                    "iterations (largest decreasing step taken)",
-                    (long long)g.fallbacks, (long long)g.t);
+                    "backtracking (%s): the line search hit its guard in %lld of %lld "
+                    "iterations; the sufficient-decrease test failed there (the tried step "
+                    "with the smallest loss was taken)",
+                    lrs_bt_test_names[p->bt_test], (long long)g.ls_failures, (long long)g.t);
   else
     lrs__set_outcome(run, outcome, at, g.loss);
+  res->summary.loss_evals = g.loss_evals;
+  res->summary.ls_failures = g.ls_failures;
   LRS_TRY_GOTO(st, lrs__fit_rate(res, false), done);
 done:
   free(sched.steps);

@@ -19,6 +19,7 @@ lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadl
     LRS_TRY(lrs__alloc_doubles(&run, run.P, &own_grad));
     run.grad = own_grad;
   }
+  result->summary.loss_evals = result->summary.ls_failures = 0; /* GD sets its own */
   switch (point->method) {
   case LRS_METHOD_GD:
     LRS_TRY_GOTO(st, lrs__gd_run(&run), done);

@@ -13,6 +13,7 @@
 #include "lrsweep/point.h"
 #include "lrsweep/result.h"
 #include "lrsweep/solver.h"
+#include "lrsweep/theory.h"
 
 /* Shared run bookkeeping (GD and GF). */
 typedef struct lrs__run {
@@ -35,7 +36,13 @@ struct lrs__gd {
   double grad_norm2;  /* ‖∇L(θ_t)‖² */
   double eta0;
   int64_t t;
-  int64_t fallbacks; /* backtracking iterations that used the fallback */
+  int64_t loss_evals;  /* loss-only evaluations (line-search trials) */
+  int64_t ls_failures; /* iterations whose line search hit its guard */
+  lrs_xu2023_cap xu;   /* xu2023's cap (xu2023_cap = eta_max) */
+  /* A rule that cannot give a step sets halt (≠ pending) and halt_msg; the
+   * loop then ends with that status, θ left at θ_t. */
+  lrs_point_status halt;
+  char halt_msg[LRS_RESULT_MESSAGE_MAX];
 };
 
 /* η0 convention shared by GD, GF and `none`: step_size when finite, else

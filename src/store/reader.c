@@ -51,6 +51,16 @@ static bool untear(const lrs__store_schema *schema, unsigned char *slot) {
   return true;
 }
 
+/* Result columns the file predates read unset (NaN, -1, ...); parameter
+ * columns keep 0, the first value of enums (ordered so that 0 is what older
+ * tables' points ran: coordinates full, bt_test printed). */
+static void unset_absent(const lrs__store_schema *schema, unsigned char *rows, size_t n) {
+  for (size_t i = schema->first_result; i < schema->n_cols; i++)
+    if (schema->absent[i])
+      for (size_t r = 0; r < n; r++)
+        lrs_field_unset(&schema->cols[i], rows + r * schema->stride);
+}
+
 /* Zeroed memory for a whole points table.  Large tables get 2 MiB-aligned
  * memory advised for huge pages: first-touch page faults otherwise dominate
  * reading a table (e.g. 0.2 s for 25 MB on a paravirtualized machine). */
@@ -406,6 +416,19 @@ static lrs_status points_schema(const lrs_store *s, size_t sweep, hid_t ds,
     for (size_t i = 0; i < (*schema)->n_cols; i++)
       if (strcmp((*schema)->cols[i].name, axes.names[a]) == 0)
         (*schema)->cols[i].flags |= LRS_FIELD_AXIS;
+  /* Columns added since the file was written (docs/store.md: they read unset). */
+  for (size_t i = 0; i < (*schema)->n_cols; i++) {
+    if (H5Tget_member_index(type, (*schema)->cols[i].name) >= 0)
+      continue;
+    if (!(*schema)->absent)
+      (*schema)->absent = calloc((*schema)->n_cols, 1);
+    if (!(*schema)->absent) {
+      st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for the schema of %s", s->path);
+      goto done;
+    }
+    (*schema)->absent[i] = 1;
+  }
+  H5Eclear2(H5E_DEFAULT); /* the misses' error stack */
 done:
   name_list_free(&axes);
   lrs__store_h5_close(&key);
@@ -501,6 +524,8 @@ lrs_status lrs_store_read_points(lrs_store *s, size_t sweep, lrs_store_points **
       p->n = i; /* the rest: an append cut short by a crash */
       break;
     }
+  if (p->schema->absent)
+    unset_absent(p->schema, p->rows, p->n);
   for (size_t i = 0; i < p->n; i++)
     p->torn += untear(p->schema, p->rows + i * p->schema->stride);
 done:

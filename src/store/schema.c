@@ -83,6 +83,8 @@ uint64_t lrs__store_row_check(const lrs__store_schema *s, const void *row) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (size_t i = s->first_result; i + 1 < s->n_cols; i++) {
     const lrs_field *c = &s->cols[i];
+    if (s->absent && s->absent[i]) /* not in an older file: its writer skipped it too */
+      continue;
     const unsigned char *p = (const unsigned char *)row + c->offset;
     unsigned char le[8];
     uint64_t bits = 0;
@@ -434,6 +436,7 @@ void lrs__store_schema_destroy(lrs__store_schema **schema) {
   lrs__store_h5_close(&s->rec_mem);
   lrs__store_h5_close(&s->rec_file);
   free(s->cols);
+  free(s->absent);
   free(s);
   *schema = NULL;
 }

@@ -34,6 +34,9 @@ typedef struct lrs__store_schema {
   hid_t result_type;   /* native compound of those columns alone */
   hid_t file_type;  /* packed little-endian compound of the file */
   hid_t rec_mem, rec_file; /* trajectories */
+  /* Reader: per column, 1 when the file's points table predates it (NULL when
+   * none): such columns read as unset and stay out of the row check. */
+  unsigned char *absent;
 } lrs__store_schema;
 
 /* Builds the schema; `where` names the file for error messages. */

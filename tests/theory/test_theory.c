@@ -44,7 +44,16 @@ static void check_case(const char *name, const lrs_theory_in *in) {
             "%s: α1 = %.6g, α2 = %.6g, β1, β2 as in Table 2", name, a1, a2);
   LRS_CHECK(lrs_test_close(t->asymptotic_rate, 1 - in->mu / in->K * a1 / a2, 1e-14, 0),
             "%s: asymptotic rate 1 − (μ/K)α1/α2", name);
-  const ref_t r = {in->mu, in->K, in->L0, in->c, in->d, a1, a2, b2};
+  /* The Frobenius reading (papers.md §3.3): ‖W*‖_F for σ_max(W*). */
+  const double b2f = in->fro_Wstar + rr;
+  const double a2f =
+      (lp + sqrt(lp * lp + 4 * b2f * b2f)) / 2 + (lm + sqrt(lm * lm + 4 * b2f * b2f)) / 2;
+  LRS_CHECK(lrs_test_close(t->beta2_fro, b2f, 1e-14, 0) &&
+                lrs_test_close(t->alpha2_fro, a2f, 1e-14, 0) &&
+                lrs_test_close(t->asymptotic_rate_fro, 1 - in->mu / in->K * a1 / a2f, 1e-14, 0),
+            "%s: β2_fro, α2_fro, rate_fro with ‖W*‖_F", name);
+  const ref_t r = in->beta2_frobenius ? (ref_t){in->mu, in->K, in->L0, in->c, in->d, a1, a2f, b2f}
+                                       : (ref_t){in->mu, in->K, in->L0, in->c, in->d, a1, a2, b2};
   /* η⁽¹⁾: residual of η K̄_0(η) = 1. */
   const double res1 = t->eta1 * r_Kbar(&r, t->eta1, 0, 1, 1) - 1.0;
   LRS_CHECK(t->eta1 > 0 && fabs(res1) < 1e-12, "%s: η⁽¹⁾ = %.10g solves eq. 101 (res %.1e)", name,
@@ -67,7 +76,7 @@ static void check_case(const char *name, const lrs_theory_in *in) {
       pos = pos && !(r_g2(&r, 1e-14 * pow(1e20, i / 2999.0)) <= 0);
     LRS_CHECK(pos, "%s: η⁽²⁾ = ∞ and eq. 102 has no sign change on the grid", name);
   }
-  const double elog = pow(log(1 + a1 / (2 * a2)), 1 / in->c);
+  const double elog = pow(log(1 + a1 / (2 * r.a2)), 1 / in->c);
   const double emax = fmin(fmin(t->eta1, t->eta2), elog);
   const lrs_eta_bound want = emax == t->eta1 ? LRS_ETA_BOUND_ETA1
                              : emax == t->eta2 ? LRS_ETA_BOUND_ETA2
@@ -99,6 +108,18 @@ int main(void) {
                                .lm_negD = 403.3, .smin_Wstar = 12.97, .smax_Wstar = 127.4,
                                .dist0 = 0.1};
   check_case("paper-scale", &paper);
+  lrs_theory_in paper_fro = paper;
+  paper_fro.fro_Wstar = 181.3;
+  paper_fro.beta2_frobenius = true;
+  check_case("paper-scale, frobenius β2", &paper_fro);
+  { /* the η⁽²⁾ search costs a handful of evaluations of eq. 102, not a scan */
+    lrs_theory_opts o = lrs_theory_opts_default();
+    lrs_theory_state ts0;
+    lrs_theory_init(&paper, &o, &ts0);
+    LRS_CHECK(o.eta2_evals > 0 && o.eta2_evals < 100,
+              "paper-scale: η⁽²⁾ found with %lld evaluations of eq. 102",
+              (long long)o.eta2_evals);
+  }
   /* Large L0: eq. 102 binds. */
   lrs_theory_in big = paper;
   big.L0 = 5e4;
@@ -108,6 +129,44 @@ int main(void) {
                                .lmax_D = 0.3, .lmax_negD = 0.1, .ln_D = 0.2, .lm_negD = 0.05,
                                .smin_Wstar = 0.05, .smax_Wstar = 1.5, .dist0 = 0.01};
   check_case("small", &small);
+
+  /* A root far below 1e-14 (papers.md §3.5): with d = 1.01 and 2μα1 ≈ 0.2 it sits
+   * near (2μα1)^100; below DBL_MIN it is reported as underflow, never a floor. */
+  for (int k = 0; k < 2; k++) {
+    const double s = k ? 2e-4 : 0.09; /* σ_min(W*) = σ_max(W*) = s, D0 = 0 */
+    const lrs_theory_in tiny = {.mu = 1, .K = 1, .L0 = 1e-3, .c = 0.5, .d = 1.01,
+                                .smin_Wstar = s, .smax_Wstar = s, .fro_Wstar = s, .dist0 = 0};
+    lrs_theory_state ts;
+    LRS_CHECK(lrs_theory_init(&tiny, NULL, &ts) == LRS_OK, "tiny α1 = %g: init", 4 * s);
+    const double e2 = ts.th.eta2;
+    if (!k) {
+      /* the root: g changes sign around it and is > 0 below it (eq. 102 in double
+       * cannot resolve 1 − Δ ≈ 1e-45 here: tests/theory/test_eta2_mpmath.py
+       * checks such roots against the literal equation in high precision) */
+      const double gl = lrs_theory_eta2_g(&ts, e2 * (1 - 1e-9)),
+                   gh = lrs_theory_eta2_g(&ts, e2 * (1 + 1e-9));
+      bool pos = true;
+      for (int i = 1; i < 400; i++)
+        pos = pos && lrs_theory_eta2_g(&ts, e2 * pow(1e-300 / e2, i / 400.0)) > 0;
+      LRS_CHECK(e2 > 1e-300 && e2 < 1e-30 && gl > 0 && gh < 0 && pos &&
+                    ts.th.eta_max_bound == LRS_ETA_BOUND_ETA2 && ts.th.eta_max == e2 &&
+                    fabs(log(e2 / pow(2 * ts.th.alpha1, 100))) < 0.1,
+                "2μα1 = %.2g: η⁽²⁾ = %.6g (≈ (2μα1)^100 = %.2g) is a root of eq. 102, the smallest",
+                2 * ts.th.alpha1, e2, pow(2 * ts.th.alpha1, 100));
+    } else {
+      LRS_CHECK(e2 == 0 && ts.th.eta_max == 0 && ts.th.eta_max_bound == LRS_ETA_BOUND_ETA2_UNDERFLOW &&
+                    lrs_theory_eta2_g(&ts, 2.2250738585072014e-308) < 0,
+                "2μα1 = %.2g: the root is below DBL_MIN: η⁽²⁾ = 0, bound eta2_underflow",
+                2 * ts.th.alpha1);
+    }
+  }
+
+  /* The cubic root helper: c3η³ + c2η² + c1η = c0. */
+  const double cr = lrs_theory_cubic_root(0.7, 2.5, 3.1, 4.2);
+  LRS_CHECK(fabs(((0.7 * cr + 2.5) * cr + 3.1) * cr - 4.2) < 1e-14 * 4.2 && cr > 0 &&
+                isnan(lrs_theory_cubic_root(1, 1, 0, 1)) && lrs_theory_cubic_root(0, 0, 2, 3) == 1.5,
+            "cubic root %.17g solves 0.7η³ + 2.5η² + 3.1η = 4.2; NaN without c1; c0/c1 when linear",
+            cr);
 
   /* Balanced init (D0 = 0): α1 = 2β1, α2 = 2β2. */
   const lrs_theory_in bal = {.mu = 1, .K = 4, .L0 = 0.1, .c = 0.5, .d = 2,
