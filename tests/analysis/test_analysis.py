@@ -568,7 +568,7 @@ def test_reproduce_report(tmp_path):
         assert head in rep, head
     assert "store missing" not in rep and "Incomplete" not in rep
     assert "| h = 500, σ² = 0.01 | 0.5549 |" in rep
-    assert "23–28" in rep and "final-loss slope" in rep and "not implemented in lrsweep" in rep
+    assert "23–28" in rep and "final-loss slope" in rep and "not run by this report yet" in rep
     assert rep.count("matches") + rep.count("differs") > 30
     assert "figure" not in rep or "failed:" not in rep
     figs = sorted(p.name for p in out.glob("*.png"))
