@@ -216,10 +216,16 @@ lrs_status lrs_store_open(const char *path, lrs_store **out) {
   s->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl >= 0 ? fapl : H5P_DEFAULT);
   if (s->file < 0) {
     H5Eclear2(H5E_DEFAULT);
-    s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    s->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
   }
-  if (fapl >= 0)
+  /* Closed with the error stack saved: an API call clears it, and the reason
+   * of a failed open is read from it below. */
+  if (fapl >= 0) {
+    hid_t saved = H5Eget_current_stack();
     H5Pclose(fapl);
+    if (saved >= 0)
+      H5Eset_current_stack(saved);
+  }
   if (s->file < 0) {
     char reason[160];
     unsigned long long expected = 0;
