@@ -9,6 +9,24 @@
 
 #include "store_private.h"
 
+/* What HDF5 cannot read in a store opened only to read it is damage (exit 2
+ * like every other damaged store), not a runtime failure. */
+static lrs_status damaged(lrs_status st) {
+  if (st != LRS_ERR_HDF5)
+    return st;
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", lrs_error_message());
+  return LRS_RAISE(LRS_ERR_STORE, "%s", msg);
+}
+#undef LRS__H5
+#define LRS__H5(st, call, label, where, ...)                                   \
+  do {                                                                         \
+    if ((call) < 0) {                                                          \
+      (st) = damaged(lrs__store_h5_fail((where), __VA_ARGS__));                \
+      goto label;                                                              \
+    }                                                                          \
+  } while (0)
+
 typedef struct sweep_info {
   char *name;
   char *text, *sha;
@@ -196,10 +214,27 @@ lrs_status lrs_store_open(const char *path, lrs_store **out) {
   }
   /* SWMR read works on closed stores, on stores being written and on stores
    * whose writer was killed; a plain open is the fallback for other HDF5. */
-  s->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  /* A SWMR reader retries metadata whose checksum fails (a write in
+   * progress), sleeping 1 ns, 2 ns, 4 ns ... between tries: HDF5's 100 tries
+   * would sleep for centuries on a damaged store.  30 tries wait about a
+   * second in all, longer than any flush leaves metadata torn. */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0 && H5Pset_metadata_read_attempts(fapl, 30) < 0) {
+    H5Pclose(fapl);
+    fapl = H5I_INVALID_HID;
+  }
+  s->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl >= 0 ? fapl : H5P_DEFAULT);
   if (s->file < 0) {
     H5Eclear2(H5E_DEFAULT);
-    s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    s->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+  }
+  /* Closed with the error stack saved: an API call clears it, and the reason
+   * of a failed open is read from it below. */
+  if (fapl >= 0) {
+    hid_t saved = H5Eget_current_stack();
+    H5Pclose(fapl);
+    if (saved >= 0)
+      H5Eset_current_stack(saved);
   }
   if (s->file < 0) {
     char reason[160];
@@ -386,8 +421,8 @@ static lrs_status committed_rows(const lrs_store *s, size_t sweep, hsize_t exten
                                  hsize_t *rows) {
   hid_t ds = open_dataset(s, sweep, LRS__STORE_ROWS);
   if (ds < 0)
-    return lrs__store_h5_fail(s->path, "sweep '%s' has no row count (damaged store?)",
-                              s->sweeps[sweep].name);
+    return damaged(lrs__store_h5_fail(s->path, "sweep '%s' has no row count (damaged store?)",
+                                      s->sweeps[sweep].name));
   uint64_t committed = 0;
   lrs_status st = lrs__store_rows_read(ds, &committed, s->path);
   H5Dclose(ds);
