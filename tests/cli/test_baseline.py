@@ -6,9 +6,12 @@ the same schema and the same values (run-dependent columns aside,
 tests/storecmp.py), and a store the base wrote is read, rerun and continued by
 this lrsweep as if this lrsweep had written it.
 
-The base is the commit before the result fields were generated from one list
-(issue 16); a later change that adds fields still passes: the base's lines and
-columns must then be found unchanged, in the same order, among the new ones.
+The base is the last commit whose numerics and parameter defaults this lrsweep
+must reproduce (tests/cli/meson.build names it: the merge that brought issue
+17's numerics, after the kinds catalog and the field lists); the sweep files
+are the base's own.  A later change that adds fields still passes: the base's
+lines and columns must then be found unchanged, in the same order, among the
+new ones.  A change meant to alter results moves the base.
 
 usage: test_baseline.py LRSWEEP SOURCE_ROOT WORK_DIR BASE_COMMIT
 (WORK_DIR keeps the base's build between runs.)
@@ -90,12 +93,15 @@ if BASE_EXE is None:
     sys.exit(0)
 tmp = tempfile.mkdtemp(prefix="lrs-baseline-")
 os.chdir(tmp)
-sweeps = sorted(f for f in os.listdir(os.path.join(ROOT, "sweeps")) if f.endswith(".toml"))
+# The base's own sweep files (the tree it was built from): later sweeps may use
+# kinds and keys the base does not know.
+SWEEPS = os.path.join(WORK, "src", "sweeps")
+sweeps = sorted(f for f in os.listdir(SWEEPS) if f.endswith(".toml"))
 check(len(sweeps) >= 10, f"sweeps/*.toml: {len(sweeps)} files")
 
 # --- `lrsweep run`: the same lines ---------------------------------------------------
 for name in sweeps:
-    path = os.path.join(ROOT, "sweeps", name)
+    path = os.path.join(SWEEPS, name)
     r = sh([LRSWEEP, "plan", path])
     m = re.search(r"^points\s+(\d+)", r.stdout, re.M)
     if not check(m is not None, f"{name}: plan gives the point count"):
@@ -120,7 +126,7 @@ cases = [(s, shards.get(s)) for s in sweeps]
 
 
 def write_store(exe, sweep, store, shard):
-    args = [exe, os.path.join(ROOT, "sweeps", sweep), "--store", store, "--quiet"]
+    args = [exe, os.path.join(SWEEPS, sweep), "--store", store, "--quiet"]
     return sh(args + (["--shard", shard] if shard else []), timeout=1200)
 
 
@@ -181,7 +187,7 @@ for sweep, shard in cases:
           f"{d[:3]}")
 
 # --- a store the base wrote: read, rerun, continued ----------------------------------------
-qs = os.path.join(ROOT, "sweeps", "quickstart.toml")
+qs = os.path.join(SWEEPS, "quickstart.toml")
 r = sh([BASE_EXE, qs, "--store", "half.h5", "--quiet", "--shard", "0/2"])
 check(r.returncode == 0, f"the base writes half the quickstart {r.stderr[-200:]}")
 r = sh([LRSWEEP, "status", "half.h5"])
