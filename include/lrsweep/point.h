@@ -63,7 +63,8 @@
 #define LRS_ODE_LIST(X)                                                        \
   X(LRS_ODE_RK8PD, "rk8pd")                                                    \
   X(LRS_ODE_RKF45, "rkf45")                                                    \
-  X(LRS_ODE_MSBDF, "msbdf")
+  X(LRS_ODE_MSBDF, "msbdf")                                                    \
+  X(LRS_ODE_DOP853, "dop853")
 
 /* How the two_layer solver represents B = [W1; W2] when h > n + m: every GD
  * or GF update stays in B(0)'s row space (eq. 7–8), so `reduced` solves for

@@ -34,11 +34,15 @@
  *
  * GF: θ' = −∇L(θ) integrated with GSL odeiv2 (rk8pd, rkf45, or msbdf with an
  * analytic — model->hess_vec — or central finite-difference Jacobian; msbdf
- * needs a dense P×P Jacobian and is refused for P > LRS_GF_MSBDF_MAX_PARAMS),
+ * needs a dense P×P Jacobian and is refused for P > LRS_GF_MSBDF_MAX_PARAMS)
+ * or with dop853 (src/solver/dop853.h: Dormand–Prince 8(5,3), Hairer's error
+ * control in the RMS norm summed over the backend's ranks; records from its
+ * 7th-order interpolant, steps never clipped to them),
  * absolute/relative tolerances atol/rtol (GSL's standard control, a_y = 1,
  * a_dydt = 0), up to t = horizon.  Records at t = 0 and about `records`
- * log-spaced times in [LRS_GF_FIRST_RECORD·horizon, horizon] (evolve steps
- * land exactly on them); the stopping tests run after every accepted step.
+ * log-spaced times in [LRS_GF_FIRST_RECORD·horizon, horizon] (GSL's evolve
+ * steps land exactly on them; dop853 interpolates them); the stopping tests
+ * run after every accepted step.
  * rk8pd and rkf45 run with lrsweep's own gsl_odeiv2_control_type, GSL's
  * standard rule with the error norm max_i |err_i|/D_i maximized over the
  * model backend's ranks: every rank integrates its local block of θ and all
@@ -72,8 +76,8 @@
  *   timeout    max_point_seconds > 0 and the wall clock passed the deadline.
  *   max_iter / max_time  GD: max_iter steps taken; GF: t reached horizon.
  *   numerical_failure    GF: GSL returned an error (message has GSL's text),
- *              or an accepted step fell below LRS_GF_MIN_STEP·horizon; GD:
- *              backtracking found no decreasing step.
+ *              or an accepted (dop853: a proposed) step fell below
+ *              LRS_GF_MIN_STEP·horizon; GD: backtracking found no decreasing step.
  *   rule_undefined  GD: the step rule has no value at θ_t (global beyond
  *              η_max, xu2023 without a positive root); θ stays at θ_t.
  * Point outcomes go to result->summary.status; they are not lrs_status errors.

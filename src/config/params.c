@@ -96,7 +96,7 @@ static const lrs_param table[] = {
     INT(records, "solver", 2, 1000000, 200,
         "number of log-spaced records (GF, or GD with record_every = 0)"),
     ENUM(ode_stepper, "solver", lrs_ode_names, LRS_ODE_RK8PD,
-         "GF stepper: rk8pd, rkf45 or msbdf"),
+         "GF stepper: rk8pd, rkf45, msbdf or dop853"),
     REAL(rtol, "solver", 0, 1, true, false, 1e-10, "GF relative tolerance"),
     REAL(atol, "solver", 0, INFINITY, false, false, 1e-12, "GF absolute tolerance"),
     ENUM(jacobian, "solver", lrs_jacobian_names, LRS_JACOBIAN_ANALYTIC,

@@ -1,4 +1,5 @@
-/* Gradient flow θ' = −∇L(θ) with GSL odeiv2 (lrsweep/solver.h).
+/* Gradient flow θ' = −∇L(θ) with GSL odeiv2 or lrsweep's dop853
+ * (src/solver/dop853.h) (lrsweep/solver.h).
  *
  * DISTRIBUTED STATE.  The ODE state y is θ: this rank's local blocks of the
  * model's parameters (lrsweep/model.h), so every rank integrates its own
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dop853.h"
 #include "solver_impl.h"
 
 typedef struct gf_ctx {
@@ -26,6 +28,7 @@ typedef struct gf_ctx {
   lrs_status err;      /* a model error inside a GSL callback */
   bool nonfinite;      /* the RHS met a non-finite gradient */
   double fd_rel;       /* relative FD step for the fd Jacobian */
+  double loss;         /* dop853: L − ℓ* of the last RHS evaluation */
 } gf_ctx;
 
 /* f(t, y) = −∇L(y). */
@@ -226,6 +229,84 @@ static lrs_status observe_record(lrs__run *run, int64_t k, double t, const doubl
   return LRS_OK;
 }
 
+/* ------------------------------------------------------------------ dop853
+ * f(t, y) = −∇L(y), keeping the loss of the evaluation: a step's last
+ * evaluation is f at its end (FSAL), whose loss the stopping tests use. */
+static lrs_status dop_rhs(void *ctx, double t, const double *y, double *f) {
+  (void)t;
+  gf_ctx *c = ctx;
+  lrs__run *run = c->run;
+  memcpy(run->theta, y, run->P * sizeof *y);
+  LRS_TRY(run->model->ops->eval(run->model, &c->loss, f));
+  run->evals++;
+  for (size_t i = 0; i < run->P; i++)
+    f[i] = -f[i];
+  return LRS_OK;
+}
+
+/* The error norm's sums over the group (bitwise the same on every rank). */
+static lrs_status dop_sum(void *ctx, double *vals, size_t count) {
+  const gf_ctx *c = ctx;
+  return lrs_linalg_sum(c->run->model->la, vals, count);
+}
+
+/* The dop853 run from (0, y): steps are never clipped to record times; the
+ * records inside a step come from its 7th-order interpolant (into y), the
+ * stopping tests run at every accepted step's end.  Fills *t, *steps, *k
+ * (next record number), *loss (at *t), *outcome, msg. */
+static lrs_status dop853_run(lrs__run *run, gf_ctx *c, const double *times, size_t nt, double *y,
+                             double *t, int64_t *steps, int64_t *k, double *loss,
+                             lrs_point_status *outcome, char *msg, size_t msg_len) {
+  const lrs_point *p = run->p;
+  lrs__dop853 *e = NULL;
+  lrs_status st = lrs_linalg_agree(run->model->la, lrs__dop853_create(run->P, &e));
+  const lrs__dop853_opts o = {.rtol = p->rtol, .atol = p->atol, .h_init = 0.0,
+                              .h_min = LRS_GF_MIN_STEP * p->horizon, .h_max = p->horizon};
+  if (st == LRS_OK)
+    st = lrs__dop853_start(e, &o, dop_rhs, dop_sum, c, 0.0, y);
+  size_t r = 0;            /* the next record time */
+  double t_recorded = 0.0; /* time of the last record */
+  while (st == LRS_OK) {
+    lrs__dop853_outcome so;
+    LRS_TRY_GOTO(st, lrs__dop853_step(e, p->horizon, &so), done);
+    if (so == LRS__DOP853_NONFINITE) {
+      *outcome = LRS_POINT_DIVERGED;
+      break;
+    }
+    if (so == LRS__DOP853_TOO_SMALL) {
+      *outcome = LRS_POINT_NUMERICAL_FAILURE;
+      snprintf(msg, msg_len, "step size %.3g fell below %g·horizon", e->h, LRS_GF_MIN_STEP);
+      break;
+    }
+    ++*steps;
+    *loss = c->loss; /* at the step's end: its FSAL evaluation */
+    const double step_loss = *loss;
+    for (; r < nt && times[r] < e->t; r++) {
+      LRS_TRY_GOTO(st, lrs__dop853_dense(e, times[r], y), done);
+      LRS_TRY_GOTO(st, observe_record(run, (*k)++, times[r], y, c, loss), done);
+      lrs__levels_update(run, *loss, *steps, times[r], true);
+    }
+    lrs__levels_update(run, step_loss, *steps, e->t, true);
+    LRS_TRY_GOTO(st, lrs__stop_check(run, step_loss, 0.0, outcome), done);
+    const bool due = r < nt && times[r] <= e->t;
+    if (due)
+      r++;
+    if (due || *outcome != LRS_POINT_PENDING) {
+      LRS_TRY_GOTO(st, observe_record(run, (*k)++, e->t, e->y, c, loss), done);
+      t_recorded = e->t;
+    }
+    if (*outcome != LRS_POINT_PENDING || e->t >= p->horizon)
+      break;
+  }
+  if (st == LRS_OK && *outcome != LRS_POINT_PENDING && t_recorded < e->t)
+    st = observe_record(run, (*k)++, e->t, e->y, c, loss); /* the last state before a failure */
+done:
+  if (e)
+    *t = e->t;
+  lrs__dop853_destroy(&e);
+  return st;
+}
+
 lrs_status lrs__gf_run(lrs__run *run) {
   const lrs_point *p = run->p;
   lrs_model *m = run->model;
@@ -245,6 +326,8 @@ lrs_status lrs__gf_run(lrs__run *run) {
     break;
   case LRS_ODE_RKF45:
     type = gsl_odeiv2_step_rkf45;
+    break;
+  case LRS_ODE_DOP853: /* lrsweep's own, src/solver/dop853.h: no GSL objects */
     break;
   case LRS_ODE_MSBDF:
     type = gsl_odeiv2_step_msbdf;
@@ -296,7 +379,7 @@ lrs_status lrs__gf_run(lrs__run *run) {
 
   gsl_odeiv2_system sys = {.function = rhs, .jacobian = jac, .dimension = dim, .params = &c};
   double h0 = 1e-3 * p->horizon * LRS_GF_FIRST_RECORD;
-  if (st == LRS_OK) {
+  if (st == LRS_OK && type) {
     drv = gsl_odeiv2_driver_alloc_y_new(&sys, type, h0, p->atol, p->rtol);
     if (!drv)
       st = LRS_RAISE(LRS_ERR_GSL, "GSL could not allocate the %s stepper for %zu equations",
@@ -304,7 +387,7 @@ lrs_status lrs__gf_run(lrs__run *run) {
   }
   /* Explicit steppers: the group's error norm (msbdf is one-rank only and
    * keeps GSL's control, which its Newton iterations also consult). */
-  if (st == LRS_OK && p->ode_stepper != LRS_ODE_MSBDF)
+  if (st == LRS_OK && drv && p->ode_stepper != LRS_ODE_MSBDF)
     st = use_group_control(drv, m->la, p->atol, p->rtol);
   LRS_TRY_GOTO(st, lrs_linalg_agree(m->la, st), done);
   memcpy(y, run->theta, P * sizeof *y);
@@ -323,6 +406,11 @@ lrs_status lrs__gf_run(lrs__run *run) {
   lrs_point_status outcome = LRS_POINT_PENDING;
   char gsl_msg[160] = "";
   LRS_TRY_GOTO(st, lrs__stop_check(run, loss, 0.0, &outcome), done);
+  if (!drv && outcome == LRS_POINT_PENDING) {
+    LRS_TRY_GOTO(st, dop853_run(run, &c, times, nt, y, &t, &steps, &k, &loss, &outcome, gsl_msg,
+                                sizeof gsl_msg), done);
+    goto stopped;
+  }
   for (size_t r = 0; r < nt && outcome == LRS_POINT_PENDING; r++) {
     while (t < times[r] && outcome == LRS_POINT_PENDING) {
       const double t_before = t;
@@ -374,8 +462,8 @@ stopped:
   res->summary.final_loss = loss;
   switch (outcome) {
   case LRS_POINT_NUMERICAL_FAILURE:
-    lrs__set_status(res, outcome, "GSL odeiv2 (%s) failed at t = %g: %s",
-                    lrs_ode_names[p->ode_stepper], t, gsl_msg);
+    lrs__set_status(res, outcome, "%s%s%s failed at t = %g: %s", drv ? "GSL odeiv2 (" : "",
+                    lrs_ode_names[p->ode_stepper], drv ? ")" : "", t, gsl_msg);
     break;
   default: {
     char at[48];

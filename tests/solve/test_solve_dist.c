@@ -231,6 +231,12 @@ int main(int argc, char **argv) {
   p.rtol = 1e-10;
   p.atol = 1e-12;
   check_point("two_layer GF rkf45", &p, true);
+  /* dop853: its error norm is a sum over the group.  Its records come from
+   * the interpolant, whose weights (up to ~500 in size) multiply the stages'
+   * rounding: at L ≈ 4.5e-6·L0 two summation orders differ by ~2e-10·L,
+   * inside the rounding model (|ΔL| ≤ 1e-10·L + 1e-12·√(L·L0)). */
+  p.ode_stepper = LRS_ODE_DOP853;
+  check_point("two_layer GF dop853", &p, false);
 
   /* [P2] LoRA. */
   lrs_point q = lrs_test_point();
@@ -254,6 +260,8 @@ int main(int argc, char **argv) {
   q.rtol = 1e-8;
   q.atol = 1e-10;
   check_point("lora GF small init", &q, true);
+  q.ode_stepper = LRS_ODE_DOP853;
+  check_point("lora GF small init, dop853", &q, true);
 
   /* Full coordinates (h > n + m): GD's fused step (lrs_mat_coupled_step)
    * on the group, fused over each rank's columns on a 1×G grid. */
