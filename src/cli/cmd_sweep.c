@@ -5,6 +5,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "lrsweep/refine.h"
@@ -225,6 +226,35 @@ static double slurm_end_time(void) {
   return (double)mktime(&tm);
 }
 
+/* A store written by an lrsweep that expanded ranges without rounding
+ * (0.0010000000000000002 for 0.001) is resumed with its own axis values, so
+ * that its rows keep their keys; says so once.  Nothing when the store or
+ * the sweep is new, or when the store cannot be read (the writer says why). */
+static void keep_stored_values(lrs_config *cfg, const char *path, bool quiet) {
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    return;
+  lrs_store *store = NULL;
+  lrs_config *old = NULL;
+  size_t sweep;
+  if (lrs_store_open(path, &store) == LRS_OK &&
+      lrs_store_find_sweep(store, lrs_config_name(cfg), &sweep) == LRS_OK &&
+      lrs_store_load_config(store, sweep, &old) == LRS_OK) {
+    for (size_t a = 0; a < lrs_config_axis_count(old); a++) {
+      const lrs_axis *ax = lrs_config_axis(old, a);
+      size_t n = lrs_config_pin_values(cfg, ax->param, ax->values, ax->length, 1e-9);
+      if (n && !quiet)
+        fprintf(stderr,
+                "lrsweep: %s: keeping the stored values of axis %s (%zu of them as an older "
+                "lrsweep wrote them, unrounded, into its keys); a new store gets short decimals\n",
+                path, ax->param->name, n);
+    }
+  }
+  lrs_error_clear();
+  lrs_config_destroy(&old);
+  lrs_store_close(&store);
+}
+
 static int sweep(int argc, char **argv) {
   sweep_args a;
   int code = parse_args(argc, argv, &a);
@@ -271,6 +301,9 @@ static int sweep(int argc, char **argv) {
         st = LRS_RAISE(LRS_ERR_USAGE, "%s: [refine] runs on the whole grid; --shard splits it "
                                       "(run the refinement without --shard)",
                        a.path);
+      if (st == LRS_OK)
+        keep_stored_values(cfg, a.store ? a.store : lrs_config_store(cfg),
+                           a.sched.progress == LRS_PROGRESS_QUIET);
       if (st == LRS_OK)
         st = lrs_store_writer_open(a.store ? a.store : lrs_config_store(cfg), grid, &opt,
                                    &run_st.writer);
