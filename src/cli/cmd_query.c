@@ -83,10 +83,14 @@ static int query(int argc, char **argv) {
   const char *path = NULL, *name = NULL, *select = NULL, *where = NULL, *pivot = NULL;
   const char *boundary = NULL, *predicate = NULL;
   const char *format_text = "table", *agg_text = "mean";
-  bool plot = false;
+  bool plot = false, all_rows = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--plot") == 0) {
       plot = true;
+      continue;
+    }
+    if (strcmp(argv[i], "--all-rows") == 0) {
+      all_rows = true;
       continue;
     }
     const char *opts[] = {"--sweep", "--select", "--where",    "--format",
@@ -125,6 +129,9 @@ static int query(int argc, char **argv) {
     return lrs_cli_usage_error("query",
                                "--agg must be mean, median, min, max, count or frac, not '%s'",
                                agg_text);
+  if (all_rows && !pivot)
+    return lrs_cli_usage_error("query", "--all-rows goes with --pivot (other queries see "
+                                        "every row)");
   if (plot && !pivot)
     return lrs_cli_usage_error("query", "--plot draws a --pivot: give --pivot X,Y,VALUE");
   if (pivot && select)
@@ -157,6 +164,18 @@ static int query(int argc, char **argv) {
              where ? where : "", where ? ")" : "");
     st = lrs_query_parse(done_where, &table, &expr);
     free(done_where);
+    if (st != LRS_OK)
+      goto done;
+  } else if (pivot && !all_rows && lrs_query_column_index(&table, "origin") >= 0) {
+    /* A pivot is over the grid's own rows, as the heatmaps are: refinement
+     * rows sit off the grid and would add sparse columns (--all-rows). */
+    size_t len = (where ? strlen(where) : 0) + 64;
+    char *grid_where = malloc(len);
+    LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(grid_where), done);
+    snprintf(grid_where, len, "origin == \"grid\"%s%s%s", where ? " && (" : "",
+             where ? where : "", where ? ")" : "");
+    st = lrs_query_parse(grid_where, &table, &expr);
+    free(grid_where);
     if (st != LRS_OK)
       goto done;
   } else if (where) {
@@ -214,7 +233,7 @@ const lrs_cli_command lrs_cli_query = {
     "usage: lrsweep query STORE [--sweep NAME] [--select COLS] [--where EXPR]\n"
     "                     [--format table|csv|json]\n"
     "                     [--pivot X,Y,VALUE [--agg mean|median|min|max|count|frac]\n"
-    "                      [--predicate E] [--plot]]\n"
+    "                      [--predicate E] [--plot] [--all-rows]]\n"
     "\n"
     "Prints the points of a sweep (NAME may be omitted when the store holds one):\n"
     "  --select COLS   comma-separated columns (default: index, the axes, status,\n"
@@ -234,6 +253,8 @@ const lrs_cli_command lrs_cli_query = {
     "                  --pivot width,sigma2,status --agg frac\n"
     "                  --predicate 'status == \"converged\"'\n"
     "  --plot          draw the pivot as a shaded character heatmap (terminals)\n"
+    "  --all-rows      pivot every row; by default a pivot takes the grid's own\n"
+    "                  rows (origin == \"grid\"), not those [refine] added\n"
     "  --boundary AXIS for each combination of the other axes, where the predicate\n"
     "                  (--predicate EXPR, default the sweep's [refine] predicate)\n"
     "                  flips along AXIS: the bracket lo..hi around the first flip,\n"

@@ -195,6 +195,47 @@ check(r.returncode == 0 and obj.get("agg") == "frac" and
       all(abs(a - b) < 1e-15 for a, b in zip(obj["cells"][0], want)) and len(want) == 9,
       f"--agg frac: the share of rows where the predicate holds: {obj.get('cells')} vs {want}")
 
+# --- 4. a [refine] added to a finished sweep: history and provenance ---------------------
+shutil.copy("axes.h5", "refined.h5")
+REFINE = RANGE + """[refine]
+axis = "step_size"
+predicate = 'status == "diverged"'
+rtol = 0.3
+max_generations = 3
+"""
+open("refine.toml", "w").write(REFINE)
+r = run("refine.toml", "--store", "refined.h5", "--quiet")
+check(r.returncode == 0, f"the refinement of the finished sweep runs {r.stderr.strip()[-300:]}")
+with h5py.File("refined.h5", "r") as f:
+    g = f["sweeps/axes"]
+    hist = g["history"] if "history" in g else {}
+    texts = [hist[k].attrs["sweep_text"] for k in sorted(hist, key=int)]
+    firsts = [int(hist[k].attrs["first_row"]) for k in sorted(hist, key=int)]
+    latest = g.attrs["sweep_text"]
+    shas = [hist[k].attrs["sweep_sha256"] for k in sorted(hist, key=int)]
+rows, _ = points("refined.h5", "axes")
+check(texts == [RANGE, REFINE] and latest == REFINE,
+      f"the store holds both sweep texts, the latest as sweep_text ({len(texts)} in history)")
+check(shas == [hashlib.sha256(t.encode()).hexdigest() for t in texts],
+      "each history entry carries its text's SHA-256")
+origin = h5py.check_enum_dtype(rows.dtype["origin"])
+check(firsts == [0, 54] and len(rows) > 54 and
+      all(o == origin["grid"] for o in rows["origin"][:54]) and
+      all(o != origin["grid"] for o in rows["origin"][54:]),
+      f"provenance: rows from first_row 54 on were added under the second text ({len(rows)} rows)")
+r = run("query", "refined.h5", "--boundary", "step_size", "--format", "csv")
+lines = r.stdout.splitlines()
+check(r.returncode == 0 and lines and "boundary" in lines[0] and len(lines) == 1 + 6,
+      f"query --boundary works without --predicate (the latest [refine]): {r.stderr.strip()}")
+r = run("query", "refined.h5", "--pivot", "step_size,sigma2,final_loss", "--format", "json")
+grid_only = json.loads(r.stdout) if r.returncode == 0 else {}
+r = run("query", "refined.h5", "--pivot", "step_size,sigma2,final_loss", "--format", "json",
+        "--all-rows")
+every = json.loads(r.stdout) if r.returncode == 0 else {}
+check(grid_only.get("x_values") == [float(v) for v in step] and
+      len(every.get("x_values", [])) == len(set(rows["step_size"])) > 9,
+      "a pivot takes the grid's rows by default; --all-rows adds the refinement's")
+
 shutil.rmtree(tmp)
 print(f"1..{count}")
 sys.exit(1 if failed else 0)
