@@ -275,6 +275,8 @@ static int sweep(int argc, char **argv) {
   uint64_t *pending = NULL, n_pending = 0;
   lrs_sched_report report = {0};
   lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
+  if (st == LRS_OK)
+    a.sched.name = lrs_config_name(cfg);
   if (st == LRS_OK) {
     const lrs_run_options *run = lrs_config_run(cfg);
     if (!a.group_given && run->group_size > 0)
@@ -314,7 +316,12 @@ static int sweep(int argc, char **argv) {
       if (a.sched.end_time == 0)
         a.sched.end_time = slurm_end_time();
       opened = st == LRS_OK;
-      if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
+      if (opened && a.sched.progress != LRS_PROGRESS_QUIET && n_pending == 0 && !refine)
+        fprintf(stderr, "lrsweep: %s: nothing to do: %" PRIu64 " of %" PRIu64
+                        " points stored\n",
+                lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
+                lrs_store_row_count(run_st.writer));
+      else if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
         fprintf(stderr, "lrsweep: %s: %" PRIu64 " points%s, %" PRIu64 " to run on %d rank%s\n",
                 lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
                 refine ? " so far (refinement adds more)" : "", n_pending, size,
@@ -351,8 +358,11 @@ static int sweep(int argc, char **argv) {
             report.done, n_pending, LRS_EXIT_RESUME);
     code = LRS_EXIT_RESUME;
   } else if (rank == 0 && a.sched.progress != LRS_PROGRESS_QUIET) {
-    fprintf(stderr, "lrsweep: %s: %" PRIu64 " points done (%" PRIu64 " failed) in %.1f s\n",
-            lrs_config_name(cfg), report.done, report.failed, report.seconds);
+    fprintf(stderr,
+            "lrsweep: %s: %" PRIu64 " points done (%" PRIu64 " converged, %" PRIu64
+            " max_iter, %" PRIu64 " diverged, %" PRIu64 " failed) in %.1f s\n",
+            lrs_config_name(cfg), report.done, report.converged, report.max_iter,
+            report.diverged, report.failed, report.seconds);
   }
   free(pending);
   lrs_grid_destroy(&grid);
