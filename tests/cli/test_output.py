@@ -195,6 +195,19 @@ check(r.returncode == 0 and obj.get("agg") == "frac" and
       all(abs(a - b) < 1e-15 for a, b in zip(obj["cells"][0], want)) and len(want) == 9,
       f"--agg frac: the share of rows where the predicate holds: {obj.get('cells')} vs {want}")
 
+# --- status --format json and --watch ----------------------------------------------------
+r = run("status", "axes.h5", "--format", "json", "--watch", "0.2")
+objs = [json.loads(ln) for ln in r.stdout.splitlines()] if r.returncode == 0 else []
+rows, _ = points("axes.h5", "axes")
+inv = {v: k for k, v in st_enum.items()}
+want = {name: int((rows["status"] == code).sum()) for name, code in st_enum.items()}
+check(len(objs) == 1 and objs[0]["sweep"] == "axes" and objs[0]["points"] == len(rows) and
+      objs[0]["pending"] == 0 and all(objs[0]["status"][k] == v for k, v in want.items()),
+      f"status --format json counts each outcome as h5py does; --watch ends when none is "
+      f"pending: {objs[:1]}")
+r = run("status", "old.h5", "--format", "xml")
+check(r.returncode == 2 and "--format must be text or json" in r.stderr, "status --format xml: exit 2")
+
 # --- 4. a [refine] added to a finished sweep: history and provenance ---------------------
 shutil.copy("axes.h5", "refined.h5")
 REFINE = RANGE + """[refine]
