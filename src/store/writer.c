@@ -419,7 +419,7 @@ static lrs_status record_text(const lrs_store_writer *w, hid_t group, uint64_t f
   size_t text_len;
   const char *text = lrs_config_text(w->cfg, &text_len), *src = lrs_config_source(w->cfg);
   char sha[LRS_SHA256_HEX], now[32];
-  lrs_sha256_hex(text, text_len, sha);
+  LRS_TRY_GOTO(st, lrs_sha256_hex(text, text_len, sha), done);
   lrs__store_utc_now(now, sizeof now);
   snprintf(label, sizeof label, "%llu", (unsigned long long)n);
   LRS__H5(st, entry = H5Gcreate2(hist, label, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), done,
@@ -476,7 +476,7 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
   size_t text_len;
   const char *text = lrs_config_text(w->cfg, &text_len);
   char sha[LRS_SHA256_HEX];
-  lrs_sha256_hex(text, text_len, sha);
+  LRS_TRY_GOTO(st, lrs_sha256_hex(text, text_len, sha), done);
   const char *name = lrs_config_name(w->cfg), *src = lrs_config_source(w->cfg);
   const char *descr = lrs_config_description(w->cfg);
   char now[32];
@@ -712,7 +712,7 @@ static lrs_status retext(lrs_store_writer *w, hid_t file, uint64_t rows, const c
   size_t text_len;
   const char *text = lrs_config_text(w->cfg, &text_len), *src = lrs_config_source(w->cfg);
   char sha[LRS_SHA256_HEX];
-  lrs_sha256_hex(text, text_len, sha);
+  LRS_TRY_GOTO(st, lrs_sha256_hex(text, text_len, sha), done);
   LRS__H5(st, H5Adelete(group, "sweep_text"), done, where, "cannot replace sweep_text");
   LRS__H5(st, H5Adelete(group, "sweep_sha256"), done, where, "cannot replace sweep_sha256");
   LRS__H5(st, H5Adelete(group, "sweep_source"), done, where, "cannot replace sweep_source");
