@@ -31,7 +31,8 @@ static void print_help(FILE *out) {
   fprintf(out, "\n"
                "`lrsweep COMMAND --help` describes a command.\n"
                "exit codes: 0 success, 1 runtime failure, 2 usage or input error\n"
-               "            (bad arguments, sweep file or store).\n");
+               "            (bad arguments, sweep file or store), 75 the main job was\n"
+               "            interrupted by a signal and can be resumed (run it again).\n");
 }
 
 int lrs_cli_fail(lrs_status status) {

@@ -157,6 +157,8 @@ static void progress_show(progress *p, const lrs_sched_report *r, double now, bo
     fflush(stdout);
     return;
   }
+  if (final && p->total == 0)
+    return; /* nothing ran: the caller said "nothing to do" */
   char eta_text[32] = "?";
   if (eta >= 0)
     snprintf(eta_text, sizeof eta_text, "%d:%02d:%02d", (int)(eta / 3600),

@@ -132,6 +132,11 @@ check(all(s != status["pending"] for s in after["status"]),
 r = run("old.toml")
 check(r.returncode == 0 and "keeping the stored values of axis step_size" in r.stderr,
       f"the resume says it keeps the stored values: {r.stderr.strip()[:200]}")
+check(r.returncode == 0 and "lrsweep: axes: nothing to do: 9 of 9 points stored" in r.stderr and
+      "0/0 points" not in r.stderr and "ETA" not in r.stderr,
+      f"a rerun with every point stored says 'nothing to do' and no 0/0 progress: {r.stderr!r}")
+r = run("--help")
+check(r.returncode == 0 and "75 the main job was" in r.stdout, "--help lists exit 75")
 r = run("rerun", "old.h5", "--point", "2")
 check(r.returncode == 0, f"rerun of a point of the old store matches {r.stdout.strip()[-200:]}")
 
