@@ -487,10 +487,14 @@ def where_mask(pts, expr):
 
 
 def value(pts, expr):
-    """A column by name, or a safe arithmetic expression over columns, as float array."""
+    """A column by name, or a safe arithmetic expression over columns, as float array.
+    An integer column's -1 ("never": iters_to_*; not fitted: rate_begin) is NaN,
+    missing, as in lrsweep query (docs/store.md, "Missing values")."""
     n = len(pts["index"])
     if expr in pts:
         v = pts[expr]
+        if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.signedinteger):
+            v = np.where(v == -1, np.nan, v.astype(float))
     else:
         if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", expr):
             check_column(pts, expr)

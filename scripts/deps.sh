@@ -8,7 +8,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   libhdf5-openmpi-dev hdf5-tools
   libscalapack-openmpi-dev
-  libgsl-dev libopenblas-dev liblapacke-dev
+  libgsl-dev libopenblas-dev liblapacke-dev libssl-dev
   slurm-wlm munge time python3 python3-numpy python3-h5py python3-matplotlib python3-pytest python3-scipy python3-mpmath
 )
 [ "${LRS_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$LRS_DEPS_EXTRA" && packages+=("${extra[@]}")

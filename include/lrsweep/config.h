@@ -99,6 +99,19 @@ const lrs_point *lrs_config_base(const lrs_config *cfg);
 size_t lrs_config_axis_count(const lrs_config *cfg);
 const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i);
 
+/* Range axes ({log|lin = [a, b], num = n}) take, between their exact ends,
+ * the shortest decimal within LRS_RANGE_RTOL (relative; for a linear range,
+ * of max(|x|, step)) of each ideal point x: 1e-4, 0.001, …, 1 rather than
+ * 0.0010000000000000002.  Stores written before kept the unrounded values. */
+#define LRS_RANGE_RTOL 1e-12
+/* Replaces the values of the REAL axis of `param` that lie within rtol
+ * (relative) of a value of stored[0..n_stored) but differ from it by those
+ * stored values, so that a store written by an lrsweep that expanded ranges
+ * without rounding is resumed under its own keys.  Returns how many values
+ * changed (0 when `param` is no REAL axis). */
+size_t lrs_config_pin_values(lrs_config *cfg, const lrs_param *param, const double *stored,
+                             size_t n_stored, double rtol);
+
 /* [run]: defaults of the main job's options (0 when not given). */
 typedef struct lrs_run_options {
   int64_t group_size;   /* ranks per group (0 with group_auto) */

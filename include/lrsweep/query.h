@@ -78,6 +78,14 @@ bool lrs_query_eval(const lrs_query_expr *expr, const lrs_query_table *table, si
 lrs_status lrs_query_filter(const lrs_query_expr *expr, const lrs_query_table *table,
                             size_t **rows, size_t *n);
 
+/* For each comparison `COLUMN == NUMBER` (either order) in expr whose
+ * number no row of the table holds in that numeric column (columns with
+ * only[col], or all when only is NULL): prints to `out` one line naming the
+ * nearest value that is there, e.g. "lrsweep: --where: step_size == 0.002
+ * matches no row; the nearest value is 0.001".  Returns how many lines. */
+size_t lrs_query_note_unmatched(FILE *out, const lrs_query_expr *expr,
+                                const lrs_query_table *table, const bool *only);
+
 /* ---- --select and output ---------------------------------------------------------- */
 
 typedef enum { LRS_QUERY_FORMAT_TABLE, LRS_QUERY_FORMAT_CSV, LRS_QUERY_FORMAT_JSON } lrs_query_format;
@@ -103,7 +111,8 @@ lrs_status lrs_query_print(FILE *out, const lrs_query_table *table, const size_t
   X(LRS_QUERY_AGG_MEDIAN, "median")                                            \
   X(LRS_QUERY_AGG_MIN, "min")                                                  \
   X(LRS_QUERY_AGG_MAX, "max")                                                  \
-  X(LRS_QUERY_AGG_COUNT, "count")
+  X(LRS_QUERY_AGG_COUNT, "count")                                              \
+  X(LRS_QUERY_AGG_FRAC, "frac")
 #define LRS__ENUM_MEMBER(name, text) name,
 typedef enum { LRS_QUERY_AGG_LIST(LRS__ENUM_MEMBER) LRS_QUERY_AGG_COUNT_ } lrs_query_agg;
 #undef LRS__ENUM_MEMBER
@@ -121,22 +130,35 @@ typedef struct lrs_query_pivot {
   double *x_values, *y_values; /* ascending */
   size_t *x_rep, *y_rep;       /* a row holding each value (for its text) */
   double *cells;               /* n_y × n_x, row-major */
+  size_t *counts;              /* n_y × n_x: the values each cell aggregates
+                                  (missing ones — NaN, an integer's -1 — left
+                                  out; frac: the rows it shares out) */
 } lrs_query_pivot;
 
 /* Parses "X,Y,VALUE" and builds the pivot over `rows`.  x and y must be
  * numeric or enum columns, value numeric (or anything for count). */
 lrs_status lrs_query_pivot_make(const lrs_query_table *table, const size_t *rows, size_t n_rows,
                                 const char *spec, lrs_query_agg agg, lrs_query_pivot **pivot);
+/* The same with --agg frac: each cell the share of its rows where
+ * `predicate` holds (e.g. status == "converged"); without a predicate, of
+ * its rows with a VALUE, those where VALUE is non-zero. */
+lrs_status lrs_query_pivot_make_frac(const lrs_query_table *table, const size_t *rows,
+                                     size_t n_rows, const char *spec,
+                                     const lrs_query_expr *predicate, lrs_query_pivot **pivot);
 void lrs_query_pivot_destroy(lrs_query_pivot **pivot);
-/* Prints it: table (Y\X header), CSV (same shape), or one JSON object
- * {"x", "y", "value", "agg", "x_values", "y_values", "cells"}. */
+/* Prints it: table (Y\X header; when cells hold different numbers of
+ * values, each cell says how many: "0.52 (n=3)", else a comment line does),
+ * CSV (same shape; an empty field for a cell without values), or one JSON
+ * object {"x", "y", "value", "agg", "x_values", "y_values", "cells",
+ * "counts"} (null for a cell without values). */
 lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *table,
                                  const lrs_query_pivot *pivot, lrs_query_format format);
 
 /* Prints it as a shaded character heatmap (for terminals without X): one
  * character per level of " .:-=+*#%@" from the smallest to the largest
  * finite cell (a log scale when all cells are positive and span more than
- * two decades), '?' for an empty cell, with axis labels and a legend. */
+ * two decades), '?' for a cell without values ("none": every value missing),
+ * with axis labels and a legend. */
 lrs_status lrs_query_pivot_plot(FILE *out, const lrs_query_table *table,
                                 const lrs_query_pivot *pivot);
 

@@ -150,7 +150,10 @@ typedef struct lrs_sched_options {
                                MPI_COMM_SELF; 0 (default): all by groups */
   int max_chunk;            /* most points per assignment (default 64) */
   double drain_seconds;     /* grace for running points after a stop signal (60) */
-  double progress_seconds;  /* interval of progress lines off a terminal (30) */
+  double progress_seconds;  /* longest interval of progress lines off a terminal (30):
+                               the first comes after 2 s, then every half of the
+                               elapsed time, up to this */
+  const char *name;         /* the sweep's name, shown in progress (NULL: none) */
   lrs_progress_mode progress;
   lrs_sched_solve_fn solve; /* NULL: lrs_solve_point */
   double end_time;          /* the job's end (Unix seconds), 0 for none */
@@ -160,6 +163,8 @@ typedef struct lrs_sched_options {
 typedef struct lrs_sched_report {
   uint64_t done;     /* results passed to the sink */
   uint64_t failed;   /* of which status error, timeout or numerical_failure */
+  uint64_t converged, max_iter, diverged; /* of which these outcomes (the rest:
+                                             max_time, theory_only) */
   bool interrupted;  /* stopped before all points ran, or before a refilling
                         source was asked for its next round */
   int abandoned;     /* groups still solving when the drain ran out: the

@@ -64,14 +64,33 @@ static lrs_status other_axes(const lrs_store_points *pts, const char *axis, size
   return LRS_OK;
 }
 
+/* `--where 'step_size == 0.002'` that no axis value equals: said on stderr,
+ * with the nearest value (the output stays what the filter gives). */
+static lrs_status note_unmatched(const lrs_store_points *pts, const lrs_query_expr *expr,
+                                 const lrs_query_table *table) {
+  size_t nc;
+  const lrs_field *c = lrs_store_points_columns(pts, &nc);
+  bool *axis = calloc(nc + 1, sizeof *axis);
+  LRS_TRY(LRS_CHECK_ALLOC(axis));
+  for (size_t i = 0; i < nc && i < table->n_cols; i++)
+    axis[i] = (c[i].flags & LRS_FIELD_AXIS) != 0;
+  lrs_query_note_unmatched(stderr, expr, table, axis);
+  free(axis);
+  return LRS_OK;
+}
+
 static int query(int argc, char **argv) {
   const char *path = NULL, *name = NULL, *select = NULL, *where = NULL, *pivot = NULL;
   const char *boundary = NULL, *predicate = NULL;
   const char *format_text = "table", *agg_text = "mean";
-  bool plot = false;
+  bool plot = false, all_rows = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--plot") == 0) {
       plot = true;
+      continue;
+    }
+    if (strcmp(argv[i], "--all-rows") == 0) {
+      all_rows = true;
       continue;
     }
     const char *opts[] = {"--sweep", "--select", "--where",    "--format",
@@ -107,16 +126,20 @@ static int query(int argc, char **argv) {
     return lrs_cli_usage_error("query", "%s", lrs_error_message());
   int agg = lrs_name_lookup(lrs_query_agg_names, agg_text);
   if (agg < 0)
-    return lrs_cli_usage_error("query", "--agg must be mean, median, min, max or count, not '%s'",
+    return lrs_cli_usage_error("query",
+                               "--agg must be mean, median, min, max, count or frac, not '%s'",
                                agg_text);
+  if (all_rows && !pivot)
+    return lrs_cli_usage_error("query", "--all-rows goes with --pivot (other queries see "
+                                        "every row)");
   if (plot && !pivot)
     return lrs_cli_usage_error("query", "--plot draws a --pivot: give --pivot X,Y,VALUE");
   if (pivot && select)
     return lrs_cli_usage_error("query", "--pivot and --select exclude each other");
   if (boundary && (pivot || select))
     return lrs_cli_usage_error("query", "--boundary excludes --pivot and --select");
-  if (predicate && !boundary)
-    return lrs_cli_usage_error("query", "--predicate goes with --boundary AXIS");
+  if (predicate && !boundary && !(pivot && agg == LRS_QUERY_AGG_FRAC))
+    return lrs_cli_usage_error("query", "--predicate goes with --boundary AXIS or --agg frac");
 
   lrs_store *store = NULL;
   lrs_store_points *pts = NULL;
@@ -142,9 +165,23 @@ static int query(int argc, char **argv) {
     free(done_where);
     if (st != LRS_OK)
       goto done;
+  } else if (pivot && !all_rows && lrs_query_column_index(&table, "origin") >= 0) {
+    /* A pivot is over the grid's own rows, as the heatmaps are: refinement
+     * rows sit off the grid and would add sparse columns (--all-rows). */
+    size_t len = (where ? strlen(where) : 0) + 64;
+    char *grid_where = malloc(len);
+    LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(grid_where), done);
+    snprintf(grid_where, len, "origin == \"grid\"%s%s%s", where ? " && (" : "",
+             where ? where : "", where ? ")" : "");
+    st = lrs_query_parse(grid_where, &table, &expr);
+    free(grid_where);
+    if (st != LRS_OK)
+      goto done;
   } else if (where) {
     LRS_TRY_GOTO(st, lrs_query_parse(where, &table, &expr), done);
   }
+  if (where)
+    LRS_TRY_GOTO(st, note_unmatched(pts, expr, &table), done);
   LRS_TRY_GOTO(st, lrs_query_filter(expr, &table, &rows, &n_rows), done);
   if (boundary) {
     bool log_scale = false;
@@ -158,8 +195,14 @@ static int query(int argc, char **argv) {
                  done);
     LRS_TRY_GOTO(st, lrs_query_boundary_print(stdout, &table, bd, format), done);
   } else if (pivot) {
-    LRS_TRY_GOTO(st, lrs_query_pivot_make(&table, rows, n_rows, pivot, (lrs_query_agg)agg, &pv),
-                 done);
+    if (predicate)
+      LRS_TRY_GOTO(st, lrs_query_parse(predicate, &table, &holds), done);
+    if (agg == LRS_QUERY_AGG_FRAC)
+      LRS_TRY_GOTO(st, lrs_query_pivot_make_frac(&table, rows, n_rows, pivot, holds, &pv), done);
+    else
+      LRS_TRY_GOTO(st,
+                   lrs_query_pivot_make(&table, rows, n_rows, pivot, (lrs_query_agg)agg, &pv),
+                   done);
     LRS_TRY_GOTO(st, plot ? lrs_query_pivot_plot(stdout, &table, pv)
                           : lrs_query_pivot_print(stdout, &table, pv, format),
                  done);
@@ -187,7 +230,8 @@ const lrs_cli_command lrs_cli_query = {
     "query", "filter, select and pivot the points of a store",
     "usage: lrsweep query STORE [--sweep NAME] [--select COLS] [--where EXPR]\n"
     "                     [--format table|csv|json]\n"
-    "                     [--pivot X,Y,VALUE [--agg mean|median|min|max|count] [--plot]]\n"
+    "                     [--pivot X,Y,VALUE [--agg mean|median|min|max|count|frac]\n"
+    "                      [--predicate E] [--plot] [--all-rows]]\n"
     "\n"
     "Prints the points of a sweep (NAME may be omitted when the store holds one):\n"
     "  --select COLS   comma-separated columns (default: index, the axes, status,\n"
@@ -199,8 +243,16 @@ const lrs_cli_command lrs_cli_query = {
     "  --format        table (aligned, default), csv, or json (one object per line)\n"
     "  --pivot X,Y,V   a matrix: one row per value of Y, one column per value of X,\n"
     "                  each cell --agg (default mean) of V over the other dimensions\n"
-    "                  (e.g. seeds); NaN values are skipped, empty cells print '-'\n"
+    "                  (e.g. seeds); missing values (NaN; -1 of iters_to_*: never\n"
+    "                  reached) are left out and cells say how many values they\n"
+    "                  hold, '(n=K)'; a cell without values prints '-' (CSV: empty,\n"
+    "                  JSON: null)\n"
+    "  --agg frac      the share of a cell's rows where --predicate E holds, e.g.\n"
+    "                  --pivot width,sigma2,status --agg frac\n"
+    "                  --predicate 'status == \"converged\"'\n"
     "  --plot          draw the pivot as a shaded character heatmap (terminals)\n"
+    "  --all-rows      pivot every row; by default a pivot takes the grid's own\n"
+    "                  rows (origin == \"grid\"), not those [refine] added\n"
     "  --boundary AXIS for each combination of the other axes, where the predicate\n"
     "                  (--predicate EXPR, default the sweep's [refine] predicate)\n"
     "                  flips along AXIS: the bracket lo..hi around the first flip,\n"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "lrsweep/store.h"
@@ -15,7 +16,42 @@ static bool is_failure(int status) {
          status == LRS_POINT_NUMERICAL_FAILURE;
 }
 
-static lrs_status sweep_status(lrs_store *store, size_t sweep) {
+/* A JSON string (quotes, backslashes and control bytes escaped). */
+static void json_text(const char *s) {
+  putchar('"');
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\')
+      printf("\\%c", c);
+    else if (c < 0x20)
+      printf("\\u%04x", c);
+    else
+      putchar(c);
+  }
+  putchar('"');
+}
+
+/* One JSON object for a sweep of the store (status --format json). */
+static void sweep_json(const lrs_store *store, size_t sweep, const char *path, size_t n,
+                       const size_t *counts, size_t failures, double total) {
+  char stamp[32];
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  printf("{\"store\": ");
+  json_text(path);
+  printf(", \"sweep\": ");
+  json_text(lrs_store_sweep_name(store, sweep));
+  printf(", \"time\": \"%s\", \"points\": %zu, \"done\": %zu, \"pending\": %zu, "
+         "\"failed\": %zu, \"status\": {",
+         stamp, n, n - counts[LRS_POINT_PENDING], counts[LRS_POINT_PENDING], failures);
+  for (int s = 0; s < LRS_POINT_STATUS_COUNT; s++)
+    printf("%s\"%s\": %zu", s ? ", " : "", lrs_point_status_names[s], counts[s]);
+  printf("}, \"seconds\": %.6g}\n", total);
+}
+
+static lrs_status sweep_status(lrs_store *store, size_t sweep, bool json, size_t *pending) {
   lrs_store_points *pts = NULL;
   LRS_TRY(lrs_store_read_points(store, sweep, &pts));
   size_t n = lrs_store_points_count(pts);
@@ -52,6 +88,12 @@ static lrs_status sweep_status(lrs_store *store, size_t sweep) {
     slow[k] = i;
   }
   size_t done = n - counts[LRS_POINT_PENDING];
+  *pending += counts[LRS_POINT_PENDING];
+  if (json) {
+    sweep_json(store, sweep, lrs_store_path(store), n, counts, failures, total);
+    lrs_store_points_destroy(&pts);
+    return LRS_OK;
+  }
   printf("sweep    %s  (sweep file sha256 %.16s..., %zu points)\n",
          lrs_store_sweep_name(store, sweep), lrs_store_sweep_sha256(store, sweep), n);
   printf("progress %zu/%zu done (%.1f%%), %zu pending\n", done, n,
@@ -100,30 +142,17 @@ static lrs_status sweep_status(lrs_store *store, size_t sweep) {
   return LRS_OK;
 }
 
-static int status(int argc, char **argv) {
-  const char *path = NULL, *name = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--sweep") == 0 && i + 1 < argc)
-      name = argv[++i];
-    else if (strncmp(argv[i], "--sweep=", 8) == 0)
-      name = argv[i] + 8;
-    else if (argv[i][0] == '-')
-      return lrs_cli_bad_option(&lrs_cli_status, argv[i], i + 1 == argc);
-    else if (path)
-      return lrs_cli_usage_error("status", "expected one store, got '%s' too", argv[i]);
-    else
-      path = argv[i];
-  }
-  if (!path)
-    return lrs_cli_usage_error("status", "expected a store (an .h5 file)");
+/* One look at the store: its header (text) and every (or the named) sweep;
+ * *pending counts the points still pending. */
+static lrs_status show_once(const char *path, const char *name, bool json, size_t *pending) {
   lrs_store *store = NULL;
-  lrs_status st = lrs_store_open(path, &store);
-  if (st != LRS_OK)
-    return lrs_cli_fail(st);
+  *pending = 0;
+  LRS_TRY(lrs_store_open(path, &store));
   size_t which = 0;
+  lrs_status st = LRS_OK;
   if (name)
     st = lrs_store_find_sweep(store, name, &which);
-  if (st == LRS_OK) {
+  if (st == LRS_OK && !json) {
     printf("store    %s  (schema %d, written by lrsweep %s, git %s)\n", path,
            lrs_store_schema_version(store), lrs_store_attribute(store, "lrsweep_version"),
            lrs_store_attribute(store, "lrsweep_git"));
@@ -134,17 +163,64 @@ static int status(int argc, char **argv) {
   }
   for (size_t s = 0; st == LRS_OK && s < lrs_store_sweep_count(store); s++)
     if (!name || s == which)
-      st = sweep_status(store, s);
+      st = sweep_status(store, s, json, pending);
   lrs_store_close(&store);
+  fflush(stdout);
+  return st;
+}
+
+static int status(int argc, char **argv) {
+  const char *path = NULL, *name = NULL, *format = "text";
+  double watch = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--sweep") == 0 && i + 1 < argc)
+      name = argv[++i];
+    else if (strncmp(argv[i], "--sweep=", 8) == 0)
+      name = argv[i] + 8;
+    else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+      format = argv[++i];
+    else if (strncmp(argv[i], "--format=", 9) == 0)
+      format = argv[i] + 9;
+    else if (strcmp(argv[i], "--watch") == 0) {
+      watch = 5;
+      if (i + 1 < argc && argv[i + 1][0] != '-' && strtod(argv[i + 1], NULL) > 0 &&
+          strspn(argv[i + 1], "0123456789.") == strlen(argv[i + 1]))
+        watch = strtod(argv[++i], NULL);
+    } else if (argv[i][0] == '-')
+      return lrs_cli_bad_option(&lrs_cli_status, argv[i], i + 1 == argc);
+    else if (path)
+      return lrs_cli_usage_error("status", "expected one store, got '%s' too", argv[i]);
+    else
+      path = argv[i];
+  }
+  if (!path)
+    return lrs_cli_usage_error("status", "expected a store (an .h5 file)");
+  if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
+    return lrs_cli_usage_error("status", "--format must be text or json, not '%s'", format);
+  bool json = strcmp(format, "json") == 0;
+  size_t pending = 0;
+  lrs_status st = show_once(path, name, json, &pending);
+  /* --watch: again every S seconds (the store is reopened: SWMR readers see
+   * the latest flush) until no point is pending. */
+  while (st == LRS_OK && watch > 0 && pending > 0) {
+    struct timespec ts = {(time_t)watch, (long)((watch - floor(watch)) * 1e9)};
+    nanosleep(&ts, NULL);
+    if (!json)
+      printf("\n");
+    st = show_once(path, name, json, &pending);
+  }
   return st == LRS_OK ? LRS_EXIT_OK : lrs_cli_fail(st);
 }
 
 const lrs_cli_command lrs_cli_status = {
     "status", "progress, outcomes, timing and failures of a store",
-    "usage: lrsweep status STORE [--sweep NAME]\n"
+    "usage: lrsweep status STORE [--sweep NAME] [--format text|json] [--watch [S]]\n"
     "\n"
     "Reads the store (also while a sweep writes it, or after a writer was killed)\n"
     "and prints, per sweep (or only NAME): points done and pending, counts by\n"
     "status, total and mean wall time of the computed points, the slowest points,\n"
-    "and the failures (error, timeout, numerical_failure) with their messages.\n",
+    "and the failures (error, timeout, numerical_failure) with their messages.\n"
+    "  --format json   one object per sweep: store, sweep, time, points, done,\n"
+    "                  pending, failed, status (count per outcome), seconds\n"
+    "  --watch [S]     again every S seconds (5) until no point is pending\n",
     status};

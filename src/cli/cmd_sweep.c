@@ -6,6 +6,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "lrsweep/refine.h"
@@ -279,6 +280,35 @@ static double slurm_end_time(void) {
   return (double)mktime(&tm);
 }
 
+/* A store written by an lrsweep that expanded ranges without rounding
+ * (0.0010000000000000002 for 0.001) is resumed with its own axis values, so
+ * that its rows keep their keys; says so once.  Nothing when the store or
+ * the sweep is new, or when the store cannot be read (the writer says why). */
+static void keep_stored_values(lrs_config *cfg, const char *path, bool quiet) {
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    return;
+  lrs_store *store = NULL;
+  lrs_config *old = NULL;
+  size_t sweep;
+  if (lrs_store_open(path, &store) == LRS_OK &&
+      lrs_store_find_sweep(store, lrs_config_name(cfg), &sweep) == LRS_OK &&
+      lrs_store_load_config(store, sweep, &old) == LRS_OK) {
+    for (size_t a = 0; a < lrs_config_axis_count(old); a++) {
+      const lrs_axis *ax = lrs_config_axis(old, a);
+      size_t n = lrs_config_pin_values(cfg, ax->param, ax->values, ax->length, 1e-9);
+      if (n && !quiet)
+        fprintf(stderr,
+                "lrsweep: %s: keeping the stored values of axis %s (%zu of them as an older "
+                "lrsweep wrote them, unrounded, into its keys); a new store gets short decimals\n",
+                path, ax->param->name, n);
+    }
+  }
+  lrs_error_clear();
+  lrs_config_destroy(&old);
+  lrs_store_close(&store);
+}
+
 static int sweep(int argc, char **argv) {
   /* A stop from here on ends the run cleanly (exit 75), never kills it. */
   if (lrs_sched_install_handlers() != LRS_OK)
@@ -304,6 +334,8 @@ static int sweep(int argc, char **argv) {
   lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
   bool worker_failed = false; /* this worker's own failure: rank 0 cannot know */
   bool early_stop = false;    /* rank 0: stopped before the store was opened */
+  if (st == LRS_OK)
+    a.sched.name = lrs_config_name(cfg);
   if (st == LRS_OK) {
     const lrs_run_options *run = lrs_config_run(cfg);
     if (!a.group_given && run->group_size > 0)
@@ -332,6 +364,9 @@ static int sweep(int argc, char **argv) {
                        a.path);
       early_stop = st == LRS_OK && lrs_sched_stop_requested();
       if (st == LRS_OK && !early_stop)
+        keep_stored_values(cfg, a.store ? a.store : lrs_config_store(cfg),
+                           a.sched.progress == LRS_PROGRESS_QUIET);
+      if (st == LRS_OK && !early_stop)
         st = lrs_store_writer_open(a.store ? a.store : lrs_config_store(cfg), grid, &opt,
                                    &run_st.writer);
       if (st == LRS_OK && !early_stop && refine)
@@ -341,7 +376,12 @@ static int sweep(int argc, char **argv) {
       if (a.sched.end_time == 0)
         a.sched.end_time = slurm_end_time();
       opened = st == LRS_OK && !early_stop;
-      if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
+      if (opened && a.sched.progress != LRS_PROGRESS_QUIET && n_pending == 0 && !refine)
+        fprintf(stderr, "lrsweep: %s: nothing to do: %" PRIu64 " of %" PRIu64
+                        " points stored\n",
+                lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
+                lrs_store_row_count(run_st.writer));
+      else if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
         fprintf(stderr, "lrsweep: %s: %" PRIu64 " points%s, %" PRIu64 " to run on %d rank%s\n",
                 lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
                 refine ? " so far (refinement adds more)" : "", n_pending, size,
@@ -395,8 +435,11 @@ static int sweep(int argc, char **argv) {
             report.done, n_pending, LRS_EXIT_RESUME);
     code = LRS_EXIT_RESUME;
   } else if (rank == 0 && a.sched.progress != LRS_PROGRESS_QUIET) {
-    fprintf(stderr, "lrsweep: %s: %" PRIu64 " points done (%" PRIu64 " failed) in %.1f s\n",
-            lrs_config_name(cfg), report.done, report.failed, report.seconds);
+    fprintf(stderr,
+            "lrsweep: %s: %" PRIu64 " points done (%" PRIu64 " converged, %" PRIu64
+            " max_iter, %" PRIu64 " diverged, %" PRIu64 " failed) in %.1f s\n",
+            lrs_config_name(cfg), report.done, report.converged, report.max_iter,
+            report.diverged, report.failed, report.seconds);
   }
   free(pending);
   lrs_grid_destroy(&grid);

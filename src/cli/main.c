@@ -34,7 +34,8 @@ static void print_help(FILE *out) {
                "`lrsweep COMMAND --help` describes a command.\n"
                "exit codes: 0 success, 1 runtime failure (also: the store cannot be\n"
                "            written), 2 usage or input error (bad arguments, sweep file or\n"
-               "            store), 75 the main job was interrupted and can be resumed.\n");
+               "            store), 75 the main job was interrupted by a signal and can be\n"
+               "            resumed (run it again).\n");
 }
 
 /* Words longer than this are shortened in the middle (paths: both ends say

@@ -332,6 +332,23 @@ static lrs_status read_fixed(lrs_config *cfg, const lrs_toml_node *sec, const ch
 
 /* ---- grid ---------------------------------------------------------------- */
 
+/* The shortest decimal (%.1g … %.17g) within `tol` of the ideal grid value
+ * x, so that { log = [1e-4, 1], num = 9 } gives 0.001, not the
+ * 0.0010000000000000002 that exp/log rounding leaves (README, "Sweep
+ * files"); 0 when |x| ≤ tol (a linear range through zero). */
+static double range_decimal(double x, double tol) {
+  if (fabs(x) <= tol)
+    return 0.0;
+  char buf[40];
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, x);
+    double y = strtod(buf, NULL);
+    if (fabs(y - x) <= tol)
+      return y;
+  }
+  return x;
+}
+
 static lrs_status read_range(lrs_config *cfg, const lrs_param *p, const lrs_toml_node *v,
                              lrs_axis *axis) {
   if (p->type == LRS_PARAM_ENUM)
@@ -375,6 +392,7 @@ static lrs_status read_range(lrs_config *cfg, const lrs_param *p, const lrs_toml
   LRS_TRY(LRS_CHECK_ALLOC(axis->values));
   axis->length = (size_t)count;
   axis->log_scale = log_scale;
+  double step = count == 1 ? 0.0 : fabs(b - a) / (double)(count - 1);
   for (int64_t i = 0; i < count; i++) {
     double f = count == 1 ? 0.0 : (double)i / (double)(count - 1);
     double x = log_scale ? exp(log(a) + f * (log(b) - log(a))) : a + f * (b - a);
@@ -382,6 +400,8 @@ static lrs_status read_range(lrs_config *cfg, const lrs_param *p, const lrs_toml
       x = a; /* the ends exactly as written */
     else if (i == count - 1)
       x = b;
+    else if (p->type == LRS_PARAM_REAL)
+      x = range_decimal(x, LRS_RANGE_RTOL * (log_scale ? fabs(x) : fmax(fabs(x), step)));
     axis->values[i] = p->type == LRS_PARAM_INT ? round(x) : x;
   }
   return LRS_OK;
@@ -863,6 +883,38 @@ const lrs_point *lrs_config_base(const lrs_config *cfg) { return &cfg->base; }
 const lrs_run_options *lrs_config_run(const lrs_config *cfg) { return &cfg->run; }
 const lrs_refine_options *lrs_config_refine(const lrs_config *cfg) { return &cfg->refine; }
 size_t lrs_config_axis_count(const lrs_config *cfg) { return cfg->n_axes; }
+
+size_t lrs_config_pin_values(lrs_config *cfg, const lrs_param *param, const double *stored,
+                             size_t n_stored, double rtol) {
+  lrs_axis *axis = NULL;
+  for (size_t i = 0; i < cfg->n_axes; i++)
+    if (cfg->axes[i].param == param)
+      axis = &cfg->axes[i];
+  if (!axis || param->type != LRS_PARAM_REAL)
+    return 0;
+  double scale = 0.0; /* the axis's magnitude: a 0 compares to it */
+  for (size_t k = 0; k < axis->length; k++)
+    scale = fmax(scale, fabs(axis->values[k]));
+  size_t pinned = 0;
+  for (size_t k = 0; k < axis->length; k++) {
+    double v = axis->values[k];
+    for (size_t j = 0; j < n_stored; j++) {
+      double s = stored[j];
+      double tol = v == 0.0 ? LRS_RANGE_RTOL * scale : rtol * fmax(fabs(s), fabs(v));
+      if (s == v || !(fabs(s - v) <= tol))
+        continue;
+      bool taken = false; /* two values never pin to one */
+      for (size_t q = 0; q < axis->length && !taken; q++)
+        taken = axis->values[q] == s;
+      if (!taken) {
+        axis->values[k] = s;
+        pinned++;
+      }
+      break;
+    }
+  }
+  return pinned;
+}
 const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i) {
   return i < cfg->n_axes ? &cfg->axes[i] : NULL;
 }

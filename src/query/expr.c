@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lrsweep/query.h"
+#include "query_private.h"
 
 /* ---- names ---------------------------------------------------------------------- */
 
@@ -549,6 +550,40 @@ lrs_status lrs_query_filter(const lrs_query_expr *e, const lrs_query_table *t, s
     if (lrs_query_eval(e, t, r))
       (*rows)[(*n)++] = r;
   return LRS_OK;
+}
+
+size_t lrs_query_note_unmatched(FILE *out, const lrs_query_expr *e, const lrs_query_table *t,
+                                const bool *only) {
+  size_t notes = 0;
+  for (size_t i = 0; e && i < e->n; i++) {
+    const node *n = &e->nodes[i];
+    if (n->kind != N_CMP || n->op != T_EQ)
+      continue;
+    const node *a = &e->nodes[n->a], *b = &e->nodes[n->b];
+    if (a->kind != N_COLUMN)
+      a = b, b = &e->nodes[n->a];
+    if (a->kind != N_COLUMN || b->kind != N_NUMBER || isnan(b->number) ||
+        lrs_query_kind_of(&t->cols[a->col]) != LRS_QUERY_NUMBER || (only && !only[a->col]))
+      continue;
+    double nearest = NAN;
+    bool hit = false;
+    for (size_t r = 0; r < t->n_rows && !hit; r++) {
+      double v = t->number(t->ctx, r, a->col);
+      hit = v == b->number;
+      if (!isnan(v) && (isnan(nearest) || fabs(v - b->number) < fabs(nearest - b->number)))
+        nearest = v;
+    }
+    if (hit)
+      continue;
+    char want[40], got[40];
+    lrs__query_number_text(b->number, false, want, sizeof want);
+    lrs__query_number_text(nearest, false, got, sizeof got);
+    fprintf(out, "lrsweep: --where: %s == %s matches no row; %s%s\n", t->cols[a->col].name, want,
+            isnan(nearest) ? "the column holds no value" : "the nearest value is ",
+            isnan(nearest) ? "" : got);
+    notes++;
+  }
+  return notes;
 }
 
 /* ---- --select ------------------------------------------------------------------------ */

@@ -94,7 +94,11 @@ lrs_status lrs_query_print(FILE *out, const lrs_query_table *t, const size_t *ro
       for (size_t c = 0; c < n_cols; c++) {
         if (c)
           fputc(',', out);
-        csv_field(out, t->text(t->ctx, rows[r], cols[c], buf, sizeof buf));
+        const char *v = t->text(t->ctx, rows[r], cols[c], buf, sizeof buf);
+        /* A missing number is an empty field (pandas, R and spreadsheets read NA). */
+        if (lrs_query_kind_of(&t->cols[cols[c]]) == LRS_QUERY_NUMBER && strcmp(v, "nan") == 0)
+          v = "";
+        csv_field(out, v);
       }
       fputc('\n', out);
     }
@@ -214,8 +218,9 @@ static lrs_status pivot_column(const lrs_query_table *t, const char *name, size_
   return LRS_OK;
 }
 
-lrs_status lrs_query_pivot_make(const lrs_query_table *t, const size_t *rows, size_t n_rows,
-                                const char *spec, lrs_query_agg agg, lrs_query_pivot **out) {
+static lrs_status pivot_build(const lrs_query_table *t, const size_t *rows, size_t n_rows,
+                              const char *spec, lrs_query_agg agg, const lrs_query_expr *pred,
+                              lrs_query_pivot **out) {
   *out = NULL;
   lrs_status st = LRS_OK;
   const char *c1 = strchr(spec, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
@@ -235,8 +240,11 @@ lrs_status lrs_query_pivot_make(const lrs_query_table *t, const size_t *rows, si
                    t->cols[x_text ? p->x : p->y].name);
     goto done;
   }
-  if (agg != LRS_QUERY_AGG_COUNT && lrs_query_kind_of(&t->cols[p->value]) != LRS_QUERY_NUMBER) {
-    st = LRS_RAISE(LRS_ERR_USAGE, "--pivot: VALUE %s is not numeric; only --agg count applies",
+  if (agg != LRS_QUERY_AGG_COUNT && !(agg == LRS_QUERY_AGG_FRAC && pred) &&
+      lrs_query_kind_of(&t->cols[p->value]) != LRS_QUERY_NUMBER) {
+    st = LRS_RAISE(LRS_ERR_USAGE,
+                   "--pivot: VALUE %s is not numeric; only --agg count, or frac with "
+                   "--predicate, applies",
                    t->cols[p->value].name);
     goto done;
   }
@@ -244,8 +252,9 @@ lrs_status lrs_query_pivot_make(const lrs_query_table *t, const size_t *rows, si
   LRS_TRY_GOTO(st, distinct(t, rows, n_rows, p->y, &p->y_values, &p->y_rep, &p->n_y), done);
   size_t n_cells = p->n_x * p->n_y;
   p->cells = malloc((n_cells ? n_cells : 1) * sizeof *p->cells);
+  p->counts = calloc(n_cells ? n_cells : 1, sizeof *p->counts);
   cellv = malloc((n_rows ? n_rows : 1) * sizeof *cellv);
-  if (!p->cells || !cellv) {
+  if (!p->cells || !p->counts || !cellv) {
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for a pivot");
     goto done;
   }
@@ -256,9 +265,9 @@ lrs_status lrs_query_pivot_make(const lrs_query_table *t, const size_t *rows, si
     size_t xi = find_value(p->x_values, p->n_x, t->number(t->ctx, rows[i], p->x));
     size_t yi = find_value(p->y_values, p->n_y, t->number(t->ctx, rows[i], p->y));
     /* Count counts rows with a value (any kind: text values count). */
-    double v = lrs_query_kind_of(&t->cols[p->value]) == LRS_QUERY_TEXT
-                   ? 0
-                   : t->number(t->ctx, rows[i], p->value);
+    double v = lrs_query_kind_of(&t->cols[p->value]) == LRS_QUERY_TEXT ? 0 : t->number(t->ctx, rows[i], p->value);
+    if (agg == LRS_QUERY_AGG_FRAC) /* 1 where it holds: the mean is the share */
+      v = pred ? lrs_query_eval(pred, t, rows[i]) : isnan(v) ? NAN : v != 0;
     if (xi == SIZE_MAX || yi == SIZE_MAX || isnan(v))
       continue;
     cellv[m++] = (cell_value){yi * p->n_x + xi, v};
@@ -278,6 +287,7 @@ lrs_status lrs_query_pivot_make(const lrs_query_table *t, const size_t *rows, si
       r = (double)k;
       break;
     case LRS_QUERY_AGG_MEAN:
+    case LRS_QUERY_AGG_FRAC:
       for (size_t q = 0; q < k; q++)
         r += run[q].value;
       r /= (double)k;
@@ -295,6 +305,7 @@ lrs_status lrs_query_pivot_make(const lrs_query_table *t, const size_t *rows, si
       break;
     }
     p->cells[cellv[i].cell] = r;
+    p->counts[cellv[i].cell] = k;
     i = j;
   }
 done:
@@ -303,6 +314,17 @@ done:
     lrs_query_pivot_destroy(&p);
   *out = p;
   return st;
+}
+
+lrs_status lrs_query_pivot_make(const lrs_query_table *t, const size_t *rows, size_t n_rows,
+                                const char *spec, lrs_query_agg agg, lrs_query_pivot **out) {
+  return pivot_build(t, rows, n_rows, spec, agg, NULL, out);
+}
+
+lrs_status lrs_query_pivot_make_frac(const lrs_query_table *t, const size_t *rows,
+                                     size_t n_rows, const char *spec,
+                                     const lrs_query_expr *predicate, lrs_query_pivot **out) {
+  return pivot_build(t, rows, n_rows, spec, LRS_QUERY_AGG_FRAC, predicate, out);
 }
 
 void lrs_query_pivot_destroy(lrs_query_pivot **pivot) {
@@ -314,6 +336,7 @@ void lrs_query_pivot_destroy(lrs_query_pivot **pivot) {
   free(p->x_rep);
   free(p->y_rep);
   free(p->cells);
+  free(p->counts);
   free(p);
   *pivot = NULL;
 }
@@ -328,6 +351,22 @@ void lrs__query_number_text(double v, bool table, char *buf, size_t cap) {
     return;
   }
   lrs_field_format(LRS_FIELD_F64, NULL, v, buf, cap);
+}
+
+/* A pivot cell as text: a table's 6 digits (with "(n=K)" when annotated,
+ * "-" when empty), or CSV's shortest round-trip decimal ("" when empty). */
+static void pivot_cell_text(const lrs_query_pivot *p, size_t i, bool table, bool annotate,
+                            char *buf, size_t cap) {
+  double v = p->cells[i];
+  if (!table && isnan(v)) {
+    buf[0] = '\0';
+    return;
+  }
+  lrs__query_number_text(v, table, buf, cap);
+  if (table && annotate) {
+    size_t used = strlen(buf);
+    snprintf(buf + used, cap - used, " (n=%zu)", p->counts[i]);
+  }
 }
 
 lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_query_pivot *p,
@@ -368,10 +407,22 @@ lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_
       }
       fputc(']', out);
     }
+    fputs("], \"counts\": [", out);
+    for (size_t r = 0; r < p->n_y; r++) {
+      fputs(r ? ", [" : "[", out);
+      for (size_t c = 0; c < p->n_x; c++)
+        fprintf(out, "%s%zu", c ? ", " : "", p->counts[r * p->n_x + c]);
+      fputc(']', out);
+    }
     fputs("]}\n", out);
     return LRS_OK;
   }
   bool table = format == LRS_QUERY_FORMAT_TABLE;
+  /* Cells say how many values they hold when that differs between cells. */
+  size_t n_cells = p->n_x * p->n_y;
+  bool annotate = false, counted = p->agg == LRS_QUERY_AGG_COUNT; /* count: the cell is n */
+  for (size_t i = 1; i < n_cells && !counted; i++)
+    annotate |= p->counts[i] != p->counts[0];
   /* Header: "Y\X" then the X values; one line per Y value. */
   char corner[300];
   snprintf(corner, sizeof corner, "%s\\%s", yn, xn);
@@ -384,12 +435,19 @@ lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_
     size_t w = strlen(t->text(t->ctx, p->x_rep[c], p->x, buf, sizeof buf));
     wc = w > wc ? w : wc;
   }
-  for (size_t i = 0; i < p->n_x * p->n_y; i++) {
-    lrs__query_number_text(p->cells[i], table, buf, sizeof buf);
+  for (size_t i = 0; i < n_cells; i++) {
+    pivot_cell_text(p, i, table, annotate, buf, sizeof buf);
     wc = strlen(buf) > wc ? strlen(buf) : wc;
   }
   if (table) {
-    fprintf(out, "# %s of %s over the other dimensions\n", lrs_query_agg_names[p->agg], vn);
+    fprintf(out, "# %s of %s over the other dimensions", lrs_query_agg_names[p->agg], vn);
+    if (counted)
+      fputc('\n', out);
+    else if (annotate)
+      fprintf(out, "; (n=K): the values a cell holds (missing ones left out)\n");
+    else
+      fprintf(out, "; n=%zu value%s per cell\n", n_cells ? p->counts[0] : 0,
+              n_cells && p->counts[0] == 1 ? "" : "s");
     fprintf(out, "%-*s", (int)w0, corner);
   } else {
     csv_field(out, corner);
@@ -411,7 +469,7 @@ lrs_status lrs_query_pivot_print(FILE *out, const lrs_query_table *t, const lrs_
     else
       csv_field(out, buf);
     for (size_t c = 0; c < p->n_x; c++) {
-      lrs__query_number_text(p->cells[r * p->n_x + c], table, buf, sizeof buf);
+      pivot_cell_text(p, r * p->n_x + c, table, annotate, buf, sizeof buf);
       if (table)
         fprintf(out, "  %*s", (int)wc, buf);
       else
@@ -468,7 +526,8 @@ lrs_status lrs_query_pivot_plot(FILE *out, const lrs_query_table *t, const lrs_q
     fprintf(out, " %*s", (int)width, buf);
   }
   fprintf(out, "   (%s)\n", t->cols[p->x].name);
-  fprintf(out, "# shade: '%c' %.4g ... '%c' %.4g%s; '?' no value\n", shades[0], lo,
-          shades[levels - 1], hi, log_scale ? " (log scale)" : "");
+  fprintf(out, "# shade: '%c' %.4g ... '%c' %.4g%s; '?' none (no value in the cell: never "
+               "reached, not fitted or not applicable)\n",
+          shades[0], lo, shades[levels - 1], hi, log_scale ? " (log scale)" : "");
   return LRS_OK;
 }

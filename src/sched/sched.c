@@ -94,35 +94,75 @@ typedef struct {
   bool tty;
   double start, last, interval;
   uint64_t total;
+  const char *name;
+  double cost_total, cost_done; /* lrs_point_cost of the points queued / back */
 } progress;
+
+/* Counts an outcome in the report's per-outcome tallies. */
+static void count_outcome(lrs_sched_report *r, lrs_point_status s) {
+  r->failed += is_failure(s);
+  r->converged += s == LRS_POINT_CONVERGED;
+  r->max_iter += s == LRS_POINT_MAX_ITER;
+  r->diverged += s == LRS_POINT_DIVERGED;
+}
+
+/* Off a terminal (mpirun's pipes, SLURM logs) the first line comes after
+ * 2 s and the next after half the time elapsed, up to `interval`: a short
+ * run shows several lines, a long one one every interval. */
+static double progress_interval(const progress *p, double elapsed) {
+  double grow = elapsed / 2 > 2.0 ? elapsed / 2 : 2.0;
+  return grow < p->interval ? grow : p->interval;
+}
 
 static void progress_show(progress *p, const lrs_sched_report *r, double now, bool final) {
   if (p->mode == LRS_PROGRESS_QUIET)
     return;
   bool live = p->tty && p->mode == LRS_PROGRESS_AUTO;
-  double interval = live ? 0.5 : p->interval;
+  double elapsed = now - p->start;
+  double interval = live ? 0.5 : progress_interval(p, elapsed);
   if (!final && now - p->last < interval)
     return;
   p->last = now;
-  double elapsed = now - p->start;
   double rate = elapsed > 0 ? (double)r->done / elapsed : 0;
-  double eta = rate > 0 ? (double)(p->total - r->done) / rate : -1;
+  /* ETA by the cost model: the cost still queued at the cost per second so
+   * far (the points are of very different sizes; their count is not). */
+  double eta = p->cost_done > 0 && elapsed > 0
+                   ? (p->cost_total - p->cost_done) / (p->cost_done / elapsed)
+                   : -1;
+  if (eta < 0 && p->cost_done > 0)
+    eta = 0;
+  char stamp[32];
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const char *name = p->name ? p->name : "";
   if (p->mode == LRS_PROGRESS_JSON) {
-    printf("{\"done\": %llu, \"total\": %llu, \"failed\": %llu, \"elapsed\": %.1f, "
-           "\"points_per_second\": %.4g, \"eta_seconds\": %.0f, \"final\": %s}\n",
-           (unsigned long long)r->done, (unsigned long long)p->total,
-           (unsigned long long)r->failed, elapsed, rate, eta, final ? "true" : "false");
+    printf("{\"sweep\": \"%s\", \"time\": \"%s\", \"done\": %llu, \"total\": %llu, "
+           "\"converged\": %llu, \"max_iter\": %llu, \"diverged\": %llu, \"failed\": %llu, "
+           "\"elapsed\": %.1f, \"points_per_second\": %.4g, \"eta_seconds\": %.0f, "
+           "\"final\": %s}\n",
+           name, stamp, (unsigned long long)r->done, (unsigned long long)p->total,
+           (unsigned long long)r->converged, (unsigned long long)r->max_iter,
+           (unsigned long long)r->diverged, (unsigned long long)r->failed, elapsed, rate, eta,
+           final ? "true" : "false");
     fflush(stdout);
     return;
   }
+  if (final && p->total == 0)
+    return; /* nothing ran: the caller said "nothing to do" */
   char eta_text[32] = "?";
   if (eta >= 0)
     snprintf(eta_text, sizeof eta_text, "%d:%02d:%02d", (int)(eta / 3600),
              (int)(eta / 60) % 60, (int)eta % 60);
-  fprintf(stderr, "%s%llu/%llu points (%.0f%%), %llu failed, %.3g points/s, ETA %s%s",
+  fprintf(stderr,
+          "%s%llu/%llu points (%.0f%%): %llu converged, %llu max_iter, %llu diverged, %llu "
+          "failed; %.3g points/s, ETA %s [%s %s]%s",
           live ? "\r" : "", (unsigned long long)r->done, (unsigned long long)p->total,
           p->total ? 100.0 * (double)r->done / (double)p->total : 100.0,
-          (unsigned long long)r->failed, rate, eta_text, live && !final ? "   " : "\n");
+          (unsigned long long)r->converged, (unsigned long long)r->max_iter,
+          (unsigned long long)r->diverged, (unsigned long long)r->failed, rate, eta_text, name,
+          stamp, live && !final ? "   " : "\n");
   fflush(stderr);
 }
 
@@ -220,12 +260,15 @@ static lrs_status deliver(coordinator *c, uint64_t index, int rank) {
   if (c->failed != LRS_OK)
     return LRS_OK; /* nowhere to put it */
   lrs_point p;
-  if (c->src->point(c->src->ctx, index, &p) == LRS_OK && c->result->summary.wall_seconds > 0) {
-    c->cost_done += lrs_point_cost(&p);
-    c->seconds_done += c->result->summary.wall_seconds;
+  if (c->src->point(c->src->ctx, index, &p) == LRS_OK) {
+    c->prog.cost_done += lrs_point_cost(&p);
+    if (c->result->summary.wall_seconds > 0) {
+      c->cost_done += lrs_point_cost(&p);
+      c->seconds_done += c->result->summary.wall_seconds;
+    }
   }
   c->report->done++;
-  c->report->failed += is_failure(c->result->summary.status);
+  count_outcome(c->report, c->result->summary.status);
   return c->sink->put(c->sink->ctx, index, c->result, rank);
 }
 
@@ -277,6 +320,8 @@ static lrs_status refill(coordinator *c) {
     c->n_queue = n_more;
     c->next = 0;
     c->prog.total += n_more;
+    for (uint64_t i = 0; i < n_more; i++)
+      c->prog.cost_total += q[i].cost;
   }
   return LRS_OK;
 }
@@ -475,9 +520,12 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
                       .tty = isatty(STDERR_FILENO) != 0,
                       .start = MPI_Wtime(),
                       .interval = opt->progress_seconds,
-                      .total = n_pending};
+                      .total = n_pending,
+                      .name = opt->name};
   c.prog.last = c.prog.start;
   lrs_status st = make_queue(src, opt, pending, n_pending, &c.queue);
+  for (uint64_t i = 0; st == LRS_OK && i < n_pending; i++)
+    c.prog.cost_total += c.queue[i].cost;
   if (st == LRS_OK)
     st = lrs_result_create(256, &c.result);
   c.chunk = malloc((size_t)opt->max_chunk * sizeof *c.chunk);

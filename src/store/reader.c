@@ -394,6 +394,42 @@ lrs_status lrs_store_find_sweep(const lrs_store *s, const char *name, size_t *sw
                    name, s->n_sweeps ? names : "none");
 }
 
+/* Pins the real axes of cfg to the values stored in /sweeps/NAME/axes: an
+ * lrsweep before LRS_RANGE_RTOL stored unrounded range values, and its rows'
+ * keys are made of those (lrs_config_pin_values). */
+static lrs_status pin_stored_axes(const lrs_store *s, size_t sweep, lrs_config *cfg) {
+  lrs_status st = LRS_OK;
+  double *values = NULL;
+  hid_t ds = H5I_INVALID_HID, space = H5I_INVALID_HID;
+  for (size_t a = 0; a < lrs_config_axis_count(cfg); a++) {
+    const lrs_param *p = lrs_config_axis(cfg, a)->param;
+    if (p->type != LRS_PARAM_REAL)
+      continue;
+    char path[512];
+    snprintf(path, sizeof path, "/%s/%s/%s/%s", LRS__STORE_SWEEPS, s->sweeps[sweep].name,
+             LRS__STORE_AXES, p->name);
+    LRS__H5(st, ds = H5Dopen2(s->file, path, H5P_DEFAULT), done, s->path,
+            "sweep '%s' has no axis dataset %s", s->sweeps[sweep].name, p->name);
+    LRS__H5(st, space = H5Dget_space(ds), done, s->path, "cannot get a dataspace");
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    LRS__H5(st, n < 0 ? -1 : 0, done, s->path, "cannot size axis %s", p->name);
+    values = malloc(((size_t)n + 1) * sizeof *values);
+    LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(values), done);
+    LRS__H5(st, H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), done,
+            s->path, "cannot read axis %s", p->name);
+    lrs_config_pin_values(cfg, p, values, (size_t)n, 1e-9);
+    free(values);
+    values = NULL;
+    lrs__store_h5_close(&space);
+    lrs__store_h5_close(&ds);
+  }
+done:
+  free(values);
+  lrs__store_h5_close(&space);
+  lrs__store_h5_close(&ds);
+  return st;
+}
+
 lrs_status lrs_store_load_config(const lrs_store *s, size_t sweep, lrs_config **cfg) {
   char source[1024];
   /* The name's last path component is the sweep name, as a file stem would be. */
@@ -402,7 +438,10 @@ lrs_status lrs_store_load_config(const lrs_store *s, size_t sweep, lrs_config **
                                          source, cfg);
   if (st != LRS_OK)
     return lrs_error_prefix(LRS_ERR_STORE, "%s: stored sweep text no longer loads", s->path);
-  return LRS_OK;
+  st = pin_stored_axes(s, sweep, *cfg);
+  if (st != LRS_OK)
+    lrs_config_destroy(cfg);
+  return st;
 }
 
 /* ---- points ------------------------------------------------------------------- */

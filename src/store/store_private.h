@@ -12,6 +12,7 @@
 #define LRS__STORE_POINTS "points"
 #define LRS__STORE_TRAJ "trajectories"
 #define LRS__STORE_AXES "axes"
+#define LRS__STORE_HISTORY "history" /* one subgroup per sweep text a run used */
 #define LRS__STORE_ROWS "rows" /* 1 uint64: rows of points that count (below) */
 #define LRS__STORE_FORMAT "lrsweep store"
 

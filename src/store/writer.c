@@ -396,6 +396,81 @@ static lrs_status fill_row(const lrs_store_writer *w, const lrs__store_schema *s
   return LRS_OK;
 }
 
+/* Appends the sweep text of this run to /sweeps/NAME/history (group `group`):
+ * one subgroup per text a run of the sweep used, "0", "1", ..., each with the
+ * attributes sweep_text, sweep_sha256, sweep_source, added_utc and
+ * first_row (the rows the store held then: rows from it on were added under
+ * this text, until the next entry's first_row).  A group written before the
+ * history existed gets its stored sweep_text as entry 0 first. */
+static lrs_status record_text(const lrs_store_writer *w, hid_t group, uint64_t first_row,
+                              const char *where) {
+  lrs_status st = LRS_OK;
+  hid_t hist = H5I_INVALID_HID, entry = H5I_INVALID_HID;
+  char *old_text = NULL, *old_sha = NULL, *old_src = NULL, *old_utc = NULL;
+  size_t len;
+  htri_t has = H5Lexists(group, LRS__STORE_HISTORY, H5P_DEFAULT);
+  LRS__H5(st, has, done, where, "cannot look for %s/history", w->sweep_path);
+  if (has)
+    LRS__H5(st, hist = H5Gopen2(group, LRS__STORE_HISTORY, H5P_DEFAULT), done, where,
+            "cannot open %s/history", w->sweep_path);
+  else
+    LRS__H5(st, hist = H5Gcreate2(group, LRS__STORE_HISTORY, H5P_DEFAULT, H5P_DEFAULT,
+                                  H5P_DEFAULT),
+            done, where, "cannot create %s/history", w->sweep_path);
+  H5G_info_t info;
+  LRS__H5(st, H5Gget_info(hist, &info), done, where, "cannot count %s/history", w->sweep_path);
+  hsize_t n = info.nlinks;
+  char label[32];
+  if (n == 0 && lrs__store_attr_get_text(group, "sweep_text", &old_text, &len, where) == LRS_OK) {
+    /* The text an older lrsweep stored, as entry 0. */
+    size_t l;
+    lrs_error_clear();
+    if (lrs__store_attr_get_text(group, "sweep_sha256", &old_sha, &l, where) != LRS_OK ||
+        lrs__store_attr_get_text(group, "sweep_source", &old_src, &l, where) != LRS_OK ||
+        lrs__store_attr_get_text(group, "created_utc", &old_utc, &l, where) != LRS_OK) {
+      st = lrs_error_prefix(LRS_ERR_STORE, "%s: sweep '%s' lacks its text's attributes", where,
+                            lrs_config_name(w->cfg));
+      goto done;
+    }
+    LRS__H5(st, entry = H5Gcreate2(hist, "0", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), done,
+            where, "cannot create %s/history/0", w->sweep_path);
+    LRS_TRY_GOTO(st, lrs__store_attr_put_text(entry, "sweep_text", old_text, len, where), done);
+    LRS_TRY_GOTO(st, lrs__store_attr_put_text(entry, "sweep_sha256", old_sha, strlen(old_sha),
+                                              where), done);
+    LRS_TRY_GOTO(st, lrs__store_attr_put_text(entry, "sweep_source", old_src, strlen(old_src),
+                                              where), done);
+    LRS_TRY_GOTO(st, lrs__store_attr_put_text(entry, "added_utc", old_utc, strlen(old_utc),
+                                              where), done);
+    LRS_TRY_GOTO(st, lrs__store_attr_put_int(entry, "first_row", 0, where), done);
+    lrs__store_h5_close(&entry);
+    n = 1;
+  }
+  lrs_error_clear();
+  size_t text_len;
+  const char *text = lrs_config_text(w->cfg, &text_len), *src = lrs_config_source(w->cfg);
+  char sha[LRS_SHA256_HEX], now[32];
+  LRS_TRY_GOTO(st, lrs_sha256_hex(text, text_len, sha), done);
+  lrs__store_utc_now(now, sizeof now);
+  snprintf(label, sizeof label, "%llu", (unsigned long long)n);
+  LRS__H5(st, entry = H5Gcreate2(hist, label, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), done,
+          where, "cannot create %s/history/%s", w->sweep_path, label);
+  LRS_TRY_GOTO(st, lrs__store_attr_put_text(entry, "sweep_text", text, text_len, where), done);
+  LRS_TRY_GOTO(st, lrs__store_attr_put_text(entry, "sweep_sha256", sha, strlen(sha), where),
+               done);
+  LRS_TRY_GOTO(st, lrs__store_attr_put_text(entry, "sweep_source", src, strlen(src), where),
+               done);
+  LRS_TRY_GOTO(st, lrs__store_attr_put_text(entry, "added_utc", now, strlen(now), where), done);
+  LRS_TRY_GOTO(st, lrs__store_attr_put_int(entry, "first_row", (int64_t)first_row, where), done);
+done:
+  free(old_text);
+  free(old_sha);
+  free(old_src);
+  free(old_utc);
+  lrs__store_h5_close(&entry);
+  lrs__store_h5_close(&hist);
+  return st;
+}
+
 /* Creates (or, extending, re-creates) /sweeps/NAME/{points,axes} in `file`,
  * and trajectories unless `old` (kept as it is).  Rows of points in `old`
  * keep their results, looked up by key hash. */
@@ -426,11 +501,12 @@ static lrs_status build_sweep(lrs_store_writer *w, hid_t file, const lrs_store_p
     LRS__H5(st, group = H5Gcreate2(file, w->sweep_path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
             done, where, "cannot create group %s", w->sweep_path);
   }
+  LRS_TRY_GOTO(st, record_text(w, group, old ? lrs_store_points_count(old) : 0, where), done);
   /* The sweep's identity: its file text and that text's SHA-256. */
   size_t text_len;
   const char *text = lrs_config_text(w->cfg, &text_len);
   char sha[LRS_SHA256_HEX];
-  lrs_sha256_hex(text, text_len, sha);
+  LRS_TRY_GOTO(st, lrs_sha256_hex(text, text_len, sha), done);
   const char *name = lrs_config_name(w->cfg), *src = lrs_config_source(w->cfg);
   const char *descr = lrs_config_description(w->cfg);
   char now[32];
@@ -654,9 +730,35 @@ done:
   return st;
 }
 
-/* The structural change: a new file, a new sweep group, or an extended grid
- * (`old` holds the stored rows), done on STORE.tmp and renamed over STORE. */
-static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_points *old) {
+/* Records the text of this run (same grid, another text: e.g. a [refine]
+ * added to a finished sweep) in the sweep's history, and makes it the
+ * group's sweep_text, which rerun and query --boundary read. */
+static lrs_status retext(lrs_store_writer *w, hid_t file, uint64_t rows, const char *where) {
+  lrs_status st = LRS_OK;
+  hid_t group = H5I_INVALID_HID;
+  LRS__H5(st, group = H5Gopen2(file, w->sweep_path, H5P_DEFAULT), done, where, "cannot open %s",
+          w->sweep_path);
+  LRS_TRY_GOTO(st, record_text(w, group, rows, where), done);
+  size_t text_len;
+  const char *text = lrs_config_text(w->cfg, &text_len), *src = lrs_config_source(w->cfg);
+  char sha[LRS_SHA256_HEX];
+  LRS_TRY_GOTO(st, lrs_sha256_hex(text, text_len, sha), done);
+  LRS__H5(st, H5Adelete(group, "sweep_text"), done, where, "cannot replace sweep_text");
+  LRS__H5(st, H5Adelete(group, "sweep_sha256"), done, where, "cannot replace sweep_sha256");
+  LRS__H5(st, H5Adelete(group, "sweep_source"), done, where, "cannot replace sweep_source");
+  LRS_TRY_GOTO(st, lrs__store_attr_put_text(group, "sweep_text", text, text_len, where), done);
+  LRS_TRY_GOTO(st, lrs__store_attr_put_text(group, "sweep_sha256", sha, strlen(sha), where), done);
+  LRS_TRY_GOTO(st, lrs__store_attr_put_text(group, "sweep_source", src, strlen(src), where), done);
+done:
+  lrs__store_h5_close(&group);
+  return st;
+}
+
+/* The structural change: a new file, a new sweep group, an extended grid
+ * (`old` holds the stored rows), or with retext_rows < UINT64_MAX a new text
+ * for the same grid (retext), done on STORE.tmp and renamed over STORE. */
+static lrs_status restructure_as(lrs_store_writer *w, bool exists, const lrs_store_points *old,
+                                 uint64_t retext_rows) {
   lrs_status st = LRS_OK;
   hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
   size_t n = strlen(w->path) + 8;
@@ -674,7 +776,10 @@ static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_
     LRS_TRY_GOTO(st, copy_file(w->path, tmp), done);
     LRS__H5(st, file = H5Fopen(tmp, H5F_ACC_RDWR, fapl), done, tmp, "cannot open the copy");
   }
-  LRS_TRY_GOTO(st, build_sweep(w, file, old, tmp), done);
+  if (retext_rows < UINT64_MAX)
+    LRS_TRY_GOTO(st, retext(w, file, retext_rows, tmp), done);
+  else
+    LRS_TRY_GOTO(st, build_sweep(w, file, old, tmp), done);
   LRS__H5(st, H5Fflush(file, H5F_SCOPE_LOCAL), done, tmp, "cannot flush the new store");
   LRS_TRY_GOTO(st, write_failed(file, w->path, exists ? "cannot restructure the store"
                                                       : "cannot create the store",
@@ -707,6 +812,10 @@ done:
     unlink(tmp);
   free(tmp);
   return st;
+}
+
+static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_points *old) {
+  return restructure_as(w, exists, old, UINT64_MAX);
 }
 
 /* ---- opening ----------------------------------------------------------------- */
@@ -757,8 +866,19 @@ static lrs_status prepare(lrs_store_writer *w) {
                    w->path, name);
     goto done;
   }
-  if (same)
+  if (same) {
+    /* Another text for the same grid (a [refine] added, comments): recorded. */
+    size_t stored_len, text_len;
+    const char *stored = lrs_store_sweep_text(rd, sweep, &stored_len);
+    const char *text = lrs_config_text(w->cfg, &text_len);
+    if (stored_len == text_len && memcmp(stored, text, text_len) == 0)
+      goto done;
+    LRS_TRY_GOTO(st, lrs_store_read_points(rd, sweep, &old), done);
+    uint64_t rows = lrs_store_points_count(old);
+    lrs_store_close(&rd);
+    st = restructure_as(w, true, NULL, rows);
     goto done;
+  }
   if (!extensible || !w->opt.extend) {
     st = LRS_RAISE(LRS_ERR_STORE, "%s: sweep '%s' is stored with another grid: %s%s", w->path,
                    name, desc,

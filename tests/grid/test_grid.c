@@ -106,11 +106,12 @@ static void test_big_grid(void) {
       uint64_t i = probes[k];
       lrs_point p;
       lrs_grid_point(g, i, &p);
-      /* Canonical order: width, sigma2 (problem), step_size (solver), seed. */
+      /* Canonical order: width, sigma2 (problem), step_size (solver), seed; range
+       * points are short decimals within LRS_RANGE_RTOL of the ideal ones. */
       uint64_t seed = i % 10, eta = (i / 10) % 100, sig = (i / 1000) % 10, w = i / 10000;
       ok &= p.replicate == (int64_t)seed && p.width == (int64_t)(100 + 10 * w);
-      ok &= lrs_test_close(p.step_size, pow(10.0, -6.0 + 6.0 * (double)eta / 99.0), 1e-13, 0);
-      ok &= lrs_test_close(p.sigma2, pow(10.0, -3.0 + 3.0 * (double)sig / 9.0), 1e-13, 0);
+      ok &= lrs_test_close(p.step_size, pow(10.0, -6.0 + 6.0 * (double)eta / 99.0), LRS_RANGE_RTOL + 1e-15, 0);
+      ok &= lrs_test_close(p.sigma2, pow(10.0, -3.0 + 3.0 * (double)sig / 9.0), LRS_RANGE_RTOL + 1e-15, 0);
     }
     LRS_CHECK(ok, "decoded points match the hand decode");
     LRS_CHECK(lrs_grid_validate(g) == LRS_OK, "all 10^6 points validate");

@@ -183,9 +183,9 @@ static void test_output(void) {
   char *csv = capture(LRS_QUERY_FORMAT_CSV, sel, 3, "width, loss,key,rate");
   LRS_CHECK(strcmp(csv, "width,loss,key,rate\n"
                         "100,squared,\"loss=squared,seed=0,width=100\",0\n"
-                        "100,huber,\"loss=huber,seed=2,width=100\",nan\n"
+                        "100,huber,\"loss=huber,seed=2,width=100\",\n"
                         "4000,huber,\"loss=huber,seed=2,width=4000\",1.75\n") == 0,
-            "csv: header, quoted fields with commas");
+            "csv: header, quoted fields with commas, a missing number empty");
   free(csv);
   char *json = capture(LRS_QUERY_FORMAT_JSON, sel + 1, 2, "loss,rate,seed");
   LRS_CHECK(strcmp(json, "{\"loss\": \"huber\", \"rate\": null, \"seed\": 2}\n"
@@ -244,8 +244,8 @@ static void test_pivot(void) {
   LRS_CHECK(strcmp(out, "loss\\width,100,1000,4000\n"
                         "squared,0.125,0.625,1.125\n"
                         "logistic,0.375,0.875,1.375\n"
-                        "huber,nan,1.125,1.625\n") == 0,
-            "pivot csv: rows Y, columns X");
+                        "huber,,1.125,1.625\n") == 0,
+            "pivot csv: rows Y, columns X, an empty cell empty");
   free(out);
   f = open_memstream(&out, &len);
   lrs_query_pivot_print(f, &table, p, LRS_QUERY_FORMAT_JSON);
@@ -253,14 +253,35 @@ static void test_pivot(void) {
   LRS_CHECK(strstr(out, "\"x_values\": [100, 1000, 4000], \"y_values\": [\"squared\", \"logistic\", \"huber\"]") &&
                 strstr(out, "[null, 1.125, 1.625]"),
             "pivot json: values and null cells");
+  LRS_CHECK(strstr(out, "\"counts\": [[3, 3, 3], [3, 3, 3], [0, 3, 3]]"),
+            "pivot json: the values of each cell (huber at width 100 has none)");
   free(out);
   f = open_memstream(&out, &len);
   lrs_query_pivot_print(f, &table, p, LRS_QUERY_FORMAT_TABLE);
   fclose(f);
-  LRS_CHECK(strstr(out, "loss\\width    100   1000   4000") && strstr(out, "huber           -"),
-            "pivot table: header and '-' for empty cells");
+  LRS_CHECK(strstr(out, "loss\\width          100         1000         4000") &&
+                strstr(out, "huber           - (n=0)  1.125 (n=3)  1.625 (n=3)") &&
+                strstr(out, "(n=K): the values a cell holds"),
+            "pivot table: header, '-' for empty cells, each cell's count when they differ:\n%s",
+            out);
   free(out);
   lrs_query_pivot_destroy(&p);
+  /* frac: the share of a cell's rows where rate > 0.6, counted here by hand;
+   * a NaN rate does not satisfy it but counts as a row. */
+  lrs_query_expr *pred = NULL;
+  bool frac_ok = lrs_query_parse("rate > 0.6", &table, &pred) == LRS_OK &&
+                 lrs_query_pivot_make_frac(&table, all, N_ROWS, "width,loss,seed", pred, &p) ==
+                     LRS_OK;
+  for (int l = 0; frac_ok && l < 3; l++)
+    for (int w = 0; w < 3; w++) {
+      int hold = 0;
+      for (int s = 0; s < 3; s++)
+        hold += rows[w * 9 + l * 3 + s].rate > 0.6;
+      frac_ok &= p->cells[l * 3 + w] == hold / 3.0 && p->counts[l * 3 + w] == 3;
+    }
+  LRS_CHECK(frac_ok, "frac: the share of each cell's rows where the predicate holds");
+  lrs_query_pivot_destroy(&p);
+  lrs_query_expr_destroy(&pred);
   const lrs_query_agg aggs[] = {LRS_QUERY_AGG_MEDIAN, LRS_QUERY_AGG_MIN, LRS_QUERY_AGG_MAX,
                                 LRS_QUERY_AGG_COUNT};
   /* Cell (width 1000, logistic): rates 0.75, 0.875, 1. */
