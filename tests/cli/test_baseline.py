@@ -6,10 +6,10 @@ the same schema and the same values (run-dependent columns aside,
 tests/storecmp.py), and a store the base wrote is read, rerun and continued by
 this lrsweep as if this lrsweep had written it.
 
-The base is the last commit whose numerics and parameter defaults this lrsweep
-must reproduce (tests/cli/meson.build names it: the merge that brought issue
-17's numerics, after the kinds catalog and the field lists); the sweep files
-are the base's own.  A later change that adds fields still passes: the base's
+The base is the last commit whose numerics, parameter defaults and axis values
+this lrsweep must reproduce (tests/cli/meson.build names it: the merge after
+issue 17's numerics and issue 19's rounded axis values, which changed results
+on purpose); the sweep files are the base's own.  A later change that adds fields still passes: the base's
 lines and columns must then be found unchanged, in the same order, among the
 new ones.  A change meant to alter results moves the base.
 
