@@ -99,15 +99,12 @@ enum {
 #define LRS_GF_FIRST_RECORD 1e-3   /* first log-spaced GF record / horizon */
 #define LRS_GF_MIN_STEP 1e-14      /* GF: accepted step below this·horizon fails */
 
-/* Seconds of a monotonic clock (for deadlines). */
-double lrs_solver_now(void);
-
 /*
  * Runs point->method (gd or gf) on `model` and fills result: summary.status,
  * message, iterations, final_time, rhs_evals, loss0, final_loss, iters_to,
  * time_to, max_drift, the rate fit (lrsweep/rate.h) and the records; then
  * calls model->ops->summarize.  method none: summarize only, status
- * theory_only.  `deadline`: lrs_solver_now() value after which the run stops
+ * theory_only.  `deadline`: lrs_now() value after which the run stops
  * with status timeout (+∞: none).  The result is appended to, not reset.
  * Returns LRS_OK when a result was produced (any point status); statuses:
  * LRS_ERR_UNSUPPORTED (rule/model/loss combination, msbdf too large),

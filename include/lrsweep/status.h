@@ -90,6 +90,10 @@ lrs_status lrs_mpi_check(int rc, const char *what);
 lrs_status lrs_grow(void **buf, size_t *cap, size_t need, size_t size);
 #define LRS_GROW(buf, cap, need) lrs_grow((void **)&(buf), &(cap), (need), sizeof *(buf))
 
+/* Seconds of the monotonic clock (CLOCK_MONOTONIC): the one clock for
+ * deadlines, timings and flush intervals. */
+double lrs_now(void);
+
 /* "Did you mean" for error messages: the name closest to word[0..len) by edit
  * distance, when close enough to be a likely typo (distance ≤ max(2, len/3)),
  * else NULL.  Candidates come from name_at(ctx, i), i < n; for a plain array

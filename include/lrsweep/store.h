@@ -144,16 +144,13 @@ lrs_status lrs_store_columns_copy(lrs_field **cols, size_t *count);
 lrs_status lrs_store_put(lrs_store_writer *writer, uint64_t index, const lrs_result *result,
                          int rank);
 /* Flushes when flush_seconds have passed since the last flush; `now` is any
- * monotonic clock in seconds (lrs_store_now()). */
+ * monotonic clock in seconds (lrs_now()). */
 lrs_status lrs_store_maybe_flush(lrs_store_writer *writer, double now);
 /* Writes every buffered point: trajectories, flush, rows, flush.  When it
  * returns LRS_OK those points survive any later crash. */
 lrs_status lrs_store_flush(lrs_store_writer *writer);
 /* Indices made durable by the latest flush that wrote any. */
 const uint64_t *lrs_store_flushed(const lrs_store_writer *writer, size_t *count);
-/* CLOCK_MONOTONIC in seconds. */
-double lrs_store_now(void);
-
 /* ---- reader --------------------------------------------------------------- */
 
 typedef struct lrs_store lrs_store;

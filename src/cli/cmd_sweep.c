@@ -133,7 +133,7 @@ static lrs_status sink_put(void *ctx, uint64_t index, const lrs_result *result, 
 }
 static lrs_status sink_tick(void *ctx, double now) {
   (void)now;
-  return lrs_store_maybe_flush(((run_state *)ctx)->writer, lrs_store_now());
+  return lrs_store_maybe_flush(((run_state *)ctx)->writer, lrs_now());
 }
 
 /* Points of grid rows and refinement rows; refinement rounds as refills,

@@ -50,7 +50,7 @@ static void keep_heap_once(void) {
 }
 
 lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *result) {
-  const double start = lrs_solver_now();
+  const double start = lrs_now();
   keep_heap_once();
   gsl_set_error_handler_off();
   lrs_result_reset(result);
@@ -84,6 +84,6 @@ done:
     snprintf(result->summary.message, sizeof result->summary.message, "%s",
              lrs_error_message());
   }
-  result->summary.wall_seconds = lrs_solver_now() - start;
+  result->summary.wall_seconds = lrs_now() - start;
   return st;
 }

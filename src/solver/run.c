@@ -9,12 +9,6 @@
 #include "lrsweep/rate.h"
 #include "solver_impl.h"
 
-double lrs_solver_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void lrs__set_status(lrs_result *res, lrs_point_status st, const char *fmt, ...) {
   res->summary.status = st;
   va_list ap;
@@ -36,7 +30,7 @@ lrs_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2,
     return LRS_OK;
   }
   if (isfinite(run->deadline)) { /* the same on every rank: +∞ or a limit */
-    double late = lrs_solver_now() > run->deadline ? 1.0 : 0.0;
+    double late = lrs_now() > run->deadline ? 1.0 : 0.0;
     LRS_TRY(lrs_linalg_max(run->model->la, &late, 1));
     if (late > 0.0)
       *out = LRS_POINT_TIMEOUT;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { LRS_ERROR_MESSAGE_MAX = 1024, LRS_ERROR_ORIGIN_MAX = 256 };
 
@@ -148,4 +149,10 @@ const char *lrs_closest_name(const char *word, size_t len, lrs_name_at_fn name_a
   }
   size_t limit = len / 3 > 2 ? len / 3 : 2;
   return best <= limit ? pick : NULL;
+}
+
+double lrs_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

@@ -34,7 +34,7 @@ typedef struct sweep_info {
   /* opened on first use, kept until the store closes */
   hid_t points, traj;
   lrs__store_schema *schema;
-  double refreshed; /* lrs_store_now() of the last refresh */
+  double refreshed; /* lrs_now() of the last refresh */
 } sweep_info;
 
 static const char *const root_attr_names[] = {"format",      "lrsweep_version", "lrsweep_git",
@@ -542,10 +542,10 @@ static lrs_status sweep_open(lrs_store *s, size_t sweep) {
     LRS__H5(st, sw->traj = open_dataset(s, sweep, LRS__STORE_TRAJ), done, s->path,
             "cannot open the trajectories of sweep '%s'", sw->name);
     LRS_TRY_GOTO(st, points_schema(s, sweep, sw->points, &sw->schema), done);
-    sw->refreshed = lrs_store_now();
-  } else if (lrs_store_now() - sw->refreshed > 0.5) {
+    sw->refreshed = lrs_now();
+  } else if (lrs_now() - sw->refreshed > 0.5) {
     /* At most twice a second: refreshing re-reads the metadata. */
-    sw->refreshed = lrs_store_now();
+    sw->refreshed = lrs_now();
     LRS__H5(st, H5Drefresh(sw->points), done, s->path, "cannot refresh the points of '%s'",
             sw->name);
     LRS__H5(st, H5Drefresh(sw->traj), done, s->path, "cannot refresh the trajectories of '%s'",

@@ -98,12 +98,6 @@ lrs_store_options lrs_store_options_default(void) {
                              .flush_bytes = (size_t)64 << 20};
 }
 
-double lrs_store_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static bool is_failure(int status) {
   return status == LRS_POINT_ERROR || status == LRS_POINT_TIMEOUT ||
          status == LRS_POINT_NUMERICAL_FAILURE;
@@ -1151,7 +1145,7 @@ lrs_status lrs_store_writer_open(const char *path, const lrs_grid *grid,
   LRS_TRY_GOTO(st, lrs__store_xfer_create(&w->xfer, path), done);
   LRS_TRY_GOTO(st, prepare(w), done);
   LRS_TRY_GOTO(st, open_append(w), done);
-  w->last_flush = lrs_store_now();
+  w->last_flush = lrs_now();
 done:
   if (st != LRS_OK)
     lrs_store_writer_close(&w); /* nothing buffered: cannot fail */

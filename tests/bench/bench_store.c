@@ -44,10 +44,10 @@ int main(int argc, char **argv) {
   }
   uint64_t n = lrs_grid_size(grid);
   lrs_result_create(RECORDS, &r);
-  double t0 = lrs_store_now();
+  double t0 = lrs_now();
   st = lrs_store_writer_open(path, grid, NULL, &w);
-  double t_open = lrs_store_now() - t0;
-  double t1 = lrs_store_now();
+  double t_open = lrs_now() - t0;
+  double t1 = lrs_now();
   for (uint64_t i = 0; i < n && st == LRS_OK; i++) {
     /* A synthetic result: deterministic, every field set. */
     lrs_result_reset(r);
@@ -66,30 +66,30 @@ int main(int argc, char **argv) {
     }
     st = lrs_store_put(w, i, r, 0);
     if (st == LRS_OK && (i & 1023) == 0)
-      st = lrs_store_maybe_flush(w, lrs_store_now());
+      st = lrs_store_maybe_flush(w, lrs_now());
   }
-  double t_put = lrs_store_now() - t1;
-  double t2 = lrs_store_now();
+  double t_put = lrs_now() - t1;
+  double t2 = lrs_now();
   lrs_status cst = lrs_store_writer_close(&w);
-  double t_close = lrs_store_now() - t2;
+  double t_close = lrs_now() - t2;
   st = st != LRS_OK ? st : cst;
   if (st != LRS_OK) {
     fprintf(stderr, "bench_store: %s\n", lrs_error_message());
     unlink(path);
     return 1;
   }
-  double t_write = lrs_store_now() - t0;
-  double t3 = lrs_store_now();
+  double t_write = lrs_now() - t0;
+  double t3 = lrs_now();
   st = lrs_store_open(path, &rd);
   if (st == LRS_OK)
     st = lrs_store_read_points(rd, 0, &pts);
-  double t_read = lrs_store_now() - t3;
+  double t_read = lrs_now() - t3;
   lrs_result *one = NULL;
   lrs_result_create(0, &one);
-  double t4 = lrs_store_now();
+  double t4 = lrs_now();
   for (int k = 0; k < 100 && st == LRS_OK; k++)
     st = lrs_store_read_result(rd, 0, (uint64_t)k * (n / 100), NULL, one);
-  double t_one = (lrs_store_now() - t4) / 100;
+  double t_one = (lrs_now() - t4) / 100;
 
   /* Raw data: the packed sizes of the HDF5 row and record types. */
   size_t row_bytes = 0, rec_bytes = 0;

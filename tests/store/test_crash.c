@@ -89,7 +89,7 @@ static void child(const char *path, const lrs_grid *grid, int wfd, uint64_t seed
   }
 }
 
-static double now(void) { return lrs_store_now(); }
+static double now(void) { return lrs_now(); }
 
 /* Waits `seconds` while draining the pipe into buf; returns bytes held. */
 static size_t drain(int fd, unsigned char **buf, size_t *used, size_t *cap, double seconds) {
