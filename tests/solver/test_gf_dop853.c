@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "d0_norm.h"
 #include "lrs_test.h"
 #include "lrsweep/problem.h"
 #include "lrsweep/solve.h"
@@ -35,28 +36,6 @@ static lrs_point small_gf(void) {
   p.tol = 0.0;
   p.ode_stepper = LRS_ODE_DOP853;
   return p;
-}
-
-/* ‖D(0)‖ of a point from its generated B0, by loops. */
-static double d0_norm(const lrs_point *p) {
-  lrs_linalg *la = NULL;
-  lrs_problem *P = NULL;
-  lrs_linalg_create_local(&la);
-  lrs_problem_create(p, la, &P);
-  const size_t n = P->n, m = P->m, h = P->h, k = n + m;
-  double *B = malloc(k * h * sizeof *B), s = 0.0;
-  lrs_mat_get_global(P->B0, B);
-  for (size_t a = 0; a < h; a++)
-    for (size_t b = 0; b < h; b++) {
-      double d = 0.0;
-      for (size_t r = 0; r < k; r++)
-        d += (r < n ? 1.0 : -1.0) * B[r + a * k] * B[r + b * k];
-      s += d * d;
-    }
-  free(B);
-  lrs_problem_destroy(&P);
-  lrs_linalg_destroy(&la);
-  return sqrt(s);
 }
 
 /* Same record times (bitwise) and the largest |ΔL|/(L + floor). */
