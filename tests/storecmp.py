@@ -19,16 +19,19 @@ def status_names(points):
     return np.array([inv[s] for s in points["status"]])
 
 
-def store_diff(a, b, sweep, keep=lambda row: True):
+def store_diff(a, b, sweep, keep=lambda row: True, common_columns=False):
     """Differences between two stores of one sweep (empty list: equal), over the
-    rows of `a` that `keep` accepts."""
+    rows of `a` that `keep` accepts; with common_columns, over the columns both
+    tables have (a store continued by a newer lrsweep gains columns)."""
     pa, ta = points_of(a, sweep)
     pb, tb = points_of(b, sweep)
     if len(pa) != len(pb):
         return [f"{len(pa)} rows vs {len(pb)}"]
     diffs = []
+    if not common_columns and set(pa.dtype.names) != set(pb.dtype.names):
+        diffs.append(f"columns differ: {sorted(set(pa.dtype.names) ^ set(pb.dtype.names))}")
     for col in pa.dtype.names:
-        if col in RUN_DEPENDENT:
+        if col in RUN_DEPENDENT or col not in pb.dtype.names:
             continue
         for i in range(len(pa)):  # bytes: NaN equals NaN, -0 differs from 0
             if keep(pa[i]) and pa[col][i].tobytes() != pb[col][i].tobytes():

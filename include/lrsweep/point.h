@@ -195,6 +195,7 @@ typedef struct lrs_point {
   int64_t max_iter;     /* GD iterations */
   double horizon;       /* GF final time */
   double tol;           /* converged when loss − ℓ* ≤ tol */
+  double tol_rel;       /* ... or ≤ tol_rel · (L0 − ℓ*) */
   double blowup;        /* diverged when loss > blowup · L0 */
   double max_point_seconds; /* wall-clock limit of one solve (0: none) */
   int64_t record_every; /* GD: record every k steps; 0: log-spaced */

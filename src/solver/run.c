@@ -25,7 +25,7 @@ lrs_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2,
     *out = LRS_POINT_DIVERGED;
     return LRS_OK;
   }
-  if (loss <= p->tol) {
+  if (loss <= p->tol || loss <= p->tol_rel * run->L0) {
     *out = LRS_POINT_CONVERGED;
     return LRS_OK;
   }

@@ -512,17 +512,24 @@ done:
   return st;
 }
 
-lrs_status lrs__store_points_complete(const lrs_store *s, size_t sweep, bool *complete) {
-  *complete = false;
+lrs_status lrs__store_points_absent(const lrs_store *s, size_t sweep, char *buf, size_t cap,
+                                    size_t *count) {
+  *count = 0;
+  buf[0] = '\0';
   lrs_status st = LRS_OK;
   lrs__store_schema *schema = NULL;
   hid_t type = H5I_INVALID_HID, ds = open_dataset(s, sweep, "points");
   LRS__H5(st, ds, done, s->path, "cannot open the points of sweep '%s'", s->sweeps[sweep].name);
   LRS__H5(st, type = H5Dget_type(ds), done, s->path, "cannot read the points type");
   LRS_TRY_GOTO(st, points_schema(s, sweep, ds, &schema), done);
-  *complete = true;
-  for (size_t i = 0; i < schema->n_cols && *complete; i++)
-    *complete = H5Tget_member_index(type, schema->cols[i].name) >= 0;
+  size_t used = 0;
+  for (size_t i = 0; i < schema->n_cols; i++) {
+    if (H5Tget_member_index(type, schema->cols[i].name) >= 0)
+      continue;
+    int w = snprintf(buf + used, cap - used, "%s%s", *count ? ", " : "", schema->cols[i].name);
+    used += w > 0 && (size_t)w < cap - used ? (size_t)w : 0;
+    (*count)++;
+  }
   H5Eclear2(H5E_DEFAULT); /* the misses' error stack */
 done:
   lrs__store_schema_destroy(&schema);

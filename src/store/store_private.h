@@ -64,10 +64,12 @@ bool lrs__store_row_written(const lrs__store_schema *schema, const void *row, ui
  * or past it belong to a refinement round whose append did not complete,
  * and do not count.  `ds` is the open rows dataset. */
 lrs_status lrs__store_rows_read(hid_t ds, uint64_t *rows, const char *where);
-/* Whether the points table of sweep `sweep` of an open store has every
- * column of this lrsweep's schema (a table written before a parameter
- * existed lacks its column, which reads as 0: the first enum value). */
-lrs_status lrs__store_points_complete(const lrs_store *s, size_t sweep, bool *complete);
+/* The columns of this lrsweep's schema that the points table of sweep
+ * `sweep` of an open store lacks (a table written before a column existed:
+ * a parameter reads as 0, the first enum value; a result reads unset), as
+ * "name1, name2" in buf[cap] ("" when none), and their number in *count. */
+lrs_status lrs__store_points_absent(const lrs_store *s, size_t sweep, char *buf, size_t cap,
+                                    size_t *count);
 lrs_status lrs__store_rows_write(hid_t ds, uint64_t rows, const char *where);
 /* Fills a row with "pending": unset summary, attempts 0, rank -1, no records. */
 void lrs__store_row_pending(lrs_store_row *row);

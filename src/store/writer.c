@@ -814,6 +814,31 @@ static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_
 
 /* ---- opening ----------------------------------------------------------------- */
 
+/* Whether one of the absent columns `absent` ("a, b") is a parameter this
+ * sweep gives another value than the 0 it reads as (an axis, or a base
+ * value ≠ 0); if so, "name = value-it-reads" into clash[cap]. */
+static bool absent_clash(const lrs_config *cfg, const char *absent, char *clash, size_t cap) {
+  for (const char *p = absent; *p;) {
+    char name[64];
+    size_t len = strcspn(p, ",");
+    snprintf(name, sizeof name, "%.*s", (int)len, p);
+    p += len + strspn(p + len, ", ");
+    const lrs_param *param = lrs_param_find(name);
+    if (!param)
+      continue; /* a result column: reads unset */
+    bool varies = false;
+    for (size_t i = 0; i < lrs_config_axis_count(cfg); i++)
+      varies = varies || lrs_config_axis(cfg, i)->param == param;
+    if (varies || lrs_param_get(lrs_config_base(cfg), param) != 0.0) {
+      char value[64];
+      lrs_param_format(param, 0.0, value, sizeof value);
+      snprintf(clash, cap, "%s = %s", name, value);
+      return true;
+    }
+  }
+  return false;
+}
+
 /* Compares the stored sweep (if any) with ours and restructures the file
  * when needed; refuses a changed grid unless extending is allowed. */
 static lrs_status prepare(lrs_store_writer *w) {
@@ -846,18 +871,30 @@ static lrs_status prepare(lrs_store_writer *w) {
   char desc[768];
   LRS_TRY_GOTO(st, lrs__store_grid_diff(old_cfg, w->cfg, &same, &extensible, desc, sizeof desc),
                done);
-  /* A table older than a column (`coordinates`: missing, it reads `full`,
-   * as those points were solved) cannot take rows that have it, and a
-   * rebuild would give the old rows today's parameter values: refused. */
-  bool complete;
-  LRS_TRY_GOTO(st, lrs__store_points_complete(rd, sweep, &complete), done);
-  if (!complete) {
-    st = LRS_RAISE(LRS_ERR_STORE,
-                   "%s: sweep '%s' was stored by an older lrsweep whose points table lacks "
-                   "columns of this one (e.g. coordinates: those points were solved in full "
-                   "coordinates); it can be read (query, status, rerun) but not continued: "
-                   "run the sweep into a new store",
-                   w->path, name);
+  /* A table older than a column: the column reads 0 (a parameter's first
+   * enum value, ordered so that 0 is what those points ran: coordinates
+   * full, bt_test printed, tol_rel off) or unset (a result).  The table is
+   * rebuilt with the column when this sweep's value of every such parameter
+   * is that 0 for every point; otherwise the old rows ran other points. */
+  char absent[512];
+  size_t n_absent;
+  LRS_TRY_GOTO(st, lrs__store_points_absent(rd, sweep, absent, sizeof absent, &n_absent), done);
+  if (n_absent > 0) {
+    char clash[160];
+    if (absent_clash(w->cfg, absent, clash, sizeof clash)) {
+      st = LRS_RAISE(LRS_ERR_STORE,
+                     "%s: sweep '%s' was stored by an older lrsweep whose points ran before "
+                     "one of its parameters existed (they ran %s); this sweep sets it otherwise, "
+                     "so the stored points are not its points: run the sweep into a new store "
+                     "(the old one can still be read: query, status, rerun)",
+                     w->path, name, clash);
+      goto done;
+    }
+  }
+  if (same && n_absent > 0) { /* the same points: the table gains the columns */
+    LRS_TRY_GOTO(st, lrs_store_read_points(rd, sweep, &old), done);
+    lrs_store_close(&rd);
+    st = restructure(w, true, old);
     goto done;
   }
   if (same) {

@@ -165,37 +165,73 @@ for name, text in cases:
         r = run(cmd, name)
         check(one_line_error(r, 2, text), f"{cmd} {name}: exit 2, one line: {r.stderr.strip()}")
 
-# --- a table written before the `coordinates` column existed ----------------------
-# Rebuilt here without that column (h5py: same chunking, extendible): the missing
-# parameter reads as its first value, `full`, as those points were solved; the store
-# can be read but not continued (a rebuild would give the old rows today's default).
-shutil.copy("quickstart.h5", "older.h5")
-with h5py.File("older.h5", "r+") as f:
-    ds = f["sweeps/quickstart/points"]
-    rows, attrs, chunks = ds[...], dict(ds.attrs), ds.chunks
-    names = [n for n in rows.dtype.names if n != "coordinates"]
-    old = np.empty(rows.shape, dtype=[(n, rows.dtype[n]) for n in names])
-    for n in names:
-        old[n] = rows[n]
-    del f["sweeps/quickstart/points"]
-    nd = f.create_dataset("sweeps/quickstart/points", data=old, chunks=chunks,
-                          maxshape=(None,))
-    for k, v in attrs.items():
-        nd.attrs[k] = v
+# --- tables written before a column existed ---------------------------------------
+# Rebuilt here without some columns (h5py: same chunking, extendible): a missing
+# parameter reads as 0, its first enum value, as those points were solved.
+def drop_columns(path, drop, source="quickstart.h5"):
+    shutil.copy(source, path)
+    with h5py.File(path, "r+") as f:
+        ds = f["sweeps/quickstart/points"]
+        rows, attrs, chunks = ds[...], dict(ds.attrs), ds.chunks
+        names = [n for n in rows.dtype.names if n not in drop]
+        old = np.empty(rows.shape, dtype=[(n, rows.dtype[n]) for n in names])
+        for n in names:
+            old[n] = rows[n]
+        del f["sweeps/quickstart/points"]
+        nd = f.create_dataset("sweeps/quickstart/points", data=old, chunks=chunks,
+                              maxshape=(None,))
+        for k, v in attrs.items():
+            nd.attrs[k] = v
+    return rows
+
+
+def continue_sweep(path, sweep="quickstart.toml"):
+    # (the sweep command starts MPI: Open MPI's own allocations are not ours to
+    # chase under the sanitizers, as in tests/mainjob)
+    return subprocess.run([LRSWEEP, sweep, "--store", path, "--quiet"],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+
+
+# `coordinates` missing reads `full`; this sweep's points run `reduced`, so the
+# stored points are not its points: continuing is refused.
+drop_columns("older.h5", {"coordinates"})
 r = run("query", "older.h5", "--sweep", "quickstart", "--format", "csv", "--select",
         "coordinates,status")
 lines = r.stdout.split()
 check(r.returncode == 0 and lines[0] == "coordinates,status" and len(lines) == 13 and
       all(ln.startswith("full,") for ln in lines[1:]),
       f"a table without the coordinates column reads `full` {r.stderr.strip()}")
-# (the sweep command starts MPI: Open MPI's own allocations are not ours to
-# chase under the sanitizers, as in tests/mainjob)
-r = subprocess.run([LRSWEEP, "quickstart.toml", "--store", "older.h5", "--quiet"],
-                   capture_output=True, text=True, timeout=120,
-                   env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
-check(r.returncode == 2 and "lacks columns of this one (e.g. coordinates" in r.stderr and
-      "run the sweep into a new store" in r.stderr,
+r = continue_sweep("older.h5")
+check(r.returncode == 2 and "(they ran coordinates = full)" in r.stderr and
+      "run the sweep into a new store" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
       f"continuing it is refused with one clear line: {r.stderr.strip()[-200:]}")
+
+# `tol_rel` missing: it reads 0 (off), what a sweep that does not set it runs, so
+# that sweep continues; the table gains the column, the stored rows keep their
+# results, and the pending points run.  The quickstart's own tol_rel is refused.
+# (Result columns a table lacks are store-old-format's: a writer's row check
+# skipped them, which a table cut down here could not imitate.)
+open("no_tol_rel.toml", "w").write("".join(
+    ln for ln in open("quickstart.toml") if not ln.startswith("tol_rel")))
+subprocess.run([MAKE_STORE, "no_tol_rel.toml", "made.h5", "10"], check=True)
+before = drop_columns("old_tol.h5", {"tol_rel"}, "made.h5")
+r = continue_sweep("old_tol.h5")
+check(r.returncode == 2 and "(they ran tol_rel = 0)" in r.stderr,
+      f"a sweep setting tol_rel = 1e-12 is refused: {r.stderr.strip()[-200:]}")
+r = continue_sweep("old_tol.h5", "no_tol_rel.toml")
+check(r.returncode == 0, f"a table without tol_rel continues: {r.stderr.strip()[-200:]}")
+with h5py.File("old_tol.h5", "r") as f:
+    after = f["sweeps/quickstart/points"][...]
+names = set(after.dtype.names)
+done = np.arange(len(before)) < 10  # make_store wrote 10 of the 12 points
+check("tol_rel" in names and np.all(after["tol_rel"] == 0),
+      "the rebuilt table has the column, tol_rel = 0")
+check(all(np.array_equal(after[c][done], before[c][done], equal_nan=True)
+          for c in ("status", "final_loss", "rate", "iterations", "row_check")),
+      "the stored rows keep their results")
+check(len(after) == 12 and np.all(np.isfinite(after["final_loss"])),
+      "the points still pending ran")
 
 shutil.rmtree(tmp)
 print(f"1..{count}")
