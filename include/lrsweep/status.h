@@ -94,6 +94,11 @@ lrs_status lrs_grow(void **buf, size_t *cap, size_t need, size_t size);
  * deadlines, timings and flush intervals. */
 double lrs_now(void);
 
+/* A duration as a person writes it, 3 significant digits in the unit that
+ * fits: "850 µs", "15.4 ms", "2.35 s", "3 min 12 s", "2 h 05 min", "3 d 4 h";
+ * "?" when negative or not finite.  Returns buf. */
+const char *lrs_format_seconds(double seconds, char *buf, size_t cap);
+
 /* "Did you mean" for error messages: the name closest to word[0..len) by edit
  * distance, when close enough to be a likely typo (distance ≤ max(2, len/3)),
  * else NULL.  Candidates come from name_at(ctx, i), i < n; for a plain array

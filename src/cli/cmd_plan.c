@@ -63,8 +63,9 @@ static int plan(int argc, char **argv) {
     }
   }
   /* 5 GFLOP/s is a conservative sustained rate for one core on these sizes. */
-  printf("cost     ~%.3g flop, ~%.3g core-hours at 5 GFLOP/s per core\n", cost,
-         cost / 5e9 / 3600.0);
+  char core_time[32];
+  printf("cost     ~%.2g flop, ~%s of one core at 5 GFLOP/s\n", cost,
+         lrs_format_seconds(cost / 5e9, core_time, sizeof core_time));
   const lrs_refine_options *r = lrs_config_refine(cfg);
   if (r->bisect)
     printf("refine   bisect %s (%s scale) where %s flips, to rtol %g, at most %lld steps per "

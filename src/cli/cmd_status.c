@@ -110,14 +110,17 @@ static lrs_status sweep_status(lrs_store *store, size_t sweep, bool json, size_t
     if (counts[s])
       printf(" %s %zu", lrs_point_status_names[s], counts[s]);
   printf("\n");
+  char t1[32], t2[32];
   if (timed)
-    printf("time     %.6g s in total, %.6g s mean per computed point\n", total,
-           total / (double)timed);
+    printf("time     %s in total, %s mean per computed point\n",
+           lrs_format_seconds(total, t1, sizeof t1),
+           lrs_format_seconds(total / (double)timed, t2, sizeof t2));
   if (n_slow) {
     printf("slowest\n");
     for (size_t k = 0; k < n_slow; k++) {
       const lrs_store_row *r = lrs_store_points_row(pts, slow[k]);
-      printf("  #%-8" PRIu64 " %10.6g s  %s\n", r->index, r->summary.wall_seconds,
+      printf("  #%-8" PRIu64 " %10s  %s\n", r->index,
+             lrs_format_seconds(r->summary.wall_seconds, t1, sizeof t1),
              lrs_store_points_key(pts, slow[k]));
     }
   }

@@ -435,11 +435,13 @@ static int sweep(int argc, char **argv) {
             report.done, n_pending, LRS_EXIT_RESUME);
     code = LRS_EXIT_RESUME;
   } else if (rank == 0 && a.sched.progress != LRS_PROGRESS_QUIET) {
+    char took[32];
     fprintf(stderr,
             "lrsweep: %s: %" PRIu64 " points done (%" PRIu64 " converged, %" PRIu64
-            " max_iter, %" PRIu64 " diverged, %" PRIu64 " failed) in %.1f s\n",
+            " max_iter, %" PRIu64 " diverged, %" PRIu64 " failed) in %s\n",
             lrs_config_name(cfg), report.done, report.converged, report.max_iter,
-            report.diverged, report.failed, report.seconds);
+            report.diverged, report.failed,
+            lrs_format_seconds(report.seconds, took, sizeof took));
   }
   free(pending);
   lrs_grid_destroy(&grid);

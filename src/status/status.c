@@ -2,6 +2,7 @@
 #include "lrsweep/status.h"
 
 #include <limits.h>
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,4 +156,26 @@ double lrs_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+const char *lrs_format_seconds(double s, char *buf, size_t cap) {
+  if (!(s >= 0) || !isfinite(s))
+    snprintf(buf, cap, "?");
+  else if (s < 999.5e-6) /* the bounds keep "%.3g" from rounding up to 1e+03 */
+    snprintf(buf, cap, "%.3g µs", s * 1e6);
+  else if (s < 0.9995)
+    snprintf(buf, cap, "%.3g ms", s * 1e3);
+  else if (s < 59.5)
+    snprintf(buf, cap, "%.3g s", s);
+  else if (s < 3600 - 0.5) {
+    long r = lround(s);
+    snprintf(buf, cap, "%ld min %ld s", r / 60, r % 60);
+  } else if (s < 86400 - 30) {
+    long r = lround(s / 60);
+    snprintf(buf, cap, "%ld h %02ld min", r / 60, r % 60);
+  } else {
+    long r = lround(s / 3600);
+    snprintf(buf, cap, "%ld d %ld h", r / 24, r % 24);
+  }
+  return buf;
 }

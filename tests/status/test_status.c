@@ -1,6 +1,7 @@
 /* The status table and the error record (lrsweep/status.h). */
 #include "lrsweep/status.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "lrs_test.h"
@@ -40,5 +41,20 @@ int main(void) {
             "a missing letter: step_rle → step_rule");
   LRS_CHECK(lrs_closest_name("loss", 4, lrs_name_in_array, names, 4) == NULL,
             "nothing close: no suggestion");
+  /* Durations: 3 significant digits in the unit that fits, never "1e+03 ms"
+   * at a unit's upper edge, minutes and hours as a person writes them. */
+  static const struct {
+    double s;
+    const char *text;
+  } durations[] = {{4.2e-7, "0.42 µs"}, {8.5e-4, "850 µs"},     {0.0009996, "1 ms"},
+                   {0.01537, "15.4 ms"}, {0.9996, "1 s"},        {2.349, "2.35 s"},
+                   {59.4, "59.4 s"},     {59.6, "1 min 0 s"},    {192.4, "3 min 12 s"},
+                   {3599.6, "1 h 00 min"}, {7500, "2 h 05 min"}, {273600, "3 d 4 h"},
+                   {-1, "?"},            {NAN, "?"}};
+  for (size_t i = 0; i < sizeof durations / sizeof *durations; i++) {
+    char buf[32];
+    LRS_CHECK(strcmp(lrs_format_seconds(durations[i].s, buf, sizeof buf), durations[i].text) == 0,
+              "%g s reads \"%s\" (got \"%s\")", durations[i].s, durations[i].text, buf);
+  }
   return lrs_test_done();
 }
