@@ -4,9 +4,12 @@
 #   scripts/fuzz-toml.sh [SECONDS] [extra libFuzzer arguments...]
 #
 # SECONDS defaults to 300.  Configures (once) a clang build directory
-# build-fuzz/ with -Dfuzz=true, seeds fuzz/corpus-run/ (gitignored) with every
-# .toml file of the toml-test data, and runs fuzz/fuzz_toml on it; the corpus
-# grows across runs.  Crash inputs land in build-fuzz/fuzz-artifacts/.
+# build-fuzz/ with -Dfuzz=true, seeds fuzz/corpus-run/ (gitignored) with the
+# committed corpus fuzz/corpus-toml/ (the project's own sweep files, its
+# invalid-sweep cases and inputs a run found; the meson test fuzz-replay-toml
+# replays it in every test run) and, when present, every .toml file of the
+# toml-test data, and runs fuzz/fuzz_toml on it; the corpus grows across runs.
+# Crash inputs land in build-fuzz/fuzz-artifacts/.
 # Environment: TOML_TEST_DIR (default ../shared/toml-test), FUZZ_BUILD_DIR.
 set -euo pipefail
 
@@ -26,8 +29,9 @@ fi
 ninja -C "$builddir" fuzz/fuzz_toml
 
 mkdir -p "$corpus" "$artifacts"
+cp -n "$root"/fuzz/corpus-toml/* "$corpus/"
 # Seeds keep their path in the name: many cases share a base name.
-(cd "$toml_test/tests" && find . -name '*.toml' -print0) |
+[ -d "$toml_test/tests" ] && (cd "$toml_test/tests" && find . -name '*.toml' -print0) |
   while IFS= read -r -d '' f; do
     name=seed_$(printf '%s' "${f#./}" | tr '/' '_')
     [ -e "$corpus/$name" ] || cp "$toml_test/tests/$f" "$corpus/$name"

@@ -205,7 +205,9 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const ui
 
 /* Installs the stop handlers of SIGTERM, SIGINT and SIGUSR1 (lrs_sched_run
  * does; a caller installs them earlier so that a stop before the run is
- * noticed, not fatal).  Statuses: LRS_ERR_INTERNAL. */
+ * noticed, not fatal).  On worker ranks (rank ≠ 0 of lrs_sched_run) a second
+ * stop signal ends the process as if no handler were installed.
+ * Statuses: LRS_ERR_INTERNAL. */
 lrs_status lrs_sched_install_handlers(void);
 /* True once SIGTERM, SIGINT or SIGUSR1 has arrived (handlers installed by
  * lrs_sched_install_handlers or lrs_sched_run). */

@@ -11,7 +11,7 @@
 #include "lrsweep/query.h"
 #include "lrsweep/rate.h"
 
-enum { NO_CELL = UINT32_MAX };
+#define NO_CELL UINT32_MAX
 
 /* What the engine knows of one row of the points table. */
 typedef struct row_state {

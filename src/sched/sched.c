@@ -22,8 +22,20 @@ typedef struct {
 } lrs_sched_head;
 
 static volatile sig_atomic_t stop_signal;
+/* On a worker rank, a second stop signal ends the process: a worker still in
+ * its point after the drain is abandoned, and the job's end (Open MPI's kill
+ * after rank 0's MPI_Abort, SLURM's at the time limit) comes as that signal;
+ * a handler that only took note would keep the job waiting for it. */
+static volatile sig_atomic_t second_stop_ends;
 
-static void on_stop_signal(int sig) { stop_signal = sig; }
+static void on_stop_signal(int sig) {
+  if (stop_signal != 0 && second_stop_ends) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  stop_signal = sig;
+}
 
 bool lrs_sched_stop_requested(void) { return stop_signal != 0; }
 
@@ -218,6 +230,11 @@ typedef struct {
   bool stopped;    /* STOP sent */
   bool finished;   /* empty ASSIGN sent */
   MPI_Request stop; /* the STOP's send, or MPI_REQUEST_NULL */
+  /* The last ASSIGN's send and its buffer (max_chunk points, made on first
+   * use): nonblocking, so that a leader still solving, which receives it only
+   * then, never holds up the coordinator (or its drain deadline). */
+  MPI_Request assign;
+  lrs_point *assign_buf;
 } leader_state;
 
 typedef struct {
@@ -235,7 +252,6 @@ typedef struct {
   double cost_done, seconds_done;
   progress prog;
   lrs_result *result; /* receive buffer, reused */
-  lrs_point *chunk;   /* send buffer of max_chunk points */
   leader_state *leaders;
   /* The first failure of the sink or the source (a store write, a refinement
    * round): the workers are stopped and drained, results that still come
@@ -422,12 +438,19 @@ static lrs_status answer(coordinator *c, int leader, int n_groups, bool draining
     if (q[k].on_group != q[0].on_group)
       chunk = k;
   chunk = fit_before_end(c, chunk);
+  /* The leader received its last ASSIGN before it asked again: at most a
+   * local completion to wait for. */
+  MPI_TRY(MPI_Wait(&l->assign, MPI_STATUS_IGNORE));
+  if (!l->assign_buf) {
+    l->assign_buf = malloc((size_t)c->opt->max_chunk * sizeof *l->assign_buf);
+    LRS_TRY(LRS_CHECK_ALLOC(l->assign_buf));
+  }
   for (uint64_t k = 0; k < chunk; k++)
-    LRS_TRY(c->src->point(c->src->ctx, c->queue[c->next + k].index, &c->chunk[k]));
+    LRS_TRY(c->src->point(c->src->ctx, c->queue[c->next + k].index, &l->assign_buf[k]));
   if (chunk == 0)
     LRS_TRY(send_stop(c, leader)); /* before the empty assignment: the leader waits for it */
-  MPI_TRY(MPI_Send(c->chunk, (int)(chunk * sizeof *c->chunk), MPI_BYTE, leader,
-                   LRS_SCHED_TAG_ASSIGN, c->comm));
+  MPI_TRY(MPI_Isend(l->assign_buf, (int)(chunk * sizeof *l->assign_buf), MPI_BYTE, leader,
+                    LRS_SCHED_TAG_ASSIGN, c->comm, &l->assign));
   c->next += chunk;
   l->out += chunk;
   l->waiting = false;
@@ -497,13 +520,19 @@ static lrs_status serve_workers(coordinator *c, int size) {
       idle(&turns);
     }
   }
-  /* Every worker has its STOP (it waited for it) unless groups were abandoned. */
+  /* Every worker has its STOP and last ASSIGN (it waited for them) unless
+   * groups were abandoned. */
   for (int r = 1; r < size; r++) {
-    MPI_Request *stop = &c->leaders[r].stop;
-    if (c->report->abandoned == 0 && *stop != MPI_REQUEST_NULL)
-      MPI_TRY(MPI_Wait(stop, MPI_STATUS_IGNORE));
-    if (*stop != MPI_REQUEST_NULL)
-      MPI_Request_free(stop);
+    MPI_Request *sent[2] = {&c->leaders[r].stop, &c->leaders[r].assign};
+    for (int k = 0; k < 2; k++) {
+      if (c->report->abandoned == 0 && *sent[k] != MPI_REQUEST_NULL)
+        MPI_TRY(MPI_Wait(sent[k], MPI_STATUS_IGNORE));
+      if (*sent[k] != MPI_REQUEST_NULL) {
+        MPI_Request_free(sent[k]);
+        if (k == 1) /* MPI may still read it until the job ends: left to the abort */
+          c->leaders[r].assign_buf = NULL;
+      }
+    }
   }
   if (c->failed != LRS_OK) /* the message the drain may have overwritten */
     return LRS_RAISE(c->failed, "%s", c->failed_message);
@@ -528,16 +557,15 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
     c.prog.cost_total += c.queue[i].cost;
   if (st == LRS_OK)
     st = lrs_result_create(256, &c.result);
-  c.chunk = malloc((size_t)opt->max_chunk * sizeof *c.chunk);
   c.leaders = calloc((size_t)size, sizeof *c.leaders);
-  if (st == LRS_OK && (!c.chunk || !c.leaders))
+  if (st == LRS_OK && !c.leaders)
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %d ranks", size);
   for (int r = 0; st == LRS_OK && r < size; r++)
-    c.leaders[r].stop = MPI_REQUEST_NULL;
+    c.leaders[r].stop = c.leaders[r].assign = MPI_REQUEST_NULL;
   c.n_queue = n_pending;
   if (st == LRS_OK)
     st = size == 1 ? serve_alone(&c) : serve_workers(&c, size);
-  else if (size > 1 && c.leaders && c.chunk) {
+  else if (size > 1 && c.leaders) {
     /* The workers wait for work: stop them before returning the failure. */
     free(c.queue);
     c.queue = NULL;
@@ -546,7 +574,7 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
     if (c.result || lrs_result_create(256, &c.result) == LRS_OK) {
       note_failure(&c, st);
       for (int r = 0; r < size; r++)
-        c.leaders[r].stop = MPI_REQUEST_NULL;
+        c.leaders[r].stop = c.leaders[r].assign = MPI_REQUEST_NULL;
       st = serve_workers(&c, size);
     } else {
       report->abandoned = (size - 1) / opt->group_size; /* the caller ends the job */
@@ -566,8 +594,9 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
   if (st == LRS_OK)
     progress_show(&c.prog, report, MPI_Wtime(), true);
   lrs_result_destroy(&c.result);
+  for (int r = 0; c.leaders && r < size; r++)
+    free(c.leaders[r].assign_buf);
   free(c.leaders);
-  free(c.chunk);
   free(c.queue);
   return st;
 }
@@ -789,6 +818,7 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const ui
   MPI_Comm own = MPI_COMM_NULL, group = MPI_COMM_NULL;
   LRS_TRY(lrs_sched_install_handlers());
   MPI_TRY(MPI_Comm_rank(comm, &rank));
+  second_stop_ends = rank != 0;
   MPI_TRY(MPI_Comm_size(comm, &size));
   if (opt.group_size < 1 || (size > 1 && (size - 1) % opt.group_size != 0))
     return LRS_RAISE(LRS_ERR_USAGE,

@@ -219,6 +219,31 @@ def main():
     ok(rc == 0 and done_count("chunk.h5", "chunk")[0] == total,
        "drain: the dropped points run on resume", err)
 
+    # ---- 3c. the drain deadline holds while workers are inside long points ---------
+    # Points far longer than the test (tol = 0, a million steps): after SIGUSR1 with
+    # --drain-seconds 1 the job must end within seconds, exit 75, the store intact.
+    # (The coordinator once blocked in a send to a worker busy in its point, so the
+    # deadline never came.)
+    with open("long.toml", "w") as f:
+        f.write('[sweep]\nname = "long"\nreplicates = 6\n[problem]\nwidth = 3000\n'
+                'input_dim = 30\noutput_dim = 30\n'
+                '[solver]\nstep_rule = "local"\nmax_iter = 100000000\ntol = 0\n')
+    proc = start_json(3, "long.toml", "--drain-seconds", "1")
+    wait_done(proc, 0, limit=20)  # the first progress line: the workers are solving
+    time.sleep(1.0)
+    t_sig = time.monotonic()
+    proc.send_signal(signal.SIGUSR1)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        kill_job(proc)
+        out, err = proc.communicate()
+    took = time.monotonic() - t_sig
+    ok(proc.returncode == 75 and took < 20 and "run the same command again to resume" in err,
+       f"drain deadline: exit {proc.returncode} {took:.1f} s after the signal (≤ 1 s drain)",
+       err[-300:])
+    ok(done_count("long.h5", "long") == (0, 6), "drain deadline: the store opens, 0 of 6 done")
+
     # ---- 4. SIGKILL of the whole job, then resume ----------------------------------
     for np_ in (1, 3):
         what = "singleton" if np_ == 1 else "mpirun -np 3"
