@@ -110,6 +110,15 @@ lrs_status lrs_kind_method_ok(const lrs_point *p);
  * models and the group rule use it. */
 int64_t lrs_point_solve_width(const lrs_point *point);
 
+/* At most how many trajectory records a point stores: GD every k-th step
+ * max_iter/k + 3, otherwise (log-spaced, GF) records + 2. */
+int64_t lrs_point_max_records(const lrs_point *point);
+
+/* Rough bytes a point's solve holds: ~10 copies of the (n+m) × solve-width
+ * parameter matrix (θ, ∇L, trial steps, workspaces), the data's N × (n+m)
+ * and its records; plan's warnings use it, nothing is refused by it. */
+double lrs_point_memory(const lrs_point *point);
+
 /* Rough cost of solving a point in floating-point operations (the model's
  * per-evaluation and set-up flops times the evaluations its method and rule
  * take); only ratios between points matter (scheduling, sharding, ETA). */

@@ -99,6 +99,10 @@ double lrs_now(void);
  * "?" when negative or not finite.  Returns buf. */
 const char *lrs_format_seconds(double seconds, char *buf, size_t cap);
 
+/* A size in bytes as a person writes it, binary units, 3 significant digits:
+ * "512 B", "3.2 KiB", "1.5 GiB".  Returns buf. */
+const char *lrs_format_bytes(double bytes, char *buf, size_t cap);
+
 /* "Did you mean" for error messages: the name closest to word[0..len) by edit
  * distance, when close enough to be a likely typo (distance ≤ max(2, len/3)),
  * else NULL.  Candidates come from name_at(ctx, i), i < n; for a plain array

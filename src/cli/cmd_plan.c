@@ -5,8 +5,15 @@
 
 #include "cli.h"
 #include "lrsweep/kind.h"
+#include "lrsweep/result.h"
+#include "lrsweep/store.h"
 
 /* Prints up to `show` values of an axis, eliding the middle of long ones. */
+/* plan warns (README, "Limits") past these: a point's memory on its rank, the
+ * store's size. */
+#define LRS_PLAN_WARN_MEMORY ((size_t)4 << 30)
+#define LRS_PLAN_WARN_STORE ((size_t)20 << 30)
+
 static void print_axis_values(const lrs_axis *a) {
   const size_t show = 8;
   char text[64];
@@ -53,10 +60,16 @@ static int plan(int argc, char **argv) {
 
   char key[LRS_GRID_KEY_MAX];
   lrs_point p;
-  double cost = 0;
+  double cost = 0, memory = 0, store_bytes = 0;
+  uint64_t biggest = 0;
   for (uint64_t i = 0; i < n && st == LRS_OK; i++) {
     st = lrs_grid_point(grid, i, &p);
     cost += lrs_point_cost(&p);
+    const double m = lrs_point_memory(&p);
+    if (m > memory)
+      memory = m, biggest = i;
+    store_bytes += (double)(sizeof(lrs_store_row) + LRS_GRID_KEY_MAX / 4) +
+                   (double)lrs_point_max_records(&p) * (double)sizeof(lrs_record);
     if (st == LRS_OK && (i == 0 || i == n - 1)) {
       st = lrs_grid_key(grid, &p, key, sizeof key);
       printf("%-8s #%" PRIu64 "  %s\n", i == 0 ? "first" : "last", i, key);
@@ -66,6 +79,19 @@ static int plan(int argc, char **argv) {
   char core_time[32];
   printf("cost     ~%.2g flop, ~%s of one core at 5 GFLOP/s\n", cost,
          lrs_format_seconds(cost / 5e9, core_time, sizeof core_time));
+  char mem_text[32], store_text[32];
+  lrs_format_bytes(memory, mem_text, sizeof mem_text);
+  lrs_format_bytes(store_bytes, store_text, sizeof store_text);
+  printf("memory   ~%s per rank at most (point #%" PRIu64 "); store up to ~%s\n", mem_text,
+         biggest, store_text);
+  if (memory > (double)LRS_PLAN_WARN_MEMORY)
+    fprintf(stderr, "lrsweep plan: warning: point #%" PRIu64 " may need ~%s of memory on its "
+                    "rank (over %d GiB): give such points a group of ranks (group_size) or "
+                    "fewer of them per node\n", biggest, mem_text, (int)(LRS_PLAN_WARN_MEMORY >> 30));
+  if (store_bytes > (double)LRS_PLAN_WARN_STORE)
+    fprintf(stderr, "lrsweep plan: warning: the store may grow to ~%s (over %d GiB): fewer "
+                    "records per point (records, record_every) make it smaller\n",
+            store_text, (int)(LRS_PLAN_WARN_STORE >> 30));
   const lrs_refine_options *r = lrs_config_refine(cfg);
   if (r->bisect)
     printf("refine   bisect %s (%s scale) where %s flips, to rtol %g, at most %lld steps per "

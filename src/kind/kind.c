@@ -1,6 +1,7 @@
 /* The kinds catalog (lrsweep/kind.h): lookups generated from the kind lists
  * of lrsweep/point.h, and the generic rules between kinds. */
 #include "lrsweep/kind.h"
+#include "lrsweep/result.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -188,4 +189,17 @@ double lrs_point_cost(const lrs_point *p) {
     break;
   }
   return setup + per_eval * (evals + 1);
+}
+
+int64_t lrs_point_max_records(const lrs_point *p) {
+  if (p->method != LRS_METHOD_GF && p->record_every > 0)
+    return p->max_iter / p->record_every + 3;
+  return p->records + 2;
+}
+
+double lrs_point_memory(const lrs_point *p) {
+  const double nm = (double)(p->input_dim + p->output_dim);
+  const double samples = (double)(p->samples > 0 ? p->samples : p->input_dim);
+  return 8.0 * (10.0 * nm * (double)lrs_point_solve_width(p) + samples * nm) +
+         (double)lrs_point_max_records(p) * (double)sizeof(lrs_record);
 }

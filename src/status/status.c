@@ -179,3 +179,12 @@ const char *lrs_format_seconds(double s, char *buf, size_t cap) {
   }
   return buf;
 }
+
+const char *lrs_format_bytes(double bytes, char *buf, size_t cap) {
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  size_t u = 0;
+  while (u + 1 < sizeof units / sizeof *units && bytes >= 1023.5)
+    bytes /= 1024.0, u++;
+  snprintf(buf, cap, u == 0 ? "%.0f %s" : "%.3g %s", bytes, units[u]);
+  return buf;
+}

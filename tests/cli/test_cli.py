@@ -5,6 +5,7 @@ usage: test_cli.py LRSWEEP SOURCE_ROOT
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,28 @@ check(r.returncode == 0, "plan quickstart succeeds")
 check("points   12" in r.stdout, "plan counts 2 widths × 2 σ² × 3 seeds = 12 points")
 check("first    #0  seed=0,sigma2=0.01,width=100" in r.stdout, "plan shows the first point's key")
 check("last     #11  seed=2,sigma2=1,width=400" in r.stdout, "plan shows the last point's key")
+# Memory and store size: the quickstart's records are 12 × (200 + 3) at most, its
+# largest matrices (n+m) × (n+m) in reduced coordinates: no warning.
+mem = re.search(r"memory   ~([\d.]+) (\w+) per rank at most \(point #\d+\); "
+                r"store up to ~([\d.]+) (\w+)", r.stdout)
+check(mem and r.stderr == "" and mem.group(4) in ("KiB", "MiB"),
+      f"plan prints memory and store size, warns of nothing: {mem and mem.group(0)} {r.stderr}")
+with tempfile.TemporaryDirectory() as tmp:
+    # 10 copies of (10 + 10) × 10^7 doubles in full coordinates: ~15 GiB.
+    wide = os.path.join(tmp, "wide.toml")
+    open(wide, "w").write('[problem]\nwidth = 10000000\n[solver]\ncoordinates = "full"\n'
+                          'max_iter = 10\n')
+    r = run("plan", wide)
+    check(r.returncode == 0 and re.fullmatch(
+        r"lrsweep plan: warning: point #0 may need ~1\d\.?\d* GiB of memory on its rank "
+        r"\(over 4 GiB\): .*\n", r.stderr), f"plan warns of a point's memory: {r.stderr}")
+    # 10^4 points × 10^5 records of a few hundred bytes: beyond 20 GiB.
+    many = os.path.join(tmp, "many.toml")
+    open(many, "w").write('[sweep]\nreplicates = 10000\n[solver]\nmax_iter = 100000\n')
+    r = run("plan", many)
+    check(r.returncode == 0 and "warning: the store may grow to ~" in r.stderr and
+          "records per point (records, record_every)" in r.stderr and
+          len(r.stderr.splitlines()) == 1, f"plan warns of the store's size: {r.stderr}")
 r = run("plan")
 check(r.returncode == 2 and "expected one sweep file" in r.stderr, "plan without a file: exit 2")
 r = run("plan", "/nonexistent/sweep.toml")
