@@ -188,7 +188,7 @@ static void test_errors(void) {
   LRS_CHECK(fails_with("", "empty expression"), "empty");
   LRS_CHECK(fails_with("loss + 1 > 0", "column 1: '+' takes numbers; loss is an enum column"),
             "arithmetic on an enum");
-  LRS_CHECK(fails_with("(width > 1) * 2 > 0", "column 2: '*' takes numbers, not a condition"),
+  LRS_CHECK(fails_with("(width > 1) * 2 > 0", "column 8: '*' takes numbers, not a condition"),
             "arithmetic on a condition");
   LRS_CHECK(fails_with("key", "column 1: --where takes conditions, not text"), "text alone");
   LRS_CHECK(fails_with("logg(width) > 1", "column 1: unknown function 'logg'"), "unknown function");
