@@ -2,7 +2,7 @@
 
 import numpy as np
 
-import lrsstore
+from .. import store as lrsstore
 
 
 def pyplot():
