@@ -278,3 +278,23 @@ def test_setup_makes_package_importable(stores, tmp_path):
     path, shape = r.stdout.splitlines()
     assert path == os.path.join(REPO, "python", "lrsweep", "__init__.py") and shape == "(18, %d)" % len(
         lrsweep.points(stores["two"]).columns)
+
+
+def test_readme_block_runs(tmp_path):
+    """The README's Python block, verbatim, with /usr/bin/python3 beside a quickstart store
+    (the package found as lrsweep.pth finds it: the checkout's python/ folder)."""
+    import re
+
+    text = open(os.path.join(REPO, "README.md")).read()
+    m = re.search(r"<!-- package snippet[^>]*-->\s*```python\n(.*?)```", text, re.S)
+    assert m, "README has the package snippet"
+    shutil.copy(os.path.join(REPO, "sweeps", "quickstart.toml"), tmp_path / "quickstart.toml")
+    cli(tmp_path / "quickstart.toml", "--store", tmp_path / "quickstart.h5", "--quiet")
+    (tmp_path / "block.py").write_text(m.group(1))
+    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python"))
+    r = subprocess.run(["/usr/bin/python3", "block.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "iters_to_6" in r.stdout and "Name: loss" in r.stdout
+    line = re.search(r"# \((\d+), (\d+)\)", text)
+    shape = lrsweep.points(str(tmp_path / "quickstart.h5")).shape
+    assert line and (int(line.group(1)), int(line.group(2))) == shape, "the README's shape comment"
