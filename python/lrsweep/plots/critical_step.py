@@ -111,8 +111,9 @@ def main():
     p.add_argument("--color", default="init_scale", help="one line per value of this axis (default init_scale)")
     p.add_argument("--where", default="", help="row filter expression (phase_diagram.py's language)")
     p.add_argument("--title", help="figure title")
-    p.add_argument("-o", "--output", default="critical_step.png", help="output image (default critical_step.png)")
+    plotutil.add_output_args(p, "critical_step.png")
     a = p.parse_args()
+    plotutil.check_output(a)
 
     with lrsstore.Store(a.store) as st:
         sweep = st.sweep(a.sweep)
@@ -121,8 +122,8 @@ def main():
         log_x = lrsstore.is_log_axis(st.axes(name)[a.x]["values"], st.axes(name)[a.x])
     print(table(rows, a.x, a.color))
 
-    plt = plotutil.pyplot()
-    fig, ax = plt.subplots(figsize=(7.2, 5.0), constrained_layout=True)
+    plt = plotutil.apply_style(a)
+    fig, ax = plt.subplots(figsize=plotutil.figsize(a, 7.2, 5.0), constrained_layout=True)
     cvals = sorted({r[a.color] for r in rows})
     for k, cv in enumerate(cvals):
         rs = [r for r in rows if r[a.color] == cv]
@@ -131,25 +132,28 @@ def main():
         err = np.vstack([b - np.array([r["lo"] for r in rs]), np.array([r["hi"] for r in rs]) - b])
         col = "C%d" % k
         ax.errorbar(xv, b, yerr=err, fmt="o-", color=col, capsize=3, lw=1.8,
-                    label="%s = %s" % (a.color, plotutil.fmt(cv)))
+                    label=plotutil.value_label({a.color: cv}))
         ax.plot(xv, [r["two_over_kt0"] for r in rs], "s--", color=col, lw=1.0, ms=4, alpha=0.9)
         ax.plot(xv, [r["eta_max"] for r in rs], "^:", color=col, lw=1.0, ms=4, alpha=0.9)
     from matplotlib.lines import Line2D
 
-    style = [Line2D([], [], color="0.3", marker="o", ls="-", label="refined critical %s (median over seeds)" % axis),
-             Line2D([], [], color="0.3", marker="s", ls="--", label="2/K_t(0)"),
-             Line2D([], [], color="0.3", marker="^", ls=":", label="eta_max [P1]")]
+    style = [Line2D([], [], color="0.3", marker="o", ls="-", label="refined critical %s (median over seeds)" % plotutil.symbol(axis)),
+             Line2D([], [], color="0.3", marker="s", ls="--", label=r"$2/K_t(0)$"),
+             Line2D([], [], color="0.3", marker="^", ls=":", label=r"$\eta_{\max}$ [P1]")]
     leg = ax.legend(handles=style, loc="lower left", fontsize=8)
     ax.add_artist(leg)
     ax.legend(loc="upper right", fontsize=8)
     if log_x:
         ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(a.x + (" (log)" if log_x else ""))
-    ax.set_ylabel(axis + " (log)")
+    ax.set_xlabel(plotutil.axis_label(a.x))
+    ax.set_ylabel("critical " + plotutil.axis_label(axis))
+    if not log_x:
+        vals = sorted({r[a.x] for r in rows})
+        plotutil.category_ticks(ax, "x", vals, [plotutil.fmt(v) for v in vals])
     ax.grid(True, which="both", alpha=0.25)
-    ax.set_title(a.title or "%s: critical %s vs %s" % (name, axis, a.x), fontsize=11)
-    plotutil.savefig(fig, a.output)
+    ax.set_title(a.title or "%s: critical %s vs %s" % (name, plotutil.symbol(axis), plotutil.symbol(a.x)))
+    plotutil.savefig(fig, a)
     print("wrote %s (%d groups)" % (a.output, len(rows)))
     return 0
 

@@ -72,10 +72,14 @@ class AxisSpec:
     def __init__(self, pts, col, axes, mask):
         self.col = col
         self.values = plotutil.ordered_values(pts, col, axes, mask)
-        self.categorical = any(isinstance(x, str) for x in self.values)
-        if not self.categorical:
+        # A grid axis is categorical: one equal cell per grid value (a log grid's
+        # last decade does not take half the plot).
+        self.text = any(isinstance(x, str) for x in self.values)
+        self.categorical = self.text or col in axes
+        if not self.text:
             self.values = sorted(self.values)
-        self.log = (not self.categorical) and lrsstore.is_log_axis(self.values, axes.get(col))
+        self.scale_log = (not self.text) and lrsstore.is_log_axis(self.values, axes.get(col))
+        self.log = self.scale_log and not self.categorical
         if self.categorical or len(self.values) == 0:
             self.edges = np.arange(len(self.values) + 1) - 0.5
             self.centres = np.arange(len(self.values), dtype=float)
@@ -83,6 +87,15 @@ class AxisSpec:
             self.edges = edges(self.values, self.log)
             self.centres = np.asarray(self.values, dtype=float)
         self.pos = {v: i for i, v in enumerate(self.values)}
+
+    def to_pos(self, v):
+        """Where value v (e.g. a boundary between grid values) sits on the drawn axis."""
+        if not self.categorical or self.text:
+            return np.asarray(v, dtype=float)
+        t = np.asarray(self.values, dtype=float)
+        f = np.log10 if self.scale_log else (lambda x: x)
+        with np.errstate(all="ignore"):
+            return np.interp(f(np.asarray(v, dtype=float)), f(t), self.centres)
 
     def apply(self, ax, which):
         setlim = ax.set_xlim if which == "x" else ax.set_ylim
@@ -93,10 +106,8 @@ class AxisSpec:
             setscale("log")
         setlim(self.edges[0], self.edges[-1])
         if self.categorical or len(self.values) <= 12:
-            setticks(self.centres)
-            setlabels([plotutil.fmt(v) for v in self.values])
-            (ax.xaxis if which == "x" else ax.yaxis).set_minor_locator(plt.NullLocator())
-        (ax.set_xlabel if which == "x" else ax.set_ylabel)(self.col + (" (log)" if self.log else ""))
+            plotutil.category_ticks(ax, which, self.centres, [plotutil.fmt(v) for v in self.values])
+        (ax.set_xlabel if which == "x" else ax.set_ylabel)(plotutil.axis_label(self.col))
 
 
 def main():
@@ -118,8 +129,9 @@ def main():
                    help="overlay the refined boundary along AXIS (default: the [refine] axis); AXIS is --x or --y")
     p.add_argument("--predicate", help="with --boundary: the predicate (default: the sweep's [refine] predicate)")
     p.add_argument("--title", help="figure title")
-    p.add_argument("-o", "--output", default="phase_diagram.png", help="output image (default phase_diagram.png)")
+    plotutil.add_output_args(p, "phase_diagram.png")
     a = p.parse_args()
+    plotutil.check_output(a)
 
     if a.predicate is not None and a.boundary is None:
         raise StoreError("--predicate goes with --boundary")
@@ -136,6 +148,7 @@ def main():
         raise StoreError("no computed point matches%s" % (" --where %r" % a.where if a.where else ""))
     failed = np.isin(pts["status"], lrsstore.FAILED)
     _mpl()
+    plotutil.apply_style(a)
 
     xs = AxisSpec(pts, a.x, axes, mask)
     ys = AxisSpec(pts, a.y, axes, mask)
@@ -182,11 +195,12 @@ def main():
     nf = len(facets)
     ncol = min(nf, 3)
     nrow = (nf + ncol - 1) // ncol
-    fig, axs = plt.subplots(nrow, ncol, figsize=(4.6 * ncol + 1.2, 3.9 * nrow), squeeze=False, constrained_layout=True)
+    fig, axs = plt.subplots(nrow, ncol, figsize=plotutil.figsize(a, 4.6 * ncol + 1.2, 3.9 * nrow, ncol),
+                            squeeze=False, constrained_layout=True)
     cmap = plt.get_cmap("viridis").copy()
     cmap.set_bad("white")
     mesh = None
-    anyfail = False
+    anyfail = allfail = nothing = False
     bd_handle = None
     for k, fv in enumerate(facets):
         ax = axs[k // ncol][k % ncol]
@@ -196,8 +210,11 @@ def main():
             for j in range(G.shape[1]):
                 x0, x1 = xs.edges[j], xs.edges[j + 1]
                 y0, y1 = ys.edges[i], ys.edges[i + 1]
+                if C[i, j] > 0 and F[i, j] == 0 and not np.isfinite(G[i, j]):
+                    nothing = True  # white: computed, but no value (never reached, not fitted)
                 if F[i, j] > 0:
                     anyfail = True
+                    allfail = allfail or not np.isfinite(G[i, j])
                     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="0.75" if not np.isfinite(G[i, j]) else "none",
                                            edgecolor="red", hatch="xx", linewidth=0.8, alpha=0.9))
                 if G.size <= 100 and np.isfinite(G[i, j]):
@@ -205,29 +222,34 @@ def main():
                     yc = np.sqrt(y0 * y1) if ys.log else (y0 + y1) / 2
                     rgba = cmap(norm(G[i, j]))
                     dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.5
-                    ax.text(xc, yc, "%.3g" % G[i, j], ha="center", va="center", fontsize=7,
+                    ax.text(xc, yc, "%.3g" % G[i, j], ha="center", va="center",
+                            fontsize=7 if a.style != "paper" else 5.5,
                             color="white" if dark else "black")
         xs.apply(ax, "x")
         ys.apply(ax, "y")
         if fv is not None:
-            ax.set_title("%s = %s" % (a.facet, plotutil.fmt(fv)), fontsize=10)
+            ax.set_title(plotutil.value_label({a.facet: fv}))
         if bd is not None:
             bd_handle = _draw_boundary(ax, bd, pts, a, xs, ys, fv) or bd_handle
     for k in range(nf, nrow * ncol):
         axs[k // ncol][k % ncol].set_visible(False)
     nseeds = int(np.max([c.max() for c in counts])) if counts else 0
     cb = fig.colorbar(mesh, ax=axs.ravel().tolist(), shrink=0.9)
-    cb.set_label("%s of %s (≤ %d points per cell)" % (a.agg, a.z, nseeds))
+    cb.set_label("%s of %s (≤ %d points per cell)" % (a.agg, plotutil.symbol(a.z), nseeds))
     handles = []
     if anyfail:
-        handles.append(Patch(facecolor="none", edgecolor="red", hatch="xx", label="diverged / failed points in cell"))
+        handles.append(Patch(facecolor="none", edgecolor="red", hatch="xx", label="some points diverged / failed"))
+    if allfail:
+        handles.append(Patch(facecolor="0.75", edgecolor="red", hatch="xx", label="every point diverged / failed"))
+    if nothing:
+        handles.append(Patch(facecolor="white", edgecolor="0.5", label="no value (never reached / not fitted)"))
     if bd_handle is not None:
         handles.append(bd_handle)
     if handles:
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), ncol=len(handles),
-                   fontsize=8, frameon=False)
-    fig.suptitle(a.title or "%s: %s over %s × %s" % (name, a.z, a.x, a.y), fontsize=11)
-    plotutil.savefig(fig, a.output)
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), ncol=min(2, len(handles)),
+                   fontsize=8 if a.style != "paper" else 6.5, frameon=False)
+    fig.suptitle(a.title or "%s: %s over %s × %s" % (name, plotutil.symbol(a.z), plotutil.symbol(a.x), plotutil.symbol(a.y)))
+    plotutil.savefig(fig, a)
     print("wrote %s (%d panel%s, %d points)" % (a.output, nf, "s" if nf > 1 else "", int(mask.sum())))
     return 0
 
@@ -278,13 +300,14 @@ def _draw_boundary(ax, bd, pts, a, xs, ys, fv):
         lo.append(min(c["lo"] for c in cs))
         hi.append(max(c["hi"] for c in cs))
         nmax = max(nmax, len(cs))
-    mid, lo, hi = np.array(mid), np.array(lo), np.array(hi)
+    spec = xs if axis == a.x else ys  # boundary values on the drawn (categorical) axis
+    mid, lo, hi = spec.to_pos(mid), spec.to_pos(lo), spec.to_pos(hi)
     err = np.vstack([mid - lo, hi - mid])
     kw = dict(fmt="D", color="#ff7f0e", markeredgecolor="black", markersize=6, ecolor="black",
               elinewidth=1.2, capsize=4, zorder=5,
-              label="first flip of %s along %s: median over %s (≤ %d cells per marker); "
+              label="first flip of %s along %s: median over %s (≤ %d cells per marker);\n"
               "bars: lowest lo to highest hi of their brackets"
-              % (bd["predicate"], axis, ", ".join(["seeds"] + bd["pooled"]), nmax))
+              % (bd["predicate"], plotutil.symbol(axis), ", ".join(["seeds"] + bd["pooled"]), nmax))
     if axis == a.y:
         return ax.errorbar(pos, mid, yerr=err, **kw)
     return ax.errorbar(mid, pos, xerr=err, **kw)

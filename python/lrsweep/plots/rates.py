@@ -24,7 +24,8 @@ from .. import store as lrsstore  # noqa: E402
 from ..store import StoreError  # noqa: E402
 from . import plotutil  # noqa: E402
 
-THEORIES = (("asymptotic_rate", "1 − asymptotic_rate = (μ/K)·α1/α2"), ("rho_bar0", "1 − ρ̄(η0, 0)"))
+THEORIES = (("asymptotic_rate", r"$1 - \rho_\infty = (\mu/K)\,\alpha_1/\alpha_2$ (theory)"),
+            ("rho_bar0", r"$1 - \bar\rho(\eta_0, 0)$ (theory)"))
 
 
 def fractions(pts, mask):
@@ -48,8 +49,9 @@ def main():
     p.add_argument("--where", default="", help="row filter expression (see phase_diagram.py --help)")
     p.add_argument("--color", help="colour markers by this column (default: first varying grid axis)")
     p.add_argument("--title", help="figure title")
-    p.add_argument("-o", "--output", default="rates.png", help="output image (default rates.png)")
+    plotutil.add_output_args(p, "rates.png")
     a = p.parse_args()
+    plotutil.check_output(a)
 
     with lrsstore.Store(a.store) as st:
         name = st.sweep_name(a.sweep)
@@ -67,8 +69,8 @@ def main():
         varying = plotutil.group_axes(pts, axes, mask)
         colour_by = varying[0] if varying else None
 
-    plt = plotutil.pyplot()
-    fig, axs = plt.subplots(1, 2, figsize=(11, 4.6), constrained_layout=True)
+    plt = plotutil.apply_style(a)
+    fig, axs = plt.subplots(1, 2, figsize=plotutil.figsize(a, 11, 4.6, 2), constrained_layout=True)
     ym = 1.0 - pts["rate"]
     fr = fractions(pts, mask)
     cvals = plotutil.ordered_values(pts, colour_by, axes, mask) if colour_by else [None]
@@ -81,31 +83,31 @@ def main():
             sc = ax.scatter(xm[ok], ym[ok], c=pts[colour_by][ok].astype(float), s=14, cmap="viridis",
                             norm=plt.matplotlib.colors.LogNorm() if lrsstore.is_log_axis(cvals, axes.get(colour_by)) else None)
             if k == 1:
-                fig.colorbar(sc, ax=ax).set_label(colour_by)
+                fig.colorbar(sc, ax=ax).set_label(plotutil.axis_label(colour_by))
         else:
             for i, cv in enumerate(cvals):
                 sel = ok if cv is None else ok & (pts[colour_by] == cv)
                 if sel.any():
                     ax.scatter(xm[sel], ym[sel], s=14, color=plt.get_cmap("tab10")(i % 10), alpha=0.8,
-                               label=None if cv is None else "%s=%s" % (colour_by, plotutil.fmt(cv)))
+                               label=None if cv is None else plotutil.value_label({colour_by: cv}))
         vals = np.concatenate([xm[ok], ym[ok]])
         vals = vals[np.isfinite(vals) & (vals > 0)]
         if vals.size:
             lo, hi = vals.min() / 1.5, vals.max() * 1.5
-            ax.plot([lo, hi], [lo, hi], color="k", lw=1, label="y = x")
+            ax.plot([lo, hi], [lo, hi], color="k", lw=1, label="$y = x$")
             ax.set_xlim(lo, hi)
             ax.set_ylim(lo, hi)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("1 − measured rate")
+        ax.set_ylabel(r"$1 - \hat\rho$ (measured)")
         n, nfast = fr[col]
-        ax.set_title("%d/%d points at least as fast as the bound" % (nfast, n), fontsize=10)
+        ax.set_title("%d/%d points at least as fast as the bound" % (nfast, n))
         ax.grid(alpha=0.3, which="both")
         if k == 0 or not numeric_many:
             ax.legend(fontsize=8)
     fig.suptitle(a.title or "%s: measured rate vs [P1] theory (above y = x: faster than the bound)" % name, fontsize=11)
-    plotutil.savefig(fig, a.output)
+    plotutil.savefig(fig, a)
     for col, _ in THEORIES:
         n, nfast = fr[col]
         print("%-16s %d of %d points (%.1f%%) decay at least as fast as the bound"
