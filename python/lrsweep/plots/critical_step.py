@@ -135,14 +135,33 @@ def main():
                     label=plotutil.value_label({a.color: cv}))
         ax.plot(xv, [r["two_over_kt0"] for r in rs], "s--", color=col, lw=1.0, ms=4, alpha=0.9)
         ax.plot(xv, [r["eta_max"] for r in rs], "^:", color=col, lw=1.0, ms=4, alpha=0.9)
+    # η_max can be dozens of decades below the boundary (the bound is conservative):
+    # the axis spans three decades below the lowest boundary or 2/K_t(0), and η_max
+    # points beneath it are drawn on the edge (their values are in the printed table).
+    near = [v for r in rows for v in (r["lo"], r["two_over_kt0"]) if np.isfinite(v) and v > 0]
+    floor = min(near) / 1e3 if near else None
+    below = False
+    if floor is not None:
+        for k, cv in enumerate(cvals):
+            rs = [r for r in rows if r[a.color] == cv]
+            low = [(r[a.x], r["eta_max"]) for r in rs if np.isfinite(r["eta_max"]) and r["eta_max"] < floor]
+            if low:
+                below = True
+                ax.plot([x for x, _ in low], [floor] * len(low), "v", color="C%d" % k, ms=7,
+                        markeredgecolor="black", clip_on=False, zorder=5)
+        top = max(v for r in rows for v in (r["hi"], r["two_over_kt0"], r["eta_max"]) if np.isfinite(v))
+        ax.set_ylim(floor, top * 3)
     from matplotlib.lines import Line2D
 
     style = [Line2D([], [], color="0.3", marker="o", ls="-", label="refined critical %s (median over seeds)" % plotutil.symbol(axis)),
              Line2D([], [], color="0.3", marker="s", ls="--", label=r"$2/K_t(0)$"),
              Line2D([], [], color="0.3", marker="^", ls=":", label=r"$\eta_{\max}$ [P1]")]
+    if below:
+        style.append(Line2D([], [], color="0.3", marker="v", ls="none", markeredgecolor="black",
+                            label=r"$\eta_{\max}$ below the axis (see the table)"))
     leg = ax.legend(handles=style, loc="lower left", fontsize=8)
     ax.add_artist(leg)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="center right", fontsize=8)
     if log_x:
         ax.set_xscale("log")
     ax.set_yscale("log")
