@@ -143,7 +143,8 @@ def trajectories(store, where=None, sweep=None):
 def grid(store, sweep=None):
     """The grid's own rows as an xarray.Dataset: one dimension per grid axis (seed
     included; axes zipped together share the first one's dimension), one variable
-    per other column, NaN (None for text) where a point is not stored."""
+    per other column, NaN (None for text) where a point is not stored (a column keeps
+    its integer type when every point is)."""
     import xarray as xr
 
     st, own = _open(store)
@@ -171,6 +172,7 @@ def grid(store, sweep=None):
     shape = tuple(len(axes[d]["values"]) for d in dims)
     ok = np.all([pos[d] >= 0 for d in dims], axis=0) if dims else np.zeros(len(df), bool)
     flat = np.ravel_multi_index(tuple(pos[d][ok] for d in dims), shape) if dims else np.array([], int)
+    full = len(np.unique(flat)) == int(np.prod(shape))
     data = {}
     for c in df.columns:
         if c in axes:
@@ -179,6 +181,9 @@ def grid(store, sweep=None):
         if str(col.dtype) == "category" or col.dtype == object:
             arr = np.full(int(np.prod(shape)), None, dtype=object)
             arr[flat] = col.astype(object).to_numpy()[ok]
+        elif full:  # every cell stored: the column keeps its type (integers stay exact)
+            arr = np.empty(int(np.prod(shape)), dtype=col.dtype)
+            arr[flat] = col.to_numpy()[ok]
         else:
             arr = np.full(int(np.prod(shape)), np.nan)
             arr[flat] = col.to_numpy(dtype=float)[ok]

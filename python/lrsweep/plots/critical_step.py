@@ -2,8 +2,8 @@
 
 For a store of sweeps/p1_critical_step.toml (or any sweep with a [refine] bisection):
 per cell -- every combination of the axes other than the refined one -- the first
-flip of the predicate along the refined axis (lrsstore.boundary(), the rule of
-`lrsweep query --boundary`; default the sweep's [refine] axis and predicate).  The
+flip of the predicate along the refined axis (`lrsweep query --boundary`, run by
+lrsweep.store.boundary(); default the sweep's [refine] axis and predicate).  The
 cells are grouped by --x (width) and --color (init_scale); per group the table and
 the figure show
 

@@ -12,15 +12,15 @@ otherwise add off-grid cells and weight some cells with more seeds than others.
 --boundary [AXIS] draws the refined boundary on top instead: when AXIS (default the
 sweep's [refine] axis) is --x or --y, for every value of the other drawn axis (and
 facet) a marker at the boundary where --predicate (default the [refine] predicate)
-first flips along AXIS -- lrsstore.boundary(), the rule of `lrsweep query
---boundary`, over every computed row, grid and refinement alike -- at the median over
+first flips along AXIS -- `lrsweep query --boundary`, run by lrsweep.store.boundary(), over every computed row, grid and refinement alike -- at the median over
 seeds (and any other axis not drawn: the legend names them) of the per-cell midpoints, with bars spanning
 the cells' brackets (lowest lo to highest hi).  --where filters those rows too.
 
 --z is a column of /sweeps/NAME/points or an arithmetic expression over columns,
-e.g. "alpha1/alpha2" or "log10(final_loss)".  --where filters rows with a small
-safe language: comparisons (== != < <= > >=), and/or/not (or && || !), numbers,
-"quoted" enum names, + - * / **, log10/log/exp/abs/sqrt; e.g.
+e.g. "alpha1/alpha2" or "log10(final_loss)".  --where filters rows in the language
+of `lrsweep query --where` (docs/store.md, "Queries"): comparisons (== != < <= > >=),
+and/or/not (or && || !), numbers, "quoted" enum names, + - * /, log10/log/exp/sqrt/abs;
+e.g.
     --where 'loss == "squared" and width >= 1000'
 
 Examples:
