@@ -28,6 +28,16 @@ THEORIES = (("asymptotic_rate", r"$1 - \rho_\infty = (\mu/K)\,\alpha_1/\alpha_2$
             ("rho_bar0", r"$1 - \bar\rho(\eta_0, 0)$ (theory)"))
 
 
+def _tick(v, _=None):
+    return "%.3g" % v
+
+
+def _minor_tick(v, _=None):
+    """Minor ticks of a log axis labelled at mantissas 2, 4 and 6 only (room)."""
+    m = v / 10.0 ** np.floor(np.log10(v)) if v > 0 else 0
+    return _tick(v) if int(round(m)) in (2, 4, 6) and abs(m - round(m)) < 1e-6 else ""
+
+
 def fractions(pts, mask):
     """{theory column: (n points, n with measured rate <= theory rate)}."""
     out = {}
@@ -99,6 +109,10 @@ def main():
             ax.set_ylim(lo, hi)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        # ticks as the shortest decimals (0.6, 1), not 6×10⁻¹
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(_tick))
+            axis.set_minor_formatter(plt.matplotlib.ticker.FuncFormatter(_minor_tick))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(r"$1 - \hat\rho$ (measured)")
         n, nfast = fr[col]
