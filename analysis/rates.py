@@ -1,120 +1,14 @@
 #!/usr/bin/python3
-"""Measured linear rate against the theory of [P1]: a log-log scatter of 1 − rate.
-
-Left panel: 1 − rate (measured, the fitted per-iteration factor of the store's
-`rate` column) against 1 − asymptotic_rate = (μ/K)·α1/α2; right panel: against
-1 − ρ̄(η0, 0) (rho_bar0), the constant-step bound.  One marker per point, coloured
-by --color (default: the first grid axis that varies); the line y = x.  A point
-above the line decays at least as fast as the bound (measured rate ≤ theoretical).
-Prints, for each theoretical rate, the fraction of points whose measured decay is
-at least as fast as it.  Only GD points with a measured rate and the theory column
-are used (GF rates are per unit time, not per iteration).
-
-Example:
-    rates.py p1_fig1.h5 --color width -o rates.png
-Exit 2 with one line for a bad store, sweep, column or expression.
-"""
-
+"""rates.py: the command line of lrsweep.plots.rates (python/lrsweep/plots/rates.py; --help there).
+Runs from the checkout without setup; `python3 -m lrsweep.plots.rates` is the same."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "python"))
 
-import numpy as np  # noqa: E402
-
-import lrsstore  # noqa: E402
-from lrsstore import StoreError  # noqa: E402
-import plotutil  # noqa: E402
-
-THEORIES = (("asymptotic_rate", "1 − asymptotic_rate = (μ/K)·α1/α2"), ("rho_bar0", "1 − ρ̄(η0, 0)"))
-
-
-def fractions(pts, mask):
-    """{theory column: (n points, n with measured rate <= theory rate)}."""
-    out = {}
-    r = pts["rate"]
-    for col, _ in THEORIES:
-        t = pts[col]
-        ok = mask & np.isfinite(r) & np.isfinite(t)
-        out[col] = (int(ok.sum()), int(np.sum(r[ok] <= t[ok])))
-    return out
-
-
-def main():
-    p = lrsstore.ArgumentParser(
-        prog="rates.py", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
-    )
-    p.add_argument("store", help="lrsweep store (HDF5)")
-    p.add_argument("--sweep", help="sweep name (default: the store's only sweep)")
-    p.add_argument("--where", default="", help="row filter expression (see phase_diagram.py --help)")
-    p.add_argument("--color", help="colour markers by this column (default: first varying grid axis)")
-    p.add_argument("--title", help="figure title")
-    p.add_argument("-o", "--output", default="rates.png", help="output image (default rates.png)")
-    a = p.parse_args()
-
-    with lrsstore.Store(a.store) as st:
-        name = st.sweep_name(a.sweep)
-        pts = st.points(name)
-        axes = st.axes(name)
-    if a.color:
-        lrsstore.check_column(pts, a.color)
-    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & (pts["method"] == "gd")
-    mask &= np.isfinite(pts["rate"]) & (pts["rate"] > 0) & (pts["rate"] < 1)
-    mask &= np.isfinite(pts["asymptotic_rate"]) | np.isfinite(pts["rho_bar0"])
-    if not mask.any():
-        raise StoreError("no GD point with a measured rate and a [P1] theoretical rate matches%s" % (" --where %r" % a.where if a.where else ""))
-    colour_by = a.color
-    if colour_by is None:
-        varying = plotutil.group_axes(pts, axes, mask)
-        colour_by = varying[0] if varying else None
-
-    plt = plotutil.pyplot()
-    fig, axs = plt.subplots(1, 2, figsize=(11, 4.6), constrained_layout=True)
-    ym = 1.0 - pts["rate"]
-    fr = fractions(pts, mask)
-    cvals = plotutil.ordered_values(pts, colour_by, axes, mask) if colour_by else [None]
-    numeric_many = colour_by and len(cvals) > 10 and not any(isinstance(v, str) for v in cvals)
-    for k, (col, xlabel) in enumerate(THEORIES):
-        ax = axs[k]
-        xm = 1.0 - pts[col]
-        ok = mask & np.isfinite(xm) & (xm > 0)
-        if numeric_many:
-            sc = ax.scatter(xm[ok], ym[ok], c=pts[colour_by][ok].astype(float), s=14, cmap="viridis",
-                            norm=plt.matplotlib.colors.LogNorm() if lrsstore.is_log_axis(cvals, axes.get(colour_by)) else None)
-            if k == 1:
-                fig.colorbar(sc, ax=ax).set_label(colour_by)
-        else:
-            for i, cv in enumerate(cvals):
-                sel = ok if cv is None else ok & (pts[colour_by] == cv)
-                if sel.any():
-                    ax.scatter(xm[sel], ym[sel], s=14, color=plt.get_cmap("tab10")(i % 10), alpha=0.8,
-                               label=None if cv is None else "%s=%s" % (colour_by, plotutil.fmt(cv)))
-        vals = np.concatenate([xm[ok], ym[ok]])
-        vals = vals[np.isfinite(vals) & (vals > 0)]
-        if vals.size:
-            lo, hi = vals.min() / 1.5, vals.max() * 1.5
-            ax.plot([lo, hi], [lo, hi], color="k", lw=1, label="y = x")
-            ax.set_xlim(lo, hi)
-            ax.set_ylim(lo, hi)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("1 − measured rate")
-        n, nfast = fr[col]
-        ax.set_title("%d/%d points at least as fast as the bound" % (nfast, n), fontsize=10)
-        ax.grid(alpha=0.3, which="both")
-        if k == 0 or not numeric_many:
-            ax.legend(fontsize=8)
-    fig.suptitle(a.title or "%s: measured rate vs [P1] theory (above y = x: faster than the bound)" % name, fontsize=11)
-    plotutil.savefig(fig, a.output)
-    for col, _ in THEORIES:
-        n, nfast = fr[col]
-        print("%-16s %d of %d points (%.1f%%) decay at least as fast as the bound"
-              % (col, nfast, n, 100.0 * nfast / n if n else float("nan")))
-    print("wrote %s (%d points)" % (a.output, int(mask.sum())))
-    return 0
-
+from lrsweep.plots import rates as _m  # noqa: E402
+from lrsweep.store import main_guard  # noqa: E402
 
 if __name__ == "__main__":
-    lrsstore.main_guard(main)
+    main_guard(_m.main)
+sys.modules[__name__] = _m  # `import rates` (reproduce.py) is the package module

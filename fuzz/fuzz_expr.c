@@ -40,8 +40,8 @@ static const char *text(const void *ctx, size_t row, size_t col, char *buf, size
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const lrs_field cols[] = {{.name = "width", .type = LRS_FIELD_F64},
-                                    {.name = "status", .type = LRS_FIELD_ENUM, .names = statuses},
-                                    {.name = "key", .type = LRS_FIELD_TEXT, .size = 16}};
+                                   {.name = "status", .type = LRS_FIELD_ENUM, .names = statuses},
+                                   {.name = "key", .type = LRS_FIELD_TEXT}};
   const lrs_query_table table = {4, 3, cols, NULL, number, text};
   char *expr_text = malloc(size + 1);
   if (!expr_text)

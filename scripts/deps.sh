@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lrsweep needs to build, test and run, if any is
-# missing.  Idempotent: does nothing (and needs no network) when all are there.
+# missing, and makes the Python package python/lrsweep importable from
+# /usr/bin/python3 (scripts/python-path.sh).  Idempotent: does nothing (and needs no
+# network) when all are there.
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,7 @@ packages=(
   libscalapack-openmpi-dev
   libgsl-dev libopenblas-dev liblapacke-dev libssl-dev
   slurm-wlm munge time python3 python3-numpy python3-h5py python3-matplotlib python3-pytest python3-scipy python3-mpmath
+  python3-pandas python3-xarray
 )
 [ "${LRS_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$LRS_DEPS_EXTRA" && packages+=("${extra[@]}")
 
@@ -27,3 +30,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+"$(dirname "$0")/python-path.sh"

@@ -31,7 +31,8 @@ tail -n 25 "$dir/meson-test.out"
 # handed to them through LRSWEEP.
 LRSWEEP=$PWD/$dir/lrsweep /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   --junitxml="$dir/pytest.xml" tests/bench/test_baseline.py tests/analysis/test_analysis.py \
-  tests/analysis/test_reproduce_quick.py \
+  tests/analysis/test_reproduce_quick.py tests/python/test_package.py \
+  tests/python/test_figures.py \
   >"$dir/pytest.out" 2>&1
 pytest_rc=$?
 tail -n 5 "$dir/pytest.out"

@@ -38,6 +38,7 @@ static const char *column_name_at(const void *ctx, size_t i) {
 
 typedef enum {
   T_END, T_NUMBER, T_STRING, T_IDENT, T_LPAREN, T_RPAREN, T_NOT, T_AND, T_OR,
+  T_PLUS, T_MINUS, T_STAR, T_SLASH,
   T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_BAD
 } tok_kind;
 
@@ -48,22 +49,60 @@ typedef struct token {
   char *string;    /* T_STRING: decoded, malloc'd; T_IDENT: copy */
 } token;
 
-typedef enum { N_NUMBER, N_STRING, N_COLUMN, N_NOT, N_AND, N_OR, N_CMP } node_kind;
+/* The AST (kept for lrs_query_note_unmatched and the type checks) and, built
+ * alongside it while parsing, the program the evaluation runs: postfix code
+ * over a stack of doubles (a condition is 0 or 1), so that evaluating a long
+ * chain of + or && does not recurse. */
+typedef enum {
+  N_NUMBER, N_STRING, N_COLUMN, N_NOT, N_AND, N_OR, N_CMP, N_ARITH, N_NEG, N_CALL
+} node_kind;
+
+/* What a node yields: only numbers take part in arithmetic, only numbers and
+ * conditions in && || !, and comparisons take values, never conditions. */
+typedef enum { V_NUMBER, V_TEXT, V_ENUM, V_COND } value_type;
 
 typedef struct node {
   node_kind kind;
-  tok_kind op;        /* N_CMP */
-  int a, b;           /* children (node indices) */
-  double number;      /* N_NUMBER, and resolved enum strings */
-  char *string;       /* N_STRING */
-  size_t col;         /* N_COLUMN */
+  tok_kind op;     /* N_CMP, N_ARITH */
+  int a, b;        /* children (node indices) */
+  double number;   /* N_NUMBER, and resolved enum strings */
+  char *string;    /* N_STRING */
+  size_t col;      /* N_COLUMN */
   size_t pos;
+  value_type type;
+  size_t code_at;  /* N_NUMBER, N_STRING, N_COLUMN: their push instruction */
 } node;
+
+typedef enum {
+  OP_NUM, OP_COL, OP_NEG, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_CALL, OP_CMP, OP_TEXT_CMP,
+  OP_NOT, OP_AND, OP_OR
+} op_kind;
+
+typedef struct instr {
+  op_kind op;
+  tok_kind cmp;   /* OP_CMP, OP_TEXT_CMP */
+  double number;  /* OP_NUM */
+  size_t col;     /* OP_COL; OP_CALL: the function */
+  int a, b;       /* OP_TEXT_CMP: the operand nodes */
+} instr;
+
+/* The functions of one argument (docs/store.md, "Queries"). */
+static const struct {
+  const char *name;
+  double (*fn)(double);
+} functions[] = {{"log10", log10}, {"log", log}, {"exp", exp}, {"sqrt", sqrt}, {"abs", fabs}};
+enum { N_FUNCTIONS = sizeof functions / sizeof functions[0] };
+
+/* The evaluation stack: each of the at most LRS_QUERY_MAX_DEPTH nesting
+ * levels holds at most five pending operands (||, &&, comparison, + and *). */
+enum { STACK_CAP = 6 * (LRS_QUERY_MAX_DEPTH + 2) };
 
 struct lrs_query_expr {
   node *nodes;
   size_t n, cap;
   int root;
+  instr *code;
+  size_t n_code, code_cap;
 };
 
 typedef struct parser {
@@ -72,7 +111,8 @@ typedef struct parser {
   token tok;
   lrs_query_expr *e;
   lrs_status st;
-  int depth; /* open '(' and '!' around the current token */
+  int depth;   /* open '(', '!' and unary '-' around the current token */
+  size_t sp;   /* the evaluation stack's height after the code so far */
 } parser;
 
 /* Raises the parse error at 0-based text position `pos`. */
@@ -93,17 +133,23 @@ static lrs_status fail(parser *p, size_t pos, const char *fmt, ...) {
   return p->st;
 }
 
-static const char *tok_text(tok_kind k) {
-  switch (k) {
+/* A token for messages; the word operators as they were spelled. */
+static const char *tok_text(const parser *p, const token *t) {
+  bool word = t->kind != T_END && isalpha((unsigned char)p->text[t->pos]);
+  switch (t->kind) {
   case T_END: return "the end";
   case T_NUMBER: return "a number";
   case T_STRING: return "a string";
   case T_IDENT: return "a column";
   case T_LPAREN: return "'('";
   case T_RPAREN: return "')'";
-  case T_NOT: return "'!'";
-  case T_AND: return "'&&'";
-  case T_OR: return "'||'";
+  case T_NOT: return word ? "'not'" : "'!'";
+  case T_AND: return word ? "'and'" : "'&&'";
+  case T_OR: return word ? "'or'" : "'||'";
+  case T_PLUS: return "'+'";
+  case T_MINUS: return "'-'";
+  case T_STAR: return "'*'";
+  case T_SLASH: return "'/'";
   case T_EQ: return "'=='";
   case T_NE: return "'!='";
   case T_LT: return "'<'";
@@ -114,6 +160,8 @@ static const char *tok_text(tok_kind k) {
   }
   return "a character";
 }
+
+static bool is_compare(tok_kind k) { return k >= T_EQ && k <= T_GE; }
 
 /* The lexer keeps its position in the token that was just consumed. */
 typedef struct lexer_state {
@@ -149,7 +197,10 @@ static lrs_status lex(parser *p, lexer_state *lx) {
       return p->st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory");
     memcpy(t->string, s + i, t->len);
     t->string[t->len] = '\0';
-    t->kind = T_IDENT;
+    t->kind = strcmp(t->string, "and") == 0   ? T_AND
+              : strcmp(t->string, "or") == 0  ? T_OR
+              : strcmp(t->string, "not") == 0 ? T_NOT
+                                              : T_IDENT;
   } else if (c == '"' || c == '\'') {
     size_t j = i + 1, n = 0;
     t->string = malloc(strlen(s + i) + 1);
@@ -169,9 +220,9 @@ static lrs_status lex(parser *p, lexer_state *lx) {
     struct {
       const char *text;
       tok_kind kind;
-    } ops[] = {{"&&", T_AND}, {"||", T_OR}, {"==", T_EQ}, {"!=", T_NE}, {"<=", T_LE},
-               {">=", T_GE},  {"<", T_LT},  {">", T_GT},  {"!", T_NOT}, {"(", T_LPAREN},
-               {")", T_RPAREN}};
+    } ops[] = {{"&&", T_AND}, {"||", T_OR},  {"==", T_EQ},   {"!=", T_NE},    {"<=", T_LE},
+               {">=", T_GE},  {"<", T_LT},   {">", T_GT},    {"!", T_NOT},    {"(", T_LPAREN},
+               {")", T_RPAREN}, {"+", T_PLUS}, {"-", T_MINUS}, {"*", T_STAR}, {"/", T_SLASH}};
     t->kind = T_BAD;
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
       if (strncmp(s + i, ops[k].text, strlen(ops[k].text)) == 0) {
@@ -207,24 +258,89 @@ static int add_node(parser *p, node n) {
   return (int)e->n++;
 }
 
-static int parse_or(parser *p, lexer_state *lx);
-
-/* A value node's kind for type checks: number, string, or the column's. */
-static bool is_value(const node *n) {
-  return n->kind == N_NUMBER || n->kind == N_STRING || n->kind == N_COLUMN;
+/* Appends one instruction that changes the stack's height by `delta`. */
+static bool emit(parser *p, instr in, int delta) {
+  lrs_query_expr *e = p->e;
+  if (e->n_code == e->code_cap) {
+    size_t cap = e->code_cap ? 2 * e->code_cap : 16;
+    instr *grown = realloc(e->code, cap * sizeof *grown);
+    if (!grown) {
+      if (p->st == LRS_OK)
+        p->st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory parsing --where");
+      return false;
+    }
+    e->code = grown;
+    e->code_cap = cap;
+  }
+  e->code[e->n_code++] = in;
+  p->sp = (size_t)((long)p->sp + delta);
+  if (p->sp > STACK_CAP) { /* unreachable within the nesting limit; checked all the same */
+    fail(p, 0, "the expression needs more than %d pending operands", STACK_CAP);
+    return false;
+  }
+  return true;
 }
 
-/* Enters one level of '(' or '!' at `pos` (the parser and the evaluation
- * recurse on them): refused beyond LRS_QUERY_MAX_DEPTH. */
+static int parse_or(parser *p, lexer_state *lx);
+
+/* Enters one level of '(', '!', unary '-' or a function at `pos` (the parser
+ * recurses on them): refused beyond LRS_QUERY_MAX_DEPTH. */
 static bool enter(parser *p, size_t pos) {
   if (++p->depth <= LRS_QUERY_MAX_DEPTH)
     return true;
-  fail(p, pos, "more than %d nested '(' and '!'", LRS_QUERY_MAX_DEPTH);
+  fail(p, pos, "more than %d nested '(', '!' and unary '-'", LRS_QUERY_MAX_DEPTH);
   return false;
 }
 
-static int parse_operand(parser *p, lexer_state *lx) {
+/* Whether the token can start an operand; if not, the error names `after`. */
+static bool starts_operand(parser *p, const char *after) {
+  tok_kind k = p->tok.kind;
+  if (k == T_NUMBER || k == T_STRING || k == T_IDENT || k == T_LPAREN || k == T_MINUS ||
+      k == T_NOT)
+    return true;
+  if (after)
+    fail(p, p->tok.pos, "expected a value after %s, found %s", after, tok_text(p, &p->tok));
+  else
+    fail(p, p->tok.pos, "expected a number, string, column or '(' but found %s",
+         tok_text(p, &p->tok));
+  return false;
+}
+
+static const char *column_name(const parser *p, const node *n) {
+  return n->kind == N_COLUMN ? p->table->cols[n->col].name : "";
+}
+
+/* Checks that node `id` is a number for operator `what` (at the node). */
+static bool check_number(parser *p, int id, const char *what) {
+  const node *n = &p->e->nodes[id];
+  if (n->type == V_NUMBER)
+    return true;
+  if (n->type == V_COND)
+    fail(p, n->pos, "%s takes numbers, not a condition", what);
+  else if (n->type == V_ENUM)
+    fail(p, n->pos, "%s takes numbers; %s is an enum column", what, column_name(p, n));
+  else
+    fail(p, n->pos, "%s takes numbers, not text", what);
+  return false;
+}
+
+/* Checks that node `id` is a condition or a number (true when non-zero). */
+static bool check_condition(parser *p, int id, const char *what) {
+  const node *n = &p->e->nodes[id];
+  if (n->type == V_NUMBER || n->type == V_COND)
+    return true;
+  if (n->type == V_ENUM)
+    fail(p, n->pos, "%s takes conditions; %s is an enum column: compare it, e.g. %s == \"%s\"",
+         what, column_name(p, n), column_name(p, n), p->table->cols[n->col].names[0]);
+  else
+    fail(p, n->pos, "%s takes conditions, not text: compare it with == or !=", what);
+  return false;
+}
+
+static int parse_primary(parser *p, lexer_state *lx) {
   token t = p->tok;
+  if (!starts_operand(p, NULL))
+    return -1;
   if (t.kind == T_LPAREN) {
     if (!enter(p, t.pos) || lex(p, lx) != LRS_OK)
       return -1;
@@ -234,31 +350,74 @@ static int parse_operand(parser *p, lexer_state *lx) {
     p->depth--;
     if (p->tok.kind != T_RPAREN) {
       fail(p, p->tok.pos, "expected ')' to close the '(' at column %zu, found %s", t.pos + 1,
-           tok_text(p->tok.kind));
+           tok_text(p, &p->tok));
       return -1;
     }
     if (lex(p, lx) != LRS_OK)
       return -1;
     return inner;
   }
+  if (t.kind == T_IDENT) { /* a function: the name and '(' */
+    size_t after = t.pos + t.len;
+    while (isspace((unsigned char)p->text[after]))
+      after++;
+    if (p->text[after] == '(') {
+      size_t f = 0;
+      while (f < N_FUNCTIONS && strcmp(functions[f].name, t.string) != 0)
+        f++;
+      if (f == N_FUNCTIONS && lrs_query_column_index(p->table, t.string) < 0) {
+        fail(p, t.pos, "unknown function '%s' (functions: log10, log, exp, sqrt, abs)", t.string);
+        return -1;
+      }
+      if (f < N_FUNCTIONS) {
+        if (!enter(p, t.pos) || lex(p, lx) != LRS_OK || lex(p, lx) != LRS_OK)
+          return -1;
+        int arg = parse_or(p, lx);
+        if (arg < 0)
+          return -1;
+        p->depth--;
+        if (p->tok.kind != T_RPAREN) {
+          fail(p, p->tok.pos, "expected ')' to close %s( at column %zu, found %s",
+               functions[f].name, t.pos + 1, tok_text(p, &p->tok));
+          return -1;
+        }
+        char what[32];
+        snprintf(what, sizeof what, "%s()", functions[f].name);
+        if (!check_number(p, arg, what) || lex(p, lx) != LRS_OK ||
+            !emit(p, (instr){.op = OP_CALL, .col = f}, 0))
+          return -1;
+        return add_node(p, (node){.kind = N_CALL, .a = arg, .b = -1, .pos = t.pos,
+                                  .type = V_NUMBER});
+      }
+    }
+  }
+  if (t.kind == T_MINUS || t.kind == T_NOT) { /* after an operator that takes a number */
+    fail(p, t.pos, "expected a number, string, column or '(' but found %s", tok_text(p, &t));
+    return -1;
+  }
   node n = {0};
   n.pos = t.pos;
   n.a = n.b = -1;
+  n.type = V_NUMBER;
+  n.code_at = p->e->n_code;
+  instr push = {.op = OP_NUM};
   if (t.kind == T_NUMBER) {
     n.kind = N_NUMBER;
-    n.number = t.number;
+    n.number = push.number = t.number;
   } else if (t.kind == T_STRING) {
     n.kind = N_STRING;
+    n.type = V_TEXT;
     n.string = p->tok.string;
     p->tok.string = NULL;
-  } else if (t.kind == T_IDENT) {
+    push.number = NAN; /* a slot: a comparison replaces it */
+  } else {
     const char *w = t.string;
     if (strcmp(w, "true") == 0 || strcmp(w, "false") == 0) {
       n.kind = N_NUMBER;
-      n.number = w[0] == 't';
+      n.number = push.number = w[0] == 't';
     } else if (strcmp(w, "nan") == 0 || strcmp(w, "inf") == 0) {
       n.kind = N_NUMBER;
-      n.number = w[0] == 'n' ? NAN : INFINITY;
+      n.number = push.number = w[0] == 'n' ? NAN : INFINITY;
     } else {
       long c = lrs_query_column_index(p->table, w);
       if (c < 0) {
@@ -269,43 +428,94 @@ static int parse_operand(parser *p, lexer_state *lx) {
         return -1;
       }
       n.kind = N_COLUMN;
-      n.col = (size_t)c;
+      n.col = push.col = (size_t)c;
+      push.op = OP_COL;
+      lrs_query_kind k = lrs_query_kind_of(&p->table->cols[c]);
+      n.type = k == LRS_QUERY_ENUM ? V_ENUM : k == LRS_QUERY_TEXT ? V_TEXT : V_NUMBER;
     }
-  } else if (t.kind == T_NOT || t.kind == T_AND || t.kind == T_OR || t.kind == T_END ||
-             t.kind == T_RPAREN || t.kind >= T_EQ) {
-    fail(p, t.pos, "expected a number, string, column or '(' but found %s", tok_text(t.kind));
-    return -1;
   }
-  if (lex(p, lx) != LRS_OK) {
+  if (lex(p, lx) != LRS_OK || !emit(p, push, 1)) {
     free(n.string);
     return -1;
   }
   return add_node(p, n);
 }
 
-/* Checks the operands of a comparison and resolves enum names. */
-static bool check_compare(parser *p, node *cmp) {
-  node *a = &p->e->nodes[cmp->a], *b = &p->e->nodes[cmp->b];
-  if (!is_value(a) || !is_value(b)) {
-    fail(p, cmp->pos, "%s compares values, not conditions (use parentheses and && ||)",
-         tok_text(cmp->op));
+/* factor := "-" factor | primary (a literal's minus is folded into it) */
+static int parse_factor(parser *p, lexer_state *lx) {
+  if (p->tok.kind != T_MINUS)
+    return parse_primary(p, lx);
+  size_t pos = p->tok.pos;
+  if (!enter(p, pos) || lex(p, lx) != LRS_OK || !starts_operand(p, "unary '-'"))
+    return -1;
+  int inner = parse_factor(p, lx);
+  if (inner < 0 || !check_number(p, inner, "unary '-'"))
+    return -1;
+  p->depth--;
+  node *in = &p->e->nodes[inner];
+  if (in->kind == N_NUMBER) {
+    in->number = -in->number;
+    p->e->code[in->code_at].number = in->number;
+    in->pos = pos;
+    return inner;
+  }
+  if (!emit(p, (instr){.op = OP_NEG}, 0))
+    return -1;
+  return add_node(p, (node){.kind = N_NEG, .a = inner, .b = -1, .pos = pos, .type = V_NUMBER});
+}
+
+/* A left-associative chain of the binary operators lo..hi over `operand`. */
+static int parse_arith(parser *p, lexer_state *lx, tok_kind lo, tok_kind hi,
+                       int (*operand)(parser *, lexer_state *)) {
+  int left = operand(p, lx);
+  while (left >= 0 && p->tok.kind >= lo && p->tok.kind <= hi) {
+    token op = p->tok;
+    char what[8];
+    snprintf(what, sizeof what, "%s", tok_text(p, &op));
+    if (!check_number(p, left, what) || lex(p, lx) != LRS_OK || !starts_operand(p, what))
+      return -1;
+    int right = operand(p, lx);
+    if (right < 0 || !check_number(p, right, what))
+      return -1;
+    op_kind code = op.kind == T_PLUS ? OP_ADD : op.kind == T_MINUS ? OP_SUB
+                   : op.kind == T_STAR ? OP_MUL : OP_DIV;
+    if (!emit(p, (instr){.op = code}, -1))
+      return -1;
+    left = add_node(p, (node){.kind = N_ARITH, .op = op.kind, .a = left, .b = right,
+                              .pos = op.pos, .type = V_NUMBER});
+  }
+  return left;
+}
+
+static int parse_term(parser *p, lexer_state *lx) {
+  return parse_arith(p, lx, T_STAR, T_SLASH, parse_factor);
+}
+
+static int parse_sum(parser *p, lexer_state *lx) {
+  return parse_arith(p, lx, T_PLUS, T_MINUS, parse_term);
+}
+
+/* Checks the operands of a comparison, resolves enum names and turns a
+ * comparison of text into one instruction. */
+static bool check_compare(parser *p, int id) {
+  node *cmp = &p->e->nodes[id];
+  const int ia = cmp->a, ib = cmp->b;
+  node *a = &p->e->nodes[ia], *b = &p->e->nodes[ib];
+  char op[8];
+  snprintf(op, sizeof op, "%s", tok_text(p, &(token){.kind = cmp->op, .pos = cmp->pos}));
+  if (a->type == V_COND || b->type == V_COND) {
+    fail(p, cmp->pos, "%s compares values, not conditions (use parentheses and && ||)", op);
     return false;
   }
-  /* Put a column first when there is one. */
+  /* Put a column first when there is one (for the messages). */
   if (a->kind != N_COLUMN && b->kind == N_COLUMN) {
     node *tmp = a;
     a = b;
     b = tmp;
   }
-  lrs_query_kind ka = a->kind == N_COLUMN ? lrs_query_kind_of(&p->table->cols[a->col])
-                      : a->kind == N_STRING ? LRS_QUERY_TEXT
-                                            : LRS_QUERY_NUMBER;
-  lrs_query_kind kb = b->kind == N_COLUMN ? lrs_query_kind_of(&p->table->cols[b->col])
-                      : b->kind == N_STRING ? LRS_QUERY_TEXT
-                                            : LRS_QUERY_NUMBER;
-  const char *an = a->kind == N_COLUMN ? p->table->cols[a->col].name : "";
+  const char *an = column_name(p, a);
   bool eq = cmp->op == T_EQ || cmp->op == T_NE;
-  if (ka == LRS_QUERY_ENUM && b->kind == N_STRING) {
+  if (a->type == V_ENUM && b->kind == N_STRING) {
     const char *const *names = p->table->cols[a->col].names;
     int idx = -1;
     size_t count = 0;
@@ -331,105 +541,103 @@ static bool check_compare(parser *p, node *cmp) {
     free(b->string);
     b->string = NULL;
     b->kind = N_NUMBER;
-    b->number = idx;
-    return true;
-  }
-  if (ka == LRS_QUERY_ENUM && kb == LRS_QUERY_ENUM) {
+    b->type = V_NUMBER;
+    b->number = p->e->code[b->code_at].number = idx;
+  } else if (a->type == V_ENUM && b->type == V_ENUM) {
     if (p->table->cols[a->col].names != p->table->cols[b->col].names || !eq) {
-      fail(p, cmp->pos, "%s and %s cannot be compared", an, p->table->cols[b->col].name);
+      fail(p, cmp->pos, "%s and %s cannot be compared", an, column_name(p, b));
       return false;
     }
-    return true;
-  }
-  if (ka == LRS_QUERY_ENUM || kb == LRS_QUERY_ENUM) {
-    const node *en = ka == LRS_QUERY_ENUM ? a : b, *other = ka == LRS_QUERY_ENUM ? b : a;
+  } else if (a->type == V_ENUM || b->type == V_ENUM) {
+    const node *en = a->type == V_ENUM ? a : b, *other = a->type == V_ENUM ? b : a;
     const lrs_field *ec = &p->table->cols[en->col];
     fail(p, other->pos, "%s is an enum column: compare it with a quoted name, e.g. %s == \"%s\"",
          ec->name, ec->name, ec->names[0]);
     return false;
-  }
-  if (ka == LRS_QUERY_TEXT || kb == LRS_QUERY_TEXT) {
-    if (ka != kb) {
-      const char *num = a->kind == N_COLUMN && ka == LRS_QUERY_NUMBER ? an : "a number";
+  } else if (a->type == V_TEXT || b->type == V_TEXT) {
+    if (a->type != b->type) {
+      const char *num = a->kind == N_COLUMN && a->type == V_NUMBER ? an : "a number";
       fail(p, b->pos, "cannot compare %s with a string", num);
       return false;
     }
-    return true;
+    /* Both are single pushes, the last two instructions: one text comparison. */
+    p->e->n_code -= 2;
+    p->sp -= 2;
+    return emit(p, (instr){.op = OP_TEXT_CMP, .cmp = cmp->op, .a = ia, .b = ib}, 1);
   }
-  return true;
+  return emit(p, (instr){.op = OP_CMP, .cmp = cmp->op}, -1);
 }
 
 static int parse_compare(parser *p, lexer_state *lx) {
-  int left = parse_operand(p, lx);
+  int left = parse_sum(p, lx);
   if (left < 0)
     return -1;
   tok_kind op = p->tok.kind;
-  if (op < T_EQ || op > T_GE)
+  if (!is_compare(op))
     return left;
-  size_t pos = p->tok.pos;
+  token optok = p->tok;
   if (lex(p, lx) != LRS_OK)
     return -1;
-  if (p->tok.kind == T_END || p->tok.kind == T_RPAREN || p->tok.kind == T_AND ||
-      p->tok.kind == T_OR || p->tok.kind >= T_EQ) {
-    fail(p, p->tok.pos, "expected a value after %s, found %s", tok_text(op),
-         tok_text(p->tok.kind));
+  if (p->tok.kind == T_NOT || !starts_operand(p, tok_text(p, &optok))) {
+    if (p->tok.kind == T_NOT)
+      fail(p, p->tok.pos, "expected a value after %s, found %s", tok_text(p, &optok),
+           tok_text(p, &p->tok));
     return -1;
   }
-  int right = parse_operand(p, lx);
+  int right = parse_sum(p, lx);
   if (right < 0)
     return -1;
-  node n = {N_CMP, op, left, right, 0, NULL, 0, pos};
+  node n = {.kind = N_CMP, .op = op, .a = left, .b = right, .pos = optok.pos, .type = V_COND};
   int id = add_node(p, n);
-  if (id < 0 || !check_compare(p, &p->e->nodes[id]))
+  if (id < 0 || !check_compare(p, id))
     return -1;
-  if (p->tok.kind >= T_EQ && p->tok.kind <= T_GE) {
+  if (is_compare(p->tok.kind)) {
     fail(p, p->tok.pos, "comparisons do not chain: use && between them");
     return -1;
   }
   return id;
 }
 
+/* unary := ("!" | "not") unary | compare */
 static int parse_unary(parser *p, lexer_state *lx) {
-  if (p->tok.kind == T_NOT) {
-    size_t pos = p->tok.pos;
-    if (!enter(p, pos) || lex(p, lx) != LRS_OK)
-      return -1;
-    int inner = parse_unary(p, lx);
-    if (inner < 0)
-      return -1;
-    p->depth--;
-    node n = {N_NOT, T_NOT, inner, -1, 0, NULL, 0, pos};
-    return add_node(p, n);
-  }
-  return parse_compare(p, lx);
+  if (p->tok.kind != T_NOT)
+    return parse_compare(p, lx);
+  token t = p->tok;
+  char what[8];
+  snprintf(what, sizeof what, "%s", tok_text(p, &t));
+  if (!enter(p, t.pos) || lex(p, lx) != LRS_OK || !starts_operand(p, what))
+    return -1;
+  int inner = parse_unary(p, lx);
+  if (inner < 0 || !check_condition(p, inner, what))
+    return -1;
+  p->depth--;
+  if (!emit(p, (instr){.op = OP_NOT}, 0))
+    return -1;
+  return add_node(p, (node){.kind = N_NOT, .op = T_NOT, .a = inner, .b = -1, .pos = t.pos,
+                            .type = V_COND});
 }
 
-/* `first` (k's operator next) and the operands after it, joined by k
- * (N_AND over parse_unary, N_OR over parse_and) as a chain of links: each
- * link holds one operand (a) and the next link (b, -1 at the end), so that
+/* A left-associative chain of && (or ||) over `operand`: a loop, so that
  * neither the parser nor the evaluation recurses along a long chain. */
 static int parse_chain(parser *p, lexer_state *lx, node_kind k, tok_kind op,
                        int (*operand)(parser *, lexer_state *)) {
-  int first = operand(p, lx);
-  if (first < 0 || p->tok.kind != op)
-    return first;
-  node head = {k, op, first, -1, 0, NULL, 0, p->tok.pos};
-  int top = add_node(p, head), tail = top;
-  while (tail >= 0 && p->tok.kind == op) {
-    size_t pos = p->tok.pos;
-    if (lex(p, lx) != LRS_OK)
+  int left = operand(p, lx);
+  while (left >= 0 && p->tok.kind == op) {
+    token t = p->tok;
+    char what[8];
+    snprintf(what, sizeof what, "%s", tok_text(p, &t));
+    if (!check_condition(p, left, what) || lex(p, lx) != LRS_OK)
+      return -1;
+    if (!starts_operand(p, NULL))
       return -1;
     int right = operand(p, lx);
-    if (right < 0)
+    if (right < 0 || !check_condition(p, right, what) ||
+        !emit(p, (instr){.op = k == N_AND ? OP_AND : OP_OR}, -1))
       return -1;
-    node link = {k, op, right, -1, 0, NULL, 0, pos};
-    int id = add_node(p, link);
-    if (id < 0)
-      return -1;
-    p->e->nodes[tail].b = id;
-    tail = id;
+    left = add_node(p, (node){.kind = k, .op = op, .a = left, .b = right, .pos = t.pos,
+                              .type = V_COND});
   }
-  return tail < 0 ? -1 : top;
+  return left;
 }
 
 static int parse_and(parser *p, lexer_state *lx) {
@@ -444,7 +652,7 @@ lrs_status lrs_query_parse(const char *text, const lrs_query_table *table, lrs_q
   *out = NULL;
   lrs_query_expr *e = calloc(1, sizeof *e);
   LRS_TRY(LRS_CHECK_ALLOC(e));
-  parser p = {text, table, {T_END, 0, 0, 0, NULL}, e, LRS_OK, 0};
+  parser p = {text, table, {T_END, 0, 0, 0, NULL}, e, LRS_OK, 0, 0};
   lexer_state lx = {0};
   int root = -1;
   size_t len = strlen(text);
@@ -458,7 +666,9 @@ lrs_status lrs_query_parse(const char *text, const lrs_query_table *table, lrs_q
       root = parse_or(&p, &lx);
   }
   if (root >= 0 && p.st == LRS_OK && p.tok.kind != T_END)
-    fail(&p, p.tok.pos, "unexpected %s; expected && || or the end", tok_text(p.tok.kind));
+    fail(&p, p.tok.pos, "unexpected %s; expected an operator or the end", tok_text(&p, &p.tok));
+  if (root >= 0 && p.st == LRS_OK)
+    check_condition(&p, root, "--where");
   free(p.tok.string);
   e->root = root;
   if (p.st != LRS_OK || root < 0) {
@@ -475,58 +685,18 @@ void lrs_query_expr_destroy(lrs_query_expr **expr) {
   for (size_t i = 0; i < (*expr)->n; i++)
     free((*expr)->nodes[i].string);
   free((*expr)->nodes);
+  free((*expr)->code);
   free(*expr);
   *expr = NULL;
 }
 
 /* ---- evaluation -------------------------------------------------------------------- */
 
-static double value_of(const lrs_query_expr *e, const lrs_query_table *t, size_t row, int id) {
-  const node *n = &e->nodes[id];
-  return n->kind == N_COLUMN ? t->number(t->ctx, row, n->col) : n->number;
-}
+/* A number as a condition: true when non-zero and not NaN. */
+static bool truth(double v) { return v != 0 && !isnan(v); }
 
-static bool eval(const lrs_query_expr *e, const lrs_query_table *t, size_t row, int id) {
-  const node *n = &e->nodes[id];
-  switch (n->kind) {
-  case N_NUMBER:
-  case N_COLUMN: {
-    double v = value_of(e, t, row, id);
-    return v != 0 && !isnan(v);
-  }
-  case N_STRING:
-    return n->string[0] != '\0';
-  case N_NOT:
-    return !eval(e, t, row, n->a);
-  case N_AND:
-  case N_OR:
-    /* A chain of links (a: an operand, b: the next link), short-circuit:
-     * a loop, so only '(' and '!' nest the recursion. */
-    for (; id >= 0; id = e->nodes[id].b) {
-      bool v = eval(e, t, row, e->nodes[id].a);
-      if (v == (n->kind == N_OR))
-        return v;
-    }
-    return n->kind == N_AND;
-  case N_CMP:
-    break;
-  }
-  const node *a = &e->nodes[n->a], *b = &e->nodes[n->b];
-  bool text = (a->kind == N_STRING) || (b->kind == N_STRING) ||
-              (a->kind == N_COLUMN && lrs_query_kind_of(&t->cols[a->col]) == LRS_QUERY_TEXT);
-  int c;
-  if (text) {
-    char ba[512], bb[512];
-    const char *x = a->kind == N_STRING ? a->string : t->text(t->ctx, row, a->col, ba, sizeof ba);
-    const char *y = b->kind == N_STRING ? b->string : t->text(t->ctx, row, b->col, bb, sizeof bb);
-    c = strcmp(x, y);
-  } else {
-    double x = value_of(e, t, row, n->a), y = value_of(e, t, row, n->b);
-    if (isnan(x) || isnan(y))
-      return n->op == T_NE;
-    c = x < y ? -1 : x > y;
-  }
-  switch (n->op) {
+static bool compare(tok_kind op, int c) {
+  switch (op) {
   case T_EQ: return c == 0;
   case T_NE: return c != 0;
   case T_LT: return c < 0;
@@ -537,8 +707,48 @@ static bool eval(const lrs_query_expr *e, const lrs_query_table *t, size_t row, 
   }
 }
 
+static const char *text_of(const lrs_query_expr *e, const lrs_query_table *t, size_t row, int id,
+                           char *buf, size_t cap) {
+  const node *n = &e->nodes[id];
+  return n->kind == N_STRING ? n->string : t->text(t->ctx, row, n->col, buf, cap);
+}
+
 bool lrs_query_eval(const lrs_query_expr *e, const lrs_query_table *t, size_t row) {
-  return !e || eval(e, t, row, e->root);
+  if (!e)
+    return true;
+  double s[STACK_CAP + 1];
+  size_t sp = 0;
+  for (size_t i = 0; i < e->n_code; i++) {
+    const instr *in = &e->code[i];
+    switch (in->op) {
+    case OP_NUM: s[sp++] = in->number; break;
+    case OP_COL: s[sp++] = t->number(t->ctx, row, in->col); break;
+    case OP_NEG: s[sp - 1] = -s[sp - 1]; break;
+    case OP_ADD: sp--; s[sp - 1] += s[sp]; break;
+    case OP_SUB: sp--; s[sp - 1] -= s[sp]; break;
+    case OP_MUL: sp--; s[sp - 1] *= s[sp]; break;
+    case OP_DIV: sp--; s[sp - 1] /= s[sp]; break;
+    case OP_CALL: s[sp - 1] = functions[in->col].fn(s[sp - 1]); break;
+    case OP_CMP: {
+      sp--;
+      double x = s[sp - 1], y = s[sp];
+      /* IEEE: a comparison with NaN is false, except != */
+      s[sp - 1] = isnan(x) || isnan(y) ? in->cmp == T_NE : compare(in->cmp, x < y ? -1 : x > y);
+      break;
+    }
+    case OP_TEXT_CMP: {
+      char ba[512], bb[512];
+      int c = strcmp(text_of(e, t, row, in->a, ba, sizeof ba),
+                     text_of(e, t, row, in->b, bb, sizeof bb));
+      s[sp++] = compare(in->cmp, c);
+      break;
+    }
+    case OP_NOT: s[sp - 1] = !truth(s[sp - 1]); break;
+    case OP_AND: sp--; s[sp - 1] = truth(s[sp - 1]) && truth(s[sp]); break;
+    case OP_OR: sp--; s[sp - 1] = truth(s[sp - 1]) || truth(s[sp]); break;
+    }
+  }
+  return sp == 1 && truth(s[0]);
 }
 
 lrs_status lrs_query_filter(const lrs_query_expr *e, const lrs_query_table *t, size_t **rows,

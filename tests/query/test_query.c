@@ -100,6 +100,13 @@ static bool p_key(const row *r) { return strcmp(r->key, "loss=huber,seed=2,width
 static bool p_not_enum(const row *r) { return r->loss != 1 && r->seed <= 1.5; }
 static bool p_wide(const row *r) { return r->width >= 2500; }
 static bool p_bare(const row *r) { return r->seed != 0; }
+static bool p_arith(const row *r) { return r->width / 100 + 1 >= 11 - r->seed * 2; }
+static bool p_neg(const row *r) { return -r->rate < -1; }
+static bool p_thousand(const row *r) { return r->width == 1000; }
+static bool p_words(const row *r) {
+  return (!(r->seed == 0) && r->loss == 0) || r->width == 4000;
+}
+static bool p_abs(const row *r) { return r->seed != 1; }
 static bool p_all(const row *r) {
   (void)r;
   return true;
@@ -122,6 +129,21 @@ static void test_where(void) {
   LRS_CHECK(selected("true || rate == nan") == mask_of(p_all), "true, nan literals");
   LRS_CHECK(selected("  2.5e3 <= width  ") == mask_of(p_wide),
             "a number on the left, exponent notation, spaces");
+  /* Arithmetic: * and / bind tighter than + and -, both left-associative. */
+  LRS_CHECK(selected("width / 100 + 1 >= 11 - seed * 2") == mask_of(p_arith),
+            "arithmetic: * / before + -");
+  LRS_CHECK(selected("width - 100 - 900 == 0") == mask_of(p_thousand) &&
+                selected("width / 10 / 10 == 10") == mask_of(p_thousand),
+            "- and / associate to the left");
+  LRS_CHECK(selected("-rate < -1") == mask_of(p_neg) && selected("- -width == 1000") ==
+                mask_of(p_thousand), "unary minus, on columns and literals");
+  LRS_CHECK(selected("log10(width) == 3") == mask_of(p_thousand) &&
+                selected("abs(seed - 1) == 1") == mask_of(p_abs),
+            "log10 and abs");
+  LRS_CHECK(selected("not (seed == 0) and loss == 'squared' or width == 4000") ==
+                    mask_of(p_words) &&
+                selected("!(seed == 0) && loss == 'squared' || width == 4000") == mask_of(p_words),
+            "and/or/not spell &&/||/! with the same precedence");
 }
 
 /* Parses `where`, expects failure with a message containing `want`. */
@@ -164,6 +186,20 @@ static void test_errors(void) {
   LRS_CHECK(fails_with("width # 3", "column 7: unexpected character '#'"), "bad character");
   LRS_CHECK(fails_with("\"open", "column 1: unterminated string"), "unterminated string");
   LRS_CHECK(fails_with("", "empty expression"), "empty");
+  LRS_CHECK(fails_with("loss + 1 > 0", "column 1: '+' takes numbers; loss is an enum column"),
+            "arithmetic on an enum");
+  LRS_CHECK(fails_with("(width > 1) * 2 > 0", "column 8: '*' takes numbers, not a condition"),
+            "arithmetic on a condition");
+  LRS_CHECK(fails_with("key", "column 1: --where takes conditions, not text"), "text alone");
+  LRS_CHECK(fails_with("logg(width) > 1", "column 1: unknown function 'logg'"), "unknown function");
+  LRS_CHECK(fails_with("width > 1 and", "column 14: expected a number, string, column or '('"),
+            "dangling and");
+  LRS_CHECK(fails_with("width * ", "column 9: expected a value after '*', found the end"),
+            "dangling *");
+  char deep[200];
+  snprintf(deep, sizeof deep, "%s1 > 0", "----------------------------------------------------"
+                                        "-------------");
+  LRS_CHECK(fails_with(deep, "column 65: more than 64 nested"), "65 unary '-' refused");
 }
 
 static char *capture(lrs_query_format fmt, const size_t *sel, size_t n_sel, const char *cols_list) {

@@ -1,0 +1,178 @@
+"""The figure scripts drawn in this process, their matplotlib objects inspected: axis
+labels in the papers' symbols, categorical heatmap axes, a legend entry for every shade
+(diverged, no value), clipped divergent curves, line styles for a second grouping with
+the difference panel, and the output options (--format, --dpi, --style paper).
+
+Run:  LRSWEEP=build/lrsweep /usr/bin/python3 -m pytest -q tests/python/test_figures.py
+"""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "python"))
+sys.path.insert(0, os.path.join(REPO, "tests", "analysis"))
+sys.path.insert(0, os.path.join(REPO, "analysis"))
+
+import test_analysis as ta  # noqa: E402  (its sweep texts and run_sweep)
+from lrsweep.plots import critical_step, phase_diagram, plotutil, rates, trajectories  # noqa: E402
+from lrsweep.store import StoreError  # noqa: E402
+
+RULES = ta.TWO_LAYER.replace('name = "tiny-local"', 'name = "rules"').replace('step_rule = "local"\n', "") \
+    .replace("[grid]\n", '[grid]\nstep_rule = ["local", "global"]\n').replace("sigma2 = [0.01, 0.1, 1.0]", "sigma2 = [0.1]")
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    d = tmp_path_factory.mktemp("figs")
+    out = {}
+    for name, text in (("two", ta.TWO_LAYER), ("fixed", ta.FIXED), ("lora", ta.LORA), ("rules", RULES)):
+        ta.run_sweep(text, str(d / (name + ".h5")), str(d))
+        out[name] = str(d / (name + ".h5"))
+    import reproduce
+
+    crit = str(d / "critical.toml")
+    reproduce.quick_copy(os.path.join(REPO, "sweeps", "p1_critical_step.toml"), crit, ta.CRITICAL_TINY)
+    ta.run_sweep(crit, str(d / "critical.h5"), str(d))
+    out["critical"] = str(d / "critical.h5")
+    out["dir"] = d
+    return out
+
+
+def draw(monkeypatch, module, *argv):
+    """Runs the script's main in this process; returns (the figure, the written path)."""
+    figs = []
+    save = plotutil.savefig
+
+    def keep(fig, a):
+        save(fig, a)
+        figs.append((fig, a.output))
+
+    monkeypatch.setattr(plotutil, "savefig", keep)
+    monkeypatch.setattr(sys, "argv", [module.__name__] + [str(x) for x in argv])
+    assert module.main() == 0
+    assert len(figs) == 1 and os.path.getsize(figs[0][1]) > 0
+    return figs[0]
+
+
+def legend(fig):
+    from matplotlib.legend import Legend
+
+    out = []
+    for lg in list(fig.legends) + [c for ax in fig.axes for c in ax.get_children() if isinstance(c, Legend)]:
+        out += [t.get_text() for t in lg.get_texts()]
+    return out
+
+
+def labels(fig, which):
+    return [getattr(ax, "get_" + which)() for ax in fig.axes]
+
+
+def test_tick_text():
+    assert [plotutil.fmt(v) for v in (1e-4, 0.001, 0.1, 0.30000000000000004, 4000.0, 2.5e6, 1e-5)] == \
+        ["1e-4", "0.001", "0.1", "0.30000000000000004", "4000", "2.5e6", "1e-5"]
+    assert plotutil.symbol("alpha1/alpha2") == r"$\alpha_1/\alpha_2$"
+    assert plotutil.symbol("log10(final_loss)") == r"$\log_{10}(L)$"
+
+
+def test_phase_diagram_shades_and_symbols(stores, monkeypatch, tmp_path):
+    fig, _ = draw(monkeypatch, phase_diagram, stores["fixed"], "--x", "width", "--y", "step_size",
+                  "--z", "iters_to_6", "-o", tmp_path / "pd.png")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "width $h$" and ax.get_ylabel() == r"step size $\eta$"
+    # categorical: one equal cell per grid value, ticks the typed decimals
+    assert ax.get_xlim() == (-0.5, 1.5) and ax.get_ylim() == (-0.5, 2.5)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0.001", "0.01", "10"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["20", "40"]
+    lg = legend(fig)
+    # η = 10 diverges everywhere; η = 0.001 never reaches 1e-6 in 30 iterations
+    assert "every point diverged / failed" in lg and "no value (never reached / not fitted)" in lg, lg
+    assert any("mathrm{iters\\_to\\_6}" in t for t in labels(fig, "ylabel")), labels(fig, "ylabel")
+
+
+def test_output_options(stores, monkeypatch, tmp_path):
+    fig, path = draw(monkeypatch, phase_diagram, stores["two"], "--x", "width", "--y", "sigma2", "--z", "alpha1/alpha2",
+                     "-o", tmp_path / "a", "--format", "pdf", "--style", "paper")
+    assert path.endswith(".pdf") and open(path, "rb").read(5) == b"%PDF-"
+    assert fig.get_size_inches()[0] == pytest.approx(plotutil.PAPER_WIDTH[0])
+    assert any(r"\alpha_1/\alpha_2" in t for t in labels(fig, "ylabel"))  # the colour bar
+    _, path = draw(monkeypatch, rates, stores["two"], "-o", tmp_path / "r.svg")
+    assert b"<svg" in open(path, "rb").read(400)
+    import matplotlib.image as mpimg
+
+    widths = []
+    for dpi in (72, 144):
+        _, path = draw(monkeypatch, phase_diagram, stores["two"], "--x", "width", "--y", "sigma2", "-o",
+                       tmp_path / ("d%d.png" % dpi), "--dpi", dpi)
+        widths.append(mpimg.imread(path).shape[1])
+    assert widths[1] / widths[0] == pytest.approx(2.0, rel=0.02)
+    monkeypatch.setattr(sys, "argv", ["pd", stores["two"], "--x", "width", "--y", "sigma2", "-o",
+                                      str(tmp_path / "x.png"), "--format", "pdf"])
+    with pytest.raises(StoreError, match="-o .*x.png but --format pdf"):
+        phase_diagram.main()
+
+
+def test_trajectories_clip_divergent(stores, monkeypatch, tmp_path):
+    fig, _ = draw(monkeypatch, trajectories, stores["fixed"], "--facet", "width", "-o", tmp_path / "t.png")
+    lg = legend(fig)
+    assert any(t.startswith("diverged, clipped") for t in lg), lg
+    assert any(t.startswith(r"$\eta$=10 ") for t in lg) and any(t.startswith(r"$\eta$=0.001 ") for t in lg), lg
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == r"$\log_{10}(L - \ell^*)$"
+    starts = [line.get_ydata()[0] for line in ax.get_lines() if len(line.get_ydata()) > 1]
+    assert ax.get_ylim()[1] == pytest.approx(max(starts) + 3.0)
+
+
+def test_trajectories_overlay_and_difference(stores, monkeypatch, tmp_path):
+    fig, _ = draw(monkeypatch, trajectories, stores["rules"], "--linestyle", "step_rule", "-o", tmp_path / "o.png")
+    lg = legend(fig)
+    assert "step_rule = local" in lg and "step_rule = global" in lg, lg
+    assert not any(t.startswith("bound ") for t in lg)  # line styles are taken by step_rule
+    assert len(fig.axes) == 2 and "global $-$ local" in fig.axes[1].get_ylabel()
+    styles = {line.get_linestyle() for line in fig.axes[0].get_lines()}
+    assert {"-", "--"} <= styles
+    # the difference panel: one curve per width (3), and the zero line
+    assert len(fig.axes[1].get_lines()) == 3 + 1
+
+
+def test_trajectories_lora_init_style_alpha_colour(stores, monkeypatch, tmp_path):
+    fig, _ = draw(monkeypatch, trajectories, stores["lora"], "-o", tmp_path / "l.png")
+    lg = legend(fig)
+    assert "init = small" in lg and "init = spectral" in lg, lg
+    assert any(t.startswith(r"$\alpha$=1e-4 ") for t in lg) and any(t.startswith(r"$\alpha$=0.001 ") for t in lg), lg
+    ylabels = labels(fig, "ylabel")
+    assert any("cos" in t for t in ylabels) and any(r"\|Z_1\|_F" in t for t in ylabels)
+    lines = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) > 1]
+    colours = {tuple(np.round(ln.get_color(), 3)) for ln in lines}
+    assert len(lines) == 4 and len(colours) == 2  # 2 α colours × 2 init styles
+
+
+def test_rates_labels(stores, monkeypatch, tmp_path):
+    fig, _ = draw(monkeypatch, rates, stores["two"], "--color", "width", "-o", tmp_path / "r.png")
+    assert all("(theory)" in ax.get_xlabel() for ax in fig.axes[:2])
+    assert all(r"\hat\rho" in ax.get_ylabel() for ax in fig.axes[:2])
+    lg = legend(fig)
+    assert "$y = x$" in lg and "$h$=20" in lg, lg
+
+
+def test_critical_step_labels(stores, monkeypatch, tmp_path):
+    fig, _ = draw(monkeypatch, critical_step, stores["critical"], "-o", tmp_path / "c.png")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "width $h$" and ax.get_ylabel() == r"critical step size $\eta$"
+    lg = legend(fig)
+    assert r"$2/K_t(0)$" in lg and r"$\eta_{\max}$ [P1]" in lg and any(t.startswith(r"$\alpha$=") for t in lg), lg
+
+
+def test_phase_diagram_boundary_legend(stores, monkeypatch, tmp_path):
+    fig, _ = draw(monkeypatch, phase_diagram, stores["critical"], "--x", "width", "--y", "step_size", "--z",
+                  "final_loss", "--facet", "init_scale", "--boundary", "-o", tmp_path / "b.png")
+    lg = legend(fig)
+    assert any(t.startswith("first flip of") for t in lg), lg
+    ax = fig.axes[0]
+    assert ax.get_title().startswith(r"$\alpha$=")
+    # the boundary markers sit between grid cells on the categorical step-size axis
+    ys = fig.axes[0].lines[0].get_ydata() if fig.axes[0].lines else []
+    assert len(ys) and all(-0.5 <= y <= len(ax.get_yticks()) - 0.5 for y in ys)
