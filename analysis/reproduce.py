@@ -391,7 +391,7 @@ def stamp_inputs(root=REPO):
                 if m:
                     todo.append(m)
     files |= seen
-    return sorted(os.path.relpath(f, root).replace(os.sep, "/") for f in files)
+    return sorted(os.path.relpath(f, root).replace(os.sep, "/") for f in files if os.path.isfile(f))
 
 
 def file_digest(path):
