@@ -1075,7 +1075,7 @@ def main():
             "marked ≈), and issue 17's counts from an independent simulation where named.",
             "- mean ± std are over seeds (of log10 values where a log is shown). Verdicts: *matches* within the "
             "tolerance shown; *differs, explained [n]* for a known deviation or paper ambiguity, with the note under "
-            "its table; **differs** (bold) would be an unexplained difference.",
+            "its table; an unexplained difference would read *differs* in bold.",
             ""]
     if c.missing:
         head += ["**Incomplete:** " + "; ".join(c.missing), ""]
