@@ -9,9 +9,10 @@ seeds) with a verdict per row.  The paper targets are one data table (TARGETS be
 sweep, selection, column, paper value, tolerance, source, and the explanation shown
 when a row differs for a known reason.
 
-A store that holds an older version of a sweep (its file changed since) is moved aside
-to STORE.h5.old-N and the store's sweeps run again, so the report always describes the
-sweep files as they are.  [P1] Fig. 2's three rules are run TIMING_REPEATS more times
+A store that holds an older version of a sweep (its file changed since), or that another
+lrsweep build wrote (`lrsweep --version` against the store's lrsweep_version/lrsweep_git),
+is moved aside to STORE.h5.old-N and the store's sweeps run again, so the report always
+describes the sweep files and the binary as they are.  [P1] Fig. 2's three rules are run TIMING_REPEATS more times
 (one process, OpenBLAS single-threaded) into OUT/stores/timing/ for the wall-clock table.
 
 REPORT.md is stamped with a SHA-256 of its inputs (the sweep files it runs and the
@@ -286,13 +287,36 @@ def _run_one(args, src, store, cwd, np_=None):
     return proc.returncode, (err.strip().splitlines() or out.strip().splitlines() or ["(no output)"])
 
 
-def _move_aside(path):
+def _move_aside(path, why="holds an older version of a sweep"):
     k = 1
     while os.path.exists("%s.old-%d" % (path, k)):
         k += 1
     os.rename(path, "%s.old-%d" % (path, k))
-    print("reproduce.py: %s holds an older version of a sweep: moved to %s.old-%d" % (path, path, k),
-          file=sys.stderr, flush=True)
+    print("reproduce.py: %s %s: moved to %s.old-%d" % (path, why, path, k), file=sys.stderr, flush=True)
+
+
+def _build_id(lrs):
+    """'VERSION (git HASH)' of the lrsweep binary, or None."""
+    try:
+        r = subprocess.run([os.path.abspath(lrs), "--version"], capture_output=True, text=True, timeout=60, env=_env())
+    except OSError:
+        return None
+    m = re.search(r"lrsweep (\S+) \(git (\S+)\)", r.stdout)
+    return "%s (git %s)" % m.groups() if m else None
+
+
+def _move_if_other_build(path, build):
+    """A store written by another lrsweep build would be resumed, not recomputed: move it aside."""
+    if build is None or not os.path.exists(path):
+        return
+    try:
+        with lrsstore.Store(path) as st:
+            a = st.file.attrs
+            made = "%s (git %s)" % (lrsstore._attr(a.get("lrsweep_version")), lrsstore._attr(a.get("lrsweep_git")))
+    except StoreError:
+        return  # lrsweep itself says what is wrong with it
+    if made != build:
+        _move_aside(path, "was written by lrsweep %s, not by this %s" % (made, build))
 
 
 def run_sweeps(args, stores):
@@ -300,6 +324,7 @@ def run_sweeps(args, stores):
     if not os.path.isfile(lrs) or not os.access(lrs, os.X_OK):
         raise StoreError("lrsweep binary %s not found or not executable (build it: meson setup build && ninja -C build; "
                          "or give --lrsweep / LRSWEEP)" % lrs)
+    build = _build_id(lrs)
     tmp = tempfile.mkdtemp(prefix="lrs-reproduce-")
     try:
         files = {}
@@ -315,6 +340,7 @@ def run_sweeps(args, stores):
         for store in dict.fromkeys(s for _, s, _, _ in SWEEPS):
             names = [n for _, s, n, _ in SWEEPS if s == store]
             path = os.path.join(stores, store)
+            _move_if_other_build(path, build)
             for attempt in (1, 2):
                 stale = False
                 for name in names:
@@ -335,6 +361,7 @@ def run_sweeps(args, stores):
         os.makedirs(tdir, exist_ok=True)
         for k in range(1, TIMING_REPEATS[args.quick] + 1):
             path = os.path.join(tdir, "p1_fig2_t%d.h5" % k)
+            _move_if_other_build(path, build)
             for _, name, _ in FIG2_RULES:
                 rc, lines = _run_one(args, files[name], path, tdir, np_=1)
                 if rc == 2 and any("is stored with another grid" in x for x in lines):

@@ -62,7 +62,7 @@ def test_reproduce_quick(tmp_path):
                        ("p1-fig2-local", None)):
         pts, _, _, _ = points(f2, name)
         if name == "p1-fig2-local":
-            b2 = {v: k for k, v in h5py.check_enum_dtype(pts.dtype["beta2_norm"]).items()}
+            b2 = h5py.check_enum_dtype(pts.dtype["beta2_norm"])  # name -> value
             pts = pts[pts["beta2_norm"] == b2["spectral"]]
         pts = np.sort(pts, order=["width", "seed"])
         ev[name] = pts["rhs_evals"] + pts["loss_evals"]
