@@ -11,6 +11,7 @@ Run:  LRSWEEP=build/lrsweep /usr/bin/python3 -m pytest -q tests/analysis/test_an
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -556,9 +557,14 @@ def test_critical_step(refined, tmp_path):
 
 TINY = {
     "p1_fig1": {"replicates": 1, "max_iter": 30},
-    "p1_fig2": {"replicates": 1},
+    "p1_fig1_frobenius": {"replicates": 1, "max_iter": 30},
     "p1_fig2_local": {"replicates": 1},
+    "p1_fig2_xu2023": {"replicates": 1},
+    "p1_fig2_backtracking": {"replicates": 1},
+    "p1_fig2_printed": {"replicates": 1},
+    "p1_fig2_xu2023_variants": {"replicates": 1},
     "p1_g1_alpha_ratio": {"replicates": 1},
+    "p1_g1_unit_data": {"replicates": 1},
     "p1_g2": {"replicates": 1, "max_iter": 60},
     "p2_fig1": {"replicates": 1, "max_iter": 1500, "records": 40},
     "p2_fig1_gf": {"replicates": 1, "horizon": 0.3, "records": 40},
@@ -584,8 +590,18 @@ def test_reproduce_report(tmp_path):
     for head in ("[P1] Fig. 1", "[P1] Fig. 2", "App. G.1", "App. G.2", "[P2] Fig. 1", "gradient flow", "App. H.1"):
         assert head in rep, head
     assert "store missing" not in rep and "Incomplete" not in rep
-    assert "| h = 500, σ² = 0.01 | 0.5549 |" in rep
-    assert "23–28" in rep and "final-loss slope" in rep and "not run by this report yet" in rep
+    assert "| h = 500, σ² = 0.01 | α1/α2, β2 with ‖W*‖_F | ≈ 0.5549 ± 0.01 |" in rep
+    assert "23–28" in rep and "final-loss slope" in rep and "not run by this report yet" not in rep
+    # Fig. 2: the three rules judged against issue 17's counts, the evaluation ordering, the printed test
+    for row in ("| h = 1000 | `xu2023`: iterations to 1e-24 | 39–42 |", "| h = 500 | backtracking (Armijo",
+                "β2 with ‖W*‖_F: iterations to 1e-24 | ≈ 38 ± 10% |", "local < xu2023 < backtracking on every seed",
+                "searches ending at the guard"):
+        assert row in rep, row
+    # every target row has a verdict; each "differs, explained [n]" has its note [n] under its table
+    assert rep.count("| α1/α2, β2 with ‖W*‖_F |") == 9 + 3 and rep.count("(printed) |") >= 9
+    for n in set(re.findall(r"differs, explained \[(\d+)\]", rep)):
+        assert "\n[%s] " % n in rep, n
+    assert reproduce.read_stamp(rep)[0] == reproduce.stamp_digest()
     assert rep.count("matches") + rep.count("differs") > 30
     assert "figure" not in rep or "failed:" not in rep
     figs = sorted(p.name for p in out.glob("*.png"))

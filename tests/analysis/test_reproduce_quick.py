@@ -11,9 +11,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LRSWEEP = os.environ.get("LRSWEEP") or os.path.join(REPO, "build", "lrsweep")
 
 
-def points(path):
+def points(path, name=None):
     with h5py.File(path, "r", swmr=True) as f:
-        sweep = f["sweeps"][list(f["sweeps"])[0]]
+        sweep = f["sweeps"][name or list(f["sweeps"])[0]]
         pts = sweep["points"][...]
         traj = sweep["trajectories"][...]
         names = {v: k for k, v in h5py.check_enum_dtype(pts.dtype["step_rule"]).items()}
@@ -27,10 +27,11 @@ def test_reproduce_quick(tmp_path):
                         "--out", str(out), "--lrsweep", LRSWEEP],
                        capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert (out / "REPORT.md").stat().st_size > 1000
+    rep = (out / "REPORT.md").read_text()
+    assert len(rep) > 1000 and "not run by this report yet" not in rep
 
     # [P1] Fig. 1: α1/α2 within 0.05 of the paper; `local` reaches 1e-24 in range.
-    pts, traj, rules, _ = points(out / "stores" / "p1_fig1.h5")
+    pts, traj, rules, _ = points(out / "stores" / "p1_fig1.h5", "p1-fig1")
     paper = {500: 0.555, 1000: 0.675, 4000: 0.829}
     ranges = {500: (20, 32), 1000: (16, 26), 4000: (11, 20)}
     for h in paper:
@@ -51,3 +52,23 @@ def test_reproduce_quick(tmp_path):
     slope = np.polyfit(np.log10(alphas), floors, 1)[0]
     assert 3.0 <= slope <= 5.0, slope
     assert np.all(pts["final_loss"][~small] <= 1e-20)
+
+    # [P1] Fig. 2 (issue 17): xu2023 and the Armijo backtracking preset within 20% of
+    # 59.5 / 40.5 / 21 and 19 / 14 / 11 iterations to 1e-24; in loss + gradient
+    # evaluations local < xu2023 < backtracking on every seed.
+    f2 = out / "stores" / "p1_fig2.h5"
+    ev = {}
+    for name, want in (("p1-fig2-xu2023", (59.5, 40.5, 21.0)), ("p1-fig2-backtracking", (19.0, 14.0, 11.0)),
+                       ("p1-fig2-local", None)):
+        pts, _, _, _ = points(f2, name)
+        if name == "p1-fig2-local":
+            b2 = h5py.check_enum_dtype(pts.dtype["beta2_norm"])  # name -> value
+            pts = pts[pts["beta2_norm"] == b2["spectral"]]
+        pts = np.sort(pts, order=["width", "seed"])
+        ev[name] = pts["rhs_evals"] + pts["loss_evals"]
+        assert np.all(pts["status"] == 1), name  # converged
+        for h, w in zip((500, 1000, 4000), want or ()):
+            it = pts["iterations"][pts["width"] == h].mean()
+            assert abs(it - w) <= 0.2 * w, (name, h, it)
+    assert np.all(ev["p1-fig2-local"] < ev["p1-fig2-xu2023"]) and np.all(ev["p1-fig2-xu2023"] < ev["p1-fig2-backtracking"])
+    assert len(list((out / "stores" / "timing").glob("p1_fig2_t*.h5"))) == 3
