@@ -719,10 +719,9 @@ def p1_fig1(c):
     for col, (n, k) in fr.items():
         L.append("- %s: %d of %d points (%.0f%%) decay at least as fast as the bound." % (col, k, n, 100.0 * k / n if n else float("nan")))
     L += ["",
-          c.figure("trajectories.py", "p1_fig1.h5", "p1_fig1_local.png", "--sweep", "p1-fig1", "--where",
-                   'step_rule == "local"', "--facet", "width", "--title", "[P1] Fig. 1, local rule: log10 L and bounds (dashed)"),
-          c.figure("trajectories.py", "p1_fig1.h5", "p1_fig1_global.png", "--sweep", "p1-fig1", "--where",
-                   'step_rule == "global"', "--facet", "width", "--title", "[P1] Fig. 1, global rule"),
+          c.figure("trajectories.py", "p1_fig1.h5", "p1_fig1_local_vs_global.png", "--sweep", "p1-fig1",
+                   "--linestyle", "step_rule", "--facet", "width",
+                   "--title", "[P1] Fig. 1, local vs global rule: log10 L and bounds (dashed)"),
           c.figure("phase_diagram.py", "p1_fig1.h5", "p1_fig1_alpha_ratio.png", "--sweep", "p1-fig1", "--x", "width",
                    "--y", "sigma2", "--z", "alpha1/alpha2_fro", "--where", 'step_rule == "local"', "--agg", "mean",
                    "--title", "[P1] Fig. 1: α1/α2 with ‖W*‖_F in β2 (mean over seeds)"),
