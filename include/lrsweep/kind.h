@@ -60,6 +60,8 @@ typedef struct lrs_model_type {
   bool p1_theory;  /* [P1]'s theory applies (with a loss the theory covers) */
   bool default_step; /* rules that need step_size take the model's own step
                         (ops->eta_max) when a sweep gives none */
+  bool data_file;    /* reads X and Y from a data file (data = "file",
+                        lrsweep/datafile.h) */
   /* Constraints between the point's parameters (true: none violated). */
   bool (*check)(const lrs_point *p, lrs_violation *v);
   /* The width of the matrices the solver iterates on. */

@@ -27,7 +27,8 @@
   X(LRS_DATA_ORTHOGONAL, "orthogonal") /* Haar-random orthogonal, N = n */     \
   X(LRS_DATA_GAUSSIAN, "gaussian")     /* i.i.d. N(0,1) entries */             \
   X(LRS_DATA_SPECTRUM, "spectrum")     /* U diag(s) Vᵀ, s ~ U[sv_min,sv_max] */ \
-  X(LRS_DATA_IDENTITY, "identity")     /* X = I: matrix factorization */
+  X(LRS_DATA_IDENTITY, "identity")     /* X = I: matrix factorization */    \
+  X(LRS_DATA_FILE, "file")             /* X, Y from data_file (datafile.h) */
 
 /* Targets Y ∈ R^{N×m} of a two_layer problem. */
 #define LRS_TARGET_LIST(X)                                                     \
@@ -102,6 +103,10 @@
 #define LRS_PAIR_LIST(X)                                                       \
   X(LRS_PAIR_TOP, "top")                                                       \
   X(LRS_PAIR_BOTTOM, "bottom")
+
+/* Bytes of a point's resolved data_file path, with its NUL (the store's
+ * provenance column data_file has the same size). */
+enum { LRS_DATA_PATH_MAX = 256 };
 
 #define LRS__ENUM_MEMBER(name, text) name,
 #define LRS__KIND_MEMBER(name, text, row) name,
@@ -202,6 +207,11 @@ typedef struct lrs_point {
   lrs_ode_stepper ode_stepper;
   double rtol, atol;
   lrs_jacobian jacobian;
+
+  /* [problem] data_file: the HDF5 data file of data = "file" (lrsweep/datafile.h),
+   * resolved against the sweep file's directory; "" otherwise.  Not a grid
+   * axis (a string); its SHA-256 is stored with each point's result. */
+  char data_file[LRS_DATA_PATH_MAX];
 } lrs_point;
 
 /* Sub-streams of a point's randomness (see lrs_point_stream_seed). */

@@ -26,7 +26,7 @@ static const lrs_param table[] = {
         "N: rows of X (two_layer; 0 means N = n); loss = sensing: measurements, ≥ n·m"),
     INT(width, "problem", 1, BIG, 100, "h: hidden width"),
     ENUM(data, "problem", lrs_data_names, LRS_DATA_ORTHOGONAL,
-         "X: orthogonal, gaussian, spectrum or identity"),
+         "X: orthogonal, gaussian, spectrum, identity, or file (data_file)"),
     REAL(data_sv_min, "problem", 0, INFINITY, true, false, 1.8,
          "smallest singular value of X for data = spectrum"),
     REAL(data_sv_max, "problem", 0, INFINITY, true, false, 2.3,

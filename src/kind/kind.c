@@ -72,6 +72,14 @@ bool lrs_kind_check_model(const lrs_point *p, lrs_violation *v) {
     return lrs_violate(v, LRS_ERR_CONFIG, "loss", "loss kind %d unknown", (int)p->loss);
   if ((unsigned)p->init >= LRS_INIT_COUNT)
     return lrs_violate(v, LRS_ERR_CONFIG, "init", "init kind %d unknown", (int)p->init);
+  if (p->data == LRS_DATA_FILE && !model->data_file)
+    return lrs_violate(v, LRS_ERR_CONFIG, "data",
+                       "data = \"file\": model %s does not read a data file (it makes its own "
+                       "data)", lrs_model_names[p->model]);
+  if (p->data == LRS_DATA_FILE && lrs_loss_type_of(p->loss)->vectorized)
+    return lrs_violate(v, LRS_ERR_CONFIG, "data",
+                       "data = \"file\": loss %s draws its own sensing operator",
+                       lrs_loss_names[p->loss]);
   if (model->check && !model->check(p, v))
     return false;
   char list[256], others[256];
