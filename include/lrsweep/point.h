@@ -59,7 +59,8 @@
 #define LRS_METHOD_LIST(X)                                                     \
   X(LRS_METHOD_GD, "gd")                                                       \
   X(LRS_METHOD_GF, "gf")                                                       \
-  X(LRS_METHOD_NONE, "none") /* theory constants only, no training */
+  X(LRS_METHOD_NONE, "none") /* theory constants only, no training */         \
+  X(LRS_METHOD_ADAM, "adam") /* Adam (papers.md §4), lr = step_size */
 
 #define LRS_ODE_LIST(X)                                                        \
   X(LRS_ODE_RK8PD, "rk8pd")                                                    \
@@ -190,6 +191,7 @@ typedef struct lrs_point {
   double bt_sufficient; /* c of the Armijo test (γ of the printed one) */
   lrs_bt_test bt_test;  /* armijo or printed (papers.md §3.2) */
   int64_t bt_max_shrinks; /* line-search guard: shrinks per iteration at most */
+  double adam_beta1, adam_beta2, adam_eps; /* Adam's β1, β2, ε (papers.md §4) */
   lrs_xu_cap xu2023_cap;   /* xu2023: none or [P1-2023]'s η_max' */
   lrs_xu_grad xu2023_grad; /* xu2023: r_t bound or exact ‖∇ℓ‖ */
   double xu2023_c1, xu2023_c2; /* the cap's c1, c2 ([P1] p.13: 0.5, 1.5) */
