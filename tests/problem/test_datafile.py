@@ -183,5 +183,32 @@ tol = 0.0
     rel = np.max(np.abs(np.array(losses) - full) / np.array(losses)) if len(full) == 26 else np.inf
     check(rel < 1e-10, f"GD on the data file's X, Y matches NumPy (max rel {rel:.2e})")
 
+    # scripts/make_digits.py: Debian's scikit-learn digits as a data file.
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "make_digits.py")
+    r = subprocess.run([script, "-o", os.path.join(data, "digits.h5")], capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0 and "samples = 450, input_dim = 64, output_dim = 10" in r.stdout,
+          f"make_digits.py builds the digits file ({r.stdout.strip()}{r.stderr.strip()[-300:]})")
+    if r.returncode == 0:
+        with h5py.File(os.path.join(data, "digits.h5"), "r") as f:
+            Xs, ys, W0 = np.array(f["X_source"]), np.array(f["labels_source"]), np.array(f["W0"])
+            Xt, yt = np.array(f["X"]), np.array(f["labels"])
+        # W0 minimizes the source task's ℓ2-regularized softmax loss (λ = 1e-3).
+        Z = Xs @ W0
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        P[np.arange(len(ys)), ys] -= 1.0
+        gnorm = np.linalg.norm(Xs.T @ P / len(ys) + 1e-3 * W0)
+        check(gnorm < 1e-8, f"W0 is a stationary point of the source loss (‖∇‖ = {gnorm:.1e})")
+        pred = np.argmax(Xt @ W0, axis=1)
+        swapped = np.isin(yt, [1, 7, 3, 8])
+        check(np.mean(pred[~swapped] == yt[~swapped]) > 0.9 and np.mean(pred[swapped] == yt[swapped]) < 0.1,
+              "the target task differs from the source on the swapped classes only")
+        open(os.path.join(tmp, "sweeps", "digits.toml"), "w").write(
+            CLASSIFY.format(file="digits.h5").replace("samples = 40", "samples = 450")
+            .replace("input_dim = 6", "input_dim = 64").replace("output_dim = 3", "output_dim = 10")
+            .replace("width = 8", "width = 16"))
+        r = run("plan", "sweeps/digits.toml", cwd=tmp)
+        check(r.returncode == 0, f"the digits file plans ({r.stderr.strip()})")
+
 print(f"1..{count}")
 sys.exit(1 if failed else 0)
