@@ -20,7 +20,8 @@
 #define LRS_MODEL_LIST(X)                                                      \
   X(LRS_MODEL_TWO_LAYER, "two_layer", lrs_two_layer_type)                      \
   X(LRS_MODEL_LORA, "lora", lrs_lora_type)                                     \
-  X(LRS_MODEL_REFERENCE, "reference", lrs_reference_type)
+  X(LRS_MODEL_REFERENCE, "reference", lrs_reference_type)                      \
+  X(LRS_MODEL_LORA_HEAD, "lora_head", lrs_lora_head_type)
 
 /* Data matrix X ∈ R^{N×n} of a two_layer problem (papers.md §1.1, §1.7). */
 #define LRS_DATA_LIST(X)                                                       \

@@ -19,7 +19,8 @@ static const double BIG = 9007199254740992.0; /* 2^53: exact integers */
 /* Canonical order: the grid expands axes in this order, `seed` last. */
 static const lrs_param table[] = {
     ENUM(model, "problem", lrs_model_names, LRS_MODEL_TWO_LAYER,
-         "two_layer (papers.md §1), lora (§2), or reference: GD on W itself (§3.4)"),
+         "two_layer (papers.md §1), lora (§2), reference: GD on W itself (§3.4), or lora_head: "
+         "LoRA on a pre-trained classifier head from a data file (§4)"),
     INT(input_dim, "problem", 1, BIG, 10, "n: columns of X / of Y_pre"),
     INT(output_dim, "problem", 1, BIG, 10, "m: columns of Y / rows of Y_pre"),
     INT(samples, "problem", 0, BIG, 0,
@@ -46,7 +47,7 @@ static const lrs_param table[] = {
     ENUM(delta_pair, "problem", lrs_pair_names, LRS_PAIR_TOP,
          "singular pair (u, v) of Y_pre used by ΔY: top or bottom"),
     ENUM(init, "problem", lrs_init_names, LRS_INIT_GAUSSIAN,
-         "gaussian or balanced (two_layer, reference); small or spectral (lora)"),
+         "gaussian or balanced (two_layer, reference); small or spectral (lora, lora_head)"),
     REAL(init_scale, "problem", 0, INFINITY, true, true, 1.0,
          "std of the initial weights (α for lora)"),
     REAL(init_exponent, "problem", 0, INFINITY, false, true, NAN,

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lrsweep/kind.h"
+
 /* One dataset read as a dense array: its rank, sizes and values. */
 typedef struct {
   int rank;
@@ -302,6 +304,10 @@ done:
 }
 
 lrs_status lrs_datafile_match(const lrs_datafile *d, const lrs_point *p) {
+  const lrs_model_type *model = lrs_model_type_of(p->model);
+  if (model && model->data_W0 && !d->has_W0)
+    return LRS_RAISE(LRS_ERR_CONFIG, "%s: dataset W0: missing (model %s fine-tunes W0, n×m)",
+                     p->data_file, lrs_model_names[p->model]);
   const bool N_ok = (size_t)p->samples == d->N || (p->samples == 0 && d->N == d->n);
   if (N_ok && (size_t)p->input_dim == d->n && (size_t)p->output_dim == d->m)
     return LRS_OK;
