@@ -520,9 +520,18 @@ lrs_status lrs__store_points_complete(const lrs_store *s, size_t sweep, bool *co
   LRS__H5(st, ds, done, s->path, "cannot open the points of sweep '%s'", s->sweeps[sweep].name);
   LRS__H5(st, type = H5Dget_type(ds), done, s->path, "cannot read the points type");
   LRS_TRY_GOTO(st, points_schema(s, sweep, ds, &schema), done);
+  /* Result columns the table predates read unset and its writer skips them;
+   * a parameter it predates blocks continuing (its rows would read 0, e.g.
+   * coordinates full) unless no older point can have used it: Adam's, which
+   * act only with method = "adam". */
+  static const char *const inert[] = {"adam_beta1", "adam_beta2", "adam_eps"};
   *complete = true;
-  for (size_t i = 0; i < schema->n_cols && *complete; i++)
-    *complete = H5Tget_member_index(type, schema->cols[i].name) >= 0;
+  for (size_t i = 0; i < schema->n_cols && *complete; i++) {
+    bool optional = i >= schema->first_result;
+    for (size_t k = 0; k < sizeof inert / sizeof inert[0]; k++)
+      optional |= strcmp(schema->cols[i].name, inert[k]) == 0;
+    *complete = optional || H5Tget_member_index(type, schema->cols[i].name) >= 0;
+  }
   H5Eclear2(H5E_DEFAULT); /* the misses' error stack */
 done:
   lrs__store_schema_destroy(&schema);
@@ -706,6 +715,9 @@ lrs_status lrs_store_read_result(lrs_store *s, size_t sweep, uint64_t index, lrs
           s->path, "cannot select records");
   LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, s->path,
           "cannot make a dataspace");
+  /* Record fields the file predates are not read: they stay unset (NaN, -1). */
+  for (hsize_t i = 0; i < count; i++)
+    recs[i].rec = lrs_record_unset();
   LRS__H5(st, H5Dread(sw->traj, schema->rec_mem, mspace, fspace, s->xfer.dxpl, recs), done,
           s->path, "cannot read the trajectory of point %llu", (unsigned long long)index);
   for (hsize_t i = 0; i < count; i++) {
