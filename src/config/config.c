@@ -30,6 +30,7 @@ struct lrs_config {
   /* Where each parameter was given (fixed key or axis); 0 when defaulted. */
   int line[MAX_PARAMS], column[MAX_PARAMS];
   int data_file_line, data_file_column; /* where data_file was given (0: not) */
+  char data_file_raw[LRS_DATA_PATH_MAX];  /* data_file as written */
 };
 
 /* ---- error helpers ---------------------------------------------------- */
@@ -317,6 +318,25 @@ static lrs_status unknown_param(const lrs_config *cfg, const lrs_toml_node *v, c
 
 static lrs_axis *find_axis(lrs_config *cfg, const char *name);
 
+/* base.data_file ← data_file as written, relative to the directory of
+ * sweep_path (absolute paths as they are); -1 when it does not fit. */
+static int resolve_data_file(lrs_config *cfg, const char *sweep_path) {
+  const char *path = cfg->data_file_raw, *slash = strrchr(sweep_path, '/');
+  const int dir = path[0] == '/' || !slash ? 0 : (int)(slash - sweep_path + 1);
+  const int len = snprintf(cfg->base.data_file, sizeof cfg->base.data_file, "%.*s%s", dir,
+                           sweep_path, path);
+  return len < 0 || (size_t)len >= sizeof cfg->base.data_file ? -1 : len;
+}
+
+lrs_status lrs_config_rebase_data_file(lrs_config *cfg, const char *sweep_path) {
+  if (!cfg->data_file_raw[0])
+    return LRS_OK;
+  if (resolve_data_file(cfg, sweep_path) < 0)
+    return LRS_RAISE(LRS_ERR_CONFIG, "%s: data_file resolves to a path longer than %zu bytes",
+                     sweep_path, sizeof cfg->base.data_file - 1);
+  return LRS_OK;
+}
+
 /* [problem] data_file: a string, resolved against the sweep file's directory
  * (absolute paths as given) into the base point (lrsweep/point.h). */
 static lrs_status read_data_file(lrs_config *cfg, const lrs_toml_node *v) {
@@ -326,12 +346,13 @@ static lrs_status read_data_file(lrs_config *cfg, const lrs_toml_node *v) {
     return fail_node(cfg, v, "data_file must be a string without NULs (the HDF5 file's path)");
   if (!path[0])
     return fail_node(cfg, v, "data_file is empty; give the HDF5 data file's path");
-  const char *slash = strrchr(cfg->source, '/');
-  const int dir = path[0] == '/' || !slash ? 0 : (int)(slash - cfg->source + 1);
-  const int len = snprintf(cfg->base.data_file, sizeof cfg->base.data_file, "%.*s%s", dir,
-                           cfg->source, path);
-  if (len < 0 || (size_t)len >= sizeof cfg->base.data_file)
-    return fail_node(cfg, v, "data_file resolves to a path of %d bytes; at most %zu", len,
+  if (plen >= sizeof cfg->data_file_raw)
+    return fail_node(cfg, v, "data_file is %zu bytes long; at most %zu", plen,
+                     sizeof cfg->data_file_raw - 1);
+  memcpy(cfg->data_file_raw, path, plen + 1);
+  const int len = resolve_data_file(cfg, cfg->source);
+  if (len < 0)
+    return fail_node(cfg, v, "data_file resolves to a path longer than %zu bytes",
                      sizeof cfg->base.data_file - 1);
   cfg->data_file_line = lrs_toml_line(v);
   cfg->data_file_column = lrs_toml_column(v);

@@ -141,6 +141,15 @@ with tempfile.TemporaryDirectory() as tmp:
           and pts["data_file"][0].decode() == "sweeps/data/good.h5",
           f"the store holds data_sha256 = hashlib's and the resolved data_file ({r.stderr.strip()})")
 
+    # rerun resolves data_file against the sweep file the run read (its
+    # sweep_source), and its comparison sees a changed file in data_sha256.
+    r = run("rerun", "df.h5", "--point", "0", cwd=tmp)
+    check(r.returncode == 0 and "identical" in r.stdout, f"rerun of a data-file point: identical ({r.stdout.strip().splitlines()[-1:]}{r.stderr.strip()})")
+    with h5py.File(os.path.join(data, "good.h5"), "a") as f:
+        f.attrs["edited"] = 1
+    r = run("rerun", "df.h5", "--point", "0", cwd=tmp)
+    check(r.returncode == 1 and "data_sha256" in r.stdout, f"rerun after the data file changed: differs in data_sha256 ({r.stdout.strip().splitlines()[-1:]}{r.stderr.strip()})")
+
     # Round trip: a generated point's dump is a data file; the point read back
     # from it sees the same X and Y, and NumPy's GD from its own dump agrees.
     gen = """
