@@ -12,7 +12,7 @@ packages=(
   libscalapack-openmpi-dev
   libgsl-dev libopenblas-dev liblapacke-dev libssl-dev
   slurm-wlm munge time python3 python3-numpy python3-h5py python3-matplotlib python3-pytest python3-scipy python3-mpmath
-  python3-pandas python3-xarray
+  python3-pandas python3-xarray python3-sklearn
 )
 [ "${LRS_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$LRS_DEPS_EXTRA" && packages+=("${extra[@]}")
 

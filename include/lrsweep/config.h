@@ -140,6 +140,12 @@ typedef struct lrs_refine_options {
 } lrs_refine_options;
 const lrs_refine_options *lrs_config_refine(const lrs_config *cfg);
 
+/* Resolves [problem] data_file against the directory of `sweep_path` (the
+ * sweep file a store recorded, for configs loaded from a store's text, whose
+ * source names the store); no-op without data_file.  LRS_ERR_CONFIG when the
+ * path does not fit lrs_point.data_file. */
+lrs_status lrs_config_rebase_data_file(lrs_config *cfg, const char *sweep_path);
+
 /* Checks the constraints between a point's parameters; the error names the
  * sweep file and line of a key involved. */
 lrs_status lrs_config_check_point(const lrs_config *cfg, const lrs_point *point);

@@ -60,6 +60,9 @@ typedef struct lrs_model_type {
   bool p1_theory;  /* [P1]'s theory applies (with a loss the theory covers) */
   bool default_step; /* rules that need step_size take the model's own step
                         (ops->eta_max) when a sweep gives none */
+  bool data_file;    /* reads X and Y from a data file (data = "file",
+                        lrsweep/datafile.h) */
+  bool data_W0;      /* needs the data file's W0 (checked with its sizes) */
   /* Constraints between the point's parameters (true: none violated). */
   bool (*check)(const lrs_point *p, lrs_violation *v);
   /* The width of the matrices the solver iterates on. */

@@ -20,14 +20,16 @@
 #define LRS_MODEL_LIST(X)                                                      \
   X(LRS_MODEL_TWO_LAYER, "two_layer", lrs_two_layer_type)                      \
   X(LRS_MODEL_LORA, "lora", lrs_lora_type)                                     \
-  X(LRS_MODEL_REFERENCE, "reference", lrs_reference_type)
+  X(LRS_MODEL_REFERENCE, "reference", lrs_reference_type)                      \
+  X(LRS_MODEL_LORA_HEAD, "lora_head", lrs_lora_head_type)
 
 /* Data matrix X ∈ R^{N×n} of a two_layer problem (papers.md §1.1, §1.7). */
 #define LRS_DATA_LIST(X)                                                       \
   X(LRS_DATA_ORTHOGONAL, "orthogonal") /* Haar-random orthogonal, N = n */     \
   X(LRS_DATA_GAUSSIAN, "gaussian")     /* i.i.d. N(0,1) entries */             \
   X(LRS_DATA_SPECTRUM, "spectrum")     /* U diag(s) Vᵀ, s ~ U[sv_min,sv_max] */ \
-  X(LRS_DATA_IDENTITY, "identity")     /* X = I: matrix factorization */
+  X(LRS_DATA_IDENTITY, "identity")     /* X = I: matrix factorization */    \
+  X(LRS_DATA_FILE, "file")             /* X, Y from data_file (datafile.h) */
 
 /* Targets Y ∈ R^{N×m} of a two_layer problem. */
 #define LRS_TARGET_LIST(X)                                                     \
@@ -58,7 +60,8 @@
 #define LRS_METHOD_LIST(X)                                                     \
   X(LRS_METHOD_GD, "gd")                                                       \
   X(LRS_METHOD_GF, "gf")                                                       \
-  X(LRS_METHOD_NONE, "none") /* theory constants only, no training */
+  X(LRS_METHOD_NONE, "none") /* theory constants only, no training */         \
+  X(LRS_METHOD_ADAM, "adam") /* Adam (papers.md §4), lr = step_size */
 
 #define LRS_ODE_LIST(X)                                                        \
   X(LRS_ODE_RK8PD, "rk8pd")                                                    \
@@ -102,6 +105,10 @@
 #define LRS_PAIR_LIST(X)                                                       \
   X(LRS_PAIR_TOP, "top")                                                       \
   X(LRS_PAIR_BOTTOM, "bottom")
+
+/* Bytes of a point's resolved data_file path, with its NUL (the store's
+ * provenance column data_file has the same size). */
+enum { LRS_DATA_PATH_MAX = 256 };
 
 #define LRS__ENUM_MEMBER(name, text) name,
 #define LRS__KIND_MEMBER(name, text, row) name,
@@ -185,6 +192,7 @@ typedef struct lrs_point {
   double bt_sufficient; /* c of the Armijo test (γ of the printed one) */
   lrs_bt_test bt_test;  /* armijo or printed (papers.md §3.2) */
   int64_t bt_max_shrinks; /* line-search guard: shrinks per iteration at most */
+  double adam_beta1, adam_beta2, adam_eps; /* Adam's β1, β2, ε (papers.md §4) */
   lrs_xu_cap xu2023_cap;   /* xu2023: none or [P1-2023]'s η_max' */
   lrs_xu_grad xu2023_grad; /* xu2023: r_t bound or exact ‖∇ℓ‖ */
   double xu2023_c1, xu2023_c2; /* the cap's c1, c2 ([P1] p.13: 0.5, 1.5) */
@@ -203,6 +211,11 @@ typedef struct lrs_point {
   lrs_ode_stepper ode_stepper;
   double rtol, atol;
   lrs_jacobian jacobian;
+
+  /* [problem] data_file: the HDF5 data file of data = "file" (lrsweep/datafile.h),
+   * resolved against the sweep file's directory; "" otherwise.  Not a grid
+   * axis (a string); its SHA-256 is stored with each point's result. */
+  char data_file[LRS_DATA_PATH_MAX];
 } lrs_point;
 
 /* Sub-streams of a point's randomness (see lrs_point_stream_seed). */

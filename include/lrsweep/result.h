@@ -165,7 +165,10 @@ extern const double lrs_result_levels[LRS_RESULT_LEVELS]; /* 1e-3, 1e-6, 1e-10 *
   S(C, theory, lrs_theory, LRS_THEORY_FIELDS)                                                \
   S(C, lora, lrs_lora_summary, LRS_LORA_FIELDS)                                              \
   X(C, wall_seconds, F64, "s", LRS_FIELD_RUN_DEPENDENT, LRS_RUN(900),                        \
-    "wall-clock time of the solve")
+    "wall-clock time of the solve")                                                          \
+  /* Provenance of data = "file" (lrsweep/datafile.h); "" otherwise. */                      \
+  X(C, data_file, TEXT, "", 0, LRS_RUN_SET(910), "data file read (resolved path)")           \
+  X(C, data_sha256, TEXT, "", 0, LRS_RUN_SET(920), "SHA-256 of the data file's bytes")
 
 /* One trajectory record.  Fields a model does not have are NaN. */
 #define LRS_RECORD_FIELDS(X, N, L, S, C)                                                     \
@@ -191,7 +194,14 @@ extern const double lrs_result_levels[LRS_RESULT_LEVELS]; /* 1e-3, 1e-6, 1e-10 *
   X(C, z1_spec, F64, "", 0, LRS_NO_RUN, "‖Z1‖_2")                                            \
   X(C, z2_spec, F64, "", 0, LRS_NO_RUN, "‖Z2‖_2")                                            \
   X(C, z_ratio, F64, "", 0, LRS_NO_RUN, "‖Z1‖²/‖Z2‖²")                                       \
-  X(C, signal_coord, F64, "", 0, LRS_NO_RUN, "gᵀ B1 A1 v")
+  X(C, signal_coord, F64, "", 0, LRS_NO_RUN, "gᵀ B1 A1 v")                                 \
+  /* Classifiers (softmax loss; lrsweep/classifier.h): NaN elsewhere. */                     \
+  X(C, test_loss, F64, "loss", 0, LRS_NO_RUN, "loss on the test split (without ℓ*)")          \
+  X(C, train_acc, F64, "", 0, LRS_NO_RUN, "training accuracy (argmax of XW)")                \
+  X(C, test_acc, F64, "", 0, LRS_NO_RUN, "test accuracy")                                    \
+  X(C, lora_norm, F64, "", 0, LRS_NO_RUN, "‖BA‖_F of the LoRA head")                         \
+  X(C, update_align, F64, "", 0, LRS_NO_RUN,                                                 \
+    "‖U_rᵀ BA V_r‖_F/‖BA‖_F, U_r, V_r the top-r singular vectors of ΔW = W* − W0")
 
 /* ---- what the lists generate -------------------------------------------------------- */
 

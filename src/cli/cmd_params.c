@@ -47,6 +47,10 @@ static int params(int argc, char **argv) {
     printf(" | ");
     print_default(p);
     printf(" | %s |\n", p->doc);
+    if (strcmp(p->name, "data") == 0) /* a string key, no axis (lrsweep/datafile.h) */
+      printf("| problem | `data_file` | string (path) | unset | HDF5 file of data = file: X, Y "
+             "or labels, optional X_test/Y_test/labels_test, W0; relative to the sweep file "
+             "(README, Data files) |\n");
   }
   return LRS_EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lrsweep/datafile.h"
 #include "lrsweep/query.h"
 #include "lrsweep/store.h"
 #include "lrs_config.h"
@@ -148,6 +149,25 @@ static lrs_status check_refine_predicate(const lrs_config *cfg) {
   return st;
 }
 
+/* data = "file": the file is read and checked here, once, before any point
+ * runs (lrsweep/datafile.h), and every point's sizes matched against it. */
+static lrs_status check_data_file(const lrs_grid *grid) {
+  const lrs_point *base = lrs_config_base(lrs_grid_config(grid));
+  if (base->data != LRS_DATA_FILE)
+    return LRS_OK;
+  lrs_datafile *d = NULL;
+  LRS_TRY(lrs_datafile_load(base->data_file, &d));
+  lrs_status st = LRS_OK;
+  lrs_point p;
+  for (uint64_t i = 0; st == LRS_OK && i < lrs_grid_size(grid); i++) {
+    st = lrs_grid_point(grid, i, &p);
+    if (st == LRS_OK)
+      st = lrs_datafile_match(d, &p);
+  }
+  lrs_datafile_destroy(&d);
+  return st;
+}
+
 lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **grid) {
   *grid = NULL;
   LRS_TRY(lrs_config_load_file(path, cfg));
@@ -156,6 +176,8 @@ lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **gri
     st = lrs_grid_validate(*grid);
   if (st == LRS_OK)
     st = check_refine_predicate(*cfg);
+  if (st == LRS_OK)
+    st = check_data_file(*grid);
   if (st != LRS_OK) {
     lrs_grid_destroy(grid);
     lrs_config_destroy(cfg);

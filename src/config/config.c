@@ -29,6 +29,8 @@ struct lrs_config {
   size_t n_axes;
   /* Where each parameter was given (fixed key or axis); 0 when defaulted. */
   int line[MAX_PARAMS], column[MAX_PARAMS];
+  int data_file_line, data_file_column; /* where data_file was given (0: not) */
+  char data_file_raw[LRS_DATA_PATH_MAX];  /* data_file as written */
 };
 
 /* ---- error helpers ---------------------------------------------------- */
@@ -314,10 +316,57 @@ static lrs_status unknown_param(const lrs_config *cfg, const lrs_toml_node *v, c
   return fail_node(cfg, v, "unknown key '%s' in [%s]%s", key, section, hint);
 }
 
+static lrs_axis *find_axis(lrs_config *cfg, const char *name);
+
+/* base.data_file ← data_file as written, relative to the directory of
+ * sweep_path (absolute paths as they are); -1 when it does not fit. */
+static int resolve_data_file(lrs_config *cfg, const char *sweep_path) {
+  const char *path = cfg->data_file_raw, *slash = strrchr(sweep_path, '/');
+  const int dir = path[0] == '/' || !slash ? 0 : (int)(slash - sweep_path + 1);
+  const int len = snprintf(cfg->base.data_file, sizeof cfg->base.data_file, "%.*s%s", dir,
+                           sweep_path, path);
+  return len < 0 || (size_t)len >= sizeof cfg->base.data_file ? -1 : len;
+}
+
+lrs_status lrs_config_rebase_data_file(lrs_config *cfg, const char *sweep_path) {
+  if (!cfg->data_file_raw[0])
+    return LRS_OK;
+  if (resolve_data_file(cfg, sweep_path) < 0)
+    return LRS_RAISE(LRS_ERR_CONFIG, "%s: data_file resolves to a path longer than %zu bytes",
+                     sweep_path, sizeof cfg->base.data_file - 1);
+  return LRS_OK;
+}
+
+/* [problem] data_file: a string, resolved against the sweep file's directory
+ * (absolute paths as given) into the base point (lrsweep/point.h). */
+static lrs_status read_data_file(lrs_config *cfg, const lrs_toml_node *v) {
+  const char *path;
+  size_t plen;
+  if (!lrs_toml_as_string(v, &path, &plen) || strlen(path) != plen)
+    return fail_node(cfg, v, "data_file must be a string without NULs (the HDF5 file's path)");
+  if (!path[0])
+    return fail_node(cfg, v, "data_file is empty; give the HDF5 data file's path");
+  if (plen >= sizeof cfg->data_file_raw)
+    return fail_node(cfg, v, "data_file is %zu bytes long; at most %zu", plen,
+                     sizeof cfg->data_file_raw - 1);
+  memcpy(cfg->data_file_raw, path, plen + 1);
+  const int len = resolve_data_file(cfg, cfg->source);
+  if (len < 0)
+    return fail_node(cfg, v, "data_file resolves to a path longer than %zu bytes",
+                     sizeof cfg->base.data_file - 1);
+  cfg->data_file_line = lrs_toml_line(v);
+  cfg->data_file_column = lrs_toml_column(v);
+  return LRS_OK;
+}
+
 static lrs_status read_fixed(lrs_config *cfg, const lrs_toml_node *sec, const char *section) {
   for (size_t i = 0; i < lrs_toml_count(sec); i++) {
     const char *key = lrs_toml_key_at(sec, i, NULL);
     const lrs_toml_node *v = lrs_toml_at(sec, i);
+    if (strcmp(section, "problem") == 0 && strcmp(key, "data_file") == 0) {
+      LRS_TRY(read_data_file(cfg, v));
+      continue;
+    }
     const lrs_param *p = lrs_param_find(key);
     if (!p || strcmp(p->section, section) != 0)
       return unknown_param(cfg, v, key, section);
@@ -704,6 +753,23 @@ static lrs_status finish(lrs_config *cfg, int replicates_line) {
                    cfg->line[param_index(pscale)]);
   if (exp_given)
     cfg->base.init_scale = NAN;
+
+  /* data = "file" and data_file go together; "file" is no axis value (one
+   * file per sweep, read and checked once before the points run). */
+  const lrs_param *pdata = lrs_param_find("data");
+  const lrs_axis *data_axis = find_axis(cfg, "data");
+  if (data_axis)
+    for (size_t k = 0; k < data_axis->length; k++)
+      if ((int)data_axis->values[k] == LRS_DATA_FILE)
+        return fail_at(cfg, data_axis->line, data_axis->column,
+                       "data = \"file\" cannot be an axis value; give it in [problem] with "
+                       "data_file");
+  if (cfg->base.data == LRS_DATA_FILE && !cfg->base.data_file[0])
+    return fail_at(cfg, cfg->line[param_index(pdata)], cfg->column[param_index(pdata)],
+                   "data = \"file\" needs data_file = \"PATH.h5\" in [problem]");
+  if (cfg->base.data_file[0] && (cfg->base.data != LRS_DATA_FILE || data_axis))
+    return fail_at(cfg, cfg->data_file_line, cfg->data_file_column,
+                   "data_file is read only with data = \"file\" in [problem]");
 
   lrs_axis *seed = find_axis(cfg, "seed");
   if (seed && cfg->replicates > 0)

@@ -73,6 +73,14 @@ bool lrs_kind_check_model(const lrs_point *p, lrs_violation *v) {
     return lrs_violate(v, LRS_ERR_CONFIG, "loss", "loss kind %d unknown", (int)p->loss);
   if ((unsigned)p->init >= LRS_INIT_COUNT)
     return lrs_violate(v, LRS_ERR_CONFIG, "init", "init kind %d unknown", (int)p->init);
+  if (p->data == LRS_DATA_FILE && !model->data_file)
+    return lrs_violate(v, LRS_ERR_CONFIG, "data",
+                       "data = \"file\": model %s does not read a data file (it makes its own "
+                       "data)", lrs_model_names[p->model]);
+  if (p->data == LRS_DATA_FILE && lrs_loss_type_of(p->loss)->vectorized)
+    return lrs_violate(v, LRS_ERR_CONFIG, "data",
+                       "data = \"file\": loss %s draws its own sensing operator",
+                       lrs_loss_names[p->loss]);
   if (model->check && !model->check(p, v))
     return false;
   char list[256], others[256];
@@ -96,6 +104,14 @@ bool lrs_kind_check_model(const lrs_point *p, lrs_violation *v) {
 }
 
 bool lrs_kind_check_method(const lrs_point *p, lrs_violation *v) {
+  if (p->method == LRS_METHOD_ADAM) /* any model and loss; papers.md §4 */
+    return isfinite(p->step_size) && p->step_size > 0.0
+               ? (p->adam_beta1 < 1.0 && p->adam_beta2 < 1.0) ||
+                     lrs_violate(v, LRS_ERR_CONFIG, p->adam_beta1 < 1.0 ? "adam_beta2" : "adam_beta1",
+                                 "method = \"adam\" needs adam_beta1, adam_beta2 < 1 (the bias "
+                                 "correction divides by 1 − β^t)")
+               : lrs_violate(v, LRS_ERR_CONFIG, "method",
+                             "method = \"adam\" needs step_size (> 0), its learning rate");
   if (p->method != LRS_METHOD_GD)
     return true;
   const lrs_step_rule_type *rule = lrs_step_rule_type_of(p->step_rule);
@@ -178,6 +194,9 @@ double lrs_point_cost(const lrs_point *p) {
   switch (p->method) {
   case LRS_METHOD_NONE:
     evals = 1;
+    break;
+  case LRS_METHOD_ADAM:
+    evals = (double)p->max_iter;
     break;
   case LRS_METHOD_GF:
     /* Unknown step count: an rk8pd step is 13 evaluations; assume ~10 steps

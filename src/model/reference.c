@@ -137,6 +137,7 @@ const lrs_model_type lrs_reference_type = {
     .losses = UINT32_MAX, /* every loss: ℓ is reached through lrsweep/loss.h only */
     .p1_theory = false,
     .default_step = true,
+    .data_file = true,
     .check = check,
     .solve_width = solve_width,
     .cost = cost,

@@ -541,6 +541,7 @@ const lrs_model_type lrs_two_layer_type = {
     .inits = LRS_KIND_BIT(LRS_INIT_GAUSSIAN) | LRS_KIND_BIT(LRS_INIT_BALANCED),
     .losses = UINT32_MAX, /* every loss: ℓ is reached through lrsweep/loss.h only */
     .p1_theory = true,
+    .data_file = true,
     .check = check,
     .solve_width = solve_width,
     .cost = cost,

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "lrsweep/datafile.h"
 #include "lrsweep/kind.h"
 #include "lrsweep/loss.h"
 
@@ -154,6 +155,8 @@ static lrs_status make_data(const lrs_point *p, gsl_rng *r, lrs_problem *P) {
     goto done;
   }
   switch (p->data) {
+  case LRS_DATA_FILE: /* lrs_problem_create reads X and Y */
+    break;
   case LRS_DATA_IDENTITY:
     LRS_TRY_GOTO(st, lrs_mat_set_identity(P->X), done);
     break;
@@ -262,6 +265,22 @@ done:
   return st;
 }
 
+/* X and Y from the point's data file (lrsweep/datafile.h); its sizes were
+ * matched against the point. */
+static lrs_status read_file(const lrs_point *p, lrs_problem *P) {
+  lrs_datafile *d = NULL;
+  lrs_status st = lrs_datafile_load(p->data_file, &d);
+  if (st == LRS_OK)
+    st = lrs_datafile_match(d, p);
+  st = lrs_linalg_agree(lrs_mat_linalg(P->X), st);
+  if (st == LRS_OK)
+    st = lrs_mat_set_global(P->X, d->X);
+  if (st == LRS_OK)
+    st = lrs_mat_set_global(P->Y, d->Y);
+  lrs_datafile_destroy(&d);
+  return st;
+}
+
 lrs_status lrs_problem_create(const lrs_point *p, lrs_linalg *la, lrs_problem **problem) {
   *problem = NULL;
   size_t N = 0;
@@ -286,6 +305,15 @@ lrs_status lrs_problem_create(const lrs_point *p, lrs_linalg *la, lrs_problem **
   if (st == LRS_OK)
     st = lrs_problem_rng(p, LRS_STREAM_NOISE, &rn);
   LRS_TRY_GOTO(st, lrs_linalg_agree(la, st), fail);
+  if (p->data == LRS_DATA_FILE && !sensing) {
+    /* X and Y as the file holds them: no target, no noise draws (every rank
+     * reads the file, as every rank draws the generated data). */
+    LRS_TRY_GOTO(st, read_file(p, P), fail);
+    LRS_TRY_GOTO(st, make_init(p, ri, P), fail);
+    *problem = P;
+    P = NULL;
+    goto fail;
+  }
   LRS_TRY_GOTO(st, make_data(p, rd, P), fail);
   LRS_TRY_GOTO(st, make_init(p, ri, P), fail);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Theta), fail);

@@ -10,6 +10,7 @@
 #include <malloc.h>
 #endif
 
+#include "lrsweep/datafile.h"
 #include "lrsweep/linalg.h"
 #include "lrsweep/model.h"
 #include "lrsweep/solver.h"
@@ -76,6 +77,10 @@ lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *re
     LRS_TRY_GOTO(st, lrs_linalg_dist_cached(comm, &la), done);
   LRS_TRY_GOTO(st, lrs_model_create(point, la, &model), done);
   LRS_TRY_GOTO(st, lrs_solver_run(model, point, deadline, result), done);
+  if (point->data == LRS_DATA_FILE) { /* provenance: which bytes were read */
+    snprintf(result->summary.data_file, sizeof result->summary.data_file, "%s", point->data_file);
+    LRS_TRY_GOTO(st, lrs_datafile_sha256(point->data_file, result->summary.data_sha256), done);
+  }
 done:
   lrs_model_destroy(&model);
   lrs_linalg_destroy(&la);

@@ -83,7 +83,8 @@ lrs_status lrs__gd_run(lrs__run *run) {
   const lrs_point *p = run->p;
   lrs_result *res = run->res;
   LRS_TRY(lrs_kind_method_ok(p));
-  const lrs_step_rule_type *rule = lrs_step_rule_type_of(p->step_rule);
+  const bool gd = p->method == LRS_METHOD_GD;
+  const lrs_step_rule_type *rule = gd ? lrs_step_rule_type_of(p->step_rule) : &lrs__adam_rule;
   if (p->max_iter < 0)
     return LRS_RAISE(LRS_ERR_CONFIG, "max_iter = %lld must be ≥ 0", (long long)p->max_iter);
 
@@ -134,7 +135,7 @@ lrs_status lrs__gd_run(lrs__run *run) {
       outcome = g.halt;
       break;
     }
-    if (m->ops->account_step)
+    if (m->ops->account_step && gd) /* [P1]'s K_t(η), ρ_t are GD's */
       LRS_TRY_GOTO(st, m->ops->account_step(m, eta, rec_now ? &rec : NULL), done);
     if (rec_now) {
       rec.step_size = eta;
@@ -180,6 +181,7 @@ lrs_status lrs__gd_run(lrs__run *run) {
 done:
   free(sched.steps);
   free(g.theta_prev);
+  free(g.state);
   return st;
 }
 

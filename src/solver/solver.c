@@ -22,6 +22,7 @@ lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadl
   result->summary.loss_evals = result->summary.ls_failures = 0; /* GD sets its own */
   switch (point->method) {
   case LRS_METHOD_GD:
+  case LRS_METHOD_ADAM: /* the GD loop with Adam's update (adam.c) */
     LRS_TRY_GOTO(st, lrs__gd_run(&run), done);
     break;
   case LRS_METHOD_GF:

@@ -43,7 +43,12 @@ struct lrs__gd {
    * loop then ends with that status, θ left at θ_t. */
   lrs_point_status halt;
   char halt_msg[LRS_RESULT_MESSAGE_MAX];
+  double *state; /* a rule's own arrays (Adam's moments), freed by the loop */
 };
+
+/* Adam (papers.md §4) as the GD loop's self-stepping rule of method = adam
+ * (adam.c): η0 = step_size, the learning rate. */
+extern const lrs_step_rule_type lrs__adam_rule;
 
 /* η0 convention shared by GD, GF and `none`: step_size when finite, else
  * η_max of a covered two_layer model, else NaN. */

@@ -30,6 +30,7 @@ static lrs_status damaged(lrs_status st) {
 typedef struct sweep_info {
   char *name;
   char *text, *sha;
+  char *source; /* sweep_source: the sweep file's path at the run (NULL: none) */
   size_t text_len;
   /* opened on first use, kept until the store closes */
   hid_t points, traj;
@@ -178,6 +179,9 @@ static lrs_status load_sweeps(lrs_store *s) {
                      s->path, path);
       goto done;
     }
+    if (H5Aexists(g, "sweep_source") > 0 &&
+        lrs__store_attr_get_text(g, "sweep_source", &sw->source, NULL, s->path) != LRS_OK)
+      lrs_error_clear(); /* optional: data files then resolve against the store's name */
     lrs__store_h5_close(&g);
   }
 done:
@@ -330,6 +334,7 @@ void lrs_store_close(lrs_store **store) {
     free(s->sweeps[i].name);
     free(s->sweeps[i].text);
     free(s->sweeps[i].sha);
+    free(s->sweeps[i].source);
     lrs__store_h5_close(&s->sweeps[i].points);
     lrs__store_h5_close(&s->sweeps[i].traj);
     lrs__store_schema_destroy(&s->sweeps[i].schema);
@@ -438,7 +443,11 @@ lrs_status lrs_store_load_config(const lrs_store *s, size_t sweep, lrs_config **
                                          source, cfg);
   if (st != LRS_OK)
     return lrs_error_prefix(LRS_ERR_STORE, "%s: stored sweep text no longer loads", s->path);
-  st = pin_stored_axes(s, sweep, *cfg);
+  /* data = "file": the path was relative to the sweep file the run read. */
+  if (s->sweeps[sweep].source)
+    st = lrs_config_rebase_data_file(*cfg, s->sweeps[sweep].source);
+  if (st == LRS_OK)
+    st = pin_stored_axes(s, sweep, *cfg);
   if (st != LRS_OK)
     lrs_config_destroy(cfg);
   return st;
@@ -713,6 +722,9 @@ lrs_status lrs_store_read_result(lrs_store *s, size_t sweep, uint64_t index, lrs
           s->path, "cannot select records");
   LRS__H5(st, mspace = H5Screate_simple(1, &count, NULL), done, s->path,
           "cannot make a dataspace");
+  /* Record fields the file predates are not read: they stay unset (NaN, -1). */
+  for (hsize_t i = 0; i < count; i++)
+    recs[i].rec = lrs_record_unset();
   LRS__H5(st, H5Dread(sw->traj, schema->rec_mem, mspace, fspace, s->xfer.dxpl, recs), done,
           s->path, "cannot read the trajectory of point %llu", (unsigned long long)index);
   for (hsize_t i = 0; i < count; i++) {

@@ -823,9 +823,15 @@ static bool absent_clash(const lrs_config *cfg, const char *absent, char *clash,
     size_t len = strcspn(p, ",");
     snprintf(name, sizeof name, "%.*s", (int)len, p);
     p += len + strspn(p + len, ", ");
+    /* Adam's parameters act only with method = "adam", which no point of a
+     * table older than them ran (and a sweep of it that does is another grid). */
+    static const char *const inert[] = {"adam_beta1", "adam_beta2", "adam_eps"};
+    bool acts = true;
+    for (size_t k = 0; k < sizeof inert / sizeof *inert; k++)
+      acts = acts && strcmp(name, inert[k]) != 0;
     const lrs_param *param = lrs_param_find(name);
-    if (!param)
-      continue; /* a result column: reads unset */
+    if (!param || !acts)
+      continue; /* a result column reads unset */
     bool varies = false;
     for (size_t i = 0; i < lrs_config_axis_count(cfg); i++)
       varies = varies || lrs_config_axis(cfg, i)->param == param;

@@ -622,7 +622,7 @@ static void test_columns(const char *docs) {
   LRS_CHECK(unique, "points column names are unique (%zu columns)", n);
   size_t np;
   lrs_param_table(&np);
-  LRS_CHECK(n > np + 50 && nr == 24, "every parameter and summary field has a column");
+  LRS_CHECK(n > np + 50 && nr == 29, "every parameter and summary field has a column");
   /* docs/store.md documents every column by name. */
   FILE *f = fopen(docs, "r");
   char *md = NULL;

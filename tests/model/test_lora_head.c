@@ -1,0 +1,241 @@
+/* The lora_head model (lrsweep/lora_head.h): ∇L on (A, B) against central
+ * differences of L; the records against direct computations (accuracies from
+ * argmax, ‖BA‖_F, the alignment 1 and 0 for Δ inside and orthogonal to the
+ * target update's top-r directions); the inits (small: B = 0, A's spread;
+ * spectral: A's rows along W0's left singular vectors). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lrs_test.h"
+#include "lrsweep/lora_head.h"
+#include "numerics_point.h"
+
+enum { N = 14, NT = 6, n = 5, m = 4, r = 2 };
+
+/* A deterministic "high-entropy" data set: X, labels, a test split, W0. */
+static void fill(lrs_datafile *d, double *X, double *Y, double *Xt, double *Yt, double *W0) {
+  memset(d, 0, sizeof *d);
+  for (size_t i = 0; i < N * n; i++)
+    X[i] = sin(2.385 * (double)i + 0.4) * 1.3;
+  for (size_t i = 0; i < NT * n; i++)
+    Xt[i] = cos(1.917 * (double)i + 0.2);
+  for (size_t i = 0; i < n * m; i++)
+    W0[i] = sin(0.731 * (double)i * (double)i + 1.1);
+  memset(Y, 0, N * m * sizeof *Y);
+  memset(Yt, 0, NT * m * sizeof *Yt);
+  for (size_t i = 0; i < N; i++)
+    Y[i + ((i * 7 + 3) % m) * N] = 1.0;
+  for (size_t i = 0; i < NT; i++)
+    Yt[i + ((i * 5 + 1) % m) * NT] = 1.0;
+  *d = (lrs_datafile){.N = N, .n = n, .m = m, .N_test = NT, .labels = true, .has_W0 = true,
+                      .X = X, .Y = Y, .X_test = Xt, .Y_test = Yt, .W0 = W0};
+}
+
+static lrs_point head_point(lrs_init_kind init) {
+  lrs_point p = lrs_test_point();
+  p.model = LRS_MODEL_LORA_HEAD;
+  p.data = LRS_DATA_FILE;
+  snprintf(p.data_file, sizeof p.data_file, "%s", "in-memory.h5");
+  p.samples = N;
+  p.input_dim = n;
+  p.output_dim = m;
+  p.lora_rank = r;
+  p.init = init;
+  p.init_scale = 0.37;
+  p.init_exponent = NAN;
+  p.loss = LRS_LOSS_SOFTMAX;
+  p.logistic_lambda = 0.05;
+  return p;
+}
+
+static double fd_error(lrs_model *mod) {
+  const size_t P = mod->ops->param_count(mod);
+  double *th = mod->ops->params(mod), *g = malloc(P * sizeof *g);
+  double L, Lp, Lm, num = 0.0, den = 0.0;
+  mod->ops->eval(mod, &L, g);
+  for (size_t i = 0; i < P; i++) {
+    const double x = th[i], h = 1e-5 * fmax(1.0, fabs(x));
+    th[i] = x + h;
+    mod->ops->eval(mod, &Lp, NULL);
+    th[i] = x - h;
+    mod->ops->eval(mod, &Lm, NULL);
+    th[i] = x;
+    const double fd = (Lp - Lm) / (2.0 * h);
+    num += (g[i] - fd) * (g[i] - fd);
+    den += g[i] * g[i];
+  }
+  free(g);
+  return sqrt(num / den);
+}
+
+/* Column-major products by hand: C (a×c) = A (a×b) B (b×c). */
+static void matmul(const double *A, const double *B, double *C, size_t a, size_t b, size_t c) {
+  for (size_t i = 0; i < a; i++)
+    for (size_t j = 0; j < c; j++) {
+      double s = 0.0;
+      for (size_t k = 0; k < b; k++)
+        s += A[i + k * a] * B[k + j * b];
+      C[i + j * a] = s;
+    }
+}
+
+static double accuracy(const double *Xs, const double *Ys, const double *W, size_t rows) {
+  double Z[N * m];
+  matmul(Xs, W, Z, rows, n, m);
+  size_t hits = 0;
+  for (size_t i = 0; i < rows; i++) {
+    size_t bz = 0, by = 0;
+    for (size_t j = 1; j < m; j++) {
+      bz = Z[i + j * rows] > Z[i + bz * rows] ? j : bz;
+      by = Ys[i + j * rows] > Ys[i + by * rows] ? j : by;
+    }
+    hits += bz == by;
+  }
+  return (double)hits / (double)rows;
+}
+
+int main(void) {
+  double X[N * n], Y[N * m], Xt[NT * n], Yt[NT * m], W0[n * m];
+  lrs_datafile d;
+  fill(&d, X, Y, Xt, Yt, W0);
+  lrs_linalg *la = NULL;
+  lrs_linalg_create_local(&la);
+
+  /* small init: B = 0, A ~ N(0, α²) */
+  lrs_point p = head_point(LRS_INIT_SMALL);
+  lrs_model *mod = NULL;
+  if (!LRS_CHECK(lrs_lora_head_create_from(&p, &d, la, &mod) == LRS_OK, "lora_head created"))
+    return lrs_test_done();
+  const size_t P = mod->ops->param_count(mod);
+  double *th = mod->ops->params(mod);
+  LRS_CHECK(P == r * n + m * r, "θ = [vec(A); vec(B)]: %zu entries", P);
+  double sa = 0.0;
+  bool b_zero = true;
+  for (size_t i = 0; i < r * n; i++)
+    sa += th[i] * th[i];
+  for (size_t i = r * n; i < P; i++)
+    b_zero &= th[i] == 0.0;
+  LRS_CHECK(b_zero && sa > 0.0 && sqrt(sa / (r * n)) < 3 * 0.37,
+            "small init: B = 0, A's rms %.3f of α = 0.37", sqrt(sa / (r * n)));
+
+  /* ∇ at B = 0 (∇_A = 0) and at a generic θ */
+  double e0 = fd_error(mod);
+  for (size_t i = 0; i < P; i++)
+    th[i] = 0.8 * sin(1.3 * (double)i + 0.25);
+  double e1 = fd_error(mod);
+  LRS_CHECK(e0 < 1e-6 && e1 < 1e-6,
+            "∇L on (A, B) vs central differences: rel %.1e at the init, %.1e at a generic θ", e0,
+            e1);
+
+  /* records at that θ: W = W0 + AᵀBᵀ by hand */
+  double A[r * n], B[m * r], At[n * r], Bt[r * m], D[n * m], W[n * m];
+  memcpy(A, th, sizeof A);
+  memcpy(B, th + r * n, sizeof B);
+  for (size_t i = 0; i < r; i++)
+    for (size_t j = 0; j < n; j++)
+      At[j + i * n] = A[i + j * r];
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < r; j++)
+      Bt[j + i * r] = B[i + j * m];
+  matmul(At, Bt, D, n, r, m);
+  double nd = 0.0;
+  for (size_t i = 0; i < n * m; i++) {
+    W[i] = W0[i] + D[i];
+    nd += D[i] * D[i];
+  }
+  double L;
+  mod->ops->eval(mod, &L, NULL);
+  lrs_record rec = lrs_record_unset();
+  const lrs_observe obs = {.step = 1, .loss = L, .finite = true, .discrete = true};
+  mod->ops->observe(mod, &obs, &rec);
+  LRS_CHECK(rec.train_acc == accuracy(X, Y, W, N) && rec.test_acc == accuracy(Xt, Yt, W, NT),
+            "train/test accuracy %.3f/%.3f as argmax of XW by hand", rec.train_acc, rec.test_acc);
+  LRS_CHECK(fabs(rec.lora_norm - sqrt(nd)) <= 1e-14 * sqrt(nd), "lora_norm = ‖AᵀBᵀ‖_F");
+  /* test loss by hand: mean cross-entropy + λ/2 ‖W‖² */
+  double Zt[NT * m], tl = 0.0, w2 = 0.0;
+  matmul(Xt, W, Zt, NT, n, m);
+  for (size_t i = 0; i < NT; i++) {
+    double zmax = -INFINITY, s = 0.0, zc = 0.0;
+    for (size_t j = 0; j < m; j++)
+      zmax = fmax(zmax, Zt[i + j * NT]);
+    for (size_t j = 0; j < m; j++) {
+      s += exp(Zt[i + j * NT] - zmax);
+      zc += Yt[i + j * NT] * Zt[i + j * NT];
+    }
+    tl += (zmax + log(s) - zc) / NT;
+  }
+  for (size_t i = 0; i < n * m; i++)
+    w2 += W[i] * W[i];
+  tl += 0.5 * 0.05 * w2;
+  LRS_CHECK(fabs(rec.test_loss - tl) <= 1e-13 * tl, "test_loss %.6f = cross-entropy + λ/2‖W‖² by hand",
+            rec.test_loss);
+
+  /* alignment: Δ = U_r V_rᵀ gives 1, Δ = [u3 u4] V_rᵀ gives 0 (U, V of W* − W0) */
+  lrs_mat *dW = NULL, *U = NULL, *Vt = NULL;
+  double s[m], u[n * m], vt[m * m];
+  lrs_mat_create(la, n, m, &dW);
+  lrs_mat_create(la, n, m, &U);
+  lrs_mat_create(la, m, m, &Vt);
+  lrs_mat_copy(lrs_lora_head_Wstar(mod), dW);
+  double w0m[n * m];
+  lrs_mat_get_global(dW, w0m);
+  for (size_t i = 0; i < n * m; i++)
+    w0m[i] -= W0[i];
+  lrs_mat_set_global(dW, w0m);
+  lrs_mat_svd(dW, s, U, Vt);
+  lrs_mat_get_global(U, u);
+  lrs_mat_get_global(Vt, vt);
+  for (int which = 0; which < 2; which++) {
+    for (size_t i = 0; i < r; i++) {
+      for (size_t j = 0; j < n; j++)
+        th[i + j * r] = u[j + (i + (size_t)which * r) * n]; /* row i of A = u_iᵀ */
+      for (size_t j = 0; j < m; j++)
+        th[r * n + j + i * m] = vt[i + j * m]; /* column i of B = v_i */
+    }
+    mod->ops->eval(mod, &L, NULL);
+    rec = lrs_record_unset();
+    mod->ops->observe(mod, &obs, &rec);
+    LRS_CHECK(which == 0 ? fabs(rec.update_align - 1.0) < 1e-12 : fabs(rec.update_align) < 1e-12,
+              "update_align = %.2e for Δ %s the top-%d directions of W* − W0", rec.update_align,
+              which == 0 ? "inside" : "orthogonal to", r);
+  }
+  lrs_model_destroy(&mod);
+
+  /* spectral init: row i of A is a multiple of u_iᵀ of W0 (left singular vectors) */
+  p = head_point(LRS_INIT_SPECTRAL);
+  LRS_CHECK(lrs_lora_head_create_from(&p, &d, la, &mod) == LRS_OK, "spectral lora_head created");
+  if (mod) {
+    lrs_mat *M0 = NULL;
+    lrs_mat_create(la, n, m, &M0);
+    lrs_mat_set_global(M0, W0);
+    lrs_mat_svd(M0, s, U, Vt);
+    lrs_mat_get_global(U, u);
+    th = mod->ops->params(mod);
+    double off = 0.0, on = 0.0;
+    for (size_t i = 0; i < r; i++) {
+      double c = 0.0;
+      for (size_t j = 0; j < n; j++)
+        c += th[i + j * r] * u[j + i * n];
+      for (size_t j = 0; j < n; j++) {
+        const double res = th[i + j * r] - c * u[j + i * n];
+        off += res * res;
+      }
+      on += c * c;
+    }
+    bool b_zero2 = true;
+    for (size_t i = r * n; i < P; i++)
+      b_zero2 &= th[i] == 0.0;
+    LRS_CHECK(on > 0.0 && sqrt(off / on) < 1e-13 && b_zero2,
+              "spectral init: A's rows along W0's left singular vectors (residual %.1e), B = 0",
+              sqrt(off / on));
+    LRS_CHECK(fd_error(mod) < 1e-6, "spectral: ∇L vs central differences");
+    lrs_mat_destroy(&M0);
+  }
+  lrs_model_destroy(&mod);
+  lrs_mat_destroy(&dW);
+  lrs_mat_destroy(&U);
+  lrs_mat_destroy(&Vt);
+  lrs_linalg_destroy(&la);
+  return lrs_test_done();
+}
