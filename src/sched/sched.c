@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lrsweep/problem.h"
 #include "lrsweep/solve.h"
 
 /* Head of a result message: the summary travels inside it. */
@@ -816,6 +817,9 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const ui
   }
   if (group != MPI_COMM_NULL)
     MPI_Comm_free(&group);
+  /* The set-up cache lives as long as this rank's loop over points
+   * (lrsweep/problem.h): its memory goes back with the run's end. */
+  lrs_setup_cache_clear();
   /* An interrupted coordinator may leave workers mid-point: do not free the
    * shared communicator collectively then (the caller aborts the job). */
   if (!(rank == 0 && report->abandoned > 0))
