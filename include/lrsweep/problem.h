@@ -79,7 +79,10 @@
  * LRS_SETUP_CACHE_MAX_ENTRIES entries and LRS_SETUP_CACHE_MIB MiB (environment;
  * default LRS_SETUP_CACHE_DEFAULT_MIB, 0 turns the cache off), least recently
  * used out first; an entry larger than a quarter of the budget is not kept.
- * Per process, not thread-safe (a rank solves one point at a time).
+ * Per process, not thread-safe (a rank solves one point at a time).  A key
+ * lists every input of its product; the generators' kinds are listed where
+ * the keys are made (src/problem/problem.c), and any other kind (a new data,
+ * init or target kind) is not cached until its inputs are added there.
  */
 enum { LRS_SETUP_KEY_WORDS = 32, LRS_SETUP_CACHE_DEFAULT_MIB = 64,
        LRS_SETUP_CACHE_MAX_ENTRIES = 1024 };
@@ -92,7 +95,10 @@ typedef struct lrs_setup_key {
 void lrs_setup_key_init(lrs_setup_key *key, char tag);
 void lrs_setup_key_add(lrs_setup_key *key, uint64_t word);
 void lrs_setup_key_add_double(lrs_setup_key *key, double value); /* its bits */
-bool lrs_setup_key_valid(const lrs_setup_key *key); /* false: empty or overflowed */
+bool lrs_setup_key_valid(const lrs_setup_key *key); /* false: empty, overflowed or invalidated */
+/* Marks a key that does not capture its product's inputs (a kind the key
+ * does not know): never cached, and keys derived from it neither. */
+void lrs_setup_key_invalidate(lrs_setup_key *key);
 
 /* The cached bytes of `key` when they are `bytes` long, else NULL (a miss).
  * Valid until the next lrs_setup_cache_put or _clear. */

@@ -486,11 +486,17 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fr
   const size_t kk = n < m ? n : m;
   { /* σ_max, σ_min and ‖·‖_F of W*, a function of the problem and the loss */
     lrs_setup_key wkey = t->P->problem_key;
-    const bool wkeep = lrs_setup_key_valid(&wkey);
+    const bool wvalid = lrs_setup_key_valid(&wkey);
     wkey.w[0] = 'W';
     lrs_setup_key_add(&wkey, (uint64_t)t->lp.kind);
     lrs_setup_key_add_double(&wkey, t->lp.lambda);
     lrs_setup_key_add_double(&wkey, t->lp.delta);
+    /* the losses whose parameters are all in lrs_loss_params as keyed above
+     * (a new loss is not cached until its inputs join the key) */
+    const lrs_loss_kind lk = t->lp.kind;
+    const bool wkeep = wvalid && (lk == LRS_LOSS_SQUARED || lk == LRS_LOSS_LOGISTIC ||
+                                  lk == LRS_LOSS_HUBER || lk == LRS_LOSS_SENSING ||
+                                  lk == LRS_LOSS_SOFTMAX);
     const double *whit = wkeep ? lrs_setup_cache_get(&wkey, 3 * sizeof(double)) : NULL;
     double wc[3];
     if (whit) {

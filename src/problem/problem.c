@@ -287,6 +287,11 @@ static void data_key(const lrs_point *p, const lrs_problem *P, lrs_setup_key *ke
       lrs_setup_key_add_double(key, p->data_sv_min);
       lrs_setup_key_add_double(key, p->data_sv_max);
     }
+    /* Only the kinds whose inputs are all above: a kind added later (data
+     * read from a file, …) is not cached until its inputs join the key. */
+    if (p->data != LRS_DATA_IDENTITY && p->data != LRS_DATA_GAUSSIAN &&
+        p->data != LRS_DATA_ORTHOGONAL && p->data != LRS_DATA_SPECTRUM)
+      lrs_setup_key_invalidate(key);
   }
 }
 
@@ -299,6 +304,8 @@ static void init_key(const lrs_point *p, const lrs_problem *P, lrs_setup_key *ke
   lrs_setup_key_add(key, P->h);
   lrs_setup_key_add(key, (uint64_t)p->init);
   lrs_setup_key_add_double(key, lrs_point_init_std(p));
+  if (p->init != LRS_INIT_GAUSSIAN && p->init != LRS_INIT_BALANCED)
+    lrs_setup_key_invalidate(key); /* (as in data_key) */
 }
 
 /* X, Y and B0 all: the two keys above, then what make_theta and the noise
@@ -317,6 +324,10 @@ static void problem_key(const lrs_point *p, const lrs_setup_key *data,
     lrs_setup_key_add_double(key, p->planted_std);
   if (p->target == LRS_TARGET_LOW_RANK)
     lrs_setup_key_add(key, (uint64_t)p->target_rank);
+  if ((p->target != LRS_TARGET_TEACHER && p->target != LRS_TARGET_PLANTED &&
+       p->target != LRS_TARGET_LOW_RANK) ||
+      !lrs_setup_key_valid(data) || !lrs_setup_key_valid(init))
+    lrs_setup_key_invalidate(key); /* (as in data_key) */
 }
 
 /* X and the DATA stream's state after it, from the cache or from

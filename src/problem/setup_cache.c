@@ -55,6 +55,8 @@ void lrs_setup_key_add_double(lrs_setup_key *k, double v) {
   lrs_setup_key_add(k, bits);
 }
 
+void lrs_setup_key_invalidate(lrs_setup_key *k) { k->n = LRS_SETUP_KEY_WORDS + 1; }
+
 bool lrs_setup_key_valid(const lrs_setup_key *k) {
   return k->n >= 1 && k->n <= LRS_SETUP_KEY_WORDS;
 }

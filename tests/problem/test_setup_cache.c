@@ -10,7 +10,7 @@
 #include "lrsweep/solve.h"
 #include "numerics_point.h"
 
-enum { NP = 10 };
+enum { NP = 12 };
 
 /* Points that share draws in pairs and differ in what the keys must tell
  * apart: data and init kinds, coordinates, σ², scales, losses, step sizes. */
@@ -34,6 +34,10 @@ static void points(lrs_point *p) {
   p[7].data_sv_max = 3.1;
   p[8].replicate = 1;          /* other draws */
   p[9].target = LRS_TARGET_PLANTED;
+  p[10].loss = LRS_LOSS_HUBER; /* same problem as p[0], other ℓ* and W* */
+  p[10].step_rule = LRS_STEP_FIXED;
+  p[10].step_size = 0.02;
+  p[11].loss = LRS_LOSS_LOGISTIC;
 }
 
 /* Everything of a result but its timing. */
@@ -104,7 +108,7 @@ int main(void) {
               "point %d solved without the cache", i);
   }
   lrs_setup_cache_set_budget((size_t)64 << 20);
-  const int order[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 7, 5, 3, 1, 8, 6, 4, 2, 0};
+  const int order[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11, 9, 7, 5, 3, 1, 10, 8, 6, 4, 2, 0};
   int same = 0;
   for (size_t j = 0; j < sizeof order / sizeof order[0]; j++) {
     const int i = order[j];
@@ -118,7 +122,8 @@ int main(void) {
             (unsigned long long)s.hits, (unsigned long long)s.misses);
   /* A different point must not be given a neighbour's products. */
   LRS_CHECK(!same_result(ref[0], ref[1]) && !same_result(ref[0], ref[3]) &&
-                !same_result(ref[6], ref[7]) && !same_result(ref[0], ref[8]),
+                !same_result(ref[6], ref[7]) && !same_result(ref[0], ref[8]) &&
+                !same_result(ref[0], ref[10]),
             "points that differ give different results (the keys tell them apart)");
   for (int i = 0; i < NP; i++)
     lrs_result_destroy(&ref[i]);
