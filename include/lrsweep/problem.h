@@ -84,6 +84,7 @@
  * the keys are made (src/problem/problem.c), and any other kind (a new data,
  * init or target kind) is not cached until its inputs are added there.
  */
+#define LRS_HAVE_SETUP_CACHE 1 /* (benchmarks built against older trees test it) */
 enum { LRS_SETUP_KEY_WORDS = 32, LRS_SETUP_CACHE_DEFAULT_MIB = 64,
        LRS_SETUP_CACHE_MAX_ENTRIES = 1024 };
 typedef struct lrs_setup_key {
