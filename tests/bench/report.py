@@ -413,8 +413,8 @@ def sweep():
     # ℓ*, [P1] constants) over its time at 50 iterations, per point in a loop.
     def split(exe, kind):
         grid = ('replicates = 400\n' if kind == "draws" else
-                'replicates = 40\n[grid]\nstep_size = [0.005, 0.01, 0.015, 0.02, 0.025, '
-                '0.03, 0.035, 0.04, 0.045, 0.05]\n')
+                'replicates = 40\n[grid]\nstep_size = [5e-05, 0.0001, 0.00015, 0.0002, '
+                '0.00025, 0.0003, 0.00035, 0.0004, 0.00045, 0.0005]\n')  # below η_max ≈ 7.5e-4
         head, tail = grid.split("\n", 1)
         def t(it):
             path = write(f"split_{kind}_{it}.toml",
