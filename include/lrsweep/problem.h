@@ -54,11 +54,73 @@
 #define LRSWEEP_PROBLEM_H
 
 #include <gsl/gsl_rng.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lrsweep/linalg.h"
 #include "lrsweep/point.h"
 #include "lrsweep/status.h"
+
+/*
+ * THE SET-UP CACHE.  Points that differ only in parameters left out of the
+ * stream seeds (step size and rule, solver settings, σ², the loss, …: see
+ * lrs_point_stream_seed) draw the same numbers, so the products of those
+ * draws — X (with the DATA stream's state after it), B0, and what the model
+ * derives from B0 alone (the drift basis, Z0, the imbalance spectrum) and
+ * from the whole problem and the loss (ℓ*, W* and its singular values) —
+ * are kept across the points a process solves, keyed
+ * EXACTLY by every value that determines them (the stream seed, the sizes,
+ * the kinds, the scales' bits), and copied out on a hit.  A hit returns the
+ * bytes the computation would produce, so a point's result does not depend
+ * on which points the process solved before (tests/problem/test_setup_cache.c;
+ * tests/cli: 1 vs 3 ranks, reversed order).  Only the local backend caches
+ * (a group's blocks depend on its grid).  Bounded: at most
+ * LRS_SETUP_CACHE_MAX_ENTRIES entries and LRS_SETUP_CACHE_MIB MiB (environment;
+ * default LRS_SETUP_CACHE_DEFAULT_MIB, 0 turns the cache off), least recently
+ * used out first; an entry larger than a quarter of the budget is not kept.
+ * Small by default: lrs_sched_run queues the points that share draws next to
+ * each other, and a large cache costs the points that never hit it (with
+ * 64 MiB a sweep of 400 own-draw points at h = 500 ran ~30% slower: fresh
+ * heap pages and copies), while a few MiB are reused.
+ * Per process, not thread-safe (a rank solves one point at a time).  A key
+ * lists every input of its product; the generators' kinds are listed where
+ * the keys are made (src/problem/problem.c), and any other kind (a new data,
+ * init or target kind) is not cached until its inputs are added there.
+ */
+#define LRS_HAVE_SETUP_CACHE 1 /* (benchmarks built against older trees test it) */
+enum { LRS_SETUP_KEY_WORDS = 32, LRS_SETUP_CACHE_DEFAULT_MIB = 4,
+       LRS_SETUP_CACHE_MAX_ENTRIES = 1024 };
+typedef struct lrs_setup_key {
+  uint64_t w[LRS_SETUP_KEY_WORDS];
+  size_t n; /* words used; more than LRS_SETUP_KEY_WORDS: invalid, never cached */
+} lrs_setup_key;
+
+/* A key of kind `tag` (one letter per product), then its words. */
+void lrs_setup_key_init(lrs_setup_key *key, char tag);
+void lrs_setup_key_add(lrs_setup_key *key, uint64_t word);
+void lrs_setup_key_add_double(lrs_setup_key *key, double value); /* its bits */
+bool lrs_setup_key_valid(const lrs_setup_key *key); /* false: empty, overflowed or invalidated */
+/* Marks a key that does not capture its product's inputs (a kind the key
+ * does not know): never cached, and keys derived from it neither. */
+void lrs_setup_key_invalidate(lrs_setup_key *key);
+
+/* The cached bytes of `key` when they are `bytes` long, else NULL (a miss).
+ * Valid until the next lrs_setup_cache_put or _clear. */
+const void *lrs_setup_cache_get(const lrs_setup_key *key, size_t bytes);
+/* Keeps a copy of data[0..bytes) under `key` (replacing an entry of the same
+ * key).  Best effort: out of memory or over the budget, nothing is kept. */
+void lrs_setup_cache_put(const lrs_setup_key *key, const void *data, size_t bytes);
+/* Frees every entry (a worker's loop ends; tests). */
+void lrs_setup_cache_clear(void);
+/* Empties the cache and sets its budget in bytes (0: off), instead of the
+ * environment's (tests, benchmarks). */
+void lrs_setup_cache_set_budget(size_t bytes);
+typedef struct lrs_setup_cache_stats {
+  size_t entries, bytes, budget;
+  uint64_t hits, misses;
+} lrs_setup_cache_stats;
+lrs_setup_cache_stats lrs_setup_cache_stats_get(void);
 
 typedef struct lrs_problem {
   size_t N, n, m, h;
@@ -67,6 +129,10 @@ typedef struct lrs_problem {
                   sensing: N×1 measurements */
   lrs_mat *B0; /* (n+m)×h = [W1(0); W2(0)] */
   lrs_mat *W1_0, *W2_0; /* views into B0 */
+  /* What determines B0 exactly (the set-up cache's key of products of B0
+   * alone); n = 0 (invalid) when B0 was not generated from a point. */
+  lrs_setup_key init_key;
+  lrs_setup_key problem_key; /* the same for X, Y and B0 all */
 } lrs_problem;
 
 /*

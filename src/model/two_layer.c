@@ -331,6 +331,26 @@ static lrs_status stacked(lrs_linalg *la, size_t n, size_t m, size_t h, lrs_mat 
   return lrs_mat_view(*S, n, 0, m, h, bot);
 }
 
+/* Keeps the products of B0 alone that setup computed: Z0 (reduced), or Q and
+ * M0 (full), zb doubles (the set-up cache, lrsweep/problem.h). */
+static lrs_status keep_b0_products(const tl *t, const lrs_setup_key *key, size_t zb) {
+  double *buf = malloc(zb * sizeof *buf);
+  if (!buf)
+    return LRS_OK; /* best effort */
+  lrs_status st;
+  if (t->reduced) {
+    st = lrs_mat_get_global(t->B, buf);
+  } else {
+    st = lrs_mat_get_global(t->Q, buf);
+    if (st == LRS_OK)
+      st = lrs_mat_get_global(t->M0, buf + t->h * t->k);
+  }
+  if (st == LRS_OK)
+    lrs_setup_cache_put(key, buf, zb * sizeof *buf);
+  free(buf);
+  return st;
+}
+
 /* Workspaces, W*, ℓ*, L0 and the t = 0 theory. */
 static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fro) {
   const size_t n = t->n, m = t->m, h = t->h, k = t->k;
@@ -343,17 +363,32 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fr
   LRS_TRY_GOTO(st, stacked(la, n, m, w, &t->GB, &t->G1, &t->G2), done);
   LRS_TRY_GOTO(st, stacked(la, n, m, w, &t->VB, &t->V1, &t->V2), done);
   LRS_TRY_GOTO(st, stacked(la, n, m, w, &t->HB, &t->H1, &t->H2), done);
+  /* The products of B0 alone (lrsweep/problem.h, the set-up cache): reduced,
+   * Z0 = B0Q ((n+m)×k); full with h > k, Q (h×k) and M0 (k×k). */
+  const size_t zb = t->reduced ? (n + m) * k : h > k ? (h + k) * k : 0;
+  lrs_setup_key zkey = t->P->init_key;
+  const bool cache = zb > 0 && lrs_setup_key_valid(&zkey);
+  zkey.w[0] = 'Z';
+  lrs_setup_key_add(&zkey, t->reduced);
+  const double *zhit = cache ? lrs_setup_cache_get(&zkey, zb * sizeof(double)) : NULL;
   if (h > k) { /* Q = orth(B0ᵀ) (h×k), through the identity's product */
     LRS_TRY_GOTO(st, lrs_mat_create(la, h, k, &t->Q), done);
     LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Z), done);
-    LRS_TRY_GOTO(st, lrs_mat_set_identity(t->Z), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->P->B0, t->Z, 0.0, t->Q),
-                 done);
-    LRS_TRY_GOTO(st, lrs_mat_orthonormalize(t->Q), done);
+    if (zhit && !t->reduced) {
+      LRS_TRY_GOTO(st, lrs_mat_set_global(t->Q, zhit), done);
+    } else if (!zhit) {
+      LRS_TRY_GOTO(st, lrs_mat_set_identity(t->Z), done);
+      LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->P->B0, t->Z, 0.0, t->Q),
+                   done);
+      LRS_TRY_GOTO(st, lrs_mat_orthonormalize(t->Q), done);
+    }
   }
   if (t->reduced) { /* B ← Z0 = B0Q; Q is not needed after this */
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->P->B0, t->Q, 0.0, t->B),
-                 done);
+    if (zhit)
+      LRS_TRY_GOTO(st, lrs_mat_set_global(t->B, zhit), done);
+    else
+      LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->P->B0, t->Q, 0.0, t->B),
+                   done);
     lrs_mat_destroy(&t->Q);
     lrs_mat_destroy(&t->Z);
   } else {
@@ -381,9 +416,16 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fr
     LRS_TRY_GOTO(st, lrs_mat_view(t->Z, n, 0, m, k, &t->Z2), done);
     LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->M0), done);
     LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Dh), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->B, t->Q, 0.0, t->Z), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->Z1, t->Z1, 0.0, t->M0), done);
-    LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->Z2, t->Z2, 1.0, t->M0), done);
+    if (zhit) { /* (Z is formed anew by every drift) */
+      LRS_TRY_GOTO(st, lrs_mat_set_global(t->M0, zhit + h * k), done);
+    } else {
+      LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->B, t->Q, 0.0, t->Z),
+                   done);
+      LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->Z1, t->Z1, 0.0, t->M0),
+                   done);
+      LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, -1.0, t->Z2, t->Z2, 1.0, t->M0),
+                   done);
+    }
   } else { /* D0 itself (width×width) */
     LRS_TRY_GOTO(st, lrs_mat_create(la, w, w, &t->Dh), done);
     LRS_TRY_GOTO(st, lrs_mat_create(la, w, w, &t->D0h), done);
@@ -392,6 +434,8 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fr
                                   t->W2, t->W2, 1.0, t->D0h),
                  done);
   }
+  if (cache && !zhit)
+    LRS_TRY_GOTO(st, keep_b0_products(t, &zkey, zb), done);
   /* Scratch for the per-step Gram matrices (up to BBᵀ) and their eigenvalues,
    * so loops never allocate. */
   LRS_TRY_GOTO(st, lrs_linalg_reserve(la, k, k), done);
@@ -418,16 +462,59 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fr
   lrs_theory_in in = {.mu = lrs_loss_mu(t->loss), .K = lrs_loss_K(t->loss), .L0 = t->L0,
                       .c = c, .d = d, .beta2_frobenius = beta2_fro};
   /* D0's spectrum from the drift's k×k M0 = Z0ᵀSZ0 (D0 = Q·M0·Qᵀ), or D0 itself */
-  LRS_TRY_GOTO(st, lrs_theory_imbalance(t->Q ? t->M0 : t->D0h, n, m, h, &in.lmax_D,
-                                        &in.lmax_negD, &in.ln_D, &in.lm_negD),
-               done);
+  {
+    double spec[4];
+    lrs_setup_key skey = t->P->init_key; /* a function of B0 and the coordinates */
+    const bool skeep = lrs_setup_key_valid(&skey);
+    skey.w[0] = 'S';
+    lrs_setup_key_add(&skey, t->reduced);
+    const double *shit = skeep ? lrs_setup_cache_get(&skey, sizeof spec) : NULL;
+    if (shit) {
+      memcpy(spec, shit, sizeof spec);
+    } else {
+      LRS_TRY_GOTO(st, lrs_theory_imbalance(t->Q ? t->M0 : t->D0h, n, m, h, &spec[0],
+                                            &spec[1], &spec[2], &spec[3]),
+                   done);
+      if (skeep)
+        lrs_setup_cache_put(&skey, spec, sizeof spec);
+    }
+    in.lmax_D = spec[0];
+    in.lmax_negD = spec[1];
+    in.ln_D = spec[2];
+    in.lm_negD = spec[3];
+  }
   const size_t kk = n < m ? n : m;
-  sv = malloc(kk * sizeof *sv);
-  LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(sv)), done);
-  LRS_TRY_GOTO(st, lrs_mat_singular_values(Wstar, sv), done);
-  in.smax_Wstar = sv[0];
-  in.smin_Wstar = sv[kk - 1];
-  LRS_TRY_GOTO(st, lrs_mat_norm_fro(Wstar, &in.fro_Wstar), done); /* papers.md §3.3 */
+  { /* σ_max, σ_min and ‖·‖_F of W*, a function of the problem and the loss */
+    lrs_setup_key wkey = t->P->problem_key;
+    const bool wvalid = lrs_setup_key_valid(&wkey);
+    wkey.w[0] = 'W';
+    lrs_setup_key_add(&wkey, (uint64_t)t->lp.kind);
+    lrs_setup_key_add_double(&wkey, t->lp.lambda);
+    lrs_setup_key_add_double(&wkey, t->lp.delta);
+    /* the losses whose parameters are all in lrs_loss_params as keyed above
+     * (a new loss is not cached until its inputs join the key) */
+    const lrs_loss_kind lk = t->lp.kind;
+    const bool wkeep = wvalid && (lk == LRS_LOSS_SQUARED || lk == LRS_LOSS_LOGISTIC ||
+                                  lk == LRS_LOSS_HUBER || lk == LRS_LOSS_SENSING ||
+                                  lk == LRS_LOSS_SOFTMAX);
+    const double *whit = wkeep ? lrs_setup_cache_get(&wkey, 3 * sizeof(double)) : NULL;
+    double wc[3];
+    if (whit) {
+      memcpy(wc, whit, sizeof wc);
+    } else {
+      sv = malloc(kk * sizeof *sv);
+      LRS_TRY_GOTO(st, lrs_linalg_agree(la, LRS_CHECK_ALLOC(sv)), done);
+      LRS_TRY_GOTO(st, lrs_mat_singular_values(Wstar, sv), done);
+      wc[0] = sv[0];
+      wc[1] = sv[kk - 1];
+      LRS_TRY_GOTO(st, lrs_mat_norm_fro(Wstar, &wc[2]), done); /* papers.md §3.3 */
+      if (wkeep)
+        lrs_setup_cache_put(&wkey, wc, sizeof wc);
+    }
+    in.smax_Wstar = wc[0];
+    in.smin_Wstar = wc[1];
+    in.fro_Wstar = wc[2];
+  }
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Diff), done);
   LRS_TRY_GOTO(st, lrs_mat_copy(t->W, Diff), done); /* W(0) from eval_product */
   LRS_TRY_GOTO(st, lrs_mat_axpy(-1.0, Wstar, Diff), done);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lrsweep/datafile.h"
 #include "lrsweep/kind.h"
@@ -281,6 +282,119 @@ static lrs_status read_file(const lrs_point *p, lrs_problem *P) {
   return st;
 }
 
+/* The set-up cache (see lrsweep/problem.h) holds global arrays: the local
+ * backend only. */
+static bool cacheable(const lrs_linalg *la) {
+  int rows, cols;
+  size_t block;
+  lrs_linalg_grid(la, &rows, &cols, &block);
+  return block == 0;
+}
+
+/* What make_data reads (the DATA stream's draws for X and X itself). */
+static void data_key(const lrs_point *p, const lrs_problem *P, lrs_setup_key *key) {
+  const bool sensing = lrs_loss_type_of(p->loss)->vectorized;
+  lrs_setup_key_init(key, 'X');
+  lrs_setup_key_add(key, lrs_point_stream_seed(p, LRS_STREAM_DATA));
+  lrs_setup_key_add(key, P->N);
+  lrs_setup_key_add(key, P->n);
+  lrs_setup_key_add(key, lrs_mat_cols(P->X));
+  lrs_setup_key_add(key, sensing);
+  if (!sensing) {
+    lrs_setup_key_add(key, (uint64_t)p->data);
+    if (p->data == LRS_DATA_SPECTRUM) {
+      lrs_setup_key_add_double(key, p->data_sv_min);
+      lrs_setup_key_add_double(key, p->data_sv_max);
+    }
+    /* Only the kinds whose inputs are all above: a kind added later (data
+     * read from a file, …) is not cached until its inputs join the key. */
+    if (p->data != LRS_DATA_IDENTITY && p->data != LRS_DATA_GAUSSIAN &&
+        p->data != LRS_DATA_ORTHOGONAL && p->data != LRS_DATA_SPECTRUM)
+      lrs_setup_key_invalidate(key);
+  }
+}
+
+/* What make_init reads. */
+static void init_key(const lrs_point *p, const lrs_problem *P, lrs_setup_key *key) {
+  lrs_setup_key_init(key, 'B');
+  lrs_setup_key_add(key, lrs_point_stream_seed(p, LRS_STREAM_INIT));
+  lrs_setup_key_add(key, P->n);
+  lrs_setup_key_add(key, P->m);
+  lrs_setup_key_add(key, P->h);
+  lrs_setup_key_add(key, (uint64_t)p->init);
+  lrs_setup_key_add_double(key, lrs_point_init_std(p));
+  if (p->init != LRS_INIT_GAUSSIAN && p->init != LRS_INIT_BALANCED)
+    lrs_setup_key_invalidate(key); /* (as in data_key) */
+}
+
+/* X, Y and B0 all: the two keys above, then what make_theta and the noise
+ * read. */
+static void problem_key(const lrs_point *p, const lrs_setup_key *data,
+                        const lrs_setup_key *init, lrs_setup_key *key) {
+  lrs_setup_key_init(key, 'P');
+  for (size_t i = 1; i < data->n; i++)
+    lrs_setup_key_add(key, data->w[i]);
+  for (size_t i = 1; i < init->n; i++)
+    lrs_setup_key_add(key, init->w[i]);
+  lrs_setup_key_add(key, lrs_point_stream_seed(p, LRS_STREAM_NOISE));
+  lrs_setup_key_add_double(key, p->sigma2);
+  lrs_setup_key_add(key, (uint64_t)p->target);
+  if (p->target != LRS_TARGET_TEACHER)
+    lrs_setup_key_add_double(key, p->planted_std);
+  if (p->target == LRS_TARGET_LOW_RANK)
+    lrs_setup_key_add(key, (uint64_t)p->target_rank);
+  if ((p->target != LRS_TARGET_TEACHER && p->target != LRS_TARGET_PLANTED &&
+       p->target != LRS_TARGET_LOW_RANK) ||
+      !lrs_setup_key_valid(data) || !lrs_setup_key_valid(init))
+    lrs_setup_key_invalidate(key); /* (as in data_key) */
+}
+
+/* X and the DATA stream's state after it, from the cache or from
+ * make_data (then kept). */
+static lrs_status cached_data(const lrs_point *p, gsl_rng *r, lrs_problem *P,
+                              const lrs_setup_key *key) {
+  const size_t xb = P->N * lrs_mat_cols(P->X) * sizeof(double), rb = gsl_rng_size(r);
+  const unsigned char *hit = key ? lrs_setup_cache_get(key, xb + rb) : NULL;
+  if (hit) {
+    memcpy(gsl_rng_state(r), hit + xb, rb);
+    return lrs_mat_set_global(P->X, (const double *)hit);
+  }
+  LRS_TRY(make_data(p, r, P));
+  if (!key)
+    return LRS_OK;
+  unsigned char *buf = malloc(xb + rb);
+  if (!buf)
+    return LRS_OK; /* not kept: the cache is best effort */
+  lrs_status st = lrs_mat_get_global(P->X, (double *)buf);
+  if (st == LRS_OK) {
+    memcpy(buf + xb, gsl_rng_state(r), rb);
+    lrs_setup_cache_put(key, buf, xb + rb);
+  }
+  free(buf);
+  return st;
+}
+
+/* B0 from the cache or from make_init (then kept); the INIT stream is not
+ * read after B0. */
+static lrs_status cached_init(const lrs_point *p, gsl_rng *r, lrs_problem *P,
+                              const lrs_setup_key *key) {
+  const size_t bytes = (P->n + P->m) * P->h * sizeof(double);
+  const double *hit = key ? lrs_setup_cache_get(key, bytes) : NULL;
+  if (hit)
+    return lrs_mat_set_global(P->B0, hit);
+  LRS_TRY(make_init(p, r, P));
+  if (!key)
+    return LRS_OK;
+  double *buf = malloc(bytes ? bytes : 1);
+  if (!buf)
+    return LRS_OK;
+  const lrs_status st = lrs_mat_get_global(P->B0, buf);
+  if (st == LRS_OK)
+    lrs_setup_cache_put(key, buf, bytes);
+  free(buf);
+  return st;
+}
+
 lrs_status lrs_problem_create(const lrs_point *p, lrs_linalg *la, lrs_problem **problem) {
   *problem = NULL;
   size_t N = 0;
@@ -314,8 +428,16 @@ lrs_status lrs_problem_create(const lrs_point *p, lrs_linalg *la, lrs_problem **
     P = NULL;
     goto fail;
   }
-  LRS_TRY_GOTO(st, make_data(p, rd, P), fail);
-  LRS_TRY_GOTO(st, make_init(p, ri, P), fail);
+  lrs_setup_key dkey, ikey;
+  data_key(p, P, &dkey);
+  init_key(p, P, &ikey);
+  const bool cache = cacheable(la);
+  LRS_TRY_GOTO(st, cached_data(p, rd, P, cache ? &dkey : NULL), fail);
+  LRS_TRY_GOTO(st, cached_init(p, ri, P, cache ? &ikey : NULL), fail);
+  if (cache) {
+    P->init_key = ikey;
+    problem_key(p, &dkey, &ikey, &P->problem_key);
+  }
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Theta), fail);
   LRS_TRY_GOTO(st, make_theta(p, rd, P, Theta), fail);
   /* Y = XΘ + σ²ε; sensing: y = 𝒜 vec(Θ) + σ²ε */

@@ -3,6 +3,7 @@
 python3-torch, CPU, float64, one thread): what a researcher who prefers PyTorch writes.
 
 usage: baseline_torch.py gd [--h H] [--iters T] [--tol TOL] [--seed S] [--sigma2 S2]
+       baseline_torch.py sweep [--points P] [--n N] [--widths H,H] [--iters T]
 
 Same problem (baseline.two_layer_problem, NumPy's draws), same [P1] constants
 (baseline.theory_constants, computed before the clock starts, as in baseline.py's
@@ -82,6 +83,81 @@ def gd_local_torch(p, theory, max_iter, tol=0.0, c=0.5, d=1.01):
             "grad_norms": np.array(gnorms), "drifts": np.array(drifts)}
 
 
+def gd_local_batched(problems, thetas, max_iter, tol=0.0, d=1.01):
+    """All the points of one shape advanced together: the `local` rule of
+    gd_local_torch on B stacked problems (B×k×h weights, batched Gram, eigvalsh and
+    σ_max, the step root by a batched Newton), a point's step set to 0 once its
+    loss is ≤ tol, non-finite or its iterations are done.  The loss records (B×T)."""
+    t64 = lambda arrs: torch.from_numpy(np.ascontiguousarray(np.stack(arrs), dtype=np.float64))
+    X = t64([p.X for p in problems])
+    Y = t64([p.Y for p in problems])
+    M = t64([np.vstack([p.W1, p.W2]) for p in problems])
+    n = problems[0].W1.shape[0]
+    eta0 = torch.tensor([th["eta0"] for th in thetas], dtype=torch.float64)
+    K = torch.tensor([p.K for p in problems], dtype=torch.float64)
+    active = torch.ones(len(problems), dtype=torch.bool)
+    losses = []
+    for t in range(max_iter + 1):
+        gram = M @ M.mT
+        W = gram[:, :n, n:]
+        R = X @ W - Y
+        L = 0.5 * (R * R).sum((1, 2))
+        losses.append(L)
+        active &= (L > tol) & torch.isfinite(L)
+        if t == max_iter or not bool(active.any()):
+            break
+        G = X.mT @ R
+        grad = torch.cat([G @ M[:, n:], G.mT @ M[:, :n]], 1)
+        e1 = torch.linalg.eigvalsh(gram[:, :n, :n])
+        e2 = torch.linalg.eigvalsh(gram[:, n:, n:])
+        smax2 = e1[:, -1] + e2[:, -1]
+        smax_W = torch.linalg.matrix_norm(W, 2)
+        rt = torch.sqrt(2.0 * K * L)
+        a, b2, c3 = K * smax2 + rt, 3.0 * K * smax2 * rt, 6.0 * K * K * smax_W * L
+        inv_K = 1.0 / a  # Newton from 1/a, monotone (baseline.cubic_step_root)
+        for _ in range(60):
+            f = ((c3 * inv_K + b2) * inv_K + a) * inv_K - 1.0
+            step = f / ((3.0 * c3 * inv_K + 2.0 * b2) * inv_K + a)
+            inv_K = inv_K - step
+            if bool((step <= 4e-16 * inv_K).all()):
+                break
+        eta = torch.minimum((1.0 + eta0 ** d) ** (t / 2.0) * eta0, inv_K)
+        eta = torch.where(active, eta, torch.zeros_like(eta))
+        M = M - eta[:, None, None] * grad
+    return torch.stack(losses, 1)
+
+
+def sweep(points, n, widths, iters, seed=0, sigma2s=(0.01, 1.0), tol=1e-24):
+    """The 200-point sweep's grid (baseline.sweep_points: widths × σ² × replicates,
+    `local` rule) or any n: problems and [P1] constants per point (NumPy, as
+    baseline.py), then the iterations of each width's points batched.  Wall seconds
+    of the whole, problems and constants included (lrsweep's points include them)."""
+    torch.set_num_threads(1)
+    grid = [(widths[i % len(widths)], sigma2s[(i // len(widths)) % len(sigma2s)],
+             seed + i // (len(widths) * len(sigma2s))) for i in range(points)]
+    t0 = time.perf_counter()
+    out = {}
+    for h in widths:
+        mine = [(s2, sd) for (hh, s2, sd) in grid if hh == h]
+        probs = [b.two_layer_problem(n, n, h, s2, sd, 1.0) for s2, sd in mine]
+        ths = [b.theory_constants(p) for p in probs]
+        out[h] = (probs, ths, gd_local_batched(probs, ths, iters, tol))
+    seconds = time.perf_counter() - t0
+    # Check: two points of each width against baseline.py's loop (same algorithm).
+    diff = 0.0
+    for h, (probs, ths, losses) in out.items():
+        for j in (0, len(probs) - 1):
+            ref = b.gd_two_layer(probs[j], "local", ths[j]["eta0"], iters, tol,
+                                 theory=ths[j])["records"]["loss"]
+            got = losses[j, : ref.size].numpy()
+            keep = ref > 1e-10 * ref[0]
+            diff = max(diff, float(np.max(np.abs(got[keep] - ref[keep]) / ref[keep])))
+    return {"points": points, "n": n, "widths": list(widths), "iterations": iters,
+            "seconds": seconds, "points_per_second": points / seconds,
+            "max_rel_diff_vs_numpy": diff, "torch": torch.__version__,
+            "threads": torch.get_num_threads()}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -91,7 +167,15 @@ def main(argv=None):
     g.add_argument("--tol", type=float, default=0.0)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--sigma2", type=float, default=0.01)
+    w = sub.add_parser("sweep")
+    w.add_argument("--points", type=int, default=200)
+    w.add_argument("--n", type=int, default=10)
+    w.add_argument("--widths", default="100,400")
+    w.add_argument("--iters", type=int, default=30)
     a = ap.parse_args(argv)
+    if a.cmd == "sweep":
+        print(json.dumps(sweep(a.points, a.n, [int(x) for x in a.widths.split(",")], a.iters)))
+        return
     p = b.two_layer_problem(10, 10, a.h, a.sigma2, a.seed, 1.0)
     if p.loss_star > 0.0:
         raise SystemExit("baseline_torch.py: the paper setting (ℓ* = 0) only")

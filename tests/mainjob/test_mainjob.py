@@ -77,6 +77,31 @@ def main():
         d, total = done_count(store, "small")
         ok(d == total == 16, f"P = {np_}: all {total} points done", f"{d}/{total}")
         stores[np_] = store
+    # The set-up cache (lrsweep/problem.h) changes nothing: off, and with the grid's
+    # values reversed (other indices, another solving order), the same point by key.
+    ENV["LRS_SETUP_CACHE_MIB"] = "0"
+    rc, _, err = run(1, "small.toml", "--store", "small_nocache.h5", "--quiet")
+    del ENV["LRS_SETUP_CACHE_MIB"]
+    diffs = store_diff(stores[1], "small_nocache.h5", "small")
+    ok(rc == 0 and not diffs, "P = 1 without the set-up cache: the same store",
+       err + "\n".join(diffs))
+    with open("small.toml") as f_in, open("small_rev.toml", "w") as f_out:
+        f_out.write(f_in.read().replace("[12, 40]", "[40, 12]").replace("[0.01, 1.0]", "[1.0, 0.01]")
+                    .replace('["gd", "gf"]', '["gf", "gd"]'))
+    for np_ in (1,):  # one more run only: this test is long; P > 1 equals P = 1 above
+        rc, _, err = run(np_, "small_rev.toml", "--store", f"small_rev{np_}.h5", "--quiet")
+        pa, ta = points_of(stores[1], "small")
+        pr, tr = points_of(f"small_rev{np_}.h5", "small")
+        at = {k: i for i, k in enumerate(pr["key"])}
+        bad = [k for i, k in enumerate(pa["key"]) if k not in at or any(
+            not np.array_equal(pa[c][i], pr[c][at[k]], equal_nan=pa[c].dtype.kind == "f")
+            for c in ("status", "iterations", "final_loss", "loss_star", "eta_max"))
+            or not np.array_equal(
+                ta[pa["traj_offset"][i]:pa["traj_offset"][i] + pa["traj_count"][i]]["loss"],
+                tr[pr["traj_offset"][at[k]]:pr["traj_offset"][at[k]] + pr["traj_count"][at[k]]]
+                ["loss"], equal_nan=True)]
+        ok(rc == 0 and not bad, f"P = {np_}, the grid's values reversed: every point (by key) "
+           "has the same outcome, losses and trajectory", err + str(bad))
     with h5py.File(stores[4], "r") as f:
         ranks = set(f["sweeps/small/points"]["rank"].tolist())
     ok(len(ranks) >= 2, "P = 4: points were solved on more than one rank", ranks)
