@@ -644,7 +644,13 @@ class Ctx:
             if np.isfinite(cols["reach_24"][r]) and "bound_local" in tr:
                 k = int(np.flatnonzero(tr[x] == cols["reach_24"][r])[0])
                 cols["bound_gap_24"][r] = float(log10(tr["bound_local"][k]) - log10(tr["loss"][k]))
-        st._points_cache[name].update(cols)  # the store's cached dict: later points() calls see them
+        cached = st._points_cache[name]  # the store's cached table: later points() calls see them
+        cached.update(cols)
+        kinds = getattr(cached, "kinds", None)
+        if kinds is not None:  # the --where language's column kinds (lrsweep.expr)
+            from lrsweep import expr  # noqa: E402
+
+            kinds.update({c: expr.Column("number") for c in DERIVED})
 
     def mask(self, pts, where):
         done = pts["status"] != "pending"
@@ -747,7 +753,7 @@ def p1_fig1(c):
 def fig2_figure(c, fname):
     """log10 L against iteration and against wall-clock (each point's time spread evenly over its
     iterations) for the three rules, one panel per width: median over seeds."""
-    import plotutil
+    from lrsweep.plots import plotutil  # noqa: E402
 
     plt = plotutil.pyplot()
     widths = (500, 1000, 4000)
