@@ -392,15 +392,30 @@ def run_sweeps(args, stores):
 # the stamp: which files the report was made from
 
 
-def _local_imports(path):
-    """Names of the modules `path` imports (any depth), as written."""
+def _local_imports(path, root):
+    """Absolute names of the modules `path` imports (any depth), with `from P import m` as P.m
+    too (m may be a module) and relative imports resolved against path's package under
+    analysis/ or python/ of root."""
     tree = ast.parse(open(path, encoding="utf-8").read(), path)
+    package = []
+    for base in (os.path.join(root, "analysis"), os.path.join(root, "python")):
+        rel = os.path.relpath(os.path.dirname(os.path.abspath(path)), base)
+        if not rel.startswith(os.pardir):
+            package = [] if rel == os.curdir else rel.split(os.sep)
+            break
     out = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            out.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                module = node.module or ""
+            else:
+                up = package[:len(package) - (node.level - 1)] if node.level - 1 <= len(package) else []
+                module = ".".join(up + ([node.module] if node.module else []))
+            if module:
+                out.add(module)
+            out.update(".".join(filter(None, [module, a.name])) for a in node.names)
     return out
 
 
@@ -426,7 +441,7 @@ def stamp_inputs(root=REPO):
         if f in seen or not os.path.isfile(f):
             continue
         seen.add(f)
-        for name in sorted(_local_imports(f)):
+        for name in sorted(_local_imports(f, root)):
             parts = name.split(".")
             for k in range(len(parts), 0, -1):  # a package's __init__ and the module itself
                 m = _module_file(".".join(parts[:k]), root)

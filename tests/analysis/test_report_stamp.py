@@ -65,7 +65,8 @@ try:
         shutil.copy(os.path.join(ROOT, rel), os.path.join(tmp, rel))
         return why
 
-    for rel in ("sweeps/p1_fig2_xu2023.toml", "analysis/reproduce.py", "analysis/plotutil.py"):
+    for rel in ("sweeps/p1_fig2_xu2023.toml", "analysis/reproduce.py", "python/lrsweep/plots/plotutil.py",
+                "python/lrsweep/plots/trajectories.py"):
         why = edited(rel)
         check(why == [f"{rel} changed"], f"editing {rel} makes the REPORT stale: {why}")
     for rel in ("analysis/critical_step.py", "README.md"):
