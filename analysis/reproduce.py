@@ -757,7 +757,7 @@ def p1_fig1(c):
     L += ["",
           c.figure("trajectories.py", "p1_fig1.h5", "p1_fig1_local_vs_global.png", "--sweep", "p1-fig1",
                    "--linestyle", "step_rule", "--facet", "width",
-                   "--title", "[P1] Fig. 1, local vs global rule: log10 L and bounds (dashed)"),
+                   "--title", "[P1] Fig. 1: local (solid) vs global (dashed) rule, and their difference"),
           c.figure("phase_diagram.py", "p1_fig1.h5", "p1_fig1_alpha_ratio.png", "--sweep", "p1-fig1", "--x", "width",
                    "--y", "sigma2", "--z", "alpha1/alpha2_fro", "--where", 'step_rule == "local"', "--agg", "mean",
                    "--title", "[P1] Fig. 1: α1/α2 with ‖W*‖_F in β2 (mean over seeds)"),
