@@ -324,6 +324,23 @@ def _move_if_other_build(path, build):
         _move_aside(path, "was written by lrsweep %s, not by this %s" % (made, build))
 
 
+def make_data_files(files):
+    """The DATA_FILES of the sweeps in `files` ({sweep name: sweep file path}) that are missing."""
+    for name, (rel, script) in DATA_FILES.items():
+        if name not in files:
+            continue
+        data = os.path.join(os.path.dirname(files[name]), rel)
+        if os.path.exists(data):
+            continue
+        os.makedirs(os.path.dirname(data), exist_ok=True)
+        cmd = ["/usr/bin/python3", os.path.join(REPO, *script[0].split("/"))] + script[1:] + ["-o", data]
+        print("reproduce.py: making %s" % data, file=sys.stderr, flush=True)
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RunError("%s failed (exit %d): %s" % (" ".join(cmd), r.returncode,
+                                                        (r.stderr.strip().splitlines() or ["?"])[-1]))
+
+
 def run_sweeps(args, stores):
     lrs = args.lrsweep
     if not os.path.isfile(lrs) or not os.access(lrs, os.X_OK):
@@ -342,16 +359,7 @@ def run_sweeps(args, stores):
                 quick_copy(src, dst, edits)
                 src = dst
             files[name] = src
-        for name, (rel, script) in DATA_FILES.items():
-            data = os.path.join(os.path.dirname(files[name]), rel)
-            if not os.path.exists(data):
-                os.makedirs(os.path.dirname(data), exist_ok=True)
-                cmd = ["/usr/bin/python3", os.path.join(REPO, *script[0].split("/"))] + script[1:] + ["-o", data]
-                print("reproduce.py: making %s" % data, file=sys.stderr, flush=True)
-                r = subprocess.run(cmd, capture_output=True, text=True)
-                if r.returncode != 0:
-                    raise RunError("%s failed (exit %d): %s" % (" ".join(cmd), r.returncode,
-                                                                (r.stderr.strip().splitlines() or ["?"])[-1]))
+        make_data_files(files)
         for store in dict.fromkeys(s for _, s, _, _ in SWEEPS):
             names = [n for _, s, n, _ in SWEEPS if s == store]
             path = os.path.join(stores, store)
