@@ -501,7 +501,7 @@ static bool check_compare(parser *p, int id) {
   node *cmp = &p->e->nodes[id];
   const int ia = cmp->a, ib = cmp->b;
   node *a = &p->e->nodes[ia], *b = &p->e->nodes[ib];
-  char op[8];
+  char op[16]; /* an operator's text; the longest token text is 11 bytes */
   snprintf(op, sizeof op, "%s", tok_text(p, &(token){.kind = cmp->op, .pos = cmp->pos}));
   if (a->type == V_COND || b->type == V_COND) {
     fail(p, cmp->pos, "%s compares values, not conditions (use parentheses and && ||)", op);
