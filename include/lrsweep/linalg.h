@@ -274,6 +274,10 @@ lrs_status lrs_mat_scal(double alpha, lrs_mat *X);
 /* dst ← src (same shapes).  Statuses: LRS_ERR_RANGE. */
 lrs_status lrs_mat_copy(const lrs_mat *src, lrs_mat *dst);
 
+/* T ← Aᵀ (A r×c, T c×r): the same bits as the entries of A.  Statuses:
+ * LRS_ERR_RANGE (shapes). */
+lrs_status lrs_mat_transpose(const lrs_mat *A, lrs_mat *T);
+
 /* *out ← Σ_ij A_ij B_ij (same shapes).  Statuses: LRS_ERR_RANGE, LRS_ERR_MPI. */
 lrs_status lrs_mat_dot(const lrs_mat *A, const lrs_mat *B, double *out);
 

@@ -232,6 +232,14 @@ lrs_status lrs_mat_copy(const lrs_mat *src, lrs_mat *dst) {
   return src->la->ops->copy(src, dst);
 }
 
+lrs_status lrs_mat_transpose(const lrs_mat *A, lrs_mat *T) {
+  LRS_TRY(check_pair(A, T));
+  if (A->rows != T->cols || A->cols != T->rows)
+    return LRS_RAISE(LRS_ERR_RANGE, "transpose: shapes %zux%zu and %zux%zu do not match",
+                     A->rows, A->cols, T->rows, T->cols);
+  return A->la->ops->transpose(A, T);
+}
+
 lrs_status lrs_mat_dot(const lrs_mat *A, const lrs_mat *B, double *out) {
   LRS_TRY(same_shape(A, B, "dot"));
   return A->la->ops->dot(A, B, out);

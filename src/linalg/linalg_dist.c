@@ -588,6 +588,17 @@ lrs_status lrs__dist_copy(const lrs_mat *src, lrs_mat *dst) {
   return LRS_OK;
 }
 
+static lrs_status dist_transpose(const lrs_mat *A, lrs_mat *T) {
+  int m = 0, n = 0, ia, ja, it, jt;
+  LRS_TRY(lrs_to_int(T->rows, &m, "transpose M"));
+  LRS_TRY(lrs_to_int(T->cols, &n, "transpose N"));
+  LRS_TRY(ij(A, &ia, &ja));
+  LRS_TRY(ij(T, &it, &jt));
+  const double one = 1.0, zero = 0.0;
+  pdtran_(&m, &n, &one, A->base, &ia, &ja, A->desc, &zero, T->base, &it, &jt, T->desc);
+  return LRS_OK;
+}
+
 /* A temporary distributed like A (same offsets modulo the grid period) over
  * the scratch: a root T of the period-reduced size and its view V. */
 static size_t like_need(const lrs_mat *A) {
@@ -775,6 +786,7 @@ const lrs__linalg_ops lrs__linalg_dist_ops = {
     .gemm = dist_gemm,
     .axpy = dist_axpy,
     .copy = lrs__dist_copy,
+    .transpose = dist_transpose,
     .dot = dist_dot,
     .norm_fro = dist_norm_fro,
     .gram = dist_gram,

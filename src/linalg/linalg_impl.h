@@ -37,6 +37,7 @@ typedef struct lrs__linalg_ops {
                      const lrs_mat *B, double beta, lrs_mat *C);
   lrs_status (*axpy)(double alpha, const lrs_mat *X, lrs_mat *Y);
   lrs_status (*copy)(const lrs_mat *src, lrs_mat *dst);
+  lrs_status (*transpose)(const lrs_mat *A, lrs_mat *T);
   lrs_status (*dot)(const lrs_mat *A, const lrs_mat *B, double *out);
   lrs_status (*norm_fro)(const lrs_mat *A, double *out);
   lrs_status (*gram)(const lrs_mat *A, lrs_mat *C);

@@ -168,6 +168,19 @@ static lrs_status local_copy(const lrs_mat *src, lrs_mat *dst) {
   return LRS_OK;
 }
 
+/* Blocks of 8×8 entries: both A's columns and T's stay in cache lines. */
+static lrs_status local_transpose(const lrs_mat *A, lrs_mat *T) {
+  enum { BLOCK = 8 };
+  for (size_t j0 = 0; j0 < A->cols; j0 += BLOCK)
+    for (size_t i0 = 0; i0 < A->rows; i0 += BLOCK) {
+      const size_t j1 = min_sz(j0 + BLOCK, A->cols), i1 = min_sz(i0 + BLOCK, A->rows);
+      for (size_t i = i0; i < i1; i++)
+        for (size_t j = j0; j < j1; j++)
+          T->data[j + i * T->ld] = A->data[i + j * A->ld];
+    }
+  return LRS_OK;
+}
+
 static lrs_status local_dot(const lrs_mat *A, const lrs_mat *B, double *out) {
   lapack_int r = 0;
   LRS_TRY(to_int(A->rows, "dot rows", &r));
@@ -646,6 +659,7 @@ const lrs__linalg_ops lrs__linalg_local_ops = {
     .gemm = local_gemm,
     .axpy = local_axpy,
     .copy = local_copy,
+    .transpose = local_transpose,
     .dot = local_dot,
     .norm_fro = local_norm_fro,
     .gram = local_gram,

@@ -371,15 +371,13 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fr
   zkey.w[0] = 'Z';
   lrs_setup_key_add(&zkey, t->reduced);
   const double *zhit = cache ? lrs_setup_cache_get(&zkey, zb * sizeof(double)) : NULL;
-  if (h > k) { /* Q = orth(B0ᵀ) (h×k), through the identity's product */
+  if (h > k) { /* Q = orth(B0ᵀ) (h×k) */
     LRS_TRY_GOTO(st, lrs_mat_create(la, h, k, &t->Q), done);
     LRS_TRY_GOTO(st, lrs_mat_create(la, k, k, &t->Z), done);
     if (zhit && !t->reduced) {
       LRS_TRY_GOTO(st, lrs_mat_set_global(t->Q, zhit), done);
     } else if (!zhit) {
-      LRS_TRY_GOTO(st, lrs_mat_set_identity(t->Z), done);
-      LRS_TRY_GOTO(st, lrs_mat_gemm(LRS_TRANS, LRS_NOTRANS, 1.0, t->P->B0, t->Z, 0.0, t->Q),
-                   done);
+      LRS_TRY_GOTO(st, lrs_mat_transpose(t->P->B0, t->Q), done);
       LRS_TRY_GOTO(st, lrs_mat_orthonormalize(t->Q), done);
     }
   }

@@ -125,6 +125,38 @@ static void test_views_level1(lrs_linalg *la) {
   lrs_mat_destroy(&A);
 }
 
+/* Transpose, whole and of a view (the parent's leading dimension), against
+ * T_ji = A_ij entry by entry, bit for bit; larger than one 8×8 block. */
+static void test_transpose(lrs_linalg *la) {
+  double full[19 * 11], got[19 * 11];
+  lrs_mat *A = make(la, 19, 11, 0.6, full), *T = NULL, *V = NULL, *TV = NULL, *Bad = NULL;
+  lrs_mat_create(la, 11, 19, &T);
+  LRS_CHECK(lrs_mat_transpose(A, T) == LRS_OK, "transpose of a 19x11 matrix");
+  lrs_mat_get_global(T, got);
+  bool same = true;
+  for (size_t i = 0; i < 19; i++)
+    for (size_t j = 0; j < 11; j++)
+      same = same && got[j + i * 11] == full[i + j * 19];
+  LRS_CHECK(same, "transpose: T_ji = A_ij for every entry, exactly");
+  lrs_mat_view(A, 3, 2, 12, 9, &V);
+  lrs_mat_create(la, 9, 12, &TV);
+  lrs_mat_transpose(V, TV);
+  lrs_mat_get_global(TV, got);
+  same = true;
+  for (size_t i = 0; i < 12; i++)
+    for (size_t j = 0; j < 9; j++)
+      same = same && got[j + i * 9] == full[(i + 3) + (j + 2) * 19];
+  LRS_CHECK(same, "transpose of a view reads the parent's sub-block");
+  lrs_mat_create(la, 19, 11, &Bad);
+  LRS_CHECK(lrs_mat_transpose(A, Bad) == LRS_ERR_RANGE, "transpose into the same shape is "
+                                                         "LRS_ERR_RANGE");
+  lrs_mat_destroy(&Bad);
+  lrs_mat_destroy(&TV);
+  lrs_mat_destroy(&V);
+  lrs_mat_destroy(&T);
+  lrs_mat_destroy(&A);
+}
+
 static void test_gram_eig(lrs_linalg *la) {
   double a[60], g[36];
   lrs_mat *A = make(la, 6, 10, 0.4, a);
@@ -434,6 +466,7 @@ int main(void) {
   LRS_CHECK(lrs_linalg_size(la) == 1, "local backend has one rank");
   test_gemm(la);
   test_views_level1(la);
+  test_transpose(la);
   test_gram_eig(la);
   test_coupled_step(la);
   test_qr_svd(la);

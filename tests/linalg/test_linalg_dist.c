@@ -276,6 +276,29 @@ static void test_level1(pair *P) {
   free(x), free(y), free(ref), free(got);
 }
 
+/* Transpose between views at odd offsets, the destination full of NaN (it
+ * must not be read): T_ji = A_ij exactly, as the local backend gives. */
+static void test_transpose(pair *P) {
+  const size_t r = 9, c = 14;
+  double *a = fill(r, c, 0.8), *got = malloc(r * c * sizeof *got);
+  const size_t offs[][4] = {{0, 0, 0, 0}, {2, 3, 1, 4}, {1, 0, 4, 5}};
+  bool same = true;
+  for (size_t o = 0; o < 3; o++) {
+    placed A = place(P->dis, r, c, offs[o][0], offs[o][1], a);
+    placed T = place(P->dis, c, r, offs[o][2], offs[o][3], a);
+    lrs_mat_fill(T.view, NAN);
+    same = same && lrs_mat_transpose(A.view, T.view) == LRS_OK;
+    lrs_mat_get_global(T.view, got);
+    for (size_t i = 0; i < r; i++)
+      for (size_t j = 0; j < c; j++)
+        same = same && got[j + i * c] == a[i + j * r];
+    unplace(&A);
+    unplace(&T);
+  }
+  CHECK(same, "%s: transpose of views at offsets, T_ji = A_ij exactly", P->tag);
+  free(a), free(got);
+}
+
 static void test_gram(pair *P) {
   const size_t n = 10, k = 17;
   double *a = fill(n, k, 0.8), *ref = malloc(n * n * sizeof *ref), *got = malloc(n * n * sizeof *got);
@@ -662,6 +685,7 @@ int main(int argc, char **argv) {
         test_layout(&P);
         test_gemm(&P);
         test_level1(&P);
+        test_transpose(&P);
         test_gram(&P);
         test_coupled_step(&P);
         test_reductions(dis, tag);
