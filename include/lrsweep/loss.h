@@ -200,4 +200,11 @@ lrs_loss_min_opts lrs_loss_min_opts_default(void);
 lrs_status lrs_loss_minimize(lrs_loss *loss, const lrs_loss_min_opts *opts,
                              lrs_mat *Wstar, double *star);
 
+/* Leaves the loss as lrs_loss_minimize would, from that call's results W*
+ * and ℓ* (kept from an earlier point on the same data: the set-up cache,
+ * lrsweep/problem.h): ℓ* for lrs_loss_excess, and for quadratic losses
+ * XW* from one evaluation at W*, as minimize's last.  Statuses: those of
+ * lrs_loss_eval, LRS_ERR_NOMEM. */
+lrs_status lrs_loss_set_minimum(lrs_loss *loss, const lrs_mat *Wstar, double star);
+
 #endif

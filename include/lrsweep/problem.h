@@ -87,6 +87,8 @@
  * lists every input of its product; the generators' kinds are listed where
  * the keys are made (src/problem/problem.c), and any other kind (a new data,
  * init or target kind) is not cached until its inputs are added there.
+ * lora_head keeps its ℓ* and W* under its data file's SHA-256 with the loss
+ * (src/model/lora_head.c): the Newton solve is most of such a point.
  */
 #define LRS_HAVE_SETUP_CACHE 1 /* (benchmarks built against older trees test it) */
 enum { LRS_SETUP_KEY_WORDS = 32, LRS_SETUP_CACHE_DEFAULT_MIB = 4,

@@ -446,6 +446,15 @@ done:
   return st;
 }
 
+/* XW* for lrs_loss_excess's Pythagoras, from l->Z of an evaluation at W*. */
+static lrs_status keep_zstar(lrs_loss *l, lrs_linalg *la) {
+  if (!(l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0))
+    return LRS_OK;
+  if (!l->Zstar)
+    LRS_TRY(lrs_mat_create(la, l->N, l->m_in, &l->Zstar));
+  return lrs_mat_copy(l->Z, l->Zstar);
+}
+
 lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat *Wstar,
                              double *star) {
   lrs_linalg *la = lrs_mat_linalg(Wstar);
@@ -454,11 +463,14 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
   else
     LRS_TRY(minimize_local(l, opts, Wstar));
   *star = l->star;
-  if (l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0) {
-    /* keep XW*: both paths end with an evaluation at W*, whose Z it is */
-    if (!l->Zstar)
-      LRS_TRY(lrs_mat_create(la, l->N, l->m_in, &l->Zstar));
-    LRS_TRY(lrs_mat_copy(l->Z, l->Zstar));
-  }
-  return LRS_OK;
+  return keep_zstar(l, la); /* both paths end with an evaluation at W* */
+}
+
+lrs_status lrs_loss_set_minimum(lrs_loss *l, const lrs_mat *Wstar, double star) {
+  l->star = star;
+  if (!(l->ops->quadratic && l->lambda == 0.0 && star > 0.0))
+    return LRS_OK;
+  double value;
+  LRS_TRY(lrs_loss_eval(l, Wstar, &value, NULL));
+  return keep_zstar(l, lrs_mat_linalg(Wstar));
 }

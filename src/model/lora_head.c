@@ -257,6 +257,50 @@ static lrs_status target_directions(lrs_linalg *la, head *t) {
   return st;
 }
 
+/* ℓ* and W*, by Newton from W0 (the target update ΔW = W* − W0): most of a
+ * point's set-up (a Newton system in all n·m entries), and the same for
+ * every point of a sweep on one data file, which differ in init, rank,
+ * steps and seed.  Kept in the set-up cache (lrsweep/problem.h), keyed by
+ * all it depends on: the file's bytes (SHA-256), the sizes and the loss with
+ * its parameters; data without a digest (built in memory) is not cached. */
+static lrs_status loss_star(const lrs_point *p, const lrs_datafile *d, head *t) {
+  const size_t nm = t->n * t->m;
+  lrs_setup_key key;
+  lrs_setup_key_init(&key, 'H');
+  const size_t hex = strlen(d->sha256);
+  if (hex != LRS_SHA256_HEX - 1)
+    lrs_setup_key_invalidate(&key);
+  for (size_t i = 0; i + 8 <= hex; i += 8) {
+    uint64_t word;
+    memcpy(&word, d->sha256 + i, sizeof word);
+    lrs_setup_key_add(&key, word);
+  }
+  const uint64_t kinds[] = {t->N, t->n, t->m, (uint64_t)p->loss};
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+    lrs_setup_key_add(&key, kinds[i]);
+  lrs_setup_key_add_double(&key, p->logistic_lambda);
+  lrs_setup_key_add_double(&key, p->huber_delta);
+  const bool keep = lrs_setup_key_valid(&key);
+  const double *hit = keep ? lrs_setup_cache_get(&key, (nm + 1) * sizeof *hit) : NULL;
+  if (hit) {
+    t->star = hit[nm];
+    LRS_TRY(lrs_mat_set_global(t->Wstar, hit));
+    return lrs_loss_set_minimum(t->loss, t->Wstar, t->star);
+  }
+  LRS_TRY(lrs_mat_copy(t->W0, t->Wstar));
+  LRS_TRY(lrs_loss_minimize(t->loss, NULL, t->Wstar, &t->star));
+  if (!keep)
+    return LRS_OK;
+  double *entry = malloc((nm + 1) * sizeof *entry);
+  LRS_TRY(LRS_CHECK_ALLOC(entry));
+  const lrs_status st = lrs_mat_get_global(t->Wstar, entry);
+  entry[nm] = t->star;
+  if (st == LRS_OK)
+    lrs_setup_cache_put(&key, entry, (nm + 1) * sizeof *entry);
+  free(entry);
+  return st;
+}
+
 static lrs_status build(const lrs_point *p, const lrs_datafile *d, lrs_model *shell) {
   lrs_linalg *la = shell->la;
   if (lrs_linalg_size(la) != 1)
@@ -303,9 +347,7 @@ static lrs_status build(const lrs_point *p, const lrs_datafile *d, lrs_model *sh
     LRS_TRY(mat_from(la, t->N_test, m, NULL, &t->Zt));
     LRS_TRY(lrs_loss_create(&lp, t->X_test, t->Y_test, m, &t->test_loss));
   }
-  /* ℓ* and W*, from W0 (the target update ΔW = W* − W0). */
-  LRS_TRY(lrs_mat_copy(t->W0, t->Wstar));
-  LRS_TRY(lrs_loss_minimize(t->loss, NULL, t->Wstar, &t->star));
+  LRS_TRY(loss_star(p, d, t));
   LRS_TRY(target_directions(la, t));
   return init_adapters(p, la, t);
 }

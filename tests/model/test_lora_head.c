@@ -2,13 +2,15 @@
  * differences of L; the records against direct computations (accuracies from
  * argmax, ‖BA‖_F, the alignment 1 and 0 for Δ inside and orthogonal to the
  * target update's top-r directions); the inits (small: B = 0, A's spread;
- * spectral: A's rows along W0's left singular vectors). */
+ * spectral: A's rows along W0's left singular vectors); ℓ* and W* through
+ * the set-up cache. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lrs_test.h"
 #include "lrsweep/lora_head.h"
+#include "lrsweep/problem.h"
 #include "numerics_point.h"
 
 enum { N = 14, NT = 6, n = 5, m = 4, r = 2 };
@@ -93,6 +95,57 @@ static double accuracy(const double *Xs, const double *Ys, const double *W, size
     hits += bz == by;
   }
   return (double)hits / (double)rows;
+}
+
+/* ℓ*, W* and L(θ0) − ℓ* of one point (cache as it is set). */
+static void star_of(const lrs_point *p, const lrs_datafile *d, lrs_linalg *la, double *star,
+                    double W[n * m], double *excess0) {
+  lrs_model *mod = NULL;
+  lrs_summary sum = {0};
+  *star = *excess0 = NAN;
+  if (lrs_lora_head_create_from(p, d, la, &mod) == LRS_OK &&
+      mod->ops->eval(mod, excess0, NULL) == LRS_OK && mod->ops->summarize(mod, &sum) == LRS_OK) {
+    *star = sum.loss_star;
+    lrs_mat_get_global(lrs_lora_head_Wstar(mod), W);
+  }
+  lrs_model_destroy(&mod);
+}
+
+/* ℓ* and W* through the set-up cache: a point of another init, scale and
+ * rank on the same file's bytes gets the very bytes the Newton solve gives
+ * without the cache (a hit), another λ is solved anew (a miss), and data
+ * without a digest is never kept. */
+static void test_star_cache(lrs_datafile *d, lrs_linalg *la) {
+  double s_ref, s_a, s_b, s_c, W_ref[n * m], W_a[n * m], W_b[n * m], W_c[n * m];
+  double e_ref, e_a, e_b, e_c;
+  lrs_point a = head_point(LRS_INIT_SMALL), b = head_point(LRS_INIT_SPECTRAL), c = a;
+  b.init_scale = 0.9;
+  b.lora_rank = 1;
+  b.replicate = 3;
+  c.logistic_lambda = 0.07;
+  lrs_setup_cache_set_budget(0);
+  star_of(&b, d, la, &s_ref, W_ref, &e_ref);
+  lrs_setup_cache_set_budget((size_t)1 << 20);
+  star_of(&a, d, la, &s_a, W_a, &e_a);
+  const lrs_setup_cache_stats none = lrs_setup_cache_stats_get();
+  LRS_CHECK(none.entries == 0, "data without a digest: ℓ* is not kept");
+  snprintf(d->sha256, sizeof d->sha256, "%064d", 7); /* as if read from a file */
+  star_of(&a, d, la, &s_a, W_a, &e_a);
+  const lrs_setup_cache_stats s0 = lrs_setup_cache_stats_get();
+  star_of(&b, d, la, &s_b, W_b, &e_b);
+  const lrs_setup_cache_stats s1 = lrs_setup_cache_stats_get();
+  LRS_CHECK(s0.entries == 1 && s1.hits == s0.hits + 1, "another init on the same file: a hit");
+  LRS_CHECK(memcmp(&s_b, &s_ref, sizeof s_b) == 0 && memcmp(W_b, W_ref, sizeof W_b) == 0,
+            "the hit gives ℓ* = %.17g and W* bit for bit as the solve without the cache", s_b);
+  LRS_CHECK(e_b > 0.0 && memcmp(&e_b, &e_ref, sizeof e_b) == 0,
+            "and the loss measures L(θ0) − ℓ* = %.17g from it as without the cache", e_b);
+  star_of(&c, d, la, &s_c, W_c, &e_c);
+  const lrs_setup_cache_stats s2 = lrs_setup_cache_stats_get();
+  LRS_CHECK(s2.misses == s1.misses + 1 && s2.entries == 2 && s_c != s_b &&
+                memcmp(W_c, W_b, sizeof W_c) != 0,
+            "another λ is another key: ℓ* %.6f vs %.6f", s_c, s_b);
+  d->sha256[0] = '\0';
+  lrs_setup_cache_clear();
 }
 
 int main(void) {
@@ -236,6 +289,7 @@ int main(void) {
   lrs_mat_destroy(&dW);
   lrs_mat_destroy(&U);
   lrs_mat_destroy(&Vt);
+  test_star_cache(&d, la);
   lrs_linalg_destroy(&la);
   return lrs_test_done();
 }
