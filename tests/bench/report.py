@@ -469,6 +469,7 @@ def sweep():
                  "10 it.), mpirun -np 3: this lrsweep vs the base's (median of 3) and batched "
                  "PyTorch", f"{ta_:.0f} points/s", f"{tb_:.0f} points/s (base); {torch_tiny}",
                  f"{ta_ / tb_:.2f}x base; {tratio}", "-"))
+    classifier()
     notes.append(f"Sweeps of small points: the base is commit {BASE_COMMIT} (issue 22's "
                  "\"today\"), built here from `git archive` with this commit's bench_points; "
                  "both sides run interleaved in rounds and the medians are shown, since other "
@@ -479,6 +480,43 @@ def sweep():
                  "batched PyTorch baseline makes the problems and [P1] constants per point in "
                  "NumPy (baseline.py, as the serial Python row does) and then iterates all "
                  "points of one width as one batch, checked against baseline.py's loop.")
+
+
+def classifier():
+    """sweeps/p2_classifier.toml cut to 8 points (two init scales, 4 replicates), one
+    process: the set-up cache (lora_head's ℓ* and W* under the data file's digest) on
+    against off, interleaved rounds, points per CPU second of the process."""
+    digits = os.path.join(WORK, "digits.h5")
+    sh([PY, os.path.join(ROOT, "scripts", "make_digits.py"), "-o", digits])
+    with open(os.path.join(ROOT, "sweeps", "p2_classifier.toml")) as f:
+        text = f.read()
+    for old, new in (("replicates = 30", "replicates = 4"),
+                     ('data_file = "data/digits.h5"', f'data_file = "{digits}"'),
+                     ('store = "p2_classifier.h5"', 'store = "cls.h5"')):
+        if old not in text:
+            raise RuntimeError(f"sweeps/p2_classifier.toml: no '{old}' to cut the bench from")
+        text = text.replace(old, new)
+    text = re.sub(r"init_scale = \[.*\]", "init_scale = [0.1, 0.4]", text)
+    toml = write("cls.toml", text)
+
+    def run(mib):
+        store = os.path.join(WORK, "cls.h5")
+        for q in (store, store + ".lock"):
+            if os.path.exists(q):
+                os.remove(q)
+        r = subprocess.run(["/usr/bin/time", "-f", "%U %S", LRS, toml, "--quiet"],
+                           env=dict(ENV, LRS_SETUP_CACHE_MIB=str(mib)), capture_output=True,
+                           text=True, cwd=WORK)
+        if r.returncode != 0:
+            raise RuntimeError(f"p2_classifier bench: exit {r.returncode}\n{r.stderr}")
+        user, system = map(float, r.stderr.split()[-2:])
+        return 8 / (user + system)
+    runs = [(run(0), run(4)) for _ in range(3)]
+    off, on = median([r[0] for r in runs]), median([r[1] for r in runs])
+    rows.append(("[P2] §5.2 classifier (sweeps/p2_classifier.toml cut to 8 points: lora_head, "
+                 "Adam, 300 steps on the digits file), one process: points per CPU second, the "
+                 "set-up cache on vs off (median of 3 interleaved)", f"{on:.2f} points/s",
+                 f"{off:.2f} points/s (LRS_SETUP_CACHE_MIB=0)", f"{on / off:.1f}x", "-"))
 
 
 # ---- 5. a large point against the dgemm rate -----------------------------------------
