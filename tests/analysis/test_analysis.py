@@ -21,8 +21,10 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANALYSIS = os.path.join(REPO, "analysis")
 sys.path.insert(0, ANALYSIS)
+sys.path.insert(0, os.path.join(REPO, "tests"))
 
 import lrsstore  # noqa: E402
+from jobctl import program as lrsweep_path, run_sweep  # noqa: E402  (also test_figures.py's)
 
 PY = sys.executable
 
@@ -87,24 +89,6 @@ records = 60
 init = ["small", "spectral"]
 init_scale = [1e-4, 1e-3]
 """
-
-
-def lrsweep_path():
-    p = os.environ.get("LRSWEEP") or os.path.join(REPO, "build", "lrsweep")
-    assert os.path.isfile(p) and os.access(p, os.X_OK), "lrsweep binary %s missing: build it or set LRSWEEP" % p
-    return os.path.abspath(p)
-
-
-def run_sweep(text_or_path, store, cwd):
-    if os.path.isfile(text_or_path):
-        sweep = text_or_path
-    else:
-        sweep = os.path.join(cwd, "sweep_%d.toml" % (abs(hash(text_or_path)) % 10**8))
-        with open(sweep, "w") as fh:
-            fh.write(text_or_path)
-    r = subprocess.run([lrsweep_path(), sweep, "--store", store, "--quiet"], cwd=cwd,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert r.returncode == 0, r.stderr
 
 
 @pytest.fixture(scope="module")
