@@ -1137,10 +1137,7 @@ def p2_classifier_section(c):
 
 
 def main():
-    p = lrsstore.ArgumentParser(
-        prog="reproduce.py", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
-    )
+    p = lrsstore.ArgumentParser(prog="reproduce.py", doc=__doc__)
     p.add_argument("--quick", action="store_true", help="fewer seeds (sweep copies in a temp dir): a few minutes on 2 cores")
     p.add_argument("--out", help="output directory (default reproduction, or reproduction/quick with --quick)")
     p.add_argument("--stores", help="directory of the stores (default OUT/stores)")
