@@ -245,10 +245,11 @@ def label(d):
     return ", ".join("%s=%s" % (k, fmt(v)) for k, v in d.items()) or "all points"
 
 
-def savefig(fig, a):
-    """Writes the figure as a.output in a.format (check_output) at a.dpi."""
-    if isinstance(a, str):  # a path: PNG at the default resolution
-        fig.savefig(a, dpi=200, bbox_inches="tight")
+def savefig(fig, a, **kw):
+    """Writes the figure and closes it: as a.output in a.format (check_output) at a.dpi,
+    cropped to what is drawn; given a path instead, with matplotlib's keywords `kw`."""
+    if isinstance(a, str):
+        fig.savefig(a, **kw)
     else:
         fig.savefig(a.output, format=a.format, dpi=a.dpi, bbox_inches="tight")
     pyplot().close(fig)
