@@ -130,9 +130,7 @@ def main():
             lrsstore.check_column(pts, c)
         bd = _boundary(st.sweep(name), a, axes) if a.boundary is not None else None
     z = lrsstore.value(pts, a.z)
-    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & lrsstore.grid_mask(pts)
-    if not mask.any():
-        raise StoreError("no computed point matches%s" % (" --where %r" % a.where if a.where else ""))
+    mask = plotutil.selected(pts, a, lrsstore.grid_mask(pts), "computed point")
     failed = np.isin(pts["status"], lrsstore.FAILED)
     _mpl()
     plotutil.apply_style(a)

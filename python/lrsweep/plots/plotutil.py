@@ -160,6 +160,15 @@ def open_sweep(a):
         yield st, name, st.points(name), st.axes(name)
 
 
+def selected(pts, a, keep, what):
+    """The rows to draw: computed (not pending), kept by --where (a.where) and by the
+    script's own mask `keep`; StoreError "no WHAT matches --where ..." when none is."""
+    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & keep
+    if not mask.any():
+        raise lrsstore.StoreError("no %s matches%s" % (what, " --where %r" % a.where if a.where else ""))
+    return mask
+
+
 def read_sweep(a):
     """(sweep name, points, axes) of open_sweep(a), the store closed again."""
     with open_sweep(a) as (_, name, pts, axes):
@@ -239,10 +248,6 @@ def groups(pts, keys, mask):
         k = tuple(pts[c][i].item() if hasattr(pts[c][i], "item") else pts[c][i] for c in keys)
         seen.setdefault(k, []).append(i)
     return [(dict(zip(keys, k)), np.array(v)) for k, v in seen.items()]
-
-
-def label(d):
-    return ", ".join("%s=%s" % (k, fmt(v)) for k, v in d.items()) or "all points"
 
 
 def savefig(fig, a, **kw):

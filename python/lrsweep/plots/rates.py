@@ -17,7 +17,6 @@ Exit 2 with one line for a bad store, sweep, column or expression.
 import numpy as np
 
 from .. import store as lrsstore
-from ..store import StoreError
 from . import plotutil
 
 THEORIES = (("asymptotic_rate", r"$1 - \rho_\infty = (\mu/K)\,\alpha_1/\alpha_2$ (theory)"),
@@ -54,11 +53,9 @@ def main():
     name, pts, axes = plotutil.read_sweep(a)
     if a.color:
         lrsstore.check_column(pts, a.color)
-    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & (pts["method"] == "gd")
-    mask &= np.isfinite(pts["rate"]) & (pts["rate"] > 0) & (pts["rate"] < 1)
-    mask &= np.isfinite(pts["asymptotic_rate"]) | np.isfinite(pts["rho_bar0"])
-    if not mask.any():
-        raise StoreError("no GD point with a measured rate and a [P1] theoretical rate matches%s" % (" --where %r" % a.where if a.where else ""))
+    keep = (pts["method"] == "gd") & np.isfinite(pts["rate"]) & (pts["rate"] > 0) & (pts["rate"] < 1)
+    keep &= np.isfinite(pts["asymptotic_rate"]) | np.isfinite(pts["rho_bar0"])
+    mask = plotutil.selected(pts, a, keep, "GD point with a measured rate and a [P1] theoretical rate")
     colour_by = a.color
     if colour_by is None:
         varying = plotutil.group_axes(pts, axes, mask)

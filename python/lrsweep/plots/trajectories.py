@@ -123,9 +123,7 @@ def main():
     with plotutil.open_sweep(a) as (st, name, pts, axes):
         if a.facet:
             lrsstore.check_column(pts, a.facet)
-        mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & (pts["traj_count"] > 0)
-        if not mask.any():
-            raise StoreError("no computed point with a trajectory matches%s" % (" --where %r" % a.where if a.where else ""))
+        mask = plotutil.selected(pts, a, pts["traj_count"] > 0, "computed point with a trajectory")
         methods = set(np.unique(pts["method"][mask]).tolist())
         xcol = a.x if a.x != "auto" else ("time" if methods == {"gf"} else "step")
         xlabel = {"step": "iteration" if "gf" not in methods else "record / iteration", "time": "GF time" if methods == {"gf"} else "time (GF) / Σ η_k (GD)"}[xcol]
