@@ -325,6 +325,36 @@ def test_bad_expression_and_usage(stores, tmp_path):
         assert r.returncode == 0 and "usage" in r.stdout
 
 
+@pytest.mark.parametrize("name", sorted(FIG_ARGS))
+def test_shared_command_line(name):
+    """Every figure script's --help is its module docstring (first paragraph, then the
+    rest as written), with the shared options: the store and --sweep first, --where,
+    then --title and the output options last."""
+    import importlib
+
+    sys.path.insert(0, os.path.join(REPO, "python"))
+    doc = importlib.import_module("lrsweep.plots." + name[:-3]).__doc__
+    r = script(name, "--help")
+    assert r.returncode == 0, r.stderr
+    paragraphs = doc.split("\n\n")
+    assert paragraphs[0] in r.stdout and paragraphs[-1] in r.stdout
+    opts = re.findall(r"^  (-[-\w]+|store)", r.stdout, re.M)
+    assert opts[:3] == ["store", "-h", "--sweep"] and "--where" in opts, opts
+    assert opts[-5:] == ["--title", "-o", "--format", "--dpi", "--style"], opts
+
+
+@pytest.mark.parametrize("name,args,what", [
+    ("phase_diagram.py", ["--x", "width", "--y", "sigma2"], "no computed point"),
+    ("trajectories.py", [], "no computed point with a trajectory"),
+    ("rates.py", [], "no GD point with a measured rate and a [P1] theoretical rate"),
+])
+def test_nothing_selected(stores, tmp_path, name, args, what):
+    out = tmp_path / "x.png"
+    line = one_line_exit2(script(name, stores["two"], *args, "--where", "width > 1e9", "-o", out))
+    assert line == "%s: %s matches --where 'width > 1e9'" % (name, what)
+    assert not out.exists()
+
+
 # ---------------------------------------------------------------------------------
 # refined boundaries ([refine] bisection rows, origin "bisect"/"seed")
 
