@@ -79,6 +79,13 @@ STORE_OF = {name: store for _, store, name, _ in SWEEPS}
 FIG2_RULES = (("local", "p1-fig2-local", 'beta2_norm == "spectral"'),
               ("xu2023", "p1-fig2-xu2023", ""),
               ("backtracking", "p1-fig2-backtracking", ""))
+
+
+def fig2_at(where, h):
+    """A FIG2_RULES row's selection at width h (the --where language)."""
+    return ("%s and " % where if where else "") + "width == %d" % h
+
+
 TIMING_REPEATS = {False: 5, True: 3}
 
 # Analysis scripts run as programs to draw figures (their imports count as inputs too).
@@ -686,6 +693,10 @@ class Ctx:
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if r.returncode != 0:
             return "*(figure %s failed: %s)*" % (fname, (r.stderr.strip().splitlines() or ["?"])[-1])
+        return self.drawn(fname)
+
+    def drawn(self, fname):
+        """Counts figure OUT/fname as drawn; its Markdown image link."""
         self.figs.append(fname)
         return "![%s](%s)" % (fname, fname)
 
@@ -788,7 +799,7 @@ def fig2_figure(c, fname):
         if st is None:
             continue
         for j, h in enumerate(widths):
-            rows = np.flatnonzero(c.mask(pts, ("%s and " % where if where else "") + "width == %d" % h))
+            rows = np.flatnonzero(c.mask(pts, fig2_at(where, h)))
             rows = rows[np.argsort(pts["seed"][rows])]
             curves = []
             for r in rows:
@@ -822,11 +833,8 @@ def fig2_figure(c, fname):
             axs[i][j].legend(fontsize=8)
     fig.suptitle("[P1] Fig. 2: local vs xu2023 vs backtracking (Armijo, η_bt = 1, τ = 0.9, c = 0.5)")
     fig.tight_layout()
-    path = os.path.join(c.out, fname)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    c.figs.append(fname)
-    return "![%s](%s)" % (fname, fname)
+    plotutil.savefig(fig, os.path.join(c.out, fname), dpi=110)
+    return c.drawn(fname)
 
 
 def timing_runs(c):
@@ -840,8 +848,7 @@ def timing_runs(c):
                     continue
                 p = st.points(name)
                 for h in (500, 1000, 4000):
-                    m = (p["status"] == "converged") & lrsstore.where_mask(p, ("%s and " % where if where else "") +
-                                                                          "width == %d" % h)
+                    m = (p["status"] == "converged") & lrsstore.where_mask(p, fig2_at(where, h))
                     order = np.argsort(p["seed"][m])
                     t.setdefault((rule, h), []).append(1e3 * p["wall_seconds"][m][order])
     return runs, t
@@ -892,7 +899,7 @@ def p1_fig2(c):
             _, pts = c.store(name)
             if pts is None:
                 continue
-            m = c.mask(pts, ("%s and " % where if where else "") + "width == %d" % h)
+            m = c.mask(pts, fig2_at(where, h))
             order = np.argsort(pts["seed"][m])
             ev[rule] = {k: pts[k][m][order].astype(float) for k in ("rhs_evals", "loss_evals", "ls_failures")}
         if len(ev) < 3:
@@ -1137,10 +1144,7 @@ def p2_classifier_section(c):
 
 
 def main():
-    p = lrsstore.ArgumentParser(
-        prog="reproduce.py", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
-    )
+    p = lrsstore.ArgumentParser(prog="reproduce.py", doc=__doc__)
     p.add_argument("--quick", action="store_true", help="fewer seeds (sweep copies in a temp dir): a few minutes on 2 cores")
     p.add_argument("--out", help="output directory (default reproduction, or reproduction/quick with --quick)")
     p.add_argument("--stores", help="directory of the stores (default OUT/stores)")

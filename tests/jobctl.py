@@ -1,11 +1,17 @@
-"""Job control for tests of the main job: lrsweep under mpiexec with the tests'
-environment, TAP output, and the processes of an mpirun job."""
+"""Shared helpers of the Python tests (import with tests/ on sys.path): TAP output;
+lrsweep under mpiexec with the tests' environment and the processes of an mpirun
+job (the main job's tests); single points run in a scratch directory, their printed
+summary, trajectory and dump read back (Scratch); the built lrsweep of the pytest
+suites and small stores made with it (program, run_sweep)."""
+import collections
 import json
 import os
 import selectors
 import signal
 import subprocess
 import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Tap:
@@ -124,3 +130,96 @@ def wait_done(proc, at_least, limit=60.0):
         if last["done"] >= at_least and not last["final"]:
             return last
     return last
+
+
+# ---- single points in a scratch directory -------------------------------------------
+
+# A main job is a singleton MPI job: as root, Open MPI wants these.
+MPI_AS_ROOT = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+               "OMPI_MCA_rmaps_base_oversubscribe": "1", "PMIX_MCA_psec": "native"}
+
+Solved = collections.namedtuple("Solved", "result traj summary dump attrs")
+Solved.__doc__ = """A point run by Scratch.solve: the CompletedProcess; its trajectory and
+summary (trajectory(), summary()); its dump's datasets and attributes as dicts.  traj,
+dump and attrs are None when the run failed (result.stderr says why)."""
+
+
+class Scratch:
+    """lrsweep with its working directory `cwd` (a scratch directory): sweep files
+    written there, commands run there, single points solved and read back."""
+
+    def __init__(self, lrsweep, cwd):
+        self.exe, self.cwd = os.path.abspath(lrsweep), cwd
+        self.env = dict(os.environ, **MPI_AS_ROOT)
+
+    def write(self, rel, text):
+        """Writes `text` to cwd/rel; returns rel."""
+        with open(os.path.join(self.cwd, rel), "w") as fh:
+            fh.write(text)
+        return rel
+
+    def run(self, *args, timeout=300):
+        """`lrsweep ARGS...` in cwd: the CompletedProcess (text output)."""
+        return subprocess.run([self.exe, *args], capture_output=True, text=True, cwd=self.cwd,
+                              timeout=timeout, env=self.env)
+
+    def solve(self, sweep, text=None, point=0, dump=None):
+        """`lrsweep run SWEEP --point POINT --trajectory --dump DUMP` (DUMP: SWEEP's stem
+        .h5), the sweep file written first when `text` is given: a Solved."""
+        import h5py
+        import numpy as np
+
+        if text is not None:
+            self.write(sweep, text)
+        dump = dump or os.path.splitext(sweep)[0] + ".h5"
+        r = self.run("run", sweep, "--point", str(point), "--trajectory", "--dump", dump)
+        if r.returncode != 0:
+            return Solved(r, None, summary(r.stdout), None, None)
+        with h5py.File(os.path.join(self.cwd, dump), "r") as f:
+            data = {n: np.array(f[n]) for n in f}
+            attrs = dict(f.attrs)
+        return Solved(r, trajectory(r.stdout), summary(r.stdout), data, attrs)
+
+
+def summary(out):
+    """The "# NAME VALUE" lines that `lrsweep run` prints: {NAME: VALUE text}."""
+    vals = {}
+    for line in out.splitlines():
+        parts = line[2:].split(None, 1) if line.startswith("# ") else []
+        if len(parts) == 2:
+            vals[parts[0]] = parts[1]
+    return vals
+
+
+def trajectory(out):
+    """The tab-separated records that `lrsweep run --trajectory` prints (or
+    `rerun --output` writes): {column: float array}."""
+    import numpy as np
+
+    rows = [line.split("\t") for line in out.splitlines() if line and not line.startswith("#")]
+    return {name: np.array([float(r[i]) for r in rows[1:]]) for i, name in enumerate(rows[0])}
+
+
+# ---- the pytest suites' lrsweep and stores ------------------------------------------
+
+
+def program():
+    """The built lrsweep: $LRSWEEP, else build/lrsweep of this checkout; the suites fail
+    (an assertion), never skip, when it is missing."""
+    p = os.environ.get("LRSWEEP") or os.path.join(REPO, "build", "lrsweep")
+    assert os.path.isfile(p) and os.access(p, os.X_OK), "lrsweep binary %s missing: build it or set LRSWEEP" % p
+    return os.path.abspath(p)
+
+
+def run_sweep(text_or_path, store, cwd):
+    """Runs a sweep -- a sweep file, or the text of one (written into cwd) -- into
+    `store` with working directory cwd; asserts that it succeeds."""
+    if os.path.isfile(text_or_path):
+        sweep = text_or_path
+    else:
+        sweep = os.path.join(cwd, "sweep_%d.toml" % (abs(hash(text_or_path)) % 10**8))
+        with open(sweep, "w") as fh:
+            fh.write(text_or_path)
+    r = subprocess.run([program(), sweep, "--store", store, "--quiet"], cwd=cwd,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stderr

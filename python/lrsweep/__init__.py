@@ -16,6 +16,8 @@ count are left out, and `origin` says whether a row is the grid's or [refine]'s.
 The --where language is lrsweep query's (lrsweep.expr; docs/store.md, "Queries").
 """
 
+import contextlib
+
 import numpy as np
 
 from . import expr
@@ -24,8 +26,14 @@ from .store import Store, StoreError
 __all__ = ["points", "query", "trajectories", "grid", "boundary", "Store", "StoreError"]
 
 
-def _open(store):
-    return (store, False) if isinstance(store, Store) else (Store(str(store)), True)
+@contextlib.contextmanager
+def _opened(store):
+    """The Store given, or the store at path `store`, opened here and closed after."""
+    if isinstance(store, Store):
+        yield store
+    else:
+        with Store(str(store)) as st:
+            yield st
 
 
 def _frame(pts, rows):
@@ -57,13 +65,9 @@ def _points(st, sweep, grid_only):
 def points(store, sweep=None, grid_only=False):
     """Every stored row of the sweep as a DataFrame, one column per store column
     (docs/store.md lists them); grid_only: the grid's own rows, not [refine]'s."""
-    st, own = _open(store)
-    try:
+    with _opened(store) as st:
         pts, rows = _points(st, sweep, grid_only)
         return _frame(pts, rows)
-    finally:
-        if own:
-            st.close()
 
 
 def _columns(df):
@@ -110,8 +114,7 @@ def trajectories(store, where=None, sweep=None):
     axis values beside them; the trajectories are read in one read."""
     import pandas as pd
 
-    st, own = _open(store)
-    try:
+    with _opened(store) as st:
         pts, rows = _points(st, sweep, False)
         df = _frame(pts, rows)
         keep = mask(df, where) & (df["status"] != "pending").to_numpy() & (np.asarray(pts["traj_count"])[rows] > 0)
@@ -135,9 +138,6 @@ def trajectories(store, where=None, sweep=None):
             name = c if c not in out else "record_" + c
             out[name] = _decode(recs[c][take], ds.dtype[c])
         return pd.DataFrame(out)
-    finally:
-        if own:
-            st.close()
 
 
 def grid(store, sweep=None):
@@ -147,13 +147,9 @@ def grid(store, sweep=None):
     its integer type when every point is)."""
     import xarray as xr
 
-    st, own = _open(store)
-    try:
+    with _opened(store) as st:
         axes = st.axes(sweep)
         df = points(st, sweep, grid_only=True)
-    finally:
-        if own:
-            st.close()
     dims, coords, pos = [], {}, {}
     groups = {}
     for name, info in axes.items():
@@ -200,9 +196,5 @@ def boundary(store, axis, predicate=None, where=None, sweep=None):
 
     from . import store as _store
 
-    st, own = _open(store)
-    try:
+    with _opened(store) as st:
         return pd.DataFrame(_store.boundary(st.sweep(sweep), axis, predicate, where))
-    finally:
-        if own:
-            st.close()

@@ -29,6 +29,7 @@ the program itself (lrsweep.cli), so the rule lives in one place:
 of src/query/expr.c) over column arrays -- never `eval`.
 """
 
+import argparse
 import difflib
 import math
 import os
@@ -475,8 +476,16 @@ def is_log_axis(values, axis_info=None):
     return False
 
 
-class ArgumentParser(__import__("argparse").ArgumentParser):
-    """argparse with one-line usage errors (exit 2)."""
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2).  doc=__doc__ makes --help the
+    script's docstring: its first paragraph as the description, the rest as written."""
+
+    def __init__(self, *args, doc=None, **kw):
+        if doc is not None:
+            paragraphs = doc.split("\n\n")
+            kw.update(description=paragraphs[0], epilog="\n\n".join(paragraphs[1:]),
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kw)
 
     def error(self, message):
         print("%s: %s (see --help)" % (self.prog, message), file=sys.stderr)

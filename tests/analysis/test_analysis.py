@@ -21,8 +21,10 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANALYSIS = os.path.join(REPO, "analysis")
 sys.path.insert(0, ANALYSIS)
+sys.path.insert(0, os.path.join(REPO, "tests"))
 
 import lrsstore  # noqa: E402
+from jobctl import program as lrsweep_path, run_sweep  # noqa: E402  (also test_figures.py's)
 
 PY = sys.executable
 
@@ -87,24 +89,6 @@ records = 60
 init = ["small", "spectral"]
 init_scale = [1e-4, 1e-3]
 """
-
-
-def lrsweep_path():
-    p = os.environ.get("LRSWEEP") or os.path.join(REPO, "build", "lrsweep")
-    assert os.path.isfile(p) and os.access(p, os.X_OK), "lrsweep binary %s missing: build it or set LRSWEEP" % p
-    return os.path.abspath(p)
-
-
-def run_sweep(text_or_path, store, cwd):
-    if os.path.isfile(text_or_path):
-        sweep = text_or_path
-    else:
-        sweep = os.path.join(cwd, "sweep_%d.toml" % (abs(hash(text_or_path)) % 10**8))
-        with open(sweep, "w") as fh:
-            fh.write(text_or_path)
-    r = subprocess.run([lrsweep_path(), sweep, "--store", store, "--quiet"], cwd=cwd,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert r.returncode == 0, r.stderr
 
 
 @pytest.fixture(scope="module")
@@ -339,6 +323,36 @@ def test_bad_expression_and_usage(stores, tmp_path):
     for name in sorted(FIG_ARGS) + ["reproduce.py"]:
         r = script(name, "--help")
         assert r.returncode == 0 and "usage" in r.stdout
+
+
+@pytest.mark.parametrize("name", sorted(FIG_ARGS))
+def test_shared_command_line(name):
+    """Every figure script's --help is its module docstring (first paragraph, then the
+    rest as written), with the shared options: the store and --sweep first, --where,
+    then --title and the output options last."""
+    import importlib
+
+    sys.path.insert(0, os.path.join(REPO, "python"))
+    doc = importlib.import_module("lrsweep.plots." + name[:-3]).__doc__
+    r = script(name, "--help")
+    assert r.returncode == 0, r.stderr
+    paragraphs = doc.split("\n\n")
+    assert paragraphs[0] in r.stdout and paragraphs[-1] in r.stdout
+    opts = re.findall(r"^  (-[-\w]+|store)", r.stdout, re.M)
+    assert opts[:3] == ["store", "-h", "--sweep"] and "--where" in opts, opts
+    assert opts[-5:] == ["--title", "-o", "--format", "--dpi", "--style"], opts
+
+
+@pytest.mark.parametrize("name,args,what", [
+    ("phase_diagram.py", ["--x", "width", "--y", "sigma2"], "no computed point"),
+    ("trajectories.py", [], "no computed point with a trajectory"),
+    ("rates.py", [], "no GD point with a measured rate and a [P1] theoretical rate"),
+])
+def test_nothing_selected(stores, tmp_path, name, args, what):
+    out = tmp_path / "x.png"
+    line = one_line_exit2(script(name, stores["two"], *args, "--where", "width > 1e9", "-o", out))
+    assert line == "%s: %s matches --where 'width > 1e9'" % (name, what)
+    assert not out.exists()
 
 
 # ---------------------------------------------------------------------------------

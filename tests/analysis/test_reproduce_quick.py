@@ -8,7 +8,8 @@ import h5py
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LRSWEEP = os.environ.get("LRSWEEP") or os.path.join(REPO, "build", "lrsweep")
+sys.path.insert(0, os.path.join(REPO, "tests"))
+from jobctl import program  # noqa: E402
 
 
 def points(path, name=None):
@@ -24,7 +25,7 @@ def points(path, name=None):
 def test_reproduce_quick(tmp_path):
     out = tmp_path / "rep"
     r = subprocess.run([sys.executable, os.path.join(REPO, "analysis", "reproduce.py"), "--quick",
-                        "--out", str(out), "--lrsweep", LRSWEEP],
+                        "--out", str(out), "--lrsweep", program()],
                        capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stderr[-2000:]
     rep = (out / "REPORT.md").read_text()

@@ -27,20 +27,14 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
 from storecmp import RUN_DEPENDENT, store_diff  # noqa: E402
 
 LRSWEEP, ROOT, WORK = (os.path.abspath(a) for a in sys.argv[1:4])
 BASE = sys.argv[4]
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
-    return ok
+tap = Tap()
+check = tap.ok
 
 
 def sh(args, **kw):
@@ -215,6 +209,5 @@ with h5py.File("half.h5", "r") as f:
 check("tol_rel" in cont.dtype.names and np.all(cont["tol_rel"] == 0),
       "... with the column the base's table lacked, tol_rel = 0 (off) as its points ran")
 
-print(f"1..{count}")
 shutil.rmtree(tmp, ignore_errors=True)
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

@@ -10,16 +10,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
+
 LRSWEEP, ROOT = sys.argv[1], sys.argv[2]
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
-    return ok
+tap = Tap()
+check = tap.ok
 
 
 def run(*args, cwd=None):
@@ -143,5 +139,4 @@ r = run("plan", f.name)
 check(r.returncode == 0, "README's example sweep file passes `lrsweep plan`: " + r.stderr.strip())
 os.unlink(f.name)
 
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

@@ -15,16 +15,12 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
+
 LRSWEEP = os.path.abspath(sys.argv[1])
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
-    return ok
+tap = Tap()
+check = tap.ok
 
 
 def run(*args):
@@ -255,5 +251,4 @@ check(grid_only.get("x_values") == [float(v) for v in step] and
       "a pivot takes the grid's rows by default; --all-rows adds the refinement's")
 
 shutil.rmtree(tmp)
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

@@ -4,40 +4,18 @@
 usage: test_rerun_dump.py LRSWEEP
 """
 import os
-import subprocess
 import sys
 import tempfile
 
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Scratch, Tap, trajectory  # noqa: E402
+
 LRSWEEP = os.path.abspath(sys.argv[1])
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
-
-
-def run(*args, cwd):
-    return subprocess.run([LRSWEEP, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def summary_value(out, name):
-    for l in out.splitlines():
-        parts = l[2:].split(None, 1) if l.startswith("# ") else []
-        if parts and parts[0] == name:
-            return float(parts[1])
-    return float("nan")
-
-
-def trajectory(out):
-    rows = [l.split("\t") for l in out.splitlines() if l and not l.startswith("#")]
-    head = rows[0]
-    return {name: np.array([float(r[i]) for r in rows[1:]]) for i, name in enumerate(head)}
+tap = Tap()
+check = tap.ok
 
 
 SWEEP = """
@@ -79,15 +57,16 @@ tol = 0.0
 """
 
 with tempfile.TemporaryDirectory() as tmp:
-    open(os.path.join(tmp, "rd.toml"), "w").write(SWEEP)
-    open(os.path.join(tmp, "lora.toml"), "w").write(LORA)
+    lrs = Scratch(LRSWEEP, tmp)
+    lrs.write("rd.toml", SWEEP)
+    lrs.write("lora.toml", LORA)
 
-    r = run("rd.toml", "--quiet", cwd=tmp)
+    r = lrs.run("rd.toml", "--quiet")
     check(r.returncode == 0 and os.path.exists(os.path.join(tmp, "rd.h5")), "a small sweep runs into its store")
     for k in (0, 1):
-        r = run("rerun", "rd.h5", "--point", str(k), cwd=tmp)
+        r = lrs.run("rerun", "rd.h5", "--point", str(k))
         check(r.returncode == 0 and "identical" in r.stdout, f"rerun point {k}: bit-identical ({r.stdout.strip().splitlines()[-1] if r.stdout else r.stderr.strip()})")
-    r = run("rerun", "rd.h5", "--point", "1", "--every", "1", "--output", "full.tsv", cwd=tmp)
+    r = lrs.run("rerun", "rd.h5", "--point", "1", "--every", "1", "--output", "full.tsv")
     full = trajectory(open(os.path.join(tmp, "full.tsv")).read()) if r.returncode == 0 else None
     check(full is not None and list(full["step"]) == list(range(16)), "rerun --every 1 writes all 16 steps")
     # rerun compares every stored field (lrsweep/result.h's lists) except the
@@ -124,7 +103,7 @@ with tempfile.TemporaryDirectory() as tmp:
                 change(rows)
                 rows["row_check"][0] = row_check(rows[0])
                 ds[...] = rows
-        return run("rerun", "t.h5", "--point", "0", *every, cwd=tmp)
+        return lrs.run("rerun", "t.h5", "--point", "0", *every)
 
     def bump(col):
         def change(rows):
@@ -159,15 +138,15 @@ with tempfile.TemporaryDirectory() as tmp:
     r = tampered("record", record)
     check(r.returncode == 1 and "in mu_t of record 3\n" in r.stdout, f"rerun finds a changed record field {r.stdout[-80:]}")
 
-    r = run("rerun", "rd.h5", "--point", "7", cwd=tmp)
+    r = lrs.run("rerun", "rd.h5", "--point", "7")
     check(r.returncode == 2 and "no such point" in r.stderr, "rerun of a point outside the store: exit 2")
-    r = run("rerun", "missing.h5", "--point", "0", cwd=tmp)
+    r = lrs.run("rerun", "missing.h5", "--point", "0")
     check(r.returncode == 2 and r.stderr.count("\n") == 1, f"rerun of a missing store: one line, exit 2 ({r.stderr.strip()})")
 
     # query --plot: the larger final loss gets the darkest shade, the smaller the lightest.
-    csv = run("query", "rd.h5", "--select", "data,final_loss", "--format", "csv", cwd=tmp).stdout
+    csv = lrs.run("query", "rd.h5", "--select", "data,final_loss", "--format", "csv").stdout
     loss = {l.split(",")[0]: float(l.split(",")[1]) for l in csv.strip().splitlines()[1:]}
-    r = run("query", "rd.h5", "--pivot", "data,seed,final_loss", "--plot", cwd=tmp)
+    r = lrs.run("query", "rd.h5", "--pivot", "data,seed,final_loss", "--plot")
     row = [l for l in r.stdout.splitlines() if l.strip().startswith("0 |")]
     seg = row[0].split("|")[1] if row else ""
     half = len(seg) // 2
@@ -176,16 +155,15 @@ with tempfile.TemporaryDirectory() as tmp:
     want = "left" if loss["orthogonal"] > loss["gaussian"] else "right"
     check(r.returncode == 0 and dark == want and seg.count("@") * 2 <= len(seg),
           f"query --plot: darkest shade on the larger final loss ({row})")
-    r = run("query", "rd.h5", "--plot", cwd=tmp)
+    r = lrs.run("query", "rd.h5", "--plot")
     check(r.returncode == 2 and "--pivot" in r.stderr, "query --plot without --pivot: exit 2")
 
     # two_layer: redo GD with NumPy from the dumped data (papers.md §1.2).
     for k in (0, 1):
-        r = run("run", "rd.toml", "--point", str(k), "--trajectory", "--dump", f"p{k}.h5", cwd=tmp)
-        traj = trajectory(r.stdout)
-        with h5py.File(os.path.join(tmp, f"p{k}.h5"), "r") as f:
-            X, Y, W1, W2 = (np.array(f[n]) for n in ("X", "Y", "W1", "W2"))
-            key = f.attrs["key"]
+        p = lrs.solve("rd.toml", point=k, dump=f"p{k}.h5")
+        traj = p.traj
+        X, Y, W1, W2 = (p.dump[n] for n in ("X", "Y", "W1", "W2"))
+        key = p.attrs["key"]
         check(X.shape == ((6, 6) if k == 0 else (9, 6)) and Y.shape[1] == 4 and W1.shape == (6, 30) and W2.shape == (4, 30),
               f"dump {key}: X {X.shape}, Y {Y.shape}, W1 {W1.shape}, W2 {W2.shape}")
         losses = []
@@ -195,23 +173,21 @@ with tempfile.TemporaryDirectory() as tmp:
             G = X.T @ R                       # ∇ℓ(W), n×m
             W1, W2 = W1 - 0.005 * G @ W2, W2 - 0.005 * G.T @ W1
         # Records hold L − ℓ* (ℓ* > 0 when N > n leaves a residual).
-        full_loss = traj["loss"] + summary_value(r.stdout, "loss_star")
+        full_loss = traj["loss"] + float(p.summary.get("loss_star", "nan"))
         same_len = len(full_loss) == 16
         rel = np.max(np.abs(np.array(losses) - full_loss) / np.array(losses)) if same_len else np.inf
         check(rel < 1e-9, f"point {k}: NumPy GD losses match lrsweep's over 16 steps to {rel:.1e}")
 
     # reference: GD on W itself from the two_layer point's draws, η = 1/σ²_max(X)
     # by default (papers.md §3.4), redone with NumPy from the two_layer dump.
-    open(os.path.join(tmp, "ref.toml"), "w").write(
-        SWEEP.replace("[problem]", '[problem]\nmodel = "reference"').replace('step_size = 0.005\n', ''))
+    lrs.write("ref.toml", SWEEP.replace("[problem]", '[problem]\nmodel = "reference"').replace('step_size = 0.005\n', ''))
     for k in (0, 1):
-        r = run("run", "ref.toml", "--point", str(k), "--trajectory", "--dump", f"r{k}.h5", cwd=tmp)
-        traj = trajectory(r.stdout) if r.returncode == 0 else {"loss": np.array([])}
+        p = lrs.solve("ref.toml", point=k, dump=f"r{k}.h5")
+        traj = p.traj if p.traj is not None else {"loss": np.array([])}
         with h5py.File(os.path.join(tmp, f"p{k}.h5"), "r") as f:
             X, Y, W1, W2 = (np.array(f[n]) for n in ("X", "Y", "W1", "W2"))
-        with h5py.File(os.path.join(tmp, f"r{k}.h5"), "r") as f:
-            same = np.array_equal(np.array(f["X"]), X) and np.array_equal(np.array(f["Y"]), Y)
-            same = same and np.allclose(np.array(f["W"]), W1 @ W2.T, rtol=1e-14, atol=1e-14)
+        same = p.dump is not None and np.array_equal(p.dump["X"], X) and np.array_equal(p.dump["Y"], Y)
+        same = same and np.allclose(p.dump["W"], W1 @ W2.T, rtol=1e-14, atol=1e-14)
         check(same, f"reference point {k}: the two_layer point's X, Y and W(0) = W1(0) W2(0)ᵀ")
         W, eta = W1 @ W2.T, 1.0 / np.linalg.norm(X, 2) ** 2
         losses = []
@@ -219,7 +195,7 @@ with tempfile.TemporaryDirectory() as tmp:
             R = X @ W - Y
             losses.append(0.5 * np.sum(R * R))
             W = W - eta * X.T @ R
-        full_loss = traj["loss"] + summary_value(r.stdout, "loss_star")
+        full_loss = traj["loss"] + float(p.summary.get("loss_star", "nan"))
         ok_len = len(full_loss) == 16
         # Orthogonal X: η = 1/K solves it in one step, then both sides are at rounding.
         scale = np.array(losses) + 1e-12 * losses[0]
@@ -227,10 +203,8 @@ with tempfile.TemporaryDirectory() as tmp:
         check(rel < 1e-9, f"reference point {k}: NumPy GD on W with η = 1/σ²_max(X) matches to {rel:.1e}")
 
     # lora: the initial loss from the dumped factors (papers.md §2.1).
-    r = run("run", "lora.toml", "--point", "0", "--trajectory", "--dump", "l.h5", cwd=tmp)
-    traj = trajectory(r.stdout)
-    with h5py.File(os.path.join(tmp, "l.h5"), "r") as f:
-        M = {n: np.array(f[n]) for n in f}
+    p = lrs.solve("lora.toml", dump="l.h5")
+    traj, M = p.traj, p.dump
     check(np.allclose(M["W2"] @ M["W1"], M["Y_pre"], rtol=0, atol=1e-12 * np.abs(M["Y_pre"]).max()),
           "lora dump: W2 W1 = Y_pre")
     check(np.linalg.matrix_rank(M["dY"], tol=1e-9) == 1 and not M["B1"].any() and not M["B2"].any(),
@@ -251,10 +225,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # lrsweep's record times, against lrsweep's rk8pd records.
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
     import baseline  # noqa: E402
-    open(os.path.join(tmp, "lgf.toml"), "w").write(
-        LORA.replace('step_rule = "fixed"', 'method = "gf"\nhorizon = 4.0\nrecords = 40'))
-    r = run("run", "lgf.toml", "--point", "0", "--trajectory", "--dump", "lgf.h5", cwd=tmp)
-    traj = trajectory(r.stdout)
+    traj = lrs.solve("lgf.toml", LORA.replace('step_rule = "fixed"', 'method = "gf"\nhorizon = 4.0\nrecords = 40')).traj
     p = baseline.lora_problem_from_dump(os.path.join(tmp, "lgf.h5"))
     times = baseline.lrsweep_gf_times(4.0, 40)
     same_t = len(times) == len(traj["time"]) and np.allclose(times, traj["time"], rtol=1e-15, atol=0)
@@ -264,5 +235,4 @@ with tempfile.TemporaryDirectory() as tmp:
         got = np.max(np.abs(ref[field] - traj[field]) / np.abs(ref[field])) if same_t else np.inf
         check(got < tol, f"lora GF: DOP853 on the dump matches lrsweep's {field} records to {got:.1e}")
 
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

@@ -15,17 +15,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
+
 LRSWEEP, ROOT = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])
 JOBS = os.path.join(ROOT, "jobs")
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
-    return ok
+tap = Tap()
+check = tap.ok
 
 
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("LRS_")}
@@ -206,5 +202,4 @@ r = run("submit", "sweeps/quickstart.toml", cwd=tmp, env={"PATH": "/nonexistent"
 check(r.returncode == 1 and "cannot run sbatch" in r.stderr, f"no sbatch: exit 1 ({r.stderr.strip()})")
 
 subprocess.run(["rm", "-rf", tmp])
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

@@ -14,36 +14,12 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Scratch, Tap  # noqa: E402
+
 LRSWEEP = os.path.abspath(sys.argv[1])
-count = failed = 0
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", PMIX_MCA_psec="native")
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
-
-
-def run(*args, cwd):
-    return subprocess.run([LRSWEEP, *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env=ENV)
-
-
-def summary(out):
-    vals = {}
-    for l in out.splitlines():
-        parts = l[2:].split(None, 1) if l.startswith("# ") else []
-        if len(parts) == 2:
-            vals[parts[0]] = parts[1]
-    return vals
-
-
-def trajectory(out):
-    rows = [l.split("\t") for l in out.splitlines() if l and not l.startswith("#")]
-    return {n: np.array([float(r[i]) for r in rows[1:]]) for i, n in enumerate(rows[0])}
+tap = Tap()
+check = tap.ok
 
 
 CLASSIFY = """
@@ -65,6 +41,7 @@ max_iter = 10
 """
 
 with tempfile.TemporaryDirectory() as tmp:
+    lrs = Scratch(LRSWEEP, tmp)
     os.makedirs(os.path.join(tmp, "sweeps", "data"))
     data = os.path.join(tmp, "sweeps", "data")
     rng = np.random.default_rng(7)
@@ -77,12 +54,10 @@ with tempfile.TemporaryDirectory() as tmp:
             for k, v in ds.items():
                 if v is not None:
                     f[k] = v
-        sw = os.path.join(tmp, "sweeps", name.replace(".h5", ".toml"))
-        open(sw, "w").write(CLASSIFY.format(file=name))
-        return os.path.relpath(sw, tmp)
+        return lrs.write(os.path.join("sweeps", name.replace(".h5", ".toml")), CLASSIFY.format(file=name))
 
     good = write("good.h5", X=X, labels=lab, X_test=X[:7], labels_test=lab[:7])
-    r = run("plan", good, cwd=tmp)
+    r = lrs.run("plan", good)
     check(r.returncode == 0, f"a valid data file plans, resolved against the sweep file's directory ({r.stderr.strip()})")
 
     Xnan = X.copy()
@@ -105,7 +80,7 @@ with tempfile.TemporaryDirectory() as tmp:
     for name, (ds, where) in bad.items():
         sw = write(name, **ds)
         for cmd in (("plan", sw), ("run", sw, "--point", "0"), (sw, "--quiet")):
-            r = run(*cmd, cwd=tmp)
+            r = lrs.run(*cmd)
             lines = r.stderr.strip().splitlines()
             check(r.returncode == 2 and len(lines) == 1 and f"{name}: {where}" in lines[0]
                   and not os.path.exists(os.path.join(tmp, "df.h5")),
@@ -113,13 +88,13 @@ with tempfile.TemporaryDirectory() as tmp:
                   f"({r.returncode}: {r.stderr.strip()})")
     not_h5 = os.path.join(data, "text.h5")
     open(not_h5, "w").write("not hdf5\n")
-    open(os.path.join(tmp, "sweeps", "text.toml"), "w").write(CLASSIFY.format(file="text.h5"))
-    r = run("plan", "sweeps/text.toml", cwd=tmp)
+    lrs.write("sweeps/text.toml", CLASSIFY.format(file="text.h5"))
+    r = lrs.run("plan", "sweeps/text.toml")
     check(r.returncode == 2 and "text.h5: not an HDF5 file" in r.stderr, f"a non-HDF5 file: {r.stderr.strip()}")
-    r = run("plan", "sweeps/missing.toml", cwd=tmp)  # no sweep file at all: unrelated
-    open(os.path.join(tmp, "sweeps", "dims.toml"), "w").write(
+    r = lrs.run("plan", "sweeps/missing.toml")  # no sweep file at all: unrelated
+    lrs.write("sweeps/dims.toml",
         CLASSIFY.format(file="good.h5").replace("input_dim = 6", "input_dim = 5"))
-    r = run("plan", "sweeps/dims.toml", cwd=tmp)
+    r = lrs.run("plan", "sweeps/dims.toml")
     check(r.returncode == 2 and "dataset X is 40×6 with 3 classes" in r.stderr and "input_dim = 5" in r.stderr,
           f"sizes that disagree with the file: {r.stderr.strip()}")
     for text, what in ((CLASSIFY.format(file="good.h5").replace('data = "file"\n', ""), "data_file without data = file"),
@@ -127,13 +102,13 @@ with tempfile.TemporaryDirectory() as tmp:
                        (CLASSIFY.format(file="good.h5").replace('data = "file"\n', "") + '[grid]\ndata = ["file", "gaussian"]\n', "file as an axis value"),
                        (CLASSIFY.format(file="good.h5").replace('width = 8', 'width = 8\nmodel = "lora"\ninit = "small"').replace('loss = "softmax"', ''), "lora with a data file"),
                        (CLASSIFY.format(file="good.h5").replace('loss = "softmax"', 'loss = "sensing"'), "sensing with a data file")):
-        open(os.path.join(tmp, "sweeps", "c.toml"), "w").write(text)
-        r = run("plan", "sweeps/c.toml", cwd=tmp)
+        lrs.write("sweeps/c.toml", text)
+        r = lrs.run("plan", "sweeps/c.toml")
         check(r.returncode == 2 and r.stderr.count("\n") == 1 and "sweeps/c.toml:" in r.stderr,
               f"{what}: refused at its line ({r.stderr.strip()})")
 
     # The main job stores the file's SHA-256 and resolved path with every point.
-    r = run(good, "--quiet", cwd=tmp)
+    r = lrs.run(good, "--quiet")
     sha = hashlib.sha256(open(os.path.join(data, "good.h5"), "rb").read()).hexdigest()
     with h5py.File(os.path.join(tmp, "df.h5"), "r") as f:
         pts = f["sweeps/df/points"][...]
@@ -143,11 +118,11 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # rerun resolves data_file against the sweep file the run read (its
     # sweep_source), and its comparison sees a changed file in data_sha256.
-    r = run("rerun", "df.h5", "--point", "0", cwd=tmp)
+    r = lrs.run("rerun", "df.h5", "--point", "0")
     check(r.returncode == 0 and "identical" in r.stdout, f"rerun of a data-file point: identical ({r.stdout.strip().splitlines()[-1:]}{r.stderr.strip()})")
     with h5py.File(os.path.join(data, "good.h5"), "a") as f:
         f.attrs["edited"] = 1
-    r = run("rerun", "df.h5", "--point", "0", cwd=tmp)
+    r = lrs.run("rerun", "df.h5", "--point", "0")
     check(r.returncode == 1 and "data_sha256" in r.stdout, f"rerun after the data file changed: differs in data_sha256 ({r.stdout.strip().splitlines()[-1:]}{r.stderr.strip()})")
 
     # Round trip: a generated point's dump is a data file; the point read back
@@ -167,21 +142,20 @@ step_size = 0.01
 max_iter = 25
 tol = 0.0
 """
-    open(os.path.join(tmp, "gen.toml"), "w").write(gen)
-    r = run("run", "gen.toml", "--point", "0", "--dump", "sweeps/data/dump1.h5", cwd=tmp)
+    lrs.write("gen.toml", gen)
+    r = lrs.run("run", "gen.toml", "--point", "0", "--dump", "sweeps/data/dump1.h5")
     check(r.returncode == 0, f"a generated point dumps ({r.stderr.strip()})")
     back = gen.replace('data = "gaussian"', 'data = "file"\ndata_file = "data/dump1.h5"')
-    open(os.path.join(tmp, "sweeps", "back.toml"), "w").write(back)
-    r = run("run", "sweeps/back.toml", "--point", "0", "--trajectory", "--dump", "dump2.h5", cwd=tmp)
-    check(r.returncode == 0, f"the dump runs as a data file ({r.stderr.strip()})")
-    with h5py.File(os.path.join(tmp, "sweeps/data/dump1.h5"), "r") as a, h5py.File(os.path.join(tmp, "dump2.h5"), "r") as b:
-        same = all(np.array_equal(a[n][...], b[n][...]) for n in ("X", "Y"))
-        X2, Y2, W1, W2 = (np.array(b[n]) for n in ("X", "Y", "W1", "W2"))
+    p = lrs.solve("sweeps/back.toml", back, dump="dump2.h5")
+    check(p.traj is not None, f"the dump runs as a data file ({p.result.stderr.strip()})")
+    with h5py.File(os.path.join(tmp, "sweeps/data/dump1.h5"), "r") as a:
+        same = all(np.array_equal(a[n][...], p.dump[n]) for n in ("X", "Y"))
+    X2, Y2, W1, W2 = (p.dump[n] for n in ("X", "Y", "W1", "W2"))
     check(same, "X and Y read back from the dump are bit for bit the dumped ones")
-    s = summary(r.stdout)
+    s = p.summary
     check(s.get("data_sha256") == hashlib.sha256(open(os.path.join(tmp, "sweeps/data/dump1.h5"), "rb").read()).hexdigest(),
           "run prints the dump's SHA-256")
-    traj = trajectory(r.stdout)
+    traj = p.traj
     losses = []
     for _ in range(26):
         R = X2 @ (W1 @ W2.T) - Y2
@@ -212,12 +186,11 @@ tol = 0.0
         swapped = np.isin(yt, [1, 7, 3, 8])
         check(np.mean(pred[~swapped] == yt[~swapped]) > 0.9 and np.mean(pred[swapped] == yt[swapped]) < 0.1,
               "the target task differs from the source on the swapped classes only")
-        open(os.path.join(tmp, "sweeps", "digits.toml"), "w").write(
+        lrs.write("sweeps/digits.toml",
             CLASSIFY.format(file="digits.h5").replace("samples = 40", "samples = 450")
             .replace("input_dim = 6", "input_dim = 64").replace("output_dim = 3", "output_dim = 10")
             .replace("width = 8", "width = 16"))
-        r = run("plan", "sweeps/digits.toml", cwd=tmp)
+        r = lrs.run("plan", "sweeps/digits.toml")
         check(r.returncode == 0, f"the digits file plans ({r.stderr.strip()})")
 
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

@@ -16,8 +16,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, "python"))
 sys.path.insert(0, os.path.join(REPO, "tests", "analysis"))
 sys.path.insert(0, os.path.join(REPO, "analysis"))
+sys.path.insert(0, os.path.join(REPO, "tests"))
 
-import test_analysis as ta  # noqa: E402  (its sweep texts and run_sweep)
+import test_analysis as ta  # noqa: E402  (its sweep texts)
+from jobctl import run_sweep  # noqa: E402
 from lrsweep.plots import critical_step, phase_diagram, plotutil, rates, trajectories  # noqa: E402
 from lrsweep.store import StoreError  # noqa: E402
 
@@ -30,13 +32,13 @@ def stores(tmp_path_factory):
     d = tmp_path_factory.mktemp("figs")
     out = {}
     for name, text in (("two", ta.TWO_LAYER), ("fixed", ta.FIXED), ("lora", ta.LORA), ("rules", RULES)):
-        ta.run_sweep(text, str(d / (name + ".h5")), str(d))
+        run_sweep(text, str(d / (name + ".h5")), str(d))
         out[name] = str(d / (name + ".h5"))
     import reproduce
 
     crit = str(d / "critical.toml")
     reproduce.quick_copy(os.path.join(REPO, "sweeps", "p1_critical_step.toml"), crit, ta.CRITICAL_TINY)
-    ta.run_sweep(crit, str(d / "critical.h5"), str(d))
+    run_sweep(crit, str(d / "critical.h5"), str(d))
     out["critical"] = str(d / "critical.h5")
     out["dir"] = d
     return out

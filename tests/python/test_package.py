@@ -21,11 +21,11 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "python"))
+sys.path.insert(0, os.path.join(REPO, "tests"))
 
 import lrsweep  # noqa: E402
+from jobctl import program, run_sweep  # noqa: E402
 from lrsweep import store as lrsstore  # noqa: E402
-
-LRSWEEP = os.environ.get("LRSWEEP", os.path.join(REPO, "build", "lrsweep"))
 
 # Fixed steps over three sizes: small ones never reach 1e-10 in 40 iterations
 # (iters_to_10 missing), 3.0 diverges; two enums vary (status, and origin is one).
@@ -69,7 +69,7 @@ sigma2 = [0.01, 0.3]
 
 
 def cli(*args, check=True):
-    r = subprocess.run([LRSWEEP] + [str(a) for a in args], capture_output=True, text=True)
+    r = subprocess.run([program()] + [str(a) for a in args], capture_output=True, text=True)
     if check:
         assert r.returncode == 0, r.stderr
     return r
@@ -77,12 +77,10 @@ def cli(*args, check=True):
 
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory):
-    assert os.access(LRSWEEP, os.X_OK), "no lrsweep at %s (set LRSWEEP)" % LRSWEEP
     d = tmp_path_factory.mktemp("pkg")
     out = {}
     for name, text in (("fixed", FIXED), ("two", TWO_AXES)):
-        (d / (name + ".toml")).write_text(text)
-        cli(d / (name + ".toml"), "--store", d / (name + ".h5"), "--quiet")
+        run_sweep(text, str(d / (name + ".h5")), str(d))
         out[name] = str(d / (name + ".h5"))
     out["dir"] = d
     return out
@@ -289,7 +287,7 @@ def test_readme_block_runs(tmp_path):
     m = re.search(r"<!-- package snippet[^>]*-->\s*```python\n(.*?)```", text, re.S)
     assert m, "README has the package snippet"
     shutil.copy(os.path.join(REPO, "sweeps", "quickstart.toml"), tmp_path / "quickstart.toml")
-    cli(tmp_path / "quickstart.toml", "--store", tmp_path / "quickstart.h5", "--quiet")
+    run_sweep(str(tmp_path / "quickstart.toml"), str(tmp_path / "quickstart.h5"), str(tmp_path))
     (tmp_path / "block.py").write_text(m.group(1))
     env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python"))
     r = subprocess.run(["/usr/bin/python3", "block.py"], cwd=tmp_path, env=env, capture_output=True, text=True)

@@ -5,40 +5,17 @@ Adam from each point's dump (TAP).
 usage: test_adam.py LRSWEEP
 """
 import os
-import subprocess
 import sys
 import tempfile
 
-import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Scratch, Tap  # noqa: E402
+
 LRSWEEP = os.path.abspath(sys.argv[1])
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
-
-
-def run(*args, cwd):
-    return subprocess.run([LRSWEEP, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def summary(out):
-    vals = {}
-    for l in out.splitlines():
-        parts = l[2:].split(None, 1) if l.startswith("# ") else []
-        if len(parts) == 2:
-            vals[parts[0]] = parts[1]
-    return vals
-
-
-def trajectory(out):
-    rows = [l.split("\t") for l in out.splitlines() if l and not l.startswith("#")]
-    return {n: np.array([float(r[i]) for r in rows[1:]]) for i, n in enumerate(rows[0])}
+tap = Tap()
+check = tap.ok
 
 
 def adam(params, grad_fn, loss_fn, lr, b1, b2, eps, steps):
@@ -77,14 +54,12 @@ tol = 0.0
 STEPS, LR, B1, B2, EPS = 30, 0.02, 0.85, 0.99, 1e-6
 
 with tempfile.TemporaryDirectory() as tmp:
+    lrs = Scratch(LRSWEEP, tmp)
+
     def solve(text, name):
-        open(os.path.join(tmp, name + ".toml"), "w").write(text)
-        r = run("run", name + ".toml", "--point", "0", "--trajectory", "--dump", name + ".h5", cwd=tmp)
-        if r.returncode != 0:
-            return None, None, r.stderr
-        with h5py.File(os.path.join(tmp, name + ".h5"), "r") as f:
-            M = {n: np.array(f[n]) for n in f}
-        return trajectory(r.stdout), summary(r.stdout), M
+        """(trajectory, summary, dump) of point 0 of `text`; (None, None, stderr) when it fails."""
+        p = lrs.solve(name + ".toml", text)
+        return (p.traj, p.summary, p.dump) if p.traj is not None else (None, None, p.result.stderr)
 
     def compare(traj, s, ref, what):
         full = traj["loss"] + (float(s["loss_star"]) if s.get("loss_star", "nan") != "nan" else 0.0)
@@ -179,19 +154,17 @@ with tempfile.TemporaryDirectory() as tmp:
         compare(traj, s, adam([M["A1"], M["B1"], M["A2"], M["B2"]], l_grad, l_loss, LR, B1, B2, EPS, STEPS), "lora")
 
     # Its parameters are grid axes; a missing learning rate is refused at its line.
-    open(os.path.join(tmp, "ax.toml"), "w").write(
-        BASE.replace("adam_beta1 = 0.85\nadam_beta2 = 0.99\nadam_eps = 1e-6\n", "")
-        + '[grid]\nadam_beta1 = [0.0, 0.9]\nadam_beta2 = [0.9, 0.999]\nadam_eps = [1e-8, 1e-3]\n')
-    r = run("points", "ax.toml", cwd=tmp)
+    lrs.write("ax.toml", BASE.replace("adam_beta1 = 0.85\nadam_beta2 = 0.99\nadam_eps = 1e-6\n", "")
+              + '[grid]\nadam_beta1 = [0.0, 0.9]\nadam_beta2 = [0.9, 0.999]\nadam_eps = [1e-8, 1e-3]\n')
+    r = lrs.run("points", "ax.toml")
     check(r.returncode == 0 and len(r.stdout.strip().splitlines()) == 1 + 8 and "adam_eps=0.001" in r.stdout,
           f"adam_beta1, adam_beta2, adam_eps are axes ({r.stderr.strip()})")
-    open(os.path.join(tmp, "nolr.toml"), "w").write(BASE.replace("step_size = 0.02\n", ""))
-    r = run("plan", "nolr.toml", cwd=tmp)
+    lrs.write("nolr.toml", BASE.replace("step_size = 0.02\n", ""))
+    r = lrs.run("plan", "nolr.toml")
     check(r.returncode == 2 and "needs step_size" in r.stderr and r.stderr.count("\n") == 1,
           f"adam without step_size: one line, exit 2 ({r.stderr.strip()})")
-    open(os.path.join(tmp, "b1.toml"), "w").write(BASE.replace("adam_beta1 = 0.85", "adam_beta1 = 1.0"))
-    r = run("plan", "b1.toml", cwd=tmp)
+    lrs.write("b1.toml", BASE.replace("adam_beta1 = 0.85", "adam_beta1 = 1.0"))
+    r = lrs.run("plan", "b1.toml")
     check(r.returncode == 2 and "adam_beta1" in r.stderr, f"adam_beta1 = 1 refused ({r.stderr.strip()})")
 
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

@@ -24,21 +24,19 @@ any wrong digit among the first ~20 of a coefficient.  Finally the compiled
 doubles (DUMP_EXE prints them in hex) must be the typed figures rounded to
 double, entry for entry, so the engine runs on exactly what was checked.
 """
+import os
 import re
 import subprocess
 import sys
 from fractions import Fraction as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
+
 SRC, DUMP = sys.argv[1], sys.argv[2]
-count = failed = 0
+tap = Tap()
+check = tap.ok
 BOUND = F(1, 10**24)
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
 
 
 # ---- the typed tableau --------------------------------------------------------------
@@ -221,5 +219,4 @@ check(not mismatch and len(compiled) == 156,
       f"the compiled doubles are the typed figures correctly rounded ({len(compiled)} entries"
       f"{'; differ: ' + str(sorted(mismatch)[:5]) if mismatch else ''})")
 
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

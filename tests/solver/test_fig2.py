@@ -19,16 +19,13 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
+
 LRSWEEP = os.path.abspath(sys.argv[1])
 SEEDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+tap = Tap()
+check = tap.ok
 
 
 WIDTHS = (500, 1000, 4000)
@@ -87,5 +84,4 @@ for i, h in enumerate(WIDTHS):
           np.all(sel["local"]["loss_evals"] == 0) and np.all(sel["xu2023"]["loss_evals"] == 0),
           f"h = {h}: backtracking {bt['loss_evals'].mean():.0f} trial losses per point, "
           "no line-search failure; local and xu2023 none")
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

@@ -26,15 +26,12 @@ without any flip.
 """
 
 import math
-import os
-import sys
 
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from .. import store as lrsstore  # noqa: E402
-from ..store import StoreError  # noqa: E402
-from . import plotutil  # noqa: E402
+from .. import store as lrsstore
+from ..store import StoreError
+from . import plotutil
 
 
 def collect(sweep, axis=None, predicate=None, x="width", color="init_scale", where=None):
@@ -99,27 +96,17 @@ def table(rows, x, color):
 
 
 def main():
-    p = lrsstore.ArgumentParser(
-        prog="critical_step.py", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
-    )
-    p.add_argument("store", help="lrsweep store (HDF5)")
-    p.add_argument("--sweep", help="sweep name (default: the store's only sweep)")
+    p = plotutil.parser("critical_step.py", __doc__)
     p.add_argument("--axis", help="the refined axis (default: the sweep's [refine] axis)")
     p.add_argument("--predicate", help="the flipping predicate (default: the sweep's [refine] predicate)")
     p.add_argument("--x", default="width", help="horizontal axis (default width)")
     p.add_argument("--color", default="init_scale", help="one line per value of this axis (default init_scale)")
-    p.add_argument("--where", default="", help="row filter expression (phase_diagram.py's language)")
-    p.add_argument("--title", help="figure title")
-    plotutil.add_output_args(p, "critical_step.png")
-    a = p.parse_args()
-    plotutil.check_output(a)
+    plotutil.add_where(p, "phase_diagram.py's language")
+    a = plotutil.parse(p, "critical_step.png")
 
-    with lrsstore.Store(a.store) as st:
-        sweep = st.sweep(a.sweep)
-        axis, rows = collect(sweep, a.axis, a.predicate, a.x, a.color, a.where or None)
-        name = sweep.name
-        log_x = lrsstore.is_log_axis(st.axes(name)[a.x]["values"], st.axes(name)[a.x])
+    with plotutil.open_sweep(a) as (st, name, _, axes):
+        axis, rows = collect(st.sweep(name), a.axis, a.predicate, a.x, a.color, a.where or None)
+        log_x = lrsstore.is_log_axis(axes[a.x]["values"], axes[a.x])
     print(table(rows, a.x, a.color))
 
     plt = plotutil.apply_style(a)

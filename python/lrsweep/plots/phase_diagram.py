@@ -31,15 +31,13 @@ Examples:
 Exit 2 with one line for a bad store, sweep, column or expression.
 """
 
-import os
 import sys
 
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from .. import store as lrsstore  # noqa: E402
-from ..store import StoreError  # noqa: E402
-from . import plotutil  # noqa: E402
+from .. import store as lrsstore
+from ..store import StoreError
+from . import plotutil
 
 
 def _mpl():
@@ -111,41 +109,28 @@ class AxisSpec:
 
 
 def main():
-    p = lrsstore.ArgumentParser(
-        prog="phase_diagram.py", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
-    )
-    p.add_argument("store", help="lrsweep store (HDF5)")
-    p.add_argument("--sweep", help="sweep name (default: the store's only sweep)")
+    p = plotutil.parser("phase_diagram.py", __doc__)
     p.add_argument("--x", required=True, help="column on the horizontal axis (usually a grid axis)")
     p.add_argument("--y", required=True, help="column on the vertical axis")
     p.add_argument("--z", default="rate", help="colour: column or expression (default rate)")
     p.add_argument("--facet", help="one panel per value of this column")
-    p.add_argument("--where", default="", help="row filter expression (see below)")
+    plotutil.add_where(p, "see below")
     p.add_argument("--agg", default="median", choices=sorted(AGGS), help="aggregate over seeds etc. (median)")
     p.add_argument("--log-z", choices=["auto", "yes", "no"], default="auto",
                    help="log colour scale (auto: positive values spanning > 2 decades)")
     p.add_argument("--boundary", nargs="?", const="", metavar="AXIS",
                    help="overlay the refined boundary along AXIS (default: the [refine] axis); AXIS is --x or --y")
     p.add_argument("--predicate", help="with --boundary: the predicate (default: the sweep's [refine] predicate)")
-    p.add_argument("--title", help="figure title")
-    plotutil.add_output_args(p, "phase_diagram.png")
-    a = p.parse_args()
-    plotutil.check_output(a)
+    a = plotutil.parse(p, "phase_diagram.png")
 
     if a.predicate is not None and a.boundary is None:
         raise StoreError("--predicate goes with --boundary")
-    with lrsstore.Store(a.store) as st:
-        name = st.sweep_name(a.sweep)
-        pts = st.points(name)
-        axes = st.axes(name)
+    with plotutil.open_sweep(a) as (st, name, pts, axes):
         for c in (a.x, a.y) + ((a.facet,) if a.facet else ()):
             lrsstore.check_column(pts, c)
         bd = _boundary(st.sweep(name), a, axes) if a.boundary is not None else None
     z = lrsstore.value(pts, a.z)
-    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & lrsstore.grid_mask(pts)
-    if not mask.any():
-        raise StoreError("no computed point matches%s" % (" --where %r" % a.where if a.where else ""))
+    mask = plotutil.selected(pts, a, lrsstore.grid_mask(pts), "computed point")
     failed = np.isin(pts["status"], lrsstore.FAILED)
     _mpl()
     plotutil.apply_style(a)

@@ -1,7 +1,9 @@
 """Shared plotting helpers of the figure scripts (matplotlib, Agg backend): the
-papers' symbols for columns, shortest-decimal tick labels, the output options
-(--format, --dpi, --style paper) and saving."""
+papers' symbols for columns, shortest-decimal tick labels, the command line every
+script shares (the store, --sweep, --where, --title) and opening its sweep, the
+output options (--format, --dpi, --style paper) and saving."""
 
+import contextlib
 import math
 import os
 import re
@@ -122,6 +124,57 @@ def category_ticks(ax, which, positions, labels, max_labels=8):
             t.set_ha("right")
 
 
+# ---- the command line and the store ---------------------------------------------------
+
+
+def parser(prog, doc):
+    """A figure script's argument parser: --help from its docstring, one-line usage
+    errors (lrsstore.ArgumentParser), the store and --sweep."""
+    p = lrsstore.ArgumentParser(prog=prog, doc=doc)
+    p.add_argument("store", help="lrsweep store (HDF5)")
+    p.add_argument("--sweep", help="sweep name (default: the store's only sweep)")
+    return p
+
+
+def add_where(p, note):
+    """--where: the rows to draw, in the language of `lrsweep query --where`."""
+    p.add_argument("--where", default="", help="row filter expression (%s)" % note)
+
+
+def parse(p, default_output):
+    """Adds --title and the output options (last), parses the command line and checks
+    the output (check_output) before any work."""
+    p.add_argument("--title", help="figure title")
+    add_output_args(p, default_output)
+    a = p.parse_args()
+    check_output(a)
+    return a
+
+
+@contextlib.contextmanager
+def open_sweep(a):
+    """The store a.store, open, with its sweep a.sweep (default: the store's only one):
+    (store, sweep name, points, axes)."""
+    with lrsstore.Store(a.store) as st:
+        name = st.sweep_name(a.sweep)
+        yield st, name, st.points(name), st.axes(name)
+
+
+def selected(pts, a, keep, what):
+    """The rows to draw: computed (not pending), kept by --where (a.where) and by the
+    script's own mask `keep`; StoreError "no WHAT matches --where ..." when none is."""
+    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & keep
+    if not mask.any():
+        raise lrsstore.StoreError("no %s matches%s" % (what, " --where %r" % a.where if a.where else ""))
+    return mask
+
+
+def read_sweep(a):
+    """(sweep name, points, axes) of open_sweep(a), the store closed again."""
+    with open_sweep(a) as (_, name, pts, axes):
+        return name, pts, axes
+
+
 # ---- output -------------------------------------------------------------------------
 
 FORMATS = ("pdf", "svg", "png")
@@ -197,14 +250,11 @@ def groups(pts, keys, mask):
     return [(dict(zip(keys, k)), np.array(v)) for k, v in seen.items()]
 
 
-def label(d):
-    return ", ".join("%s=%s" % (k, fmt(v)) for k, v in d.items()) or "all points"
-
-
-def savefig(fig, a):
-    """Writes the figure as a.output in a.format (check_output) at a.dpi."""
-    if isinstance(a, str):  # a path: PNG at the default resolution
-        fig.savefig(a, dpi=200, bbox_inches="tight")
+def savefig(fig, a, **kw):
+    """Writes the figure and closes it: as a.output in a.format (check_output) at a.dpi,
+    cropped to what is drawn; given a path instead, with matplotlib's keywords `kw`."""
+    if isinstance(a, str):
+        fig.savefig(a, **kw)
     else:
         fig.savefig(a.output, format=a.format, dpi=a.dpi, bbox_inches="tight")
     pyplot().close(fig)

@@ -14,15 +14,10 @@ Example:
 Exit 2 with one line for a bad store, sweep, column or expression.
 """
 
-import os
-import sys
+import numpy as np
 
-
-import numpy as np  # noqa: E402
-
-from .. import store as lrsstore  # noqa: E402
-from ..store import StoreError  # noqa: E402
-from . import plotutil  # noqa: E402
+from .. import store as lrsstore
+from . import plotutil
 
 THEORIES = (("asymptotic_rate", r"$1 - \rho_\infty = (\mu/K)\,\alpha_1/\alpha_2$ (theory)"),
             ("rho_bar0", r"$1 - \bar\rho(\eta_0, 0)$ (theory)"))
@@ -50,30 +45,17 @@ def fractions(pts, mask):
 
 
 def main():
-    p = lrsstore.ArgumentParser(
-        prog="rates.py", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
-    )
-    p.add_argument("store", help="lrsweep store (HDF5)")
-    p.add_argument("--sweep", help="sweep name (default: the store's only sweep)")
-    p.add_argument("--where", default="", help="row filter expression (see phase_diagram.py --help)")
+    p = plotutil.parser("rates.py", __doc__)
+    plotutil.add_where(p, "see phase_diagram.py --help")
     p.add_argument("--color", help="colour markers by this column (default: first varying grid axis)")
-    p.add_argument("--title", help="figure title")
-    plotutil.add_output_args(p, "rates.png")
-    a = p.parse_args()
-    plotutil.check_output(a)
+    a = plotutil.parse(p, "rates.png")
 
-    with lrsstore.Store(a.store) as st:
-        name = st.sweep_name(a.sweep)
-        pts = st.points(name)
-        axes = st.axes(name)
+    name, pts, axes = plotutil.read_sweep(a)
     if a.color:
         lrsstore.check_column(pts, a.color)
-    mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & (pts["method"] == "gd")
-    mask &= np.isfinite(pts["rate"]) & (pts["rate"] > 0) & (pts["rate"] < 1)
-    mask &= np.isfinite(pts["asymptotic_rate"]) | np.isfinite(pts["rho_bar0"])
-    if not mask.any():
-        raise StoreError("no GD point with a measured rate and a [P1] theoretical rate matches%s" % (" --where %r" % a.where if a.where else ""))
+    keep = (pts["method"] == "gd") & np.isfinite(pts["rate"]) & (pts["rate"] > 0) & (pts["rate"] < 1)
+    keep &= np.isfinite(pts["asymptotic_rate"]) | np.isfinite(pts["rho_bar0"])
+    mask = plotutil.selected(pts, a, keep, "GD point with a measured rate and a [P1] theoretical rate")
     colour_by = a.color
     if colour_by is None:
         varying = plotutil.group_axes(pts, axes, mask)

@@ -21,15 +21,11 @@ Example:
 Exit 2 with one line for a bad store, sweep, column or expression.
 """
 
-import os
-import sys
+import numpy as np
 
-
-import numpy as np  # noqa: E402
-
-from .. import store as lrsstore  # noqa: E402
-from ..store import StoreError  # noqa: E402
-from . import plotutil  # noqa: E402
+from .. import store as lrsstore
+from ..store import StoreError
+from . import plotutil
 
 
 def _mpl():
@@ -111,13 +107,8 @@ def log10_pos(y):
 
 
 def main():
-    p = lrsstore.ArgumentParser(
-        prog="trajectories.py", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
-    )
-    p.add_argument("store", help="lrsweep store (HDF5)")
-    p.add_argument("--sweep", help="sweep name (default: the store's only sweep)")
-    p.add_argument("--where", default="", help="row filter expression (default: all computed points)")
+    p = plotutil.parser("trajectories.py", __doc__)
+    plotutil.add_where(p, "default: all computed points")
     p.add_argument("--facet", help="one row of panels per value of this column")
     p.add_argument("--x", choices=["auto", "step", "time"], default="auto",
                    help="horizontal axis: auto = GD iteration, or GF time for gf points")
@@ -127,20 +118,12 @@ def main():
                    help="one line style per value of COL, colour for the rest (default for LoRA: init)")
     p.add_argument("--clip", type=float, default=3.0,
                    help="cut curves this many decades above the panel's largest start (default 3)")
-    p.add_argument("--title", help="figure title")
-    plotutil.add_output_args(p, "trajectories.png")
-    a = p.parse_args()
-    plotutil.check_output(a)
+    a = plotutil.parse(p, "trajectories.png")
 
-    with lrsstore.Store(a.store) as st:
-        name = st.sweep_name(a.sweep)
-        pts = st.points(name)
-        axes = st.axes(name)
+    with plotutil.open_sweep(a) as (st, name, pts, axes):
         if a.facet:
             lrsstore.check_column(pts, a.facet)
-        mask = lrsstore.where_mask(pts, a.where) & (pts["status"] != "pending") & (pts["traj_count"] > 0)
-        if not mask.any():
-            raise StoreError("no computed point with a trajectory matches%s" % (" --where %r" % a.where if a.where else ""))
+        mask = plotutil.selected(pts, a, pts["traj_count"] > 0, "computed point with a trajectory")
         methods = set(np.unique(pts["method"][mask]).tolist())
         xcol = a.x if a.x != "auto" else ("time" if methods == {"gf"} else "step")
         xlabel = {"step": "iteration" if "gf" not in methods else "record / iteration", "time": "GF time" if methods == {"gf"} else "time (GF) / Σ η_k (GD)"}[xcol]
