@@ -175,7 +175,7 @@ typedef struct lrs_sched_options {
   double drain_seconds;     /* grace for running points after a stop signal (60);
                                then they are cancelled (left pending) */
   double cancel_seconds;    /* after the drain: how long a cancel may take before
-                               the group counts as stuck (report.abandoned; 30) */
+                               the group counts as stuck (report.abandoned; 10) */
   double progress_seconds;  /* longest interval of progress lines off a terminal (30):
                                the first comes after 2 s, then every half of the
                                elapsed time, up to this */

@@ -57,7 +57,7 @@ lrs_sched_options lrs_sched_defaults(void) {
   return (lrs_sched_options){.group_size = 1,
                              .max_chunk = 64,
                              .drain_seconds = 60.0,
-                             .cancel_seconds = 30.0,
+                             .cancel_seconds = 10.0,
                              .end_margin = 60.0,
                              .progress_seconds = 30.0,
                              .progress = LRS_PROGRESS_AUTO,
