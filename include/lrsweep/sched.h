@@ -44,6 +44,19 @@
  *                                      empty ASSIGN.  For a shared chunk, the
  *                                      leader's READY counts the drops of the
  *                                      whole group
+ *   LRS_SCHED_TAG_CANCEL  0 → worker   one int, exactly once to every worker
+ *                                      rank: 1 "cancel the point you are
+ *                                      solving" (every rank of the groups
+ *                                      still busy when the drain runs out),
+ *                                      or 0 "the run is over" (to the others,
+ *                                      once every point is back).  Received
+ *                                      from the start; the solver's
+ *                                      cancellation poll tests it
+ *   LRS_SCHED_TAG_CANCELLED worker → 0 one uint64, the index of a point
+ *                                      whose solve was cancelled: not done,
+ *                                      it stays pending (from the leader, or
+ *                                      for a shared chunk from the rank that
+ *                                      was solving it)
  * HEAD and RECORDS of one result follow each other (MPI keeps the order of
  * messages between two ranks).  A result may arrive after its leader's empty
  * ASSIGN (prefetch): the coordinator ends once every leader is stopped and
@@ -69,8 +82,16 @@
  * Stopping.  SIGTERM, SIGINT and SIGUSR1 (SLURM's warning signal) make the
  * coordinator stop handing out work and tell every leader (STOP) to drop the
  * rest of its chunk; points already running get up to drain_seconds to
- * finish; then it returns with report.interrupted set, and
- * the caller closes the store and exits with LRS_EXIT_RESUME.  Every rank
+ * finish.  Then every group still solving gets a CANCEL: the solver's loops
+ * poll for it (lrs_solve_set_cancel: about every 5 ms, and a group decides
+ * together at one iteration), end the solve with LRS_ERR_CANCELLED, and the
+ * worker reports the point CANCELLED, which leaves it pending.  The run then
+ * returns with report.interrupted set, every rank back, and the caller
+ * closes the store and exits with LRS_EXIT_RESUME through MPI_Finalize.
+ * With P = 1 the same poll cancels rank 0's own point drain_seconds after it
+ * first sees the stop.  Only a group that answers no CANCEL within
+ * cancel_seconds (stuck outside every polled loop) is abandoned: the caller
+ * then ends the job with MPI_Abort.  Every rank
  * installs the handlers, so a forwarded signal never kills a worker.
  * Under Open MPI 4.1's mpirun, signal mpirun with SIGUSR1 (it forwards it to
  * every rank; the job exits 75).  SIGTERM or SIGINT to mpirun make mpirun
@@ -106,6 +127,8 @@ enum {
   LRS_SCHED_TAG_HEAD,
   LRS_SCHED_TAG_RECORDS,
   LRS_SCHED_TAG_STOP,
+  LRS_SCHED_TAG_CANCEL,
+  LRS_SCHED_TAG_CANCELLED,
 };
 
 typedef enum {
@@ -149,7 +172,10 @@ typedef struct lrs_sched_options {
                                shared out among its ranks, each solved on
                                MPI_COMM_SELF; 0 (default): all by groups */
   int max_chunk;            /* most points per assignment (default 64) */
-  double drain_seconds;     /* grace for running points after a stop signal (60) */
+  double drain_seconds;     /* grace for running points after a stop signal (60);
+                               then they are cancelled (left pending) */
+  double cancel_seconds;    /* after the drain: how long a cancel may take before
+                               the group counts as stuck (report.abandoned; 10) */
   double progress_seconds;  /* longest interval of progress lines off a terminal (30):
                                the first comes after 2 s, then every half of the
                                elapsed time, up to this */
@@ -167,8 +193,10 @@ typedef struct lrs_sched_report {
                                              max_time, theory_only) */
   bool interrupted;  /* stopped before all points ran, or before a refilling
                         source was asked for its next round */
-  int abandoned;     /* groups still solving when the drain ran out: the
-                        caller must close the store, then MPI_Abort */
+  uint64_t cancelled; /* points cancelled mid-solve after the drain (pending) */
+  int abandoned;     /* groups that did not answer a cancel within
+                        cancel_seconds (or after an MPI failure): the caller
+                        must close the store, then MPI_Abort */
   bool walltime_stop; /* points were held back: predicted past end_time */
   double seconds;
 } lrs_sched_report;
@@ -194,9 +222,10 @@ int lrs_sched_auto_group(int workers, int max_group);
  * on every rank: the coordinator stops the workers as for a signal, drops
  * the results still coming back, and returns the first failure on rank 0
  * once every worker has returned (LRS_OK there: the caller agrees on the
- * exit code).  MPI failures, and workers still solving after drain_seconds,
- * set report.abandoned on rank 0: the caller closes the store and aborts the
- * job.  A worker's own failure (LRS_ERR_NOMEM, LRS_ERR_MPI) is returned on
+ * exit code).  Points still solving after drain_seconds are cancelled
+ * (report.cancelled; they stay pending).  MPI failures, and groups still
+ * solving cancel_seconds after their CANCEL, set report.abandoned on rank 0:
+ * the caller closes the store and aborts the job.  A worker's own failure (LRS_ERR_NOMEM, LRS_ERR_MPI) is returned on
  * that worker, which cannot tell rank 0: the caller aborts the job.
  */
 lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const uint64_t *pending,

@@ -15,6 +15,7 @@
 #include "lrsweep/model.h"
 #include "lrsweep/point.h"
 #include "lrsweep/result.h"
+#include "lrsweep/solver.h"
 #include "lrsweep/status.h"
 
 /*
@@ -46,11 +47,24 @@
  * rule xu2023, msbdf on a too large problem or on G > 1), LRS_ERR_CONFIG (an inconsistent point: the message names the
  * field), LRS_ERR_NOMEM, LRS_ERR_LINALG, LRS_ERR_GSL, LRS_ERR_MPI.  On such a
  * status result->summary.status is LRS_POINT_ERROR and summary.message holds
- * lrs_error_message().
+ * lrs_error_message().  LRS_ERR_CANCELLED: the poll installed with
+ * lrs_solve_set_cancel asked the solve to stop (on every rank of comm at the
+ * same iteration); the point has no result (summary.status stays pending)
+ * and must not be stored.
  *
  * Side effect: turns off GSL's abort-on-error handler (gsl_set_error_handler_off).
  */
 lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *result);
+
+/*
+ * Installs `fn` as the cooperative-cancellation poll of every later solve on
+ * this process (NULL removes it): the solver's long loops ask it about every
+ * LRS_CANCEL_SYNC_SECONDS and end the solve with LRS_ERR_CANCELLED when it
+ * answers true (lrsweep/solver.h, COOPERATIVE CANCELLATION).  A point solved
+ * on a group needs it installed on every rank of the group (or on none); one
+ * rank's true cancels the whole group.  Not collective.
+ */
+void lrs_solve_set_cancel(lrs_cancel_fn fn, void *ctx);
 
 /*
  * Builds the point's problem (no training) and hands its data and initial

@@ -88,6 +88,8 @@
 #ifndef LRSWEEP_SOLVER_H
 #define LRSWEEP_SOLVER_H
 
+#include <stdbool.h>
+
 #include "lrsweep/model.h"
 #include "lrsweep/point.h"
 #include "lrsweep/result.h"
@@ -114,5 +116,23 @@ enum {
  */
 lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadline,
                           lrs_result *result);
+
+/*
+ * COOPERATIVE CANCELLATION.  `fn` is a process-wide poll that the long loops
+ * of every later solve consult (each GD/Adam iteration, each accepted GF
+ * step): when it answers true the solve ends with LRS_ERR_CANCELLED and no
+ * result (the scheduler leaves the point pending).  The loops count their
+ * polls and call `fn` only at a sync, every K polls, with K doubled or halved
+ * so that syncs come about LRS_CANCEL_SYNC_SECONDS apart: one clock read per
+ * sync, nothing per iteration.  On a distributed backend a sync is one max
+ * reduction of (fn's answer, seconds since the last sync) over the group, so
+ * every rank cancels at the same iteration and computes the same next K;
+ * `fn` must therefore be installed on every rank of a group or on none.
+ * fn NULL (the default) removes it: no syncs at all.  The poll touches no
+ * number of the solve: a solve that is not cancelled gives the same bits.
+ */
+#define LRS_CANCEL_SYNC_SECONDS 0.005
+typedef bool (*lrs_cancel_fn)(void *ctx);
+void lrs_solver_set_cancel(lrs_cancel_fn fn, void *ctx);
 
 #endif

@@ -31,7 +31,8 @@
   X(LRS_ERR_NOT_FOUND, "not found")                                            \
   X(LRS_ERR_UNSUPPORTED, "not supported")                                      \
   X(LRS_ERR_INTERNAL, "internal error")                                        \
-  X(LRS_ERR_WRITE, "cannot write (disk full, quota or file size limit)")
+  X(LRS_ERR_WRITE, "cannot write (disk full, quota or file size limit)")     \
+  X(LRS_ERR_CANCELLED, "cancelled (the point stays pending)")
 
 typedef enum {
 #define LRS__STATUS_ENUM(name, text) name,

@@ -429,10 +429,14 @@ static int sweep(int argc, char **argv) {
   else if (st != LRS_OK)
     code = rank == 0 ? lrs_cli_fail(st) : LRS_EXIT_USAGE;
   else if (rank == 0 && report.interrupted) {
+    char cut[96] = "";
+    if (report.cancelled)
+      snprintf(cut, sizeof cut, " (%" PRIu64 " cancelled mid-solve after the drain, left pending)",
+               report.cancelled);
     fprintf(stderr,
-            "lrsweep: interrupted after %" PRIu64 " of %" PRIu64 " points; the store is "
+            "lrsweep: interrupted after %" PRIu64 " of %" PRIu64 " points%s; the store is "
             "consistent: run the same command again to resume (exit %d)\n",
-            report.done, n_pending, LRS_EXIT_RESUME);
+            report.done, n_pending, cut, LRS_EXIT_RESUME);
     code = LRS_EXIT_RESUME;
   } else if (rank == 0 && a.sched.progress != LRS_PROGRESS_QUIET) {
     char took[32];
@@ -446,7 +450,9 @@ static int sweep(int argc, char **argv) {
   free(pending);
   lrs_grid_destroy(&grid);
   lrs_config_destroy(&cfg);
-  /* Groups still solving after the drain cannot be waited for: end the job. */
+  /* Only for a truly stuck job: groups that answered no cancel within
+   * cancel_seconds after the drain (or an MPI failure) cannot be waited for.
+   * An ordinary stop (drain, then cancel) ends through MPI_Finalize below. */
   if (rank == 0 && report.abandoned > 0)
     MPI_Abort(MPI_COMM_WORLD, st == LRS_OK ? LRS_EXIT_RESUME : code);
   /* Every rank exits with rank 0's code, whichever mpirun reports. */
@@ -476,7 +482,8 @@ const lrs_cli_command lrs_cli_sweep = {
     "                          numerical_failure\n"
     "  --extend                accept a sweep whose axes only gained values\n"
     "  --drain-seconds S       after SIGTERM/SIGINT/SIGUSR1, let running points\n"
-    "                          finish for up to S seconds ([run] drain_seconds, else 60)\n"
+    "                          finish for up to S seconds ([run] drain_seconds, else 60);\n"
+    "                          then they are cancelled and stay pending\n"
     "  --max-chunk N           most points per work message (64)\n"
     "  --shard I/N             run only shard I of N (cost-balanced; job arrays);\n"
     "                          combine the shards' stores with `lrsweep merge`\n"

@@ -23,10 +23,10 @@ typedef struct {
 } lrs_sched_head;
 
 static volatile sig_atomic_t stop_signal;
-/* On a worker rank, a second stop signal ends the process: a worker still in
- * its point after the drain is abandoned, and the job's end (Open MPI's kill
- * after rank 0's MPI_Abort, SLURM's at the time limit) comes as that signal;
- * a handler that only took note would keep the job waiting for it. */
+/* On a worker rank, a second stop signal ends the process: the job's end
+ * (SLURM's kill at the time limit, Open MPI's after an MPI_Abort of a stuck
+ * job) comes as that signal; a handler that only took note would keep the
+ * job waiting for it. */
 static volatile sig_atomic_t second_stop_ends;
 
 static void on_stop_signal(int sig) {
@@ -57,6 +57,7 @@ lrs_sched_options lrs_sched_defaults(void) {
   return (lrs_sched_options){.group_size = 1,
                              .max_chunk = 64,
                              .drain_seconds = 60.0,
+                             .cancel_seconds = 10.0,
                              .end_margin = 60.0,
                              .progress_seconds = 30.0,
                              .progress = LRS_PROGRESS_AUTO,
@@ -79,17 +80,21 @@ static bool is_failure(lrs_point_status s) {
 /* ---- solving one point (any rank) ------------------------------------------ */
 
 /* Solves `point`; a solver error becomes a result with status `error`, so one
- * bad point never stops the sweep. */
-static void solve_one(const lrs_point *point, lrs_sched_solve_fn solve, MPI_Comm comm,
+ * bad point never stops the sweep.  True when the solve was cancelled
+ * (LRS_ERR_CANCELLED): then there is no result, and the point stays pending. */
+static bool solve_one(const lrs_point *point, lrs_sched_solve_fn solve, MPI_Comm comm,
                       lrs_result *result) {
   lrs_result_reset(result);
   lrs_error_clear();
   lrs_status st = solve(point, comm, result);
+  if (st == LRS_ERR_CANCELLED)
+    return true;
   if (st != LRS_OK) {
     result->summary.status = LRS_POINT_ERROR;
     snprintf(result->summary.message, sizeof result->summary.message, "%s",
              lrs_error_message()[0] ? lrs_error_message() : lrs_strerror(st));
   }
+  return false;
 }
 
 static lrs_status grid_point(void *ctx, uint64_t index, lrs_point *point) {
@@ -239,6 +244,8 @@ typedef struct {
   bool stopped;    /* STOP sent */
   bool finished;   /* empty ASSIGN sent */
   MPI_Request stop; /* the STOP's send, or MPI_REQUEST_NULL */
+  MPI_Request cancel; /* the CANCEL's send (any rank), or MPI_REQUEST_NULL */
+  bool cancel_sent;   /* this rank's one CANCEL (cancel now, or the run's end) */
   /* The last ASSIGN's send and its buffer (max_chunk points, made on first
    * use): nonblocking, so that a leader still solving, which receives it only
    * then, never holds up the coordinator (or its drain deadline). */
@@ -267,6 +274,7 @@ typedef struct {
    * back are dropped, and the run returns it. */
   lrs_status failed;
   char failed_message[1024];
+  double stop_seen; /* P = 1: lrs_now() when the cancellation poll first saw a stop */
 } coordinator;
 
 /* Records the coordinator's first failure; MPI failures are returned (the
@@ -362,9 +370,23 @@ static void idle(int *turns) {
   (*turns)++;
 }
 
+/* P = 1: the cancellation poll of rank 0's own solves (lrs_solve_set_cancel).
+ * A stop lets the running point go on for drain_seconds from when the poll
+ * first sees it, then cancels it. */
+static bool alone_poll(void *ctx) {
+  coordinator *c = ctx;
+  if (!lrs_sched_stop_requested())
+    return false;
+  const double now = lrs_now();
+  if (c->stop_seen == 0)
+    c->stop_seen = now;
+  return now - c->stop_seen >= c->opt->drain_seconds;
+}
+
 static lrs_status serve_alone(coordinator *c) {
   lrs_sched_solve_fn solve = c->opt->solve ? c->opt->solve : lrs_solve_point;
   lrs_point point;
+  lrs_solve_set_cancel(alone_poll, c);
   while (!c->exhausted) {
     if (c->next == c->n_queue) {
       LRS_TRY(refill(c));
@@ -376,7 +398,11 @@ static lrs_status serve_alone(coordinator *c) {
     }
     uint64_t index = c->queue[c->next++].index;
     LRS_TRY(c->src->point(c->src->ctx, index, &point));
-    solve_one(&point, solve, MPI_COMM_SELF, c->result);
+    if (solve_one(&point, solve, MPI_COMM_SELF, c->result)) {
+      c->report->cancelled++; /* nothing stored: pending for the next run */
+      c->report->interrupted = true;
+      break;
+    }
     LRS_TRY(deliver(c, index, 0));
     double now = MPI_Wtime();
     LRS_TRY(c->sink->tick(c->sink->ctx, now));
@@ -406,6 +432,16 @@ static lrs_status receive_result(coordinator *c, int source) {
   return deliver(c, head.index, head.rank);
 }
 
+/* A worker's CANCELLED: its point was cancelled mid-solve and stays pending. */
+static lrs_status receive_cancelled(coordinator *c, int source) {
+  uint64_t index;
+  MPI_TRY(MPI_Recv(&index, 1, MPI_UINT64_T, source, LRS_SCHED_TAG_CANCELLED, c->comm,
+                   MPI_STATUS_IGNORE));
+  c->leaders[leader_of(c, source)].out--;
+  c->report->cancelled++;
+  return LRS_OK;
+}
+
 static lrs_status receive_ready(coordinator *c, int leader) {
   uint64_t dropped;
   MPI_TRY(MPI_Recv(&dropped, 1, MPI_UINT64_T, leader, LRS_SCHED_TAG_READY, c->comm,
@@ -424,6 +460,20 @@ static lrs_status send_stop(coordinator *c, int leader) {
   c->leaders[leader].stopped = true;
   for (int r = leader; r < leader + c->opt->group_size; r++)
     MPI_TRY(MPI_Isend(NULL, 0, MPI_BYTE, r, LRS_SCHED_TAG_STOP, c->comm, &c->leaders[r].stop));
+  return LRS_OK;
+}
+
+/* CANCEL's payloads: cancel the running point now, or the run is over (sent
+ * once every point is back, so that every worker's receive is matched). */
+static const int cancel_now = 1, cancel_run_over = 0;
+
+/* Sends rank r its one CANCEL (`what`: cancel_now or cancel_run_over). */
+static lrs_status send_cancel(coordinator *c, int r, const int *what) {
+  leader_state *l = &c->leaders[r];
+  if (l->cancel_sent)
+    return LRS_OK;
+  l->cancel_sent = true;
+  MPI_TRY(MPI_Isend(what, 1, MPI_INT, r, LRS_SCHED_TAG_CANCEL, c->comm, &l->cancel));
   return LRS_OK;
 }
 
@@ -486,8 +536,9 @@ static uint64_t points_out(const coordinator *c, int n_groups) {
 
 static lrs_status serve_workers(coordinator *c, int size) {
   const int n_groups = (size - 1) / c->opt->group_size;
+  const int G = c->opt->group_size;
   int turns = 0;
-  bool draining = false;
+  bool draining = false, cancelling = false;
   double deadline = 0;
   while (busy_leaders(c, n_groups) > 0) {
     double now = MPI_Wtime();
@@ -498,8 +549,23 @@ static lrs_status serve_workers(coordinator *c, int size) {
       for (int g = 0; g < n_groups; g++)
         LRS_TRY(send_stop(c, 1 + g * c->opt->group_size));
     }
-    if (draining && now > deadline) {
-      c->report->abandoned = busy_leaders(c, n_groups); /* the caller aborts the job */
+    if (draining && now > deadline && !cancelling) {
+      /* The drain is over: every group still solving cancels its point (its
+       * ranks poll for CANCEL inside the solver loops, lrs_solve_set_cancel),
+       * reports it CANCELLED and goes home; the point stays pending. */
+      cancelling = true;
+      deadline = now + c->opt->cancel_seconds;
+      for (int g = 0; g < n_groups; g++) {
+        const leader_state *l = &c->leaders[1 + g * G];
+        if (!l->finished || l->out > 0)
+          for (int r = 1 + g * G; r < 1 + (g + 1) * G; r++)
+            LRS_TRY(send_cancel(c, r, &cancel_now));
+      }
+    } else if (cancelling && now > deadline) {
+      /* A group that answers no cancel within cancel_seconds is stuck
+       * (outside every polled loop: a huge set-up, a hung collective): the
+       * caller closes the store and ends the job with MPI_Abort. */
+      c->report->abandoned = busy_leaders(c, n_groups);
       break;
     }
     /* A refill waits until every point is back (the source may use their
@@ -519,6 +585,8 @@ static lrs_status serve_workers(coordinator *c, int size) {
         LRS_TRY(note_failure(c, receive_result(c, status.MPI_SOURCE)));
       else if (status.MPI_TAG == LRS_SCHED_TAG_READY)
         LRS_TRY(receive_ready(c, status.MPI_SOURCE));
+      else if (status.MPI_TAG == LRS_SCHED_TAG_CANCELLED)
+        LRS_TRY(receive_cancelled(c, status.MPI_SOURCE));
       else
         return LRS_RAISE(LRS_ERR_MPI, "unexpected message tag %d from rank %d", status.MPI_TAG,
                          status.MPI_SOURCE);
@@ -529,11 +597,15 @@ static lrs_status serve_workers(coordinator *c, int size) {
       idle(&turns);
     }
   }
-  /* Every worker has its STOP and last ASSIGN (it waited for them) unless
-   * groups were abandoned. */
+  /* Every point is back: the workers that got no CANCEL get the run's end in
+   * its place (each waits for its one CANCEL before it returns). */
+  for (int r = 1; c->report->abandoned == 0 && r < size; r++)
+    LRS_TRY(send_cancel(c, r, &cancel_run_over));
+  /* Every worker has its STOP, last ASSIGN and CANCEL (it waited for them)
+   * unless groups were abandoned. */
   for (int r = 1; r < size; r++) {
-    MPI_Request *sent[2] = {&c->leaders[r].stop, &c->leaders[r].assign};
-    for (int k = 0; k < 2; k++) {
+    MPI_Request *sent[3] = {&c->leaders[r].stop, &c->leaders[r].assign, &c->leaders[r].cancel};
+    for (int k = 0; k < 3; k++) {
       if (c->report->abandoned == 0 && *sent[k] != MPI_REQUEST_NULL)
         MPI_TRY(MPI_Wait(sent[k], MPI_STATUS_IGNORE));
       if (*sent[k] != MPI_REQUEST_NULL) {
@@ -570,7 +642,7 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
   if (st == LRS_OK && !c.leaders)
     st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %d ranks", size);
   for (int r = 0; st == LRS_OK && r < size; r++)
-    c.leaders[r].stop = c.leaders[r].assign = MPI_REQUEST_NULL;
+    c.leaders[r].stop = c.leaders[r].assign = c.leaders[r].cancel = MPI_REQUEST_NULL;
   c.n_queue = n_pending;
   if (st == LRS_OK)
     st = size == 1 ? serve_alone(&c) : serve_workers(&c, size);
@@ -583,7 +655,7 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
     if (c.result || lrs_result_create(256, &c.result) == LRS_OK) {
       note_failure(&c, st);
       for (int r = 0; r < size; r++)
-        c.leaders[r].stop = c.leaders[r].assign = MPI_REQUEST_NULL;
+        c.leaders[r].stop = c.leaders[r].assign = c.leaders[r].cancel = MPI_REQUEST_NULL;
       st = serve_workers(&c, size);
     } else {
       report->abandoned = (size - 1) / opt->group_size; /* the caller ends the job */
@@ -619,9 +691,27 @@ static lrs_status coordinate(MPI_Comm comm, int size, const lrs_sched_source *sr
  * completed; with every slot in flight the oldest is waited for. */
 enum { OUTBOX_SLOTS = 8 };
 
+/* A worker's one CANCEL from rank 0, received from the start: the
+ * cancellation poll of its solves (lrs_solve_set_cancel) tests it. */
+typedef struct worker_cancel {
+  MPI_Request req; /* the posted receive; MPI_REQUEST_NULL once it completed */
+  int value;       /* cancel_now, or cancel_run_over (only when nothing runs) */
+  bool cancel;     /* cancel_now arrived: every later solve ends at its first sync */
+} worker_cancel;
+
+static bool worker_poll(void *ctx) {
+  worker_cancel *w = ctx;
+  int flag = 0;
+  if (!w->cancel && w->req != MPI_REQUEST_NULL &&
+      MPI_Test(&w->req, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag)
+    w->cancel = w->value == cancel_now;
+  return w->cancel;
+}
+
 typedef struct outbox {
   MPI_Comm comm;
   int rank;
+  worker_cancel cancel; /* with the outbox: both are the worker's link to rank 0 */
   int next; /* the slot to post into */
   MPI_Request req[OUTBOX_SLOTS][2];
   lrs_sched_head head[OUTBOX_SLOTS];
@@ -630,7 +720,7 @@ typedef struct outbox {
 } outbox;
 
 static void outbox_init(outbox *o, MPI_Comm comm, int rank) {
-  *o = (outbox){.comm = comm, .rank = rank};
+  *o = (outbox){.comm = comm, .rank = rank, .cancel = {.req = MPI_REQUEST_NULL}};
   for (int i = 0; i < OUTBOX_SLOTS; i++)
     o->req[i][0] = o->req[i][1] = MPI_REQUEST_NULL;
 }
@@ -651,6 +741,13 @@ static lrs_status outbox_post(outbox *o, uint64_t index, const lrs_result *r) {
   MPI_TRY(MPI_Isend(o->records[k], bytes, MPI_BYTE, 0, LRS_SCHED_TAG_RECORDS, o->comm,
                     &o->req[k][1]));
   o->next = (k + 1) % OUTBOX_SLOTS;
+  return LRS_OK;
+}
+
+/* Tells rank 0 that point `index` was cancelled mid-solve (no result: it
+ * stays pending).  Eight bytes: sent eagerly, never waits for rank 0. */
+static lrs_status send_cancelled(outbox *o, uint64_t index) {
+  MPI_TRY(MPI_Send(&index, 1, MPI_UINT64_T, 0, LRS_SCHED_TAG_CANCELLED, o->comm));
   return LRS_OK;
 }
 
@@ -694,12 +791,14 @@ static lrs_status solve_share(outbox *out, MPI_Comm group, const lrs_point *chun
   MPI_TRY(MPI_Comm_rank(group, &g_rank));
   MPI_TRY(MPI_Comm_size(group, &g_size));
   for (int i = g_rank; i < count; i += g_size) {
-    if (*stopped) {
+    if (*stopped || out->cancel.cancel) {
       mine++;
       continue;
     }
-    solve_one(&chunk[i], solve, MPI_COMM_SELF, result);
-    LRS_TRY(outbox_post(out, chunk[i].index, result));
+    if (solve_one(&chunk[i], solve, MPI_COMM_SELF, result))
+      LRS_TRY(send_cancelled(out, chunk[i].index)); /* and the rest is dropped */
+    else
+      LRS_TRY(outbox_post(out, chunk[i].index, result));
     MPI_TRY(MPI_Test(stop_req, stopped, MPI_STATUS_IGNORE));
   }
   MPI_TRY(MPI_Reduce(&mine, dropped, 1, MPI_UINT64_T, MPI_SUM, 0, group));
@@ -753,7 +852,9 @@ static lrs_status lead(outbox *out, MPI_Comm group, const lrs_sched_options *opt
       continue;
     }
     int i = 0;
-    for (; i < count && !stopped; i++) {
+    /* After a CANCEL no point starts (the leader alone decides: the group
+     * waits in the relay). */
+    for (; i < count && !stopped && !out->cancel.cancel; i++) {
       lrs_point point = chunk[i]; /* the next chunk may arrive into `chunk` */
       group_job one = {JOB_POINT, 1};
       if (i == count - 1) {
@@ -761,11 +862,15 @@ static lrs_status lead(outbox *out, MPI_Comm group, const lrs_sched_options *opt
         LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
       }
       LRS_TRY(relay(group, &one, &point));
-      solve_one(&point, solve, group, result);
-      LRS_TRY(outbox_post(out, point.index, result));
+      /* A cancel ends the solve on every rank of the group at once (the
+       * solver reduces the verdict); the leader reports it. */
+      if (solve_one(&point, solve, group, result))
+        LRS_TRY(send_cancelled(out, point.index));
+      else
+        LRS_TRY(outbox_post(out, point.index, result));
       MPI_TRY(MPI_Test(&stop_req, &stopped, MPI_STATUS_IGNORE));
     }
-    if (i < count) { /* cut by the STOP: not asked yet */
+    if (i < count) { /* cut by the STOP or a CANCEL: not asked yet */
       dropped = (uint64_t)(count - i);
       LRS_TRY(ask(comm, opt->max_chunk, chunk, &dropped, req));
     }
@@ -788,8 +893,8 @@ static lrs_status follow(outbox *out, MPI_Comm group, lrs_sched_solve_fn solve,
         MPI_TRY(MPI_Wait(&stop_req, MPI_STATUS_IGNORE));
       return LRS_OK;
     }
-    if (job.kind == JOB_POINT)
-      solve_one(&chunk[0], solve, group, result);
+    if (job.kind == JOB_POINT) /* cancelled or not, the leader tells rank 0 */
+      (void)solve_one(&chunk[0], solve, group, result);
     else
       LRS_TRY(solve_share(out, group, chunk, job.count, solve, result, &stop_req, &stopped,
                           &dropped));
@@ -808,10 +913,18 @@ static lrs_status work(MPI_Comm comm, MPI_Comm group, int rank, const lrs_sched_
   outbox out;
   outbox_init(&out, comm, rank);
   if (st == LRS_OK)
+    st = lrs_mpi_check(MPI_Irecv(&out.cancel.value, 1, MPI_INT, 0, LRS_SCHED_TAG_CANCEL, comm,
+                                 &out.cancel.req),
+                       "MPI_Irecv (CANCEL)");
+  lrs_solve_set_cancel(worker_poll, &out.cancel); /* on every worker: groups sync alike */
+  if (st == LRS_OK)
     st = group_rank == 0 ? lead(&out, group, opt, solve, chunk, result)
                          : follow(&out, group, solve, chunk, result);
+  lrs_solve_set_cancel(NULL, NULL);
   if (st == LRS_OK)
     st = outbox_flush(&out);
+  if (st == LRS_OK) /* the one CANCEL: sent at the latest once every point is back */
+    st = lrs_mpi_check(MPI_Wait(&out.cancel.req, MPI_STATUS_IGNORE), "MPI_Wait (CANCEL)");
   if (st == LRS_OK) /* else sends may be in flight from the slots: the job aborts */
     outbox_free(&out);
   lrs_result_destroy(&result);
@@ -855,6 +968,7 @@ lrs_status lrs_sched_run(MPI_Comm comm, const lrs_sched_source *source, const ui
   }
   if (group != MPI_COMM_NULL)
     MPI_Comm_free(&group);
+  lrs_solve_set_cancel(NULL, NULL); /* P = 1: rank 0's own poll (serve_alone) */
   /* The set-up cache lives as long as this rank's loop over points
    * (lrsweep/problem.h): its memory goes back with the run's end. */
   lrs_setup_cache_clear();

@@ -50,6 +50,8 @@ static void keep_heap_once(void) {
 #endif
 }
 
+void lrs_solve_set_cancel(lrs_cancel_fn fn, void *ctx) { lrs_solver_set_cancel(fn, ctx); }
+
 lrs_status lrs_solve_point(const lrs_point *point, MPI_Comm comm, lrs_result *result) {
   const double start = lrs_now();
   keep_heap_once();
@@ -85,7 +87,8 @@ done:
   lrs_model_destroy(&model);
   lrs_linalg_destroy(&la);
   if (st != LRS_OK) {
-    result->summary.status = LRS_POINT_ERROR;
+    /* A cancelled point has no outcome: it stays pending (lrsweep/solve.h). */
+    result->summary.status = st == LRS_ERR_CANCELLED ? LRS_POINT_PENDING : LRS_POINT_ERROR;
     snprintf(result->summary.message, sizeof result->summary.message, "%s",
              lrs_error_message());
   }

@@ -124,6 +124,7 @@ lrs_status lrs__gd_run(lrs__run *run) {
       outcome = LRS_POINT_MAX_ITER;
     if (outcome != LRS_POINT_PENDING)
       break;
+    LRS_TRY_GOTO(st, lrs__cancel_poll(run, g.t, time, false), done);
     const bool rec_now = schedule_due(&sched, g.t);
     lrs_record rec = base_record(g.t, time, g.loss, g.grad_norm2);
     const lrs_observe obs = {.step = g.t, .time = time, .loss = g.loss,

@@ -288,6 +288,8 @@ static lrs_status dop853_run(lrs__run *run, gf_ctx *c, const double *times, size
     }
     lrs__levels_update(run, step_loss, *steps, e->t, true);
     LRS_TRY_GOTO(st, lrs__stop_check(run, step_loss, 0.0, outcome), done);
+    if (*outcome == LRS_POINT_PENDING)
+      LRS_TRY_GOTO(st, lrs__cancel_poll(run, *steps, e->t, true), done);
     const bool due = r < nt && times[r] <= e->t;
     if (due)
       r++;
@@ -445,6 +447,8 @@ lrs_status lrs__gf_run(lrs__run *run) {
       LRS_TRY_GOTO(st, m->ops->eval(m, &loss, NULL), done);
       lrs__levels_update(run, loss, steps, t, true);
       LRS_TRY_GOTO(st, lrs__stop_check(run, loss, 0.0, &outcome), done);
+      if (outcome == LRS_POINT_PENDING)
+        LRS_TRY_GOTO(st, lrs__cancel_poll(run, steps, t, true), done);
     }
     if (outcome == LRS_POINT_PENDING || t >= times[r]) {
       LRS_TRY_GOTO(st, observe_record(run, k++, t, y, &c, &loss), done);

@@ -38,6 +38,38 @@ lrs_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2,
   return LRS_OK;
 }
 
+/* The installed poll (lrs_solver_set_cancel); NULL: none. */
+static lrs_cancel_fn cancel_fn;
+static void *cancel_ctx;
+
+void lrs_solver_set_cancel(lrs_cancel_fn fn, void *ctx) {
+  cancel_fn = fn;
+  cancel_ctx = ctx;
+}
+
+lrs_status lrs__cancel_poll(lrs__run *run, int64_t step, double t, bool gf) {
+  if (!cancel_fn || ++run->poll_count < run->poll_every)
+    return LRS_OK;
+  run->poll_count = 0;
+  const double now = lrs_now();
+  /* The group's verdict and its slowest rank's interval: the same bits on
+   * every rank, so every rank stops, and picks the next K, alike. */
+  double v[2] = {cancel_fn(cancel_ctx) ? 1.0 : 0.0, now - run->poll_last};
+  run->poll_last = now;
+  LRS_TRY(lrs_linalg_max(run->model->la, v, 2));
+  if (v[1] < 0.5 * LRS_CANCEL_SYNC_SECONDS && run->poll_every < ((int64_t)1 << 30))
+    run->poll_every *= 2;
+  else if (v[1] > 2.0 * LRS_CANCEL_SYNC_SECONDS && run->poll_every > 1)
+    run->poll_every /= 2;
+  if (!(v[0] > 0.0))
+    return LRS_OK;
+  if (gf)
+    return LRS_RAISE(LRS_ERR_CANCELLED, "cancelled at t = %g (step %lld): the point stays pending",
+                     t, (long long)step);
+  return LRS_RAISE(LRS_ERR_CANCELLED, "cancelled at iteration %lld: the point stays pending",
+                   (long long)step);
+}
+
 lrs_status lrs__alloc_doubles(const lrs__run *run, size_t count, double **a) {
   *a = malloc((count ? count : 1) * sizeof **a);
   return lrs_linalg_agree(run->model->la, LRS_CHECK_ALLOC(*a));

@@ -8,7 +8,8 @@ lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadl
                           lrs_result *result) {
   lrs_status st = LRS_OK;
   lrs__run run = {.model = model, .p = point, .res = result, .deadline = deadline,
-                  .P = model->ops->param_count(model), .theta = model->ops->params(model)};
+                  .P = model->ops->param_count(model), .theta = model->ops->params(model),
+                  .poll_every = 1, .poll_last = lrs_now()};
   if (!(point->tol >= 0.0) || !(point->blowup > 0.0))
     return LRS_RAISE(LRS_ERR_CONFIG, "tol = %g must be ≥ 0 and blowup = %g > 0", point->tol,
                      point->blowup);

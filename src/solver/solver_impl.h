@@ -26,6 +26,10 @@ typedef struct lrs__run {
   double *grad;     /* P */
   double L0;        /* excess at t = 0 */
   int64_t evals;    /* gradient evaluations */
+  /* Cancellation polls (lrs__cancel_poll): polls since the last sync, polls
+   * between syncs, lrs_now() at the last sync. */
+  int64_t poll_count, poll_every;
+  double poll_last;
 } lrs__run;
 
 /* GD iteration state handed to step rules (lrsweep/kind.h). */
@@ -62,6 +66,13 @@ double lrs__default_eta0(const lrs_point *p, const lrs_model *m);
  * LRS_ERR_MPI. */
 lrs_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2,
                            lrs_point_status *out);
+
+/* The cancellation poll of a loop turn (lrsweep/solver.h: COOPERATIVE
+ * CANCELLATION), after its stopping tests: LRS_ERR_CANCELLED (message: at
+ * step `step`, or at time t for GF) when the installed poll asked for it.
+ * Collective at a sync (the same turns on every rank).  Statuses:
+ * LRS_ERR_CANCELLED, LRS_ERR_MPI. */
+lrs_status lrs__cancel_poll(lrs__run *run, int64_t step, double t, bool gf);
 
 /* malloc of count doubles (at least one), agreed over the model's backend.
  * Statuses: LRS_ERR_NOMEM (on every rank when one failed). */

@@ -248,11 +248,14 @@ def main():
     # Points far longer than the test (tol = 0, a million steps): after SIGUSR1 with
     # --drain-seconds 1 the job must end within seconds, exit 75, the store intact.
     # (The coordinator once blocked in a send to a worker busy in its point, so the
-    # deadline never came.)
+    # deadline never came.)  Log-spaced records: with one record per step the set-up
+    # reserves 10^8 records (22 GB, which MALLOC_PERTURB_ writes), outside the loops
+    # that poll for the cancel.
     with open("long.toml", "w") as f:
         f.write('[sweep]\nname = "long"\nreplicates = 6\n[problem]\nwidth = 3000\n'
                 'input_dim = 30\noutput_dim = 30\n'
-                '[solver]\nstep_rule = "local"\nmax_iter = 100000000\ntol = 0\n')
+                '[solver]\nstep_rule = "local"\nmax_iter = 100000000\ntol = 0\n'
+                'record_every = 0\n')
     proc = start_json(3, "long.toml", "--drain-seconds", "1")
     wait_done(proc, 0, limit=20)  # the first progress line: the workers are solving
     time.sleep(1.0)
