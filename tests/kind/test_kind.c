@@ -67,6 +67,62 @@ static lrs_point lora_point(void) {
   return p;
 }
 
+/* The record bound (lrs_point_max_records) against the records a solve
+ * really appends, counted here from the schedule's definition
+ * (lrsweep/solver.h: GD every k-th step below the last iteration plus the
+ * final state; GF t = 0 plus the log-spaced times), and the loops'
+ * reservation: a result created with room for 1 record ends with exactly the
+ * bound's capacity, so the loop reserved it and never grew. */
+static void check_records(const lrs_point *p, int64_t expect, const char *what) {
+  lrs_result *r = NULL;
+  lrs_result_create(1, &r);
+  const lrs_status st = lrs_solve_point(p, MPI_COMM_SELF, r);
+  const int64_t bound = lrs_point_max_records(p), n = (int64_t)r->n_records;
+  bool increasing = true;
+  for (size_t i = 1; i < r->n_records; i++)
+    increasing = increasing && r->records[i].step > r->records[i - 1].step;
+  LRS_CHECK(st == LRS_OK && increasing && (expect < 0 ? n <= bound : n == expect) &&
+                n <= bound && r->cap_records == (size_t)bound,
+            "%s: %lld records (expected %s%lld), bound %lld, capacity %zu reserved up front",
+            what, (long long)n, expect < 0 ? "≤ " : "", (long long)(expect < 0 ? bound : expect),
+            (long long)bound, r->cap_records);
+  lrs_result_destroy(&r);
+}
+
+static void test_max_records(void) {
+  lrs_point p = small_point();
+  p.max_iter = 50;
+  p.tol = 0.0; /* runs to max_iter */
+  for (int64_t k = 1; k <= 11; k += 3) {
+    p.record_every = k;
+    int64_t expect = 1; /* the final state */
+    for (int64_t t = 0; t < p.max_iter; t++)
+      expect += t % k == 0;
+    char what[64];
+    snprintf(what, sizeof what, "GD, max_iter 50, record_every %lld", (long long)k);
+    check_records(&p, expect, what);
+  }
+  p.record_every = 7; /* ⌈50/7⌉ = ⌊50/7⌋ + 1: the bound is attained */
+  LRS_CHECK(lrs_point_max_records(&p) == 9, "record_every 7: bound 9 = 8 steps + the final");
+  p.record_every = 0;
+  p.records = 12;
+  check_records(&p, -1, "GD, log-spaced, 12 records");
+  p.method = LRS_METHOD_ADAM;
+  p.record_every = 3;
+  check_records(&p, 17 + 1, "Adam, max_iter 50, record_every 3");
+  p = small_point();
+  p.method = LRS_METHOD_GF;
+  p.horizon = 2.0;
+  p.records = 30;
+  p.tol = 0.0;
+  check_records(&p, 30 + 1, "GF rk8pd to the horizon, 30 records (+ t = 0)");
+  p.ode_stepper = LRS_ODE_DOP853;
+  check_records(&p, 30 + 1, "GF dop853 to the horizon, 30 records (+ t = 0)");
+  p.tol_rel = 1e-6; /* stops between two record times */
+  p.horizon = 20.0;
+  check_records(&p, -1, "GF dop853 converging between records");
+}
+
 int main(void) {
   /* Every kind of every list has a row; values outside the lists none. */
   bool rows = true;
@@ -173,5 +229,7 @@ int main(void) {
   p = lora_point();
   p.width = 4000;
   LRS_CHECK(lrs_point_solve_width(&p) == 4000, "lora solve width: h");
+
+  test_max_records();
   return lrs_test_done();
 }
