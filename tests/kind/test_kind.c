@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lrs_test.h"
 #include "lrsweep/config.h"
@@ -123,6 +124,91 @@ static void test_max_records(void) {
   check_records(&p, -1, "GF dop853 converging between records");
 }
 
+/* The parameter table's `methods` (lrsweep/config.h): a parameter flagged as
+ * acting only with some methods changes nothing in a point of another method
+ * (the records and summary of the solve are bitwise the same with the value
+ * moved), and its doc starts with one of its methods' names; a doc that starts
+ * with a method's name belongs to a flagged parameter (the selector `method`
+ * aside). */
+static bool same_solve(const lrs_point *a, const lrs_point *b) {
+  lrs_status sa, sb;
+  lrs_result *ra = lrs_test_solve(a, &sa), *rb = lrs_test_solve(b, &sb);
+  bool same = sa == LRS_OK && sb == LRS_OK && ra->n_records == rb->n_records &&
+              ra->summary.status == rb->summary.status &&
+              memcmp(&ra->summary.final_loss, &rb->summary.final_loss, sizeof(double)) == 0;
+  for (size_t i = 0; same && i < ra->n_records; i++)
+    same = ra->records[i].step == rb->records[i].step &&
+           memcmp(&ra->records[i].loss, &rb->records[i].loss, sizeof(double)) == 0 &&
+           memcmp(&ra->records[i].time, &rb->records[i].time, sizeof(double)) == 0;
+  lrs_result_destroy(&ra);
+  lrs_result_destroy(&rb);
+  return same;
+}
+
+/* Another valid value of the parameter. */
+static double moved(const lrs_param *q, double v) {
+  if (q->type == LRS_PARAM_ENUM) {
+    int count = 0;
+    while (q->names[count])
+      count++;
+    return (double)(((int)v + 1) % count);
+  }
+  if (q->type == LRS_PARAM_INT)
+    return v + 1;
+  return isfinite(q->max) ? 0.5 * (v + q->max) : v != 0.0 ? 1.37 * v : 0.5;
+}
+
+static bool starts_with_method(const char *doc, const lrs_param *q, bool *any) {
+  bool own = false;
+  *any = false;
+  for (int k = 0; k < LRS_METHOD_COUNT; k++) {
+    const size_t len = strlen(lrs_method_names[k]);
+    if (strncasecmp(doc, lrs_method_names[k], len) != 0 || !strchr(" :,", doc[len]))
+      continue;
+    *any = true;
+    own = own || (q->methods & LRS_PARAM_METHOD(k));
+  }
+  return own;
+}
+
+static void test_method_params(void) {
+  size_t count;
+  const lrs_param *t = lrs_param_table(&count);
+  size_t flagged = 0;
+  bool docs = true;
+  for (size_t i = 0; i < count; i++) {
+    const lrs_param *q = &t[i];
+    bool any;
+    const bool own = starts_with_method(q->doc, q, &any);
+    if (strcmp(q->name, "method") != 0 && (q->methods ? !own : any)) {
+      docs = false;
+      printf("# %s: methods 0x%x, doc \"%s\"\n", q->name, q->methods, q->doc);
+    }
+    if (!q->methods)
+      continue;
+    flagged++;
+    for (int k = 0; k < LRS_METHOD_COUNT; k++) {
+      if (lrs_param_acts(q, (lrs_method)k))
+        continue;
+      lrs_point a = small_point();
+      a.method = (lrs_method)k;
+      a.max_iter = 20;
+      a.horizon = 2.0;
+      a.records = 12;
+      lrs_point b = a;
+      lrs_param_set(&b, q, moved(q, lrs_param_get(&a, q)));
+      LRS_CHECK(lrs_param_get(&b, q) != lrs_param_get(&a, q) && same_solve(&a, &b),
+                "%s acts only with its methods: moved in a %s point, the solve is the same",
+                q->name, lrs_method_names[k]);
+    }
+  }
+  LRS_CHECK(flagged >= 8 && lrs_param_acts(lrs_param_find("adam_eps"), LRS_METHOD_ADAM) &&
+                !lrs_param_acts(lrs_param_find("adam_eps"), LRS_METHOD_GD) &&
+                lrs_param_acts(lrs_param_find("tol"), LRS_METHOD_GF),
+            "%zu parameters act with some methods only (Adam's, GF's, GD and Adam's)", flagged);
+  LRS_CHECK(docs, "a method-only parameter's doc starts with its method, and only such docs do");
+}
+
 int main(void) {
   /* Every kind of every list has a row; values outside the lists none. */
   bool rows = true;
@@ -231,5 +317,6 @@ int main(void) {
   LRS_CHECK(lrs_point_solve_width(&p) == 4000, "lora solve width: h");
 
   test_max_records();
+  test_method_params();
   return lrs_test_done();
 }
