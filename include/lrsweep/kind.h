@@ -120,9 +120,11 @@ int64_t lrs_point_solve_width(const lrs_point *point);
  * inside the loop), plan sizes the store and a point's memory with it. */
 int64_t lrs_point_max_records(const lrs_point *point);
 
-/* Rough bytes a point's solve holds: ~10 copies of the (n+m) × solve-width
- * parameter matrix (θ, ∇L, trial steps, workspaces), the data's N × (n+m)
- * and its records; plan's warnings use it, nothing is refused by it. */
+/* Rough bytes a point's solve holds on one rank: ~10 copies of the (n+m) ×
+ * solve-width parameter matrix (θ, ∇L, trial steps, workspaces), what its
+ * loss row needs for its data (lrs_loss_memory: the sensing operator's N·nm
+ * doubles, a data file's N samples, their copies) and its records; plan's
+ * warnings use it, nothing is refused by it. */
 double lrs_point_memory(const lrs_point *point);
 
 /* Rough cost of solving a point in floating-point operations (the model's

@@ -223,7 +223,6 @@ int64_t lrs_point_max_records(const lrs_point *p) {
 
 double lrs_point_memory(const lrs_point *p) {
   const double nm = (double)(p->input_dim + p->output_dim);
-  const double samples = (double)(p->samples > 0 ? p->samples : p->input_dim);
-  return 8.0 * (10.0 * nm * (double)lrs_point_solve_width(p) + samples * nm) +
+  return 8.0 * 10.0 * nm * (double)lrs_point_solve_width(p) + lrs_loss_memory(p) +
          (double)lrs_point_max_records(p) * (double)sizeof(lrs_record);
 }

@@ -1,6 +1,7 @@
 /* The kinds catalog (lrsweep/kind.h): every kind has a row, and each
  * constraint between parameters is one check that the sweep-file validator
  * and the numerics apply alike (the same verdict and the same words). */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -209,6 +210,73 @@ static void test_method_params(void) {
   LRS_CHECK(docs, "a method-only parameter's doc starts with its method, and only such docs do");
 }
 
+/* Bytes glibc's heap holds (arena and mmapped chunks); 0 under an allocator
+ * that is not glibc's (the sanitizers'). */
+static double heap_bytes(void) {
+  const struct mallinfo2 mi = mallinfo2();
+  return (double)mi.uordblks + (double)mi.hblkhd;
+}
+
+/* lrs_point_memory on points whose memory is the loss's data: matrix sensing
+ * (X is the N×nm operator, not N×n), a tall squared-loss data set and the
+ * softmax loss (its own state and nm×nm Newton system).  Against the arrays
+ * counted here from the dims, and against the heap a built model holds. */
+static void test_point_memory(void) {
+  lrs_point p = small_point();
+  p.loss = LRS_LOSS_SENSING;
+  p.input_dim = 16, p.output_dim = 16, p.width = 16, p.samples = 600;
+  p.data = LRS_DATA_GAUSSIAN;
+  const double N = 600, nm = 256;
+  /* What the sensing point really allocates for its data: the problem's
+   * operator (N×nm) and measurements (N×1), lrs_loss_create's copy of y and
+   * its Z, φ', φ'' and XW* (N each), vec(W), vec(∇ℓ) and a reshape buffer (nm
+   * each); and the backend's copy of the operator for its singular values. */
+  const double held = 8.0 * (N * nm + N + 5 * N + 3 * nm + N * nm);
+  const double old_rule = 8.0 * (10.0 * 32 * 16 + N * 32); /* the data as N×(n+m) */
+  const double mem = lrs_point_memory(&p);
+  LRS_CHECK(mem >= held && held > 10 * old_rule,
+            "sensing, N = 600, nm = 256: point memory %.3g B ≥ the %.3g B of its operator, "
+            "copies and workspaces (N×(n+m) data would say %.3g B)",
+            mem, held, old_rule);
+
+  lrs_point cases[3] = {p, small_point(), small_point()};
+  const char *names[3] = {"sensing, N = 600, nm = 256", "squared, N = 6000, n = 12, m = 4",
+                          "softmax, N = 2000, n = m = 10"};
+  cases[1].input_dim = 12, cases[1].output_dim = 4, cases[1].width = 4, cases[1].samples = 6000;
+  cases[1].data = LRS_DATA_GAUSSIAN;
+  cases[2].loss = LRS_LOSS_SOFTMAX;
+  cases[2].input_dim = 10, cases[2].output_dim = 10, cases[2].width = 10, cases[2].samples = 2000;
+  cases[2].data = LRS_DATA_GAUSSIAN;
+  for (int i = 0; i < 3; i++) {
+    lrs_status st = LRS_OK;
+    double built = 0.0;
+    /* Built twice: the first fills the process's set-up cache (bounded by
+     * its own budget, lrsweep/problem.h, not a point's), the second is
+     * measured: the model, its problem and loss, and its backend's scratch. */
+    for (int pass = 0; pass < 2; pass++) {
+      lrs_linalg *la = NULL;
+      lrs_model *model = NULL;
+      lrs_linalg_create_local(&la);
+      const double before = heap_bytes();
+      st = lrs_model_create(&cases[i], la, &model);
+      built = heap_bytes() - before;
+      lrs_model_destroy(&model);
+      lrs_linalg_destroy(&la);
+    }
+    const double est = lrs_point_memory(&cases[i]) -
+                       (double)lrs_point_max_records(&cases[i]) * (double)sizeof(lrs_record);
+    if (built <= 0.0) {
+      printf("# %s: the heap is not glibc's (sanitizers): not measured\n", names[i]);
+      continue;
+    }
+    /* Held after construction ≤ the estimate (which also has the Newton
+     * set-up's transient copies) ≤ 3× held. */
+    LRS_CHECK(st == LRS_OK && est >= built && est <= 3.0 * built,
+              "%s: estimate %.3g B (records aside) vs %.3g B the built model holds", names[i],
+              est, built);
+  }
+}
+
 int main(void) {
   /* Every kind of every list has a row; values outside the lists none. */
   bool rows = true;
@@ -318,5 +386,6 @@ int main(void) {
 
   test_max_records();
   test_method_params();
+  test_point_memory();
   return lrs_test_done();
 }
