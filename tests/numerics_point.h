@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "lrsweep/point.h"
+#include "lrsweep/solve.h"
 
 static inline lrs_point lrs_test_point(void) {
   lrs_point p = {0};
@@ -64,6 +65,29 @@ static inline lrs_point lrs_test_point(void) {
   p.atol = 1e-12;
   p.jacobian = LRS_JACOBIAN_ANALYTIC;
   return p;
+}
+
+/* The solver tests' small problem: n = 4, m = 3, N = 6 gaussian data, h = 12
+ * (noisy targets, init std 0.5); tests set the method and its fields. */
+static inline lrs_point lrs_test_small_point(void) {
+  lrs_point p = lrs_test_point();
+  p.input_dim = 4;
+  p.output_dim = 3;
+  p.samples = 6;
+  p.width = 12;
+  p.data = LRS_DATA_GAUSSIAN;
+  p.init_scale = 0.5;
+  p.sigma2 = 0.2;
+  return p;
+}
+
+/* Solves p on MPI_COMM_SELF into a new result (the caller destroys it);
+ * *st is lrs_solve_point's status. */
+static inline lrs_result *lrs_test_solve(const lrs_point *p, lrs_status *st) {
+  lrs_result *r = NULL;
+  lrs_result_create(16, &r);
+  *st = lrs_solve_point(p, MPI_COMM_SELF, r);
+  return r;
 }
 
 #endif

@@ -47,8 +47,19 @@ typedef struct lrs_param {
   bool min_open;            /* the range excludes min (e.g. step_size > 0) */
   bool unset_ok;            /* REAL: may stay unset (NaN) */
   double fallback;          /* default value (enum index for ENUM) */
-  const char *doc;          /* one line for the reference */
+  const char *doc;          /* one line for the reference; a parameter of
+                               some methods only starts with one's name */
+  uint32_t methods;         /* the methods it acts with (LRS_PARAM_METHOD
+                               bits of lrs_method); 0: every method.  In a
+                               point of another method its value is inert */
 } lrs_param;
+
+/* The bit of method `m` in lrs_param.methods. */
+#define LRS_PARAM_METHOD(m) (1u << (unsigned)(m))
+
+/* Whether `param` acts in a point of method `method` (its methods include it,
+ * or it acts with every method). */
+bool lrs_param_acts(const lrs_param *param, lrs_method method);
 
 /* The table of all parameters, in canonical order (the grid's axis order). */
 const lrs_param *lrs_param_table(size_t *count);

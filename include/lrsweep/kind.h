@@ -113,13 +113,18 @@ lrs_status lrs_kind_method_ok(const lrs_point *p);
  * models and the group rule use it. */
 int64_t lrs_point_solve_width(const lrs_point *point);
 
-/* At most how many trajectory records a point stores: GD every k-th step
- * max_iter/k + 3, otherwise (log-spaced, GF) records + 2. */
+/* At most how many trajectory records a point's solve appends: GD and Adam
+ * every k-th step ⌊max_iter/k⌋ + 2, otherwise (log-spaced: GF, or GD with
+ * record_every = 0) max(records, 1) + 1.  The one statement of the rule: the
+ * GD and GF loops reserve this many records before they start (no allocation
+ * inside the loop), plan sizes the store and a point's memory with it. */
 int64_t lrs_point_max_records(const lrs_point *point);
 
-/* Rough bytes a point's solve holds: ~10 copies of the (n+m) × solve-width
- * parameter matrix (θ, ∇L, trial steps, workspaces), the data's N × (n+m)
- * and its records; plan's warnings use it, nothing is refused by it. */
+/* Rough bytes a point's solve holds on one rank: ~10 copies of the (n+m) ×
+ * solve-width parameter matrix (θ, ∇L, trial steps, workspaces), what its
+ * loss row needs for its data (lrs_loss_memory: the sensing operator's N·nm
+ * doubles, a data file's N samples, their copies) and its records; plan's
+ * warnings use it, nothing is refused by it. */
 double lrs_point_memory(const lrs_point *point);
 
 /* Rough cost of solving a point in floating-point operations (the model's

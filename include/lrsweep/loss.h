@@ -107,6 +107,9 @@ typedef struct lrs_loss_ops {
   bool (*check_point)(const lrs_point *p, lrs_violation *v);
   /* A loss that is not entry-separable: its own numerics (NULL: φ above). */
   const lrs_loss_impl *impl;
+  /* Bytes of the row's own state (impl's bind and Newton solve) for N
+   * samples, n inputs and m outputs (NULL: none); lrs_loss_memory adds it. */
+  double (*state_bytes)(double N, double n, double m);
 } lrs_loss_ops;
 
 /*
@@ -145,6 +148,17 @@ void *lrs__loss_state(const lrs_loss *loss);
  * Statuses: LRS_ERR_CONFIG (bad parameters), LRS_ERR_RANGE (shapes),
  * LRS_ERR_NOMEM, LRS_ERR_LINALG.
  */
+/*
+ * Bytes a point's loss needs at most on one rank (plan's memory estimate,
+ * lrs_point_memory): its data X and Y in the shapes the problem holds for
+ * the row (N×n and N×m; `vectorized`: the N×nm operator and N×1 measurements;
+ * N = samples, or n when 0), the loss's copy of Y and its workspaces
+ * (lrs_loss_create), the backend scratch that keeps a copy of X from its
+ * singular values, lrs_loss_minimize's Newton set-up (a scaled copy of X
+ * and a cols(X)² Hessian for separable rows) and the row's state_bytes.
+ */
+double lrs_loss_memory(const lrs_point *p);
+
 lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X,
                            const lrs_mat *Y, size_t m, lrs_loss **loss);
 void lrs_loss_destroy(lrs_loss **loss);

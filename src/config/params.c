@@ -7,12 +7,20 @@
 #include "lrsweep/config.h"
 
 #define OFF(field) offsetof(lrs_point, field)
-#define INT(name, sec, lo, hi, def, doc)                                       \
-  {#name, sec, LRS_PARAM_INT, OFF(name), NULL, lo, hi, false, false, def, doc}
+#define INT(name, sec, lo, hi, def, doc) INT_OF(0, name, sec, lo, hi, def, doc)
 #define REAL(name, sec, lo, hi, open, unset, def, doc)                         \
-  {#name, sec, LRS_PARAM_REAL, OFF(name), NULL, lo, hi, open, unset, def, doc}
-#define ENUM(name, sec, table, def, doc)                                       \
-  {#name, sec, LRS_PARAM_ENUM, OFF(name), table, 0, 0, false, false, def, doc}
+  REAL_OF(0, name, sec, lo, hi, open, unset, def, doc)
+#define ENUM(name, sec, table, def, doc) ENUM_OF(0, name, sec, table, def, doc)
+/* The same for a parameter that acts only with the methods `of`. */
+#define INT_OF(of, name, sec, lo, hi, def, doc)                                \
+  {#name, sec, LRS_PARAM_INT, OFF(name), NULL, lo, hi, false, false, def, doc, of}
+#define REAL_OF(of, name, sec, lo, hi, open, unset, def, doc)                  \
+  {#name, sec, LRS_PARAM_REAL, OFF(name), NULL, lo, hi, open, unset, def, doc, of}
+#define ENUM_OF(of, name, sec, table, def, doc)                                \
+  {#name, sec, LRS_PARAM_ENUM, OFF(name), table, 0, 0, false, false, def, doc, of}
+#define GD_ADAM (LRS_PARAM_METHOD(LRS_METHOD_GD) | LRS_PARAM_METHOD(LRS_METHOD_ADAM))
+#define GF LRS_PARAM_METHOD(LRS_METHOD_GF)
+#define ADAM LRS_PARAM_METHOD(LRS_METHOD_ADAM)
 
 static const double BIG = 9007199254740992.0; /* 2^53: exact integers */
 
@@ -73,11 +81,11 @@ static const lrs_param table[] = {
          "backtracking: armijo, L(θ − η∇L) ≤ L − c·η‖∇L‖², or printed (no η; papers.md §3.2)"),
     INT(bt_max_shrinks, "solver", 1, BIG, 1000,
         "backtracking: shrinks per iteration at most, then a line-search failure"),
-    REAL(adam_beta1, "solver", 0, 1, false, false, 0.9,
+    REAL_OF(ADAM, adam_beta1, "solver", 0, 1, false, false, 0.9,
          "adam: β1, decay of the gradient's running mean (0 ≤ β1 ≤ 1)"),
-    REAL(adam_beta2, "solver", 0, 1, false, false, 0.999,
+    REAL_OF(ADAM, adam_beta2, "solver", 0, 1, false, false, 0.999,
          "adam: β2, decay of the squared gradient's running mean (not [P1]'s β2)"),
-    REAL(adam_eps, "solver", 0, INFINITY, true, false, 1e-8, "adam: ε added to √v̂"),
+    REAL_OF(ADAM, adam_eps, "solver", 0, INFINITY, true, false, 1e-8, "adam: ε added to √v̂"),
     ENUM(xu2023_cap, "solver", lrs_xu_cap_names, LRS_XU_CAP_NONE,
          "xu2023: none, or cap η_t at [P1-2023]'s η_max' (eq. 30)"),
     ENUM(xu2023_grad, "solver", lrs_xu_grad_names, LRS_XU_GRAD_BOUND,
@@ -90,8 +98,8 @@ static const lrs_param table[] = {
     REAL(theory_d, "solver", 1, INFINITY, true, false, 1.01, "d of [P1] §1.5 (d > 1)"),
     ENUM(coordinates, "solver", lrs_coords_names, LRS_COORDS_REDUCED,
          "two_layer, h > n + m: reduced (k×k, same iterates, cost independent of h) or full"),
-    INT(max_iter, "solver", 0, BIG, 1000, "GD iterations at most"),
-    REAL(horizon, "solver", 0, INFINITY, true, false, 100.0, "GF final time"),
+    INT_OF(GD_ADAM, max_iter, "solver", 0, BIG, 1000, "GD, Adam: iterations at most"),
+    REAL_OF(GF, horizon, "solver", 0, INFINITY, true, false, 100.0, "GF final time"),
     REAL(tol, "solver", 0, INFINITY, false, false, 1e-24,
          "converged when L − ℓ* ≤ tol (absolute)"),
     REAL(tol_rel, "solver", 0, 1, false, false, 0,
@@ -100,17 +108,21 @@ static const lrs_param table[] = {
          "diverged when L > blowup · L(0) or not finite"),
     REAL(max_point_seconds, "solver", 0, INFINITY, false, false, 0,
          "wall-clock limit of one solve, 0 for none"),
-    INT(record_every, "solver", 0, BIG, 1, "GD: record every k-th step; 0: log-spaced"),
+    INT_OF(GD_ADAM, record_every, "solver", 0, BIG, 1, "GD, Adam: record every k-th step; 0: log-spaced"),
     INT(records, "solver", 2, 1000000, 200,
         "number of log-spaced records (GF, or GD with record_every = 0)"),
-    ENUM(ode_stepper, "solver", lrs_ode_names, LRS_ODE_RK8PD,
+    ENUM_OF(GF, ode_stepper, "solver", lrs_ode_names, LRS_ODE_RK8PD,
          "GF stepper: rk8pd, rkf45, msbdf or dop853"),
-    REAL(rtol, "solver", 0, 1, true, false, 1e-10, "GF relative tolerance"),
-    REAL(atol, "solver", 0, INFINITY, false, false, 1e-12, "GF absolute tolerance"),
-    ENUM(jacobian, "solver", lrs_jacobian_names, LRS_JACOBIAN_ANALYTIC,
-         "msbdf Jacobian: analytic or fd"),
+    REAL_OF(GF, rtol, "solver", 0, 1, true, false, 1e-10, "GF relative tolerance"),
+    REAL_OF(GF, atol, "solver", 0, INFINITY, false, false, 1e-12, "GF absolute tolerance"),
+    ENUM_OF(GF, jacobian, "solver", lrs_jacobian_names, LRS_JACOBIAN_ANALYTIC,
+            "GF msbdf stepper's Jacobian: analytic or fd"),
     INT(replicate, "sweep", 0, BIG, 0, "the `seed` axis: replicate number"),
 };
+
+#undef GD_ADAM
+#undef GF
+#undef ADAM
 
 const lrs_param *lrs_param_table(size_t *count) {
   *count = sizeof table / sizeof table[0];
@@ -125,6 +137,10 @@ const lrs_param *lrs_param_find(const char *name) {
     if (strcmp(table[i].name, name) == 0)
       return &table[i];
   return NULL;
+}
+
+bool lrs_param_acts(const lrs_param *param, lrs_method method) {
+  return param->methods == 0 || (param->methods & LRS_PARAM_METHOD(method)) != 0;
 }
 
 lrs_field lrs_param_field(const lrs_param *param) {

@@ -211,14 +211,18 @@ double lrs_point_cost(const lrs_point *p) {
 }
 
 int64_t lrs_point_max_records(const lrs_point *p) {
+  /* GD and Adam, k > 0: the steps 0, k, 2k, ... before the last iteration
+   * (⌈max_iter/k⌉ ≤ ⌊max_iter/k⌋ + 1) and the final state.  Log-spaced (GF,
+   * or k = 0): t = 0, at most max(records, 1) distinct record times or steps
+   * (the last of them the horizon or max_iter, which the final state takes),
+   * and a stop between two of them. */
   if (p->method != LRS_METHOD_GF && p->record_every > 0)
-    return p->max_iter / p->record_every + 3;
-  return p->records + 2;
+    return p->max_iter / p->record_every + 2;
+  return (p->records > 1 ? p->records : 1) + 1;
 }
 
 double lrs_point_memory(const lrs_point *p) {
   const double nm = (double)(p->input_dim + p->output_dim);
-  const double samples = (double)(p->samples > 0 ? p->samples : p->input_dim);
-  return 8.0 * (10.0 * nm * (double)lrs_point_solve_width(p) + samples * nm) +
+  return 8.0 * 10.0 * nm * (double)lrs_point_solve_width(p) + lrs_loss_memory(p) +
          (double)lrs_point_max_records(p) * (double)sizeof(lrs_record);
 }

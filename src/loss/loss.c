@@ -100,6 +100,28 @@ fail:
   return st;
 }
 
+double lrs_loss_memory(const lrs_point *p) {
+  const lrs_loss_ops *ops = lrs_loss_type_of(p->loss);
+  if (!ops)
+    return 0.0;
+  const double n = (double)p->input_dim, m = (double)p->output_dim;
+  const double N = p->samples > 0 ? (double)p->samples : n;
+  /* The shapes lrs_loss_create sees: X is N×n_in, Y and Z are N×m_in. */
+  const double n_in = ops->vectorized ? n * m : n, m_in = ops->vectorized ? 1.0 : m;
+  const double k = fmin(N, n_in), K = fmax(N, n_in);
+  double d = N * n_in + N * m_in;                 /* X and Y (the problem's) */
+  d += (ops->quadratic ? 5.0 : 4.0) * N * m_in;  /* Y, Z, R, D2; Zstar */
+  d += ops->vectorized ? 3.0 * n_in : 0.0;        /* w, g, vbuf */
+  /* The backend's scratch, kept: dgesvd's copy of X and its work, or the
+   * Cholesky factor of the Newton system (one column's, or the row's nm×nm). */
+  const double newton = ops->impl ? n * m : n_in;
+  d += fmax(N * n_in + fmax(3.0 * k + K, 5.0 * k), newton * newton);
+  d += N + 4.0 * n_in * m_in; /* minimize: d2col, G, Gt, Dir, Wt */
+  if (!ops->impl)
+    d += N * n_in + n_in * n_in; /* its scaled copy Xs of X and one column's H */
+  return 8.0 * d + (ops->state_bytes ? ops->state_bytes(N, n, m) : 0.0);
+}
+
 void lrs_loss_destroy(lrs_loss **loss) {
   if (!loss || !*loss)
     return;

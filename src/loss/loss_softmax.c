@@ -181,6 +181,12 @@ static const lrs_loss_impl softmax_impl = {.bind = bind,
                                            .hess_apply = hess_apply,
                                            .newton_solve = newton_solve};
 
+/* bind's y, p, u and S (N×m each); newton_solve's H (nm×nm), E, HE, d, col. */
+static double state_bytes(double N, double n, double m) {
+  return 8.0 * (4.0 * N * m + n * m * n * m + 4.0 * n * m);
+}
+
 const lrs_loss_ops lrs__loss_softmax = {
     .covered = true, .zero_min = false, .labels = false, .quadratic = false,
-    .ridge = ridge, .constants = constants, .check = check, .impl = &softmax_impl};
+    .ridge = ridge, .constants = constants, .check = check, .impl = &softmax_impl,
+    .state_bytes = state_bytes};

@@ -9,6 +9,7 @@
 #include "lrsweep/kind.h"
 #include "lrsweep/loss.h"
 #include "lrsweep/problem.h"
+#include "model_private.h"
 
 typedef struct head {
   size_t N, n, m, r, N_test;
@@ -115,12 +116,7 @@ static lrs_status op_dump(lrs_model *m, lrs_dump_fn emit, void *ctx) {
 }
 
 static lrs_status op_summarize(lrs_model *m, lrs_summary *s) {
-  head *t = impl(m);
-  s->loss_star = t->star;
-  s->theory.applicable = false;
-  s->theory.mu = lrs_loss_mu(t->loss);
-  s->theory.K = lrs_loss_K(t->loss);
-  return LRS_OK;
+  return lrs__model_summarize_untheorized(impl(m)->loss, impl(m)->star, s);
 }
 
 static void op_destroy(lrs_model *m) {

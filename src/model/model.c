@@ -1,9 +1,11 @@
 /* The model shell and its one construction path (lrsweep/model.h). */
 #include "lrsweep/model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "lrsweep/kind.h"
+#include "model_private.h"
 
 lrs_status lrs_model_shell_create(lrs_linalg *la, lrs_model **model) {
   *model = calloc(1, sizeof **model);
@@ -41,6 +43,28 @@ lrs_status lrs_model_emit_mat(lrs_dump_fn emit, void *ctx, const char *name, con
     st = emit(ctx, name, rows, cols, full, doc);
   free(full);
   return st;
+}
+
+lrs_status lrs__model_summarize_untheorized(const lrs_loss *loss, double star, lrs_summary *s) {
+  s->loss_star = star;
+  s->theory.applicable = false;
+  s->theory.mu = lrs_loss_mu(loss);
+  s->theory.K = lrs_loss_K(loss);
+  return LRS_OK;
+}
+
+lrs_status lrs__model_emit_data(lrs_dump_fn emit, void *ctx, const lrs_problem *P,
+                                const lrs_loss *loss, const char *product) {
+  char doc[128];
+  if (lrs_loss_ops_of(loss)->vectorized) { /* sensing (lrsweep/problem.h) */
+    snprintf(doc, sizeof doc, "measurements y (N×1); loss ½‖X vec(%s) − y‖²", product);
+    LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", P->X,
+                               "sensing operator (N×nm), row i = vec(A_i)ᵀ column-major"));
+    return lrs_model_emit_mat(emit, ctx, "Y", P->Y, doc);
+  }
+  snprintf(doc, sizeof doc, "targets Y (N×m); loss ½‖Y − X %s‖² for squared", product);
+  LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", P->X, "data X (N×n), rows are samples"));
+  return lrs_model_emit_mat(emit, ctx, "Y", P->Y, doc);
 }
 
 lrs_status lrs_model_norm2(const lrs_model *m, const double *v, double *out) {

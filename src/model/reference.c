@@ -8,6 +8,7 @@
 #include "lrsweep/loss.h"
 #include "lrsweep/model.h"
 #include "lrsweep/problem.h"
+#include "model_private.h"
 
 typedef struct ref {
   lrs_problem *P; /* owned: the two_layer draws of the same point */
@@ -47,23 +48,12 @@ static double op_eta_max(const lrs_model *m) { return 1.0 / lrs_loss_K(impl(m)->
 
 static lrs_status op_dump(lrs_model *m, lrs_dump_fn emit, void *ctx) {
   const ref *t = impl(m);
-  if (lrs_loss_ops_of(t->loss)->vectorized) { /* sensing (lrsweep/problem.h) */
-    LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", t->P->X, "sensing operator (N×nm), row i = vec(A_i)ᵀ column-major"));
-    LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", t->P->Y, "measurements y (N×1); loss ½‖X vec(W) − y‖²"));
-  } else {
-    LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", t->P->X, "data X (N×n), rows are samples"));
-    LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", t->P->Y, "targets Y (N×m); loss ½‖Y − X W‖² for squared"));
-  }
+  LRS_TRY(lrs__model_emit_data(emit, ctx, t->P, t->loss, "W"));
   return lrs_model_emit_mat(emit, ctx, "W", t->W, "W(0) = W1(0) W2(0)ᵀ (n×m) of the same draws");
 }
 
 static lrs_status op_summarize(lrs_model *m, lrs_summary *s) {
-  ref *t = impl(m);
-  s->loss_star = t->star;
-  s->theory.applicable = false;
-  s->theory.mu = lrs_loss_mu(t->loss);
-  s->theory.K = lrs_loss_K(t->loss);
-  return LRS_OK;
+  return lrs__model_summarize_untheorized(impl(m)->loss, impl(m)->star, s);
 }
 
 static void op_destroy(lrs_model *m) {

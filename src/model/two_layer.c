@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lrsweep/kind.h"
+#include "model_private.h"
 
 typedef struct tl {
   lrs_problem *P; /* owned */
@@ -249,14 +250,9 @@ static lrs_status op_account_step(lrs_model *m, double eta, lrs_record *rec) {
 
 static lrs_status op_summarize(lrs_model *m, lrs_summary *s) {
   tl *t = impl(m);
-  s->loss_star = t->star;
-  if (t->covered) {
+  LRS_TRY(lrs__model_summarize_untheorized(t->loss, t->star, s));
+  if (t->covered)
     s->theory = t->ts.th;
-  } else {
-    s->theory.applicable = false;
-    s->theory.mu = lrs_loss_mu(t->loss);
-    s->theory.K = lrs_loss_K(t->loss);
-  }
   return LRS_OK;
 }
 
@@ -292,13 +288,7 @@ static void op_set_eta0(lrs_model *m, double eta0) {
 
 static lrs_status op_dump(lrs_model *m, lrs_dump_fn emit, void *ctx) {
   const lrs_problem *P = impl(m)->P;
-  if (lrs_loss_ops_of(impl(m)->loss)->vectorized) { /* sensing (lrsweep/problem.h) */
-    LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", P->X, "sensing operator (N×nm), row i = vec(A_i)ᵀ column-major"));
-    LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", P->Y, "measurements y (N×1); loss ½‖X vec(W1 W2ᵀ) − y‖²"));
-  } else {
-    LRS_TRY(lrs_model_emit_mat(emit, ctx, "X", P->X, "data X (N×n), rows are samples"));
-    LRS_TRY(lrs_model_emit_mat(emit, ctx, "Y", P->Y, "targets Y (N×m); loss ½‖Y − X W1 W2ᵀ‖² for squared"));
-  }
+  LRS_TRY(lrs__model_emit_data(emit, ctx, P, impl(m)->loss, "W1 W2ᵀ"));
   LRS_TRY(lrs_model_emit_mat(emit, ctx, "W1", P->W1_0, "W1(0) (n×h); the model's product is W = W1 W2ᵀ"));
   return lrs_model_emit_mat(emit, ctx, "W2", P->W2_0, "W2(0) (m×h)");
 }

@@ -15,14 +15,13 @@ typedef struct {
   size_t n, next;
 } schedule;
 
-static lrs_status schedule_make(const lrs_point *p, schedule *s, size_t *capacity) {
+static lrs_status schedule_make(const lrs_point *p, schedule *s) {
   memset(s, 0, sizeof *s);
   if (p->record_every < 0 || p->records < 0)
     return LRS_RAISE(LRS_ERR_CONFIG, "record_every = %lld, records = %lld must be ≥ 0",
                      (long long)p->record_every, (long long)p->records);
   if (p->record_every > 0) {
     s->every = p->record_every;
-    *capacity = (size_t)(p->max_iter / p->record_every) + 3;
     return LRS_OK;
   }
   const size_t R = (size_t)p->records;
@@ -36,7 +35,6 @@ static lrs_status schedule_make(const lrs_point *p, schedule *s, size_t *capacit
     if (st > s->steps[s->n - 1])
       s->steps[s->n++] = st;
   }
-  *capacity = s->n + 2;
   return LRS_OK;
 }
 
@@ -90,11 +88,10 @@ lrs_status lrs__gd_run(lrs__run *run) {
 
   lrs_status st = LRS_OK;
   schedule sched;
-  size_t cap = 0;
   lrs__gd g = {.run = run};
-  st = schedule_make(p, &sched, &cap);
-  if (st == LRS_OK)
-    st = lrs_result_reserve(res, res->n_records + cap);
+  st = schedule_make(p, &sched);
+  if (st == LRS_OK) /* the catalog's bound on this schedule's records */
+    st = lrs_result_reserve(res, res->n_records + (size_t)lrs_point_max_records(p));
   LRS_TRY_GOTO(st, lrs_linalg_agree(m->la, st), done);
   LRS_TRY_GOTO(st, lrs__alloc_doubles(run, run->P, &g.theta_prev), done);
 

@@ -377,7 +377,7 @@ lrs_status lrs__gf_run(lrs__run *run) {
   }
   if (nt == 0 || times[nt - 1] < p->horizon)
     times[nt++] = p->horizon;
-  st = lrs_result_reserve(res, res->n_records + nt + 2);
+  st = lrs_result_reserve(res, res->n_records + (size_t)lrs_point_max_records(p));
 
   gsl_odeiv2_system sys = {.function = rhs, .jacobian = jac, .dimension = dim, .params = &c};
   double h0 = 1e-3 * p->horizon * LRS_GF_FIRST_RECORD;

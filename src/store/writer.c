@@ -814,24 +814,39 @@ static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_
 
 /* ---- opening ----------------------------------------------------------------- */
 
+/* The methods (LRS_PARAM_METHOD bits) the points of a sweep run: its base
+ * method, or the values of its method axis. */
+static uint32_t sweep_methods(const lrs_config *cfg) {
+  const lrs_param *method = lrs_param_find("method");
+  for (size_t i = 0; i < lrs_config_axis_count(cfg); i++) {
+    const lrs_axis *a = lrs_config_axis(cfg, i);
+    if (a->param != method)
+      continue;
+    uint32_t bits = 0;
+    for (size_t k = 0; k < a->length; k++)
+      bits |= LRS_PARAM_METHOD((int)a->values[k]);
+    return bits;
+  }
+  return LRS_PARAM_METHOD(lrs_config_base(cfg)->method);
+}
+
 /* Whether one of the absent columns `absent` ("a, b") is a parameter this
  * sweep gives another value than the 0 it reads as (an axis, or a base
- * value ≠ 0); if so, "name = value-it-reads" into clash[cap]. */
-static bool absent_clash(const lrs_config *cfg, const char *absent, char *clash, size_t cap) {
+ * value ≠ 0); if so, "name = value-it-reads" into clash[cap].  `stored` is
+ * the stored sweep: a parameter that acts with none of the methods its
+ * points ran (the table's lrs_param.methods; Adam's parameters in a table
+ * older than Adam) was inert in them, whatever this sweep sets. */
+static bool absent_clash(const lrs_config *cfg, const lrs_config *stored, const char *absent,
+                         char *clash, size_t cap) {
+  const uint32_t ran = sweep_methods(stored);
   for (const char *p = absent; *p;) {
     char name[64];
     size_t len = strcspn(p, ",");
     snprintf(name, sizeof name, "%.*s", (int)len, p);
     p += len + strspn(p + len, ", ");
-    /* Adam's parameters act only with method = "adam", which no point of a
-     * table older than them ran (and a sweep of it that does is another grid). */
-    static const char *const inert[] = {"adam_beta1", "adam_beta2", "adam_eps"};
-    bool acts = true;
-    for (size_t k = 0; k < sizeof inert / sizeof *inert; k++)
-      acts = acts && strcmp(name, inert[k]) != 0;
     const lrs_param *param = lrs_param_find(name);
-    if (!param || !acts)
-      continue; /* a result column reads unset */
+    if (!param || (param->methods && !(param->methods & ran)))
+      continue; /* a result column reads unset; an inert parameter */
     bool varies = false;
     for (size_t i = 0; i < lrs_config_axis_count(cfg); i++)
       varies = varies || lrs_config_axis(cfg, i)->param == param;
@@ -887,7 +902,7 @@ static lrs_status prepare(lrs_store_writer *w) {
   LRS_TRY_GOTO(st, lrs__store_points_absent(rd, sweep, absent, sizeof absent, &n_absent), done);
   if (n_absent > 0) {
     char clash[160];
-    if (absent_clash(w->cfg, absent, clash, sizeof clash)) {
+    if (absent_clash(w->cfg, old_cfg, absent, clash, sizeof clash)) {
       st = LRS_RAISE(LRS_ERR_STORE,
                      "%s: sweep '%s' was stored by an older lrsweep whose points ran before "
                      "one of its parameters existed (they ran %s); this sweep sets it otherwise, "

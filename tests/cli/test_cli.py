@@ -41,7 +41,7 @@ check(r.returncode == 0, "plan quickstart succeeds")
 check("points   12" in r.stdout, "plan counts 2 widths × 2 σ² × 3 seeds = 12 points")
 check("first    #0  seed=0,sigma2=0.01,width=100" in r.stdout, "plan shows the first point's key")
 check("last     #11  seed=2,sigma2=1,width=400" in r.stdout, "plan shows the last point's key")
-# Memory and store size: the quickstart's records are 12 × (200 + 3) at most, its
+# Memory and store size: the quickstart's records are 12 × (200 + 1) at most, its
 # largest matrices (n+m) × (n+m) in reduced coordinates: no warning.
 mem = re.search(r"memory   ~([\d.]+) (\w+) per rank at most \(point #\d+\); "
                 r"store up to ~([\d.]+) (\w+)", r.stdout)
@@ -56,6 +56,19 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 0 and re.fullmatch(
         r"lrsweep plan: warning: point #0 may need ~1\d\.?\d* GiB of memory on its rank "
         r"\(over 4 GiB\): .*\n", r.stderr), f"plan warns of a point's memory: {r.stderr}")
+    # Matrix sensing's operator is N × n·m: 24000 × 22500 doubles, 4.02 GiB, plus the
+    # loss's copy of it for its singular values, the Newton set-up's scaled copy and
+    # its n·m × n·m Hessian, 3.77 GiB (lrs_loss_memory): ~15.8 GiB, while the
+    # parameter matrices are tiny.
+    sensing = os.path.join(tmp, "sensing.toml")
+    open(sensing, "w").write('[problem]\ninput_dim = 150\noutput_dim = 150\nwidth = 150\n'
+                             'samples = 24000\nloss = "sensing"\ndata = "gaussian"\n'
+                             '[solver]\nmax_iter = 10\n')
+    r = run("plan", sensing)
+    mem = re.fullmatch(r"lrsweep plan: warning: point #0 may need ~(\d+\.?\d*) GiB of memory "
+                       r"on its rank \(over 4 GiB\): .*\n", r.stderr)
+    check(r.returncode == 0 and mem and 15.8 <= float(mem.group(1)) <= 15.9,
+          f"plan warns of a sensing point's operator and its copies: {r.stderr}")
     # 10^4 points × 10^5 records of a few hundred bytes: beyond 20 GiB.
     many = os.path.join(tmp, "many.toml")
     open(many, "w").write('[sweep]\nreplicates = 10000\n[solver]\nmax_iter = 100000\n')

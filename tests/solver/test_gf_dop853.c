@@ -13,23 +13,9 @@
 #include "lrsweep/solve.h"
 #include "numerics_point.h"
 
-static lrs_result *solve(const lrs_point *p, lrs_status *st) {
-  lrs_result *r = NULL;
-  lrs_result_create(16, &r);
-  *st = lrs_solve_point(p, MPI_COMM_SELF, r);
-  return r;
-}
-
-/* n = 4, m = 3, N = 6 gaussian data, h = 12, GF to t = 3 with 60 records. */
+/* The small problem (numerics_point.h), GF to t = 3 with 60 records. */
 static lrs_point small_gf(void) {
-  lrs_point p = lrs_test_point();
-  p.input_dim = 4;
-  p.output_dim = 3;
-  p.samples = 6;
-  p.width = 12;
-  p.data = LRS_DATA_GAUSSIAN;
-  p.init_scale = 0.5;
-  p.sigma2 = 0.2;
+  lrs_point p = lrs_test_small_point();
   p.method = LRS_METHOD_GF;
   p.horizon = 3.0;
   p.records = 60;
@@ -60,9 +46,9 @@ static void test_against_rk8pd(void) {
   /* tight: both far below the loss differences checked */
   p.rtol = 1e-13;
   p.atol = 1e-16;
-  lrs_result *d = solve(&p, &s1);
+  lrs_result *d = lrs_test_solve(&p, &s1);
   p.ode_stepper = LRS_ODE_RK8PD;
-  lrs_result *r = solve(&p, &s2);
+  lrs_result *r = lrs_test_solve(&p, &s2);
   const double L0 = d->records[0].loss, Lend = d->records[d->n_records - 1].loss;
   LRS_CHECK(s1 == LRS_OK && s2 == LRS_OK && d->summary.status == LRS_POINT_MAX_TIME &&
                 r->summary.status == LRS_POINT_MAX_TIME && same_times(d, r) &&
@@ -83,9 +69,9 @@ static void test_against_rk8pd(void) {
   p.rtol = 1e-10;
   p.atol = 1e-12;
   p.ode_stepper = LRS_ODE_DOP853;
-  d = solve(&p, &s1);
+  d = lrs_test_solve(&p, &s1);
   p.ode_stepper = LRS_ODE_RK8PD;
-  r = solve(&p, &s2);
+  r = lrs_test_solve(&p, &s2);
   LRS_CHECK(d->summary.iterations < r->summary.iterations - (int64_t)d->n_records / 2 &&
                 r->summary.iterations >= (int64_t)d->n_records - 1,
             "records are interpolated, not stepped to: %lld dop853 steps vs %lld rk8pd steps "
@@ -99,14 +85,14 @@ static void test_against_rk8pd(void) {
 
   /* the default tolerances against the tight rk8pd solution */
   p.ode_stepper = LRS_ODE_RK8PD;
-  r = solve(&p, &s2);
+  r = lrs_test_solve(&p, &s2);
   p.ode_stepper = LRS_ODE_DOP853;
   p.rtol = 1e-10;
   p.atol = 1e-12;
-  d = solve(&p, &s1);
+  d = lrs_test_solve(&p, &s1);
   p.rtol = 1e-8;
   p.atol = 1e-10;
-  lrs_result *loose = solve(&p, &s3);
+  lrs_result *loose = lrs_test_solve(&p, &s3);
   const double w10 = worst_rel(d, r, 1e-12 * L0), w8 = worst_rel(loose, r, 1e-10 * L0);
   LRS_CHECK(s1 == LRS_OK && s3 == LRS_OK && w10 <= 1e-7 && w8 <= 1e-5 && w10 < w8,
             "rtol 1e-10 / 1e-8: record losses within %.1e / %.1e of the tight rk8pd solution",
@@ -119,7 +105,7 @@ static void test_against_rk8pd(void) {
 static void test_invariant(void) {
   lrs_point p = small_gf();
   lrs_status st;
-  lrs_result *r = solve(&p, &st);
+  lrs_result *r = lrs_test_solve(&p, &st);
   const double D0 = d0_norm(&p);
   bool mono = true;
   for (size_t i = 1; i < r->n_records; i++)
@@ -143,9 +129,9 @@ static void test_invariant(void) {
   p.atol = 1e-14;
   p.coordinates = LRS_COORDS_FULL;
   lrs_status sf, sr;
-  lrs_result *full = solve(&p, &sf);
+  lrs_result *full = lrs_test_solve(&p, &sf);
   p.coordinates = LRS_COORDS_REDUCED;
-  lrs_result *red = solve(&p, &sr);
+  lrs_result *red = lrs_test_solve(&p, &sr);
   /* Late records (L down to 1e-21 here) carry the flow's absolute error,
    * not a relative one: compared above 1e-9·L0 as in test_solver.c. */
   const double w = worst_rel(red, full, 1e-9 * full->records[0].loss);
@@ -170,9 +156,9 @@ static void test_lora(void) {
   q.atol = 1e-16;
   q.ode_stepper = LRS_ODE_DOP853;
   lrs_status s1, s2;
-  lrs_result *d = solve(&q, &s1);
+  lrs_result *d = lrs_test_solve(&q, &s1);
   q.ode_stepper = LRS_ODE_RK8PD;
-  lrs_result *r = solve(&q, &s2);
+  lrs_result *r = lrs_test_solve(&q, &s2);
   const double w = worst_rel(d, r, 0.0);
   LRS_CHECK(s1 == LRS_OK && s2 == LRS_OK && same_times(d, r) && w <= 1e-6,
             "LoRA GF, small init, rtol 1e-13: every record loss within %.1e of rk8pd's "
@@ -187,7 +173,7 @@ static void test_stops(void) {
   lrs_status st;
   p.tol = 1e-12;
   p.horizon = 1e4;
-  lrs_result *r = solve(&p, &st);
+  lrs_result *r = lrs_test_solve(&p, &st);
   const lrs_record *last = &r->records[r->n_records - 1];
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_CONVERGED && last->loss <= 1e-12 &&
                 last->time == r->summary.final_time && r->summary.final_time < p.horizon &&
@@ -199,7 +185,7 @@ static void test_stops(void) {
   p = small_gf();
   p.rtol = 0.0;
   p.atol = 1e-300;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_NUMERICAL_FAILURE &&
                 strstr(r->summary.message, "dop853") && r->n_records >= 1,
             "atol = 1e-300: numerical_failure (%s)", r->summary.message);
@@ -207,7 +193,7 @@ static void test_stops(void) {
 
   p = small_gf();
   p.max_point_seconds = 1e-9;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_TIMEOUT,
             "max_point_seconds: status timeout (%s)", r->summary.message);
   lrs_result_destroy(&r);

@@ -12,23 +12,9 @@
 #include "lrsweep/solve.h"
 #include "numerics_point.h"
 
-static lrs_result *solve(const lrs_point *p, lrs_status *st) {
-  lrs_result *r = NULL;
-  lrs_result_create(16, &r);
-  *st = lrs_solve_point(p, MPI_COMM_SELF, r);
-  return r;
-}
-
-/* A small problem: n = 4, m = 3, N = 6 gaussian data, h = 12. */
+/* The small problem (numerics_point.h) with fixed GD steps. */
 static lrs_point small_point(void) {
-  lrs_point p = lrs_test_point();
-  p.input_dim = 4;
-  p.output_dim = 3;
-  p.samples = 6;
-  p.width = 12;
-  p.data = LRS_DATA_GAUSSIAN;
-  p.init_scale = 0.5;
-  p.sigma2 = 0.2;
+  lrs_point p = lrs_test_small_point();
   p.step_rule = LRS_STEP_FIXED;
   p.max_iter = 20000;
   p.tol = 1e-20;
@@ -44,7 +30,7 @@ static void test_gf(void) {
   p.records = 60;
   p.tol = 0.0;
   lrs_status st;
-  lrs_result *r = solve(&p, &st);
+  lrs_result *r = lrs_test_solve(&p, &st);
   const double D0 = d0_norm(&p);
   double worst = 0.0;
   bool mono = true;
@@ -92,7 +78,7 @@ static void test_gf(void) {
     lrs_point q8 = q;
     q8.ode_stepper = LRS_ODE_RK8PD;
     lrs_status s1, s2;
-    lrs_result *ra = solve(&q, &s1), *rb = solve(&q8, &s2);
+    lrs_result *ra = lrs_test_solve(&q, &s1), *rb = lrs_test_solve(&q8, &s2);
     const double la = ra->records[ra->n_records - 1].loss, lb = rb->records[rb->n_records - 1].loss;
     LRS_CHECK(s1 == LRS_OK && ra->summary.status == LRS_POINT_MAX_TIME &&
                   lrs_test_close(la, lb, 1e-4, 0),
@@ -107,7 +93,7 @@ static void test_gf(void) {
    * what linear convergence needs on this instance). */
   p.tol = 1e-12;
   p.horizon = 1e4;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_CONVERGED &&
                 r->records[r->n_records - 1].loss <= 1e-12 && r->summary.final_time < p.horizon,
             "GF stops as converged at t = %.4g", r->summary.final_time);
@@ -120,14 +106,14 @@ static void test_gf(void) {
   lrs_point f = p;
   f.rtol = 0.0;
   f.atol = 1e-300;
-  r = solve(&f, &st);
+  r = lrs_test_solve(&f, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_NUMERICAL_FAILURE &&
                 r->summary.message[0] != '\0' && r->n_records >= 2,
             "GF with atol = 1e-300: numerical_failure (%s)", r->summary.message);
   lrs_result_destroy(&r);
   f = p;
   f.max_point_seconds = 1e-9;
-  r = solve(&f, &st);
+  r = lrs_test_solve(&f, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_TIMEOUT,
             "GF max_point_seconds: status timeout (%s)", r->summary.message);
   lrs_result_destroy(&r);
@@ -135,7 +121,7 @@ static void test_gf(void) {
   p.ode_stepper = LRS_ODE_MSBDF;
   p.width = 2000; /* P = 14000 > the dense-Jacobian limit (full coordinates) */
   p.coordinates = LRS_COORDS_FULL;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_ERR_UNSUPPORTED && r->summary.status == LRS_POINT_ERROR &&
                 strstr(r->summary.message, "msbdf"),
             "msbdf on a large problem is refused: %s", r->summary.message);
@@ -151,7 +137,7 @@ static double safe_step(const lrs_point *base) {
   q.loss = LRS_LOSS_SQUARED;
   q.method = LRS_METHOD_NONE;
   lrs_status st;
-  lrs_result *r = solve(&q, &st);
+  lrs_result *r = lrs_test_solve(&q, &st);
   double eta = 0.5 / (r->summary.theory.K * r->summary.theory.alpha2);
   lrs_result_destroy(&r);
   return eta;
@@ -172,7 +158,7 @@ static void test_losses_converge(void) {
       p.record_every = 0;
       p.records = 50;
       lrs_status st;
-      lrs_result *res = solve(&p, &st);
+      lrs_result *res = lrs_test_solve(&p, &st);
       const lrs_summary *s = &res->summary;
       LRS_CHECK(st == LRS_OK && s->status == LRS_POINT_CONVERGED,
                 "%s + %s converges: status %s after %lld iterations, L − ℓ* = %.2e (ℓ* = %.6g)",
@@ -200,7 +186,7 @@ static void test_backtracking_printed(void) {
   p.bt_shrink = 0.1;
   p.bt_sufficient = 1e-3; /* a satisfiable printed test: no fallback */
   lrs_status st;
-  lrs_result *r = solve(&p, &st);
+  lrs_result *r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_CONVERGED &&
                 r->summary.message[0] == '\0' && r->summary.ls_failures == 0 &&
                 r->summary.rhs_evals == r->summary.iterations + 1 &&
@@ -217,7 +203,7 @@ static void test_backtracking_printed(void) {
   lrs_result_destroy(&r);
   p.bt_sufficient = 0.9;
   p.max_iter = 50;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.ls_failures > 0 &&
                 r->summary.loss_evals >= r->summary.ls_failures * p.bt_max_shrinks &&
                 strstr(r->summary.message, "sufficient-decrease test failed") != NULL,
@@ -240,7 +226,7 @@ static void test_backtracking_armijo(void) {
   p.bt_sufficient = 0.5;
   p.tol = 1e-16;
   lrs_status st;
-  lrs_result *r = solve(&p, &st);
+  lrs_result *r = lrs_test_solve(&p, &st);
   bool ok = st == LRS_OK && r->summary.status == LRS_POINT_CONVERGED && r->n_records > 2;
   int64_t trials = 0;
   for (size_t i = 0; ok && i + 1 < r->n_records; i++) {
@@ -260,7 +246,7 @@ static void test_backtracking_armijo(void) {
   p.step_size = 1e6; /* two shrinks cannot reach a decrease from here */
   p.bt_max_shrinks = 2;
   p.max_iter = 3;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_NUMERICAL_FAILURE &&
                 r->summary.ls_failures == 1 && r->summary.loss_evals == 2 &&
                 r->summary.iterations == 0 && strstr(r->summary.message, "no trial step decreased"),
@@ -274,7 +260,7 @@ static void test_backtracking_armijo(void) {
   p.bt_max_shrinks = 1000;
   p.tol = 0.0;
   p.max_iter = 400;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.ls_failures >= 1 &&
                 r->summary.loss_evals < 200 * (r->summary.iterations + 1) &&
                 r->summary.final_loss - r->summary.loss_star < 1e-12 * r->summary.loss0 &&
@@ -300,7 +286,7 @@ static void test_global_undefined(void) {
   p.step_size = 0.3;
   p.max_iter = 20;
   lrs_status st;
-  lrs_result *r = solve(&p, &st);
+  lrs_result *r = lrs_test_solve(&p, &st);
   const double rb = r->summary.theory.rho_bar0;
   LRS_CHECK(st == LRS_OK && rb < 0 && r->summary.status == LRS_POINT_RULE_UNDEFINED &&
                 strstr(r->summary.message, "undefined") && r->summary.iterations == 0 &&
@@ -311,7 +297,7 @@ static void test_global_undefined(void) {
             r->summary.message);
   lrs_result_destroy(&r);
   p.step_rule = LRS_STEP_LOCAL;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   bool ok = st == LRS_OK && r->n_records > 2;
   for (size_t i = 0; ok && i < r->n_records; i++) {
     const lrs_record *q = &r->records[i];
@@ -331,7 +317,7 @@ static void test_divergence_and_statuses(void) {
   p.step_size = 20.0;
   p.max_iter = 1000;
   lrs_status st;
-  lrs_result *r = solve(&p, &st);
+  lrs_result *r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_DIVERGED,
             "η = 10·2/K: status diverged (a result, not a crash): %s", r->summary.message);
   const lrs_record *last = &r->records[r->n_records - 1];
@@ -342,7 +328,7 @@ static void test_divergence_and_statuses(void) {
 
   /* Non-finite blow-up also ends as diverged. */
   p.blowup = INFINITY;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_DIVERGED &&
                 !isfinite(r->records[r->n_records - 1].loss),
             "with blowup = ∞ the run stops at the first non-finite loss");
@@ -353,7 +339,7 @@ static void test_divergence_and_statuses(void) {
   p.width = 40;
   p.max_iter = 7;
   p.record_every = 3;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_MAX_ITER &&
                 r->summary.iterations == 7,
             "max_iter: status max_iter after 7 iterations");
@@ -372,7 +358,7 @@ static void test_divergence_and_statuses(void) {
   p.record_every = 0;
   p.records = 20;
   p.tol = 1e-20;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   bool inc = true;
   for (size_t i = 1; i < r->n_records; i++)
     inc = inc && r->records[i].step > r->records[i - 1].step;
@@ -383,7 +369,7 @@ static void test_divergence_and_statuses(void) {
   lrs_result_destroy(&r);
 
   p.record_every = 1;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   bool levels = true;
   for (int l = 0; l < LRS_RESULT_LEVELS; l++) {
     int64_t first = -1;
@@ -406,7 +392,7 @@ static void test_divergence_and_statuses(void) {
 
   /* timeout */
   p.max_point_seconds = 1e-9;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_TIMEOUT,
             "max_point_seconds: status timeout (%s)", r->summary.message);
   lrs_result_destroy(&r);
@@ -414,7 +400,7 @@ static void test_divergence_and_statuses(void) {
   /* theory only */
   p = lrs_test_point();
   p.method = LRS_METHOD_NONE;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_THEORY_ONLY && r->n_records == 0 &&
                 r->summary.theory.applicable && r->summary.theory.eta0 == r->summary.theory.eta_max &&
                 isfinite(r->summary.theory.rho_bar0),
@@ -427,20 +413,20 @@ static void test_refusals(void) {
   p.step_rule = LRS_STEP_XU2023;
   p.loss = LRS_LOSS_LOGISTIC;
   lrs_status st;
-  lrs_result *r = solve(&p, &st);
+  lrs_result *r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_ERR_UNSUPPORTED && strstr(r->summary.message, "squared loss only"),
             "xu2023 with the logistic loss refused: %s", r->summary.message);
   lrs_result_destroy(&r);
   p = lrs_test_point();
   p.loss = LRS_LOSS_HUBER;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_ERR_UNSUPPORTED && strstr(r->summary.message, "huber"),
             "local rule with an uncovered loss refused: %s", r->summary.message);
   lrs_result_destroy(&r);
   p = lrs_test_point();
   p.model = LRS_MODEL_LORA;
   p.init = LRS_INIT_SMALL;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_ERR_UNSUPPORTED && r->summary.status == LRS_POINT_ERROR &&
                 strstr(r->summary.message, "two_layer"),
             "the [P1] local rule on a lora model is refused: %s", r->summary.message);
@@ -448,12 +434,12 @@ static void test_refusals(void) {
   p = lrs_test_point();
   p.step_rule = LRS_STEP_BACKTRACKING;
   p.step_size = NAN;
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_ERR_CONFIG, "backtracking without η_bt is a config error: %s",
             r->summary.message);
   lrs_result_destroy(&r);
   p = lrs_test_point();
-  r = solve(&p, &st);
+  r = lrs_test_solve(&p, &st);
   lrs_result *r2 = NULL;
   lrs_result_create(0, &r2);
   st = lrs_solve_point(&p, MPI_COMM_WORLD, r2);
@@ -469,7 +455,7 @@ static void test_global_rule(void) {
   p.max_iter = 400;
   p.tol = 1e-20;
   lrs_status st;
-  lrs_result *r = solve(&p, &st);
+  lrs_result *r = lrs_test_solve(&p, &st);
   bool below = true, steps = true;
   for (size_t i = 0; i < r->n_records; i++) {
     below = below && r->records[i].loss <= r->records[i].bound_global * (1 + 1e-9);
@@ -559,9 +545,9 @@ static void test_coordinates(void) {
     p.records = 40;
     lrs_status st_f, st_r;
     p.coordinates = LRS_COORDS_FULL;
-    lrs_result *full = solve(&p, &st_f);
+    lrs_result *full = lrs_test_solve(&p, &st_f);
     p.coordinates = LRS_COORDS_REDUCED;
-    lrs_result *red = solve(&p, &st_r);
+    lrs_result *red = lrs_test_solve(&p, &st_r);
     const lrs_summary *a = &full->summary, *b = &red->summary;
     const char *worst;
     const bool gf = p.method == LRS_METHOD_GF; /* GF: drift is integration error */

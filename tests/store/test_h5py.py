@@ -233,6 +233,21 @@ check(all(np.array_equal(after[c][done], before[c][done], equal_nan=True)
 check(len(after) == 12 and np.all(np.isfinite(after["final_loss"])),
       "the points still pending ran")
 
+# A parameter of other methods only (the parameter table's `methods`) was inert in
+# the stored points: Adam's three and GF's horizon missing from this table of gd
+# points, the quickstart (adam_beta1 = 0.9, horizon = 100 by default) continues
+# and the table gains the columns.  max_iter acts with gd: missing, it is refused.
+drop_columns("no_adam.h5", {"adam_beta1", "adam_beta2", "adam_eps", "horizon"})
+r = continue_sweep("no_adam.h5")
+with h5py.File("no_adam.h5", "r") as f:
+    names = set(f["sweeps/quickstart/points"].dtype.names)
+check(r.returncode == 0 and {"adam_beta1", "adam_beta2", "adam_eps", "horizon"} <= names,
+      f"a gd table without Adam's and GF's parameters continues: {r.stderr.strip()[-200:]}")
+drop_columns("no_iter.h5", {"max_iter"})
+r = continue_sweep("no_iter.h5")
+check(r.returncode == 2 and "(they ran max_iter = 0)" in r.stderr,
+      f"a gd table without max_iter (a gd parameter) is refused: {r.stderr.strip()[-200:]}")
+
 shutil.rmtree(tmp)
 print(f"1..{count}")
 sys.exit(1 if failed else 0)
