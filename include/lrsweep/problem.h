@@ -100,7 +100,7 @@ typedef struct lrs_setup_key {
 
 /* A key of kind `tag` (one letter per product), then its words. */
 void lrs_setup_key_init(lrs_setup_key *key, char tag);
-void lrs_setup_key_add(lrs_setup_key *key, uint64_t word);
+void lrs_setup_key_add(lrs_setup_key *key, uint64_t word); /* to an unset key: invalid */
 void lrs_setup_key_add_double(lrs_setup_key *key, double value); /* its bits */
 bool lrs_setup_key_valid(const lrs_setup_key *key); /* false: empty, overflowed or invalidated */
 /* Marks a key that does not capture its product's inputs (a kind the key

@@ -260,7 +260,6 @@ static lrs_status target_directions(lrs_linalg *la, head *t) {
  * all it depends on: the file's bytes (SHA-256), the sizes and the loss with
  * its parameters; data without a digest (built in memory) is not cached. */
 static lrs_status loss_star(const lrs_point *p, const lrs_datafile *d, head *t) {
-  const size_t nm = t->n * t->m;
   lrs_setup_key key;
   lrs_setup_key_init(&key, 'H');
   const size_t hex = strlen(d->sha256);
@@ -276,25 +275,8 @@ static lrs_status loss_star(const lrs_point *p, const lrs_datafile *d, head *t) 
     lrs_setup_key_add(&key, kinds[i]);
   lrs_setup_key_add_double(&key, p->logistic_lambda);
   lrs_setup_key_add_double(&key, p->huber_delta);
-  const bool keep = lrs_setup_key_valid(&key);
-  const double *hit = keep ? lrs_setup_cache_get(&key, (nm + 1) * sizeof *hit) : NULL;
-  if (hit) {
-    t->star = hit[nm];
-    LRS_TRY(lrs_mat_set_global(t->Wstar, hit));
-    return lrs_loss_set_minimum(t->loss, t->Wstar, t->star);
-  }
-  LRS_TRY(lrs_mat_copy(t->W0, t->Wstar));
-  LRS_TRY(lrs_loss_minimize(t->loss, NULL, t->Wstar, &t->star));
-  if (!keep)
-    return LRS_OK;
-  double *entry = malloc((nm + 1) * sizeof *entry);
-  LRS_TRY(LRS_CHECK_ALLOC(entry));
-  const lrs_status st = lrs_mat_get_global(t->Wstar, entry);
-  entry[nm] = t->star;
-  if (st == LRS_OK)
-    lrs_setup_cache_put(&key, entry, (nm + 1) * sizeof *entry);
-  free(entry);
-  return st;
+  LRS_TRY(lrs_mat_copy(t->W0, t->Wstar)); /* Newton starts from W0 */
+  return lrs__model_minimize_kept(t->loss, &key, t->Wstar, &t->star);
 }
 
 static lrs_status build(const lrs_point *p, const lrs_datafile *d, lrs_model *shell) {

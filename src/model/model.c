@@ -53,6 +53,29 @@ lrs_status lrs__model_summarize_untheorized(const lrs_loss *loss, double star, l
   return LRS_OK;
 }
 
+lrs_status lrs__model_minimize_kept(lrs_loss *loss, const lrs_setup_key *key, lrs_mat *Wstar,
+                                    double *star) {
+  const size_t nm = lrs_mat_rows(Wstar) * lrs_mat_cols(Wstar);
+  const bool keep = key && lrs_setup_key_valid(key);
+  const double *hit = keep ? lrs_setup_cache_get(key, (nm + 1) * sizeof *hit) : NULL;
+  if (hit) {
+    *star = hit[nm];
+    LRS_TRY(lrs_mat_set_global(Wstar, hit));
+    return lrs_loss_set_minimum(loss, Wstar, *star);
+  }
+  LRS_TRY(lrs_loss_minimize(loss, NULL, Wstar, star));
+  if (!keep)
+    return LRS_OK;
+  double *entry = malloc((nm + 1) * sizeof *entry);
+  LRS_TRY(LRS_CHECK_ALLOC(entry));
+  const lrs_status st = lrs_mat_get_global(Wstar, entry);
+  entry[nm] = *star;
+  if (st == LRS_OK)
+    lrs_setup_cache_put(key, entry, (nm + 1) * sizeof *entry);
+  free(entry);
+  return st;
+}
+
 lrs_status lrs__model_emit_data(lrs_dump_fn emit, void *ctx, const lrs_problem *P,
                                 const lrs_loss *loss, const char *product) {
   char doc[128];

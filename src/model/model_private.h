@@ -12,6 +12,15 @@
  * lrsweep/result.h reports for every model). */
 lrs_status lrs__model_summarize_untheorized(const lrs_loss *loss, double star, lrs_summary *s);
 
+/* ℓ* and W* (lrs_loss_minimize from Wstar's content), or, when `key` is
+ * valid (lrsweep/problem.h: THE SET-UP CACHE) and an earlier point kept them
+ * under it, those bytes, the loss then left as minimize leaves it
+ * (lrs_loss_set_minimum); a valid key's result is kept.  The key must name
+ * everything the minimum depends on: the data, the loss and its parameters,
+ * the start (a model's own convention). */
+lrs_status lrs__model_minimize_kept(lrs_loss *loss, const lrs_setup_key *key, lrs_mat *Wstar,
+                                    double *star);
+
 /* Emits a drawn problem's data X and Y by name (dump op): the N×n data and
  * N×m targets, or for a `vectorized` loss the N×nm sensing operator and the
  * N×1 measurements.  `product` names the model's W in the loss's formula

@@ -342,6 +342,22 @@ static lrs_status keep_b0_products(const tl *t, const lrs_setup_key *key, size_t
 }
 
 /* Workspaces, W*, ℓ*, L0 and the t = 0 theory. */
+/* The set-up cache's key (lrsweep/problem.h) of what depends on the problem
+ * (X, Y, B0: problem_key) and the loss alone: W* (Newton from 0), ℓ* and W*'s
+ * constants; `tag` names the product.  Only the losses whose parameters are
+ * all in lrs_loss_params (a new loss is not cached until its inputs join). */
+static void loss_key(const tl *t, char tag, lrs_setup_key *key) {
+  *key = t->P->problem_key;
+  key->w[0] = (uint64_t)(unsigned char)tag; /* a problem_key never made stays invalid */
+  lrs_setup_key_add(key, (uint64_t)t->lp.kind);
+  lrs_setup_key_add_double(key, t->lp.lambda);
+  lrs_setup_key_add_double(key, t->lp.delta);
+  const lrs_loss_kind lk = t->lp.kind;
+  if (lk != LRS_LOSS_SQUARED && lk != LRS_LOSS_LOGISTIC && lk != LRS_LOSS_HUBER &&
+      lk != LRS_LOSS_SENSING && lk != LRS_LOSS_SOFTMAX)
+    lrs_setup_key_invalidate(key);
+}
+
 static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fro) {
   const size_t n = t->n, m = t->m, h = t->h, k = t->k;
   lrs_status st = LRS_OK;
@@ -431,7 +447,11 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fr
   /* ℓ*, W* (Newton from W = 0) and L0. */
   LRS_TRY_GOTO(st, lrs_loss_create(&t->lp, t->P->X, t->P->Y, m, &t->loss), done);
   LRS_TRY_GOTO(st, lrs_mat_create(la, n, m, &Wstar), done);
-  LRS_TRY_GOTO(st, lrs_loss_minimize(t->loss, NULL, Wstar, &t->star), done);
+  {
+    lrs_setup_key lkey;
+    loss_key(t, 'L', &lkey);
+    LRS_TRY_GOTO(st, lrs__model_minimize_kept(t->loss, &lkey, Wstar, &t->star), done);
+  }
   double v0;
   LRS_TRY_GOTO(st, eval_product(t, false, &v0), done);
   LRS_TRY_GOTO(st, lrs_loss_excess(t->loss, v0, &t->L0), done);
@@ -473,18 +493,9 @@ static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fr
   }
   const size_t kk = n < m ? n : m;
   { /* σ_max, σ_min and ‖·‖_F of W*, a function of the problem and the loss */
-    lrs_setup_key wkey = t->P->problem_key;
-    const bool wvalid = lrs_setup_key_valid(&wkey);
-    wkey.w[0] = 'W';
-    lrs_setup_key_add(&wkey, (uint64_t)t->lp.kind);
-    lrs_setup_key_add_double(&wkey, t->lp.lambda);
-    lrs_setup_key_add_double(&wkey, t->lp.delta);
-    /* the losses whose parameters are all in lrs_loss_params as keyed above
-     * (a new loss is not cached until its inputs join the key) */
-    const lrs_loss_kind lk = t->lp.kind;
-    const bool wkeep = wvalid && (lk == LRS_LOSS_SQUARED || lk == LRS_LOSS_LOGISTIC ||
-                                  lk == LRS_LOSS_HUBER || lk == LRS_LOSS_SENSING ||
-                                  lk == LRS_LOSS_SOFTMAX);
+    lrs_setup_key wkey;
+    loss_key(t, 'W', &wkey);
+    const bool wkeep = lrs_setup_key_valid(&wkey);
     const double *whit = wkeep ? lrs_setup_cache_get(&wkey, 3 * sizeof(double)) : NULL;
     double wc[3];
     if (whit) {

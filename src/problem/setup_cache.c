@@ -44,6 +44,10 @@ void lrs_setup_key_init(lrs_setup_key *k, char tag) {
 }
 
 void lrs_setup_key_add(lrs_setup_key *k, uint64_t v) {
+  if (k->n == 0) { /* a key never made (e.g. a problem's, off the local backend) */
+    lrs_setup_key_invalidate(k);
+    return;
+  }
   if (k->n < LRS_SETUP_KEY_WORDS)
     k->w[k->n] = v;
   k->n++; /* a key that overflowed never matches (lrs_setup_key_valid) */

@@ -10,7 +10,7 @@
 #include "lrsweep/solve.h"
 #include "numerics_point.h"
 
-enum { NP = 12 };
+enum { NP = 13 };
 
 /* Points that share draws in pairs and differ in what the keys must tell
  * apart: data and init kinds, coordinates, σ², scales, losses, step sizes. */
@@ -38,6 +38,9 @@ static void points(lrs_point *p) {
   p[10].step_rule = LRS_STEP_FIXED;
   p[10].step_size = 0.02;
   p[11].loss = LRS_LOSS_LOGISTIC;
+  p[12] = p[11];               /* same problem and loss as p[11]: its ℓ*, W* (Newton) */
+  p[12].step_rule = LRS_STEP_FIXED;
+  p[12].step_size = 0.02;
 }
 
 /* Everything of a result but its timing. */
@@ -66,6 +69,10 @@ int main(void) {
   lrs_setup_key k3 = k1;
   k3.w[2] ^= 1; /* 2.385's last bit */
   LRS_CHECK(!lrs_setup_cache_get(&k3, sizeof v), "a double's last bit is part of the key");
+  lrs_setup_key unset = {0}; /* a problem's key off the local backend: never made */
+  unset.w[0] = 'W';
+  lrs_setup_key_add(&unset, 7);
+  LRS_CHECK(!lrs_setup_key_valid(&unset), "a key derived from one never made stays invalid");
   lrs_setup_key big;
   lrs_setup_key_init(&big, 'O');
   for (int i = 0; i < LRS_SETUP_KEY_WORDS + 3; i++)
@@ -108,7 +115,8 @@ int main(void) {
               "point %d solved without the cache", i);
   }
   lrs_setup_cache_set_budget((size_t)64 << 20);
-  const int order[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11, 9, 7, 5, 3, 1, 10, 8, 6, 4, 2, 0};
+  const int order[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 11, 9, 7, 5, 3, 1, 12,
+                       10, 8, 6, 4, 2, 0};
   int same = 0;
   for (size_t j = 0; j < sizeof order / sizeof order[0]; j++) {
     const int i = order[j];
