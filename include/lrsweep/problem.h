@@ -78,11 +78,16 @@
  * (a group's blocks depend on its grid).  Bounded: at most
  * LRS_SETUP_CACHE_MAX_ENTRIES entries and LRS_SETUP_CACHE_MIB MiB (environment;
  * default LRS_SETUP_CACHE_DEFAULT_MIB, 0 turns the cache off), least recently
- * used out first; an entry larger than a quarter of the budget is not kept.
+ * used out first; an entry larger than half the budget is not kept.
  * Small by default: lrs_sched_run queues the points that share draws next to
- * each other, and a large cache costs the points that never hit it (with
- * 64 MiB a sweep of 400 own-draw points at h = 500 ran ~30% slower: fresh
- * heap pages and copies), while a few MiB are reused.
+ * each other, so a point's neighbours are what hits, and a cache that grows
+ * costs the points that never hit it (fresh heap pages, copies, other data
+ * out of L2): with 64 MiB a sweep of 400 own-draw points at h = 500 ran ~30%
+ * slower; the 200-point sweep of tests/bench under mpirun -np 3 ran ~10%
+ * below no cache with 4 MiB or 2 MiB, ~3% below with 1 MiB, while a
+ * step-size sweep at h = 500 gained 1.3x with 1 MiB (and 1.28x with 4 MiB).
+ * Half of 1 MiB keeps B0 up to (n + m)·h = 64 Ki entries (h = 3200 at
+ * n = m = 10).
  * Per process, not thread-safe (a rank solves one point at a time).  A key
  * lists every input of its product; the generators' kinds are listed where
  * the keys are made (src/problem/problem.c), and any other kind (a new data,
@@ -91,7 +96,7 @@
  * (src/model/lora_head.c): the Newton solve is most of such a point.
  */
 #define LRS_HAVE_SETUP_CACHE 1 /* (benchmarks built against older trees test it) */
-enum { LRS_SETUP_KEY_WORDS = 32, LRS_SETUP_CACHE_DEFAULT_MIB = 4,
+enum { LRS_SETUP_KEY_WORDS = 32, LRS_SETUP_CACHE_DEFAULT_MIB = 1,
        LRS_SETUP_CACHE_MAX_ENTRIES = 1024 };
 typedef struct lrs_setup_key {
   uint64_t w[LRS_SETUP_KEY_WORDS];

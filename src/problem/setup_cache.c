@@ -108,8 +108,8 @@ static void drop(size_t i) {
 
 void lrs_setup_cache_put(const lrs_setup_key *k, const void *data, size_t bytes) {
   configure_once();
-  if (!cache.budget || !lrs_setup_key_valid(k) || bytes > cache.budget / 4)
-    return; /* too large to be worth a quarter of the budget */
+  if (!cache.budget || !lrs_setup_key_valid(k) || bytes > cache.budget / 2)
+    return; /* too large to be worth half the budget */
   const uint64_t hash = key_hash(k);
   entry *old = find(k, hash);
   if (old)

@@ -101,6 +101,16 @@ int main(void) {
   lrs_setup_key_init(&first, 'M');
   lrs_setup_key_add(&first, 0);
   LRS_CHECK(!lrs_setup_cache_get(&first, sizeof blob), "the least recently used went first");
+  /* An entry of half the budget is kept, a larger one is not. */
+  static double half[(1 << 20) / 2 / sizeof(double) + 1];
+  lrs_setup_key kh;
+  lrs_setup_key_init(&kh, 'H');
+  lrs_setup_cache_put(&kh, half, sizeof half - sizeof(double));
+  LRS_CHECK(lrs_setup_cache_get(&kh, sizeof half - sizeof(double)) != NULL,
+            "an entry of half the budget is kept");
+  kh.w[0] = 'J';
+  lrs_setup_cache_put(&kh, half, sizeof half);
+  LRS_CHECK(!lrs_setup_cache_get(&kh, sizeof half), "an entry over half the budget is not");
 
   /* Results: without the cache, then with it in two orders and twice. */
   lrs_point p[NP];
