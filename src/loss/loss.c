@@ -468,9 +468,14 @@ done:
   return st;
 }
 
+/* Whether lrs_loss_excess uses Pythagoras, from a kept XW*. */
+static bool keeps_zstar(const lrs_loss *l) {
+  return l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0;
+}
+
 /* XW* for lrs_loss_excess's Pythagoras, from l->Z of an evaluation at W*. */
 static lrs_status keep_zstar(lrs_loss *l, lrs_linalg *la) {
-  if (!(l->ops->quadratic && l->lambda == 0.0 && l->star > 0.0))
+  if (!keeps_zstar(l))
     return LRS_OK;
   if (!l->Zstar)
     LRS_TRY(lrs_mat_create(la, l->N, l->m_in, &l->Zstar));
@@ -490,7 +495,7 @@ lrs_status lrs_loss_minimize(lrs_loss *l, const lrs_loss_min_opts *opts, lrs_mat
 
 lrs_status lrs_loss_set_minimum(lrs_loss *l, const lrs_mat *Wstar, double star) {
   l->star = star;
-  if (!(l->ops->quadratic && l->lambda == 0.0 && star > 0.0))
+  if (!keeps_zstar(l))
     return LRS_OK;
   double value;
   LRS_TRY(lrs_loss_eval(l, Wstar, &value, NULL));

@@ -259,7 +259,7 @@ static lrs_status target_directions(lrs_linalg *la, head *t) {
  * steps and seed.  Kept in the set-up cache (lrsweep/problem.h), keyed by
  * all it depends on: the file's bytes (SHA-256), the sizes and the loss with
  * its parameters; data without a digest (built in memory) is not cached. */
-static lrs_status loss_star(const lrs_point *p, const lrs_datafile *d, head *t) {
+static lrs_status loss_star(const lrs_loss_params *lp, const lrs_datafile *d, head *t) {
   lrs_setup_key key;
   lrs_setup_key_init(&key, 'H');
   const size_t hex = strlen(d->sha256);
@@ -270,11 +270,10 @@ static lrs_status loss_star(const lrs_point *p, const lrs_datafile *d, head *t) 
     memcpy(&word, d->sha256 + i, sizeof word);
     lrs_setup_key_add(&key, word);
   }
-  const uint64_t kinds[] = {t->N, t->n, t->m, (uint64_t)p->loss};
-  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-    lrs_setup_key_add(&key, kinds[i]);
-  lrs_setup_key_add_double(&key, p->logistic_lambda);
-  lrs_setup_key_add_double(&key, p->huber_delta);
+  const uint64_t sizes[] = {t->N, t->n, t->m};
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+    lrs_setup_key_add(&key, sizes[i]);
+  lrs__model_key_loss(&key, lp);
   LRS_TRY(lrs_mat_copy(t->W0, t->Wstar)); /* Newton starts from W0 */
   return lrs__model_minimize_kept(t->loss, &key, t->Wstar, &t->star);
 }
@@ -325,7 +324,7 @@ static lrs_status build(const lrs_point *p, const lrs_datafile *d, lrs_model *sh
     LRS_TRY(mat_from(la, t->N_test, m, NULL, &t->Zt));
     LRS_TRY(lrs_loss_create(&lp, t->X_test, t->Y_test, m, &t->test_loss));
   }
-  LRS_TRY(loss_star(p, d, t));
+  LRS_TRY(loss_star(&lp, d, t));
   LRS_TRY(target_directions(la, t));
   return init_adapters(p, la, t);
 }

@@ -53,6 +53,16 @@ lrs_status lrs__model_summarize_untheorized(const lrs_loss *loss, double star, l
   return LRS_OK;
 }
 
+void lrs__model_key_loss(lrs_setup_key *key, const lrs_loss_params *lp) {
+  lrs_setup_key_add(key, (uint64_t)lp->kind);
+  lrs_setup_key_add_double(key, lp->lambda);
+  lrs_setup_key_add_double(key, lp->delta);
+  const lrs_loss_kind k = lp->kind;
+  if (k != LRS_LOSS_SQUARED && k != LRS_LOSS_LOGISTIC && k != LRS_LOSS_HUBER &&
+      k != LRS_LOSS_SENSING && k != LRS_LOSS_SOFTMAX)
+    lrs_setup_key_invalidate(key);
+}
+
 lrs_status lrs__model_minimize_kept(lrs_loss *loss, const lrs_setup_key *key, lrs_mat *Wstar,
                                     double *star) {
   const size_t nm = lrs_mat_rows(Wstar) * lrs_mat_cols(Wstar);

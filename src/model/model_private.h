@@ -12,6 +12,11 @@
  * lrsweep/result.h reports for every model). */
 lrs_status lrs__model_summarize_untheorized(const lrs_loss *loss, double star, lrs_summary *s);
 
+/* Adds a loss's parameters (all a loss row reads besides its data) to a
+ * set-up cache key; a kind whose parameters lrs_loss_params may not hold
+ * invalidates the key (a new loss is not cached until its inputs join). */
+void lrs__model_key_loss(lrs_setup_key *key, const lrs_loss_params *lp);
+
 /* ℓ* and W* (lrs_loss_minimize from Wstar's content), or, when `key` is
  * valid (lrsweep/problem.h: THE SET-UP CACHE) and an earlier point kept them
  * under it, those bytes, the loss then left as minimize leaves it

@@ -344,18 +344,11 @@ static lrs_status keep_b0_products(const tl *t, const lrs_setup_key *key, size_t
 /* Workspaces, W*, ℓ*, L0 and the t = 0 theory. */
 /* The set-up cache's key (lrsweep/problem.h) of what depends on the problem
  * (X, Y, B0: problem_key) and the loss alone: W* (Newton from 0), ℓ* and W*'s
- * constants; `tag` names the product.  Only the losses whose parameters are
- * all in lrs_loss_params (a new loss is not cached until its inputs join). */
+ * constants; `tag` names the product. */
 static void loss_key(const tl *t, char tag, lrs_setup_key *key) {
   *key = t->P->problem_key;
   key->w[0] = (uint64_t)(unsigned char)tag; /* a problem_key never made stays invalid */
-  lrs_setup_key_add(key, (uint64_t)t->lp.kind);
-  lrs_setup_key_add_double(key, t->lp.lambda);
-  lrs_setup_key_add_double(key, t->lp.delta);
-  const lrs_loss_kind lk = t->lp.kind;
-  if (lk != LRS_LOSS_SQUARED && lk != LRS_LOSS_LOGISTIC && lk != LRS_LOSS_HUBER &&
-      lk != LRS_LOSS_SENSING && lk != LRS_LOSS_SOFTMAX)
-    lrs_setup_key_invalidate(key);
+  lrs__model_key_loss(key, &t->lp);
 }
 
 static lrs_status setup(tl *t, lrs_linalg *la, double c, double d, bool beta2_fro) {
