@@ -474,15 +474,13 @@ static lrs_status lora_alloc(lora *t, lrs_linalg *la) {
   return LRS_OK;
 }
 
-/* Capacity of the local_rate buffer from the point's record schedule
- * (lrsweep/solver.h), within [64, LRS_LORA_RATE_MAX_POINTS]; rate_push
- * decimates beyond it (the fit of lrsweep/rate.h is O(n²)). */
+/* Capacity of the local_rate buffer: the point's most records
+ * (lrs_point_max_records; every pair rate_push keeps comes with a record),
+ * within [64, LRS_LORA_RATE_MAX_POINTS]; rate_push decimates beyond it (the
+ * fit of lrsweep/rate.h is O(n²)). */
 static size_t rate_capacity(const lrs_point *p) {
   enum { CAP_MIN = 64, CAP_MAX = LRS_LORA_RATE_MAX_POINTS };
-  int64_t c = p->records > 0 ? p->records : 0;
-  if (p->method == LRS_METHOD_GD && p->record_every > 0 && p->max_iter > 0)
-    c = p->max_iter / p->record_every;
-  c += 8;
+  const int64_t c = lrs_point_max_records(p);
   return c < CAP_MIN ? CAP_MIN : c > CAP_MAX ? CAP_MAX : (size_t)c;
 }
 
