@@ -17,17 +17,12 @@
 #include <string.h>
 
 #include "lrs_test.h"
+#include "lrs_test_mpi.h"
 #include "lrsweep/linalg.h"
 
 static int rank_, size_;
 
-static bool all_ranks(bool ok) {
-  int in = ok, out = 0;
-  MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-  return out;
-}
-
-#define CHECK(cond, ...) LRS_CHECK(all_ranks(cond), __VA_ARGS__)
+#define CHECK(cond, ...) LRS_CHECK(lrs_test_all_ranks(cond), __VA_ARGS__)
 
 /* Deterministic high-entropy entries, the same on every rank. */
 static double entry(size_t i, size_t j, double salt) {
@@ -652,11 +647,7 @@ static void test_reductions(lrs_linalg *la, const char *tag) {
 }
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &size_);
-  if (rank_ != 0)
-    freopen("/dev/null", "w", stdout);
+  lrs_test_mpi_init(&argc, &argv, &rank_, &size_);
 
   lrs_linalg *loc = NULL;
   lrs_linalg_create_local(&loc);

@@ -16,16 +16,11 @@
 
 #include "lrs_test.h"
 #include "lrs_test_alloc.h"
+#include "lrs_test_mpi.h"
 #include "lrsweep/linalg.h"
 #include "lrsweep/model.h"
 #include "lrsweep/two_layer.h"
 #include "numerics_point.h"
-
-static bool all_ranks(bool ok) {
-  int in = ok, out = 0;
-  MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-  return out;
-}
 
 /* `iters` iterations of the ops a GD step with the local rule uses (θ moved
  * by a small fixed step), plus hess_vec; returns the allocations counted
@@ -63,12 +58,8 @@ static long run_ops(lrs_model *m, int iters, bool two_layer) {
 }
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (rank != 0)
-    freopen("/dev/null", "w", stdout);
+  lrs_test_mpi_init(&argc, &argv, &rank, &size);
   gsl_set_error_handler_off();
 
   lrs_linalg_dist_opts o = lrs_linalg_dist_defaults();
@@ -93,11 +84,11 @@ int main(int argc, char **argv) {
     if (st == LRS_OK)
       st = lrs_model_create(&p, la, &m);
     const long count = lrs_test_alloc_end();
-    LRS_CHECK(all_ranks(st == LRS_OK && count > 0), "%s: creation counted %ld allocations",
-              name, count);
+    LRS_CHECK(lrs_test_all_ranks(st == LRS_OK && count > 0),
+              "%s: creation counted %ld allocations", name, count);
     const long allocs = st == LRS_OK ? run_ops(m, 12, which < 2) : -1;
-    LRS_CHECK(all_ranks(allocs == 0), "%s on %d ranks: %ld allocations in 11 iterations", name,
-              size, allocs);
+    LRS_CHECK(lrs_test_all_ranks(allocs == 0),
+              "%s on %d ranks: %ld allocations in 11 iterations", name, size, allocs);
     lrs_model_destroy(&m);
     lrs_linalg_destroy(&la);
   }
