@@ -51,20 +51,27 @@ static inline double rel_err(const lrs_mat *A, const lrs_mat *B) {
   return num / den;
 }
 
+/* ℓ (into *vp, *vm) and ∇ℓ (into Gp, Gm unless NULL) at w ± h·e_c, through W
+ * (w holds W's entries, column-major); w[c] is restored, W is not. */
+static inline void eval_pm(lrs_loss *l, lrs_mat *W, double *w, size_t c, double h, double *vp,
+                           double *vm, lrs_mat *Gp, lrs_mat *Gm) {
+  const double w0 = w[c];
+  w[c] = w0 + h;
+  lrs_mat_set_global(W, w);
+  lrs_loss_eval(l, W, vp, Gp);
+  w[c] = w0 - h;
+  lrs_mat_set_global(W, w);
+  lrs_loss_eval(l, W, vm, Gm);
+  w[c] = w0;
+}
+
 /* ∇ℓ(W) by central differences of ℓ (step h) into Gfd; W is left as it was. */
 static inline void grad_fd(lrs_loss *l, lrs_mat *W, lrs_mat *Gfd, double h) {
   const size_t n = lrs_mat_rows(W), m = lrs_mat_cols(W);
   double *w = global(W), *g = malloc(n * m * sizeof *g);
   for (size_t c = 0; c < n * m; c++) {
     double vp, vm;
-    const double w0 = w[c];
-    w[c] = w0 + h;
-    lrs_mat_set_global(W, w);
-    lrs_loss_eval(l, W, &vp, NULL);
-    w[c] = w0 - h;
-    lrs_mat_set_global(W, w);
-    lrs_loss_eval(l, W, &vm, NULL);
-    w[c] = w0;
+    eval_pm(l, W, w, c, h, &vp, &vm, NULL, NULL);
     g[c] = (vp - vm) / (2.0 * h);
   }
   lrs_mat_set_global(W, w);

@@ -35,15 +35,8 @@ static void hessian_fd_eigs(lrs_loss *l, const lrs_mat *W0, double h, double *ev
   double *w = global(W0), *H_ = calloc(k * k, sizeof *H_), *gp = malloc(k * sizeof *gp),
          *gm = malloc(k * sizeof *gm);
   for (size_t c = 0; c < k; c++) {
-    double v;
-    const double w0 = w[c];
-    w[c] = w0 + h;
-    lrs_mat_set_global(W, w);
-    lrs_loss_eval(l, W, &v, Gp);
-    w[c] = w0 - h;
-    lrs_mat_set_global(W, w);
-    lrs_loss_eval(l, W, &v, Gm);
-    w[c] = w0;
+    double vp, vm;
+    eval_pm(l, W, w, c, h, &vp, &vm, Gp, Gm);
     lrs_mat_get_global(Gp, gp);
     lrs_mat_get_global(Gm, gm);
     for (size_t r = 0; r < k; r++)
