@@ -692,7 +692,5 @@ int main(int argc, char **argv) {
   }
   test_cache(loc);
   lrs_linalg_destroy(&loc);
-  const int rc = lrs_test_done();
-  MPI_Finalize();
-  return rc;
+  return lrs_test_mpi_done();
 }

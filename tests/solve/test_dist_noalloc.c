@@ -92,7 +92,5 @@ int main(int argc, char **argv) {
     lrs_model_destroy(&m);
     lrs_linalg_destroy(&la);
   }
-  const int rc = lrs_test_done();
-  MPI_Finalize();
-  return rc;
+  return lrs_test_mpi_done();
 }

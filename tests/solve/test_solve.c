@@ -62,7 +62,5 @@ int main(int argc, char **argv) {
             size, size > 1 ? " on the distributed backend" : " locally");
   lrs_result_destroy(&a);
   lrs_result_destroy(&b);
-  const int rc = lrs_test_done();
-  MPI_Finalize();
-  return rc;
+  return lrs_test_mpi_done();
 }

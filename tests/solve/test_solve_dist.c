@@ -374,7 +374,5 @@ int main(int argc, char **argv) {
   printf("# G=%d max relative loss difference vs local: lrs_solve_point %.3g, dist nb=3 %.3g, "
          "dist nb=3 all-ScaLAPACK %.3g\n",
          size_, worst_[0], worst_[1], worst_[2]);
-  const int rc = lrs_test_done();
-  MPI_Finalize();
-  return rc;
+  return lrs_test_mpi_done();
 }
