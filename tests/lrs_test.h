@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 static int lrs_test_count_, lrs_test_failed_;
@@ -42,6 +43,24 @@ static inline bool lrs_test_check_(bool ok, const char *file, int line,
 static inline bool lrs_test_close(double a, double b, double rtol, double atol) {
   double scale = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
   return fabs(a - b) <= rtol * scale + atol;
+}
+
+/* max_i |a_i − b_i| over n entries. */
+static inline double lrs_test_max_abs_diff(const double *a, const double *b, size_t n) {
+  double d = 0.0;
+  for (size_t i = 0; i < n; i++)
+    d = fmax(d, fabs(a[i] - b[i]));
+  return d;
+}
+
+/* max_i |a_i − b_i| / max_i |b_i| (the absolute difference when b is 0). */
+static inline double lrs_test_max_rel_diff(const double *a, const double *b, size_t n) {
+  double d = 0.0, s = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    d = fmax(d, fabs(a[i] - b[i]));
+    s = fmax(s, fabs(b[i]));
+  }
+  return s > 0.0 ? d / s : d;
 }
 
 static inline int lrs_test_done(void) {

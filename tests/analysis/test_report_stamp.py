@@ -19,15 +19,11 @@ import tempfile
 ROOT = os.path.abspath(sys.argv[1])
 sys.path.insert(0, os.path.join(ROOT, "analysis"))
 import reproduce  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
 
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+tap = Tap()
+check = tap.ok
 
 
 REGEN = {"reproduction": "analysis/reproduce.py --out reproduction --lrsweep BUILD/lrsweep",
@@ -79,5 +75,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

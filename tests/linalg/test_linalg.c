@@ -25,13 +25,6 @@ static lrs_mat *make(lrs_linalg *la, size_t r, size_t c, double salt, double *fu
   return A;
 }
 
-static double max_abs_diff(const double *a, const double *b, size_t n) {
-  double d = 0.0;
-  for (size_t i = 0; i < n; i++)
-    d = fmax(d, fabs(a[i] - b[i]));
-  return d;
-}
-
 static void test_gemm(lrs_linalg *la) {
   const size_t M = 7, N = 5, K = 6;
   double a[64], b[64], c[64], ref[64], got[64];
@@ -53,7 +46,7 @@ static void test_gemm(lrs_linalg *la) {
       lrs_status st = lrs_mat_gemm(ta ? LRS_TRANS : LRS_NOTRANS, tb ? LRS_TRANS : LRS_NOTRANS,
                                    1.5, A, B, -0.5, C);
       lrs_mat_get_global(C, got);
-      LRS_CHECK(st == LRS_OK && max_abs_diff(got, ref, M * N) < 1e-13,
+      LRS_CHECK(st == LRS_OK && lrs_test_max_abs_diff(got, ref, M * N) < 1e-13,
                 "gemm ta=%d tb=%d matches the triple loop", ta, tb);
       lrs_mat_destroy(&A);
       lrs_mat_destroy(&B);
@@ -82,7 +75,7 @@ static void test_views_level1(lrs_linalg *la) {
   for (size_t j = 0; j < 5; j++)
     for (size_t i = 0; i < 4; i++)
       ref[i + j * 4] = full[(i + 2) + (j + 3) * 8];
-  LRS_CHECK(max_abs_diff(sub, ref, 20) == 0.0, "view reads the parent's sub-block");
+  LRS_CHECK(lrs_test_max_abs_diff(sub, ref, 20) == 0.0, "view reads the parent's sub-block");
   LRS_CHECK(!lrs_mat_local_contiguous(V) && lrs_mat_local(V).ld == 8,
             "a view keeps the parent's leading dimension");
   /* axpy / scal / copy through a view write into the parent. */
@@ -96,14 +89,14 @@ static void test_views_level1(lrs_linalg *la) {
   lrs_mat_get_global(V, y);
   for (size_t i = 0; i < 20; i++)
     ref[i] = 0.5 * (sub[i] - 2.0 * t[i]);
-  LRS_CHECK(max_abs_diff(y, ref, 20) < 1e-15, "axpy then scal on a view");
+  LRS_CHECK(lrs_test_max_abs_diff(y, ref, 20) < 1e-15, "axpy then scal on a view");
   double after[80];
   lrs_mat_get_global(A, after);
   LRS_CHECK(after[1 + 1 * 8] == full[1 + 1 * 8] && after[2 + 3 * 8] == ref[0],
             "writes through a view change only the viewed block of the parent");
   lrs_mat_copy(T, V);
   lrs_mat_get_global(V, y);
-  LRS_CHECK(max_abs_diff(y, t, 20) == 0.0, "copy into a view");
+  LRS_CHECK(lrs_test_max_abs_diff(y, t, 20) == 0.0, "copy into a view");
   double dot, nrm, dref = 0.0;
   for (size_t i = 0; i < 20; i++)
     dref += t[i] * t[i];
@@ -200,7 +193,8 @@ static void test_gram_eig(lrs_linalg *la) {
   LRS_CHECK(e < 1e-14, "singular values of an SPD matrix are its eigenvalues (err %g)", e);
   double check[n * n];
   lrs_mat_get_global(T, check);
-  LRS_CHECK(max_abs_diff(check, t, n * n) == 0.0, "factorizations leave their input alone");
+  LRS_CHECK(lrs_test_max_abs_diff(check, t, n * n) == 0.0,
+            "factorizations leave their input alone");
 
   /* Cholesky solve: T x = b with x known. */
   double x[2 * n], b[2 * n], got[2 * n];
@@ -218,7 +212,7 @@ static void test_gram_eig(lrs_linalg *la) {
   lrs_mat_set_global(B, b);
   LRS_CHECK(lrs_mat_chol_solve(T, B) == LRS_OK, "chol_solve runs");
   lrs_mat_get_global(B, got);
-  LRS_CHECK(max_abs_diff(got, x, 2 * n) < 1e-13, "chol_solve recovers x from T x = b");
+  LRS_CHECK(lrs_test_max_abs_diff(got, x, 2 * n) < 1e-13, "chol_solve recovers x from T x = b");
   t[0] = -5.0;
   lrs_mat_set_global(T, t);
   LRS_CHECK(lrs_mat_chol_solve(T, B) == LRS_ERR_LINALG,
@@ -441,7 +435,8 @@ static void test_coupled_step(lrs_linalg *la) {
     for (size_t i = 0; i < k; i++)
       for (size_t j = 0; j < k; j++)
         sym &= c[i + j * k] == c[j + i * k];
-    const double eb = max_abs_diff(got, ref, k * w), ec = max_abs_diff(c, cref, k * k);
+    const double eb = lrs_test_max_abs_diff(got, ref, k * w),
+                 ec = lrs_test_max_abs_diff(c, cref, k * k);
     LRS_CHECK(st == LRS_OK && eb < 1e-13 && ec < 1e-12 * (double)w && old_b1 && sym,
               "coupled step, width %zu: B (%.1g) and C = BBᵀ (%.1g, symmetric) as the loops, "
               "T the old B1", w, eb, ec);

@@ -17,17 +17,12 @@
 #include <string.h>
 
 #include "lrs_test.h"
+#include "lrs_test_mpi.h"
 #include "lrsweep/linalg.h"
 
 static int rank_, size_;
 
-static bool all_ranks(bool ok) {
-  int in = ok, out = 0;
-  MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-  return out;
-}
-
-#define CHECK(cond, ...) LRS_CHECK(all_ranks(cond), __VA_ARGS__)
+#define CHECK(cond, ...) LRS_CHECK(lrs_test_all_ranks(cond), __VA_ARGS__)
 
 /* Deterministic high-entropy entries, the same on every rank. */
 static double entry(size_t i, size_t j, double salt) {
@@ -48,15 +43,6 @@ static lrs_mat *make(lrs_linalg *la, size_t r, size_t c, const double *full) {
     return NULL;
   lrs_mat_set_global(A, full);
   return A;
-}
-
-static double max_rel_diff(const double *a, const double *b, size_t n) {
-  double d = 0.0, s = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    d = fmax(d, fabs(a[i] - b[i]));
-    s = fmax(s, fabs(b[i]));
-  }
-  return s > 0.0 ? d / s : d;
 }
 
 /* The same global array on every rank (bit for bit)? */
@@ -183,7 +169,7 @@ static void test_gemm(pair *P) {
         placed C = place(P->dis, M, N, offs[o][4], offs[o][5], c);
         ok &= lrs_mat_gemm(ta, tb, 1.5, A.view, B.view, -0.5, C.view) == LRS_OK;
         lrs_mat_get_global(C.view, got);
-        err = fmax(err, max_rel_diff(got, ref, M * N));
+        err = fmax(err, lrs_test_max_rel_diff(got, ref, M * N));
         unplace(&A);
         unplace(&B);
         unplace(&C);
@@ -232,7 +218,7 @@ static void test_level1(pair *P) {
     lrs_mat_axpy(-2.0, X.view, Y.view);
     lrs_mat_scal(0.5, Y.view);
     lrs_mat_get_global(Y.view, got);
-    err = fmax(err, max_rel_diff(got, ref, r * c));
+    err = fmax(err, lrs_test_max_rel_diff(got, ref, r * c));
     double d, n;
     lrs_mat_dot(X.view, Y.view, &d);
     lrs_mat_norm_fro(Y.view, &n);
@@ -243,7 +229,7 @@ static void test_level1(pair *P) {
     /* copy back over X's view and compare */
     lrs_mat_copy(Y.view, X.view);
     lrs_mat_get_global(X.view, got);
-    err = fmax(err, max_rel_diff(got, ref, r * c));
+    err = fmax(err, lrs_test_max_rel_diff(got, ref, r * c));
     unplace(&X);
     unplace(&Y);
   }
@@ -315,7 +301,7 @@ static void test_gram(pair *P) {
     placed C = place(P->dis, n, n, offs[o][2], offs[o][3], c0);
     lrs_mat_gram(A.view, C.view);
     lrs_mat_get_global(C.view, got);
-    err = fmax(err, max_rel_diff(got, ref, n * n));
+    err = fmax(err, lrs_test_max_rel_diff(got, ref, n * n));
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < n; j++)
         sym &= got[i + j * n] == got[j + i * n];
@@ -400,9 +386,9 @@ static void test_coupled_step(pair *P) {
       lrs_mat_destroy(&G);
       unplace(&pb), unplace(&pt), unplace(&pc);
     }
-    const double eb = max_rel_diff(got[0], ref[0], sizes[0]);
-    const double et = max_rel_diff(got[1], ref[1], sizes[1]);
-    const double ec = max_rel_diff(got[2], ref[2], sizes[2]);
+    const double eb = lrs_test_max_rel_diff(got[0], ref[0], sizes[0]);
+    const double et = lrs_test_max_rel_diff(got[1], ref[1], sizes[1]);
+    const double ec = lrs_test_max_rel_diff(got[2], ref[2], sizes[2]);
     bool sym = true, old = true;
     for (size_t j = 0; j < k; j++)
       for (size_t i = 0; i < k; i++)
@@ -460,7 +446,7 @@ static void test_cache(lrs_linalg *loc) {
   else
     st = LRS_ERR_INTERNAL;
   CHECK(st == LRS_OK && lrs_linalg_dist_cached_count() == before &&
-            max_rel_diff(have, want, r * r) < 1e-14,
+            lrs_test_max_rel_diff(have, want, r * r) < 1e-14,
         "cached backend: a holder keeps it working after its communicator is freed");
   lrs_mat_destroy(&Xd), lrs_mat_destroy(&Cd), lrs_mat_destroy(&Xl), lrs_mat_destroy(&Cl);
   lrs_linalg_destroy(&a);
@@ -491,7 +477,7 @@ static void test_eig_sv(pair *P) {
     ok &= lrs_mat_sym_eigvals(Gl, wl) == LRS_OK;
     placed G = place(P->dis, n, n, 2, 1, g);
     ok &= lrs_mat_sym_eigvals(G.view, wd) == LRS_OK;
-    eerr = fmax(eerr, max_rel_diff(wd, wl, n));
+    eerr = fmax(eerr, lrs_test_max_rel_diff(wd, wl, n));
     repl &= same_everywhere(wd, n);
     /* the two ends alone, relative to ‖G‖ = λ_max */
     ok &= lrs_mat_sym_eig_extremes(G.view, wd) == LRS_OK;
@@ -509,10 +495,10 @@ static void test_eig_sv(pair *P) {
     ok &= lrs_mat_singular_values(Bl, sl) == LRS_OK;
     placed B = place(P->dis, r, c, 1, 3, b), Bt = place(P->dis, c, r, 4, 0, bt);
     ok &= lrs_mat_singular_values(B.view, sd) == LRS_OK;
-    serr = fmax(serr, max_rel_diff(sd, sl, c));
+    serr = fmax(serr, lrs_test_max_rel_diff(sd, sl, c));
     repl &= same_everywhere(sd, c);
     ok &= lrs_mat_singular_values(Bt.view, sd) == LRS_OK;
-    serr = fmax(serr, max_rel_diff(sd, sl, c));
+    serr = fmax(serr, lrs_test_max_rel_diff(sd, sl, c));
     unplace(&G), unplace(&B), unplace(&Bt);
     lrs_mat_destroy(&Al), lrs_mat_destroy(&Gl), lrs_mat_destroy(&Bl);
     free(a), free(g), free(wl), free(wd), free(b), free(bt);
@@ -558,7 +544,7 @@ static void test_svd(pair *P) {
           vv += vt[p + j * k] * vt[q + j * k];
         orth = fmax(orth, fmax(fabs(uu - (p == q)), fabs(vv - (p == q))));
       }
-    serr = fmax(serr, max_rel_diff(s, sl, k));
+    serr = fmax(serr, lrs_test_max_rel_diff(s, sl, k));
     unplace(&A), unplace(&U), unplace(&V);
     lrs_mat_destroy(&Al);
     free(a), free(u), free(vt), free(z1), free(z2);
@@ -587,7 +573,7 @@ static void test_chol_qr(pair *P) {
   lrs_mat_view(B.view, 0, 1, n, 1, &dcol);
   bool ok = lrs_mat_chol_solve(S.view, dcol) == LRS_OK;
   lrs_mat_get_global(dcol, x);
-  const double cerr = max_rel_diff(x, xl, n);
+  const double cerr = lrs_test_max_rel_diff(x, xl, n);
   CHECK(ok && cerr < 1e-12, "%s: chol_solve into a column view vs local (rel %.2g)", P->tag,
         cerr);
   spd[0] = -5.0;
@@ -608,7 +594,7 @@ static void test_chol_qr(pair *P) {
   placed Q = place(P->dis, qr, qc, 4, 1, q0);
   ok = lrs_mat_orthonormalize(Q.view) == LRS_OK;
   lrs_mat_get_global(Q.view, qd);
-  const double qerr = max_rel_diff(qd, ql, qr * qc);
+  const double qerr = lrs_test_max_rel_diff(qd, ql, qr * qc);
   CHECK(ok && qerr < 1e-13, "%s: orthonormalize a view vs local (rel %.2g)", P->tag, qerr);
   unplace(&Q);
   lrs_mat_destroy(&Ql);
@@ -652,11 +638,7 @@ static void test_reductions(lrs_linalg *la, const char *tag) {
 }
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &size_);
-  if (rank_ != 0)
-    freopen("/dev/null", "w", stdout);
+  lrs_test_mpi_init(&argc, &argv, &rank_, &size_);
 
   lrs_linalg *loc = NULL;
   lrs_linalg_create_local(&loc);
@@ -710,7 +692,5 @@ int main(int argc, char **argv) {
   }
   test_cache(loc);
   lrs_linalg_destroy(&loc);
-  const int rc = lrs_test_done();
-  MPI_Finalize();
-  return rc;
+  return lrs_test_mpi_done();
 }

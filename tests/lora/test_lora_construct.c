@@ -15,16 +15,6 @@ static lrs_model *make(lrs_linalg *la, const lrs_point *p) {
   return m;
 }
 
-/* max |a − b| / max |b| */
-static double rel_diff(const double *a, const double *b, size_t count) {
-  double d = 0.0, s = 0.0;
-  for (size_t i = 0; i < count; i++) {
-    d = fmax(d, fabs(a[i] - b[i]));
-    s = fmax(s, fabs(b[i]));
-  }
-  return s > 0.0 ? d / s : d;
-}
-
 /* W2W1 = Y_pre, G orthonormal, ΔY = σ u vᵀ on the chosen pair, δ_w = 1/c². */
 static void check_problem(lrs_linalg *la, lrs_point p, const char *what) {
   lrs_model *model = make(la, &p);
@@ -38,7 +28,8 @@ static void check_problem(lrs_linalg *la, lrs_point p, const char *what) {
   double *Y = ref_alloc(m * n);
   for (size_t i = 0; i < m * n; i++)
     Y[i] = gsl_ran_gaussian_ziggurat(data, 1.0);
-  LRS_CHECK(rel_diff(R.Ypre, Y, m * n) == 0.0, "%s: Y_pre is the DATA stream's draws", what);
+  LRS_CHECK(lrs_test_max_rel_diff(R.Ypre, Y, m * n) == 0.0,
+            "%s: Y_pre is the DATA stream's draws", what);
 
   double *W = ref_alloc(m * n);
   ref_mul(false, false, R.W2, m, h, R.W1, h, n, W);
@@ -66,14 +57,15 @@ static void check_problem(lrs_linalg *la, lrs_point p, const char *what) {
   REF_OK(lrs_mat_set_global(Q, Gfull));
   REF_OK(lrs_mat_orthonormalize(Q));
   REF_OK(lrs_mat_get_global(Q, Gfull));
-  LRS_CHECK(rel_diff(G, Gfull, h * k) < 1e-12,
+  LRS_CHECK(lrs_test_max_rel_diff(G, Gfull, h * k) < 1e-12,
             "%s: G = first k columns of the Haar Q of the full h×h draw (%.1e)", what,
-            rel_diff(G, Gfull, h * k));
+            lrs_test_max_rel_diff(G, Gfull, h * k));
 
   /* ΔY = σ u vᵀ with (u, v) the chosen singular pair (test's own SVD) */
   double *dY = ref_get(pb->dY);
-  LRS_CHECK(rel_diff(dY, R.dY, m * n) < 1e-12, "%s: ΔY = σ u vᵀ of the %s pair (%.1e)", what,
-            lrs_pair_names[p.delta_pair], rel_diff(dY, R.dY, m * n));
+  LRS_CHECK(lrs_test_max_rel_diff(dY, R.dY, m * n) < 1e-12,
+            "%s: ΔY = σ u vᵀ of the %s pair (%.1e)", what, lrs_pair_names[p.delta_pair],
+            lrs_test_max_rel_diff(dY, R.dY, m * n));
   double *sv = ref_alloc(k);
   REF_OK(lrs_mat_singular_values(pb->dY, sv));
   double rest = 0.0;

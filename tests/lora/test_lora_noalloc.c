@@ -1,6 +1,6 @@
 /* The LoRA ops never allocate after creation (lrsweep/model.h workspace
  * rule): malloc/calloc/realloc of the library are counted through the
- * linker's --wrap (see tests/lora/meson.build) while eval, observe (with and
+ * linker's --wrap (tests/lrs_test_alloc.h) while eval, observe (with and
  * without a record), hess_vec and summarize run on both inits. */
 #include <gsl/gsl_errno.h>
 #include <stdlib.h>
@@ -8,29 +8,7 @@
 #include "lora_point.h"
 #include "lora_ref.h"
 #include "lrs_test.h"
-
-static int counting;
-static long count;
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t a, size_t b);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t a, size_t b);
-void *__wrap_realloc(void *p, size_t n);
-
-void *__wrap_malloc(size_t n) {
-  count += counting;
-  return __real_malloc(n);
-}
-void *__wrap_calloc(size_t a, size_t b) {
-  count += counting;
-  return __real_calloc(a, b);
-}
-void *__wrap_realloc(void *p, size_t n) {
-  count += counting;
-  return __real_realloc(p, n);
-}
+#include "lrs_test_alloc.h"
 
 int main(void) {
   gsl_set_error_handler_off();
@@ -48,8 +26,7 @@ int main(void) {
     double *g = ref_alloc(P), *hv = ref_alloc(P), *th = m->ops->params(m), L = 0.0;
     lrs_summary s;
     memset(&s, 0, sizeof s);
-    count = 0;
-    counting = 1;
+    lrs_test_alloc_begin(true);
     for (int t = 0; t < 200; t++) {
       REF_OK(m->ops->eval(m, &L, g));
       lrs_record rec = lrs_record_unset();
@@ -61,15 +38,14 @@ int main(void) {
         th[i] -= 1e-3 * g[i];
     }
     REF_OK(m->ops->summarize(m, &s));
-    counting = 0;
+    long count = lrs_test_alloc_end();
     LRS_CHECK(count == 0,
               "%s: 200 × (eval, observe, hess_vec) + summarize: %ld allocations",
               lrs_init_names[p.init], count);
     lrs_mat *M = NULL; /* control: the counter does see library allocations */
-    count = 0;
-    counting = 1;
+    lrs_test_alloc_begin(true);
     REF_OK(lrs_mat_create(la, 3, 3, &M));
-    counting = 0;
+    count = lrs_test_alloc_end();
     LRS_CHECK(count > 0, "control: lrs_mat_create is counted (%ld allocations)", count);
     lrs_mat_destroy(&M);
     free(g);

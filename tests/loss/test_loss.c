@@ -1,29 +1,14 @@
 /* The loss table (lrsweep/loss.h): gradients and Hessian actions against
- * central differences, μ/K closed forms, the ℓ* solve. */
+ * central differences (loss_fd.h), μ/K closed forms, the ℓ* solve. */
 #include <math.h>
 #include <stdlib.h>
 
+#include "loss_fd.h"
 #include "lrs_test.h"
 #include "lrsweep/kind.h"
 #include "lrsweep/loss.h"
 
 enum { N = 7, n = 4, m = 3 };
-
-static double entry(size_t i, size_t j, double salt) {
-  return sin(2.385 * (double)i + 1.137 * (double)j + salt) + 0.3 * cos(0.71 * (double)(i * j) + salt);
-}
-
-static lrs_mat *mat(lrs_linalg *la, size_t r, size_t c, double salt, double scale) {
-  lrs_mat *A = NULL;
-  lrs_mat_create(la, r, c, &A);
-  double *buf = malloc(r * c * sizeof *buf);
-  for (size_t j = 0; j < c; j++)
-    for (size_t i = 0; i < r; i++)
-      buf[i + j * r] = scale * entry(i, j, salt);
-  lrs_mat_set_global(A, buf);
-  free(buf);
-  return A;
-}
 
 static double get(const lrs_mat *A, size_t i, size_t j) {
   const lrs_mat_block b = lrs_mat_local(A);
@@ -34,56 +19,20 @@ static void add(lrs_mat *A, size_t i, size_t j, double v) {
   b.data[i + j * b.ld] += v;
 }
 
-/* ‖a − b‖/‖b‖ over n×m matrices. */
-static double rel_err(const lrs_mat *A, const lrs_mat *B) {
-  double num = 0.0, den = 0.0;
-  for (size_t j = 0; j < lrs_mat_cols(A); j++)
-    for (size_t i = 0; i < lrs_mat_rows(A); i++) {
-      const double d = get(A, i, j) - get(B, i, j);
-      num += d * d;
-      den += get(B, i, j) * get(B, i, j);
-    }
-  return sqrt(num / den);
-}
-
 static void check_derivatives(lrs_linalg *la, const lrs_loss_params *lp, const char *name) {
   lrs_mat *X = mat(la, N, n, 0.2, 1.0), *Y = mat(la, N, m, 1.3, 1.5);
   lrs_mat *W = mat(la, n, m, 2.7, 0.8), *V = mat(la, n, m, 0.9, 1.0);
-  lrs_mat *G = NULL, *Gfd = NULL, *HV = NULL, *HVfd = NULL, *Gp = NULL, *Gm = NULL;
+  lrs_mat *G = NULL, *Gfd = NULL;
   lrs_loss *loss = NULL;
   lrs_mat_create(la, n, m, &G);
   lrs_mat_create(la, n, m, &Gfd);
-  lrs_mat_create(la, n, m, &HV);
-  lrs_mat_create(la, n, m, &HVfd);
-  lrs_mat_create(la, n, m, &Gp);
-  lrs_mat_create(la, n, m, &Gm);
   LRS_CHECK(lrs_loss_create(lp, X, Y, m, &loss) == LRS_OK, "%s: loss created", name);
-  double v, vp, vm;
+  double v;
   lrs_loss_eval(loss, W, &v, G);
-  const double h = 1e-5;
-  for (size_t j = 0; j < m; j++)
-    for (size_t i = 0; i < n; i++) {
-      add(W, i, j, h);
-      lrs_loss_eval(loss, W, &vp, NULL);
-      add(W, i, j, -2.0 * h);
-      lrs_loss_eval(loss, W, &vm, NULL);
-      add(W, i, j, h);
-      add(Gfd, i, j, (vp - vm) / (2.0 * h));
-    }
+  grad_fd(loss, W, Gfd, 1e-5);
   const double eg = rel_err(G, Gfd);
   LRS_CHECK(eg < 1e-8, "%s: ∇ℓ(W) matches central differences (rel err %.2e)", name, eg);
-  /* Hessian action: (∇ℓ(W + hV) − ∇ℓ(W − hV))/(2h). */
-  lrs_loss_eval(loss, W, &v, G);
-  lrs_loss_hess_apply(loss, V, HV);
-  lrs_mat_axpy(h, V, W);
-  lrs_loss_eval(loss, W, &vp, Gp);
-  lrs_mat_axpy(-2.0 * h, V, W);
-  lrs_loss_eval(loss, W, &vm, Gm);
-  lrs_mat_axpy(h, V, W);
-  lrs_mat_copy(Gp, HVfd);
-  lrs_mat_axpy(-1.0, Gm, HVfd);
-  lrs_mat_scal(1.0 / (2.0 * h), HVfd);
-  const double eh = rel_err(HV, HVfd);
+  const double eh = hess_action_err(loss, W, V);
   LRS_CHECK(eh < 1e-7, "%s: ∇²ℓ(W)[V] matches differences of ∇ℓ (rel err %.2e)", name, eh);
 
   /* ℓ*: the gradient vanishes at W* and ℓ grows away from it. */
@@ -96,20 +45,11 @@ static void check_derivatives(lrs_linalg *la, const lrs_loss_params *lp, const c
   lrs_loss_eval(loss, Ws, &val, G);
   lrs_mat_norm_fro(G, &gn);
   LRS_CHECK(gn < 1e-13, "%s: ‖∇ℓ(W*)‖ = %.2e", name, gn);
-  bool above = true;
-  for (int s = 0; s < 5; s++) {
-    lrs_mat *D = mat(la, n, m, 3.1 + s, 1e-3);
-    lrs_mat_axpy(1.0, D, Ws);
-    lrs_loss_eval(loss, Ws, &val, NULL);
-    above = above && val > star;
-    lrs_mat_axpy(-1.0, D, Ws);
-    lrs_mat_destroy(&D);
-  }
-  LRS_CHECK(above, "%s: ℓ(W* + D) > ℓ* for small perturbations D", name);
+  LRS_CHECK(above_star(loss, Ws, star), "%s: ℓ(W* + D) > ℓ* for small perturbations D", name);
   lrs_mat_destroy(&Ws);
   lrs_loss_destroy(&loss);
   LRS_CHECK(loss == NULL, "%s: destroy clears the pointer", name);
-  lrs_mat *all[] = {X, Y, W, V, G, Gfd, HV, HVfd, Gp, Gm};
+  lrs_mat *all[] = {X, Y, W, V, G, Gfd};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     lrs_mat_destroy(&all[i]);
 }

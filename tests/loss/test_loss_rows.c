@@ -15,68 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loss_fd.h"
 #include "lrs_test.h"
 #include "lrsweep/kind.h"
 #include "lrsweep/loss.h"
 #include "lrsweep/problem.h"
 #include "numerics_point.h"
-
-static double entry(size_t i, size_t j, double salt) {
-  return sin(2.385 * (double)i + 1.137 * (double)j + salt) +
-         0.3 * cos(0.71 * (double)(i * j) + salt);
-}
-
-static lrs_mat *mat(lrs_linalg *la, size_t r, size_t c, double salt, double scale) {
-  lrs_mat *A = NULL;
-  lrs_mat_create(la, r, c, &A);
-  double *buf = malloc(r * c * sizeof *buf);
-  for (size_t j = 0; j < c; j++)
-    for (size_t i = 0; i < r; i++)
-      buf[i + j * r] = scale * entry(i, j, salt);
-  lrs_mat_set_global(A, buf);
-  free(buf);
-  return A;
-}
-
-static double *global(const lrs_mat *A) {
-  double *b = malloc(lrs_mat_rows(A) * lrs_mat_cols(A) * sizeof *b);
-  lrs_mat_get_global(A, b);
-  return b;
-}
-
-static double rel_err(const lrs_mat *A, const lrs_mat *B) {
-  lrs_mat *D = NULL;
-  lrs_mat_create(lrs_mat_linalg(A), lrs_mat_rows(A), lrs_mat_cols(A), &D);
-  lrs_mat_copy(A, D);
-  lrs_mat_axpy(-1.0, B, D);
-  double num, den;
-  lrs_mat_norm_fro(D, &num);
-  lrs_mat_norm_fro(B, &den);
-  lrs_mat_destroy(&D);
-  return num / den;
-}
-
-/* ∇ℓ(W) by central differences of ℓ (step h). */
-static void grad_fd(lrs_loss *l, lrs_mat *W, lrs_mat *Gfd, double h) {
-  const size_t n = lrs_mat_rows(W), m = lrs_mat_cols(W);
-  double *w = global(W), *g = malloc(n * m * sizeof *g);
-  for (size_t c = 0; c < n * m; c++) {
-    double vp, vm;
-    const double w0 = w[c];
-    w[c] = w0 + h;
-    lrs_mat_set_global(W, w);
-    lrs_loss_eval(l, W, &vp, NULL);
-    w[c] = w0 - h;
-    lrs_mat_set_global(W, w);
-    lrs_loss_eval(l, W, &vm, NULL);
-    w[c] = w0;
-    g[c] = (vp - vm) / (2.0 * h);
-  }
-  lrs_mat_set_global(W, w);
-  lrs_mat_set_global(Gfd, g);
-  free(w);
-  free(g);
-}
 
 /* The Hessian (nm×nm, vec(W) coordinates) by central differences of ∇ℓ,
  * symmetrized; its eigenvalues ascending into ev. */
@@ -91,15 +35,8 @@ static void hessian_fd_eigs(lrs_loss *l, const lrs_mat *W0, double h, double *ev
   double *w = global(W0), *H_ = calloc(k * k, sizeof *H_), *gp = malloc(k * sizeof *gp),
          *gm = malloc(k * sizeof *gm);
   for (size_t c = 0; c < k; c++) {
-    double v;
-    const double w0 = w[c];
-    w[c] = w0 + h;
-    lrs_mat_set_global(W, w);
-    lrs_loss_eval(l, W, &v, Gp);
-    w[c] = w0 - h;
-    lrs_mat_set_global(W, w);
-    lrs_loss_eval(l, W, &v, Gm);
-    w[c] = w0;
+    double vp, vm;
+    eval_pm(l, W, w, c, h, &vp, &vm, Gp, Gm);
     lrs_mat_get_global(Gp, gp);
     lrs_mat_get_global(Gm, gm);
     for (size_t r = 0; r < k; r++)
@@ -120,33 +57,6 @@ static void hessian_fd_eigs(lrs_loss *l, const lrs_mat *W0, double h, double *ev
   lrs_mat_destroy(&H);
 }
 
-/* ∇²ℓ(W)[V] against (∇ℓ(W + hV) − ∇ℓ(W − hV))/(2h). */
-static double hess_action_err(lrs_loss *l, lrs_mat *W, const lrs_mat *V) {
-  lrs_linalg *la = lrs_mat_linalg(W);
-  const size_t n = lrs_mat_rows(W), m = lrs_mat_cols(W);
-  lrs_mat *G = NULL, *HV = NULL, *Gp = NULL, *Gm = NULL;
-  lrs_mat_create(la, n, m, &G);
-  lrs_mat_create(la, n, m, &HV);
-  lrs_mat_create(la, n, m, &Gp);
-  lrs_mat_create(la, n, m, &Gm);
-  const double h = 1e-5;
-  double v;
-  lrs_loss_eval(l, W, &v, G);
-  lrs_loss_hess_apply(l, V, HV);
-  lrs_mat_axpy(h, V, W);
-  lrs_loss_eval(l, W, &v, Gp);
-  lrs_mat_axpy(-2.0 * h, V, W);
-  lrs_loss_eval(l, W, &v, Gm);
-  lrs_mat_axpy(h, V, W);
-  lrs_mat_axpy(-1.0, Gm, Gp);
-  lrs_mat_scal(1.0 / (2.0 * h), Gp);
-  const double e = rel_err(HV, Gp);
-  lrs_mat *all[] = {G, HV, Gp, Gm};
-  for (size_t i = 0; i < 4; i++)
-    lrs_mat_destroy(&all[i]);
-  return e;
-}
-
 /* ℓ* by Newton: the KKT residual, and ℓ grows away from W*.  Leaves W* in Ws. */
 static void check_minimum(lrs_loss *l, lrs_mat *Ws, const char *name) {
   lrs_linalg *la = lrs_mat_linalg(Ws);
@@ -164,16 +74,7 @@ static void check_minimum(lrs_loss *l, lrs_mat *Ws, const char *name) {
             "%s: Newton solve for ℓ* = %.17g", name, star);
   LRS_CHECK(gn <= 1e-12 * g0, "%s: KKT ‖∇ℓ(W*)‖ = %.2e ≤ 1e-12·‖∇ℓ(0)‖ = %.2e", name, gn,
             1e-12 * g0);
-  bool above = true;
-  for (int s = 0; s < 5; s++) {
-    lrs_mat *D = mat(la, n, m, 3.1 + s, 1e-3);
-    lrs_mat_axpy(1.0, D, Ws);
-    lrs_loss_eval(l, Ws, &val, NULL);
-    above = above && val > star;
-    lrs_mat_axpy(-1.0, D, Ws);
-    lrs_mat_destroy(&D);
-  }
-  LRS_CHECK(above, "%s: ℓ(W* + D) > ℓ* for small perturbations D", name);
+  LRS_CHECK(above_star(l, Ws, star), "%s: ℓ(W* + D) > ℓ* for small perturbations D", name);
   lrs_mat_destroy(&G);
 }
 

@@ -45,9 +45,8 @@ static void test_sweep(const char *path) {
   for (uint64_t k = 0; k < count; k++) {
     lrs_point p;
     lrs_grid_point(grid, k, &p);
-    lrs_result *r = NULL;
-    lrs_result_create(64, &r);
-    const lrs_status st = lrs_solve_point(&p, MPI_COMM_SELF, r);
+    lrs_status st;
+    lrs_result *r = lrs_test_solve(&p, &st);
     bool conv = false;
     double rate = NAN, rho = NAN, asym = NAN;
     const bool ok = st == LRS_OK && within_bounds(r, &conv, &rate, &rho, &asym);
@@ -85,9 +84,8 @@ static void test_softmax(void) {
   p.sigma2 = 0.5;
   p.max_iter = 400;
   p.tol = 1e-8;
-  lrs_result *r = NULL;
-  lrs_result_create(64, &r);
-  const lrs_status st = lrs_solve_point(&p, MPI_COMM_SELF, r);
+  lrs_status st;
+  lrs_result *r = lrs_test_solve(&p, &st);
   bool conv = false;
   double rate = NAN, rho = NAN, asym = NAN;
   const bool ok = st == LRS_OK && within_bounds(r, &conv, &rate, &rho, &asym);

@@ -8,6 +8,7 @@
 
 #include "lrs_test.h"
 #include "lrsweep/two_layer.h"
+#include "model_fd.h"
 #include "numerics_point.h"
 
 static double norm2(const double *v, size_t n) {
@@ -15,31 +16,6 @@ static double norm2(const double *v, size_t n) {
   for (size_t i = 0; i < n; i++)
     s += v[i] * v[i];
   return s;
-}
-
-/* Relative error of the model gradient against central differences of L. */
-static double fd_gradient_error(lrs_model *m) {
-  const size_t P = m->ops->param_count(m);
-  double *th = m->ops->params(m);
-  double *g = malloc(P * sizeof *g), *fd = malloc(P * sizeof *fd);
-  double L, Lp, Lm;
-  m->ops->eval(m, &L, g);
-  for (size_t i = 0; i < P; i++) {
-    const double x = th[i], h = 1e-6 * fmax(1.0, fabs(x));
-    th[i] = x + h;
-    m->ops->eval(m, &Lp, NULL);
-    th[i] = x - h;
-    m->ops->eval(m, &Lm, NULL);
-    th[i] = x;
-    fd[i] = (Lp - Lm) / (2.0 * h);
-  }
-  double num = 0.0;
-  for (size_t i = 0; i < P; i++)
-    num += (g[i] - fd[i]) * (g[i] - fd[i]);
-  const double e = sqrt(num / norm2(g, P));
-  free(g);
-  free(fd);
-  return e;
 }
 
 /* Relative error of hess_vec against differences of the gradient. */
@@ -95,7 +71,7 @@ static void test_gradients(lrs_linalg *la) {
       double *th = m->ops->params(m);
       for (size_t i = 0; i < m->ops->param_count(m); i++)
         th[i] += 0.2 * cos(3.1 * (double)i);
-      const double e = fd_gradient_error(m);
+      const double e = fd_gradient_error(m, 1e-6);
       LRS_CHECK(e < 1e-6, "%s × two_layer (h = %lld): ∇L vs central differences, rel err %.2e",
                 lrs_loss_names[p.loss], (long long)p.width, e);
       const double eh = fd_hessvec_error(m);

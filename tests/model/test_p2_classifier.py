@@ -20,17 +20,13 @@ LRSWEEP = os.path.abspath(sys.argv[1])
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "analysis"))
 import p2_classifier  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
 
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1", PMIX_MCA_psec="native")
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+tap = Tap()
+check = tap.ok
 
 
 SWEEP = """
@@ -110,5 +106,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 0 and "points   240" in r.stdout,
           f"sweeps/p2_classifier.toml plans on the digits file: 8 stds × 30 seeds ({r.stderr.strip()})")
 
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

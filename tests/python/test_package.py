@@ -269,7 +269,10 @@ def test_setup_makes_package_importable(stores, tmp_path):
     pth = list(site.iterdir())
     assert [p.name for p in pth] == ["lrsweep.pth"]
     assert pth[0].read_text() == os.path.join(REPO, "python") + "\n"
-    code = ("import site, sys; site.addsitedir(%r); import lrsweep; "
+    # The new site's entries go first: the machine's own lrsweep.pth names whichever
+    # checkout ran its setup last (another worktree's test run, say), not this one.
+    code = ("import site, sys; before = list(sys.path); site.addsitedir(%r); "
+            "sys.path.sort(key=lambda p: p in before); import lrsweep; "
             "print(lrsweep.__file__); print(lrsweep.points(%r).shape)" % (str(site), stores["two"]))
     r = subprocess.run(["/usr/bin/python3", "-c", code], env=env, cwd="/", capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "lrs_test.h"
+#include "lrs_test_mpi.h"
 #include "lrsweep/solve.h"
 #include "numerics_point.h"
 
@@ -148,8 +149,5 @@ int main(int argc, char **argv) {
   }
   lrs_result_destroy(&plain);
   lrs_result_destroy(&polled);
-  int failed = rank == 0 ? lrs_test_done() : 0;
-  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  MPI_Finalize();
-  return failed;
+  return lrs_test_mpi_done_root(rank);
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "lrs_test.h"
+#include "lrs_test_mpi.h"
 #include "lrsweep/sched.h"
 #include "lrsweep/solve.h"
 
@@ -296,8 +297,5 @@ int main(int argc, char **argv) {
   free(c.seen);
   lrs_grid_destroy(&grid);
   lrs_config_destroy(&cfg);
-  int failed = rank == 0 ? lrs_test_done() : 0;
-  MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  MPI_Finalize();
-  return failed;
+  return lrs_test_mpi_done_root(rank);
 }

@@ -1,8 +1,8 @@
 /*
  * On the dist backend the model ops of a GD/GF iteration never allocate
  * (lrsweep/model.h workspace rule), under mpirun (-n 2 and 4): lrsweep's own
- * malloc/calloc/realloc are counted through the linker's --wrap (see
- * tests/solve/meson.build; calls made inside MPI, BLACS and ScaLAPACK are
+ * malloc/calloc/realloc are counted through the linker's --wrap
+ * (tests/lrs_test_alloc.h; calls made inside MPI, BLACS and ScaLAPACK are
  * theirs and not counted) while two_layer's eval, observe (with and without
  * a record: Gram matrices, eigenvalues, projected imbalance drift), account_step
  * and hess_vec, and LoRA's eval, observe and hess_vec run after one warm-up
@@ -15,39 +15,12 @@
 #include <string.h>
 
 #include "lrs_test.h"
+#include "lrs_test_alloc.h"
+#include "lrs_test_mpi.h"
 #include "lrsweep/linalg.h"
 #include "lrsweep/model.h"
 #include "lrsweep/two_layer.h"
 #include "numerics_point.h"
-
-static int counting;
-static long count;
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t a, size_t b);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t a, size_t b);
-void *__wrap_realloc(void *p, size_t n);
-
-void *__wrap_malloc(size_t n) {
-  count += counting;
-  return __real_malloc(n);
-}
-void *__wrap_calloc(size_t a, size_t b) {
-  count += counting;
-  return __real_calloc(a, b);
-}
-void *__wrap_realloc(void *p, size_t n) {
-  count += counting;
-  return __real_realloc(p, n);
-}
-
-static bool all_ranks(bool ok) {
-  int in = ok, out = 0;
-  MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-  return out;
-}
 
 /* `iters` iterations of the ops a GD step with the local rule uses (θ moved
  * by a small fixed step), plus hess_vec; returns the allocations counted
@@ -59,8 +32,7 @@ static long run_ops(lrs_model *m, int iters, bool two_layer) {
   long allocs = 0;
   bool ok = true;
   for (int t = 0; t < iters && ok; t++) {
-    count = 0;
-    counting = t > 0;
+    lrs_test_alloc_begin(t > 0);
     ok &= m->ops->eval(m, &L, g) == LRS_OK;
     double gn2 = 0.0;
     ok &= lrs_model_norm2(m, g, &gn2) == LRS_OK;
@@ -78,8 +50,7 @@ static long run_ops(lrs_model *m, int iters, bool two_layer) {
       ok &= m->ops->hess_vec(m, g, hv) == LRS_OK;
     for (size_t i = 0; i < P; i++)
       th[i] -= 1e-4 * g[i];
-    counting = 0;
-    allocs += count;
+    allocs += lrs_test_alloc_end();
   }
   free(g);
   free(hv);
@@ -87,12 +58,8 @@ static long run_ops(lrs_model *m, int iters, bool two_layer) {
 }
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (rank != 0)
-    freopen("/dev/null", "w", stdout);
+  lrs_test_mpi_init(&argc, &argv, &rank, &size);
   gsl_set_error_handler_off();
 
   lrs_linalg_dist_opts o = lrs_linalg_dist_defaults();
@@ -113,20 +80,17 @@ int main(int argc, char **argv) {
     lrs_linalg *la = NULL;
     lrs_model *m = NULL;
     lrs_status st = lrs_linalg_create_dist(MPI_COMM_WORLD, &o, &la);
-    count = 0;
-    counting = 1; /* the wrap works: creation does allocate */
+    lrs_test_alloc_begin(true); /* the wrap works: creation does allocate */
     if (st == LRS_OK)
       st = lrs_model_create(&p, la, &m);
-    counting = 0;
-    LRS_CHECK(all_ranks(st == LRS_OK && count > 0), "%s: creation counted %ld allocations",
-              name, count);
+    const long count = lrs_test_alloc_end();
+    LRS_CHECK(lrs_test_all_ranks(st == LRS_OK && count > 0),
+              "%s: creation counted %ld allocations", name, count);
     const long allocs = st == LRS_OK ? run_ops(m, 12, which < 2) : -1;
-    LRS_CHECK(all_ranks(allocs == 0), "%s on %d ranks: %ld allocations in 11 iterations", name,
-              size, allocs);
+    LRS_CHECK(lrs_test_all_ranks(allocs == 0),
+              "%s on %d ranks: %ld allocations in 11 iterations", name, size, allocs);
     lrs_model_destroy(&m);
     lrs_linalg_destroy(&la);
   }
-  const int rc = lrs_test_done();
-  MPI_Finalize();
-  return rc;
+  return lrs_test_mpi_done();
 }

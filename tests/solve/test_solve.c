@@ -8,22 +8,13 @@
 #include <string.h>
 
 #include "lrs_test.h"
+#include "lrs_test_mpi.h"
 #include "lrsweep/solve.h"
 #include "numerics_point.h"
 
-static bool all_ranks(bool ok) {
-  int in = ok, out = 0;
-  MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-  return out;
-}
-
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (rank != 0) /* only rank 0 prints TAP */
-    freopen("/dev/null", "w", stdout);
+  lrs_test_mpi_init(&argc, &argv, &rank, &size);
 
   lrs_point p = lrs_test_point();
   p.width = 60;
@@ -33,7 +24,7 @@ int main(int argc, char **argv) {
   lrs_result_create(8, &a);
   lrs_result_create(0, &b);
   lrs_status s1 = lrs_solve_point(&p, MPI_COMM_SELF, a);
-  LRS_CHECK(all_ranks(s1 == LRS_OK && a->summary.status == LRS_POINT_CONVERGED),
+  LRS_CHECK(lrs_test_all_ranks(s1 == LRS_OK && a->summary.status == LRS_POINT_CONVERGED),
             "MPI initialized: MPI_COMM_SELF solves locally");
   /* A communicator of size 1 built from WORLD also works. */
   MPI_Comm solo;
@@ -43,15 +34,16 @@ int main(int argc, char **argv) {
               a->summary.iterations == b->summary.iterations;
   for (size_t i = 0; same && i < a->n_records; i++)
     same = a->records[i].loss == b->records[i].loss;
-  LRS_CHECK(all_ranks(same), "a split 1-rank communicator gives the same trajectory bit for bit");
+  LRS_CHECK(lrs_test_all_ranks(same),
+            "a split 1-rank communicator gives the same trajectory bit for bit");
   MPI_Comm_free(&solo);
 
   /* Reusing a result resets it first. */
   s2 = lrs_solve_point(&p, MPI_COMM_SELF, b);
-  LRS_CHECK(all_ranks(s2 == LRS_OK && b->n_records == a->n_records &&
-                      b->summary.rate == a->summary.rate),
+  LRS_CHECK(lrs_test_all_ranks(s2 == LRS_OK && b->n_records == a->n_records &&
+                               b->summary.rate == a->summary.rate),
             "a reused result is reset, not appended to");
-  LRS_CHECK(all_ranks(a->summary.wall_seconds > 0 && a->summary.wall_seconds < 60),
+  LRS_CHECK(lrs_test_all_ranks(a->summary.wall_seconds > 0 && a->summary.wall_seconds < 60),
             "wall_seconds filled (%.3g s)", a->summary.wall_seconds);
 
   /* WORLD: 1 rank solves locally, more ranks on the ScaLAPACK backend (the
@@ -66,11 +58,9 @@ int main(int argc, char **argv) {
     const double L = a->records[i].loss;
     close = fabs(b->records[i].loss - L) <= 1e-10 * L + 1e-12 * sqrt(L * L0);
   }
-  LRS_CHECK(all_ranks(close), "MPI_COMM_WORLD of %d rank(s) solves the same point%s", size,
-            size > 1 ? " on the distributed backend" : " locally");
+  LRS_CHECK(lrs_test_all_ranks(close), "MPI_COMM_WORLD of %d rank(s) solves the same point%s",
+            size, size > 1 ? " on the distributed backend" : " locally");
   lrs_result_destroy(&a);
   lrs_result_destroy(&b);
-  const int rc = lrs_test_done();
-  MPI_Finalize();
-  return rc;
+  return lrs_test_mpi_done();
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "lrs_test.h"
+#include "lrs_test_mpi.h"
 #include "lrsweep/linalg.h"
 #include "lrsweep/model.h"
 #include "lrsweep/solve.h"
@@ -35,12 +36,6 @@
 
 static int rank_, size_;
 static double worst_[3]; /* largest relative loss difference per variant */
-
-static bool all_ranks(bool ok) {
-  int in = ok, out = 0;
-  MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-  return out;
-}
 
 /* The result is bitwise the same on every rank (FNV-1a of the fields). */
 static bool same_on_all_ranks(const lrs_result *r) {
@@ -108,9 +103,10 @@ static void check_point_ways(const char *name, const lrs_point *p, bool strict, 
   lrs_result_create(64, &ref);
   lrs_result_create(64, &got);
   const lrs_status sr = lrs_solve_point(p, MPI_COMM_SELF, ref);
-  LRS_CHECK(all_ranks(sr == LRS_OK), "%s: local reference solves (%s, %lld iterations, L %.3g → %.3g)",
-            name, lrs_point_status_names[ref->summary.status],
-            (long long)ref->summary.iterations, ref->n_records ? ref->records[0].loss : NAN,
+  LRS_CHECK(lrs_test_all_ranks(sr == LRS_OK),
+            "%s: local reference solves (%s, %lld iterations, L %.3g → %.3g)", name,
+            lrs_point_status_names[ref->summary.status], (long long)ref->summary.iterations,
+            ref->n_records ? ref->records[0].loss : NAN,
             ref->n_records ? ref->records[ref->n_records - 1].loss : NAN);
   static const char *what[3] = {"lrs_solve_point", "dist nb=3", "dist nb=3 all-ScaLAPACK"};
   for (int v = 0; v < ways; v++) {
@@ -119,7 +115,7 @@ static void check_point_ways(const char *name, const lrs_point *p, bool strict, 
                              : solve_dist(p, 3, 0, got);
     const agreement a = compare(ref, got);
     const bool ok = sg == LRS_OK && a.ok && (strict ? a.rel <= 1e-10 : a.bound_ratio <= 1.0);
-    LRS_CHECK(all_ranks(ok),
+    LRS_CHECK(lrs_test_all_ranks(ok),
               "%s, G=%d %s: status %s, %lld iterations, %zu records; max rel |ΔL|/L = %.2e%s",
               name, size_, what[v], lrs_point_status_names[got->summary.status],
               (long long)got->summary.iterations, got->n_records, a.rel,
@@ -147,11 +143,7 @@ static lrs_point two_layer(void) {
 }
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &size_);
-  if (rank_ != 0)
-    freopen("/dev/null", "w", stdout);
+  lrs_test_mpi_init(&argc, &argv, &rank_, &size_);
 
   /* [P1] GD, every step rule. */
   lrs_point p = two_layer();
@@ -295,7 +287,7 @@ int main(int argc, char **argv) {
                i, widths[i], dims[i][0], dims[i][1], i % 2 ? "full" : "reduced");
       check_point_ways(name, &p, true, 1); /* lrs_solve_point: the cached backend */
     }
-    LRS_CHECK(all_ranks(lrs_linalg_dist_cached_count() == cached && cached >= 1),
+    LRS_CHECK(lrs_test_all_ranks(lrs_linalg_dist_cached_count() == cached && cached >= 1),
               "every point on MPI_COMM_WORLD used its one cached backend (%zu cached)", cached);
   }
 
@@ -326,7 +318,7 @@ int main(int argc, char **argv) {
     const lrs_status s2 = lrs_solve_point(&g, group, got);
     unsetenv("LRS_DIST_BLOCK");
     const agreement a = compare(ref, got);
-    LRS_CHECK(all_ranks(s1 == LRS_OK && s2 == LRS_OK && a.ok && a.rel <= 1e-10),
+    LRS_CHECK(lrs_test_all_ranks(s1 == LRS_OK && s2 == LRS_OK && a.ok && a.rel <= 1e-10),
               "groups of %d split from %d ranks solve their own points at once (block 4): "
               "max rel |ΔL|/L = %.2e",
               gsize, size_, a.rel);
@@ -335,8 +327,8 @@ int main(int argc, char **argv) {
     const size_t before = lrs_linalg_dist_cached_count();
     MPI_Comm_free(&group);
     const size_t released = gsize > 1; /* a group of one solves locally */
-    LRS_CHECK(all_ranks(before >= released &&
-                        lrs_linalg_dist_cached_count() == before - released),
+    LRS_CHECK(lrs_test_all_ranks(before >= released &&
+                                 lrs_linalg_dist_cached_count() == before - released),
               "freeing a group's communicator releases its cached backend");
   }
 
@@ -351,7 +343,7 @@ int main(int argc, char **argv) {
     lrs_result *r = NULL;
     lrs_result_create(64, &r);
     const lrs_status st = lrs_solve_point(&t, MPI_COMM_WORLD, r);
-    LRS_CHECK(all_ranks(st == LRS_OK && r->summary.status == LRS_POINT_TIMEOUT),
+    LRS_CHECK(lrs_test_all_ranks(st == LRS_OK && r->summary.status == LRS_POINT_TIMEOUT),
               "max_point_seconds on %d ranks: timeout after %lld iterations", size_,
               (long long)r->summary.iterations);
     LRS_CHECK(same_on_all_ranks(r), "the timeout hits every rank at the same iteration");
@@ -367,21 +359,20 @@ int main(int argc, char **argv) {
   lrs_result_create(4, &r);
   const lrs_status s = lrs_solve_point(&p, MPI_COMM_WORLD, r);
   if (size_ > 1)
-    LRS_CHECK(all_ranks(s == LRS_ERR_UNSUPPORTED && r->summary.status == LRS_POINT_ERROR),
-              "msbdf on %d ranks is LRS_ERR_UNSUPPORTED on every rank: %s", size_,
-              r->summary.message);
+    LRS_CHECK(
+        lrs_test_all_ranks(s == LRS_ERR_UNSUPPORTED && r->summary.status == LRS_POINT_ERROR),
+        "msbdf on %d ranks is LRS_ERR_UNSUPPORTED on every rank: %s", size_,
+        r->summary.message);
   else
-    LRS_CHECK(all_ranks(s == LRS_OK), "msbdf on one rank solves locally");
+    LRS_CHECK(lrs_test_all_ranks(s == LRS_OK), "msbdf on one rank solves locally");
   p = two_layer();
   p.width = 0;
-  LRS_CHECK(all_ranks(lrs_solve_point(&p, MPI_COMM_WORLD, r) == LRS_ERR_CONFIG),
+  LRS_CHECK(lrs_test_all_ranks(lrs_solve_point(&p, MPI_COMM_WORLD, r) == LRS_ERR_CONFIG),
             "a bad point is LRS_ERR_CONFIG on every rank of the group");
   lrs_result_destroy(&r);
 
   printf("# G=%d max relative loss difference vs local: lrs_solve_point %.3g, dist nb=3 %.3g, "
          "dist nb=3 all-ScaLAPACK %.3g\n",
          size_, worst_[0], worst_[1], worst_[2]);
-  const int rc = lrs_test_done();
-  MPI_Finalize();
-  return rc;
+  return lrs_test_mpi_done();
 }

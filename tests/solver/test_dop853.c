@@ -49,13 +49,6 @@ static void rot_exact(double t, double *y) {
   y[2] = ROT0[2] / (1.0 + ROT0[2] * t);
 }
 
-static double max_abs_diff(const double *a, const double *b, size_t n) {
-  double m = 0.0;
-  for (size_t i = 0; i < n; i++)
-    m = fmax(m, fabs(a[i] - b[i]));
-  return m;
-}
-
 /* One accepted step of size h from (t0, y0) (tolerances far too loose to
  * reject, h_max = h).  Returns the engine. */
 static lrs__dop853 *one_step(lrs__ode_rhs rhs, double t0, const double *y0, double h) {
@@ -79,9 +72,9 @@ static void test_exactness(void) {
     return;
   poly_exact(t0 + h, ex);
   memcpy(y1, s->y, sizeof y1);
-  LRS_CHECK(s->t == t0 + h && max_abs_diff(y1, ex, 3) <= 1e-15,
+  LRS_CHECK(s->t == t0 + h && lrs_test_max_abs_diff(y1, ex, 3) <= 1e-15,
             "the 8th-order solution integrates t⁶, t⁵, t³ and t⁷ exactly: error %.1e",
-            max_abs_diff(y1, ex, 3));
+            lrs_test_max_abs_diff(y1, ex, 3));
   double worst6 = 0.0, err7 = 0.0;
   const double thetas[] = {0.1, 0.37, 0.5, 0.9};
   for (size_t q = 0; q < 4; q++) {
@@ -122,11 +115,11 @@ static void test_local_orders(void) {
       return;
     }
     rot_exact(hs_sol[k], ex);
-    e_sol[k] = max_abs_diff(s->y, ex, 3);
+    e_sol[k] = lrs_test_max_abs_diff(s->y, ex, 3);
     for (int q = 0; q < 3; q++) {
       lrs__dop853_dense(d, thetas[q] * hs_den[k], y);
       rot_exact(thetas[q] * hs_den[k], ex);
-      e_den[q][k] = max_abs_diff(y, ex, 3);
+      e_den[q][k] = lrs_test_max_abs_diff(y, ex, 3);
     }
     lrs__dop853_destroy(&s);
     lrs__dop853_destroy(&d);
@@ -161,7 +154,7 @@ static double fixed_run(int N, double T, double *y_mid) {
   }
   double ex[3];
   rot_exact(T, ex);
-  const double e = s->t == T && s->n_accepted == N ? max_abs_diff(s->y, ex, 3) : NAN;
+  const double e = s->t == T && s->n_accepted == N ? lrs_test_max_abs_diff(s->y, ex, 3) : NAN;
   rot_exact(t_mid, ex);
   for (int i = 0; i < 3; i++)
     y_mid[i] -= ex[i];
@@ -174,7 +167,7 @@ static void test_global_order(void) {
   const int Ns[3] = {16, 32, 64};
   for (int k = 0; k < 3; k++) {
     e[k] = fixed_run(Ns[k], 3.0, ym);
-    em[k] = max_abs_diff(ym, (double[3]){0, 0, 0}, 3);
+    em[k] = lrs_test_max_abs_diff(ym, (double[3]){0, 0, 0}, 3);
   }
   const double p = observed(e), pm = observed(em);
   LRS_CHECK(p > 7.5 && p < 8.6, "fixed steps on [0, 3]: global error at T ~ h^%.2f (order 8; "
@@ -204,7 +197,7 @@ static void test_interpolant_ends(void) {
     memcpy(prev_end, y, sizeof y);
     /* θ → 1 from inside: the polynomial reaches y1 (w(1) = b) */
     lrs__dop853_dense(s, s->t - 1e-9 * s->h_prev, y);
-    worst = fmax(worst, max_abs_diff(y, s->y, 3));
+    worst = fmax(worst, lrs_test_max_abs_diff(y, s->y, 3));
   }
   LRS_CHECK(ends, "the interpolant gives y_prev at θ = 0 and y at θ = 1, bit for bit");
   LRS_CHECK(continuous, "consecutive steps' interpolants meet (θ = 1 of one is θ = 0 of the next)");
@@ -404,7 +397,7 @@ static void test_reduction(void) {
            (a->t == 4.0 || lrs_test_close(a->h, b->h, 1e-8, 0.0)); /* the last proposal is moot */
   }
   LRS_CHECK(same && a->n_accepted == b->n_accepted && a->n_rejected == b->n_rejected &&
-                a->t == 4.0 && b->t == 4.0 && max_abs_diff(a->y, b->y, 3) <= 1e-12,
+                a->t == 4.0 && b->t == 4.0 && lrs_test_max_abs_diff(a->y, b->y, 3) <= 1e-12,
             "a half vector whose sums are reduced with its twin takes the whole vector's steps "
             "(%lld steps, within 1e-8)",
             (long long)a->n_accepted);

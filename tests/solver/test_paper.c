@@ -27,9 +27,8 @@ int main(void) {
       p.tol = 1e-24;
       p.max_iter = 60;
       p.record_every = 1;
-      lrs_result *r = NULL;
-      lrs_result_create(64, &r);
-      const lrs_status st = lrs_solve_point(&p, MPI_COMM_SELF, r);
+      lrs_status st;
+      lrs_result *r = lrs_test_solve(&p, &st);
       const lrs_summary *sm = &r->summary;
       ratio_sum += sm->theory.alpha1 / sm->theory.alpha2;
       all_converged = all_converged && st == LRS_OK && sm->status == LRS_POINT_CONVERGED;

@@ -16,16 +16,12 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
+
 LRSWEEP, MAKE_STORE, ROOT = (os.path.abspath(a) for a in sys.argv[1:4])
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
-    return ok
+tap = Tap()
+check = tap.ok
 
 
 def run(*args):
@@ -249,5 +245,4 @@ check(r.returncode == 2 and "(they ran max_iter = 0)" in r.stderr,
       f"a gd table without max_iter (a gd parameter) is refused: {r.stderr.strip()[-200:]}")
 
 shutil.rmtree(tmp)
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

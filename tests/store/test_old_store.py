@@ -17,15 +17,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
+
 LRSWEEP, ROOT = os.path.abspath(sys.argv[1]), sys.argv[2]
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+tap = Tap()
+check = tap.ok
 
 
 tmp = tempfile.mkdtemp(prefix="lrs-old-")
@@ -48,5 +45,4 @@ r = subprocess.run([LRSWEEP, "query", store, "--where", 'status == "rule_undefin
                     "--format", "csv"], capture_output=True, text=True, timeout=60)
 check(r.returncode == 0 and len(r.stdout.strip().splitlines()) <= 1,
       "a filter on the new status value runs on the old store (no rows)")
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

@@ -12,20 +12,18 @@ Cases: [P1]'s setting with init_scale 1, 0.03 (root ≈ 1e-77) and 0.001
 both β2 readings, and hand-made inputs from tests/theory/test_theory.c.
 Usage: test_eta2_mpmath.py THEORY_PROBE (TAP output).
 """
+import os
 import subprocess
 import sys
 
 import mpmath as mp
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
+
 PROBE = sys.argv[1]
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+tap = Tap()
+check = tap.ok
 
 
 def probe(*args):
@@ -141,5 +139,4 @@ for name, args in cases:
         case(name, probe(*args))
     except RuntimeError as e:
         check(False, f"{name}: {e}")
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())

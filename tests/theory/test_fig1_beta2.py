@@ -19,15 +19,12 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from jobctl import Tap  # noqa: E402
+
 LRSWEEP, ROOT = os.path.abspath(sys.argv[1]), sys.argv[2]
-count = failed = 0
-
-
-def check(ok, what):
-    global count, failed
-    count += 1
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {count} - {what}", flush=True)
+tap = Tap()
+check = tap.ok
 
 
 # Fig. 1 titles (papers.md §1.7): h → values at σ² = 0.01, 0.1, 1.
@@ -81,5 +78,4 @@ fr, sp = run_point("one.toml"), run_point("one_s.toml")
 check(fr.get("alpha2_fro") == sp.get("alpha2_fro") and float(fr["eta_max"]) < float(sp["eta_max"]),
       f"beta2_norm = frobenius: same columns, η_max {fr.get('eta_max')} < {sp.get('eta_max')} "
       "(the larger α2 drives it)")
-print(f"1..{count}")
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())
