@@ -91,6 +91,14 @@ typedef struct lrs_mat_block {
  * Statuses: LRS_ERR_NOMEM. */
 lrs_status lrs_linalg_create_local(lrs_linalg **la);
 
+/* The BLAS this process computes with, e.g. "OpenBLAS 0.3.21 Haswell": the
+ * library, its version and the kernels it chose for this CPU.  Results are
+ * bit-for-bit reproducible only under the same kernels: OpenBLAS picks them
+ * at load time from the CPU (or from OPENBLAS_CORETYPE), and different ones
+ * (AVX2 vs AVX-512, ...) round differently.  Recorded in a store's /runs and
+ * named by `lrsweep --version` and `rerun`.  A static string. */
+const char *lrs_linalg_blas(void);
+
 /* Options of the distributed backend (lrs_linalg_dist_defaults fills them). */
 typedef struct lrs_linalg_dist_opts {
   /* Square block size MB = NB of the block-cyclic distribution.  Default

@@ -37,6 +37,8 @@
 
 /* Stores written by this lrsweep; readers refuse newer ones. */
 enum { LRS_STORE_SCHEMA_VERSION = 2 };
+/* Bytes of /runs' blas column (lrs_store_options.blas, lrs_store_blas). */
+enum { LRS_STORE_BLAS_MAX = 128 };
 
 /* ---- columns -------------------------------------------------------------- */
 
@@ -84,6 +86,9 @@ typedef struct lrs_store_writer lrs_store_writer;
 
 typedef struct lrs_store_options {
   int mpi_size;          /* recorded at creation and in /runs (default 1) */
+  const char *blas;      /* the BLAS of the ranks that solve (lrs_linalg_blas;
+                            several: each with its rank count), recorded in
+                            /runs; NULL or "": none solve (a merge) */
   bool extend;           /* accept a grid that only gains axis values */
   bool retry_failed;     /* error/timeout/numerical_failure points are to do */
   double flush_seconds;  /* lrs_store_maybe_flush period (default 2 s) */
@@ -177,6 +182,11 @@ lrs_status lrs_store_find_sweep(const lrs_store *store, const char *name, size_t
 /* The stored sweep file text (NUL-terminated) and its SHA-256 (hex). */
 const char *lrs_store_sweep_text(const lrs_store *store, size_t sweep, size_t *len);
 const char *lrs_store_sweep_sha256(const lrs_store *store, size_t sweep);
+/* The BLAS (lrs_linalg_blas) of the runs that solved the store's points:
+ * /runs' blas column, its distinct non-empty values joined by "; ", into
+ * out (len bytes, truncated).  "" when no run recorded one: a store written
+ * before the column (readable as ever), or runs that solved nothing. */
+lrs_status lrs_store_blas(const lrs_store *store, char *out, size_t len);
 /* The stored sweep text loaded back as a config (for `rerun`). */
 lrs_status lrs_store_load_config(const lrs_store *store, size_t sweep, lrs_config **cfg);
 

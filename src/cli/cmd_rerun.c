@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lrsweep/linalg.h"
 #include "lrsweep/solve.h"
 #include "lrsweep/store.h"
 
@@ -65,6 +66,24 @@ static void compare_records(comparison *c, const lrs_result *a, const lrs_result
   for (size_t i = 0; i < a->n_records; i++)
     for (size_t f = 0; f < lrs_record_field_count; f++)
       compare(c, &lrs_record_fields[f], (long)i, &a->records[i], &b->records[i]);
+}
+
+/* Under other BLAS kernels than the store's runs had, a rounding-level
+ * difference is expected (lrsweep/linalg.h): says so beside DIFFERS. */
+static void blas_note(const lrs_store *store) {
+  char stored[LRS_STORE_BLAS_MAX];
+  const char *here = lrs_linalg_blas();
+  if (lrs_store_blas(store, stored, sizeof stored) != LRS_OK)
+    return; /* the comparison stands on its own */
+  if (!stored[0])
+    printf("note       the store does not say which BLAS its runs used (written before "
+           "lrsweep recorded it); this process uses %s, and other BLAS kernels round "
+           "differently\n",
+           here);
+  else if (strcmp(stored, here) != 0)
+    printf("note       the store's runs used %s; this process uses %s: other BLAS kernels "
+           "round differently, so bits differ (README: Reproducibility)\n",
+           stored, here);
 }
 
 static int rerun(int argc, char **argv) {
@@ -155,6 +174,7 @@ static int rerun(int argc, char **argv) {
   else {
     printf("DIFFERS    %zu values; largest relative difference %.3g in %s\n", cmp.mismatches,
            cmp.worst, cmp.where);
+    blas_note(store);
     code = LRS_EXIT_FAILURE;
   }
   if (output) {
@@ -186,8 +206,9 @@ const lrs_cli_command lrs_cli_rerun = {
     "\n"
     "Rebuilds point K from the sweep file stored in STORE, solves it in this\n"
     "process, and compares the result with the stored row and trajectory: results\n"
-    "are expected to be bit-identical; otherwise it prints the number of differing\n"
-    "values and the largest relative difference, and exits 1.\n"
+    "are expected to be bit-identical under the same BLAS kernels; otherwise it\n"
+    "prints the number of differing values and the largest relative difference\n"
+    "(and a note when the store's runs used other BLAS kernels), and exits 1.\n"
     "\n"
     "  --sweep NAME    the sweep (needed when the store holds several)\n"
     "  --every N       record every N-th step (e.g. 1: full resolution); only the\n"

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "lrsweep/linalg.h"
 #include "lrsweep/refine.h"
 #include "lrsweep/sched.h"
 #include "lrsweep/store.h"
@@ -232,6 +233,51 @@ static lrs_status share_sweep(int rank, const char *path, lrs_config **cfg, lrs_
   return agree(st);
 }
 
+/* The BLAS of the ranks that solve (1 .. P − 1, or rank 0 alone) into out
+ * on rank 0, for /runs: one name, or when they differ each with its rank
+ * count (on a mixed cluster a point's bits depend on the rank that solved
+ * it; lrsweep/linalg.h).  Collective. */
+static lrs_status solving_blas(int rank, int size, char *out, size_t len) {
+  enum { NAME = 96 };
+  char mine[NAME] = "", *all = NULL;
+  snprintf(mine, sizeof mine, "%s", lrs_linalg_blas());
+  lrs_status st = LRS_OK;
+  if (rank == 0 && !(all = malloc((size_t)size * NAME)))
+    st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory for %d BLAS names", size);
+  if ((st = agree(st)) != LRS_OK)
+    return st;
+  st = agree(lrs_mpi_check(MPI_Gather(mine, NAME, MPI_CHAR, all, NAME, MPI_CHAR, 0,
+                                      MPI_COMM_WORLD),
+                           "MPI_Gather"));
+  if (st == LRS_OK && rank == 0) {
+    const int first = size > 1 ? 1 : 0;
+    const char *base = all + (size_t)first * NAME;
+    bool same = true;
+    for (int r = first + 1; r < size; r++)
+      same = same && strncmp(all + (size_t)r * NAME, base, NAME) == 0;
+    size_t used = 0;
+    out[0] = '\0';
+    for (int r = first; r < size; r++) {
+      const char *name = all + (size_t)r * NAME;
+      int count = 0;
+      bool seen = false;
+      for (int q = first; q < size; q++)
+        if (strncmp(all + (size_t)q * NAME, name, NAME) == 0) {
+          count++;
+          seen = seen || q < r;
+        }
+      if (seen)
+        continue;
+      int k = same ? snprintf(out, len, "%.*s", NAME, name)
+                   : snprintf(out + used, len - used, "%s%.*s (%d rank%s)", used ? "; " : "",
+                              NAME, name, count, count == 1 ? "" : "s");
+      used = k < 0 || (size_t)k >= len - used ? len - 1 : used + (size_t)k;
+    }
+  }
+  free(all);
+  return st;
+}
+
 /* The rows to run: those the store lacks (refinement rows included),
  * within the shard if any. */
 static lrs_status pending_points(lrs_store_writer *w, const lrs_grid *grid, const sweep_args *a,
@@ -332,6 +378,9 @@ static int sweep(int argc, char **argv) {
   uint64_t *pending = NULL, n_pending = 0;
   lrs_sched_report report = {0};
   lrs_status st = share_sweep(rank, a.path, &cfg, &grid);
+  char blas[LRS_STORE_BLAS_MAX] = "";
+  if (st == LRS_OK)
+    st = solving_blas(rank, size, blas, sizeof blas);
   bool worker_failed = false; /* this worker's own failure: rank 0 cannot know */
   bool early_stop = false;    /* rank 0: stopped before the store was opened */
   if (st == LRS_OK)
@@ -354,6 +403,7 @@ static int sweep(int argc, char **argv) {
     if (rank == 0) {
       lrs_store_options opt = lrs_store_options_default();
       opt.mpi_size = size;
+      opt.blas = blas;
       opt.extend = a.extend;
       opt.retry_failed = a.retry_failed;
       bool refine = lrs_config_refine(cfg)->enabled;

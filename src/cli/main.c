@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "lrsweep/datafile.h"
+#include "lrsweep/linalg.h"
 #include "lrsweep/query.h"
 #include "lrsweep/store.h"
 #include "lrs_config.h"
@@ -200,7 +201,7 @@ int main(int argc, char **argv) {
     return LRS_EXIT_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("lrsweep %s (git %s)\n", LRS_VERSION, LRS_GIT_DESCRIBE);
+    printf("lrsweep %s (git %s)\nBLAS %s\n", LRS_VERSION, LRS_GIT_DESCRIBE, lrs_linalg_blas());
     return LRS_EXIT_OK;
   }
   for (size_t i = 0; i < n_commands; i++)

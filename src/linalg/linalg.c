@@ -2,11 +2,27 @@
  * backends, operations on local blocks, and dispatch to the backend. */
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cblas.h>
 
 #include "linalg_impl.h"
+
+const char *lrs_linalg_blas(void) {
+  /* openblas_get_config(): "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...";
+   * its first two words, then the kernels (the core) chosen at load time. */
+  static char name[96];
+  if (!name[0]) {
+    const char *config = openblas_get_config();
+    int words = 0;
+    size_t n = 0;
+    while (config[n] && !(config[n] == ' ' && ++words == 2))
+      n++;
+    snprintf(name, sizeof name, "%.*s %s", (int)n, config, openblas_get_corename());
+  }
+  return name;
+}
 
 /* ------------------------------------------------------------- checks */
 

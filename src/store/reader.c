@@ -347,6 +347,55 @@ void lrs_store_close(lrs_store **store) {
   *store = NULL;
 }
 
+lrs_status lrs_store_blas(const lrs_store *s, char *out, size_t len) {
+  lrs_status st = LRS_OK;
+  hid_t ds = H5I_INVALID_HID, ftype = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
+  hid_t str = H5I_INVALID_HID;
+  char(*rows)[LRS_STORE_BLAS_MAX] = NULL;
+  out[0] = '\0';
+  LRS__H5(st, ds = H5Dopen2(s->file, LRS__STORE_RUNS, H5P_DEFAULT), done, s->path,
+          "cannot open /runs");
+  LRS__H5(st, ftype = H5Dget_type(ds), done, s->path, "cannot read the /runs type");
+  if (H5Tget_member_index(ftype, "blas") < 0)
+    goto done; /* written before the column */
+  hid_t space = H5Dget_space(ds);
+  hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  lrs__store_h5_close(&space);
+  LRS__H5(st, n, done, s->path, "cannot size /runs");
+  rows = calloc(n > 0 ? (size_t)n : 1, sizeof *rows);
+  if (!rows) {
+    st = LRS_RAISE(LRS_ERR_NOMEM, "%s: out of memory for /runs", s->path);
+    goto done;
+  }
+  /* The blas member alone: HDF5 picks a compound's members by name. */
+  LRS__H5(st, str = H5Tcopy(H5T_C_S1), done, s->path, "cannot make a string type");
+  LRS__H5(st, H5Tset_size(str, LRS_STORE_BLAS_MAX), done, s->path, "cannot size a string type");
+  LRS__H5(st, mtype = H5Tcreate(H5T_COMPOUND, sizeof *rows), done, s->path,
+          "cannot make a compound type");
+  LRS__H5(st, H5Tinsert(mtype, "blas", 0, str), done, s->path, "cannot make a compound type");
+  LRS__H5(st, H5Dread(ds, mtype, H5S_ALL, H5S_ALL, s->xfer.dxpl, rows), done, s->path,
+          "cannot read /runs");
+  size_t used = 0;
+  for (hssize_t i = 0; i < n; i++) {
+    char *b = rows[i];
+    b[LRS_STORE_BLAS_MAX - 1] = '\0';
+    bool seen = !b[0];
+    for (hssize_t j = 0; j < i && !seen; j++)
+      seen = strcmp(rows[j], b) == 0;
+    if (!seen) {
+      int k = snprintf(out + used, len - used, "%s%s", used ? "; " : "", b);
+      used = k < 0 || (size_t)k >= len - used ? len - 1 : used + (size_t)k;
+    }
+  }
+done:
+  free(rows);
+  lrs__store_h5_close(&str);
+  lrs__store_h5_close(&mtype);
+  lrs__store_h5_close(&ftype);
+  lrs__store_h5_close(&ds);
+  return st;
+}
+
 const char *lrs_store_path(const lrs_store *s) { return s->path; }
 int lrs_store_schema_version(const lrs_store *s) { return s->version; }
 

@@ -657,13 +657,14 @@ typedef struct run_row {
   int32_t mpi_size;
   char sweep[64];
   char version[64];
+  char blas[LRS_STORE_BLAS_MAX];
 } run_row;
 
 static hid_t run_type(bool file) {
   hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(run_row));
-  hid_t s24 = H5Tcopy(H5T_C_S1), s64 = H5Tcopy(H5T_C_S1);
-  bool ok = t >= 0 && s24 >= 0 && s64 >= 0 && H5Tset_size(s24, 24) >= 0 &&
-            H5Tset_size(s64, 64) >= 0 &&
+  hid_t s24 = H5Tcopy(H5T_C_S1), s64 = H5Tcopy(H5T_C_S1), sb = H5Tcopy(H5T_C_S1);
+  bool ok = t >= 0 && s24 >= 0 && s64 >= 0 && sb >= 0 && H5Tset_size(s24, 24) >= 0 &&
+            H5Tset_size(s64, 64) >= 0 && H5Tset_size(sb, LRS_STORE_BLAS_MAX) >= 0 &&
             H5Tinsert(t, "opened_utc", offsetof(run_row, opened_utc), s24) >= 0 &&
             H5Tinsert(t, "host", offsetof(run_row, host), s64) >= 0 &&
             H5Tinsert(t, "pid", offsetof(run_row, pid), file ? H5T_STD_I64LE : H5T_NATIVE_INT64) >= 0 &&
@@ -671,11 +672,14 @@ static hid_t run_type(bool file) {
                       file ? H5T_STD_I32LE : H5T_NATIVE_INT32) >= 0 &&
             H5Tinsert(t, "sweep", offsetof(run_row, sweep), s64) >= 0 &&
             H5Tinsert(t, "lrsweep_version", offsetof(run_row, version), s64) >= 0 &&
+            H5Tinsert(t, "blas", offsetof(run_row, blas), sb) >= 0 &&
             (!file || H5Tpack(t) >= 0);
   if (s24 >= 0)
     H5Tclose(s24);
   if (s64 >= 0)
     H5Tclose(s64);
+  if (sb >= 0)
+    H5Tclose(sb);
   if (!ok && t >= 0) {
     H5Tclose(t);
     t = H5I_INVALID_HID;
@@ -961,6 +965,7 @@ static lrs_status log_run(lrs_store_writer *w) {
   r.mpi_size = w->opt.mpi_size;
   snprintf(r.sweep, sizeof r.sweep, "%s", lrs_config_name(w->cfg));
   snprintf(r.version, sizeof r.version, "%s (%s)", LRS_VERSION, LRS_GIT_DESCRIBE);
+  snprintf(r.blas, sizeof r.blas, "%s", w->opt.blas ? w->opt.blas : "");
   hsize_t n, one = 1;
   LRS__H5(st, ds = H5Dopen2(w->file, LRS__STORE_RUNS, H5P_DEFAULT), done, w->path,
           "cannot open /runs");
