@@ -98,8 +98,6 @@ class AxisSpec:
     def apply(self, ax, which):
         setlim = ax.set_xlim if which == "x" else ax.set_ylim
         setscale = ax.set_xscale if which == "x" else ax.set_yscale
-        setticks = ax.set_xticks if which == "x" else ax.set_yticks
-        setlabels = ax.set_xticklabels if which == "x" else ax.set_yticklabels
         if self.log:
             setscale("log")
         setlim(self.edges[0], self.edges[-1])
