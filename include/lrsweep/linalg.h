@@ -96,7 +96,9 @@ lrs_status lrs_linalg_create_local(lrs_linalg **la);
  * bit-for-bit reproducible only under the same kernels: OpenBLAS picks them
  * at load time from the CPU (or from OPENBLAS_CORETYPE), and different ones
  * (AVX2 vs AVX-512, ...) round differently.  Recorded in a store's /runs and
- * named by `lrsweep --version` and `rerun`.  A static string. */
+ * named by `lrsweep --version` and `rerun`.  A static string, shorter than
+ * LRS_LINALG_BLAS_MAX bytes. */
+enum { LRS_LINALG_BLAS_MAX = 96 };
 const char *lrs_linalg_blas(void);
 
 /* Options of the distributed backend (lrs_linalg_dist_defaults fills them). */

@@ -238,7 +238,7 @@ static lrs_status share_sweep(int rank, const char *path, lrs_config **cfg, lrs_
  * count (on a mixed cluster a point's bits depend on the rank that solved
  * it; lrsweep/linalg.h).  Collective. */
 static lrs_status solving_blas(int rank, int size, char *out, size_t len) {
-  enum { NAME = 96 };
+  enum { NAME = LRS_LINALG_BLAS_MAX };
   char mine[NAME] = "", *all = NULL;
   snprintf(mine, sizeof mine, "%s", lrs_linalg_blas());
   lrs_status st = LRS_OK;

@@ -12,7 +12,7 @@
 const char *lrs_linalg_blas(void) {
   /* openblas_get_config(): "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...";
    * its first two words, then the kernels (the core) chosen at load time. */
-  static char name[96];
+  static char name[LRS_LINALG_BLAS_MAX];
   if (!name[0]) {
     const char *config = openblas_get_config();
     int words = 0;
