@@ -7,6 +7,10 @@
 
 #include "solver_impl.h"
 
+/* Records reserved before the loop at most (~1 MB): the bound of a long
+ * schedule is reached only by a point that runs that long. */
+enum { RESERVE_CHUNK = 4096 };
+
 /* Sorted distinct steps to record (k = record_every > 0: multiples of k;
  * k = 0: ~records log-spaced steps in [1, max_iter]; step 0 always). */
 typedef struct {
@@ -90,8 +94,12 @@ lrs_status lrs__gd_run(lrs__run *run) {
   schedule sched;
   lrs__gd g = {.run = run};
   st = schedule_make(p, &sched);
-  if (st == LRS_OK) /* the catalog's bound on this schedule's records */
-    st = lrs_result_reserve(res, res->n_records + (size_t)lrs_point_max_records(p));
+  if (st == LRS_OK) { /* the catalog's bound on this schedule's records, up to a
+                        * chunk: a point that meets tol early never needs the bound
+                        * of max_iter = 10⁹ (append doubles beyond the chunk) */
+    const size_t bound = (size_t)lrs_point_max_records(p);
+    st = lrs_result_reserve(res, res->n_records + (bound < RESERVE_CHUNK ? bound : RESERVE_CHUNK));
+  }
   LRS_TRY_GOTO(st, lrs_linalg_agree(m->la, st), done);
   LRS_TRY_GOTO(st, lrs__alloc_doubles(run, run->P, &g.theta_prev), done);
 

@@ -354,6 +354,22 @@ static void test_divergence_and_statuses(void) {
             "GD record time is the sum of steps; the last record has no step");
   lrs_result_destroy(&r);
 
+  /* A record every step under a huge max_iter: the point meets tol early and
+   * keeps its records; the schedule's bound (10¹² records, ~10¹⁴ bytes) is
+   * never allocated. */
+  p = lrs_test_point();
+  p.width = 40;
+  p.max_iter = 1000000000000;
+  p.record_every = 1;
+  p.tol = 1e-6;
+  r = lrs_test_solve(&p, &st);
+  LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_CONVERGED &&
+                r->n_records == (size_t)r->summary.iterations + 1,
+            "max_iter = 10¹², record_every = 1: converged after %lld iterations with a "
+            "record each (%zu records): %s",
+            (long long)r->summary.iterations, r->n_records, r->summary.message);
+  lrs_result_destroy(&r);
+
   p.max_iter = 1000;
   p.record_every = 0;
   p.records = 20;
