@@ -130,9 +130,18 @@ lrs_status lrs_solver_run(lrs_model *model, const lrs_point *point, double deadl
  * `fn` must therefore be installed on every rank of a group or on none.
  * fn NULL (the default) removes it: no syncs at all.  The poll touches no
  * number of the solve: a solve that is not cancelled gives the same bits.
+ * It is also the solve's progress report: `at` says where the solve stands
+ * (`lrsweep run` prints it on long points).
  */
 #define LRS_CANCEL_SYNC_SECONDS 0.005
-typedef bool (*lrs_cancel_fn)(void *ctx);
+typedef struct {
+  const lrs_point *point; /* the point being solved (method, max_iter, horizon) */
+  int64_t step;           /* GD and Adam: iterations done; GF: accepted steps */
+  double time;            /* GD: Σ η so far; GF: t */
+  double loss;            /* the current L − ℓ* (the same on every rank) */
+  double loss0;           /* L − ℓ* at t = 0 */
+} lrs_solver_progress;
+typedef bool (*lrs_cancel_fn)(void *ctx, const lrs_solver_progress *at);
 void lrs_solver_set_cancel(lrs_cancel_fn fn, void *ctx);
 
 #endif

@@ -95,6 +95,18 @@ lrs_status lrs_grow(void **buf, size_t *cap, size_t need, size_t size);
  * deadlines, timings and flush intervals. */
 double lrs_now(void);
 
+/* How long after the last progress line the next is due off a terminal
+ * (mpirun's pipes, SLURM logs), `elapsed` seconds into the work: the first
+ * after 2 s, then after half the time elapsed, up to `longest`, so a short
+ * run shows several lines and a long one one every `longest` seconds. */
+double lrs_progress_interval(double elapsed, double longest);
+
+/* Cuts `text` (UTF-8) to at most the width of the terminal on file
+ * descriptor fd less one column, so that a live line rewritten after "\r"
+ * never wraps; unchanged when fd is not a terminal or its width unknown.
+ * Counts code points (the project's symbols are one column each). */
+void lrs_fit_terminal(int fd, char *text);
+
 /* A duration as a person writes it, 3 significant digits in the unit that
  * fits: "850 µs", "15.4 ms", "2.35 s", "3 min 12 s", "2 h 05 min", "3 d 4 h";
  * "?" when negative or not finite.  Returns buf. */

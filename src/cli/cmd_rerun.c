@@ -89,6 +89,7 @@ static void blas_note(const lrs_store *store) {
 static int rerun(int argc, char **argv) {
   const char *path = NULL, *sweep_name = NULL, *point_text = NULL, *output = NULL, *dump = NULL;
   long every = 0;
+  bool quiet = false;
   for (int i = 1; i < argc; i++) {
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     if (val && strcmp(argv[i], "--point") == 0)
@@ -99,6 +100,8 @@ static int rerun(int argc, char **argv) {
       output = argv[++i];
     else if (val && strcmp(argv[i], "--dump") == 0)
       dump = argv[++i];
+    else if (strcmp(argv[i], "--quiet") == 0)
+      quiet = true;
     else if (val && strcmp(argv[i], "--every") == 0) {
       char *end;
       every = strtol(argv[++i], &end, 10);
@@ -160,7 +163,16 @@ static int rerun(int argc, char **argv) {
   }
   if (every > 0)
     point.record_every = every;
-  LRS_TRY_GOTO(st, lrs_solve_point(&point, MPI_COMM_SELF, again), done);
+  char who[64];
+  lrs_cli_progress progress;
+  snprintf(who, sizeof who, "lrsweep rerun: point %llu", index);
+  if (!quiet)
+    lrs_cli_progress_start(&progress, who);
+  st = lrs_solve_point(&point, MPI_COMM_SELF, again);
+  if (!quiet)
+    lrs_cli_progress_end(&progress);
+  if (st != LRS_OK)
+    goto done;
 
   compare_summary(&cmp, &row.summary, &again->summary, every == 0);
   if (every == 0)
@@ -202,7 +214,7 @@ done:
 const lrs_cli_command lrs_cli_rerun = {
     "rerun", "recompute a stored point and compare it with the store",
     "usage: lrsweep rerun STORE --point K [--sweep NAME] [--every N --output FILE.tsv]\n"
-    "                     [--dump FILE.h5]\n"
+    "                     [--dump FILE.h5] [--quiet]\n"
     "\n"
     "Rebuilds point K from the sweep file stored in STORE, solves it in this\n"
     "process, and compares the result with the stored row and trajectory: results\n"
@@ -215,5 +227,6 @@ const lrs_cli_command lrs_cli_rerun = {
     "                  summary is compared then\n"
     "  --output FILE   write the recomputed trajectory as TSV\n"
     "  --dump FILE.h5  write the point's problem data and initial weights (see\n"
-    "                  README: Point dumps)\n",
+    "                  README: Point dumps)\n"
+    "  --quiet         no progress lines on stderr (as `lrsweep run`)\n",
     rerun};

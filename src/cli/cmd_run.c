@@ -113,7 +113,7 @@ lrs_status lrs_cli_dump_point(const char *path, const char *key, const char *swe
 
 static int run(int argc, char **argv) {
   const char *path = NULL, *point_text = NULL, *dump = NULL;
-  bool trajectory = false;
+  bool trajectory = false, quiet = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--point") == 0 && i + 1 < argc)
       point_text = argv[++i];
@@ -121,6 +121,8 @@ static int run(int argc, char **argv) {
       dump = argv[++i];
     else if (strcmp(argv[i], "--trajectory") == 0)
       trajectory = true;
+    else if (strcmp(argv[i], "--quiet") == 0)
+      quiet = true;
     else if (argv[i][0] == '-')
       return lrs_cli_bad_option(&lrs_cli_run, argv[i], i + 1 == argc);
     else if (path)
@@ -156,7 +158,16 @@ static int run(int argc, char **argv) {
   if (dump)
     LRS_TRY_GOTO(st, lrs_cli_dump_point(dump, key, lrs_config_text(cfg, NULL), &point), done);
   LRS_TRY_GOTO(st, lrs_result_create(256, &result), done);
-  LRS_TRY_GOTO(st, lrs_solve_point(&point, MPI_COMM_SELF, result), done);
+  char who[64];
+  lrs_cli_progress progress;
+  snprintf(who, sizeof who, "lrsweep run: point %llu", index);
+  if (!quiet)
+    lrs_cli_progress_start(&progress, who);
+  st = lrs_solve_point(&point, MPI_COMM_SELF, result);
+  if (!quiet)
+    lrs_cli_progress_end(&progress);
+  if (st != LRS_OK)
+    goto done;
 
   const char *prefix = trajectory ? "# " : "";
   printf("%s%-20s %llu\n%s%-20s %s\n%s%-20s %016" PRIx64 "\n", prefix, "point", index, prefix,
@@ -173,7 +184,7 @@ done:
 
 const lrs_cli_command lrs_cli_run = {
     "run", "solve one point in this process and print its summary",
-    "usage: lrsweep run SWEEP.toml --point K [--trajectory] [--dump FILE.h5]\n"
+    "usage: lrsweep run SWEEP.toml --point K [--trajectory] [--dump FILE.h5] [--quiet]\n"
     "\n"
     "Builds point K of the sweep (see `lrsweep points`), solves it in this process\n"
     "(no MPI needed), and prints its key, hash and summary: status, iterations,\n"
@@ -183,5 +194,8 @@ const lrs_cli_command lrs_cli_run = {
     "  --trajectory   also print every recorded step as TSV (a header line, then\n"
     "                 one line per record); the summary lines then start with '# '.\n"
     "  --dump FILE    write the point's problem data and initial weights to an HDF5\n"
-    "                 file (README: Point dumps), to redo the point independently.\n",
+    "                 file (README: Point dumps), to redo the point independently.\n"
+    "  --quiet        no progress lines on stderr (by default a solve longer than\n"
+    "                 2 s reports its iteration, loss and time, at most every 30 s\n"
+    "                 off a terminal, as a live line on one).\n",
     run};

@@ -124,20 +124,12 @@ static void count_outcome(lrs_sched_report *r, lrs_point_status s) {
   r->diverged += s == LRS_POINT_DIVERGED;
 }
 
-/* Off a terminal (mpirun's pipes, SLURM logs) the first line comes after
- * 2 s and the next after half the time elapsed, up to `interval`: a short
- * run shows several lines, a long one one every interval. */
-static double progress_interval(const progress *p, double elapsed) {
-  double grow = elapsed / 2 > 2.0 ? elapsed / 2 : 2.0;
-  return grow < p->interval ? grow : p->interval;
-}
-
 static void progress_show(progress *p, const lrs_sched_report *r, double now, bool final) {
   if (p->mode == LRS_PROGRESS_QUIET)
     return;
   bool live = p->tty && p->mode == LRS_PROGRESS_AUTO;
   double elapsed = now - p->start;
-  double interval = live ? 0.5 : progress_interval(p, elapsed);
+  double interval = live ? 0.5 : lrs_progress_interval(elapsed, p->interval);
   if (!final && now - p->last < interval)
     return;
   p->last = now;
@@ -173,14 +165,18 @@ static void progress_show(progress *p, const lrs_sched_report *r, double now, bo
   if (eta >= 0)
     snprintf(eta_text, sizeof eta_text, "%d:%02d:%02d", (int)(eta / 3600),
              (int)(eta / 60) % 60, (int)eta % 60);
-  fprintf(stderr,
-          "%s%llu/%llu points (%.0f%%): %llu converged, %llu max_iter, %llu diverged, %llu "
-          "failed; %.3g points/s, ETA %s [%s %s]%s",
-          live ? "\r" : "", (unsigned long long)r->done, (unsigned long long)p->total,
-          p->total ? 100.0 * (double)r->done / (double)p->total : 100.0,
-          (unsigned long long)r->converged, (unsigned long long)r->max_iter,
-          (unsigned long long)r->diverged, (unsigned long long)r->failed, rate, eta_text, name,
-          stamp, live && !final ? "   " : "\n");
+  char line[320]; /* the name is at most 63 bytes */
+  snprintf(line, sizeof line,
+           "%llu/%llu points (%.0f%%): %llu converged, %llu max_iter, %llu diverged, %llu "
+           "failed; %.3g points/s, ETA %s [%s %s]",
+           (unsigned long long)r->done, (unsigned long long)p->total,
+           p->total ? 100.0 * (double)r->done / (double)p->total : 100.0,
+           (unsigned long long)r->converged, (unsigned long long)r->max_iter,
+           (unsigned long long)r->diverged, (unsigned long long)r->failed, rate, eta_text, name,
+           stamp);
+  if (live && !final) /* rewritten in place: it must not wrap */
+    lrs_fit_terminal(STDERR_FILENO, line);
+  fprintf(stderr, live ? "\r%s\x1b[K%s" : "%s%s", line, live && !final ? "" : "\n");
   fflush(stderr);
 }
 
@@ -373,7 +369,8 @@ static void idle(int *turns) {
 /* P = 1: the cancellation poll of rank 0's own solves (lrs_solve_set_cancel).
  * A stop lets the running point go on for drain_seconds from when the poll
  * first sees it, then cancels it. */
-static bool alone_poll(void *ctx) {
+static bool alone_poll(void *ctx, const lrs_solver_progress *at) {
+  (void)at;
   coordinator *c = ctx;
   if (!lrs_sched_stop_requested())
     return false;
@@ -704,7 +701,8 @@ typedef struct worker_cancel {
  * LRS_CANCEL_SYNC_SECONDS across points, not at every point's first syncs
  * (on 0.4 ms points that cost 12% of a sweep's points/s).  A group stays
  * consistent: the solver reduces the verdicts of its ranks. */
-static bool worker_poll(void *ctx) {
+static bool worker_poll(void *ctx, const lrs_solver_progress *at) {
+  (void)at;
   worker_cancel *w = ctx;
   if (w->cancel || w->req == MPI_REQUEST_NULL)
     return w->cancel;

@@ -117,7 +117,7 @@ lrs_status lrs__gd_run(lrs__run *run) {
   run->L0 = g.loss;
   res->summary.loss0 = g.loss;
 
-  /* The loop: no allocation below (records were reserved). */
+  /* The loop: no allocation below but a record past the reserved chunk's. */
   double time = 0.0;
   lrs_point_status outcome = LRS_POINT_PENDING;
   for (g.t = 0;; g.t++) {
@@ -129,7 +129,7 @@ lrs_status lrs__gd_run(lrs__run *run) {
       outcome = LRS_POINT_MAX_ITER;
     if (outcome != LRS_POINT_PENDING)
       break;
-    LRS_TRY_GOTO(st, lrs__cancel_poll(run, g.t, time, false), done);
+    LRS_TRY_GOTO(st, lrs__cancel_poll(run, g.t, time, g.loss, false), done);
     const bool rec_now = schedule_due(&sched, g.t);
     lrs_record rec = base_record(g.t, time, g.loss, g.grad_norm2);
     const lrs_observe obs = {.step = g.t, .time = time, .loss = g.loss,

@@ -289,7 +289,7 @@ static lrs_status dop853_run(lrs__run *run, gf_ctx *c, const double *times, size
     lrs__levels_update(run, step_loss, *steps, e->t, true);
     LRS_TRY_GOTO(st, lrs__stop_check(run, step_loss, 0.0, outcome), done);
     if (*outcome == LRS_POINT_PENDING)
-      LRS_TRY_GOTO(st, lrs__cancel_poll(run, *steps, e->t, true), done);
+      LRS_TRY_GOTO(st, lrs__cancel_poll(run, *steps, e->t, step_loss, true), done);
     const bool due = r < nt && times[r] <= e->t;
     if (due)
       r++;
@@ -448,7 +448,7 @@ lrs_status lrs__gf_run(lrs__run *run) {
       lrs__levels_update(run, loss, steps, t, true);
       LRS_TRY_GOTO(st, lrs__stop_check(run, loss, 0.0, &outcome), done);
       if (outcome == LRS_POINT_PENDING)
-        LRS_TRY_GOTO(st, lrs__cancel_poll(run, steps, t, true), done);
+        LRS_TRY_GOTO(st, lrs__cancel_poll(run, steps, t, loss, true), done);
     }
     if (outcome == LRS_POINT_PENDING || t >= times[r]) {
       LRS_TRY_GOTO(st, observe_record(run, k++, t, y, &c, &loss), done);

@@ -47,14 +47,16 @@ void lrs_solver_set_cancel(lrs_cancel_fn fn, void *ctx) {
   cancel_ctx = ctx;
 }
 
-lrs_status lrs__cancel_poll(lrs__run *run, int64_t step, double t, bool gf) {
+lrs_status lrs__cancel_poll(lrs__run *run, int64_t step, double t, double loss, bool gf) {
   if (!cancel_fn || ++run->poll_count < run->poll_every)
     return LRS_OK;
   run->poll_count = 0;
   const double now = lrs_now();
+  const lrs_solver_progress at = {.point = run->p, .step = step, .time = t, .loss = loss,
+                                  .loss0 = run->L0};
   /* The group's verdict and its slowest rank's interval: the same bits on
    * every rank, so every rank stops, and picks the next K, alike. */
-  double v[2] = {cancel_fn(cancel_ctx) ? 1.0 : 0.0, now - run->poll_last};
+  double v[2] = {cancel_fn(cancel_ctx, &at) ? 1.0 : 0.0, now - run->poll_last};
   run->poll_last = now;
   LRS_TRY(lrs_linalg_max(run->model->la, v, 2));
   if (v[1] < 0.5 * LRS_CANCEL_SYNC_SECONDS && run->poll_every < ((int64_t)1 << 30))

@@ -68,11 +68,11 @@ lrs_status lrs__stop_check(const lrs__run *run, double loss, double grad_norm2,
                            lrs_point_status *out);
 
 /* The cancellation poll of a loop turn (lrsweep/solver.h: COOPERATIVE
- * CANCELLATION), after its stopping tests: LRS_ERR_CANCELLED (message: at
- * step `step`, or at time t for GF) when the installed poll asked for it.
- * Collective at a sync (the same turns on every rank).  Statuses:
+ * CANCELLATION), after its stopping tests, at step `step`, time t (GD: Σ η)
+ * and excess loss `loss`: LRS_ERR_CANCELLED when the installed poll asked
+ * for it.  Collective at a sync (the same turns on every rank).  Statuses:
  * LRS_ERR_CANCELLED, LRS_ERR_MPI. */
-lrs_status lrs__cancel_poll(lrs__run *run, int64_t step, double t, bool gf);
+lrs_status lrs__cancel_poll(lrs__run *run, int64_t step, double t, double loss, bool gf);
 
 /* malloc of count doubles (at least one), agreed over the model's backend.
  * Statuses: LRS_ERR_NOMEM (on every rank when one failed). */

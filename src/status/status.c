@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 enum { LRS_ERROR_MESSAGE_MAX = 1024, LRS_ERROR_ORIGIN_MAX = 256 };
@@ -156,6 +157,26 @@ double lrs_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void lrs_fit_terminal(int fd, char *text) {
+  struct winsize ws;
+  if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col < 2)
+    return;
+  size_t points = 0;
+  for (char *c = text; *c; c++) {
+    if (((unsigned char)*c & 0xC0) == 0x80)
+      continue; /* a continuation byte: the same code point */
+    if (++points == ws.ws_col) {
+      *c = '\0';
+      return;
+    }
+  }
+}
+
+double lrs_progress_interval(double elapsed, double longest) {
+  const double grow = elapsed / 2 > 2.0 ? elapsed / 2 : 2.0;
+  return grow < longest ? grow : longest;
 }
 
 const char *lrs_format_seconds(double s, char *buf, size_t cap) {

@@ -8,6 +8,11 @@
  *   - the poll is consulted at syncs, on average at most once a millisecond
  *     after the first 64 (K doubles from 1 while syncs come < 2.5 ms apart),
  *     not once per iteration;
+ *   - the poll's progress report (lrs_solver_progress) is where the solve
+ *     stands: GD's step, time and loss equal its record of that step (a
+ *     record every step), L(0) the first record's; GF's t and step grow
+ *     within the horizon and its loss falls from L(0) to no less than the
+ *     final one (gradient flow never raises the loss);
  *   - on a group (MPI_COMM_WORLD, the dist backend) one rank's "cancel" ends
  *     the solve on every rank, at the same iteration (same message), and no
  *     rank is left in a collective (the test returns).
@@ -28,10 +33,28 @@ typedef struct {
   long cancel_at; /* the call that answers true (0: never) */
 } poll_state;
 
-static bool count_poll(void *ctx) {
+static bool count_poll(void *ctx, const lrs_solver_progress *at) {
+  (void)at;
   poll_state *s = ctx;
   s->calls++;
   return s->cancel_at > 0 && s->calls >= s->cancel_at;
+}
+
+/* Every progress report of one solve (up to a cap), never cancelling. */
+enum { SEEN_MAX = 4096 };
+typedef struct {
+  const lrs_point *point;
+  size_t n;
+  bool other_point; /* a report named another point */
+  lrs_solver_progress at[SEEN_MAX];
+} seen_state;
+
+static bool seen_poll(void *ctx, const lrs_solver_progress *at) {
+  seen_state *s = ctx;
+  s->other_point |= at->point != s->point;
+  if (s->n < SEEN_MAX)
+    s->at[s->n++] = *at;
+  return false;
 }
 
 static bool same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
@@ -119,6 +142,41 @@ int main(int argc, char **argv) {
               polled->summary.message);
   }
   lrs_solve_set_cancel(NULL, NULL);
+
+  /* The progress report, against the solve's own records. */
+  static seen_state seen;
+  for (int gf = 0; size == 1 && gf < 2; gf++) {
+    lrs_point p = gf ? cases[3].p : cases[0].p;
+    if (!gf)
+      p.record_every = 1; /* a record at every step a report can name */
+    seen = (seen_state){.point = &p};
+    lrs_solve_set_cancel(seen_poll, &seen);
+    const lrs_status s = lrs_solve_point(&p, MPI_COMM_SELF, polled);
+    lrs_solve_set_cancel(NULL, NULL);
+    const lrs_summary *sum = &polled->summary;
+    bool agree = s == LRS_OK && seen.n >= 2 && !seen.other_point;
+    size_t bad = 0;
+    for (size_t i = 0; agree && i < seen.n; i++) {
+      const lrs_solver_progress *a = &seen.at[i];
+      const bool grows = i == 0 || (a->step > seen.at[i - 1].step && a->time > seen.at[i - 1].time);
+      bool ok = grows && same_double(a->loss0, sum->loss0) && a->step >= gf;
+      if (gf) {
+        ok = ok && a->time > 0 && a->time <= p.horizon && a->loss <= a->loss0 &&
+             a->loss >= sum->final_loss;
+      } else {
+        const lrs_record *r = a->step < (int64_t)polled->n_records ? &polled->records[a->step] : NULL;
+        ok = ok && r && r->step == a->step && same_double(r->time, a->time) &&
+             same_double(r->loss, a->loss);
+      }
+      if (!ok && !bad)
+        bad = i + 1;
+    }
+    LRS_CHECK(agree && !bad,
+              "%s: %zu progress reports say where the solve stands (%s; first wrong: %zu)",
+              gf ? "GF (dop853): t and step grow within the horizon, L(0) ≥ loss ≥ the final loss"
+                 : "GD: step, time and loss are the record's of that step, L(0) the first",
+              seen.n, lrs_strerror(s), bad);
+  }
 
   /* A group: only the last rank's poll says "cancel" (at its 4th call); every
    * rank must leave the solve at the same iteration. */

@@ -56,5 +56,13 @@ int main(void) {
     LRS_CHECK(strcmp(lrs_format_seconds(durations[i].s, buf, sizeof buf), durations[i].text) == 0,
               "%g s reads \"%s\" (got \"%s\")", durations[i].s, durations[i].text, buf);
   }
+  /* Progress lines off a terminal: 2 s, then half the elapsed time, at most
+   * the longest interval. */
+  const struct { double elapsed, longest, due; } gaps[] = {
+      {0, 30, 2}, {3, 30, 2}, {4, 30, 2}, {10, 30, 5}, {60, 30, 30}, {1e5, 30, 30}, {10, 3, 3}};
+  for (size_t i = 0; i < sizeof gaps / sizeof *gaps; i++)
+    LRS_CHECK(lrs_progress_interval(gaps[i].elapsed, gaps[i].longest) == gaps[i].due,
+              "%g s in (longest %g s): next line after %g s (got %g)", gaps[i].elapsed,
+              gaps[i].longest, gaps[i].due, lrs_progress_interval(gaps[i].elapsed, gaps[i].longest));
   return lrs_test_done();
 }
