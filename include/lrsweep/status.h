@@ -108,7 +108,7 @@ double lrs_progress_interval(double elapsed, double longest);
 void lrs_fit_terminal(int fd, char *text);
 
 /* A duration as a person writes it, 3 significant digits in the unit that
- * fits: "850 µs", "15.4 ms", "2.35 s", "3 min 12 s", "2 h 05 min", "3 d 4 h";
+ * fits: "850 µs", "15.4 ms", "2.35 s", "3 min 12 s", "10 min", "2 h 05 min", "3 d 4 h";
  * "?" when negative or not finite.  Returns buf. */
 const char *lrs_format_seconds(double seconds, char *buf, size_t cap);
 

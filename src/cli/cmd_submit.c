@@ -425,11 +425,13 @@ static void print_estimate(const submit_args *a, const estimate *e, const char *
            e->seconds_per_cost * 1e9, ASSUMED_FLOP_RATE / 1e9,
            e->store_exists ? "no finished point in the store to measure"
                            : "no store yet to measure");
-  printf("# predicted: %.6g core-seconds to run; %.6g s per %s on %ld worker%s; costliest "
-         "point %.4g s\n",
-         e->todo_cost * e->seconds_per_cost, job_seconds,
+  char core[32], job[32], costliest[32];
+  printf("# predicted: %s of core time to run; %s per %s on %ld worker%s; costliest point %s\n",
+         lrs_format_seconds(e->todo_cost * e->seconds_per_cost, core, sizeof core),
+         lrs_format_seconds(job_seconds, job, sizeof job),
          a->array ? "shard" : a->chain ? "job of the chain" : "job", workers,
-         workers == 1 ? "" : "s", e->max_cost * e->seconds_per_cost);
+         workers == 1 ? "" : "s", lrs_format_seconds(e->max_cost * e->seconds_per_cost, costliest,
+                                                     sizeof costliest));
   format_time(limit, t, sizeof t);
   if (given)
     printf("# time: %s given\n", a->time ? a->time : t);
@@ -479,11 +481,15 @@ static int submit(int argc, char **argv) {
   print_estimate(&a, &e, lrs_config_name(cfg), store, lrs_config_refine(cfg)->bisect ||
                                                           lrs_config_refine(cfg)->rate_ci > 0,
                  limit, given, job_seconds);
-  if (given && longest > (double)(limit - warning_lead(limit)))
+  if (given && longest > (double)(limit - warning_lead(limit))) {
+    char costliest[32], before[32], job[32];
     fprintf(stderr,
-            "lrsweep submit: warning: the costliest point is predicted to take %.0f s, more "
-            "than a job of %ld s before its warning; it may never finish\n",
-            longest, limit);
+            "lrsweep submit: warning: the costliest point is predicted to take %s, more "
+            "than the %s a job of %s has before its warning; it may never finish\n",
+            lrs_format_seconds(longest, costliest, sizeof costliest),
+            lrs_format_seconds((double)(limit - warning_lead(limit)), before, sizeof before),
+            lrs_format_seconds((double)limit, job, sizeof job));
+  }
   LRS_TRY_GOTO(st, build_command(&a, store, limit, &env, &cmd), done);
 
   for (size_t i = 0; i < env.n; i++) {

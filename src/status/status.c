@@ -188,15 +188,15 @@ const char *lrs_format_seconds(double s, char *buf, size_t cap) {
     snprintf(buf, cap, "%.3g ms", s * 1e3);
   else if (s < 59.5)
     snprintf(buf, cap, "%.3g s", s);
-  else if (s < 3600 - 0.5) {
+  else if (s < 3600 - 0.5) { /* a whole number of the larger unit alone: "10 min" */
     long r = lround(s);
-    snprintf(buf, cap, "%ld min %ld s", r / 60, r % 60);
+    snprintf(buf, cap, r % 60 ? "%ld min %ld s" : "%ld min", r / 60, r % 60);
   } else if (s < 86400 - 30) {
     long r = lround(s / 60);
-    snprintf(buf, cap, "%ld h %02ld min", r / 60, r % 60);
+    snprintf(buf, cap, r % 60 ? "%ld h %02ld min" : "%ld h", r / 60, r % 60);
   } else {
     long r = lround(s / 3600);
-    snprintf(buf, cap, "%ld d %ld h", r / 24, r % 24);
+    snprintf(buf, cap, r % 24 ? "%ld d %ld h" : "%ld d", r / 24, r % 24);
   }
   return buf;
 }

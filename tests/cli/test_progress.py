@@ -50,9 +50,9 @@ LINE = re.compile(r"^lrsweep (run|rerun): point 0: iteration (\d+) of (\d+), L â
 
 def seconds(text):
     """A duration as lrs_format_seconds writes it, in seconds."""
-    m = re.fullmatch(r"(\d+) min (\d+) s", text)
+    m = re.fullmatch(r"(\d+) min(?: (\d+) s)?", text)
     if m:
-        return 60 * int(m[1]) + int(m[2])
+        return 60 * int(m[1]) + int(m[2] or 0)
     value, unit = text.split()
     return float(value) * {"Âµs": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 

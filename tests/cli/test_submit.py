@@ -50,6 +50,24 @@ def fmt(seconds):
     return f"{d}-{hms}" if d else hms
 
 
+def duration(pattern, lines):
+    """A duration as lrs_format_seconds writes it ("850 µs", "2.35 s", "3 min 12 s",
+    "2 h 05 min", "3 d 4 h"), matched by pattern's group 1: (seconds, half its last
+    digit's unit, the rounding it may carry); (nan, nan) when absent."""
+    text = next((m.group(1) for m in (re.search(pattern, l) for l in lines) if m), None)
+    if text is None:
+        return math.nan, math.nan
+    unit = {"d": 86400, "h": 3600, "min": 60, "s": 1}
+    below = {"d": "h", "h": "min", "min": "s"}  # the unit shown after each, when not 0
+    two = re.fullmatch(r"(\d+) (d|h|min)(?: (\d+) (h|min|s))?", text)
+    if two:
+        return (int(two[1]) * unit[two[2]] + int(two[3] or 0) * unit[two[4] or below[two[2]]],
+                unit[below[two[2]]] / 2)
+    value, unit = text.split()
+    scale = {"µs": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+    return float(value) * scale, 0.5 * 10 ** (math.floor(math.log10(float(value))) - 2) * scale
+
+
 def number(pattern, lines):
     for l in lines:
         m = re.search(pattern, l)
@@ -113,10 +131,11 @@ cost = float(re.search(r"cost\s+~(\S+) flop", plan).group(1))  # 3 significant d
 for ntasks in (3, 5, 2, 33):
     r = run("submit", big, "--ntasks", str(ntasks), "--dry-run", cwd=tmp)
     argv, notes = command(r)
-    predicted = number(r"predicted: (\S+) core-seconds", notes)
+    predicted, dp = duration(r"predicted: (.+?) of core time", notes)
     workers = max(1, ntasks - 1)
-    job = number(r"; (\S+) s per job on", notes)
-    ok = abs(predicted - cost / 5e9) <= 0.005 * cost / 5e9 and abs(job - predicted / workers) <= 1e-5 * job
+    job, dj = duration(r"; (.+?) per job on", notes)
+    ok = (abs(predicted - cost / 5e9) <= 0.005 * cost / 5e9 + dp
+          and abs(job - predicted / workers) <= dj + dp / workers)
     need = [1.25 * max(c / 5e9 / workers, c / 4 / 5e9) + 420 for c in (cost * 0.995, cost * 1.005)]
     lo, hi = (min(max(600, 60 * math.ceil(x / 60)), 86400) for x in need)
     t = next((a[len("--time="):] for a in argv if a.startswith("--time=")), "")
@@ -124,10 +143,21 @@ for ntasks in (3, 5, 2, 33):
     check(ok and lo <= secs <= hi,
           f"--ntasks {ntasks}: predicted {predicted:.4g} core-s = plan's {cost:.3g} flop at 5 GFLOP/s, "
           f"suggested --time {t} in [{fmt(lo)}, {fmt(hi)}]")
+# A given time shorter than the costliest point (C/4 at 5 GFLOP/s): a warning in
+# durations, with the time a 10 min job has before its warning (L = 60 s).
+r = run("submit", big, "--ntasks", "3", "--time", "00:10:00", "--dry-run", cwd=tmp)
+warn = [l for l in r.stderr.splitlines() if "may never finish" in l]
+costliest, dc = duration(r"predicted to take (.+?), more than", warn)
+before, _ = duration(r"more than the (.+?) a job of", warn)
+job, _ = duration(r"a job of (.+?) has before", warn)
+check(r.returncode == 0 and len(warn) == 1 and abs(costliest - cost / 4 / 5e9) <= 0.005 * cost / 2e10 + dc
+      and before == 540 and job == 600,
+      f"--time 00:10:00 below the costliest point: one warning in durations ({warn})")
 r = run("submit", big, "--ntasks", "3", "--chain", "4", "--dry-run", cwd=tmp)
 argv, notes = command(r)
 check(argv[2:6] == [f"{JOBS}/chain.sh", "4", big, "--ntasks=3"]
-      and abs(number(r"; (\S+) s per job of the chain", notes) - cost / 5e9 / 2 / 4) <= 0.005 * cost / 4e10,
+      and abs(duration(r"; (.+?) per job of the chain", notes)[0] - cost / 5e9 / 2 / 4)
+      <= 0.005 * cost / 4e10 + duration(r"; (.+?) per job of the chain", notes)[1],
       "--chain 4: jobs/chain.sh 4 SWEEP, a quarter of the work per job")
 r = run("submit", "sweeps/quickstart.toml", "--array", "3", "--store", "q.h5", "--dry-run", cwd=tmp)
 argv, notes = command(r)
@@ -145,10 +175,10 @@ q = subprocess.run([LRSWEEP, "query", "eq.h5", "--where", 'status != "pending"',
 walls = [float(x) for x in q.stdout.split()[1:]]
 r = run("submit", eq, "--ntasks", "3", "--dry-run", cwd=tmp)
 argv, notes = command(r)
-predicted = number(r"predicted: (\S+) core-seconds", notes)
+predicted, dp = duration(r"predicted: (.+?) of core time", notes)
 check(sh.returncode == 0 and len(walls) == 3 and any("3 to run" in l for l in notes)
       and any("measured on 3 finished points of eq.h5" in l for l in notes)
-      and abs(predicted - sum(walls)) <= 1e-5 * sum(walls),
+      and abs(predicted - sum(walls)) <= dp,
       f"measured: 3 left predicted {predicted:.6g} core-s = the 3 done's Σ wall {sum(walls):.6g}")
 
 # Extra sbatch options after `--`, after lrsweep's own; overrides of the paths.
