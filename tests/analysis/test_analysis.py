@@ -546,16 +546,18 @@ def test_critical_step(refined, tmp_path):
             w, s = int(row["width"]), float(row["init_scale"])
             cells = [c for c in q if c["width"] == w and c["init_scale"] == s]
             assert row["seeds"] == "%d/%d" % (len(cells), len(cells)) == "2/2"
-            assert float(row["boundary"]) == float(np.median([c["boundary"] for c in cells]))
-            assert float(row["lo"]) == min(c["lo"] for c in cells)
-            assert float(row["hi"]) == max(c["hi"] for c in cells)
+            # printed to 4 significant digits (a person's numbers): compare so rounded
+            g4 = lambda v: float("%.4g" % v)  # noqa: E731
+            assert float(row["boundary"]) == g4(np.median([c["boundary"] for c in cells]))
+            assert float(row["lo"]) == g4(min(c["lo"] for c in cells))
+            assert float(row["hi"]) == g4(max(c["hi"] for c in cells))
             sel = P[(P["width"] == w) & (P["init_scale"] == s)]
             first = [sel[sel["seed"] == k][np.argmin(sel[sel["seed"] == k]["step_size"])] for k in np.unique(sel["seed"])]
             eta = np.median([p["eta_max"] for p in first])
             kt = np.median([2.0 / T[p["traj_offset"]]["K_t"] for p in first])
             assert np.all(sel["eta_max"][sel["seed"] == first[0]["seed"]] == first[0]["eta_max"])
-            assert float(row["eta_max"]) == pytest.approx(eta, rel=1e-14)
-            assert float(row["2/K_t(0)"]) == pytest.approx(kt, rel=1e-14)
+            assert float(row["eta_max"]) == g4(eta)
+            assert float(row["2/K_t(0)"]) == g4(kt)
             assert float(row["boundary/eta_max"]) == pytest.approx(float(row["boundary"]) / eta, rel=1e-3)
             assert float(row["boundary/(2/K_t(0))"]) == pytest.approx(float(row["boundary"]) / kt, rel=1e-3)
     x = tmp_path / "x.png"

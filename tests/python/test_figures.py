@@ -178,3 +178,67 @@ def test_phase_diagram_boundary_legend(stores, monkeypatch, tmp_path):
     # the boundary markers sit between grid cells on the categorical step-size axis
     ys = fig.axes[0].lines[0].get_ydata() if fig.axes[0].lines else []
     assert len(ys) and all(-0.5 <= y <= len(ax.get_yticks()) - 0.5 for y in ys)
+
+
+def data_under_legends(fig):
+    """Data points (of every line and marker drawn in an axes) that a legend covers,
+    in display coordinates after drawing: [(legend text, x, y)]."""
+    from matplotlib.legend import Legend
+
+    fig.canvas.draw()
+    legends = list(fig.legends) + [c for ax in fig.axes for c in ax.get_children() if isinstance(c, Legend)]
+    hits = []
+    for lg in legends:
+        box = lg.get_window_extent()
+        for ax in fig.axes:
+            for ln in ax.get_lines():
+                xy = np.column_stack([np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)])
+                xy = xy[np.all(np.isfinite(xy), axis=1)]
+                if not len(xy):
+                    continue
+                for px, py in ax.transData.transform(xy):
+                    if box.x0 <= px <= box.x1 and box.y0 <= py <= box.y1:
+                        hits.append((lg.get_texts()[0].get_text(), px, py))
+    return hits
+
+
+@pytest.mark.parametrize("style,where,widths", [("screen", "", ["20", "80"]), ("paper", "", ["20", "80"]),
+                                               ("screen", "width == 80", ["80"])])
+def test_critical_step_legend_and_axes(stores, monkeypatch, tmp_path, style, where, widths):
+    """No legend over the data; the grid's widths as x ticks; the η axis ends a factor 2
+    below the lowest value drawn, not three decades below it when nothing is there (at
+    width 20 η_max is ~1e-45: drawn on the edge, named in the legend)."""
+    fig, _ = draw(monkeypatch, critical_step, stores["critical"], "--style", style, "--where", where,
+                  "-o", tmp_path / "c.png")
+    assert not data_under_legends(fig)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == widths
+    drawn = np.concatenate([np.asarray(ln.get_ydata(), float) for ln in ax.get_lines() if len(ln.get_xdata())])
+    drawn = drawn[np.isfinite(drawn) & (drawn > 0)]
+    lo, hi = ax.get_ylim()
+    if where:
+        assert lo <= drawn.min() <= 2.0 * lo * (1 + 1e-9), (lo, drawn.min())
+    else:
+        assert drawn.min() < lo and any("below the axis" in t for t in legend(fig))
+
+
+def test_critical_step_table_digits(stores, monkeypatch, tmp_path, capsys):
+    """The printed table reads as a person writes numbers: at most 4 significant
+    digits, each the value collect() computed rounded so."""
+    draw(monkeypatch, critical_step, stores["critical"], "-o", tmp_path / "c.png")
+    out = capsys.readouterr().out.strip().splitlines()
+    head = out[0].split()
+    rows = [dict(zip(head, ln.split())) for ln in out[1:] if not ln.startswith("wrote")]
+    from lrsweep.store import Store
+
+    with Store(stores["critical"]) as st:
+        _, want = critical_step.collect(st.sweep())
+    assert len(rows) == len(want) > 0
+    for row, w in zip(rows, want):
+        for col, key in (("boundary", "boundary"), ("lo", "lo"), ("hi", "hi"), ("eta_max", "eta_max"),
+                         ("2/K_t(0)", "two_over_kt0"), ("boundary/eta_max", "ratio_eta_max")):
+            text = row[col]
+            assert "e+" not in text and "e-0" not in text, text  # 1.3e44, 2.8e-5
+            digits = text.split("e")[0].replace("-", "").replace(".", "").lstrip("0")
+            assert len(digits) <= 4, (col, text)
+            assert float(text) == float("%.4g" % w[key]), (col, text, w[key])
