@@ -242,3 +242,30 @@ def test_critical_step_table_digits(stores, monkeypatch, tmp_path, capsys):
             digits = text.split("e")[0].replace("-", "").replace(".", "").lstrip("0")
             assert len(digits) <= 4, (col, text)
             assert float(text) == float("%.4g" % w[key]), (col, text, w[key])
+
+
+@pytest.mark.parametrize("style", ["screen", "paper"])
+@pytest.mark.parametrize("xy", [("width", "step_size"), ("step_size", "width")])
+def test_phase_diagram_boundary_keeps_cell_values_visible(stores, monkeypatch, tmp_path, style, xy):
+    """The boundary markers never cover a cell's printed value: a value is moved aside
+    within its cell, or left out when the cell has no free side (the colour shows it)."""
+    fig, _ = draw(monkeypatch, phase_diagram, stores["critical"], "--x", xy[0], "--y", xy[1], "--z", "rate",
+                  "--facet", "init_scale", "--boundary", "--style", style, "-o", tmp_path / "b.png")
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    shown = hidden = 0
+    for ax in fig.axes[:-1]:  # the panels (the last axes is the colour bar)
+        marks = [ln for ln in ax.get_lines() if ln.get_marker() == "D"]
+        assert marks, "a boundary marker per panel"
+        centres = np.concatenate([ax.transData.transform(np.column_stack(ln.get_data()).astype(float)) for ln in marks])
+        radius = marks[0].get_markersize() / 2 * fig.dpi / 72.0
+        for t in ax.texts:
+            if not t.get_visible():
+                hidden += 1
+                continue
+            shown += 1
+            b = t.get_window_extent(r)
+            for cx, cy in centres:
+                assert not (b.x0 - radius < cx < b.x1 + radius and b.y0 - radius < cy < b.y1 + radius), \
+                    (t.get_text(), (cx, cy), b)
+    assert shown > 0 and hidden <= shown, (shown, hidden)
