@@ -111,7 +111,9 @@ def query(store, where, sweep=None, grid_only=False):
 def trajectories(store, where=None, sweep=None):
     """The records of every point `where` keeps, in long format: one row per record
     (docs/store.md, "trajectories"), with the point's `index`, `key`, `status` and
-    axis values beside them; the trajectories are read in one read."""
+    axis values beside them; the trajectories are read in one read.  The record
+    columns keep their names; an axis named as one (`step_size`, `loss`) is
+    `point_step_size`, `point_loss`."""
     import pandas as pd
 
     with _opened(store) as st:
@@ -132,11 +134,14 @@ def trajectories(store, where=None, sweep=None):
         point = df[keep].reset_index(drop=True)
         at = np.repeat(np.arange(len(point)), cnt)
         for c in ["index", "key", "status"] + [a for a in axes if a not in ("index", "key", "status")]:
-            out[c] = point[c].to_numpy()[at] if str(point[c].dtype) != "category" else \
+            # A record column keeps its name (docs/store.md, "trajectories": `loss` is
+            # always L - l*, `step_size` the step taken); an axis of the same name (a
+            # grid over `loss` kinds or `step_size`) is `point_NAME`.
+            name = "point_" + c if c in recs.dtype.names else c
+            out[name] = point[c].to_numpy()[at] if str(point[c].dtype) != "category" else \
                 pd.Categorical.from_codes(point[c].cat.codes.to_numpy()[at], point[c].cat.categories)
         for c in recs.dtype.names:
-            name = c if c not in out else "record_" + c
-            out[name] = _decode(recs[c][take], ds.dtype[c])
+            out[c] = _decode(recs[c][take], ds.dtype[c])
         return pd.DataFrame(out)
 
 

@@ -173,6 +173,57 @@ def test_trajectories_long(stores):
             assert (mine["key"] == p["key"]).all()
 
 
+# A grid over the loss kind: the points' `loss` (an enum axis) and the records' `loss`
+# (L - l*) share a name, as do the `step_size` axis and the records' step taken.
+LOSS_AXIS = """
+[sweep]
+name = "lossaxis"
+replicates = 2
+[problem]
+model = "two_layer"
+input_dim = 4
+output_dim = 3
+[solver]
+method = "gd"
+step_rule = "fixed"
+max_iter = 30
+[grid]
+loss = ["squared", "huber"]
+step_size = [0.02, 0.05]
+"""
+
+
+def test_trajectories_names_and_h5py(stores, tmp_path):
+    """Every record column of trajectories() equals the store's slice
+    trajectories[traj_offset : traj_offset + traj_count] read with h5py alone, under
+    its docs/store.md name (`loss` is L - l*, not the loss kind); an axis named as a
+    record column is `point_NAME`, with the row's value."""
+    import h5py
+
+    path = str(tmp_path / "lossaxis.h5")
+    run_sweep(LOSS_AXIS, path, str(tmp_path))
+    tr = lrsweep.trajectories(path)
+    with h5py.File(path, "r") as f:
+        g = f["sweeps/lossaxis"]
+        P = g["points"][: int(g["rows"][0])]
+        T = g["trajectories"][...]
+        loss_names = {v: k for k, v in h5py.check_enum_dtype(P.dtype["loss"]).items()}
+    assert str(tr["loss"].dtype) == "float64" and str(tr["step_size"].dtype) == "float64"
+    assert set(tr["point_loss"].astype(str)) == {"squared", "huber"}
+    assert "record_loss" not in tr.columns and "record_step_size" not in tr.columns
+    assert len(tr) == int(P["traj_count"].sum()) > 0
+    for p in P:
+        mine = tr[tr["index"] == p["index"]]
+        seg = T[p["traj_offset"]: p["traj_offset"] + p["traj_count"]]
+        assert len(mine) == len(seg) > 0 and (seg["key_hash"] == p["key_hash"]).all()
+        for c in T.dtype.names:
+            assert np.array_equal(mine[c].to_numpy(), seg[c], equal_nan=True), c
+        assert (mine["point_loss"].astype(str) == loss_names[int(p["loss"])]).all()
+        assert (mine["point_step_size"] == p["step_size"]).all()
+        taken = mine["step_size"].dropna()  # the last record takes no step (NaN)
+        assert len(taken) == len(mine) - 1 and (taken == p["step_size"]).all()  # fixed rule: the axis value
+
+
 def test_boundary_frame(stores):
     bd = lrsweep.boundary(stores["fixed"], "step_size", 'status != "diverged"')
     lines = cli("query", stores["fixed"], "--boundary", "step_size", "--predicate", 'status != "diverged"',
