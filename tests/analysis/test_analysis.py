@@ -639,3 +639,14 @@ def test_reproduce_errors(tmp_path):
     (tmp_path / "s" / "p1_fig1.h5").write_text("garbage")
     one_line_exit2(script("reproduce.py", "--no-run", "--stores", tmp_path / "s", "--out", tmp_path / "o"),
                    "not an HDF5 file")
+
+
+def test_p2_classifier_refuses_other_sweeps(stores):
+    """p2_classifier.py compares a LoRA head's train loss and accuracies with [P2]
+    Fig. 2: on a store of another model it says so in one line (it printed a table of
+    that model's losses beside the paper's); usage errors are one line too."""
+    one_line_exit2(script("p2_classifier.py", stores["two"]), "not lora_head")
+    one_line_exit2(script("p2_classifier.py", stores["lora"]), "has lora points, not lora_head")
+    one_line_exit2(script("p2_classifier.py", stores["missing"]), "No such file")
+    one_line_exit2(script("p2_classifier.py"), "required: store")
+    one_line_exit2(script("p2_classifier.py", stores["two"], "-o", "x.png"), "unrecognized arguments")
