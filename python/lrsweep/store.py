@@ -81,6 +81,11 @@ class Store:
                 self.file = h5py.File(path, "r")
             except OSError:
                 msg = str(e).splitlines()[0] if str(e) else "cannot open"
+                cut = re.search(r"truncated file: eof = (\d+),.*stored_eof = (\d+)", msg)
+                if cut:  # a copy or download cut short, or a full disk
+                    raise StoreError(
+                        "%s: truncated: %s of the store's %s bytes are there (an incomplete copy?); "
+                        "copy the store again from where it was written" % (path, cut.group(1), cut.group(2))) from None
                 raise StoreError("%s: cannot open HDF5 file (%s)" % (path, msg)) from None
         ver = self.file.attrs.get("lrsweep_schema_version")
         if ver is None:

@@ -224,6 +224,20 @@ def test_trajectories_names_and_h5py(stores, tmp_path):
         assert len(taken) == len(mine) - 1 and (taken == p["step_size"]).all()  # fixed rule: the axis value
 
 
+def test_truncated_store(stores, tmp_path):
+    """A store cut short (an incomplete copy) says so, with how much is there and what
+    to do, in one line: not HDF5's "Unable to open file (truncated file: eof = ...)"."""
+    whole = os.path.getsize(stores["two"])
+    cut = tmp_path / "cut.h5"
+    with open(stores["two"], "rb") as fh:
+        cut.write_bytes(fh.read(whole // 3))
+    with pytest.raises(lrsweep.StoreError) as e:
+        lrsweep.points(str(cut))
+    msg = str(e.value)
+    assert "\n" not in msg and "truncated" in msg and "copy the store again" in msg, msg
+    assert "%d of the store's %d bytes" % (whole // 3, whole) in msg, msg
+
+
 def test_boundary_frame(stores):
     bd = lrsweep.boundary(stores["fixed"], "step_size", 'status != "diverged"')
     lines = cli("query", stores["fixed"], "--boundary", "step_size", "--predicate", 'status != "diverged"',
