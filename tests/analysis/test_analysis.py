@@ -10,6 +10,7 @@ Run:  LRSWEEP=build/lrsweep /usr/bin/python3 -m pytest -q tests/analysis/test_an
 
 import json
 import math
+import contextlib
 import os
 import re
 import subprocess
@@ -639,6 +640,46 @@ def test_reproduce_errors(tmp_path):
     (tmp_path / "s" / "p1_fig1.h5").write_text("garbage")
     one_line_exit2(script("reproduce.py", "--no-run", "--stores", tmp_path / "s", "--out", tmp_path / "o"),
                    "not an HDF5 file")
+
+
+@pytest.mark.parametrize("name,args,option", [
+    ("phase_diagram.py", ["--x", "width", "--y", "step_size"], "--y step_size"),
+    ("phase_diagram.py", ["--x", "step_size", "--y", "width"], "--x step_size"),
+    ("phase_diagram.py", ["--x", "width", "--y", "sigma2", "--facet", "step_size"], "--facet step_size"),
+    ("rates.py", ["--color", "step_size"], "--color step_size"),
+    ("trajectories.py", ["--facet", "step_size"], "--facet step_size"),
+])
+def test_column_without_values(stores, tmp_path, name, args, option):
+    """step_size of the local rule without η0 is NaN (unset: η_max is used): drawn by
+    value it fits no cell, colour or panel -- one line, exit 2 (phase_diagram.py raised
+    KeyError: nan; rates.py drew an empty figure titled "36/36 points ...")."""
+    with h5py_file(stores["two"]) as P:
+        assert np.isnan(P["step_size"]).all()
+    out = tmp_path / "x.png"
+    one_line_exit2(script(name, stores["two"], *args, "-o", out), option + ": no selected point has a value")
+    assert not out.exists()
+
+
+def test_column_partly_without_values(capsys):
+    """Rows whose drawn column is NaN are left out with a note naming how many; the
+    others stay."""
+    from lrsweep.plots import plotutil
+
+    pts = {"eta": np.array([0.1, np.nan, 0.2, np.nan, 0.3]), "width": np.array([1, 2, 3, 4, 5])}
+    mask = np.array([True, True, True, True, False])
+    keep = plotutil.drop_missing(pts, mask, [("--y", "eta"), ("--x", "width"), ("--facet", None)])
+    assert keep.tolist() == [True, False, True, False, False]
+    assert "2 of 4 points have no eta (NaN) and are left out" in capsys.readouterr().err
+
+
+@contextlib.contextmanager
+def h5py_file(path):
+    """The points table of the store's only sweep, read with h5py alone."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        g = f["sweeps"][list(f["sweeps"])[0]]
+        yield g["points"][: int(g["rows"][0])]
 
 
 def test_p2_classifier_refuses_other_sweeps(stores):

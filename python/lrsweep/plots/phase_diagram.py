@@ -129,6 +129,7 @@ def main():
         bd = _boundary(st.sweep(name), a, axes) if a.boundary is not None else None
     z = lrsstore.value(pts, a.z)
     mask = plotutil.selected(pts, a, lrsstore.grid_mask(pts), "computed point")
+    mask = plotutil.drop_missing(pts, mask, [("--x", a.x), ("--y", a.y), ("--facet", a.facet)])
     failed = np.isin(pts["status"], lrsstore.FAILED)
     _mpl()
     plotutil.apply_style(a)

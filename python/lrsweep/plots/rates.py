@@ -56,6 +56,7 @@ def main():
     keep = (pts["method"] == "gd") & np.isfinite(pts["rate"]) & (pts["rate"] > 0) & (pts["rate"] < 1)
     keep &= np.isfinite(pts["asymptotic_rate"]) | np.isfinite(pts["rho_bar0"])
     mask = plotutil.selected(pts, a, keep, "GD point with a measured rate and a [P1] theoretical rate")
+    mask = plotutil.drop_missing(pts, mask, [("--color", a.color)])
     colour_by = a.color
     if colour_by is None:
         varying = plotutil.group_axes(pts, axes, mask)

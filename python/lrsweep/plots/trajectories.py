@@ -124,6 +124,7 @@ def main():
         if a.facet:
             lrsstore.check_column(pts, a.facet)
         mask = plotutil.selected(pts, a, pts["traj_count"] > 0, "computed point with a trajectory")
+        mask = plotutil.drop_missing(pts, mask, [("--facet", a.facet), ("--linestyle", a.linestyle)])
         methods = set(np.unique(pts["method"][mask]).tolist())
         xcol = a.x if a.x != "auto" else ("time" if methods == {"gf"} else "step")
         xlabel = {"step": "iteration" if "gf" not in methods else "record / iteration", "time": "GF time" if methods == {"gf"} else "time (GF) / Σ η_k (GD)"}[xcol]
