@@ -152,6 +152,44 @@ def test_trajectories_lora_init_style_alpha_colour(stores, monkeypatch, tmp_path
     assert len(lines) == 4 and len(colours) == 2  # 2 α colours × 2 init styles
 
 
+def overlapping_ticks(fig):
+    """Pairs of visible, non-empty tick labels (major and minor) of one axis whose
+    drawn boxes intersect: [(axis label, text, text)]."""
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    out = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+            labels = [t.label1 for t in ticks if t.label1.get_visible() and t.label1.get_text()]
+            boxes = [(lb.get_text(), lb.get_window_extent(r)) for lb in labels]
+            for i in range(len(boxes)):
+                for j in range(i + 1, len(boxes)):
+                    (ta, a), (tb, b) = boxes[i], boxes[j]
+                    if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1:
+                        out.append((axis.get_label_text(), ta, tb))
+    return out
+
+
+# Fixed steps over two decades and three widths: 1 - rho_bar0 spans ~3 decades.
+WIDE_RATES = ta.FIXED.replace('name = "tiny-fixed"', 'name = "wide-rates"').replace("replicates = 2", "replicates = 3") \
+    .replace("max_iter = 30", "max_iter = 60").replace("width = [20, 40]", "width = [20, 40, 80]") \
+    .replace("step_size = [0.001, 0.01, 10.0]", "step_size = [0.001, 0.01, 0.1, 0.4, 10.0]")
+
+
+@pytest.mark.parametrize("style", ["screen", "paper"])
+def test_rates_tick_labels_apart(monkeypatch, tmp_path, style):
+    """No tick label runs into another, also when a theory rate spans three decades
+    (the minor labels 0.0004, 0.0006, 0.001 and 0.004, 0.006, 0.01 ran together)."""
+    assert "width = [20, 40, 80]" in WIDE_RATES and "0.4, 10.0]" in WIDE_RATES
+    store = str(tmp_path / "wide.h5")
+    run_sweep(WIDE_RATES, store, str(tmp_path))
+    fig, _ = draw(monkeypatch, rates, store, "--style", style, "-o", tmp_path / "r.png")
+    spans = [np.log10(ax.get_xlim()[1] / ax.get_xlim()[0]) for ax in fig.axes[:2]]
+    assert max(spans) > 2, spans  # the case that overlapped
+    assert not overlapping_ticks(fig)
+
+
 def test_rates_labels(stores, monkeypatch, tmp_path):
     fig, _ = draw(monkeypatch, rates, stores["two"], "--color", "width", "-o", tmp_path / "r.png")
     assert all("(theory)" in ax.get_xlabel() for ax in fig.axes[:2])

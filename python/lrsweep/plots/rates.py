@@ -33,6 +33,20 @@ def _minor_tick(v, _=None):
     return _tick(v) if int(round(m)) in (2, 4, 6) and abs(m - round(m)) < 1e-6 else ""
 
 
+def _minor_formatter(axis, ticker):
+    """_minor_tick while the axis spans at most MINOR_DECADES decades; beyond, minor
+    ticks are unlabelled (labels at 0.004, 0.006, 0.01 ran into each other)."""
+    def fmt(v, pos=None):
+        lo, hi = axis.get_view_interval()
+        if lo > 0 and hi > 0 and abs(np.log10(hi / lo)) > MINOR_DECADES:
+            return ""
+        return _minor_tick(v)
+    return ticker.FuncFormatter(fmt)
+
+
+MINOR_DECADES = 1.5
+
+
 def fractions(pts, mask):
     """{theory column: (n points, n with measured rate <= theory rate)}."""
     out = {}
@@ -95,7 +109,7 @@ def main():
         # ticks as the shortest decimals (0.6, 1), not 6×10⁻¹
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(_tick))
-            axis.set_minor_formatter(plt.matplotlib.ticker.FuncFormatter(_minor_tick))
+            axis.set_minor_formatter(_minor_formatter(axis, plt.matplotlib.ticker))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(r"$1 - \hat\rho$ (measured)")
         n, nfast = fr[col]
