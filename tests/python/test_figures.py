@@ -95,6 +95,39 @@ def test_phase_diagram_shades_and_symbols(stores, monkeypatch, tmp_path):
     assert any("mathrm{iters\\_to\\_6}" in t for t in labels(fig, "ylabel")), labels(fig, "ylabel")
 
 
+def test_phase_diagram_failure_shades_are_true(stores, monkeypatch, tmp_path):
+    """Grey cells are exactly those where every point diverged or failed (read with
+    h5py), hatched-only cells those where some did; a legend entry only for a shade
+    drawn (the "some points" entry stood beside grey-only figures)."""
+    import h5py
+    from matplotlib.patches import Rectangle
+
+    path = stores["fixed"]
+    fig, _ = draw(monkeypatch, phase_diagram, path, "--x", "width", "--y", "step_size", "--z", "final_loss",
+                  "-o", tmp_path / "f.png")
+    with h5py.File(path, "r") as f:
+        P = f["sweeps"][list(f["sweeps"])[0]]["points"][...]
+        names = {v: k for k, v in h5py.check_enum_dtype(P.dtype["status"]).items()}
+    status = np.array([names[int(s)] for s in P["status"]])
+    bad = np.isin(status, ["diverged", "numerical_failure", "timeout", "error", "rule_undefined"])
+    widths, steps = sorted(set(P["width"].tolist())), sorted(set(P["step_size"].tolist()))
+    want = {}
+    for i, s in enumerate(steps):
+        for j, w in enumerate(widths):
+            sel = (P["width"] == w) & (P["step_size"] == s)
+            want[(j, i)] = "grey" if bad[sel].all() else ("hatch" if bad[sel].any() else None)
+    ax = fig.axes[0]
+    got = {}
+    for p in ax.patches:
+        if isinstance(p, Rectangle) and p.get_hatch():
+            x, y = p.get_x() + p.get_width() / 2, p.get_y() + p.get_height() / 2
+            got[(int(round(x)), int(round(y)))] = "grey" if p.get_facecolor()[3] > 0 else "hatch"
+    assert got == {k: v for k, v in want.items() if v}, (got, want)
+    lg = legend(fig)
+    assert ("some points diverged / failed" in lg) == ("hatch" in want.values()), lg
+    assert ("every point diverged / failed" in lg) == ("grey" in want.values()), lg
+
+
 def test_output_options(stores, monkeypatch, tmp_path):
     fig, path = draw(monkeypatch, phase_diagram, stores["two"], "--x", "width", "--y", "sigma2", "--z", "alpha1/alpha2",
                      "-o", tmp_path / "a", "--format", "pdf", "--style", "paper")

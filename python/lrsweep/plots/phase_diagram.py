@@ -195,12 +195,15 @@ def main():
             for j in range(G.shape[1]):
                 x0, x1 = xs.edges[j], xs.edges[j + 1]
                 y0, y1 = ys.edges[i], ys.edges[i + 1]
-                if C[i, j] > 0 and F[i, j] == 0 and not np.isfinite(G[i, j]):
+                every = C[i, j] > 0 and F[i, j] == 1
+                if C[i, j] > 0 and not every and not np.isfinite(G[i, j]):
                     nothing = True  # white: computed, but no value (never reached, not fitted)
                 if F[i, j] > 0:
-                    anyfail = True
-                    allfail = allfail or not np.isfinite(G[i, j])
-                    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="0.75" if not np.isfinite(G[i, j]) else "none",
+                    # grey: every point failed; hatched over the cell's colour (or over
+                    # white, no value, when the points that ran have none): some did
+                    anyfail = anyfail or not every
+                    allfail = allfail or every
+                    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="0.75" if every else "none",
                                            edgecolor="red", hatch="xx", linewidth=0.8, alpha=0.9))
                 if G.size <= 100 and np.isfinite(G[i, j]):
                     xc = _within(x0, x1, 0.5, xs.log)
