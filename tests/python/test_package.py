@@ -224,6 +224,29 @@ def test_trajectories_names_and_h5py(stores, tmp_path):
         assert len(taken) == len(mine) - 1 and (taken == p["step_size"]).all()  # fixed rule: the axis value
 
 
+def test_old_store_reads(tmp_path):
+    """A store written before columns were added (tests/store/data, lrsweep a5d905d)
+    reads through points(), trajectories() and grid(): the columns it has, with h5py's
+    values; the columns added since are absent (README, "The store")."""
+    import h5py
+
+    path = str(tmp_path / "old.h5")
+    shutil.copy(os.path.join(REPO, "tests", "store", "data", "schema2_a5d905d.h5"), path)
+    df = lrsweep.points(path)
+    with h5py.File(path, "r") as f:
+        g = f["sweeps"][list(f["sweeps"])[0]]
+        P = g["points"][...]
+        T = g["trajectories"][...]
+        names = {v: k for k, v in h5py.check_enum_dtype(P.dtype["status"]).items()}
+    assert list(df.columns) == list(P.dtype.names) and "loss_evals" not in df.columns
+    assert df["status"].astype(str).tolist() == [names[int(s)] for s in P["status"]]
+    assert np.array_equal(df["final_loss"].to_numpy(), P["final_loss"], equal_nan=True)
+    tr = lrsweep.trajectories(path)
+    assert len(tr) == int(P["traj_count"].sum()) == len(T)
+    assert np.array_equal(np.sort(tr["loss"].to_numpy()), np.sort(T["loss"]), equal_nan=True)
+    assert lrsweep.grid(path)["final_loss"].dims == ("seed",)
+
+
 def test_truncated_store(stores, tmp_path):
     """A store cut short (an incomplete copy) says so, with how much is there and what
     to do, in one line: not HDF5's "Unable to open file (truncated file: eof = ...)"."""
