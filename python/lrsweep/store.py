@@ -444,6 +444,19 @@ def boundary(sweep, axis, predicate=None, where=None):
     """
     if isinstance(sweep, Store):
         sweep = sweep.sweep()
+    # Checked here first, so that an error names what the caller gave: the program
+    # reports a bad --predicate as --where, and a bad axis without a suggestion.
+    axes = sweep.axes()
+    if axis not in axes:
+        raise StoreError("boundary axis '%s': not an axis of sweep '%s'%s (axes: %s)"
+                         % (axis, sweep.name, _did_you_mean(axis, axes), ", ".join(axes)))
+    pts = sweep.points()
+    if predicate:
+        _parse(predicate, pts, option="--predicate")
+    elif not sweep.refine().get("predicate"):
+        raise StoreError("sweep '%s' has no [refine] predicate: give the predicate (--predicate EXPR)" % sweep.name)
+    if where:
+        _parse(where, pts)
     args = ["query", sweep.store.path, "--sweep", sweep.name, "--boundary", axis, "--format", "json"]
     if predicate:
         args += ["--predicate", predicate]

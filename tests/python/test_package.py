@@ -247,6 +247,23 @@ def test_old_store_reads(tmp_path):
     assert lrsweep.grid(path)["final_loss"].dims == ("seed",)
 
 
+def test_boundary_errors_name_the_argument(stores):
+    """boundary()'s errors name what the caller gave: a bad predicate as the predicate
+    (the program reports it as --where), a misspelt axis with a suggestion, a sweep
+    without [refine] as needing a predicate."""
+    with pytest.raises(lrsweep.StoreError) as e:
+        lrsweep.boundary(stores["fixed"], "step_size", 'stauts != "diverged"')
+    assert str(e.value).startswith('--predicate "stauts'), str(e.value)
+    assert "did you mean 'status'" in str(e.value) and "--where" not in str(e.value), str(e.value)
+    with pytest.raises(lrsweep.StoreError, match="boundary axis 'step_sise': not an axis of sweep 'pkg'; "
+                                                  "did you mean 'step_size'"):
+        lrsweep.boundary(stores["fixed"], "step_sise", 'status != "diverged"')
+    with pytest.raises(lrsweep.StoreError, match=r"sweep 'pkg' has no \[refine\] predicate"):
+        lrsweep.boundary(stores["fixed"], "step_size")
+    with pytest.raises(lrsweep.StoreError, match='--where "widht > 1": column 1: unknown column'):
+        lrsweep.boundary(stores["fixed"], "step_size", 'status != "diverged"', where="widht > 1")
+
+
 def test_truncated_store(stores, tmp_path):
     """A store cut short (an incomplete copy) says so, with how much is there and what
     to do, in one line: not HDF5's "Unable to open file (truncated file: eof = ...)"."""
