@@ -682,6 +682,26 @@ def h5py_file(path):
         yield g["points"][: int(g["rows"][0])]
 
 
+def test_options_that_show_nothing(stores, tmp_path):
+    """One column given twice (a heatmap of width against width, a line per width
+    along width) or a --clip that cuts every curve below its start: one line, exit 2
+    (they drew such figures)."""
+    out = tmp_path / "x.png"
+    one_line_exit2(script("phase_diagram.py", stores["two"], "--x", "width", "--y", "width", "-o", out),
+                   "--x and --y are both width")
+    one_line_exit2(script("phase_diagram.py", stores["two"], "--x", "width", "--y", "sigma2", "--facet", "sigma2",
+                          "-o", out), "--y and --facet are both sigma2")
+    one_line_exit2(script("trajectories.py", stores["two"], "--clip", "-1", "-o", out), "--clip -1: expected")
+    assert not out.exists()
+
+
+def test_critical_step_same_x_and_color(refined, tmp_path):
+    out = tmp_path / "x.png"
+    one_line_exit2(script("critical_step.py", refined["critical"], "--color", "width", "-o", out),
+                   "--x and --color are both width")
+    assert not out.exists()
+
+
 def test_p2_classifier_refuses_other_sweeps(stores):
     """p2_classifier.py compares a LoRA head's train loss and accuracies with [P2]
     Fig. 2: on a store of another model it says so in one line (it printed a table of

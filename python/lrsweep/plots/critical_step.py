@@ -112,6 +112,7 @@ def main():
     p.add_argument("--color", default="init_scale", help="one line per value of this axis (default init_scale)")
     plotutil.add_where(p, "phase_diagram.py's language")
     a = plotutil.parse(p, "critical_step.png")
+    plotutil.distinct(a, "x", "color")
 
     with plotutil.open_sweep(a) as (st, name, _, axes):
         axis, rows = collect(st.sweep(name), a.axis, a.predicate, a.x, a.color, a.where or None)

@@ -120,6 +120,7 @@ def main():
                    help="overlay the refined boundary along AXIS (default: the [refine] axis); AXIS is --x or --y")
     p.add_argument("--predicate", help="with --boundary: the predicate (default: the sweep's [refine] predicate)")
     a = plotutil.parse(p, "phase_diagram.png")
+    plotutil.distinct(a, "x", "y", "facet")
 
     if a.predicate is not None and a.boundary is None:
         raise StoreError("--predicate goes with --boundary")

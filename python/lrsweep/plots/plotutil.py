@@ -142,6 +142,16 @@ def add_where(p, note):
     p.add_argument("--where", default="", help="row filter expression (%s)" % note)
 
 
+def distinct(a, *options):
+    """StoreError when two of the given options (attribute names of `a`, e.g. "x", "y",
+    "facet") name the same column: one would show nothing the other does not."""
+    given = [(o, getattr(a, o)) for o in options if getattr(a, o, None)]
+    for i, (o1, c1) in enumerate(given):
+        for o2, c2 in given[i + 1:]:
+            if c1 == c2:
+                raise lrsstore.StoreError("--%s and --%s are both %s: give two different columns" % (o1, o2, c1))
+
+
 def parse(p, default_output):
     """Adds --title and the output options (last), parses the command line and checks
     the output (check_output) before any work."""

@@ -119,6 +119,8 @@ def main():
     p.add_argument("--clip", type=float, default=3.0,
                    help="cut curves this many decades above the panel's largest start (default 3)")
     a = plotutil.parse(p, "trajectories.png")
+    if a.clip <= 0:
+        raise StoreError("--clip %s: expected decades above the largest start, > 0" % plotutil.fmt(a.clip))
 
     with plotutil.open_sweep(a) as (st, name, pts, axes):
         if a.facet:
