@@ -779,7 +779,7 @@ def p1_fig1(c):
                    "--title", "[P1] Fig. 1: local (solid) vs global (dashed) rule, and their difference"),
           c.figure("phase_diagram.py", "p1_fig1.h5", "p1_fig1_alpha_ratio.png", "--sweep", "p1-fig1", "--x", "width",
                    "--y", "sigma2", "--z", "alpha1/alpha2_fro", "--where", 'step_rule == "local"', "--agg", "mean",
-                   "--title", "[P1] Fig. 1: α1/α2 with ‖W*‖_F in β2 (mean over seeds)"),
+                   "--title", r"[P1] Fig. 1: $\alpha_1/\alpha_2$ with $\Vert W^*\Vert_F$ in $\beta_2$ (mean over seeds)"),
           c.figure("rates.py", "p1_fig1.h5", "p1_fig1_rates.png", "--sweep", "p1-fig1", "--color", "width"), ""]
     return "\n".join(L)
 
@@ -827,8 +827,8 @@ def fig2_figure(c, fname):
         axs[0][j].set_xlabel("iteration t")
         axs[1][j].set_xlabel("≈ wall-clock (ms, C): t × median time per iteration")
         for i in (0, 1):
-            axs[i][j].set_ylabel("log10 L (median over seeds)")
-            axs[i][j].axhline(-24, color="0.6", lw=0.8, ls=":")
+            axs[i][j].set_ylabel(r"$\log_{10}(L - \ell^*)$ (median over seeds)")  # records hold L − ℓ*
+            axs[i][j].axhline(-24, color="0.6", lw=0.8, ls=":", label=r"stop: $L - \ell^* \leq 10^{-24}$")
             axs[i][j].grid(alpha=0.3)
             axs[i][j].legend(fontsize=8)
     fig.suptitle("[P1] Fig. 2: local vs xu2023 vs backtracking (Armijo, η_bt = 1, τ = 0.9, c = 0.5)")

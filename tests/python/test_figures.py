@@ -340,3 +340,42 @@ def test_phase_diagram_boundary_keeps_cell_values_visible(stores, monkeypatch, t
                 assert not (b.x0 - radius < cx < b.x1 + radius and b.y0 - radius < cy < b.y1 + radius), \
                     (t.get_text(), (cx, cy), b)
     assert shown > 0 and hidden <= shown, (shown, hidden)
+
+
+def mathtext_glyphs(text):
+    """The character codes mathtext draws for `text` (one $...$ label)."""
+    from matplotlib.mathtext import MathTextParser
+
+    return [g[2] for g in MathTextParser("path").parse(text)[3]]
+
+
+def test_norm_bars_are_double(stores, monkeypatch, tmp_path):
+    """‖Z1‖_F is drawn with double bars (mathtext draws \\| as a single bar, |Z1|)."""
+    fig, _ = draw(monkeypatch, trajectories, stores["lora"], "-o", tmp_path / "t.png")
+    label = [ax.get_ylabel() for ax in fig.axes if "Z_1" in ax.get_ylabel() and "cos" not in ax.get_ylabel()]
+    assert label, [ax.get_ylabel() for ax in fig.axes]
+    glyphs = mathtext_glyphs(label[0])
+    assert glyphs.count(0x2016) == 2 and 0x7C not in glyphs, (label[0], glyphs)
+
+
+def test_reproduce_titles_have_no_raw_subscripts():
+    """The titles reproduce.py gives the figure scripts put subscripts and norms in
+    mathtext: no one-letter subscript "_F" outside $...$ (a title read "‖W*‖_F" with a
+    literal underscore; names such as two_layer are fine)."""
+    import ast
+    import re
+
+    tree = ast.parse(open(os.path.join(REPO, "analysis", "reproduce.py"), encoding="utf-8").read())
+    titles = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            args = node.args
+            for k, arg in enumerate(args[:-1]):
+                if isinstance(arg, ast.Constant) and arg.value == "--title" and isinstance(args[k + 1], ast.Constant):
+                    titles.append(args[k + 1].value)
+    assert len(titles) >= 3, titles
+    for t in titles:
+        plain = re.sub(r"\$[^$]*\$", "", t)
+        assert not re.search(r"_[A-Za-z0-9](?![A-Za-z0-9_])", plain), t
+        for m in re.findall(r"\$[^$]*\$", t):
+            mathtext_glyphs(m)  # parses

@@ -38,7 +38,7 @@ BOUNDS = (("bound_local", "--", r"$\prod_k \rho(\eta_k, k)\, L_0$"),
           ("bound_const", ":", r"$L_0\, \bar\rho(\eta_0, 0)^t$"))
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 YLABELS = {"loss": r"$\log_{10}(L - \ell^*)$", "log10_misalign": r"$\log_{10}(1 - |\cos(\gamma_1, U_{Z_1})|)$",
-           "z1_fro": r"$\log_{10} \|Z_1\|_F$"}
+           "z1_fro": r"$\log_{10} \Vert Z_1\Vert_F$"}  # \Vert: mathtext draws \| as a single bar
 
 
 def load_group(st, name, rows, xcol, cols):
