@@ -149,12 +149,14 @@ def grid(store, sweep=None):
     """The grid's own rows as an xarray.Dataset: one dimension per grid axis (seed
     included; axes zipped together share the first one's dimension), one variable
     per other column, NaN (None for text) where a point is not stored (a column keeps
-    its integer type when every point is)."""
+    its integer type when every point is).  Attributes: the dataset's `store` and
+    `sweep`; each axis coordinate's `type`, `parameter` and `log_scale` (axes/AXIS)."""
     import xarray as xr
 
     with _opened(store) as st:
         axes = st.axes(sweep)
         df = points(st, sweep, grid_only=True)
+        attrs = {"store": st.path, "sweep": st.sweep_name(sweep)}
     dims, coords, pos = [], {}, {}
     groups = {}
     for name, info in axes.items():
@@ -162,13 +164,15 @@ def grid(store, sweep=None):
         vals = np.asarray(info["values"])
         lookup = {v: i for i, v in enumerate(vals.tolist())}
         where = np.array([lookup.get(v, -1) for v in df[name].astype(object if vals.dtype.kind in "US" else vals.dtype).tolist()])
+        # what axes/AXIS says of the axis (docs/store.md), e.g. for a log-scaled plot
+        meta = {"type": info["type"], "parameter": info["parameter"], "log_scale": int(info["log_scale"])}
         if g >= 0 and g in groups:
-            coords[name] = (groups[g], vals)
+            coords[name] = (groups[g], vals, meta)
             continue
         if g >= 0:
             groups[g] = name
         dims.append(name)
-        coords[name] = (name, vals)
+        coords[name] = (name, vals, meta)
         pos[name] = where
     shape = tuple(len(axes[d]["values"]) for d in dims)
     ok = np.all([pos[d] >= 0 for d in dims], axis=0) if dims else np.zeros(len(df), bool)
@@ -189,7 +193,7 @@ def grid(store, sweep=None):
             arr = np.full(int(np.prod(shape)), np.nan)
             arr[flat] = col.to_numpy(dtype=float)[ok]
         data[c] = (dims, arr.reshape(shape))
-    return xr.Dataset(data, coords=coords)
+    return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def boundary(store, axis, predicate=None, where=None, sweep=None):

@@ -264,6 +264,27 @@ def test_boundary_errors_name_the_argument(stores):
         lrsweep.boundary(stores["fixed"], "step_size", 'status != "diverged"', where="widht > 1")
 
 
+def test_grid_attrs_are_the_axes(tmp_path):
+    """grid()'s coordinates carry what axes/AXIS says (type, parameter, log_scale, read
+    here with h5py), and the dataset its store and sweep."""
+    import h5py
+
+    path = str(tmp_path / "attrs.h5")
+    run_sweep(TWO_AXES.replace("sigma2 = [0.01, 0.3]", "sigma2 = { log = [0.01, 1.0], num = 3 }"), path, str(tmp_path))
+    ds = lrsweep.grid(path)
+    assert ds.attrs == {"store": path, "sweep": "two"}
+    with h5py.File(path, "r") as f:
+        axes = f["sweeps/two/axes"]
+        assert set(axes) == {"width", "sigma2", "seed"}
+        for name in axes:
+            a = axes[name].attrs
+            want = {"type": a["type"], "parameter": a["parameter"], "log_scale": int(a["log_scale"])}
+            assert ds[name].attrs == want, (name, ds[name].attrs, want)
+            assert np.array_equal(ds[name].values, axes[name][...])
+    assert ds["sigma2"].attrs["log_scale"] == 1 and ds["width"].attrs["log_scale"] == 0
+    assert ds["seed"].attrs["parameter"] == "replicate"
+
+
 def test_truncated_store(stores, tmp_path):
     """A store cut short (an incomplete copy) says so, with how much is there and what
     to do, in one line: not HDF5's "Unable to open file (truncated file: eof = ...)"."""
