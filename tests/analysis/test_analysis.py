@@ -697,6 +697,8 @@ def test_options_that_show_nothing(stores, tmp_path):
 
 def test_critical_step_same_x_and_color(refined, tmp_path):
     out = tmp_path / "x.png"
+    one_line_exit2(script("critical_step.py", refined["critical"], "--where", "width > 1e9", "-o", out),
+                   "no computed point matches --where 'width > 1e9'")  # it said: no cell has a flip
     one_line_exit2(script("critical_step.py", refined["critical"], "--color", "width", "-o", out),
                    "--x and --color are both width")
     assert not out.exists()

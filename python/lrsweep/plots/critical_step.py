@@ -49,8 +49,10 @@ def collect(sweep, axis=None, predicate=None, x="width", color="init_scale", whe
                 "x" if c == x else "color", c, sweep.name, lrsstore._did_you_mean(c, axes.keys())))
     if axis in (x, color):
         raise StoreError("--x and --color must differ from the refined axis %s" % axis)
-    cells = lrsstore.boundary(sweep, axis, predicate, where=where)
     pts = sweep.points()
+    if where and not (lrsstore.where_mask(pts, where) & (pts["status"] != "pending")).any():
+        raise StoreError("no computed point matches --where %r" % where)  # not "no flip"
+    cells = lrsstore.boundary(sweep, axis, predicate, where=where)
     groups = {}
     for c in cells:
         groups.setdefault((c[color], c[x]), []).append(c)
