@@ -379,3 +379,13 @@ def test_reproduce_titles_have_no_raw_subscripts():
         assert not re.search(r"_[A-Za-z0-9](?![A-Za-z0-9_])", plain), t
         for m in re.findall(r"\$[^$]*\$", t):
             mathtext_glyphs(m)  # parses
+
+
+def test_trajectories_time_axis_label(stores, monkeypatch, tmp_path):
+    """--x time on GD points: the label's Σ_k η_k is mathtext, not a literal "η_k"."""
+    import re
+
+    fig, _ = draw(monkeypatch, trajectories, stores["two"], "--x", "time", "-o", tmp_path / "t.png")
+    label = fig.axes[0].get_xlabel()
+    assert not re.search(r"_[A-Za-z0-9](?![A-Za-z0-9_])", re.sub(r"\$[^$]*\$", "", label)), label
+    assert 0x3B7 in mathtext_glyphs(re.search(r"\$[^$]*\$", label).group(0))  # η drawn by mathtext

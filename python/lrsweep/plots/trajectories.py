@@ -129,7 +129,7 @@ def main():
         mask = plotutil.drop_missing(pts, mask, [("--facet", a.facet), ("--linestyle", a.linestyle)])
         methods = set(np.unique(pts["method"][mask]).tolist())
         xcol = a.x if a.x != "auto" else ("time" if methods == {"gf"} else "step")
-        xlabel = {"step": "iteration" if "gf" not in methods else "record / iteration", "time": "GF time" if methods == {"gf"} else "time (GF) / Σ η_k (GD)"}[xcol]
+        xlabel = {"step": "iteration" if "gf" not in methods else "record / iteration", "time": "GF time" if methods == {"gf"} else r"time (GF) / $\sum_k \eta_k$ (GD)"}[xcol]
         lora = bool(np.any(pts["model"][mask] == "lora"))
         two = bool(np.any(pts["model"][mask] == "two_layer"))
         facets = plotutil.ordered_values(pts, a.facet, axes, mask) if a.facet else [None]
