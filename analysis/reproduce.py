@@ -831,7 +831,7 @@ def fig2_figure(c, fname):
             axs[i][j].axhline(-24, color="0.6", lw=0.8, ls=":", label=r"stop: $L - \ell^* \leq 10^{-24}$")
             axs[i][j].grid(alpha=0.3)
             axs[i][j].legend(fontsize=8)
-    fig.suptitle("[P1] Fig. 2: local vs xu2023 vs backtracking (Armijo, η_bt = 1, τ = 0.9, c = 0.5)")
+    fig.suptitle(r"[P1] Fig. 2: local vs xu2023 vs backtracking (Armijo, $\eta_{bt} = 1$, $\tau = 0.9$, $c = 0.5$)")
     fig.tight_layout()
     plotutil.savefig(fig, os.path.join(c.out, fname), dpi=110)
     return c.drawn(fname)
