@@ -987,7 +987,7 @@ def p1_g1(c):
           "at every h — %s." % ("matches" if grows else "**differs**", "matches" if falls else "**differs**"), "",
           c.figure("phase_diagram.py", "p1_g1.h5", "p1_g1_alpha_ratio.png", "--sweep", "p1-g1-unit-data", "--x", "width",
                    "--y", "init_exponent", "--z", "alpha1/alpha2", "--agg", "mean",
-                   "--title", "[P1] App. G.1: α1/α2 (printed β2, Θ and noise N(0, 1); mean over seeds)"), ""]
+                   "--title", r"[P1] App. G.1: $\alpha_1/\alpha_2$ (printed $\beta_2$, $\Theta$ and noise $N(0, 1)$; mean over seeds)"), ""]
     return "\n".join(L)
 
 
@@ -1053,7 +1053,7 @@ def p2_fig1(c, gf=False):
                   "lower.", ""]
     tag = "p2_fig1_gf" if gf else "p2_fig1"
     L += [c.figure("trajectories.py", store, tag + "_trajectories.png",
-                   "--title", "[P2] Fig. 1%s: loss, misalignment, ‖Z1‖_F" % (" (gradient flow)" if gf else "")),
+                   "--title", r"[P2] Fig. 1%s: loss, misalignment, $\Vert Z_1\Vert_F$" % (" (gradient flow)" if gf else "")),
           c.figure("phase_diagram.py", store, tag + "_final_loss.png", "--x", "init_scale", "--y", "init", "--z", "final_loss",
                    "--title", "[P2] Fig. 1%s: median final loss" % (" (GF)" if gf else "")), ""]
     return "\n".join(L)

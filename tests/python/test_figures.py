@@ -371,8 +371,11 @@ def test_reproduce_titles_have_no_raw_subscripts():
         if isinstance(node, ast.Call):
             args = node.args
             for k, arg in enumerate(args[:-1]):
-                if isinstance(arg, ast.Constant) and arg.value == "--title" and isinstance(args[k + 1], ast.Constant):
-                    titles.append(args[k + 1].value)
+                if isinstance(arg, ast.Constant) and arg.value == "--title":
+                    t = args[k + 1]
+                    t = t.left if isinstance(t, ast.BinOp) else t  # "... %s ..." % (...)
+                    if isinstance(t, ast.Constant):
+                        titles.append(t.value)
             what = getattr(node.func, "attr", "")
             if what in ("suptitle", "set_title", "set_xlabel", "set_ylabel") and args \
                     and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
