@@ -179,7 +179,7 @@ def test_trajectories_lora_init_style_alpha_colour(stores, monkeypatch, tmp_path
     assert "init = small" in lg and "init = spectral" in lg, lg
     assert any(t.startswith(r"$\alpha$=1e-4 ") for t in lg) and any(t.startswith(r"$\alpha$=0.001 ") for t in lg), lg
     ylabels = labels(fig, "ylabel")
-    assert any("cos" in t for t in ylabels) and any(r"\|Z_1\|_F" in t for t in ylabels)
+    assert any("cos" in t for t in ylabels) and any(r"\Vert Z_1\Vert_F" in t for t in ylabels)
     lines = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) > 1]
     colours = {tuple(np.round(ln.get_color(), 3)) for ln in lines}
     assert len(lines) == 4 and len(colours) == 2  # 2 α colours × 2 init styles
