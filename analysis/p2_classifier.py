@@ -15,7 +15,6 @@ rises with std: Spearman's rank correlation between std and the median ≥ 0.8 a
 smallest std's median below the largest's.  The paper's numbers are of a pre-trained
 network's last layer on images, not of this head: compare trends, not values.
 """
-import argparse
 import os
 import sys
 
@@ -51,11 +50,21 @@ def spearman(x, y):
 def rows(store, sweep=None):
     """Per-std medians of the last record of every computed point."""
     with lrsstore.Store(store) as st:
-        pts = st.points(sweep)
+        name = st.sweep_name(sweep)
+        pts = st.points(name)
         done = np.flatnonzero(np.asarray(pts["traj_count"]) > 0)
+        # The table compares a LoRA head's train loss and accuracies with [P2] Fig. 2:
+        # any other sweep would print numbers that mean something else beside them.
+        models = sorted(set(np.asarray(pts["model"])[done].tolist()))
+        if models and models != ["lora_head"]:
+            raise lrsstore.StoreError(
+                "%s: sweep '%s' has %s points, not lora_head: p2_classifier.py reads the store of "
+                "sweeps/p2_classifier.toml" % (store, name, ", ".join(models)))
+        if not done.size:
+            raise lrsstore.StoreError("%s: sweep '%s' has no computed point with records yet" % (store, name))
         per = {}
         for i in done:
-            tr = st.trajectory(int(i), sweep)
+            tr = st.trajectory(int(i), name)
             a = float(pts["init_scale"][i])
             train_loss = float(tr["loss"][-1]) + float(pts["loss_star"][i])  # records hold L − ℓ*
             per.setdefault(a, []).append((train_loss, float(tr["train_acc"][-1]),
@@ -89,9 +98,9 @@ def rows(store, sweep=None):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("store")
-    ap.add_argument("--sweep", default=None)
+    ap = lrsstore.ArgumentParser(prog="p2_classifier.py", doc=__doc__)  # one-line usage errors, exit 2
+    ap.add_argument("store", help="the store of sweeps/p2_classifier.toml")
+    ap.add_argument("--sweep", default=None, help="sweep name (default: the store's only sweep)")
     a = ap.parse_args()
     print(rows(a.store, a.sweep)["text"], end="")
 

@@ -779,7 +779,7 @@ def p1_fig1(c):
                    "--title", "[P1] Fig. 1: local (solid) vs global (dashed) rule, and their difference"),
           c.figure("phase_diagram.py", "p1_fig1.h5", "p1_fig1_alpha_ratio.png", "--sweep", "p1-fig1", "--x", "width",
                    "--y", "sigma2", "--z", "alpha1/alpha2_fro", "--where", 'step_rule == "local"', "--agg", "mean",
-                   "--title", "[P1] Fig. 1: α1/α2 with ‖W*‖_F in β2 (mean over seeds)"),
+                   "--title", r"[P1] Fig. 1: $\alpha_1/\alpha_2$ with $\Vert W^*\Vert_F$ in $\beta_2$ (mean over seeds)"),
           c.figure("rates.py", "p1_fig1.h5", "p1_fig1_rates.png", "--sweep", "p1-fig1", "--color", "width"), ""]
     return "\n".join(L)
 
@@ -827,11 +827,11 @@ def fig2_figure(c, fname):
         axs[0][j].set_xlabel("iteration t")
         axs[1][j].set_xlabel("≈ wall-clock (ms, C): t × median time per iteration")
         for i in (0, 1):
-            axs[i][j].set_ylabel("log10 L (median over seeds)")
-            axs[i][j].axhline(-24, color="0.6", lw=0.8, ls=":")
+            axs[i][j].set_ylabel(r"$\log_{10}(L - \ell^*)$ (median over seeds)")  # records hold L − ℓ*
+            axs[i][j].axhline(-24, color="0.6", lw=0.8, ls=":", label=r"stop: $L - \ell^* \leq 10^{-24}$")
             axs[i][j].grid(alpha=0.3)
             axs[i][j].legend(fontsize=8)
-    fig.suptitle("[P1] Fig. 2: local vs xu2023 vs backtracking (Armijo, η_bt = 1, τ = 0.9, c = 0.5)")
+    fig.suptitle(r"[P1] Fig. 2: local vs xu2023 vs backtracking (Armijo, $\eta_{bt} = 1$, $\tau = 0.9$, $c = 0.5$)")
     fig.tight_layout()
     plotutil.savefig(fig, os.path.join(c.out, fname), dpi=110)
     return c.drawn(fname)
@@ -987,7 +987,7 @@ def p1_g1(c):
           "at every h — %s." % ("matches" if grows else "**differs**", "matches" if falls else "**differs**"), "",
           c.figure("phase_diagram.py", "p1_g1.h5", "p1_g1_alpha_ratio.png", "--sweep", "p1-g1-unit-data", "--x", "width",
                    "--y", "init_exponent", "--z", "alpha1/alpha2", "--agg", "mean",
-                   "--title", "[P1] App. G.1: α1/α2 (printed β2, Θ and noise N(0, 1); mean over seeds)"), ""]
+                   "--title", r"[P1] App. G.1: $\alpha_1/\alpha_2$ (printed $\beta_2$, $\Theta$ and noise $N(0, 1)$; mean over seeds)"), ""]
     return "\n".join(L)
 
 
@@ -1053,7 +1053,7 @@ def p2_fig1(c, gf=False):
                   "lower.", ""]
     tag = "p2_fig1_gf" if gf else "p2_fig1"
     L += [c.figure("trajectories.py", store, tag + "_trajectories.png",
-                   "--title", "[P2] Fig. 1%s: loss, misalignment, ‖Z1‖_F" % (" (gradient flow)" if gf else "")),
+                   "--title", r"[P2] Fig. 1%s: loss, misalignment, $\Vert Z_1\Vert_F$" % (" (gradient flow)" if gf else "")),
           c.figure("phase_diagram.py", store, tag + "_final_loss.png", "--x", "init_scale", "--y", "init", "--z", "final_loss",
                    "--title", "[P2] Fig. 1%s: median final loss" % (" (GF)" if gf else "")), ""]
     return "\n".join(L)

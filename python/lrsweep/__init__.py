@@ -111,7 +111,9 @@ def query(store, where, sweep=None, grid_only=False):
 def trajectories(store, where=None, sweep=None):
     """The records of every point `where` keeps, in long format: one row per record
     (docs/store.md, "trajectories"), with the point's `index`, `key`, `status` and
-    axis values beside them; the trajectories are read in one read."""
+    axis values beside them; the trajectories are read in one read.  The record
+    columns keep their names; an axis named as one (`step_size`, `loss`) is
+    `point_step_size`, `point_loss`."""
     import pandas as pd
 
     with _opened(store) as st:
@@ -132,11 +134,14 @@ def trajectories(store, where=None, sweep=None):
         point = df[keep].reset_index(drop=True)
         at = np.repeat(np.arange(len(point)), cnt)
         for c in ["index", "key", "status"] + [a for a in axes if a not in ("index", "key", "status")]:
-            out[c] = point[c].to_numpy()[at] if str(point[c].dtype) != "category" else \
+            # A record column keeps its name (docs/store.md, "trajectories": `loss` is
+            # always L - l*, `step_size` the step taken); an axis of the same name (a
+            # grid over `loss` kinds or `step_size`) is `point_NAME`.
+            name = "point_" + c if c in recs.dtype.names else c
+            out[name] = point[c].to_numpy()[at] if str(point[c].dtype) != "category" else \
                 pd.Categorical.from_codes(point[c].cat.codes.to_numpy()[at], point[c].cat.categories)
         for c in recs.dtype.names:
-            name = c if c not in out else "record_" + c
-            out[name] = _decode(recs[c][take], ds.dtype[c])
+            out[c] = _decode(recs[c][take], ds.dtype[c])
         return pd.DataFrame(out)
 
 
@@ -144,12 +149,14 @@ def grid(store, sweep=None):
     """The grid's own rows as an xarray.Dataset: one dimension per grid axis (seed
     included; axes zipped together share the first one's dimension), one variable
     per other column, NaN (None for text) where a point is not stored (a column keeps
-    its integer type when every point is)."""
+    its integer type when every point is).  Attributes: the dataset's `store` and
+    `sweep`; each axis coordinate's `type`, `parameter` and `log_scale` (axes/AXIS)."""
     import xarray as xr
 
     with _opened(store) as st:
         axes = st.axes(sweep)
         df = points(st, sweep, grid_only=True)
+        attrs = {"store": st.path, "sweep": st.sweep_name(sweep)}
     dims, coords, pos = [], {}, {}
     groups = {}
     for name, info in axes.items():
@@ -157,13 +164,15 @@ def grid(store, sweep=None):
         vals = np.asarray(info["values"])
         lookup = {v: i for i, v in enumerate(vals.tolist())}
         where = np.array([lookup.get(v, -1) for v in df[name].astype(object if vals.dtype.kind in "US" else vals.dtype).tolist()])
+        # what axes/AXIS says of the axis (docs/store.md), e.g. for a log-scaled plot
+        meta = {"type": info["type"], "parameter": info["parameter"], "log_scale": int(info["log_scale"])}
         if g >= 0 and g in groups:
-            coords[name] = (groups[g], vals)
+            coords[name] = (groups[g], vals, meta)
             continue
         if g >= 0:
             groups[g] = name
         dims.append(name)
-        coords[name] = (name, vals)
+        coords[name] = (name, vals, meta)
         pos[name] = where
     shape = tuple(len(axes[d]["values"]) for d in dims)
     ok = np.all([pos[d] >= 0 for d in dims], axis=0) if dims else np.zeros(len(df), bool)
@@ -184,7 +193,7 @@ def grid(store, sweep=None):
             arr = np.full(int(np.prod(shape)), np.nan)
             arr[flat] = col.to_numpy(dtype=float)[ok]
         data[c] = (dims, arr.reshape(shape))
-    return xr.Dataset(data, coords=coords)
+    return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def boundary(store, axis, predicate=None, where=None, sweep=None):

@@ -81,6 +81,11 @@ class Store:
                 self.file = h5py.File(path, "r")
             except OSError:
                 msg = str(e).splitlines()[0] if str(e) else "cannot open"
+                cut = re.search(r"truncated file: eof = (\d+),.*stored_eof = (\d+)", msg)
+                if cut:  # a copy or download cut short, or a full disk
+                    raise StoreError(
+                        "%s: truncated: %s of the store's %s bytes are there (an incomplete copy?); "
+                        "copy the store again from where it was written" % (path, cut.group(1), cut.group(2))) from None
                 raise StoreError("%s: cannot open HDF5 file (%s)" % (path, msg)) from None
         ver = self.file.attrs.get("lrsweep_schema_version")
         if ver is None:
@@ -439,6 +444,19 @@ def boundary(sweep, axis, predicate=None, where=None):
     """
     if isinstance(sweep, Store):
         sweep = sweep.sweep()
+    # Checked here first, so that an error names what the caller gave: the program
+    # reports a bad --predicate as --where, and a bad axis without a suggestion.
+    axes = sweep.axes()
+    if axis not in axes:
+        raise StoreError("boundary axis '%s': not an axis of sweep '%s'%s (axes: %s)"
+                         % (axis, sweep.name, _did_you_mean(axis, axes), ", ".join(axes)))
+    pts = sweep.points()
+    if predicate:
+        _parse(predicate, pts, option="--predicate")
+    elif not sweep.refine().get("predicate"):
+        raise StoreError("sweep '%s' has no [refine] predicate: give the predicate (--predicate EXPR)" % sweep.name)
+    if where:
+        _parse(where, pts)
     args = ["query", sweep.store.path, "--sweep", sweep.name, "--boundary", axis, "--format", "json"]
     if predicate:
         args += ["--predicate", predicate]

@@ -173,6 +173,132 @@ def test_trajectories_long(stores):
             assert (mine["key"] == p["key"]).all()
 
 
+# A grid over the loss kind: the points' `loss` (an enum axis) and the records' `loss`
+# (L - l*) share a name, as do the `step_size` axis and the records' step taken.
+LOSS_AXIS = """
+[sweep]
+name = "lossaxis"
+replicates = 2
+[problem]
+model = "two_layer"
+input_dim = 4
+output_dim = 3
+[solver]
+method = "gd"
+step_rule = "fixed"
+max_iter = 30
+[grid]
+loss = ["squared", "huber"]
+step_size = [0.02, 0.05]
+"""
+
+
+def test_trajectories_names_and_h5py(stores, tmp_path):
+    """Every record column of trajectories() equals the store's slice
+    trajectories[traj_offset : traj_offset + traj_count] read with h5py alone, under
+    its docs/store.md name (`loss` is L - l*, not the loss kind); an axis named as a
+    record column is `point_NAME`, with the row's value."""
+    import h5py
+
+    path = str(tmp_path / "lossaxis.h5")
+    run_sweep(LOSS_AXIS, path, str(tmp_path))
+    tr = lrsweep.trajectories(path)
+    with h5py.File(path, "r") as f:
+        g = f["sweeps/lossaxis"]
+        P = g["points"][: int(g["rows"][0])]
+        T = g["trajectories"][...]
+        loss_names = {v: k for k, v in h5py.check_enum_dtype(P.dtype["loss"]).items()}
+    assert str(tr["loss"].dtype) == "float64" and str(tr["step_size"].dtype) == "float64"
+    assert set(tr["point_loss"].astype(str)) == {"squared", "huber"}
+    assert "record_loss" not in tr.columns and "record_step_size" not in tr.columns
+    assert len(tr) == int(P["traj_count"].sum()) > 0
+    for p in P:
+        mine = tr[tr["index"] == p["index"]]
+        seg = T[p["traj_offset"]: p["traj_offset"] + p["traj_count"]]
+        assert len(mine) == len(seg) > 0 and (seg["key_hash"] == p["key_hash"]).all()
+        for c in T.dtype.names:
+            assert np.array_equal(mine[c].to_numpy(), seg[c], equal_nan=True), c
+        assert (mine["point_loss"].astype(str) == loss_names[int(p["loss"])]).all()
+        assert (mine["point_step_size"] == p["step_size"]).all()
+        taken = mine["step_size"].dropna()  # the last record takes no step (NaN)
+        assert len(taken) == len(mine) - 1 and (taken == p["step_size"]).all()  # fixed rule: the axis value
+
+
+def test_old_store_reads(tmp_path):
+    """A store written before columns were added (tests/store/data, lrsweep a5d905d)
+    reads through points(), trajectories() and grid(): the columns it has, with h5py's
+    values; the columns added since are absent (README, "The store")."""
+    import h5py
+
+    path = str(tmp_path / "old.h5")
+    shutil.copy(os.path.join(REPO, "tests", "store", "data", "schema2_a5d905d.h5"), path)
+    df = lrsweep.points(path)
+    with h5py.File(path, "r") as f:
+        g = f["sweeps"][list(f["sweeps"])[0]]
+        P = g["points"][...]
+        T = g["trajectories"][...]
+        names = {v: k for k, v in h5py.check_enum_dtype(P.dtype["status"]).items()}
+    assert list(df.columns) == list(P.dtype.names) and "loss_evals" not in df.columns
+    assert df["status"].astype(str).tolist() == [names[int(s)] for s in P["status"]]
+    assert np.array_equal(df["final_loss"].to_numpy(), P["final_loss"], equal_nan=True)
+    tr = lrsweep.trajectories(path)
+    assert len(tr) == int(P["traj_count"].sum()) == len(T)
+    assert np.array_equal(np.sort(tr["loss"].to_numpy()), np.sort(T["loss"]), equal_nan=True)
+    assert lrsweep.grid(path)["final_loss"].dims == ("seed",)
+
+
+def test_boundary_errors_name_the_argument(stores):
+    """boundary()'s errors name what the caller gave: a bad predicate as the predicate
+    (the program reports it as --where), a misspelt axis with a suggestion, a sweep
+    without [refine] as needing a predicate."""
+    with pytest.raises(lrsweep.StoreError) as e:
+        lrsweep.boundary(stores["fixed"], "step_size", 'stauts != "diverged"')
+    assert str(e.value).startswith('--predicate "stauts'), str(e.value)
+    assert "did you mean 'status'" in str(e.value) and "--where" not in str(e.value), str(e.value)
+    with pytest.raises(lrsweep.StoreError, match="boundary axis 'step_sise': not an axis of sweep 'pkg'; "
+                                                  "did you mean 'step_size'"):
+        lrsweep.boundary(stores["fixed"], "step_sise", 'status != "diverged"')
+    with pytest.raises(lrsweep.StoreError, match=r"sweep 'pkg' has no \[refine\] predicate"):
+        lrsweep.boundary(stores["fixed"], "step_size")
+    with pytest.raises(lrsweep.StoreError, match='--where "widht > 1": column 1: unknown column'):
+        lrsweep.boundary(stores["fixed"], "step_size", 'status != "diverged"', where="widht > 1")
+
+
+def test_grid_attrs_are_the_axes(tmp_path):
+    """grid()'s coordinates carry what axes/AXIS says (type, parameter, log_scale, read
+    here with h5py), and the dataset its store and sweep."""
+    import h5py
+
+    path = str(tmp_path / "attrs.h5")
+    run_sweep(TWO_AXES.replace("sigma2 = [0.01, 0.3]", "sigma2 = { log = [0.01, 1.0], num = 3 }"), path, str(tmp_path))
+    ds = lrsweep.grid(path)
+    assert ds.attrs == {"store": path, "sweep": "two"}
+    with h5py.File(path, "r") as f:
+        axes = f["sweeps/two/axes"]
+        assert set(axes) == {"width", "sigma2", "seed"}
+        for name in axes:
+            a = axes[name].attrs
+            want = {"type": a["type"], "parameter": a["parameter"], "log_scale": int(a["log_scale"])}
+            assert ds[name].attrs == want, (name, ds[name].attrs, want)
+            assert np.array_equal(ds[name].values, axes[name][...])
+    assert ds["sigma2"].attrs["log_scale"] == 1 and ds["width"].attrs["log_scale"] == 0
+    assert ds["seed"].attrs["parameter"] == "replicate"
+
+
+def test_truncated_store(stores, tmp_path):
+    """A store cut short (an incomplete copy) says so, with how much is there and what
+    to do, in one line: not HDF5's "Unable to open file (truncated file: eof = ...)"."""
+    whole = os.path.getsize(stores["two"])
+    cut = tmp_path / "cut.h5"
+    with open(stores["two"], "rb") as fh:
+        cut.write_bytes(fh.read(whole // 3))
+    with pytest.raises(lrsweep.StoreError) as e:
+        lrsweep.points(str(cut))
+    msg = str(e.value)
+    assert "\n" not in msg and "truncated" in msg and "copy the store again" in msg, msg
+    assert "%d of the store's %d bytes" % (whole // 3, whole) in msg, msg
+
+
 def test_boundary_frame(stores):
     bd = lrsweep.boundary(stores["fixed"], "step_size", 'status != "diverged"')
     lines = cli("query", stores["fixed"], "--boundary", "step_size", "--predicate", 'status != "diverged"',

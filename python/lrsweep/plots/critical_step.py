@@ -26,6 +26,7 @@ without any flip.
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -48,8 +49,10 @@ def collect(sweep, axis=None, predicate=None, x="width", color="init_scale", whe
                 "x" if c == x else "color", c, sweep.name, lrsstore._did_you_mean(c, axes.keys())))
     if axis in (x, color):
         raise StoreError("--x and --color must differ from the refined axis %s" % axis)
-    cells = lrsstore.boundary(sweep, axis, predicate, where=where)
     pts = sweep.points()
+    if where and not (lrsstore.where_mask(pts, where) & (pts["status"] != "pending")).any():
+        raise StoreError("no computed point matches --where %r" % where)  # not "no flip"
+    cells = lrsstore.boundary(sweep, axis, predicate, where=where)
     groups = {}
     for c in cells:
         groups.setdefault((c[color], c[x]), []).append(c)
@@ -82,6 +85,14 @@ def collect(sweep, axis=None, predicate=None, x="width", color="init_scale", whe
     return axis, out
 
 
+def num(v):
+    """A table value as a person writes it: 4 significant digits (1.298, 0.001144,
+    713.4, 1.338e44), "nan" for no value; collect() keeps the full values."""
+    if not math.isfinite(v):
+        return "nan"
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m.group(1).replace("+", "") + m.group(2), "%.4g" % v)
+
+
 def table(rows, x, color):
     """The printed table: one header line, then one line per (color, x) group."""
     cols = [x, color, "seeds", "boundary", "lo", "hi", "eta_max", "2/K_t(0)",
@@ -89,8 +100,8 @@ def table(rows, x, color):
     lines = [cols]
     for r in rows:
         lines.append([plotutil.fmt(r[x]), plotutil.fmt(r[color]), "%d/%d" % (r["flipped"], r["cells"]),
-                      repr(r["boundary"]), repr(r["lo"]), repr(r["hi"]), repr(r["eta_max"]),
-                      repr(r["two_over_kt0"]), "%.4g" % r["ratio_eta_max"], "%.4g" % r["ratio_kt0"]])
+                      num(r["boundary"]), num(r["lo"]), num(r["hi"]), num(r["eta_max"]),
+                      num(r["two_over_kt0"]), num(r["ratio_eta_max"]), num(r["ratio_kt0"])])
     w = [max(len(l[k]) for l in lines) for k in range(len(cols))]
     return "\n".join("  ".join(v.rjust(w[k]) for k, v in enumerate(l)) for l in lines)
 
@@ -103,6 +114,7 @@ def main():
     p.add_argument("--color", default="init_scale", help="one line per value of this axis (default init_scale)")
     plotutil.add_where(p, "phase_diagram.py's language")
     a = plotutil.parse(p, "critical_step.png")
+    plotutil.distinct(a, "x", "color")
 
     with plotutil.open_sweep(a) as (st, name, _, axes):
         axis, rows = collect(st.sweep(name), a.axis, a.predicate, a.x, a.color, a.where or None)
@@ -123,8 +135,9 @@ def main():
         ax.plot(xv, [r["two_over_kt0"] for r in rs], "s--", color=col, lw=1.0, ms=4, alpha=0.9)
         ax.plot(xv, [r["eta_max"] for r in rs], "^:", color=col, lw=1.0, ms=4, alpha=0.9)
     # η_max can be dozens of decades below the boundary (the bound is conservative):
-    # the axis spans three decades below the lowest boundary or 2/K_t(0), and η_max
-    # points beneath it are drawn on the edge (their values are in the printed table).
+    # the axis spans at most three decades below the lowest boundary or 2/K_t(0), and
+    # η_max points beneath that are drawn on the edge (their values are in the printed
+    # table); otherwise it ends a factor 2 below the lowest value drawn.
     near = [v for r in rows for v in (r["lo"], r["two_over_kt0"]) if np.isfinite(v) and v > 0]
     floor = min(near) / 1e3 if near else None
     below = False
@@ -136,8 +149,10 @@ def main():
                 below = True
                 ax.plot([x for x, _ in low], [floor] * len(low), "v", color="C%d" % k, ms=7,
                         markeredgecolor="black", clip_on=False, zorder=5)
-        top = max(v for r in rows for v in (r["hi"], r["two_over_kt0"], r["eta_max"]) if np.isfinite(v))
-        ax.set_ylim(floor, top * 3)
+        drawn = [v for r in rows for v in (r["lo"], r["hi"], r["two_over_kt0"], r["eta_max"])
+                 if np.isfinite(v) and v > 0]
+        top = max(drawn)
+        ax.set_ylim(max(floor, min(drawn) / 2), top * 3)
     from matplotlib.lines import Line2D
 
     style = [Line2D([], [], color="0.3", marker="o", ls="-", label="refined critical %s (median over seeds)" % plotutil.symbol(axis)),
@@ -146,16 +161,18 @@ def main():
     if below:
         style.append(Line2D([], [], color="0.3", marker="v", ls="none", markeredgecolor="black",
                             label=r"$\eta_{\max}$ below the axis (see the table)"))
-    leg = ax.legend(handles=style, loc="lower left", fontsize=8)
-    ax.add_artist(leg)
-    ax.legend(loc="center right", fontsize=8)
+    # Both legends below the axes, never over the data: the line kinds, then a colour
+    # per --color value.
+    colours, _ = ax.get_legend_handles_labels()
+    fig.legend(handles=style + colours, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+               ncol=2, fontsize=8 if a.style != "paper" else 6.5, frameon=False)
     if log_x:
         ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(plotutil.axis_label(a.x))
     ax.set_ylabel("critical " + plotutil.axis_label(axis))
-    if not log_x:
-        vals = sorted({r[a.x] for r in rows})
+    vals = sorted({r[a.x] for r in rows})
+    if not log_x or len(vals) <= 8:  # the grid's own values as ticks (100, 400, 1600)
         plotutil.category_ticks(ax, "x", vals, [plotutil.fmt(v) for v in vals])
     ax.grid(True, which="both", alpha=0.25)
     ax.set_title(a.title or "%s: critical %s vs %s" % (name, plotutil.symbol(axis), plotutil.symbol(a.x)))

@@ -120,6 +120,7 @@ def main():
                    help="overlay the refined boundary along AXIS (default: the [refine] axis); AXIS is --x or --y")
     p.add_argument("--predicate", help="with --boundary: the predicate (default: the sweep's [refine] predicate)")
     a = plotutil.parse(p, "phase_diagram.png")
+    plotutil.distinct(a, "x", "y", "facet")
 
     if a.predicate is not None and a.boundary is None:
         raise StoreError("--predicate goes with --boundary")
@@ -129,6 +130,7 @@ def main():
         bd = _boundary(st.sweep(name), a, axes) if a.boundary is not None else None
     z = lrsstore.value(pts, a.z)
     mask = plotutil.selected(pts, a, lrsstore.grid_mask(pts), "computed point")
+    mask = plotutil.drop_missing(pts, mask, [("--x", a.x), ("--y", a.y), ("--facet", a.facet)])
     failed = np.isin(pts["status"], lrsstore.FAILED)
     _mpl()
     plotutil.apply_style(a)
@@ -185,6 +187,7 @@ def main():
     mesh = None
     anyfail = allfail = nothing = False
     bd_handle = None
+    cell_texts, marks = [], []  # (axes, text, cell edges), (axes, boundary marks)
     for k, fv in enumerate(facets):
         ax = axs[k // ncol][k % ncol]
         G, F, C = grids[k], fails[k], counts[k]
@@ -193,27 +196,34 @@ def main():
             for j in range(G.shape[1]):
                 x0, x1 = xs.edges[j], xs.edges[j + 1]
                 y0, y1 = ys.edges[i], ys.edges[i + 1]
-                if C[i, j] > 0 and F[i, j] == 0 and not np.isfinite(G[i, j]):
+                every = C[i, j] > 0 and F[i, j] == 1
+                if C[i, j] > 0 and not every and not np.isfinite(G[i, j]):
                     nothing = True  # white: computed, but no value (never reached, not fitted)
                 if F[i, j] > 0:
-                    anyfail = True
-                    allfail = allfail or not np.isfinite(G[i, j])
-                    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="0.75" if not np.isfinite(G[i, j]) else "none",
+                    # grey: every point failed; hatched over the cell's colour (or over
+                    # white, no value, when the points that ran have none): some did
+                    anyfail = anyfail or not every
+                    allfail = allfail or every
+                    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="0.75" if every else "none",
                                            edgecolor="red", hatch="xx", linewidth=0.8, alpha=0.9))
                 if G.size <= 100 and np.isfinite(G[i, j]):
-                    xc = np.sqrt(x0 * x1) if xs.log else (x0 + x1) / 2
-                    yc = np.sqrt(y0 * y1) if ys.log else (y0 + y1) / 2
+                    xc = _within(x0, x1, 0.5, xs.log)
+                    yc = _within(y0, y1, 0.5, ys.log)
                     rgba = cmap(norm(G[i, j]))
                     dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.5
-                    ax.text(xc, yc, "%.3g" % G[i, j], ha="center", va="center",
-                            fontsize=7 if a.style != "paper" else 5.5,
-                            color="white" if dark else "black")
+                    t = ax.text(xc, yc, "%.3g" % G[i, j], ha="center", va="center",
+                                fontsize=7 if a.style != "paper" else 5.5,
+                                color="white" if dark else "black")
+                    cell_texts.append((ax, t, (x0, x1, y0, y1)))
         xs.apply(ax, "x")
         ys.apply(ax, "y")
         if fv is not None:
             ax.set_title(plotutil.value_label({a.facet: fv}))
         if bd is not None:
-            bd_handle = _draw_boundary(ax, bd, pts, a, xs, ys, fv) or bd_handle
+            drawn = _draw_boundary(ax, bd, pts, a, xs, ys, fv)
+            if drawn is not None:
+                bd_handle = drawn[0]
+                marks.append((ax, drawn[1]))
     for k in range(nf, nrow * ncol):
         axs[k // ncol][k % ncol].set_visible(False)
     nseeds = int(np.max([c.max() for c in counts])) if counts else 0
@@ -232,6 +242,8 @@ def main():
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), ncol=min(2, len(handles)),
                    fontsize=8 if a.style != "paper" else 6.5, frameon=False)
     fig.suptitle(a.title or "%s: %s over %s × %s" % (name, plotutil.symbol(a.z), plotutil.symbol(a.x), plotutil.symbol(a.y)))
+    if marks:
+        _uncover(fig, cell_texts, marks, xs, ys, bd["axis"] == a.y)
     plotutil.savefig(fig, a)
     print("wrote %s (%d panel%s, %d points)" % (a.output, nf, "s" if nf > 1 else "", int(mask.sum())))
     return 0
@@ -291,9 +303,56 @@ def _draw_boundary(ax, bd, pts, a, xs, ys, fv):
               label="first flip of %s along %s: median over %s (≤ %d cells per marker);\n"
               "bars: lowest lo to highest hi of their brackets"
               % (bd["predicate"], plotutil.symbol(axis), ", ".join(["seeds"] + bd["pooled"]), nmax))
+    # (centre, from, to) of each mark along the drawn axes: the marker at (pos, mid),
+    # its bar from lo to hi (data coordinates); _uncover keeps the cell values off them.
+    spans = [(p, m, l, h) for p, m, l, h in zip(pos, mid, lo, hi)]
     if axis == a.y:
-        return ax.errorbar(pos, mid, yerr=err, **kw)
-    return ax.errorbar(mid, pos, xerr=err, **kw)
+        return ax.errorbar(pos, mid, yerr=err, **kw), spans
+    return ax.errorbar(mid, pos, xerr=err, **kw), spans
+
+
+MARK_PT = (6 / 2 + 1.5, 4 + 1.5)  # half the marker (markersize 6) and the caps (capsize 4), plus a gap
+
+
+def _uncover(fig, cell_texts, marks, xs, ys, along_y):
+    """Moves each cell value that a boundary marker or bar would cover to the free side of
+    its cell (left, else right; below, else above), and leaves it out when neither is
+    free (the cell's colour still shows it): the printed numbers are never hidden."""
+    fig.canvas.draw()  # the final layout (constrained_layout) before measuring
+    renderer = fig.canvas.get_renderer()
+    px = fig.dpi / 72.0
+    boxes = {}
+    for ax, spans in marks:
+        out = boxes.setdefault(ax, [])
+        for p, m, lo, hi in spans:
+            xy = np.array([[p, m], [p, lo], [p, hi]] if along_y else [[m, p], [lo, p], [hi, p]], dtype=float)
+            d = ax.transData.transform(xy)
+            r, c = MARK_PT[0] * px, MARK_PT[1] * px
+            out.append((d[0, 0] - r, d[0, 0] + r, d[0, 1] - r, d[0, 1] + r))  # the marker
+            if along_y:  # the bar and its caps
+                out.append((d[0, 0] - c, d[0, 0] + c, min(d[1:, 1]), max(d[1:, 1])))
+            else:
+                out.append((min(d[1:, 0]), max(d[1:, 0]), d[0, 1] - c, d[0, 1] + c))
+
+    def covered(ax, t):
+        b = t.get_window_extent(renderer)
+        return any(b.x0 < x1 and x0 < b.x1 and b.y0 < y1 and y0 < b.y1 for x0, x1, y0, y1 in boxes.get(ax, ()))
+
+    for ax, t, (x0, x1, y0, y1) in cell_texts:
+        if not covered(ax, t):
+            continue
+        for f in (0.2, 0.8):
+            t.set_position((_within(x0, x1, f, xs.log), _within(y0, y1, 0.5, ys.log)) if along_y
+                           else (_within(x0, x1, 0.5, xs.log), _within(y0, y1, f, ys.log)))
+            if not covered(ax, t):
+                break
+        else:
+            t.set_visible(False)
+
+
+def _within(e0, e1, f, log):
+    """The point a fraction f of the way across the cell [e0, e1] (geometric on a log axis)."""
+    return e0 * (e1 / e0) ** f if log else e0 + f * (e1 - e0)
 
 
 def _item(v):

@@ -7,6 +7,7 @@ import contextlib
 import math
 import os
 import re
+import sys
 
 import numpy as np
 
@@ -141,6 +142,16 @@ def add_where(p, note):
     p.add_argument("--where", default="", help="row filter expression (%s)" % note)
 
 
+def distinct(a, *options):
+    """StoreError when two of the given options (attribute names of `a`, e.g. "x", "y",
+    "facet") name the same column: one would show nothing the other does not."""
+    given = [(o, getattr(a, o)) for o in options if getattr(a, o, None)]
+    for i, (o1, c1) in enumerate(given):
+        for o2, c2 in given[i + 1:]:
+            if c1 == c2:
+                raise lrsstore.StoreError("--%s and --%s are both %s: give two different columns" % (o1, o2, c1))
+
+
 def parse(p, default_output):
     """Adds --title and the output options (last), parses the command line and checks
     the output (check_output) before any work."""
@@ -167,6 +178,31 @@ def selected(pts, a, keep, what):
     if not mask.any():
         raise lrsstore.StoreError("no %s matches%s" % (what, " --where %r" % a.where if a.where else ""))
     return mask
+
+
+def drop_missing(pts, mask, options):
+    """Rows `mask` less those where a real column drawn by value -- options is
+    [(option, column or None)], e.g. [("--y", "step_size")] -- holds NaN, no value (a
+    parameter not set, as step_size under the local rule without η0: η_max is used):
+    such rows fit no cell, colour or panel.  A note on stderr says how many are left
+    out; StoreError (one line) when none is left."""
+    keep = np.array(mask, dtype=bool)
+    for opt, col in options:
+        if col is None:
+            continue
+        v = np.asarray(pts[col])
+        if v.dtype.kind != "f":
+            continue
+        nan = keep & np.isnan(v)
+        if not nan.any():
+            continue
+        if nan.sum() == keep.sum():
+            raise lrsstore.StoreError("%s %s: no selected point has a value (NaN: not set for these points)"
+                                      % (opt, col))
+        print("%s: note: %d of %d points have no %s (NaN) and are left out"
+              % (os.path.basename(sys.argv[0]), int(nan.sum()), int(keep.sum()), col), file=sys.stderr)
+        keep &= ~nan
+    return keep
 
 
 def read_sweep(a):

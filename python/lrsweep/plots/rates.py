@@ -33,6 +33,20 @@ def _minor_tick(v, _=None):
     return _tick(v) if int(round(m)) in (2, 4, 6) and abs(m - round(m)) < 1e-6 else ""
 
 
+def _minor_formatter(axis, ticker):
+    """_minor_tick while the axis spans at most MINOR_DECADES decades; beyond, minor
+    ticks are unlabelled (labels at 0.004, 0.006, 0.01 ran into each other)."""
+    def fmt(v, pos=None):
+        lo, hi = axis.get_view_interval()
+        if lo > 0 and hi > 0 and abs(np.log10(hi / lo)) > MINOR_DECADES:
+            return ""
+        return _minor_tick(v)
+    return ticker.FuncFormatter(fmt)
+
+
+MINOR_DECADES = 1.5
+
+
 def fractions(pts, mask):
     """{theory column: (n points, n with measured rate <= theory rate)}."""
     out = {}
@@ -56,6 +70,7 @@ def main():
     keep = (pts["method"] == "gd") & np.isfinite(pts["rate"]) & (pts["rate"] > 0) & (pts["rate"] < 1)
     keep &= np.isfinite(pts["asymptotic_rate"]) | np.isfinite(pts["rho_bar0"])
     mask = plotutil.selected(pts, a, keep, "GD point with a measured rate and a [P1] theoretical rate")
+    mask = plotutil.drop_missing(pts, mask, [("--color", a.color)])
     colour_by = a.color
     if colour_by is None:
         varying = plotutil.group_axes(pts, axes, mask)
@@ -94,7 +109,7 @@ def main():
         # ticks as the shortest decimals (0.6, 1), not 6×10⁻¹
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(_tick))
-            axis.set_minor_formatter(plt.matplotlib.ticker.FuncFormatter(_minor_tick))
+            axis.set_minor_formatter(_minor_formatter(axis, plt.matplotlib.ticker))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(r"$1 - \hat\rho$ (measured)")
         n, nfast = fr[col]

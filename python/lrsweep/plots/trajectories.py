@@ -38,7 +38,7 @@ BOUNDS = (("bound_local", "--", r"$\prod_k \rho(\eta_k, k)\, L_0$"),
           ("bound_const", ":", r"$L_0\, \bar\rho(\eta_0, 0)^t$"))
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 YLABELS = {"loss": r"$\log_{10}(L - \ell^*)$", "log10_misalign": r"$\log_{10}(1 - |\cos(\gamma_1, U_{Z_1})|)$",
-           "z1_fro": r"$\log_{10} \|Z_1\|_F$"}
+           "z1_fro": r"$\log_{10} \Vert Z_1\Vert_F$"}  # \Vert: mathtext draws \| as a single bar
 
 
 def load_group(st, name, rows, xcol, cols):
@@ -119,14 +119,17 @@ def main():
     p.add_argument("--clip", type=float, default=3.0,
                    help="cut curves this many decades above the panel's largest start (default 3)")
     a = plotutil.parse(p, "trajectories.png")
+    if a.clip <= 0:
+        raise StoreError("--clip %s: expected decades above the largest start, > 0" % plotutil.fmt(a.clip))
 
     with plotutil.open_sweep(a) as (st, name, pts, axes):
         if a.facet:
             lrsstore.check_column(pts, a.facet)
         mask = plotutil.selected(pts, a, pts["traj_count"] > 0, "computed point with a trajectory")
+        mask = plotutil.drop_missing(pts, mask, [("--facet", a.facet), ("--linestyle", a.linestyle)])
         methods = set(np.unique(pts["method"][mask]).tolist())
         xcol = a.x if a.x != "auto" else ("time" if methods == {"gf"} else "step")
-        xlabel = {"step": "iteration" if "gf" not in methods else "record / iteration", "time": "GF time" if methods == {"gf"} else "time (GF) / Σ η_k (GD)"}[xcol]
+        xlabel = {"step": "iteration" if "gf" not in methods else "record / iteration", "time": "GF time" if methods == {"gf"} else r"time (GF) / $\sum_k \eta_k$ (GD)"}[xcol]
         lora = bool(np.any(pts["model"][mask] == "lora"))
         two = bool(np.any(pts["model"][mask] == "two_layer"))
         facets = plotutil.ordered_values(pts, a.facet, axes, mask) if a.facet else [None]
