@@ -134,7 +134,8 @@ static lrs_status choose_xu2023(lrs__gd *g, double *eta) {
 /* Papers.md §3.2: from η_bt = step_size, η ← τη while the test fails:
  * armijo  L(θ − η∇L) ≤ L(θ) − c·η‖∇L‖²  (the η the printed form lacks), or
  * printed L(θ − η∇L) ≤ L(θ) − γ‖∇L‖²    (App. G.2.1; often unsatisfiable).
- * Guard: a search that reaches bt_max_shrinks shrinks, or (armijo) whose demanded
+ * Guard: a search whose bt_max_shrinks shrinks all failed (bt_max_shrinks + 1
+ * trials, η_bt·τ^0 … η_bt·τ^bt_max_shrinks), or (armijo) whose demanded
  * decrease c·η‖∇L‖² falls below the rounding of L, is a line-search failure: it
  * is counted and the tried step with the smallest loss is taken if that loss
  * is below L; if no trial decreased L the point ends numerical_failure. */
@@ -152,7 +153,7 @@ static lrs_status choose_backtracking(lrs__gd *g, double *eta) {
   double e = g->eta0, best = NAN, best_loss = L;
   for (int64_t k = 0;; k++) {
     const double demand = p->bt_sufficient * gn2 * (armijo ? e : 1.0);
-    if (k >= p->bt_max_shrinks || (armijo && !(demand > DBL_EPSILON * fabs(L))))
+    if (k > p->bt_max_shrinks || (armijo && !(demand > DBL_EPSILON * fabs(L))))
       break; /* the guard */
     bt_move(run, g->theta_prev, e);
     double trial;

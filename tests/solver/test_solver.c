@@ -248,10 +248,11 @@ static void test_backtracking_armijo(void) {
   p.max_iter = 3;
   r = lrs_test_solve(&p, &st);
   LRS_CHECK(st == LRS_OK && r->summary.status == LRS_POINT_NUMERICAL_FAILURE &&
-                r->summary.ls_failures == 1 && r->summary.loss_evals == 2 &&
-                r->summary.iterations == 0 && strstr(r->summary.message, "no trial step decreased"),
-            "armijo from η_bt = 1e6 with 2 shrinks: one failure, no decrease: "
-            "numerical_failure (%s)", r->summary.message);
+                r->summary.ls_failures == 1 && r->summary.loss_evals == 3 &&
+                r->summary.iterations == 0 && strstr(r->summary.message, "no trial step decreased") &&
+                strstr(r->summary.message, "smallest eta tried 4.9e+05"),
+            "armijo from η_bt = 1e6 with 2 shrinks: 3 trials (1e6, 7e5, 4.9e5: the cap counts "
+            "shrinks), one failure, no decrease: numerical_failure (%s)", r->summary.message);
   lrs_result_destroy(&r);
 
   /* At the loss floor the demanded decrease falls below rounding: the guard ends
