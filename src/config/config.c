@@ -2,6 +2,7 @@
 #include "lrsweep/config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -94,10 +95,43 @@ static size_t count_names(const char *const *names) {
   return n;
 }
 
+static const char *const section_names[] = {"sweep", "problem", "solver", "grid",
+                                            "run",   "refine",  NULL};
+enum { N_SECTIONS = 6 };
+static const char *const run_keys[] = {"group_size", "auto_group_size", "group_threshold",
+                                       "drain_seconds", NULL};
+static const char *const sweep_keys[] = {"name", "store", "base_seed", "replicates",
+                                         "description", NULL};
+static const char *const refine_keys[] = {"axis",     "predicate", "rtol",      "scale",
+                                          "max_generations", "rate_ci", "max_seeds",
+                                          "seed_batch", NULL};
+
+/* The section a key of a sweep file belongs in (NULL: none); `seed` and `zip`
+ * are [grid]'s only.  [refine] and [run] come before the parameters: `rtol`
+ * is both a [refine] key and a [solver] parameter, and the caller asks. */
+static const char *home_of(const char *key) {
+  if (lrs_name_lookup(sweep_keys, key) >= 0)
+    return "sweep";
+  if (strcmp(key, "seed") == 0 || strcmp(key, "zip") == 0)
+    return "grid";
+  if (lrs_name_lookup(run_keys, key) >= 0)
+    return "run";
+  const lrs_param *p = lrs_param_find(key);
+  if (p)
+    return p->section;
+  if (lrs_name_lookup(refine_keys, key) >= 0)
+    return "refine";
+  return NULL;
+}
+
 /* The error for a key of [section] that is not among `keys` (NULL-terminated):
- * a did-you-mean and the allowed keys. */
+ * where it belongs if it is another section's, else a did-you-mean and the
+ * allowed keys. */
 static lrs_status unknown_key(const lrs_config *cfg, const lrs_toml_node *v, const char *key,
                               const char *section, const char *const *keys) {
+  const char *home = home_of(key);
+  if (home && strcmp(home, section) != 0)
+    return fail_node(cfg, v, "'%s' belongs in [%s], not [%s]", key, home, section);
   char hint[128], allowed[256];
   suggest(key, keys, count_names(keys), hint, sizeof hint);
   join_names(keys, count_names(keys), allowed, sizeof allowed);
@@ -123,6 +157,11 @@ static void describe_range(const lrs_param *p, char *buf, size_t cap) {
            has_max ? " and ≤ " : "", has_max ? hi : "");
 }
 
+/* The parameter as a sweep file spells it: the replicate axis is `seed`. */
+static const char *key_name(const lrs_param *p) {
+  return strcmp(p->name, "replicate") ? p->name : "seed";
+}
+
 /* Reads one value of parameter p from node into *out, checking type/range. */
 static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
                              const lrs_toml_node *node, double *out) {
@@ -133,13 +172,13 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
     size_t n = count_names(p->names);
     join_names(p->names, n, allowed, sizeof allowed);
     if (!lrs_toml_as_string(node, &s, NULL))
-      return fail_node(cfg, node, "%s: expected a string, one of: %s (got %s)", p->name,
+      return fail_node(cfg, node, "%s: expected a string, one of: %s (got %s)", key_name(p),
                        allowed, lrs_toml_type_name(lrs_toml_type_of(node)));
     int k = lrs_name_lookup(p->names, s);
     if (k < 0) {
       char hint[128];
       suggest(s, p->names, n, hint, sizeof hint);
-      return fail_node(cfg, node, "%s = \"%s\" is not allowed; expected one of: %s%s", p->name,
+      return fail_node(cfg, node, "%s = \"%s\" is not allowed; expected one of: %s%s", key_name(p),
                        s, allowed, hint);
     }
     *out = k;
@@ -149,10 +188,21 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
     int64_t v;
     describe_range(p, allowed, sizeof allowed);
     if (!lrs_toml_as_int(node, &v))
-      return fail_node(cfg, node, "%s: expected %s (got %s)", p->name, allowed,
+      return fail_node(cfg, node, "%s: expected %s (got %s)", key_name(p), allowed,
                        lrs_toml_type_name(lrs_toml_type_of(node)));
+    /* Checked as the integer written: past 2^53 a double is no longer the
+     * value (INT64_MAX would round to 2^63 and print as INT64_MIN). */
+    const bool low = p->min_open ? !((double)v > p->min) : !((double)v >= p->min);
+    const bool high = isfinite(p->max) && v > (int64_t)p->max;
+    if (low || high) {
+      if (high && !strstr(allowed, " and ≤ ")) /* describe_range leaves 2^53 out */
+        snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), " and ≤ %.0f",
+                 p->max);
+      return fail_node(cfg, node, "%s = %" PRId64 " is out of range; expected %s", key_name(p), v,
+                       allowed);
+    }
     *out = (double)v;
-    break;
+    return LRS_OK;
   }
   case LRS_PARAM_REAL: {
     int64_t iv;
@@ -160,13 +210,13 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
     if (lrs_toml_as_int(node, &iv))
       *out = (double)iv;
     else if (!lrs_toml_as_double(node, out))
-      return fail_node(cfg, node, "%s: expected %s (got %s)", p->name, allowed,
+      return fail_node(cfg, node, "%s: expected %s (got %s)", key_name(p), allowed,
                        lrs_toml_type_name(lrs_toml_type_of(node)));
     /* No parameter takes a non-finite value: an upper end of "inf" in the
      * table means "no upper bound", not "inf allowed". */
     if (!isfinite(*out))
       return fail_node(cfg, node, "%s: %s is not allowed; expected a finite number (%s)",
-                       p->name, isnan(*out) ? "nan" : *out > 0 ? "inf" : "-inf", allowed);
+                       key_name(p), isnan(*out) ? "nan" : *out > 0 ? "inf" : "-inf", allowed);
     break;
   }
   }
@@ -174,20 +224,13 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
   if (low || *out > p->max) {
     char got[32];
     lrs_param_format(p, *out, got, sizeof got);
-    return fail_node(cfg, node, "%s = %s is out of range; expected %s", p->name, got, allowed);
+    return fail_node(cfg, node, "%s = %s is out of range; expected %s", key_name(p), got, allowed);
   }
   return LRS_OK;
 }
 
 /* ---- sections ------------------------------------------------------------ */
 
-static const char *const section_names[] = {"sweep", "problem", "solver", "grid",
-                                            "run",   "refine",  NULL};
-enum { N_SECTIONS = 6 };
-static const char *const run_keys[] = {"group_size", "auto_group_size", "group_threshold",
-                                       "drain_seconds", NULL};
-static const char *const sweep_keys[] = {"name", "store", "base_seed", "replicates",
-                                         "description", NULL};
 
 static lrs_status dup_string(const lrs_config *cfg, const lrs_toml_node *node, const char *key,
                              char **out) {
@@ -297,10 +340,14 @@ static lrs_status unknown_param(const lrs_config *cfg, const lrs_toml_node *v, c
                                 const char *section) {
   size_t n;
   const lrs_param *t = lrs_param_table(&n);
-  const lrs_param *elsewhere = lrs_param_find(key);
-  if (elsewhere && strcmp(elsewhere->section, "sweep") != 0)
-    return fail_node(cfg, v, "'%s' belongs in [%s], not [%s]", key, elsewhere->section,
-                     section);
+  if (strcmp(key, "seed") == 0) /* a [grid] axis only: one seed is a one-value axis */
+    return fail_node(cfg, v, "'seed' is a [grid] axis, not a [%s] key: write seed = [K] in "
+                             "[grid] (or replicates = N in [sweep])", section);
+  const char *home = home_of(key);
+  if (home && strcmp(home, section) != 0)
+    return fail_node(cfg, v, "'%s' belongs in [%s], not [%s]%s", key, home, section,
+                     strcmp(section, "grid") == 0 ? " (an axis is a [problem] or [solver] "
+                                                    "parameter, or seed)" : "");
   const char *names[MAX_PARAMS + 2];
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
@@ -605,9 +652,6 @@ static lrs_status read_grid(lrs_config *cfg, const lrs_toml_node *sec) {
 
 /* ---- [refine] ---------------------------------------------------------------- */
 
-static const char *const refine_keys[] = {"axis",     "predicate", "rtol",      "scale",
-                                          "max_generations", "rate_ci", "max_seeds",
-                                          "seed_batch", NULL};
 
 /* A number (integer or float) of a [refine] key, in (lo, hi]. */
 static lrs_status refine_number(const lrs_config *cfg, const lrs_toml_node *v, const char *key,
@@ -826,9 +870,9 @@ static lrs_status load(lrs_config *cfg) {
     if (s < 0) {
       char hint[128];
       suggest(key, section_names, N_SECTIONS, hint, sizeof hint);
-      const lrs_param *p = lrs_param_find(key);
-      if (p && strcmp(p->section, "sweep") != 0)
-        st = fail_node(cfg, v, "'%s' must be inside [%s]", key, p->section);
+      const char *home = home_of(key);
+      if (home)
+        st = fail_node(cfg, v, "'%s' must be inside [%s]", key, home);
       else
         st = fail_node(cfg, v, "unknown section [%s]%s (expected [sweep], [problem], "
                                "[solver], [grid], [run], [refine])", key, hint);
@@ -987,7 +1031,33 @@ const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i) {
 
 /* ---- constraints between parameters ------------------------------------------ */
 
-/* Fails at the place parameter `name` was given (fixed key or axis). */
+static bool is_word_char(char c) {
+  return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9');
+}
+
+/* The parameter given in the file (line > 0) whose name comes first in `what`
+ * as a whole word; `fallback` when there is none. */
+static size_t named_in(const lrs_config *cfg, const char *what, size_t fallback) {
+  size_t n, pick = fallback;
+  const lrs_param *table = lrs_param_table(&n);
+  const char *first = NULL;
+  for (size_t k = 0; k < n; k++) {
+    if (cfg->line[k] == 0)
+      continue;
+    const char *name = key_name(&table[k]);
+    size_t len = strlen(name);
+    for (const char *at = strstr(what, name); at; at = strstr(at + 1, name))
+      if ((at == what || !is_word_char(at[-1])) && !is_word_char(at[len])) {
+        if (!first || at < first)
+          first = at, pick = k;
+        break;
+      }
+  }
+  return pick;
+}
+
+/* Fails at the place parameter `name` was given (fixed key or axis), or, when
+ * the file leaves it at its default, at another parameter the message names. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
@@ -999,6 +1069,8 @@ static lrs_status violate(const lrs_config *cfg, const lrs_point *pt, const char
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
   size_t i = param_index(lrs_param_find(name));
+  if (cfg->line[i] == 0) /* defaulted: point to what the message names that the file sets */
+    i = named_in(cfg, what, i);
   return fail_at(cfg, cfg->line[i], cfg->column[i], "%s (point %llu)", what,
                  (unsigned long long)pt->index);
 }
