@@ -187,6 +187,7 @@ static lrs_status check_data_file(const lrs_grid *grid) {
   if (base->data != LRS_DATA_FILE)
     return LRS_OK;
   lrs_datafile *d = NULL;
+  LRS_TRY(lrs_config_check_data_file(lrs_grid_config(grid)));
   LRS_TRY(lrs_datafile_load(base->data_file, &d));
   lrs_status st = LRS_OK;
   lrs_point p;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lrsweep/kind.h"
 #include "lrsweep/toml.h"
@@ -934,6 +935,11 @@ lrs_status lrs_config_load_file(const char *path, lrs_config **out) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return LRS_RAISE(LRS_ERR_IO, "%s: %s", path, strerror(errno));
+  struct stat info; /* fopen opens a directory; reading it fails with no word why */
+  if (fstat(fileno(f), &info) == 0 && S_ISDIR(info.st_mode)) {
+    fclose(f);
+    return LRS_RAISE(LRS_ERR_IO, "%s: is a directory, not a sweep file", path);
+  }
   lrs_status st = LRS_OK;
   char *text = NULL;
   size_t len = 0, cap = 0;
@@ -954,6 +960,14 @@ lrs_status lrs_config_load_file(const char *path, lrs_config **out) {
   }
   if (ferror(f)) {
     st = LRS_RAISE(LRS_ERR_IO, "%s: read error", path);
+    goto done;
+  }
+  /* A store (or any HDF5 file) given where a sweep file goes: say so, not
+   * "invalid UTF-8" at its first byte. */
+  static const char hdf5_signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  if (len >= sizeof hdf5_signature && memcmp(text, hdf5_signature, sizeof hdf5_signature) == 0) {
+    st = LRS_RAISE(LRS_ERR_CONFIG, "%s: an HDF5 file (a store?), not a sweep file (TOML text)",
+                   path);
     goto done;
   }
   st = lrs_config_load_string(text ? text : "", len, path, out);
@@ -1027,6 +1041,23 @@ size_t lrs_config_pin_values(lrs_config *cfg, const lrs_param *param, const doub
 }
 const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i) {
   return i < cfg->n_axes ? &cfg->axes[i] : NULL;
+}
+
+lrs_status lrs_config_check_data_file(const lrs_config *cfg) {
+  if (!cfg->base.data_file[0])
+    return LRS_OK;
+  FILE *f = fopen(cfg->base.data_file, "rb");
+  if (f) {
+    fclose(f);
+    return LRS_OK;
+  }
+  const char *why = strerror(errno);
+  char what[LRS_DATA_PATH_MAX + 64];
+  snprintf(what, sizeof what, "data_file = \"%s\": ", cfg->data_file_raw);
+  if (cfg->data_file_line > 0)
+    return LRS_RAISE(LRS_ERR_IO, "%s:%d:%d: %s%s: %s", cfg->source, cfg->data_file_line,
+                     cfg->data_file_column, what, cfg->base.data_file, why);
+  return LRS_RAISE(LRS_ERR_IO, "%s: %s%s: %s", cfg->source, what, cfg->base.data_file, why);
 }
 
 /* ---- constraints between parameters ------------------------------------------ */

@@ -54,6 +54,16 @@ r = run(store)
 check(one_line(r) and "unknown command" in r.stderr and "lrsweep status STORE" in r.stderr,
       f"lrsweep STORE points to status/query: {r.stderr!r}")
 
+# A data file that is not there: named with the sweep file's line of data_file, as
+# written and as resolved (relative to the sweep file's directory).
+os.makedirs(os.path.join(tmp, "sub"), exist_ok=True)
+open(os.path.join(tmp, "sub", "data.toml"), "w").write(
+    '[problem]\ninput_dim = 3\noutput_dim = 2\ndata = "file"\ndata_file = "gone.h5"\n')
+r = run("plan", os.path.join("sub", "data.toml"), cwd=tmp)
+check(one_line(r) and r.stderr == 'lrsweep: sub/data.toml:5:13: data_file = "gone.h5": '
+      'sub/gone.h5: No such file or directory\n',
+      f"a missing data file is named with its key and line: {r.stderr!r}")
+
 # --- an option given last without its value ----------------------------------------------
 for args, opt in ((("points", QUICK, "--format"), "--format"),
                   (("status", store, "--format"), "--format"),
