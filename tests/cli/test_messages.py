@@ -95,6 +95,13 @@ r = run(one, cwd=tmp)
 check(r.returncode == 0 and r.stderr == "lrsweep: one: nothing to do: 1 of 1 points stored\n",
       f"with nothing to do, no '0 points done' line follows: {r.stderr!r}")
 
+# merge says "1 point", and hints at running the sweep only when points are missing.
+merged = os.path.join(tmp, "merged.h5")
+r = run("merge", merged, store)
+check(r.returncode == 0 and f"merged     1 point into {merged}\n" in r.stdout and
+      "missing    0 (every point of the sweep is in" in r.stdout and "to finish" not in r.stdout,
+      f"merge of a complete one-point store: {r.stdout!r}")
+
 # --- numbers as a person writes them ------------------------------------------------------
 r = run("params")
 cells = [re.split(r"(?<!\\)\|", row) for row in r.stdout.splitlines()[2:]]  # not "\|"
