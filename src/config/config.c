@@ -475,9 +475,14 @@ static lrs_status read_range(lrs_config *cfg, const lrs_param *p, const lrs_toml
   int64_t count;
   if (!ends || !num)
     return fail_node(cfg, v, "%s: a range table needs {log|lin = [a, b], num = n}", p->name);
-  if (!lrs_toml_as_int(num, &count) || count < 1 || count > LRS_CONFIG_MAX_AXIS)
-    return fail_node(cfg, num, "%s: num expected an integer ≥ 1 and ≤ %d (the longest axis)",
-                     p->name, LRS_CONFIG_MAX_AXIS);
+  if (!lrs_toml_as_int(num, &count))
+    return fail_node(cfg, num, "%s: num: expected an integer ≥ 1 and ≤ %d (got %s)", p->name,
+                     LRS_CONFIG_MAX_AXIS, lrs_toml_type_name(lrs_toml_type_of(num)));
+  if (count < 1 || count > LRS_CONFIG_MAX_AXIS)
+    return fail_node(cfg, num,
+                     "%s: num = %" PRId64 " is out of range; expected an integer ≥ 1 and ≤ %d "
+                     "(the longest axis)",
+                     p->name, count, LRS_CONFIG_MAX_AXIS);
   if (lrs_toml_type_of(ends) != LRS_TOML_ARRAY || lrs_toml_count(ends) != 2)
     return fail_node(cfg, ends, "%s: expected [a, b], the two ends of the range", p->name);
   double a, b;

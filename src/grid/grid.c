@@ -74,9 +74,13 @@ lrs_status lrs_grid_create(const lrs_config *cfg, lrs_grid **out) {
   for (size_t i = 0; i < g->n_dims; i++)
     points *= (double)g->dims[i].length;
   if (points > (double)LRS_GRID_MAX_POINTS) {
-    st = LRS_RAISE(LRS_ERR_CONFIG,
-                   "%s: the grid has %.4g points; at most %g are allowed (every point is "
-                   "validated, queued and stored): split the sweep into several files",
+    st = LRS_RAISE(LRS_ERR_CONFIG, /* counts in digits while exact: not "1e+09" */
+                   points < 1e15 ? "%s: the grid has %.0f points; at most %.0f are allowed "
+                                   "(every point is validated, queued and stored): split the "
+                                   "sweep into several files"
+                                 : "%s: the grid has %.3g points; at most %.0f are allowed "
+                                   "(every point is validated, queued and stored): split the "
+                                   "sweep into several files",
                    lrs_config_source(cfg), points, (double)LRS_GRID_MAX_POINTS);
     goto done;
   }
