@@ -102,6 +102,11 @@ check(r.returncode == 0 and f"merged     1 point into {merged}\n" in r.stdout an
       "missing    0 (every point of the sweep is in" in r.stdout and "to finish" not in r.stdout,
       f"merge of a complete one-point store: {r.stdout!r}")
 
+# rerun past the last row says which indices there are, as run does.
+r = run("rerun", store, "--point", "7")
+check(one_line(r) and r.stderr == "lrsweep: --point 7: sweep one has no such point (it has 1 "
+      "point, 0..0)\n", f"rerun --point past the end names the range: {r.stderr!r}")
+
 # --- numbers as a person writes them ------------------------------------------------------
 r = run("params")
 cells = [re.split(r"(?<!\\)\|", row) for row in r.stdout.splitlines()[2:]]  # not "\|"
