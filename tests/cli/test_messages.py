@@ -64,6 +64,17 @@ check(one_line(r) and r.stderr == 'lrsweep: sub/data.toml:5:13: data_file = "gon
       'sub/gone.h5: No such file or directory\n',
       f"a missing data file is named with its key and line: {r.stderr!r}")
 
+# The README's example of a sweep-file error is what lrsweep prints for it.
+readme = open(os.path.join(ROOT, "README.md")).read()
+example = re.search(r"for `(widht = [^`]*)` on line (\d+):\n\n```\n(lrsweep: .*)\n```", readme)
+if check(example is not None, "README shows a sweep-file error for a line of [grid]"):
+    text, line, want = example.group(1), int(example.group(2)), example.group(3)
+    sweep = os.path.join(tmp, "sweep.toml")
+    open(sweep, "w").write("[sweep]\nname = \"x\"\n" + "\n" * (line - 4) + "[grid]\n" + text + "\n")
+    r = run("plan", "sweep.toml", cwd=tmp)
+    check(one_line(r) and r.stderr == want + "\n",
+          f"README's error example is the real line: {r.stderr!r} vs {want!r}")
+
 # --- an option given last without its value ----------------------------------------------
 for args, opt in ((("points", QUICK, "--format"), "--format"),
                   (("status", store, "--format"), "--format"),
