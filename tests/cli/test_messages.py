@@ -113,6 +113,16 @@ check(r.returncode == 0 and f"merged     1 point into {merged}\n" in r.stdout an
       "missing    0 (every point of the sweep is in" in r.stdout and "to finish" not in r.stdout,
       f"merge of a complete one-point store: {r.stdout!r}")
 
+# A store another writer holds (its flock on STORE.lock): one line, exit 2, as the
+# README's exit codes and docs/store.md ("Concurrent use") say.
+import fcntl  # noqa: E402
+with open(store + ".lock", "a+") as held:
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    r = run(one, cwd=tmp)
+check(one_line(r) and "one.h5: store is being written by another process (pid " in r.stderr
+      and "wait for it to finish or stop it" in r.stderr,
+      f"a locked store: exit 2 and one line: {r.returncode} {r.stderr!r}")
+
 # rerun past the last row says which indices there are, as run does.
 r = run("rerun", store, "--point", "7")
 check(one_line(r) and r.stderr == "lrsweep: --point 7: sweep one has no such point (it has 1 "
