@@ -118,7 +118,7 @@ static const char *home_of(const char *key) {
   if (lrs_name_lookup(run_keys, key) >= 0)
     return "run";
   const lrs_param *p = lrs_param_find(key);
-  if (p)
+  if (p && strcmp(p->section, "sweep") != 0) /* the replicate row: `seed` in [grid] */
     return p->section;
   if (lrs_name_lookup(refine_keys, key) >= 0)
     return "refine";
