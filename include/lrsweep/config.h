@@ -157,6 +157,12 @@ const lrs_refine_options *lrs_config_refine(const lrs_config *cfg);
  * path does not fit lrs_point.data_file. */
 lrs_status lrs_config_rebase_data_file(lrs_config *cfg, const char *sweep_path);
 
+/* Fails with LRS_ERR_IO, "SWEEP:LINE:COL: data_file = "AS WRITTEN": RESOLVED:
+ * why", when the resolved data file cannot be opened for reading; LRS_OK when
+ * it can or there is no data_file.  For the commands that are about to read
+ * it (a missing file is then named with the key that asked for it). */
+lrs_status lrs_config_check_data_file(const lrs_config *cfg);
+
 /* Checks the constraints between a point's parameters; the error names the
  * sweep file and line of a key involved. */
 lrs_status lrs_config_check_point(const lrs_config *cfg, const lrs_point *point);

@@ -35,6 +35,11 @@ int lrs_cli_fail(lrs_status status);
 void lrs_cli_put_line(FILE *out, const char *prefix, const char *text);
 /* Writes text[0..n) (up to a NUL) with control characters escaped. */
 void lrs_cli_put_text(FILE *out, const char *text, size_t n);
+/* A number's text (as %g or lrs_param_format write it) as a person writes it,
+ * the same value: an integer below 10^6 without an exponent ("1e+02" → "100"),
+ * else the exponent without '+' and leading zeros ("1e-08" → "1e-8").  Keys
+ * keep their canonical text (lrsweep/grid.h); this is for reading. */
+const char *lrs_cli_human_number(const char *text, char *buf, size_t cap);
 /* Prints a usage error for command `cmd` and returns LRS_EXIT_USAGE. */
 int lrs_cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)

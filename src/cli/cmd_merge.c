@@ -16,12 +16,16 @@ static int merge(int argc, char **argv) {
   lrs_status st = lrs_store_merge(argv[1], (const char *const *)argv + 2, (size_t)(argc - 2), &rep);
   if (st != LRS_OK)
     return lrs_cli_fail(st);
-  printf("merged     %" PRIu64 " points into %s\n", rep.merged, argv[1]);
+  printf("merged     %" PRIu64 " point%s into %s\n", rep.merged, rep.merged == 1 ? "" : "s",
+         argv[1]);
   printf("duplicates %" PRIu64 " (identical results)\n", rep.duplicates);
   printf("conflicts  %" PRIu64 "%s%s\n", rep.conflicts, rep.conflicts ? ": " : "",
          rep.first_conflict);
-  printf("missing    %" PRIu64 " points no input holds (run the sweep on %s to finish)\n",
-         rep.missing, argv[1]);
+  if (rep.missing) /* the hint only when there is something to finish */
+    printf("missing    %" PRIu64 " point%s no input holds (run the sweep on %s to finish)\n",
+           rep.missing, rep.missing == 1 ? "" : "s", argv[1]);
+  else
+    printf("missing    0 (every point of the sweep is in %s)\n", argv[1]);
   return rep.conflicts ? LRS_EXIT_FAILURE : LRS_EXIT_OK;
 }
 

@@ -12,8 +12,10 @@ static void print_default(const lrs_param *p) {
     printf("unset");
     return;
   }
+  char human[64];
   lrs_param_format(p, p->fallback, text, sizeof text);
-  printf(p->type == LRS_PARAM_ENUM ? "\"%s\"" : "%s", text);
+  printf(p->type == LRS_PARAM_ENUM ? "\"%s\"" : "%s",
+         lrs_cli_human_number(text, human, sizeof human));
 }
 
 static void print_type(const lrs_param *p) {

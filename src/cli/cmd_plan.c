@@ -19,12 +19,24 @@ static void print_axis_values(const lrs_axis *a) {
   char text[64];
   for (size_t i = 0; i < a->length; i++) {
     if (a->length > show && i == show / 2) {
-      printf(" ...");
+      printf(", …");
       i = a->length - show / 2;
     }
+    char human[64];
     lrs_param_format(a->param, a->values[i], text, sizeof text);
-    printf("%s%s", i ? ", " : " ", text);
+    printf("%s%s", i ? ", " : " ", lrs_cli_human_number(text, human, sizeof human));
   }
+}
+
+/* "58 Mflop", "6.87 Tflop": three digits and an SI prefix, as a person writes
+ * a count next to "5 GFLOP/s" (not "5.8e+07"). */
+static const char *format_flop(double flop, char *buf, size_t cap) {
+  static const char *const prefix[] = {"", "k", "M", "G", "T", "P", "E", "Z", "Y"};
+  size_t k = 0;
+  while (flop >= 999.5 && k + 1 < sizeof prefix / sizeof prefix[0]) /* "%.3g" stays < 1e3 */
+    flop /= 1000, k++;
+  snprintf(buf, cap, "%.3g %sflop", flop, prefix[k]);
+  return buf;
 }
 
 static const char *axis_name(const lrs_axis *a) {
@@ -76,8 +88,9 @@ static int plan(int argc, char **argv) {
     }
   }
   /* 5 GFLOP/s is a conservative sustained rate for one core on these sizes. */
-  char core_time[32];
-  printf("cost     ~%.2g flop, ~%s of one core at 5 GFLOP/s\n", cost,
+  char core_time[32], flop[32];
+  printf("cost     ~%s, ~%s of one core at 5 GFLOP/s\n",
+         format_flop(cost, flop, sizeof flop),
          lrs_format_seconds(cost / 5e9, core_time, sizeof core_time));
   char mem_text[32], store_text[32];
   lrs_format_bytes(memory, mem_text, sizeof mem_text);
@@ -191,8 +204,11 @@ const lrs_cli_command lrs_cli_plan = {
     "usage: lrsweep plan SWEEP.toml\n"
     "\n"
     "Validates the sweep file (every point), then prints its axes in product order,\n"
-    "the number of points, the first and last points with their keys, and a rough\n"
-    "cost estimate (floating-point operations of the iteration budget).\n",
+    "the number of points, the first and last points with their keys, a rough\n"
+    "cost estimate (floating-point operations of the iteration budget), and rough\n"
+    "bounds of the largest point's memory on its rank and of the store's size\n"
+    "(warnings on stderr, nothing refused, above 4 GiB per point or 20 GiB of\n"
+    "store).\n",
     plan};
 
 const lrs_cli_command lrs_cli_points = {

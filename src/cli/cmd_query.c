@@ -232,6 +232,7 @@ const lrs_cli_command lrs_cli_query = {
     "                     [--format table|csv|json]\n"
     "                     [--pivot X,Y,VALUE [--agg mean|median|min|max|count|frac]\n"
     "                      [--predicate E] [--plot] [--all-rows]]\n"
+    "                     [--boundary AXIS [--predicate E]]\n"
     "\n"
     "Prints the points of a sweep (NAME may be omitted when the store holds one):\n"
     "  --select COLS   comma-separated columns (default: index, the axes, status,\n"

@@ -142,9 +142,19 @@ static int rerun(int argc, char **argv) {
   LRS_TRY_GOTO(st, lrs_result_create(0, &stored), done);
   LRS_TRY_GOTO(st, lrs_result_create(0, &again), done);
   st = lrs_store_read_result(store, sweep, index, &row, stored);
-  if (st == LRS_ERR_RANGE) {
-    st = LRS_RAISE(LRS_ERR_USAGE, "--point %llu: sweep %s has no such point", index,
-                   lrs_store_sweep_name(store, sweep));
+  if (st == LRS_ERR_RANGE) { /* say which indices there are, as `run` does */
+    lrs_store_points *pts = NULL;
+    size_t rows = 0;
+    if (lrs_store_read_points(store, sweep, &pts) == LRS_OK)
+      rows = lrs_store_points_count(pts);
+    lrs_store_points_destroy(&pts);
+    if (rows > 0)
+      st = LRS_RAISE(LRS_ERR_USAGE, "--point %llu: sweep %s has no such point (it has %zu "
+                     "point%s, 0..%zu)", index, lrs_store_sweep_name(store, sweep), rows,
+                     rows == 1 ? "" : "s", rows - 1);
+    else
+      st = LRS_RAISE(LRS_ERR_USAGE, "--point %llu: sweep %s has no such point", index,
+                     lrs_store_sweep_name(store, sweep));
     goto done;
   }
   if (st != LRS_OK)

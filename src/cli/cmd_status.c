@@ -94,8 +94,9 @@ static lrs_status sweep_status(lrs_store *store, size_t sweep, bool json, size_t
     lrs_store_points_destroy(&pts);
     return LRS_OK;
   }
-  printf("sweep    %s  (sweep file sha256 %.16s..., %zu points)\n",
-         lrs_store_sweep_name(store, sweep), lrs_store_sweep_sha256(store, sweep), n);
+  printf("sweep    %s  (sweep file sha256 %.16s..., %zu point%s)\n",
+         lrs_store_sweep_name(store, sweep), lrs_store_sweep_sha256(store, sweep), n,
+         n == 1 ? "" : "s");
   printf("progress %zu/%zu done (%.1f%%), %zu pending\n", done, n,
          n ? 100.0 * (double)done / (double)n : 0.0, counts[LRS_POINT_PENDING]);
   if (n > origins[LRS_ORIGIN_GRID])
@@ -119,9 +120,13 @@ static lrs_status sweep_status(lrs_store *store, size_t sweep, bool json, size_t
     printf("slowest\n");
     for (size_t k = 0; k < n_slow; k++) {
       const lrs_store_row *r = lrs_store_points_row(pts, slow[k]);
-      printf("  #%-8" PRIu64 " %10s  %s\n", r->index,
-             lrs_format_seconds(r->summary.wall_seconds, t1, sizeof t1),
-             lrs_store_points_key(pts, slow[k]));
+      /* Right-aligned by characters, not bytes: "µs" is 3 bytes, 2 columns. */
+      lrs_format_seconds(r->summary.wall_seconds, t1, sizeof t1);
+      int columns = 0;
+      for (const char *c = t1; *c; c++)
+        columns += ((unsigned char)*c & 0xC0) != 0x80;
+      printf("  #%-8" PRIu64 " %*s%s  %s\n", r->index, columns < 10 ? 10 - columns : 0, "",
+             t1, lrs_store_points_key(pts, slow[k]));
     }
   }
   if (failures) {

@@ -432,8 +432,10 @@ static int sweep(int argc, char **argv) {
                 lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
                 lrs_store_row_count(run_st.writer));
       else if (opened && a.sched.progress != LRS_PROGRESS_QUIET)
-        fprintf(stderr, "lrsweep: %s: %" PRIu64 " points%s, %" PRIu64 " to run on %d rank%s\n",
+        fprintf(stderr,
+                "lrsweep: %s: %" PRIu64 " point%s%s, %" PRIu64 " to run on %d rank%s\n",
                 lrs_config_name(cfg), lrs_store_row_count(run_st.writer),
+                lrs_store_row_count(run_st.writer) == 1 ? "" : "s",
                 refine ? " so far (refinement adds more)" : "", n_pending, size,
                 size == 1 ? "" : "s");
       if (opened && a.sched.progress != LRS_PROGRESS_QUIET && a.sched.group_threshold > 0)
@@ -488,12 +490,15 @@ static int sweep(int argc, char **argv) {
             "consistent: run the same command again to resume (exit %d)\n",
             report.done, n_pending, cut, LRS_EXIT_RESUME);
     code = LRS_EXIT_RESUME;
-  } else if (rank == 0 && a.sched.progress != LRS_PROGRESS_QUIET) {
+  } else if (rank == 0 && a.sched.progress != LRS_PROGRESS_QUIET &&
+             (n_pending > 0 || lrs_config_refine(cfg)->enabled)) {
+    /* (with nothing pending, "nothing to do" above said it all) */
     char took[32];
     fprintf(stderr,
-            "lrsweep: %s: %" PRIu64 " points done (%" PRIu64 " converged, %" PRIu64
+            "lrsweep: %s: %" PRIu64 " point%s done (%" PRIu64 " converged, %" PRIu64
             " max_iter, %" PRIu64 " diverged, %" PRIu64 " failed) in %s\n",
-            lrs_config_name(cfg), report.done, report.converged, report.max_iter,
+            lrs_config_name(cfg), report.done, report.done == 1 ? "" : "s", report.converged,
+            report.max_iter,
             report.diverged, report.failed,
             lrs_format_seconds(report.seconds, took, sizeof took));
   }

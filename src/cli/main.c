@@ -1,5 +1,6 @@
 /* lrsweep: command-line entry point and subcommand dispatch. */
 #include <cblas.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,8 @@ static void print_help(FILE *out) {
                "`lrsweep COMMAND --help` describes a command.\n"
                "exit codes: 0 success, 1 runtime failure (also: the store cannot be\n"
                "            written), 2 usage or input error (bad arguments, sweep file or\n"
-               "            store), 75 the main job was interrupted by a signal and can be\n"
-               "            resumed (run it again).\n");
+               "            store), 75 the main job was interrupted by a signal or held\n"
+               "            back by the time limit and can be resumed (run it again).\n");
 }
 
 /* Words longer than this are shortened in the middle (paths: both ends say
@@ -81,6 +82,25 @@ void lrs_cli_put_text(FILE *out, const char *text, size_t n) {
   }
 }
 
+const char *lrs_cli_human_number(const char *text, char *buf, size_t cap) {
+  const char *e = strpbrk(text, "eE");
+  char *end;
+  double v = strtod(text, &end);
+  if (!e || end == text || *end || !isfinite(v)) /* not a number with an exponent */
+    snprintf(buf, cap, "%s", text);
+  else if (v == rint(v) && fabs(v) < 1e6) /* 1e+02 → 100, 2.5e+02 → 250 */
+    snprintf(buf, cap, "%.0f", v);
+  else { /* 1e-08 → 1e-8, 1e+10 → 1e10 */
+    const char *x = e + 1;
+    bool minus = *x == '-';
+    x += *x == '-' || *x == '+';
+    while (x[0] == '0' && x[1])
+      x++;
+    snprintf(buf, cap, "%.*se%s%s", (int)(e - text), text, minus ? "-" : "", x);
+  }
+  return buf;
+}
+
 int lrs_cli_fail(lrs_status status) {
   lrs_cli_put_line(stderr, "lrsweep: ",
                    lrs_error_message()[0] ? lrs_error_message() : lrs_strerror(status));
@@ -110,12 +130,22 @@ int lrs_cli_usage_error(const char *cmd, const char *fmt, ...) {
   return LRS_EXIT_USAGE;
 }
 
+/* Whether the usage text after "--opt " is a value: a placeholder ("PATH",
+ * "NAME") or a list of choices ("tsv|json"), not the next word of a sentence. */
+static bool shows_value(const char *v) {
+  if (*v >= 'A' && *v <= 'Z')
+    return true;
+  size_t word = strcspn(v, " ]\n");
+  return *v >= 'a' && *v <= 'z' && memchr(v, '|', word) != NULL;
+}
+
 int lrs_cli_bad_option(const lrs_cli_command *cmd, const char *arg, bool last) {
-  /* An option that takes a value shows it in the usage text: "--store PATH". */
+  /* An option that takes a value shows it in the usage text: "--store PATH",
+   * "[--sweep NAME]", "[--format text|json]". */
   size_t len = strlen(arg);
   for (const char *u = strstr(cmd->usage, arg); u && last; u = strstr(u + 1, arg))
-    if (u > cmd->usage && u[-1] == ' ' && u[len] == ' ' &&
-        u[len + 1] >= 'A' && u[len + 1] <= 'Z')
+    if (u > cmd->usage && (u[-1] == ' ' || u[-1] == '[') && u[len] == ' ' &&
+        shows_value(u + len + 1))
       return lrs_cli_usage_error(cmd->name, "option '%s' expects a value", arg);
   return lrs_cli_usage_error(cmd->name, "unknown option '%s'", arg);
 }
@@ -157,6 +187,7 @@ static lrs_status check_data_file(const lrs_grid *grid) {
   if (base->data != LRS_DATA_FILE)
     return LRS_OK;
   lrs_datafile *d = NULL;
+  LRS_TRY(lrs_config_check_data_file(lrs_grid_config(grid)));
   LRS_TRY(lrs_datafile_load(base->data_file, &d));
   lrs_status st = LRS_OK;
   lrs_point p;
@@ -223,6 +254,9 @@ int main(int argc, char **argv) {
   }
   fputs("lrsweep: unknown command '", stderr);
   lrs_cli_put_text(stderr, argv[1], strlen(argv[1]));
-  fputs("' (see `lrsweep --help`)\n", stderr);
+  if (len > 3 && strcmp(argv[1] + len - 3, ".h5") == 0) /* a store where a command goes */
+    fputs("' (a store? `lrsweep status STORE` or `lrsweep query STORE`)\n", stderr);
+  else
+    fputs("' (see `lrsweep --help`)\n", stderr);
   return LRS_EXIT_USAGE;
 }

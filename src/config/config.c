@@ -2,11 +2,13 @@
 #include "lrsweep/config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lrsweep/kind.h"
 #include "lrsweep/toml.h"
@@ -94,10 +96,43 @@ static size_t count_names(const char *const *names) {
   return n;
 }
 
+static const char *const section_names[] = {"sweep", "problem", "solver", "grid",
+                                            "run",   "refine",  NULL};
+enum { N_SECTIONS = 6 };
+static const char *const run_keys[] = {"group_size", "auto_group_size", "group_threshold",
+                                       "drain_seconds", NULL};
+static const char *const sweep_keys[] = {"name", "store", "base_seed", "replicates",
+                                         "description", NULL};
+static const char *const refine_keys[] = {"axis",     "predicate", "rtol",      "scale",
+                                          "max_generations", "rate_ci", "max_seeds",
+                                          "seed_batch", NULL};
+
+/* The section a key of a sweep file belongs in (NULL: none); `seed` and `zip`
+ * are [grid]'s only.  [refine] and [run] come before the parameters: `rtol`
+ * is both a [refine] key and a [solver] parameter, and the caller asks. */
+static const char *home_of(const char *key) {
+  if (lrs_name_lookup(sweep_keys, key) >= 0)
+    return "sweep";
+  if (strcmp(key, "seed") == 0 || strcmp(key, "zip") == 0)
+    return "grid";
+  if (lrs_name_lookup(run_keys, key) >= 0)
+    return "run";
+  const lrs_param *p = lrs_param_find(key);
+  if (p && strcmp(p->section, "sweep") != 0) /* the replicate row: `seed` in [grid] */
+    return p->section;
+  if (lrs_name_lookup(refine_keys, key) >= 0)
+    return "refine";
+  return NULL;
+}
+
 /* The error for a key of [section] that is not among `keys` (NULL-terminated):
- * a did-you-mean and the allowed keys. */
+ * where it belongs if it is another section's, else a did-you-mean and the
+ * allowed keys. */
 static lrs_status unknown_key(const lrs_config *cfg, const lrs_toml_node *v, const char *key,
                               const char *section, const char *const *keys) {
+  const char *home = home_of(key);
+  if (home && strcmp(home, section) != 0)
+    return fail_node(cfg, v, "'%s' belongs in [%s], not [%s]", key, home, section);
   char hint[128], allowed[256];
   suggest(key, keys, count_names(keys), hint, sizeof hint);
   join_names(keys, count_names(keys), allowed, sizeof allowed);
@@ -123,6 +158,11 @@ static void describe_range(const lrs_param *p, char *buf, size_t cap) {
            has_max ? " and ≤ " : "", has_max ? hi : "");
 }
 
+/* The parameter as a sweep file spells it: the replicate axis is `seed`. */
+static const char *key_name(const lrs_param *p) {
+  return strcmp(p->name, "replicate") ? p->name : "seed";
+}
+
 /* Reads one value of parameter p from node into *out, checking type/range. */
 static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
                              const lrs_toml_node *node, double *out) {
@@ -133,13 +173,13 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
     size_t n = count_names(p->names);
     join_names(p->names, n, allowed, sizeof allowed);
     if (!lrs_toml_as_string(node, &s, NULL))
-      return fail_node(cfg, node, "%s: expected a string, one of: %s (got %s)", p->name,
+      return fail_node(cfg, node, "%s: expected a string, one of: %s (got %s)", key_name(p),
                        allowed, lrs_toml_type_name(lrs_toml_type_of(node)));
     int k = lrs_name_lookup(p->names, s);
     if (k < 0) {
       char hint[128];
       suggest(s, p->names, n, hint, sizeof hint);
-      return fail_node(cfg, node, "%s = \"%s\" is not allowed; expected one of: %s%s", p->name,
+      return fail_node(cfg, node, "%s = \"%s\" is not allowed; expected one of: %s%s", key_name(p),
                        s, allowed, hint);
     }
     *out = k;
@@ -149,10 +189,21 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
     int64_t v;
     describe_range(p, allowed, sizeof allowed);
     if (!lrs_toml_as_int(node, &v))
-      return fail_node(cfg, node, "%s: expected %s (got %s)", p->name, allowed,
+      return fail_node(cfg, node, "%s: expected %s (got %s)", key_name(p), allowed,
                        lrs_toml_type_name(lrs_toml_type_of(node)));
+    /* Checked as the integer written: past 2^53 a double is no longer the
+     * value (INT64_MAX would round to 2^63 and print as INT64_MIN). */
+    const bool low = p->min_open ? !((double)v > p->min) : !((double)v >= p->min);
+    const bool high = isfinite(p->max) && v > (int64_t)p->max;
+    if (low || high) {
+      if (high && !strstr(allowed, " and ≤ ")) /* describe_range leaves 2^53 out */
+        snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), " and ≤ %.0f",
+                 p->max);
+      return fail_node(cfg, node, "%s = %" PRId64 " is out of range; expected %s", key_name(p), v,
+                       allowed);
+    }
     *out = (double)v;
-    break;
+    return LRS_OK;
   }
   case LRS_PARAM_REAL: {
     int64_t iv;
@@ -160,13 +211,13 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
     if (lrs_toml_as_int(node, &iv))
       *out = (double)iv;
     else if (!lrs_toml_as_double(node, out))
-      return fail_node(cfg, node, "%s: expected %s (got %s)", p->name, allowed,
+      return fail_node(cfg, node, "%s: expected %s (got %s)", key_name(p), allowed,
                        lrs_toml_type_name(lrs_toml_type_of(node)));
     /* No parameter takes a non-finite value: an upper end of "inf" in the
      * table means "no upper bound", not "inf allowed". */
     if (!isfinite(*out))
       return fail_node(cfg, node, "%s: %s is not allowed; expected a finite number (%s)",
-                       p->name, isnan(*out) ? "nan" : *out > 0 ? "inf" : "-inf", allowed);
+                       key_name(p), isnan(*out) ? "nan" : *out > 0 ? "inf" : "-inf", allowed);
     break;
   }
   }
@@ -174,20 +225,13 @@ static lrs_status read_value(const lrs_config *cfg, const lrs_param *p,
   if (low || *out > p->max) {
     char got[32];
     lrs_param_format(p, *out, got, sizeof got);
-    return fail_node(cfg, node, "%s = %s is out of range; expected %s", p->name, got, allowed);
+    return fail_node(cfg, node, "%s = %s is out of range; expected %s", key_name(p), got, allowed);
   }
   return LRS_OK;
 }
 
 /* ---- sections ------------------------------------------------------------ */
 
-static const char *const section_names[] = {"sweep", "problem", "solver", "grid",
-                                            "run",   "refine",  NULL};
-enum { N_SECTIONS = 6 };
-static const char *const run_keys[] = {"group_size", "auto_group_size", "group_threshold",
-                                       "drain_seconds", NULL};
-static const char *const sweep_keys[] = {"name", "store", "base_seed", "replicates",
-                                         "description", NULL};
 
 static lrs_status dup_string(const lrs_config *cfg, const lrs_toml_node *node, const char *key,
                              char **out) {
@@ -297,10 +341,14 @@ static lrs_status unknown_param(const lrs_config *cfg, const lrs_toml_node *v, c
                                 const char *section) {
   size_t n;
   const lrs_param *t = lrs_param_table(&n);
-  const lrs_param *elsewhere = lrs_param_find(key);
-  if (elsewhere && strcmp(elsewhere->section, "sweep") != 0)
-    return fail_node(cfg, v, "'%s' belongs in [%s], not [%s]", key, elsewhere->section,
-                     section);
+  if (strcmp(key, "seed") == 0) /* a [grid] axis only: one seed is a one-value axis */
+    return fail_node(cfg, v, "'seed' is a [grid] axis, not a [%s] key: write seed = [K] in "
+                             "[grid] (or replicates = N in [sweep])", section);
+  const char *home = home_of(key);
+  if (home && strcmp(home, section) != 0)
+    return fail_node(cfg, v, "'%s' belongs in [%s], not [%s]%s", key, home, section,
+                     strcmp(section, "grid") == 0 ? " (an axis is a [problem] or [solver] "
+                                                    "parameter, or seed)" : "");
   const char *names[MAX_PARAMS + 2];
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
@@ -427,9 +475,14 @@ static lrs_status read_range(lrs_config *cfg, const lrs_param *p, const lrs_toml
   int64_t count;
   if (!ends || !num)
     return fail_node(cfg, v, "%s: a range table needs {log|lin = [a, b], num = n}", p->name);
-  if (!lrs_toml_as_int(num, &count) || count < 1 || count > LRS_CONFIG_MAX_AXIS)
-    return fail_node(cfg, num, "%s: num expected an integer ≥ 1 and ≤ %d (the longest axis)",
-                     p->name, LRS_CONFIG_MAX_AXIS);
+  if (!lrs_toml_as_int(num, &count))
+    return fail_node(cfg, num, "%s: num: expected an integer ≥ 1 and ≤ %d (got %s)", p->name,
+                     LRS_CONFIG_MAX_AXIS, lrs_toml_type_name(lrs_toml_type_of(num)));
+  if (count < 1 || count > LRS_CONFIG_MAX_AXIS)
+    return fail_node(cfg, num,
+                     "%s: num = %" PRId64 " is out of range; expected an integer ≥ 1 and ≤ %d "
+                     "(the longest axis)",
+                     p->name, count, LRS_CONFIG_MAX_AXIS);
   if (lrs_toml_type_of(ends) != LRS_TOML_ARRAY || lrs_toml_count(ends) != 2)
     return fail_node(cfg, ends, "%s: expected [a, b], the two ends of the range", p->name);
   double a, b;
@@ -605,9 +658,6 @@ static lrs_status read_grid(lrs_config *cfg, const lrs_toml_node *sec) {
 
 /* ---- [refine] ---------------------------------------------------------------- */
 
-static const char *const refine_keys[] = {"axis",     "predicate", "rtol",      "scale",
-                                          "max_generations", "rate_ci", "max_seeds",
-                                          "seed_batch", NULL};
 
 /* A number (integer or float) of a [refine] key, in (lo, hi]. */
 static lrs_status refine_number(const lrs_config *cfg, const lrs_toml_node *v, const char *key,
@@ -826,9 +876,9 @@ static lrs_status load(lrs_config *cfg) {
     if (s < 0) {
       char hint[128];
       suggest(key, section_names, N_SECTIONS, hint, sizeof hint);
-      const lrs_param *p = lrs_param_find(key);
-      if (p && strcmp(p->section, "sweep") != 0)
-        st = fail_node(cfg, v, "'%s' must be inside [%s]", key, p->section);
+      const char *home = home_of(key);
+      if (home)
+        st = fail_node(cfg, v, "'%s' must be inside [%s]", key, home);
       else
         st = fail_node(cfg, v, "unknown section [%s]%s (expected [sweep], [problem], "
                                "[solver], [grid], [run], [refine])", key, hint);
@@ -890,6 +940,11 @@ lrs_status lrs_config_load_file(const char *path, lrs_config **out) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return LRS_RAISE(LRS_ERR_IO, "%s: %s", path, strerror(errno));
+  struct stat info; /* fopen opens a directory; reading it fails with no word why */
+  if (fstat(fileno(f), &info) == 0 && S_ISDIR(info.st_mode)) {
+    fclose(f);
+    return LRS_RAISE(LRS_ERR_IO, "%s: is a directory, not a sweep file", path);
+  }
   lrs_status st = LRS_OK;
   char *text = NULL;
   size_t len = 0, cap = 0;
@@ -910,6 +965,14 @@ lrs_status lrs_config_load_file(const char *path, lrs_config **out) {
   }
   if (ferror(f)) {
     st = LRS_RAISE(LRS_ERR_IO, "%s: read error", path);
+    goto done;
+  }
+  /* A store (or any HDF5 file) given where a sweep file goes: say so, not
+   * "invalid UTF-8" at its first byte. */
+  static const char hdf5_signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  if (len >= sizeof hdf5_signature && memcmp(text, hdf5_signature, sizeof hdf5_signature) == 0) {
+    st = LRS_RAISE(LRS_ERR_CONFIG, "%s: an HDF5 file (a store?), not a sweep file (TOML text)",
+                   path);
     goto done;
   }
   st = lrs_config_load_string(text ? text : "", len, path, out);
@@ -985,9 +1048,52 @@ const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i) {
   return i < cfg->n_axes ? &cfg->axes[i] : NULL;
 }
 
+lrs_status lrs_config_check_data_file(const lrs_config *cfg) {
+  if (!cfg->base.data_file[0])
+    return LRS_OK;
+  FILE *f = fopen(cfg->base.data_file, "rb");
+  if (f) {
+    fclose(f);
+    return LRS_OK;
+  }
+  const char *why = strerror(errno);
+  char what[LRS_DATA_PATH_MAX + 64];
+  snprintf(what, sizeof what, "data_file = \"%s\": ", cfg->data_file_raw);
+  if (cfg->data_file_line > 0)
+    return LRS_RAISE(LRS_ERR_IO, "%s:%d:%d: %s%s: %s", cfg->source, cfg->data_file_line,
+                     cfg->data_file_column, what, cfg->base.data_file, why);
+  return LRS_RAISE(LRS_ERR_IO, "%s: %s%s: %s", cfg->source, what, cfg->base.data_file, why);
+}
+
 /* ---- constraints between parameters ------------------------------------------ */
 
-/* Fails at the place parameter `name` was given (fixed key or axis). */
+static bool is_word_char(char c) {
+  return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9');
+}
+
+/* The parameter given in the file (line > 0) whose name comes first in `what`
+ * as a whole word; `fallback` when there is none. */
+static size_t named_in(const lrs_config *cfg, const char *what, size_t fallback) {
+  size_t n, pick = fallback;
+  const lrs_param *table = lrs_param_table(&n);
+  const char *first = NULL;
+  for (size_t k = 0; k < n; k++) {
+    if (cfg->line[k] == 0)
+      continue;
+    const char *name = key_name(&table[k]);
+    size_t len = strlen(name);
+    for (const char *at = strstr(what, name); at; at = strstr(at + 1, name))
+      if ((at == what || !is_word_char(at[-1])) && !is_word_char(at[len])) {
+        if (!first || at < first)
+          first = at, pick = k;
+        break;
+      }
+  }
+  return pick;
+}
+
+/* Fails at the place parameter `name` was given (fixed key or axis), or, when
+ * the file leaves it at its default, at another parameter the message names. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
@@ -999,6 +1105,8 @@ static lrs_status violate(const lrs_config *cfg, const lrs_point *pt, const char
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
   size_t i = param_index(lrs_param_find(name));
+  if (cfg->line[i] == 0) /* defaulted: point to what the message names that the file sets */
+    i = named_in(cfg, what, i);
   return fail_at(cfg, cfg->line[i], cfg->column[i], "%s (point %llu)", what,
                  (unsigned long long)pt->index);
 }

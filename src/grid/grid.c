@@ -74,10 +74,21 @@ lrs_status lrs_grid_create(const lrs_config *cfg, lrs_grid **out) {
   for (size_t i = 0; i < g->n_dims; i++)
     points *= (double)g->dims[i].length;
   if (points > (double)LRS_GRID_MAX_POINTS) {
+    /* As a person writes a count: digits while exact, else 1.2e15 (not 1e+15). */
+    char count[48];
+    if (points < 1e15) {
+      snprintf(count, sizeof count, "%.0f", points);
+    } else {
+      int e = (int)floor(log10(points));
+      double m = points / pow(10.0, e);
+      if (m >= 9.995)
+        m /= 10, e++;
+      snprintf(count, sizeof count, "%.3ge%d", m, e);
+    }
     st = LRS_RAISE(LRS_ERR_CONFIG,
-                   "%s: the grid has %.4g points; at most %g are allowed (every point is "
+                   "%s: the grid has %s points; at most %.0f are allowed (every point is "
                    "validated, queued and stored): split the sweep into several files",
-                   lrs_config_source(cfg), points, (double)LRS_GRID_MAX_POINTS);
+                   lrs_config_source(cfg), count, (double)LRS_GRID_MAX_POINTS);
     goto done;
   }
   for (size_t i = 0; i < g->n_dims; i++)

@@ -316,6 +316,11 @@ static lrs_status parse_inline_table(lrs__toml_parser *p, unsigned depth,
     if (lrs__toml_peek(p) == '}')
       return LRS__TOML_FAIL_HERE(p, "expected a key after ',': inline "
                                     "tables take no trailing comma");
+    c = lrs__toml_peek(p); /* wrapped after a comma: say why, as above */
+    if (c == -1 || c == '#' || lrs__toml_at_newline(p))
+      return LRS__TOML_FAIL_HERE(p, "expected a key after ',' before the end of the line: an "
+                                    "inline table (opened at %d:%d) must stay on one line",
+                                 table->line, table->col);
   }
   lrs__toml_advance(p);
   return LRS_OK;

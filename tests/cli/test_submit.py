@@ -127,7 +127,8 @@ coordinates = "full"
 max_iter = 1800000
 """)
 plan = subprocess.run([LRSWEEP, "plan", big], capture_output=True, text=True).stdout
-cost = float(re.search(r"cost\s+~(\S+) flop", plan).group(1))  # 3 significant digits
+m = re.search(r"cost\s+~(\S+) ([kMGTPE]?)flop", plan)  # 3 significant digits, SI prefix
+cost = float(m.group(1)) * 1000.0 ** " kMGTPE".index(m.group(2) or " ")
 for ntasks in (3, 5, 2, 33):
     r = run("submit", big, "--ntasks", str(ntasks), "--dry-run", cwd=tmp)
     argv, notes = command(r)

@@ -104,7 +104,7 @@ def main():
                 run_text('[sweep]\nname = "x"\nreplicates = 1000\n[grid]\n'
                          'width = {lin = [10, 1000009], num = 1000000}\n'
                          'sigma2 = {log = [1e-3, 1], num = 1000000}\n'),
-                ["1e+15 points", "at most 1e+08"])
+                ["1e15 points", "at most 100000000"])
         values = [str(0.5 + i) for i in range(200000)]
         values[199998] = values[2]
         refused("a repeat in an axis of 2·10^5 values names items 3 and 199999",

@@ -263,6 +263,16 @@ static void test_key_order(void) {
 }
 
 static void test_errors(void) {
+  /* An inline table wrapped after a comma gets the reason, as one wrapped
+   * after a value does (the message said only "expected a key"). */
+  LRS_CHECK(fails_with("w = { lin = [1, 2],\n num = 2 }\n",
+                       "t.toml:1:20: expected a key after ',' before the end of the line: "
+                       "an inline table (opened at 1:5) must stay on one line"),
+            "inline table wrapped after a comma: %s", lrs_error_message());
+  LRS_CHECK(fails_with("w = { lin = [1, 2]\n, num = 2 }\n",
+                       "t.toml:1:19: expected ',' or '}' before the end of the line: an "
+                       "inline table (opened at 1:5) must stay on one line"),
+            "inline table wrapped after a value: %s", lrs_error_message());
   LRS_CHECK(fails_with("a = 1\nb = 2\na = 3\n",
                        "t.toml:3:1: duplicate key \"a\" (first defined at 1:1)"),
             "duplicate key message");
@@ -309,8 +319,8 @@ static void test_errors(void) {
                        "\" on the same line"),
             "unterminated string");
   LRS_CHECK(fails_with("t = {a = 1,\n b = 2}\n",
-                       "t.toml:1:12: expected a key before the end of the "
-                       "line"),
+                       "t.toml:1:12: expected a key after ',' before the end of the line: "
+                       "an inline table (opened at 1:5) must stay on one line"),
             "newline inside an inline table");
   LRS_CHECK(fails_with("a = [1 2]\n",
                        "t.toml:1:8: expected ',' or ']' after an array item "
