@@ -116,12 +116,16 @@ int64_t lrs_point_solve_width(const lrs_point *point);
 /* At most how many trajectory records a point's solve appends: GD and Adam
  * every k-th step ⌊max_iter/k⌋ + 2, otherwise (log-spaced: GF, or GD with
  * record_every = 0) max(records, 1) + 1.  The one statement of the rule: the
- * GD and GF loops reserve this many records before they start (no allocation
- * inside the loop), plan sizes the store and a point's memory with it. */
+ * GF loop reserves this many records before it starts, the GD loop at most
+ * 4096 of them (a point that meets tol early never needs the rest; beyond,
+ * appends double the buffer), plan sizes the store and a point's memory with
+ * it. */
 int64_t lrs_point_max_records(const lrs_point *point);
 
 /* Rough bytes a point's solve holds on one rank: ~10 copies of the (n+m) ×
- * solve-width parameter matrix (θ, ∇L, trial steps, workspaces), what its
+ * solve-width parameter matrix (θ, ∇L, trial steps, workspaces), or 3 of
+ * the (n+m) × h set-up's (W1(0), W2(0), B(0)ᵀ and its basis) when the solve
+ * width is narrower and that is more, what its
  * loss row needs for its data (lrs_loss_memory: the sensing operator's N·nm
  * doubles, a data file's N samples, their copies) and its records; plan's
  * warnings use it, nothing is refused by it. */

@@ -74,12 +74,15 @@ static int plan(int argc, char **argv) {
   lrs_point p;
   double cost = 0, memory = 0, store_bytes = 0;
   uint64_t biggest = 0;
+  double biggest_records = 0; /* bytes of its records, if it runs to max_iter */
   for (uint64_t i = 0; i < n && st == LRS_OK; i++) {
     st = lrs_grid_point(grid, i, &p);
     cost += lrs_point_cost(&p);
     const double m = lrs_point_memory(&p);
-    if (m > memory)
+    if (m > memory) {
       memory = m, biggest = i;
+      biggest_records = (double)lrs_point_max_records(&p) * (double)sizeof(lrs_record);
+    }
     store_bytes += (double)(sizeof(lrs_store_row) + LRS_GRID_KEY_MAX / 4) +
                    (double)lrs_point_max_records(&p) * (double)sizeof(lrs_record);
     if (st == LRS_OK && (i == 0 || i == n - 1)) {
@@ -97,7 +100,14 @@ static int plan(int argc, char **argv) {
   lrs_format_bytes(store_bytes, store_text, sizeof store_text);
   printf("memory   ~%s per rank at most (point #%" PRIu64 "); store up to ~%s\n", mem_text,
          biggest, store_text);
-  if (memory > (double)LRS_PLAN_WARN_MEMORY)
+  if (memory > (double)LRS_PLAN_WARN_MEMORY && biggest_records > memory / 2) {
+    char rec_text[32];
+    fprintf(stderr, "lrsweep plan: warning: point #%" PRIu64 " may need ~%s of memory on its "
+                    "rank (over %d GiB), ~%s of it for its records if it runs to max_iter: "
+                    "fewer records per point (records, record_every)\n",
+            biggest, mem_text, (int)(LRS_PLAN_WARN_MEMORY >> 30),
+            lrs_format_bytes(biggest_records, rec_text, sizeof rec_text));
+  } else if (memory > (double)LRS_PLAN_WARN_MEMORY)
     fprintf(stderr, "lrsweep plan: warning: point #%" PRIu64 " may need ~%s of memory on its "
                     "rank (over %d GiB): give such points a group of ranks (group_size) or "
                     "fewer of them per node\n", biggest, mem_text, (int)(LRS_PLAN_WARN_MEMORY >> 30));

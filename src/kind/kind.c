@@ -223,6 +223,10 @@ int64_t lrs_point_max_records(const lrs_point *p) {
 
 double lrs_point_memory(const lrs_point *p) {
   const double nm = (double)(p->input_dim + p->output_dim);
-  return 8.0 * 10.0 * nm * (double)lrs_point_solve_width(p) + lrs_loss_memory(p) +
+  /* The loop's ~10 copies at the solve width; a set-up at a narrower one
+   * still makes the h-wide W1(0), W2(0), B(0)ᵀ and its basis (3 copies). */
+  const double loop = 8.0 * 10.0 * nm * (double)lrs_point_solve_width(p),
+               setup = 8.0 * 3.0 * nm * (double)p->width;
+  return (loop > setup ? loop : setup) + lrs_loss_memory(p) +
          (double)lrs_point_max_records(p) * (double)sizeof(lrs_record);
 }

@@ -69,6 +69,17 @@ with tempfile.TemporaryDirectory() as tmp:
                        r"on its rank \(over 4 GiB\): .*\n", r.stderr)
     check(r.returncode == 0 and mem and 15.8 <= float(mem.group(1)) <= 15.9,
           f"plan warns of a sensing point's operator and its copies: {r.stderr}")
+    # A record every step of 3·10^7 iterations (~224 B each): the records are the
+    # memory, so the advice is fewer records, not a group of ranks.
+    longrun = os.path.join(tmp, "longrun.toml")
+    open(longrun, "w").write('[solver]\nmax_iter = 30000000\nrecord_every = 1\n')
+    r = run("plan", longrun)
+    m = re.fullmatch(r"lrsweep plan: warning: point #0 may need ~(\d+\.?\d*) GiB of memory on its "
+                     r"rank \(over 4 GiB\), ~(\d+\.?\d*) GiB of it for its records if it runs to "
+                     r"max_iter: fewer records per point \(records, record_every\)\n", r.stderr)
+    check(r.returncode == 0 and m and float(m.group(2)) <= float(m.group(1))
+          and float(m.group(2)) >= 3e7 * 100 / 2**30,
+          f"plan's memory warning for a point that is mostly records names records: {r.stderr}")
     # 10^4 points × 10^5 records of a few hundred bytes: beyond 20 GiB.
     many = os.path.join(tmp, "many.toml")
     open(many, "w").write('[sweep]\nreplicates = 10000\n[solver]\nmax_iter = 100000\n')
