@@ -191,6 +191,24 @@ def summary(out):
     return vals
 
 
+def duration(text):
+    """A duration as lrs_format_seconds writes it ("850 µs", "2.35 s", "3 min 12 s",
+    "10 min", "2 h 05 min", "3 d 4 h"): (seconds, half its last digit's unit, the
+    rounding it may carry)."""
+    import math
+    import re
+
+    unit = {"d": 86400, "h": 3600, "min": 60, "s": 1}
+    below = {"d": "h", "h": "min", "min": "s"}  # the unit shown after each, when not 0
+    two = re.fullmatch(r"(\d+) (d|h|min)(?: (\d+) (h|min|s))?", text)
+    if two:
+        return (int(two[1]) * unit[two[2]] + int(two[3] or 0) * unit[two[4] or below[two[2]]],
+                unit[below[two[2]]] / 2)
+    value, name = text.split()
+    scale = {"µs": 1e-6, "ms": 1e-3, "s": 1.0}[name]
+    return float(value) * scale, 0.5 * 10 ** (math.floor(math.log10(float(value))) - 2) * scale
+
+
 def trajectory(out):
     """The tab-separated records that `lrsweep run --trajectory` prints (or
     `rerun --output` writes): {column: float array}."""

@@ -116,8 +116,8 @@ int64_t lrs_point_solve_width(const lrs_point *point);
 /* At most how many trajectory records a point's solve appends: GD and Adam
  * every k-th step ⌊max_iter/k⌋ + 2, otherwise (log-spaced: GF, or GD with
  * record_every = 0) max(records, 1) + 1.  The one statement of the rule: the
- * GF loop reserves this many records before it starts, the GD loop at most
- * 4096 of them (a point that meets tol early never needs the rest; beyond,
+ * GF loop reserves this many records before it starts, the GD loop a first
+ * chunk of them (a point that meets tol early never needs the rest; beyond,
  * appends double the buffer), plan sizes the store and a point's memory with
  * it. */
 int64_t lrs_point_max_records(const lrs_point *point);

@@ -100,6 +100,10 @@ double lrs_now(void);
  * after 2 s, then after half the time elapsed, up to `longest`, so a short
  * run shows several lines and a long one one every `longest` seconds. */
 double lrs_progress_interval(double elapsed, double longest);
+/* The longest interval by default (the main job's --progress-seconds); on a
+ * terminal a live line is rewritten every LRS_PROGRESS_LIVE_SECONDS. */
+#define LRS_PROGRESS_SECONDS 30.0
+#define LRS_PROGRESS_LIVE_SECONDS 0.5
 
 /* Cuts `text` (UTF-8) to at most the width of the terminal on file
  * descriptor fd less one column, so that a live line rewritten after "\r"

@@ -64,22 +64,15 @@ lrs_status lrs_cli_dump_point(const char *path, const char *key, const char *swe
 /* Prints the trajectory records as TSV with a header line. */
 void lrs_cli_print_trajectory(FILE *out, const lrs_result *result);
 
-/* Progress of one solve in this process (`run`, `rerun`) on stderr, from the
- * solver's poll (lrsweep/solver.h): "who: iteration 1200 of 200000,
- * L − ℓ* 3.2e-07 (L(0) − ℓ* 0.213), 25.3 s; max_iter in ~1 h 10 min", or
- * for GF "t = 0.31 of 5 (step 812)".  On a terminal a live line, cleared at
- * the end; off it (pipes, SLURM logs) a line on lrs_progress_interval's
- * schedule, up to one every 30 s.  Silent for a solve under 2 s (0.5 s on a
- * terminal).  Install with lrs_cli_progress_start before lrs_solve_point and
- * end with lrs_cli_progress_end. */
-typedef struct {
-  const char *who; /* "lrsweep run: point 3" */
-  bool tty, shown;
-  double start, last;
-  int64_t first_step; /* at the first poll (-1: none yet), and when */
-  double first_seconds;
-} lrs_cli_progress;
-void lrs_cli_progress_start(lrs_cli_progress *progress, const char *who);
-void lrs_cli_progress_end(lrs_cli_progress *progress);
+/* lrs_solve_point(point, MPI_COMM_SELF, result) for `lrsweep CMD` (run,
+ * rerun) on point `index`, reporting the solve's progress on stderr unless
+ * quiet, from the solver's poll (lrsweep/solver.h): "lrsweep run: point 3:
+ * iteration 1200 of 200000, L − ℓ* 3.2e-07 (L(0) − ℓ* 0.213), 25.3 s;
+ * max_iter in ~1 h 10 min", or for GF "t = 1280 of 100000 (step 812)".  On
+ * a terminal a live line, cleared at the end; off it (pipes, SLURM logs) a
+ * line on lrs_progress_interval's schedule, up to one every
+ * LRS_PROGRESS_SECONDS.  Silent for a solve under 2 s (0.5 s on a terminal). */
+lrs_status lrs_cli_solve_watched(const lrs_point *point, const char *cmd,
+                                 unsigned long long index, bool quiet, lrs_result *result);
 
 #endif

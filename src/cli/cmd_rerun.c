@@ -173,16 +173,7 @@ static int rerun(int argc, char **argv) {
   }
   if (every > 0)
     point.record_every = every;
-  char who[64];
-  lrs_cli_progress progress;
-  snprintf(who, sizeof who, "lrsweep rerun: point %llu", index);
-  if (!quiet)
-    lrs_cli_progress_start(&progress, who);
-  st = lrs_solve_point(&point, MPI_COMM_SELF, again);
-  if (!quiet)
-    lrs_cli_progress_end(&progress);
-  if (st != LRS_OK)
-    goto done;
+  LRS_TRY_GOTO(st, lrs_cli_solve_watched(&point, "rerun", index, quiet, again), done);
 
   compare_summary(&cmp, &row.summary, &again->summary, every == 0);
   if (every == 0)

@@ -158,16 +158,7 @@ static int run(int argc, char **argv) {
   if (dump)
     LRS_TRY_GOTO(st, lrs_cli_dump_point(dump, key, lrs_config_text(cfg, NULL), &point), done);
   LRS_TRY_GOTO(st, lrs_result_create(256, &result), done);
-  char who[64];
-  lrs_cli_progress progress;
-  snprintf(who, sizeof who, "lrsweep run: point %llu", index);
-  if (!quiet)
-    lrs_cli_progress_start(&progress, who);
-  st = lrs_solve_point(&point, MPI_COMM_SELF, result);
-  if (!quiet)
-    lrs_cli_progress_end(&progress);
-  if (st != LRS_OK)
-    goto done;
+  LRS_TRY_GOTO(st, lrs_cli_solve_watched(&point, "run", index, quiet, result), done);
 
   const char *prefix = trajectory ? "# " : "";
   printf("%s%-20s %llu\n%s%-20s %s\n%s%-20s %016" PRIx64 "\n", prefix, "point", index, prefix,

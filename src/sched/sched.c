@@ -59,7 +59,7 @@ lrs_sched_options lrs_sched_defaults(void) {
                              .drain_seconds = 60.0,
                              .cancel_seconds = 10.0,
                              .end_margin = 60.0,
-                             .progress_seconds = 30.0,
+                             .progress_seconds = LRS_PROGRESS_SECONDS,
                              .progress = LRS_PROGRESS_AUTO,
                              .solve = NULL};
 }
@@ -129,7 +129,8 @@ static void progress_show(progress *p, const lrs_sched_report *r, double now, bo
     return;
   bool live = p->tty && p->mode == LRS_PROGRESS_AUTO;
   double elapsed = now - p->start;
-  double interval = live ? 0.5 : lrs_progress_interval(elapsed, p->interval);
+  double interval =
+      live ? LRS_PROGRESS_LIVE_SECONDS : lrs_progress_interval(elapsed, p->interval);
   if (!final && now - p->last < interval)
     return;
   p->last = now;

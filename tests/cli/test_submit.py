@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from jobctl import Tap  # noqa: E402
+from jobctl import Tap, duration as format_duration  # noqa: E402
 
 LRSWEEP, ROOT = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])
 JOBS = os.path.join(ROOT, "jobs")
@@ -51,21 +51,10 @@ def fmt(seconds):
 
 
 def duration(pattern, lines):
-    """A duration as lrs_format_seconds writes it ("850 µs", "2.35 s", "3 min 12 s",
-    "2 h 05 min", "3 d 4 h"), matched by pattern's group 1: (seconds, half its last
-    digit's unit, the rounding it may carry); (nan, nan) when absent."""
+    """jobctl.duration of pattern's group 1 in the first line it matches; (nan, nan)
+    when none does."""
     text = next((m.group(1) for m in (re.search(pattern, l) for l in lines) if m), None)
-    if text is None:
-        return math.nan, math.nan
-    unit = {"d": 86400, "h": 3600, "min": 60, "s": 1}
-    below = {"d": "h", "h": "min", "min": "s"}  # the unit shown after each, when not 0
-    two = re.fullmatch(r"(\d+) (d|h|min)(?: (\d+) (h|min|s))?", text)
-    if two:
-        return (int(two[1]) * unit[two[2]] + int(two[3] or 0) * unit[two[4] or below[two[2]]],
-                unit[below[two[2]]] / 2)
-    value, unit = text.split()
-    scale = {"µs": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
-    return float(value) * scale, 0.5 * 10 ** (math.floor(math.log10(float(value))) - 2) * scale
+    return (math.nan, math.nan) if text is None else format_duration(text)
 
 
 def number(pattern, lines):
