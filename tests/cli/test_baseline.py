@@ -84,14 +84,21 @@ def same_or_superset(old, new):
     return all(any(x == y or ("\t" in x and y.startswith(x + "\t")) for y in it) for x in old)
 
 
+# The integer fields `run` prints (include/lrsweep/result.h's I64 rows with a run
+# line): their -1 is "no value"; a real field's -1 is a value.
+COUNTS = {"iterations", "rhs_evals", "loss_evals", "ls_failures"}
+
+
 def respell(line):
     """A summary line of the base as this lrsweep spells a value the point does not
-    have (README, Command line): an iters_to_* level's -1 is `not reached`, a NaN is
-    `-`; every other value, and the trajectory's TSV, as the base printed it."""
+    have (README, Command line): an iters_to_* level's -1 is `not reached`, another
+    count's -1 (a theory-only point's iterations) and a NaN are `-`; every other
+    value, and the trajectory's TSV, as the base printed it."""
     m = re.fullmatch(r"((?:# )?(\S+) +)(-?nan|-1)", line)
-    if not m or (m.group(3) == "-1" and not m.group(2).startswith("iters_to_")):
+    level = m and m.group(2).startswith("iters_to_")
+    if not m or (m.group(3) == "-1" and not level and m.group(2) not in COUNTS):
         return line
-    return m.group(1) + ("not reached" if m.group(3) == "-1" else "-")
+    return m.group(1) + ("not reached" if level else "-")
 
 
 def run_lines(exe, sweep, k, *extra):
