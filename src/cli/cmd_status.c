@@ -184,12 +184,13 @@ static lrs_status show_once(const char *path, const char *name, bool json, size_
 /* --watch's default interval, in seconds. */
 #define WATCH_SECONDS 5.0
 
-/* Whether a word is meant as a number ("5", "0.5", "-1", ".5", "1e3"), not a
- * store's name: it starts as one. */
+/* Whether a word after --watch is meant as S, not a store's name: it reads
+ * as a number as a whole ("5", "0.5", "1e3", "0", "inf"), or is a negative
+ * one ("-2"); "2024.h5" is a store. */
 static bool looks_numeric(const char *s) {
-  s += *s == '-' || *s == '+';
-  s += *s == '.';
-  return *s >= '0' && *s <= '9';
+  char *end;
+  strtod(s, &end);
+  return (end != s && *end == '\0') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9');
 }
 
 /* S of --watch S: a whole decimal number of seconds, > 0 and finite. */

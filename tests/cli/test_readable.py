@@ -201,6 +201,10 @@ for args, given in ((("mix.h5", "--watch", "abc"), "abc"), (("--watch", "abc", "
 r = run("status", "mix.h5", "--watch", "0.5")
 check(r.returncode == 0 and "progress 4/4 done" in r.stdout,
       "status --watch 0.5 of a finished store: once, exit 0", r.stderr)
+os.link(os.path.join(tmp, "mix.h5"), os.path.join(tmp, "2024.h5"))
+r = run("status", "--watch", "2024.h5")
+check(r.returncode == 0 and "store    2024.h5" in r.stdout,
+      "status --watch 2024.h5: a store whose name starts with digits is the store", r.stderr)
 r = run("status", "mix.h5", "near.h5")
 check(one_line(r) and "expected one store, got 'mix.h5' and 'near.h5'" in r.stderr,
       "two stores: both named", r.stderr)
