@@ -51,7 +51,10 @@ typedef struct lrs_param {
                                some methods only starts with one's name */
   uint32_t methods;         /* the methods it acts with (LRS_PARAM_METHOD
                                bits of lrs_method); 0: every method.  In a
-                               point of another method its value is inert */
+                               point of another method it changes nothing
+                               that method solves (a gf point's step_size
+                               names only the theory's η0, lrsweep/solver.h);
+                               an axis of it warns (lrs_config_axis_idle) */
 } lrs_param;
 
 /* The bit of method `m` in lrs_param.methods. */
@@ -109,6 +112,19 @@ const lrs_point *lrs_config_base(const lrs_config *cfg);
 /* Axes in canonical order (parameter-table order; `seed` always last). */
 size_t lrs_config_axis_count(const lrs_config *cfg);
 const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i);
+
+/* The methods the sweep's points run (LRS_PARAM_METHOD bits): its method
+ * axis's values, else its one method. */
+uint32_t lrs_config_methods(const lrs_config *cfg);
+/* Whether axis i changes no point's solve: its parameter acts with none of
+ * the methods the sweep runs (lrs_param.methods), e.g. `horizon` in a gd
+ * sweep or `step_size` in a gf one — the one rule for keys of another
+ * method.  Such a sweep is valid (every point is), only wasteful: the
+ * commands that plan or run it warn, at the axis's line, with `why` ("axis
+ * step_size: method gf does not use step_size (it acts with gd, none, adam
+ * only), so its 3 values give the same solve"), and refuse nothing.  A
+ * fixed key of another method is inert and not worth a word. */
+bool lrs_config_axis_idle(const lrs_config *cfg, size_t i, char *why, size_t cap);
 
 /* Range axes ({log|lin = [a, b], num = n}) take, between their exact ends,
  * the shortest decimal within LRS_RANGE_RTOL (relative; for a linear range,

@@ -71,6 +71,11 @@ enum { LRS_QUERY_MAX_TEXT = 8192, LRS_QUERY_MAX_DEPTH = 64 };
  * resolved now).  On failure *expr is NULL, LRS_ERR_USAGE (also beyond the
  * limits above, naming them). */
 lrs_status lrs_query_parse(const char *text, const lrs_query_table *table, lrs_query_expr **expr);
+/* The same for an expression the user gave as `option` ("--predicate",
+ * "[refine] predicate"), which its error messages name instead of
+ * "--where": '--predicate "stauts == 1": column 1: unknown column ...'. */
+lrs_status lrs_query_parse_as(const char *option, const char *text, const lrs_query_table *table,
+                              lrs_query_expr **expr);
 void lrs_query_expr_destroy(lrs_query_expr **expr);
 /* True when row `row` satisfies the expression (NULL: every row). */
 bool lrs_query_eval(const lrs_query_expr *expr, const lrs_query_table *table, size_t row);

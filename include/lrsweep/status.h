@@ -120,10 +120,28 @@ const char *lrs_format_seconds(double seconds, char *buf, size_t cap);
  * "512 B", "3.2 KiB", "1.5 GiB".  Returns buf. */
 const char *lrs_format_bytes(double bytes, char *buf, size_t cap);
 
-/* "Did you mean" for error messages: the name closest to word[0..len) by edit
- * distance, when close enough to be a likely typo (distance ≤ max(2, len/3)),
- * else NULL.  Candidates come from name_at(ctx, i), i < n; for a plain array
- * of strings pass lrs_name_in_array and the array. */
+/* A number as a person writes it: `digits` significant digits (%.*g), the
+ * exponent without '+' and leading zeros ("1e-8", "2.5e10", not "1e-08",
+ * "2.5e+10"); "nan", "inf" as they are.  Returns buf. */
+const char *lrs_format_number(double value, int digits, char *buf, size_t cap);
+/* Rewrites the exponent of a printed number in place as lrs_format_number
+ * writes it ("1e-08" → "1e-8", "1e+10" → "1e10"); other text unchanged. */
+char *lrs_format_exponent(char *text);
+
+/* Copies text[0..n) (up to a NUL) into buf[cap] with control characters
+ * escaped so that one line stays one line: "\n", "\t", "\xHH" (cut, never
+ * overflowing, between escapes).  Returns the bytes of text consumed. */
+size_t lrs_escape_control(const char *text, size_t n, char *buf, size_t cap);
+
+/* "Did you mean" for error messages, one rule for every suggestion (sweep-file
+ * keys, command-line options, query columns and enum values): the name
+ * closest to word[0..len) by edit distance (insertions, deletions,
+ * substitutions and transpositions of neighbours count 1), when it is a
+ * likely typo: distance ≤ max(1, len/3), so a short word must be nearly
+ * right ("tl" → "tol", but not "foo" → "tol") and a long one may have a
+ * few slips ("step_sise" → "step_size", "widht" → "width"); else NULL.
+ * Candidates come from name_at(ctx, i), i < n; for a plain array of
+ * strings pass lrs_name_in_array and the array. */
 typedef const char *(*lrs_name_at_fn)(const void *ctx, size_t i);
 const char *lrs_name_in_array(const void *names, size_t i);
 const char *lrs_closest_name(const char *word, size_t len, lrs_name_at_fn name_at,

@@ -55,6 +55,11 @@ bool lrs_cli_wants_help(int argc, char **argv);
 
 /* Loads a sweep file, builds its grid and validates every point. */
 lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **grid);
+/* Warns on stderr, one line each, of the axes that change no point's solve
+ * (lrs_config_axis_idle): "lrsweep: FILE:LINE:COL: warning: axis ...".
+ * For the commands that plan or run a whole sweep (plan, submit, the main
+ * job's rank 0), once per command. */
+void lrs_cli_warn_sweep(const lrs_config *cfg);
 
 /* Prints a point summary as "name value" lines, each starting with prefix. */
 void lrs_cli_print_summary(FILE *out, const char *prefix, const lrs_summary *summary);

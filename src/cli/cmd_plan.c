@@ -44,6 +44,12 @@ static const char *axis_name(const lrs_axis *a) {
 }
 
 static int plan(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (argv[i][0] == '-' && argv[i][1])
+      return lrs_cli_bad_option(&lrs_cli_plan, argv[i], i + 1 == argc);
+  if (argc > 2)
+    return lrs_cli_usage_error("plan", "expected one sweep file, got '%s' and '%s'", argv[1],
+                               argv[2]);
   if (argc != 2)
     return lrs_cli_usage_error("plan", "expected one sweep file");
   lrs_config *cfg = NULL;
@@ -51,6 +57,7 @@ static int plan(int argc, char **argv) {
   lrs_status st = lrs_cli_open_sweep(argv[1], &cfg, &grid);
   if (st != LRS_OK)
     return lrs_cli_fail(st);
+  lrs_cli_warn_sweep(cfg);
 
   const lrs_point *base = lrs_config_base(cfg);
   printf("sweep    %s  (%s)\n", lrs_config_name(cfg), lrs_config_source(cfg));
@@ -153,7 +160,8 @@ static int points(int argc, char **argv) {
     else if (argv[i][0] == '-')
       return lrs_cli_bad_option(&lrs_cli_points, argv[i], i + 1 == argc);
     else if (path)
-      return lrs_cli_usage_error("points", "expected one sweep file, got '%s' too", argv[i]);
+      return lrs_cli_usage_error("points", "expected one sweep file, got '%s' and '%s'", path,
+                                  argv[i]);
     else
       path = argv[i];
   }

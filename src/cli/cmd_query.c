@@ -32,9 +32,18 @@ static lrs_status boundary_setup(lrs_store *store, size_t sweep, const lrs_store
                                  lrs_config **cfg) {
   LRS_TRY(lrs_store_load_config(store, sweep, cfg));
   const lrs_field *col = lrs_store_points_column(pts, axis);
-  if (!col || !(col->flags & LRS_FIELD_AXIS))
-    return LRS_RAISE(LRS_ERR_USAGE, "--boundary %s: not an axis of sweep '%s'", axis,
-                     lrs_config_name(*cfg));
+  if (!col || !(col->flags & LRS_FIELD_AXIS)) {
+    size_t nc, n = 0;
+    const lrs_field *c = lrs_store_points_columns(pts, &nc);
+    const char *axes[64];
+    for (size_t i = 0; i < nc && n < 64; i++)
+      if (c[i].flags & LRS_FIELD_AXIS)
+        axes[n++] = c[i].name;
+    const char *pick = lrs_closest_name(axis, strlen(axis), lrs_name_in_array, axes, n);
+    return LRS_RAISE(LRS_ERR_USAGE, "--boundary %s: not an axis of sweep '%s'%s%s%s", axis,
+                     lrs_config_name(*cfg), pick ? "; did you mean '" : "", pick ? pick : "",
+                     pick ? "'?" : "");
+  }
   const lrs_refine_options *r = lrs_config_refine(*cfg);
   *log_scale = false;
   for (size_t a = 0; a < lrs_config_axis_count(*cfg); a++)
@@ -115,7 +124,8 @@ static int query(int argc, char **argv) {
     if (argv[i][0] == '-' && argv[i][1])
       return lrs_cli_bad_option(&lrs_cli_query, argv[i], i + 1 == argc);
     if (path)
-      return lrs_cli_usage_error("query", "expected one store, got '%s' too", argv[i]);
+      return lrs_cli_usage_error("query", "expected one store, got '%s' and '%s'", path,
+                                  argv[i]);
     path = argv[i];
   }
   if (!path)
@@ -143,7 +153,7 @@ static int query(int argc, char **argv) {
 
   lrs_store *store = NULL;
   lrs_store_points *pts = NULL;
-  lrs_query_expr *expr = NULL;
+  lrs_query_expr *expr = NULL, *in_scope = NULL;
   lrs_query_pivot *pv = NULL;
   lrs_query_expr *holds = NULL;
   lrs_query_boundary *bd = NULL;
@@ -154,40 +164,37 @@ static int query(int argc, char **argv) {
   LRS_TRY_GOTO(st, lrs_store_find_sweep(store, name, &sweep), done);
   LRS_TRY_GOTO(st, lrs_store_read_points(store, sweep, &pts), done);
   lrs_query_table_from_store(pts, &table);
-  if (boundary) {
-    /* Over the computed points only. */
-    size_t len = (where ? strlen(where) : 0) + 64;
-    char *done_where = malloc(len);
-    LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(done_where), done);
-    snprintf(done_where, len, "status != \"pending\"%s%s%s", where ? " && (" : "",
-             where ? where : "", where ? ")" : "");
-    st = lrs_query_parse(done_where, &table, &expr);
-    free(done_where);
-    if (st != LRS_OK)
-      goto done;
-  } else if (pivot && !all_rows && lrs_query_column_index(&table, "origin") >= 0) {
-    /* A pivot is over the grid's own rows, as the heatmaps are: refinement
-     * rows sit off the grid and would add sparse columns (--all-rows). */
-    size_t len = (where ? strlen(where) : 0) + 64;
-    char *grid_where = malloc(len);
-    LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(grid_where), done);
-    snprintf(grid_where, len, "origin == \"grid\"%s%s%s", where ? " && (" : "",
-             where ? where : "", where ? ")" : "");
-    st = lrs_query_parse(grid_where, &table, &expr);
-    free(grid_where);
-    if (st != LRS_OK)
-      goto done;
-  } else if (where) {
+  /* The rows a boundary or a pivot is over, besides --where's: a boundary's
+   * the computed points, a pivot's the grid's own rows, as the heatmaps are
+   * (refinement rows sit off the grid and would add sparse columns;
+   * --all-rows).  Filtered apart from --where, so that its errors name its
+   * own columns and its limits are the user's. */
+  const char *scope = boundary ? "status != \"pending\""
+                      : pivot && !all_rows && lrs_query_column_index(&table, "origin") >= 0
+                          ? "origin == \"grid\""
+                          : NULL;
+  if (where) {
     LRS_TRY_GOTO(st, lrs_query_parse(where, &table, &expr), done);
-  }
-  if (where)
     LRS_TRY_GOTO(st, note_unmatched(pts, expr, &table), done);
+  }
   LRS_TRY_GOTO(st, lrs_query_filter(expr, &table, &rows, &n_rows), done);
+  if (scope) {
+    LRS_TRY_GOTO(st, lrs_query_parse(scope, &table, &in_scope), done);
+    size_t kept = 0;
+    for (size_t r = 0; r < n_rows; r++)
+      if (lrs_query_eval(in_scope, &table, rows[r]))
+        rows[kept++] = rows[r];
+    n_rows = kept;
+  }
   if (boundary) {
     bool log_scale = false;
+    const bool given = predicate != NULL;
     LRS_TRY_GOTO(st, boundary_setup(store, sweep, pts, boundary, &predicate, &log_scale, &cfg),
                  done);
-    LRS_TRY_GOTO(st, lrs_query_parse(predicate, &table, &holds), done);
+    LRS_TRY_GOTO(st,
+                 lrs_query_parse_as(given ? "--predicate" : "[refine] predicate", predicate,
+                                    &table, &holds),
+                 done);
     LRS_TRY_GOTO(st, other_axes(pts, boundary, &cols, &n_cols), done);
     LRS_TRY_GOTO(st, lrs_query_boundary_make(&table, rows, n_rows,
                                              (size_t)lrs_query_column_index(&table, boundary),
@@ -196,7 +203,7 @@ static int query(int argc, char **argv) {
     LRS_TRY_GOTO(st, lrs_query_boundary_print(stdout, &table, bd, format), done);
   } else if (pivot) {
     if (predicate)
-      LRS_TRY_GOTO(st, lrs_query_parse(predicate, &table, &holds), done);
+      LRS_TRY_GOTO(st, lrs_query_parse_as("--predicate", predicate, &table, &holds), done);
     if (agg == LRS_QUERY_AGG_FRAC)
       LRS_TRY_GOTO(st, lrs_query_pivot_make_frac(&table, rows, n_rows, pivot, holds, &pv), done);
     else
@@ -219,6 +226,7 @@ done:
   lrs_config_destroy(&cfg);
   lrs_query_pivot_destroy(&pv);
   lrs_query_expr_destroy(&expr);
+  lrs_query_expr_destroy(&in_scope);
   free(rows);
   free(cols);
   lrs_store_points_destroy(&pts);
@@ -242,7 +250,11 @@ const lrs_cli_command lrs_cli_query = {
     "                  comparisons == != < <= > >=, && || ! (or and or not),\n"
     "                  + - * /, log10 log exp sqrt abs, parentheses, numbers,\n"
     "                  quoted strings for enum and text columns (docs/store.md)\n"
-    "  --format        table (aligned, default), csv, or json (one object per line)\n"
+    "  --format        table (default): aligned, for reading: numbers to 6\n"
+    "                  significant digits (more where 6 would show two values\n"
+    "                  alike), a missing value '-'; csv or json (one object per\n"
+    "                  line): exact, the shortest decimals that read back to the\n"
+    "                  same doubles, missing values empty (CSV) or null (JSON)\n"
     "  --pivot X,Y,V   a matrix: one row per value of Y, one column per value of X,\n"
     "                  each cell --agg (default mean) of V over the other dimensions\n"
     "                  (e.g. seeds); missing values (NaN; -1 of iters_to_*: never\n"

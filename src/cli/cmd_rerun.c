@@ -110,7 +110,8 @@ static int rerun(int argc, char **argv) {
     } else if (argv[i][0] == '-')
       return lrs_cli_bad_option(&lrs_cli_rerun, argv[i], i + 1 == argc);
     else if (path)
-      return lrs_cli_usage_error("rerun", "expected one store, got '%s' too", argv[i]);
+      return lrs_cli_usage_error("rerun", "expected one store, got '%s' and '%s'", path,
+                                  argv[i]);
     else
       path = argv[i];
   }

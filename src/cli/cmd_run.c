@@ -1,6 +1,7 @@
 /* `lrsweep run SWEEP.toml --point K`: solve one point in this process. */
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,23 @@ static void print_line(FILE *out, const char *prefix, const char *label, const c
   fprintf(out, "%s%-20s %s\n", prefix, label, value);
 }
 
-/* One field's value as `run` prints it: %.10g, integers, enum names, text. */
+/* A number `run` does not have, as what that means: an iters_to_* level the
+ * run never reached (-1), else a value not recorded or not fitted (NaN: a
+ * rate without a fit window, the drift of a model that does not track it);
+ * the query table's "-" (lrsweep/query.h). */
+static const char *no_value(const lrs_field *f) {
+  const size_t at = offsetof(lrs_summary, iters_to), size = sizeof((lrs_summary *)0)->iters_to;
+  const bool level = f->offset >= at && f->offset < at + size;
+  return level ? "not reached" : "-";
+}
+
+/* One field's value as `run` prints it: %.10g, integers, enum names, text;
+ * a number the point does not have (NaN, -1) as no_value says. */
 static const char *shown(const lrs_field *f, const lrs_summary *s, char *buf, size_t cap) {
-  if (f->type == LRS_FIELD_F64)
+  const bool number = f->type == LRS_FIELD_F64 || f->type == LRS_FIELD_I64;
+  if (number && !lrs_field_is_set(f, s))
+    snprintf(buf, cap, "%s", no_value(f));
+  else if (f->type == LRS_FIELD_F64)
     snprintf(buf, cap, "%.10g", lrs_field_number(f, s));
   else
     lrs_field_text(f, s, buf, cap);
@@ -70,7 +85,10 @@ void lrs_cli_print_summary(FILE *out, const char *prefix, const lrs_summary *s) 
     if (f->show.mode == LRS_SHOW_RATIO) {
       char label[64];
       snprintf(label, sizeof label, "%s/%s", prev_label, f->label);
-      snprintf(buf, sizeof buf, "%.10g", prev / v);
+      if (isnan(prev / v))
+        snprintf(buf, sizeof buf, "-");
+      else
+        snprintf(buf, sizeof buf, "%.10g", prev / v);
       print_line(out, prefix, label, buf);
     }
     prev = v;
@@ -126,7 +144,8 @@ static int run(int argc, char **argv) {
     else if (argv[i][0] == '-')
       return lrs_cli_bad_option(&lrs_cli_run, argv[i], i + 1 == argc);
     else if (path)
-      return lrs_cli_usage_error("run", "expected one sweep file, got '%s' too", argv[i]);
+      return lrs_cli_usage_error("run", "expected one sweep file, got '%s' and '%s'", path,
+                                  argv[i]);
     else
       path = argv[i];
   }

@@ -136,10 +136,14 @@ static lrs_status sweep_status(lrs_store *store, size_t sweep, bool json, size_t
       const lrs_store_row *r = lrs_store_points_row(pts, i);
       if (!is_failure(r->summary.status))
         continue;
-      printf("  #%-8" PRIu64 " %s: %s  [%s]\n", r->index,
-             lrs_point_status_names[r->summary.status],
-             r->summary.message[0] ? r->summary.message : "(no message)",
-             lrs_store_points_key(pts, i));
+      /* A stored message is any text (GSL's, a data file's path): escaped,
+       * so that each failure stays one line of the list. */
+      printf("  #%-8" PRIu64 " %s: ", r->index, lrs_point_status_names[r->summary.status]);
+      const char *why = r->summary.message[0] ? r->summary.message : "(no message)";
+      lrs_cli_put_text(stdout, why, sizeof r->summary.message);
+      fputs("  [", stdout);
+      lrs_cli_put_text(stdout, lrs_store_points_key(pts, i), SIZE_MAX);
+      fputs("]\n", stdout);
       shown++;
     }
     if (failures > shown)
@@ -177,9 +181,37 @@ static lrs_status show_once(const char *path, const char *name, bool json, size_
   return st;
 }
 
+/* --watch's default interval, in seconds. */
+#define WATCH_SECONDS 5.0
+
+/* Whether a word after --watch is meant as S, not a store's name: it reads
+ * as a number as a whole ("5", "0.5", "1e3", "0", "inf"), or is a negative
+ * one ("-2"); "2024.h5" is a store. */
+static bool looks_numeric(const char *s) {
+  char *end;
+  strtod(s, &end);
+  return (end != s && *end == '\0') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9');
+}
+
+/* S of --watch S: a whole decimal number of seconds, > 0 and finite. */
+static bool seconds(const char *s, double *out) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || *end || !(v > 0) || !isfinite(v))
+    return false;
+  *out = fmin(v, 1e9); /* ~30 years: nanosleep's time_t holds it */
+  return true;
+}
+
+static int watch_error(const char *given) {
+  return lrs_cli_usage_error("status", "--watch expects a number of seconds > 0 (or nothing: "
+                                       "every %g s), not '%s'", WATCH_SECONDS, given);
+}
+
 static int status(int argc, char **argv) {
   const char *path = NULL, *name = NULL, *format = "text";
   double watch = 0;
+  int path_at = 0, watch_word = -1; /* where the store, and a word after --watch, were */
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--sweep") == 0 && i + 1 < argc)
       name = argv[++i];
@@ -189,17 +221,28 @@ static int status(int argc, char **argv) {
       format = argv[++i];
     else if (strncmp(argv[i], "--format=", 9) == 0)
       format = argv[i] + 9;
-    else if (strcmp(argv[i], "--watch") == 0) {
-      watch = 5;
-      if (i + 1 < argc && argv[i + 1][0] != '-' && strtod(argv[i + 1], NULL) > 0 &&
-          strspn(argv[i + 1], "0123456789.") == strlen(argv[i + 1]))
-        watch = strtod(argv[++i], NULL);
+    else if (strcmp(argv[i], "--watch") == 0 || strncmp(argv[i], "--watch=", 8) == 0) {
+      /* S is optional: the next word is S when it reads as a number (then
+       * it must be a valid one), else the store or another option. */
+      const char *s = argv[i][7] == '=' ? argv[i] + 8 : i + 1 < argc ? argv[i + 1] : NULL;
+      watch = WATCH_SECONDS;
+      if (argv[i][7] == '=' || (s && looks_numeric(s))) {
+        if (!seconds(s, &watch))
+          return watch_error(s);
+        i += argv[i][7] != '=';
+      } else if (s && s[0] != '-') {
+        watch_word = i + 1; /* the store, unless a second one follows */
+      }
     } else if (argv[i][0] == '-')
       return lrs_cli_bad_option(&lrs_cli_status, argv[i], i + 1 == argc);
+    else if (path && (path_at == watch_word || i == watch_word))
+      /* `--watch abc STORE` or `STORE --watch abc`: abc was meant as S */
+      return watch_error(argv[watch_word]);
     else if (path)
-      return lrs_cli_usage_error("status", "expected one store, got '%s' too", argv[i]);
+      return lrs_cli_usage_error("status", "expected one store, got '%s' and '%s'", path,
+                                 argv[i]);
     else
-      path = argv[i];
+      path = argv[path_at = i];
   }
   if (!path)
     return lrs_cli_usage_error("status", "expected a store (an .h5 file)");
@@ -230,5 +273,6 @@ const lrs_cli_command lrs_cli_status = {
     "and the failures (error, timeout, numerical_failure) with their messages.\n"
     "  --format json   one object per sweep: store, sweep, time, points, done,\n"
     "                  pending, failed, status (count per outcome), seconds\n"
-    "  --watch [S]     again every S seconds (5) until no point is pending\n",
+    "  --watch [S]     again every S seconds (a number > 0; default 5) until no\n"
+    "                  point is pending\n",
     status};

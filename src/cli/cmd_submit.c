@@ -283,7 +283,8 @@ static int parse_args(int argc, char **argv, submit_args *a) {
     }
     if (arg[0] != '-') {
       if (a->sweep)
-        return lrs_cli_usage_error("submit", "expected one sweep file, got '%s' too", arg);
+        return lrs_cli_usage_error("submit", "expected one sweep file, got '%s' and '%s'",
+                                   a->sweep, arg);
       a->sweep = arg;
       continue;
     }
@@ -463,6 +464,7 @@ static int submit(int argc, char **argv) {
   lrs_status st = lrs_cli_open_sweep(a.sweep, &cfg, &grid);
   if (st != LRS_OK)
     return lrs_cli_fail(st);
+  lrs_cli_warn_sweep(cfg);
   const char *store = a.store ? a.store : lrs_config_store(cfg);
   LRS_TRY_GOTO(st, make_estimate(grid, store, lrs_config_name(cfg), &e), done);
 

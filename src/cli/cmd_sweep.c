@@ -106,7 +106,8 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     else if (arg[0] == '-')
       return lrs_cli_bad_option(&lrs_cli_sweep, arg, val == NULL);
     else if (a->path)
-      return lrs_cli_usage_error("sweep", "expected one sweep file, got '%s' too", arg);
+      return lrs_cli_usage_error("sweep", "expected one sweep file, got '%s' and '%s'",
+                                 a->path, arg);
     else
       a->path = arg;
     if (rc != LRS_EXIT_OK)
@@ -206,6 +207,8 @@ static lrs_status share_sweep(int rank, const char *path, lrs_config **cfg, lrs_
   lrs_status st = LRS_OK;
   if (rank == 0) {
     st = lrs_cli_open_sweep(path, cfg, grid);
+    if (st == LRS_OK)
+      lrs_cli_warn_sweep(*cfg);
     if (st == LRS_OK)
       text = lrs_config_text(*cfg, NULL);
     head[0] = st != LRS_OK;
@@ -493,13 +496,19 @@ static int sweep(int argc, char **argv) {
   } else if (rank == 0 && a.sched.progress != LRS_PROGRESS_QUIET &&
              (n_pending > 0 || lrs_config_refine(cfg)->enabled)) {
     /* (with nothing pending, "nothing to do" above said it all) */
-    char took[32];
+    char took[32], other[96] = "";
+    /* The outcomes the report does not count (a GF point's max_time, a
+     * theory-only point): named, so that the counts add up to the points. */
+    const uint64_t rest =
+        report.done - report.converged - report.max_iter - report.diverged - report.failed;
+    if (rest)
+      snprintf(other, sizeof other, ", %" PRIu64 " other (max_time, theory_only, rule_undefined)",
+               rest);
     fprintf(stderr,
             "lrsweep: %s: %" PRIu64 " point%s done (%" PRIu64 " converged, %" PRIu64
-            " max_iter, %" PRIu64 " diverged, %" PRIu64 " failed) in %s\n",
+            " max_iter, %" PRIu64 " diverged, %" PRIu64 " failed%s) in %s\n",
             lrs_config_name(cfg), report.done, report.done == 1 ? "" : "s", report.converged,
-            report.max_iter,
-            report.diverged, report.failed,
+            report.max_iter, report.diverged, report.failed, other,
             lrs_format_seconds(report.seconds, took, sizeof took));
   }
   free(pending);

@@ -69,36 +69,22 @@ void lrs_cli_put_line(FILE *out, const char *prefix, const char *text) {
 }
 
 void lrs_cli_put_text(FILE *out, const char *text, size_t n) {
-  for (size_t i = 0; i < n && text[i]; i++) {
-    unsigned char c = (unsigned char)text[i];
-    if (c == '\n')
-      fputs("\\n", out);
-    else if (c == '\t')
-      fputs("\\t", out);
-    else if (c < 0x20 || c == 0x7f)
-      fprintf(out, "\\x%02x", c);
-    else
-      fputc(c, out);
+  char buf[256];
+  for (size_t done = 0; done < n && text[done];) {
+    done += lrs_escape_control(text + done, n - done, buf, sizeof buf);
+    fputs(buf, out);
   }
 }
 
 const char *lrs_cli_human_number(const char *text, char *buf, size_t cap) {
-  const char *e = strpbrk(text, "eE");
   char *end;
   double v = strtod(text, &end);
-  if (!e || end == text || *end || !isfinite(v)) /* not a number with an exponent */
-    snprintf(buf, cap, "%s", text);
-  else if (v == rint(v) && fabs(v) < 1e6) /* 1e+02 → 100, 2.5e+02 → 250 */
+  snprintf(buf, cap, "%s", text);
+  if (!strpbrk(text, "eE") || end == text || *end || !isfinite(v))
+    return buf; /* not a number with an exponent */
+  if (v == rint(v) && fabs(v) < 1e6) /* 1e+02 → 100, 2.5e+02 → 250 */
     snprintf(buf, cap, "%.0f", v);
-  else { /* 1e-08 → 1e-8, 1e+10 → 1e10 */
-    const char *x = e + 1;
-    bool minus = *x == '-';
-    x += *x == '-' || *x == '+';
-    while (x[0] == '0' && x[1])
-      x++;
-    snprintf(buf, cap, "%.*se%s%s", (int)(e - text), text, minus ? "-" : "", x);
-  }
-  return buf;
+  return lrs_format_exponent(buf); /* 1e-08 → 1e-8, 1e+10 → 1e10 */
 }
 
 int lrs_cli_fail(lrs_status status) {
@@ -139,6 +125,29 @@ static bool shows_value(const char *v) {
   return *v >= 'a' && *v <= 'z' && memchr(v, '|', word) != NULL;
 }
 
+/* The options a usage text names ("--sweep", "--format", ...), each once,
+ * as NUL-terminated copies in store[cap] pointed to by names[max]. */
+static size_t usage_options(const char *usage, const char **names, size_t max, char *store,
+                            size_t cap) {
+  size_t n = 0, used = 0;
+  for (const char *u = strstr(usage, "--"); u && n < max; u = strstr(u + 2, "--")) {
+    size_t len = 2 + strspn(u + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+    if (len == 2 || (u > usage && u[-1] != ' ' && u[-1] != '[' && u[-1] != '|') ||
+        used + len + 1 > cap)
+      continue;
+    memcpy(store + used, u, len);
+    store[used + len] = '\0';
+    bool seen = false;
+    for (size_t k = 0; k < n && !seen; k++)
+      seen = strcmp(names[k], store + used) == 0;
+    if (!seen) {
+      names[n++] = store + used;
+      used += len + 1;
+    }
+  }
+  return n;
+}
+
 int lrs_cli_bad_option(const lrs_cli_command *cmd, const char *arg, bool last) {
   /* An option that takes a value shows it in the usage text: "--store PATH",
    * "[--sweep NAME]", "[--format text|json]". */
@@ -147,6 +156,15 @@ int lrs_cli_bad_option(const lrs_cli_command *cmd, const char *arg, bool last) {
     if (u > cmd->usage && (u[-1] == ' ' || u[-1] == '[') && u[len] == ' ' &&
         shows_value(u + len + 1))
       return lrs_cli_usage_error(cmd->name, "option '%s' expects a value", arg);
+  /* A misspelt option: the one rule of every "did you mean" (lrsweep/status.h),
+   * over the options the usage text names; "--opt=value" by its name. */
+  const char *names[64];
+  char store[1024];
+  size_t n = usage_options(cmd->usage, names, 64, store, sizeof store);
+  const char *pick = lrs_closest_name(arg, strcspn(arg, "="), lrs_name_in_array, names, n);
+  if (pick)
+    return lrs_cli_usage_error(cmd->name, "unknown option '%.*s'; did you mean '%s'?",
+                               (int)strcspn(arg, "="), arg, pick);
   return lrs_cli_usage_error(cmd->name, "unknown option '%s'", arg);
 }
 
@@ -169,11 +187,12 @@ static lrs_status check_refine_predicate(const lrs_config *cfg) {
   lrs_status st = LRS_OK;
   lrs_query_table table = {0, n, cols, NULL, NULL, NULL};
   lrs_query_expr *expr = NULL;
-  if (st == LRS_OK && lrs_query_parse(r->predicate, &table, &expr) != LRS_OK) {
+  if (st == LRS_OK &&
+      lrs_query_parse_as("[refine] predicate", r->predicate, &table, &expr) != LRS_OK) {
     char why[768];
     snprintf(why, sizeof why, "%s", lrs_error_message());
-    st = LRS_RAISE(LRS_ERR_CONFIG, "%s:%d:%d: [refine] predicate: %s", lrs_config_source(cfg),
-                   r->predicate_line, r->predicate_column, why);
+    st = LRS_RAISE(LRS_ERR_CONFIG, "%s:%d:%d: %s", lrs_config_source(cfg), r->predicate_line,
+                   r->predicate_column, why);
   }
   lrs_query_expr_destroy(&expr);
   free(cols);
@@ -215,6 +234,17 @@ lrs_status lrs_cli_open_sweep(const char *path, lrs_config **cfg, lrs_grid **gri
     lrs_config_destroy(cfg);
   }
   return st;
+}
+
+void lrs_cli_warn_sweep(const lrs_config *cfg) {
+  char why[512], line[640];
+  for (size_t i = 0; i < lrs_config_axis_count(cfg); i++)
+    if (lrs_config_axis_idle(cfg, i, why, sizeof why)) {
+      const lrs_axis *a = lrs_config_axis(cfg, i);
+      snprintf(line, sizeof line, "%s:%d:%d: warning: %s", lrs_config_source(cfg), a->line,
+               a->column, why);
+      lrs_cli_put_line(stderr, "lrsweep: ", line);
+    }
 }
 
 int main(int argc, char **argv) {

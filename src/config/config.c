@@ -1048,6 +1048,39 @@ const lrs_axis *lrs_config_axis(const lrs_config *cfg, size_t i) {
   return i < cfg->n_axes ? &cfg->axes[i] : NULL;
 }
 
+uint32_t lrs_config_methods(const lrs_config *cfg) {
+  const lrs_param *method = lrs_param_find("method");
+  for (size_t i = 0; i < cfg->n_axes; i++)
+    if (cfg->axes[i].param == method) {
+      uint32_t bits = 0;
+      for (size_t k = 0; k < cfg->axes[i].length; k++)
+        bits |= LRS_PARAM_METHOD((int)cfg->axes[i].values[k]);
+      return bits;
+    }
+  return LRS_PARAM_METHOD(cfg->base.method);
+}
+
+bool lrs_config_axis_idle(const lrs_config *cfg, size_t i, char *why, size_t cap) {
+  const lrs_axis *a = lrs_config_axis(cfg, i);
+  const uint32_t ran = lrs_config_methods(cfg);
+  if (!a || !a->param->methods || (a->param->methods & ran) || a->length < 2)
+    return false;
+  char ran_text[64] = "", acts[64] = "";
+  for (int m = 0; m < LRS_METHOD_COUNT; m++) {
+    const uint32_t bit = LRS_PARAM_METHOD(m);
+    char *list = (ran & bit) ? ran_text : (a->param->methods & bit) ? acts : NULL;
+    if (list) {
+      size_t used = strlen(list);
+      snprintf(list + used, sizeof ran_text - used, "%s%s", used ? ", " : "", lrs_method_names[m]);
+    }
+  }
+  snprintf(why, cap,
+           "axis %s: method %s does not use %s (it acts with %s only), so its %zu values give "
+           "the same solve",
+           a->param->name, ran_text, a->param->name, acts, a->length);
+  return true;
+}
+
 lrs_status lrs_config_check_data_file(const lrs_config *cfg) {
   if (!cfg->base.data_file[0])
     return LRS_OK;

@@ -19,6 +19,7 @@
 #define ENUM_OF(of, name, sec, table, def, doc)                                \
   {#name, sec, LRS_PARAM_ENUM, OFF(name), table, 0, 0, false, false, def, doc, of}
 #define GD_ADAM (LRS_PARAM_METHOD(LRS_METHOD_GD) | LRS_PARAM_METHOD(LRS_METHOD_ADAM))
+#define GD_ADAM_NONE (GD_ADAM | LRS_PARAM_METHOD(LRS_METHOD_NONE))
 #define GF LRS_PARAM_METHOD(LRS_METHOD_GF)
 #define ADAM LRS_PARAM_METHOD(LRS_METHOD_ADAM)
 
@@ -71,8 +72,10 @@ static const lrs_param table[] = {
          "gd, gf (gradient flow), adam (lr = step_size) or none (theory constants only)"),
     ENUM(step_rule, "solver", lrs_step_rule_names, LRS_STEP_LOCAL,
          "fixed, local, global, backtracking or xu2023"),
-    REAL(step_size, "solver", 0, INFINITY, true, true, NAN,
-         "η (fixed), η0 (local/global/xu2023 bounds; unset: η_max), η_bt (backtracking)"),
+    /* GF integrates the flow: no step; only the theory's η0 reads it. */
+    REAL_OF(GD_ADAM_NONE, step_size, "solver", 0, INFINITY, true, true, NAN,
+            "GD, Adam, none: η (fixed), η0 (local/global/xu2023 bounds; unset: η_max), "
+            "η_bt (backtracking), Adam's lr; GF: only the theory's η0"),
     REAL(bt_shrink, "solver", 0, 1, true, false, 0.9,
          "backtracking: η ← τη per shrink (0.9 fits [P1] Fig. 2; App. G.2.1 prints 0.1)"),
     REAL(bt_sufficient, "solver", 0, 1, true, false, 0.5,
@@ -121,6 +124,7 @@ static const lrs_param table[] = {
 };
 
 #undef GD_ADAM
+#undef GD_ADAM_NONE
 #undef GF
 #undef ADAM
 

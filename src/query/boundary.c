@@ -238,8 +238,13 @@ lrs_status lrs_query_boundary_print(FILE *out, const lrs_query_table *t,
   }
   for (size_t k = 0; k < b->n_cell_cols; k++)
     cols[k] = t->cols[b->cell_cols[k]];
+  /* lo, hi and boundary are values of the axis (a table tells them apart as
+   * it does an axis's values: lrs_query_print); counts after them. */
   for (size_t k = 0; k < OUT_COUNT; k++)
-    cols[b->n_cell_cols + k] = (lrs_field){.name = out_names[k], .type = LRS_FIELD_F64};
+    cols[b->n_cell_cols + k] =
+        k >= OUT_POINTS ? (lrs_field){.name = out_names[k], .type = LRS_FIELD_I64}
+                        : (lrs_field){.name = out_names[k], .type = LRS_FIELD_F64,
+                                      .flags = LRS_FIELD_AXIS};
   cols[b->n_cell_cols + OUT_BELOW] =
       (lrs_field){.name = out_names[OUT_BELOW], .type = LRS_FIELD_ENUM, .names = below_names};
   for (size_t k = 0; k < n_cols; k++)

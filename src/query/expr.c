@@ -34,6 +34,10 @@ static const char *column_name_at(const void *ctx, size_t i) {
   return ((const lrs_query_table *)ctx)->cols[i].name;
 }
 
+void lrs__query_suggest(const lrs_query_table *t, const char *name, char *buf, size_t cap) {
+  suggest(name, strlen(name), NULL, t->n_cols, column_name_at, t, buf, cap);
+}
+
 /* ---- tokens --------------------------------------------------------------------- */
 
 typedef enum {
@@ -106,6 +110,7 @@ struct lrs_query_expr {
 };
 
 typedef struct parser {
+  const char *option; /* what the user typed the expression as: "--where" */
   const char *text;
   const lrs_query_table *table;
   token tok;
@@ -128,7 +133,7 @@ static lrs_status fail(parser *p, size_t pos, const char *fmt, ...) {
   /* A long expression is abbreviated: the reason must fit the message. */
   const int shown = 60;
   if (p->st == LRS_OK)
-    p->st = LRS_RAISE(LRS_ERR_USAGE, "--where \"%.*s%s\": column %zu: %s", shown, p->text,
+    p->st = LRS_RAISE(LRS_ERR_USAGE, "%s \"%.*s%s\": column %zu: %s", p->option, shown, p->text,
                       strlen(p->text) > (size_t)shown ? "…" : "", pos + 1, what);
   return p->st;
 }
@@ -247,7 +252,7 @@ static int add_node(parser *p, node n) {
     node *grown = realloc(e->nodes, cap * sizeof *grown);
     if (!grown) {
       if (p->st == LRS_OK)
-        p->st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory parsing --where");
+        p->st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory parsing %s", p->option);
       free(n.string);
       return -1;
     }
@@ -266,7 +271,7 @@ static bool emit(parser *p, instr in, int delta) {
     instr *grown = realloc(e->code, cap * sizeof *grown);
     if (!grown) {
       if (p->st == LRS_OK)
-        p->st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory parsing --where");
+        p->st = LRS_RAISE(LRS_ERR_NOMEM, "out of memory parsing %s", p->option);
       return false;
     }
     e->code = grown;
@@ -649,10 +654,15 @@ static int parse_or(parser *p, lexer_state *lx) {
 }
 
 lrs_status lrs_query_parse(const char *text, const lrs_query_table *table, lrs_query_expr **out) {
+  return lrs_query_parse_as("--where", text, table, out);
+}
+
+lrs_status lrs_query_parse_as(const char *option, const char *text, const lrs_query_table *table,
+                              lrs_query_expr **out) {
   *out = NULL;
   lrs_query_expr *e = calloc(1, sizeof *e);
   LRS_TRY(LRS_CHECK_ALLOC(e));
-  parser p = {text, table, {T_END, 0, 0, 0, NULL}, e, LRS_OK, 0, 0};
+  parser p = {option, text, table, {T_END, 0, 0, 0, NULL}, e, LRS_OK, 0, 0};
   lexer_state lx = {0};
   int root = -1;
   size_t len = strlen(text);
@@ -668,12 +678,13 @@ lrs_status lrs_query_parse(const char *text, const lrs_query_table *table, lrs_q
   if (root >= 0 && p.st == LRS_OK && p.tok.kind != T_END)
     fail(&p, p.tok.pos, "unexpected %s; expected an operator or the end", tok_text(&p, &p.tok));
   if (root >= 0 && p.st == LRS_OK)
-    check_condition(&p, root, "--where");
+    check_condition(&p, root, option);
   free(p.tok.string);
   e->root = root;
   if (p.st != LRS_OK || root < 0) {
     lrs_query_expr_destroy(&e);
-    return p.st != LRS_OK ? p.st : LRS_RAISE(LRS_ERR_USAGE, "--where: cannot parse \"%s\"", text);
+    return p.st != LRS_OK ? p.st
+                          : LRS_RAISE(LRS_ERR_USAGE, "%s: cannot parse \"%s\"", option, text);
   }
   *out = e;
   return LRS_OK;

@@ -21,7 +21,9 @@ lrs_status lrs_query_format_parse(const char *text, lrs_query_format *format) {
   return LRS_RAISE(LRS_ERR_USAGE, "--format must be table, csv or json, not '%s'", text);
 }
 
-enum { CELL = 320 };
+/* A cell's text: CELL for numbers and names; a text column's (a key, a
+ * message) up to TEXT bytes, and in a table escaped, up to 4 bytes each. */
+enum { CELL = 320, TEXT = 4096 };
 
 static void csv_field(FILE *out, const char *s) {
   if (!strpbrk(s, ",\"\n\r")) {
@@ -60,10 +62,91 @@ static void json_number(FILE *out, const char *text) {
     fputs(text, out);
 }
 
+/* Columns a cell takes on a terminal: its UTF-8 code points ("µs", "ℓ*"). */
+static size_t text_columns(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
+
+static int by_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The significant digits a table prints a real column with: 6; for the
+ * values of an axis, which tell points apart, more when 6 would show two
+ * different values alike (a sweep over 1.0000001 and 1.0000002, a refined
+ * bracket): rounding is monotone, so it is enough that neighbours in sorted
+ * order read apart.  Measured values keep 6 (two rates equal to 6 digits
+ * are rounded alike, as the README says).  0 for other columns. */
+static lrs_status table_digits(const lrs_query_table *t, const size_t *rows, size_t n_rows,
+                               size_t col, int *digits) {
+  enum { READ = 6, EXACT = 17 };
+  *digits = 0;
+  if (t->cols[col].type != LRS_FIELD_F64)
+    return LRS_OK;
+  *digits = READ;
+  if (!(t->cols[col].flags & LRS_FIELD_AXIS))
+    return LRS_OK;
+  double *v = malloc((n_rows ? n_rows : 1) * sizeof *v);
+  LRS_TRY(LRS_CHECK_ALLOC(v));
+  size_t n = 0;
+  for (size_t r = 0; r < n_rows; r++) {
+    const double x = t->number(t->ctx, rows[r], col);
+    if (isfinite(x))
+      v[n++] = x;
+  }
+  qsort(v, n, sizeof *v, by_double);
+  char a[40], b[40];
+  for (size_t i = 1; i < n && *digits < EXACT; i++)
+    while (v[i] != v[i - 1] && *digits < EXACT &&
+           strcmp(lrs_format_number(v[i - 1], *digits, a, sizeof a),
+                  lrs_format_number(v[i], *digits, b, sizeof b)) == 0)
+      ++*digits;
+  free(v);
+  return LRS_OK;
+}
+
+/* A cell of the table as it reads: a missing number (NaN, an integer's -1)
+ * "-", reals with `digits` significant digits, integers and names as they
+ * are, text with control characters escaped (one row stays one line). */
+static const char *table_cell(const lrs_query_table *t, size_t row, size_t col, int digits,
+                              char *buf, size_t cap) {
+  const lrs_field *f = &t->cols[col];
+  if (lrs_query_kind_of(f) == LRS_QUERY_NUMBER) {
+    const double v = t->number(t->ctx, row, col);
+    if (isnan(v))
+      snprintf(buf, cap, "-");
+    else if (f->type == LRS_FIELD_F64)
+      lrs_format_number(v, digits, buf, cap);
+    else
+      t->text(t->ctx, row, col, buf, cap);
+    return buf;
+  }
+  char raw[TEXT];
+  lrs_escape_control(t->text(t->ctx, row, col, raw, sizeof raw), sizeof raw, buf, cap);
+  return buf;
+}
+
+/* Cell c of n, padded to `width` columns (right-aligned numbers); the last
+ * column of text is not padded (no trailing blanks). */
+static void put_cell(FILE *out, const char *text, size_t c, size_t n, size_t width, bool right) {
+  const size_t w = text_columns(text), pad = width > w ? width - w : 0;
+  if (c)
+    fputs("  ", out);
+  if (right)
+    fprintf(out, "%*s", (int)pad, "");
+  fputs(text, out);
+  if (!right && c + 1 < n)
+    fprintf(out, "%*s", (int)pad, "");
+}
+
 lrs_status lrs_query_print(FILE *out, const lrs_query_table *t, const size_t *rows,
                            size_t n_rows, const size_t *cols, size_t n_cols,
                            lrs_query_format format) {
-  char buf[CELL];
+  char buf[4 * TEXT + 1];
   if (format == LRS_QUERY_FORMAT_JSON) {
     for (size_t r = 0; r < n_rows; r++) {
       fputc('{', out);
@@ -104,39 +187,36 @@ lrs_status lrs_query_print(FILE *out, const lrs_query_table *t, const size_t *ro
     }
     return LRS_OK;
   }
-  /* An aligned table: widths from a first pass; numbers right-aligned. */
+  /* An aligned table for reading: numbers as a person writes them
+   * (table_digits), missing ones "-", text with control characters escaped;
+   * widths from a first pass; numbers right-aligned. */
   size_t *width = calloc(n_cols ? n_cols : 1, sizeof *width);
-  LRS_TRY(LRS_CHECK_ALLOC(width));
-  for (size_t c = 0; c < n_cols; c++) {
-    width[c] = strlen(t->cols[cols[c]].name);
+  int *digits = calloc(n_cols ? n_cols : 1, sizeof *digits);
+  lrs_status st = LRS_CHECK_ALLOC(width);
+  if (st == LRS_OK)
+    st = LRS_CHECK_ALLOC(digits);
+  for (size_t c = 0; c < n_cols && st == LRS_OK; c++) {
+    st = table_digits(t, rows, n_rows, cols[c], &digits[c]);
+    width[c] = text_columns(t->cols[cols[c]].name);
     for (size_t r = 0; r < n_rows; r++) {
-      size_t w = strlen(t->text(t->ctx, rows[r], cols[c], buf, sizeof buf));
+      size_t w = text_columns(table_cell(t, rows[r], cols[c], digits[c], buf, sizeof buf));
       width[c] = w > width[c] ? w : width[c];
     }
   }
-  for (size_t c = 0; c < n_cols; c++) {
-    bool right = lrs_query_kind_of(&t->cols[cols[c]]) == LRS_QUERY_NUMBER;
-    if (c + 1 == n_cols && !right)
-      fprintf(out, "%s%s", c ? "  " : "", t->cols[cols[c]].name);
-    else
-      fprintf(out, "%s%*s", c ? "  " : "", right ? (int)width[c] : -(int)width[c],
-              t->cols[cols[c]].name);
-  }
-  fputc('\n', out);
-  for (size_t r = 0; r < n_rows; r++) {
-    for (size_t c = 0; c < n_cols; c++) {
-      bool right = lrs_query_kind_of(&t->cols[cols[c]]) == LRS_QUERY_NUMBER;
-      const char *v = t->text(t->ctx, rows[r], cols[c], buf, sizeof buf);
-      /* The last column is not padded (no trailing blanks). */
-      if (c + 1 == n_cols && !right)
-        fprintf(out, "%s%s", c ? "  " : "", v);
-      else
-        fprintf(out, "%s%*s", c ? "  " : "", right ? (int)width[c] : -(int)width[c], v);
-    }
+  for (size_t c = 0; c < n_cols && st == LRS_OK; c++)
+    put_cell(out, t->cols[cols[c]].name, c, n_cols, width[c],
+             lrs_query_kind_of(&t->cols[cols[c]]) == LRS_QUERY_NUMBER);
+  if (st == LRS_OK)
+    fputc('\n', out);
+  for (size_t r = 0; r < n_rows && st == LRS_OK; r++) {
+    for (size_t c = 0; c < n_cols; c++)
+      put_cell(out, table_cell(t, rows[r], cols[c], digits[c], buf, sizeof buf), c, n_cols,
+               width[c], lrs_query_kind_of(&t->cols[cols[c]]) == LRS_QUERY_NUMBER);
     fputc('\n', out);
   }
   free(width);
-  return LRS_OK;
+  free(digits);
+  return st;
 }
 
 /* ---- pivot -------------------------------------------------------------------------- */
@@ -212,8 +292,11 @@ static lrs_status pivot_column(const lrs_query_table *t, const char *name, size_
   memcpy(buf, name, n);
   buf[n] = '\0';
   long c = lrs_query_column_index(t, buf);
-  if (c < 0)
-    return LRS_RAISE(LRS_ERR_USAGE, "--pivot: unknown %s column '%s'", role, buf);
+  if (c < 0) {
+    char hint[160];
+    lrs__query_suggest(t, buf, hint, sizeof hint);
+    return LRS_RAISE(LRS_ERR_USAGE, "--pivot: unknown %s column '%s'%s", role, buf, hint);
+  }
   *col = (size_t)c;
   return LRS_OK;
 }
@@ -347,7 +430,7 @@ void lrs__query_number_text(double v, bool table, char *buf, size_t cap) {
     return;
   }
   if (table) {
-    snprintf(buf, cap, "%.6g", v);
+    lrs_format_number(v, 6, buf, cap);
     return;
   }
   lrs_field_format(LRS_FIELD_F64, NULL, v, buf, cap);
@@ -526,8 +609,10 @@ lrs_status lrs_query_pivot_plot(FILE *out, const lrs_query_table *t, const lrs_q
     fprintf(out, " %*s", (int)width, buf);
   }
   fprintf(out, "   (%s)\n", t->cols[p->x].name);
-  fprintf(out, "# shade: '%c' %.4g ... '%c' %.4g%s; '?' none (no value in the cell: never "
+  char lo_text[32], hi_text[32];
+  fprintf(out, "# shade: '%c' %s ... '%c' %s%s; '?' none (no value in the cell: never "
                "reached, not fitted or not applicable)\n",
-          shades[0], lo, shades[levels - 1], hi, log_scale ? " (log scale)" : "");
+          shades[0], lrs_format_number(lo, 4, lo_text, sizeof lo_text), shades[levels - 1],
+          lrs_format_number(hi, 4, hi_text, sizeof hi_text), log_scale ? " (log scale)" : "");
   return LRS_OK;
 }

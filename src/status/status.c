@@ -94,29 +94,31 @@ lrs_status lrs_mpi_check(int rc, const char *what) {
   return LRS_RAISE(LRS_ERR_MPI, "%s failed: %s", what, text);
 }
 
-/* Levenshtein distance of short names (longer ones count as far apart). */
+/* Edit distance of short names with transpositions of neighbours (the
+ * optimal-string-alignment distance: "widht" is one slip from "width");
+ * longer names count as far apart. */
 static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb) {
   enum { MAX = 64 };
   if (la > MAX || lb > MAX)
     return (size_t)-1;
-  size_t row[MAX + 1];
+  size_t d[MAX + 1][MAX + 1];
+  for (size_t i = 0; i <= la; i++)
+    d[i][0] = i;
   for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0];
-    row[0] = i;
+    d[0][j] = j;
+  for (size_t i = 1; i <= la; i++)
     for (size_t j = 1; j <= lb; j++) {
-      size_t up = row[j];
-      size_t best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best)
-        best = up + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
+      size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < best)
+        best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best)
+        best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+          d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
     }
-  }
-  return row[lb];
+  return d[la][lb];
 }
 
 lrs_status lrs_grow(void **buf, size_t *cap, size_t need, size_t size) {
@@ -149,7 +151,7 @@ const char *lrs_closest_name(const char *word, size_t len, lrs_name_at_fn name_a
       pick = cand;
     }
   }
-  size_t limit = len / 3 > 2 ? len / 3 : 2;
+  size_t limit = len / 3 > 1 ? len / 3 : 1;
   return best <= limit ? pick : NULL;
 }
 
@@ -208,4 +210,48 @@ const char *lrs_format_bytes(double bytes, char *buf, size_t cap) {
     bytes /= 1024.0, u++;
   snprintf(buf, cap, u == 0 ? "%.0f %s" : "%.3g %s", bytes, units[u]);
   return buf;
+}
+
+char *lrs_format_exponent(char *text) {
+  char *e = strpbrk(text, "eE");
+  if (!e || !(e[1] == '+' || e[1] == '-' || (e[1] >= '0' && e[1] <= '9')))
+    return text;
+  char *x = e + 1, *out = e + 1;
+  if (*x == '-')
+    *out++ = *x++;
+  else if (*x == '+')
+    x++;
+  while (x[0] == '0' && x[1] >= '0' && x[1] <= '9')
+    x++;
+  memmove(out, x, strlen(x) + 1);
+  return text;
+}
+
+const char *lrs_format_number(double value, int digits, char *buf, size_t cap) {
+  snprintf(buf, cap, "%.*g", digits, value);
+  return lrs_format_exponent(buf);
+}
+
+size_t lrs_escape_control(const char *text, size_t n, char *buf, size_t cap) {
+  size_t used = 0, i = 0;
+  for (; i < n && text[i]; i++) {
+    unsigned char c = (unsigned char)text[i];
+    char esc[8];
+    if (c == '\n')
+      snprintf(esc, sizeof esc, "\\n");
+    else if (c == '\t')
+      snprintf(esc, sizeof esc, "\\t");
+    else if (c < 0x20 || c == 0x7f)
+      snprintf(esc, sizeof esc, "\\x%02x", c);
+    else
+      esc[0] = (char)c, esc[1] = '\0';
+    size_t len = strlen(esc);
+    if (used + len + 1 > cap)
+      break;
+    memcpy(buf + used, esc, len);
+    used += len;
+  }
+  if (cap)
+    buf[used] = '\0';
+  return i;
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """This lrsweep against the one built from a base commit, on the same machine
 in the same run (TAP output): `lrsweep run` on points of every sweeps/*.toml
-prints the same lines (timing lines aside), the stores of the same sweeps have
-the same schema and the same values (run-dependent columns aside,
-tests/storecmp.py), and a store the base wrote is read, rerun and continued by
-this lrsweep as if this lrsweep had written it.
+prints the same lines (timing lines aside; a value the point does not have,
+the base's -1 of iters_to_* and nan, in this lrsweep's words: respell), the
+stores of the same sweeps have the same schema and the same values
+(run-dependent columns aside, tests/storecmp.py), and a store the base wrote
+is read, rerun and continued by this lrsweep as if this lrsweep had written it.
 
 The base is the last commit whose numerics, parameter defaults and axis values
 this lrsweep must reproduce (tests/cli/meson.build names it and the change of
@@ -83,9 +84,28 @@ def same_or_superset(old, new):
     return all(any(x == y or ("\t" in x and y.startswith(x + "\t")) for y in it) for x in old)
 
 
+# The integer fields `run` prints (include/lrsweep/result.h's I64 rows with a run
+# line): their -1 is "no value"; a real field's -1 is a value.
+COUNTS = {"iterations", "rhs_evals", "loss_evals", "ls_failures"}
+
+
+def respell(line):
+    """A summary line of the base as this lrsweep spells a value the point does not
+    have (README, Command line): an iters_to_* level's -1 is `not reached`, another
+    count's -1 (a theory-only point's iterations) and a NaN are `-`; every other
+    value, and the trajectory's TSV, as the base printed it."""
+    m = re.fullmatch(r"((?:# )?(\S+) +)(-?nan|-1)", line)
+    level = m and m.group(2).startswith("iters_to_")
+    if not m or (m.group(3) == "-1" and not level and m.group(2) not in COUNTS):
+        return line
+    return m.group(1) + ("not reached" if level else "-")
+
+
 def run_lines(exe, sweep, k, *extra):
     r = sh([exe, "run", sweep, "--point", str(k), *extra], timeout=600)
     lines = [ln for ln in r.stdout.splitlines() if not re.match(r"(# )?wall_seconds ", ln)]
+    if exe == BASE_EXE:
+        lines = [respell(ln) for ln in lines]
     return r.returncode, lines, r.stderr
 
 

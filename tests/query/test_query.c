@@ -231,9 +231,9 @@ static void test_output(void) {
   char *tab = capture(LRS_QUERY_FORMAT_TABLE, sel, 3, "width,loss,rate");
   LRS_CHECK(strcmp(tab, "width  loss     rate\n"
                         "  100  squared     0\n"
-                        "  100  huber     nan\n"
+                        "  100  huber       -\n"
                         " 4000  huber    1.75\n") == 0,
-            "table: aligned, numbers to the right");
+            "table: aligned, numbers to the right, a missing one '-'");
   free(tab);
   size_t *c = NULL, nc = 0;
   LRS_CHECK(lrs_query_select(&table, "width,lost", &c, &nc) == LRS_ERR_USAGE &&
