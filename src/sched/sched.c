@@ -166,15 +166,21 @@ static void progress_show(progress *p, const lrs_sched_report *r, double now, bo
   if (eta >= 0)
     snprintf(eta_text, sizeof eta_text, "%d:%02d:%02d", (int)(eta / 3600),
              (int)(eta / 60) % 60, (int)eta % 60);
-  char line[320]; /* the name is at most 63 bytes */
+  /* The outcomes without a count of their own (a GF point's max_time, a
+   * theory-only point), so that the counts add up to the points done. */
+  const uint64_t rest = r->done - r->converged - r->max_iter - r->diverged - r->failed;
+  char other[48] = "";
+  if (rest)
+    snprintf(other, sizeof other, ", %llu other", (unsigned long long)rest);
+  char line[384]; /* the name is at most 63 bytes */
   snprintf(line, sizeof line,
            "%llu/%llu points (%.0f%%): %llu converged, %llu max_iter, %llu diverged, %llu "
-           "failed; %.3g points/s, ETA %s [%s %s]",
+           "failed%s; %.3g points/s, ETA %s [%s %s]",
            (unsigned long long)r->done, (unsigned long long)p->total,
            p->total ? 100.0 * (double)r->done / (double)p->total : 100.0,
            (unsigned long long)r->converged, (unsigned long long)r->max_iter,
-           (unsigned long long)r->diverged, (unsigned long long)r->failed, rate, eta_text, name,
-           stamp);
+           (unsigned long long)r->diverged, (unsigned long long)r->failed, other, rate, eta_text,
+           name, stamp);
   if (live && !final) /* rewritten in place: it must not wrap */
     lrs_fit_terminal(STDERR_FILENO, line);
   fprintf(stderr, live ? "\r%s\x1b[K%s" : "%s%s", line, live && !final ? "" : "\n");

@@ -288,6 +288,18 @@ losses = [traj["loss"][p["traj_offset"]:p["traj_offset"] + p["traj_count"]] for 
 check(len(losses) == 3 and all(np.array_equal(losses[0], x) for x in losses[1:]) and len(losses[0]) > 5,
       "... and it is true: the three gf points' trajectories are bit-identical")
 check(len(set(pts["eta0"])) == 3, "... only the theory's η0 follows step_size, as the doc says")
+# The three points end at the horizon (max_time), which no count of its own covers: the
+# progress line (stderr is not a terminal: whole lines) and the last line name them.
+os.remove(os.path.join(tmp, "gf.h5"))
+r = run("gf.toml")
+names = {v: k for k, v in h5py.check_enum_dtype(pts.dtype["status"]).items()}
+check([names[v] for v in pts["status"]] == ["max_time"] * 3, "the three gf points end max_time")
+lines = r.stderr.splitlines()
+check(r.returncode == 0 and any(x.startswith("3/3 points (100%): 0 converged, 0 max_iter, "
+                                             "0 diverged, 0 failed, 3 other; ") for x in lines)
+      and lines[-1].startswith("lrsweep: gf: 3 points done (0 converged, 0 max_iter, 0 diverged, "
+                               "0 failed, 3 other (max_time, theory_only, rule_undefined)) in "),
+      "a GF sweep's progress and last lines count its 3 max_time points as other", r.stderr)
 for text, warned in ((GF.replace('"gf"', '"gd"').replace("horizon = 5", "max_iter = 5"), False),
                      (GF.replace("step_size = [0.01, 0.1, 0.5]", "horizon = [1, 2]")
                       .replace("horizon = 5\n", "").replace('"gf"', '"gd"'), True),
