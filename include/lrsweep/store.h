@@ -211,6 +211,13 @@ const lrs_field *lrs_store_points_column(const lrs_store_points *points,
 lrs_status lrs_store_read_result(lrs_store *store, size_t sweep, uint64_t index,
                                  lrs_store_row *row, lrs_result *result);
 
+/* *stored ← whether the sweep's trajectories have the column `name` (a
+ * record field): false for a record column added after the file was written,
+ * which lrs_store_read_result reads unset (NaN, -1; docs/store.md).
+ * Statuses: LRS_ERR_STORE (the sweep's datasets cannot be opened). */
+lrs_status lrs_store_record_stored(lrs_store *store, size_t sweep, const char *name,
+                                   bool *stored);
+
 /* ---- merging ------------------------------------------------------------- */
 
 typedef struct lrs_merge_report {
