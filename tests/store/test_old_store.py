@@ -90,6 +90,12 @@ with lrsstore.Store(head) as st:
     tr = st.trajectory(1)
 check(not any(c in tr for c in NEW) and np.array_equal(tr["train_acc"], raw["train_acc"][3:6]),
       "Store.trajectory: the same")
+r = subprocess.run([sys.executable, os.path.join(ROOT, "analysis", "p2_classifier.py"), head],
+                   capture_output=True, text=True, timeout=120)
+rows = [ln for ln in r.stdout.splitlines() if ln.startswith("| 0.1 |") or ln.startswith("| 1 |")]
+check(r.returncode == 0 and len(rows) == 2 and all(ln.split("|")[3].strip() == "–" for ln in rows)
+      and "written before train_cross_entropy existed" in r.stdout and "median train objective" in r.stdout,
+      f"p2_classifier.py: no plain cross-entropy (–), says why, and judges the objective {r.stderr.strip()}")
 # A run that continues it (a third init scale): the new point's records lack them too.
 text = open(os.path.join(tmp, "lora_head_2eef01e.toml")).read()
 open(os.path.join(tmp, "more.toml"), "w").write(
