@@ -226,6 +226,9 @@ typedef struct lrs_merge_report {
   uint64_t conflicts;  /* points present with different results (first kept) */
   uint64_t missing;    /* grid points no input (nor the output) holds */
   char first_conflict[256];
+  /* Record columns an input's trajectories lack (written before they existed),
+   * "a, b" (empty: none): NaN in the output for that input's points. */
+  char unstored[256];
 } lrs_merge_report;
 
 /*

@@ -96,6 +96,13 @@ rows = [ln for ln in r.stdout.splitlines() if ln.startswith("| 0.1 |") or ln.sta
 check(r.returncode == 0 and len(rows) == 2 and all(ln.split("|")[3].strip() == "–" for ln in rows)
       and "written before train_cross_entropy existed" in r.stdout and "median train objective" in r.stdout,
       f"p2_classifier.py: no plain cross-entropy (–), says why, and judges the objective {r.stderr.strip()}")
+r = lrs("merge", "merged.h5", head)
+with h5py.File(os.path.join(tmp, "merged.h5"), "r") as f:
+    merged = f["sweeps/old-head/trajectories"][...]
+check(r.returncode == 0 and "note       an input's records predate train_cross_entropy, test_cross_entropy: "
+      "NaN for its points in merged.h5" in r.stdout and all(np.isnan(merged[c]).all() for c in NEW)
+      and len(merged) == 6,
+      f"merge: the output has the columns, NaN for the old points, and says so {r.stdout.strip()!r}")
 # A run that continues it (a third init scale): the new point's records lack them too.
 text = open(os.path.join(tmp, "lora_head_2eef01e.toml")).read()
 open(os.path.join(tmp, "more.toml"), "w").write(
