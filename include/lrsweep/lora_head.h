@@ -25,8 +25,11 @@
  * damped Newton; W* is the target of the update ΔW = W* − W0).
  *
  * RECORDS (lrsweep/result.h): train_acc (argmax of XW against the labels;
- * with real-valued Y, against argmax Y), test_loss (ℓ on the test split,
- * regularizer included) and test_acc (NaN without a test split), lora_norm
+ * with real-valued Y, against argmax Y), test_loss (the objective ℓ on the
+ * test split, (λ/2)‖W‖² included) and test_acc (NaN without a test split),
+ * train_cross_entropy and test_cross_entropy (the plain cross-entropy
+ * (1/N)Σ_i [logsumexp(z_i) − z_{i,c_i}] without (λ/2)‖W‖², on each split:
+ * the reading [P2] §5.2 reports; lrs_loss_data_term), lora_norm
  * = ‖Δ‖_F = ‖BA‖_F, update_align = ‖U_rᵀ Δ V_r‖_F / ‖Δ‖_F with U_r, V_r the
  * top-r left/right singular vectors of ΔW (NaN while Δ = 0): the share of
  * the LoRA update inside the span of the target update's top directions.

@@ -123,8 +123,9 @@ struct lrs_loss_impl {
    * (lrs__loss_targets_mut), workspaces; *state is freed by release. */
   lrs_status (*bind)(lrs_loss *l, void **state);
   void (*release)(void *state);
-  /* As lrs_loss_eval and lrs_loss_hess_apply (no allocation). */
-  lrs_status (*eval)(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G);
+  /* As lrs_loss_eval and lrs_loss_hess_apply (no allocation); eval also
+   * gives *data, ℓ(W) without the ridge (lrs_loss_data_term). */
+  lrs_status (*eval)(lrs_loss *l, const lrs_mat *W, double *value, double *data, lrs_mat *G);
   lrs_status (*hess_apply)(lrs_loss *l, const lrs_mat *V, lrs_mat *HV);
   /* D ← ∇²ℓ(W)⁻¹D at the W of the last eval (the Newton step of
    * lrs_loss_minimize; a local backend; may allocate). */
@@ -177,6 +178,16 @@ const lrs_mat *lrs_loss_targets(const lrs_loss *loss);
  * are returned as they are.  Statuses: LRS_ERR_RANGE (shapes), LRS_ERR_MPI.
  */
 lrs_status lrs_loss_eval(lrs_loss *loss, const lrs_mat *W, double *value, lrs_mat *G);
+
+/*
+ * The data term of the last lrs_loss_eval: ℓ(W) without its ridge
+ * (λ_reg/2)‖W‖², e.g. for softmax the plain cross-entropy
+ * (1/N) Σ_i [logsumexp(z_i) − z_{i,c_i}] and for logistic the plain mean
+ * logistic loss; the value itself for losses without a ridge.  It is the sum
+ * the value was formed from (value = data + (λ_reg/2)‖W‖², rounded once), so
+ * no cancellation.  NaN before the first evaluation.  Local (no collective).
+ */
+double lrs_loss_data_term(const lrs_loss *loss);
 
 /*
  * *excess ← ℓ(W) − ℓ* for the W of the last lrs_loss_eval, whose value was

@@ -195,13 +195,21 @@ extern const double lrs_result_levels[LRS_RESULT_LEVELS]; /* 1e-3, 1e-6, 1e-10 *
   X(C, z2_spec, F64, "", 0, LRS_NO_RUN, "‖Z2‖_2")                                            \
   X(C, z_ratio, F64, "", 0, LRS_NO_RUN, "‖Z1‖²/‖Z2‖²")                                       \
   X(C, signal_coord, F64, "", 0, LRS_NO_RUN, "gᵀ B1 A1 v")                                 \
-  /* Classifiers (softmax loss; lrsweep/classifier.h): NaN elsewhere. */                     \
-  X(C, test_loss, F64, "loss", 0, LRS_NO_RUN, "loss on the test split (without ℓ*)")          \
+  /* The classifier head (model lora_head, lrsweep/lora_head.h): NaN elsewhere. */          \
+  X(C, test_loss, F64, "loss", 0, LRS_NO_RUN,                                                \
+    "objective ℓ(W) on the test split, (λ/2)‖W‖² included (without ℓ*)")                    \
   X(C, train_acc, F64, "", 0, LRS_NO_RUN, "training accuracy (argmax of XW)")                \
   X(C, test_acc, F64, "", 0, LRS_NO_RUN, "test accuracy")                                    \
   X(C, lora_norm, F64, "", 0, LRS_NO_RUN, "‖BA‖_F of the LoRA head")                         \
   X(C, update_align, F64, "", 0, LRS_NO_RUN,                                                 \
-    "‖U_rᵀ BA V_r‖_F/‖BA‖_F, U_r, V_r the top-r singular vectors of ΔW = W* − W0")
+    "‖U_rᵀ BA V_r‖_F/‖BA‖_F, U_r, V_r the top-r singular vectors of ΔW = W* − W0")        \
+  /* Plain cross-entropy, the objective without its ridge ([P2] §5.2 reports it;  \
+   * papers.md §4): added after the columns above, so older stores lack it. */      \
+  X(C, train_cross_entropy, F64, "loss", 0, LRS_NO_RUN,                                      \
+    "plain cross-entropy (1/N)Σ_i[logsumexp(z_i) − z_{i,c_i}] on the training split: the "  \
+    "objective (loss + loss_star) without (λ/2)‖W‖²")                                        \
+  X(C, test_cross_entropy, F64, "loss", 0, LRS_NO_RUN,                                       \
+    "plain cross-entropy on the test split: test_loss without (λ/2)‖W‖²")
 
 /* ---- what the lists generate -------------------------------------------------------- */
 

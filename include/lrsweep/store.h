@@ -211,6 +211,13 @@ const lrs_field *lrs_store_points_column(const lrs_store_points *points,
 lrs_status lrs_store_read_result(lrs_store *store, size_t sweep, uint64_t index,
                                  lrs_store_row *row, lrs_result *result);
 
+/* *stored ← whether the sweep's trajectories have the column `name` (a
+ * record field): false for a record column added after the file was written,
+ * which lrs_store_read_result reads unset (NaN, -1; docs/store.md).
+ * Statuses: LRS_ERR_STORE (the sweep's datasets cannot be opened). */
+lrs_status lrs_store_record_stored(lrs_store *store, size_t sweep, const char *name,
+                                   bool *stored);
+
 /* ---- merging ------------------------------------------------------------- */
 
 typedef struct lrs_merge_report {
@@ -219,6 +226,9 @@ typedef struct lrs_merge_report {
   uint64_t conflicts;  /* points present with different results (first kept) */
   uint64_t missing;    /* grid points no input (nor the output) holds */
   char first_conflict[256];
+  /* Record columns an input's trajectories lack (written before they existed),
+   * "a, b" (empty: none): NaN in the output for that input's points. */
+  char unstored[256];
 } lrs_merge_report;
 
 /*

@@ -113,7 +113,7 @@ def trajectories(store, where=None, sweep=None):
     (docs/store.md, "trajectories"), with the point's `index`, `key`, `status` and
     axis values beside them; the trajectories are read in one read.  The record
     columns keep their names; an axis named as one (`step_size`, `loss`) is
-    `point_step_size`, `point_loss`."""
+    `point_step_size`, `point_loss`.  A record column the store predates is absent."""
     import pandas as pd
 
     with _opened(store) as st:

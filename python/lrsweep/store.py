@@ -199,7 +199,9 @@ class Store:
 
     def trajectory(self, row, sweep=None):
         """The records of the point in row `row` of points (dict column -> array);
-        empty arrays when the point has none."""
+        empty arrays when the point has none.  The columns are those the file has: a
+        record column added after the store was written (e.g. train_cross_entropy)
+        is absent, not NaN (docs/store.md)."""
         name = self.sweep_name(sweep)
         pts = self.points(name)
         n = len(pts["index"])

@@ -26,6 +26,9 @@ static int merge(int argc, char **argv) {
            rep.missing, rep.missing == 1 ? "" : "s", argv[1]);
   else
     printf("missing    0 (every point of the sweep is in %s)\n", argv[1]);
+  if (rep.unstored[0]) /* docs/store.md: records written before a column existed */
+    printf("note       an input's records predate %s: NaN for its points in %s\n", rep.unstored,
+           argv[1]);
   return rep.conflicts ? LRS_EXIT_FAILURE : LRS_EXIT_OK;
 }
 

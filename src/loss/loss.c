@@ -23,6 +23,7 @@ struct lrs_loss {
   double *vbuf;      /* vectorized: nm doubles for the reshapes */
   void *state;       /* an impl's (lrs_loss_impl.bind) */
   double mu, K, star, lambda;
+  double data;       /* ℓ(W) without the ridge, of the last eval (NaN before) */
   bool interpolates; /* N ≤ n and X has full row rank */
   lrs_mat *Z, *R, *D2; /* N×m_in: XW, φ'(Z), φ''(Z) of the last eval */
   lrs_mat *Zstar;      /* N×m_in: XW* (quadratic losses with ℓ* > 0), else NULL */
@@ -56,6 +57,7 @@ lrs_status lrs_loss_create(const lrs_loss_params *p, const lrs_mat *X, const lrs
   l->n_in = n_in;
   l->m_in = m_in;
   l->star = NAN;
+  l->data = NAN;
   l->lambda = ops->ridge(p);
   LRS_TRY_GOTO(st, lrs_mat_create(la, N, m_in, &l->Y), fail);
   LRS_TRY_GOTO(st, lrs_mat_create(la, N, m_in, &l->Z), fail);
@@ -145,6 +147,7 @@ double lrs_loss_mu(const lrs_loss *loss) { return loss->mu; }
 double lrs_loss_K(const lrs_loss *loss) { return loss->K; }
 double lrs_loss_star(const lrs_loss *loss) { return loss->star; }
 const lrs_mat *lrs_loss_targets(const lrs_loss *loss) { return loss->Y; }
+double lrs_loss_data_term(const lrs_loss *loss) { return loss->data; }
 
 const lrs_mat *lrs__loss_data(const lrs_loss *loss) { return loss->X; }
 lrs_mat *lrs__loss_targets_mut(lrs_loss *loss) { return loss->Y; }
@@ -178,6 +181,7 @@ static lrs_status sep_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat
       d2.data[i + j * d2.ld] = l->ops->d2phi(zi, yi, &l->ctx);
     }
   LRS_TRY(lrs_linalg_sum(lrs_mat_linalg(W), &v, 1));
+  l->data = v;
   if (l->lambda != 0.0) { /* + (λ/2)‖W‖² */
     double w2;
     LRS_TRY(lrs_mat_dot(W, W, &w2));
@@ -194,7 +198,7 @@ static lrs_status sep_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat
 
 /* ℓ(W), ∇ℓ(W) on inner shapes: the row's own numerics, or the kernel. */
 static lrs_status inner_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G) {
-  return l->ops->impl ? l->ops->impl->eval(l, W, value, G) : sep_eval(l, W, value, G);
+  return l->ops->impl ? l->ops->impl->eval(l, W, value, &l->data, G) : sep_eval(l, W, value, G);
 }
 
 lrs_status lrs_loss_eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G) {

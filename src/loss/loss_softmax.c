@@ -70,7 +70,7 @@ static lrs_status add_ridge(double lambda, const lrs_mat *A, lrs_mat *out) {
   return lambda != 0.0 ? lrs_mat_axpy(lambda, A, out) : LRS_OK;
 }
 
-static lrs_status eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G) {
+static lrs_status eval(lrs_loss *l, const lrs_mat *W, double *value, double *data, lrs_mat *G) {
   sm *s = lrs__loss_state(l);
   size_t N, n, m;
   lrs__loss_dims(l, &N, &n, &m);
@@ -94,6 +94,7 @@ static lrs_status eval(lrs_loss *l, const lrs_mat *W, double *value, lrs_mat *G)
       s->p[i + j * N] = exp(s->p[i + j * N] - lse);
   }
   v /= (double)N;
+  *data = v; /* the plain cross-entropy */
   double w2;
   LRS_TRY(lrs_mat_dot(W, W, &w2));
   *value = v + 0.5 * lambda * w2;

@@ -73,17 +73,25 @@ static lrs_status accuracy(head *t, const lrs_mat *Z, const lrs_mat *Y, double *
   return LRS_OK;
 }
 
-/* Records (lrsweep/lora_head.h): accuracies, test loss, ‖Δ‖_F and the
- * alignment of Δ with the target update's top-r directions. */
+/* Records (lrsweep/lora_head.h): accuracies, test objective, the plain
+ * cross-entropies, ‖Δ‖_F and the alignment of Δ with the target update's
+ * top-r directions. */
 static lrs_status op_observe(lrs_model *m, const lrs_observe *obs, lrs_record *rec) {
   head *t = impl(m);
   if (!rec || !obs->finite)
     return LRS_OK;
   LRS_TRY(form_W(t));
+  /* The plain cross-entropy is the data term of ℓ at this W (papers.md §4):
+   * evaluated here, not taken from the solver's last evaluation, which may
+   * be a line-search trial's. */
+  double objective;
+  LRS_TRY(lrs_loss_eval(t->loss, t->W, &objective, NULL));
+  rec->train_cross_entropy = lrs_loss_data_term(t->loss);
   LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->X, t->W, 0.0, t->Z));
   LRS_TRY(accuracy(t, t->Z, t->Y, &rec->train_acc));
   if (t->N_test) {
     LRS_TRY(lrs_loss_eval(t->test_loss, t->W, &rec->test_loss, NULL));
+    rec->test_cross_entropy = lrs_loss_data_term(t->test_loss);
     LRS_TRY(lrs_mat_gemm(LRS_NOTRANS, LRS_NOTRANS, 1.0, t->X_test, t->W, 0.0, t->Zt));
     LRS_TRY(accuracy(t, t->Zt, t->Y_test, &rec->test_acc));
   }

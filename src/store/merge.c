@@ -18,6 +18,15 @@ static bool same_result(const seen_point *s, const lrs_summary *b) {
          memcmp(&s->final_loss, &b->final_loss, sizeof s->final_loss) == 0;
 }
 
+/* Whether `list` ("a, b") names `col`. */
+static bool listed(const char *list, const char *col) {
+  const size_t n = strlen(col);
+  for (const char *p = strstr(list, col); p; p = strstr(p + 1, col))
+    if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+      return true;
+  return false;
+}
+
 static lrs_status merge_sweep(const char *out_path, lrs_store **in, size_t n_in,
                               const char *name, lrs_merge_report *rep) {
   lrs_config *cfg = NULL;
@@ -56,6 +65,14 @@ static lrs_status merge_sweep(const char *out_path, lrs_store **in, size_t n_in,
                      lrs_store_path(in[k]), name, lrs_store_path(in[0]),
                      lrs_store_sweep_sha256(in[k], sweep), sha);
       goto done;
+    }
+    for (size_t f = 0; f < lrs_record_field_count; f++) {
+      const char *col = lrs_record_fields[f].name;
+      bool has;
+      LRS_TRY_GOTO(st, lrs_store_record_stored(in[k], sweep, col, &has), done);
+      const size_t used = strlen(rep->unstored);
+      if (!has && !listed(rep->unstored, col) && used + strlen(col) + 3 < sizeof rep->unstored)
+        snprintf(rep->unstored + used, sizeof rep->unstored - used, "%s%s", used ? ", " : "", col);
     }
     LRS_TRY_GOTO(st, lrs_store_read_points(in[k], sweep, &points), done);
     for (size_t i = 0; i < lrs_store_points_count(points); i++) {

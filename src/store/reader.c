@@ -704,6 +704,20 @@ const lrs_field *lrs_store_points_column(const lrs_store_points *p, const char *
   return NULL;
 }
 
+lrs_status lrs_store_record_stored(lrs_store *s, size_t sweep, const char *name, bool *stored) {
+  *stored = false;
+  lrs_status st = LRS_OK;
+  hid_t type = H5I_INVALID_HID;
+  LRS_TRY(sweep_open(s, sweep));
+  LRS__H5(st, type = H5Dget_type(s->sweeps[sweep].traj), done, s->path,
+          "cannot read the trajectories type of sweep '%s'", s->sweeps[sweep].name);
+  *stored = H5Tget_member_index(type, name) >= 0;
+  H5Eclear2(H5E_DEFAULT); /* a miss's error stack */
+done:
+  lrs__store_h5_close(&type);
+  return st;
+}
+
 /* ---- one point ------------------------------------------------------------------ */
 
 lrs_status lrs_store_read_result(lrs_store *s, size_t sweep, uint64_t index, lrs_store_row *row,

@@ -237,6 +237,11 @@ hid_t lrs__store_fapl(bool clear_status_flags) {
   /* SWMR needs the latest file format (superblock v3, extensible arrays). */
   if (H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0)
     goto fail;
+  /* In SWMR mode the writer, too, retries metadata whose checksum fails,
+   * with doubling sleeps: HDF5's 100 tries would hang on a damaged store
+   * (as the reader's, lrs_store_open: 30 tries, about a second). */
+  if (H5Pset_metadata_read_attempts(fapl, 30) < 0)
+    goto fail;
   if (clear_status_flags) {
     /* The property h5clear -s uses: a writer killed in SWMR mode leaves the
      * superblock's "open for write" flags set; only the lock holder (the

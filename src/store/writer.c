@@ -1137,9 +1137,11 @@ static lrs_status open_append(lrs_store_writer *w) {
   char name[512];
   LRS__H5(st, fapl = lrs__store_fapl(true), done, w->path, "cannot make a file access list");
   LRS__H5(st, lrs__store_guard_set(fapl), done, w->path, "cannot set the file driver");
-  LRS__H5(st, w->file = H5Fopen(w->path, H5F_ACC_RDWR, fapl), done, w->path,
-          "cannot open the store for writing");
-  LRS__H5(st, H5Fstart_swmr_write(w->file), done, w->path, "cannot start SWMR writing");
+  /* Opened in SWMR mode at once (not H5Fstart_swmr_write after a plain open,
+   * whose reopen resets the metadata read attempts to HDF5's 100: a damaged
+   * store then hung the writer in doubling sleeps; lrs__store_fapl's 30). */
+  LRS__H5(st, w->file = H5Fopen(w->path, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl), done,
+          w->path, "cannot open the store for writing");
   /* Chunk caches larger than a trajectory chunk so that appends coalesce. */
   LRS__H5(st, dapl = H5Pcreate(H5P_DATASET_ACCESS), done, w->path, "cannot make a dapl");
   LRS__H5(st, H5Pset_chunk_cache(dapl, 12421, (size_t)32 << 20, 1.0), done, w->path,
@@ -1175,6 +1177,13 @@ static lrs_status open_append(lrs_store_writer *w) {
   LRS__H5(st, H5Fflush(w->file, H5F_SCOPE_LOCAL), done, w->path, "cannot flush");
 done:
   st = writer_check(w, st);
+  if (st == LRS_ERR_HDF5 && strstr(lrs_error_message(), "checksum")) {
+    /* metadata that fails its checksum after every read attempt: a damaged
+     * store (exit 2, as the reader says), not a failed write */
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", lrs_error_message());
+    st = LRS_RAISE(LRS_ERR_STORE, "%s; the store is damaged", msg);
+  }
   lrs__store_h5_close(&space);
   lrs__store_h5_close(&key);
   lrs__store_h5_close(&type);

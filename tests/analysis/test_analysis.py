@@ -712,4 +712,7 @@ def test_p2_classifier_refuses_other_sweeps(stores):
     one_line_exit2(script("p2_classifier.py", stores["lora"]), "has lora points, not lora_head")
     one_line_exit2(script("p2_classifier.py", stores["missing"]), "No such file")
     one_line_exit2(script("p2_classifier.py"), "required: store")
-    one_line_exit2(script("p2_classifier.py", stores["two"], "-o", "x.png"), "unrecognized arguments")
+    one_line_exit2(script("p2_classifier.py", stores["two"], "--bogus"), "unrecognized arguments")
+    one_line_exit2(script("p2_classifier.py", stores["two"], "-o", "x.png"), "not lora_head")
+    one_line_exit2(script("p2_classifier.py", stores["two"], "-o", "/nonexistent/x.png"),
+                   "output directory does not exist")

@@ -27,8 +27,15 @@ static void check_derivatives(lrs_linalg *la, const lrs_loss_params *lp, const c
   lrs_mat_create(la, n, m, &G);
   lrs_mat_create(la, n, m, &Gfd);
   LRS_CHECK(lrs_loss_create(lp, X, Y, m, &loss) == LRS_OK, "%s: loss created", name);
-  double v;
+  double v, w2;
+  LRS_CHECK(isnan(lrs_loss_data_term(loss)), "%s: no data term before an evaluation", name);
   lrs_loss_eval(loss, W, &v, G);
+  lrs_mat_dot(W, W, &w2);
+  /* the data term: ℓ without its ridge (λ/2)‖W‖² (none for squared and huber) */
+  const double ridge = lp->kind == LRS_LOSS_LOGISTIC ? 0.5 * lp->lambda * w2 : 0.0;
+  LRS_CHECK(lrs_test_close(v - lrs_loss_data_term(loss), ridge, 1e-13, 1e-15),
+            "%s: the data term %.6f is ℓ = %.6f less its ridge %.6f", name,
+            lrs_loss_data_term(loss), v, ridge);
   grad_fd(loss, W, Gfd, 1e-5);
   const double eg = rel_err(G, Gfd);
   LRS_CHECK(eg < 1e-8, "%s: ∇ℓ(W) matches central differences (rel err %.2e)", name, eg);

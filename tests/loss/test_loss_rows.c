@@ -257,8 +257,13 @@ static void test_softmax(lrs_linalg *la) {
   }
   for (size_t q = 0; q < k; q++)
     w2 += w[q] * w[q];
-  vl = vl / N + 0.5 * lambda * w2;
+  const double ce = vl / N;
+  vl = ce + 0.5 * lambda * w2;
   LRS_CHECK(lrs_test_close(v, vl, 1e-13, 0), "softmax: ℓ = %.17g as loops (%.17g)", v, vl);
+  LRS_CHECK(lrs_test_close(lrs_loss_data_term(l), ce, 1e-13, 0) &&
+                lrs_test_close(v - lrs_loss_data_term(l), 0.5 * lambda * w2, 1e-13, 0),
+            "softmax: the data term %.17g is the plain cross-entropy as loops, ℓ less (λ/2)‖W‖²",
+            lrs_loss_data_term(l));
   grad_fd(l, W, Gfd, 1e-5);
   const double eg = rel_err(G, Gfd);
   LRS_CHECK(eg < 1e-8, "softmax: ∇ℓ matches central differences (rel err %.2e)", eg);

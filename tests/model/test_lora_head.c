@@ -78,6 +78,24 @@ static double accuracy(const double *Xs, const double *Ys, const double *W, size
   return (double)hits / (double)rows;
 }
 
+/* The plain cross-entropy (1/N)Σ_i [logsumexp(z_i) − z_{i,c_i}] of XW by
+ * hand (papers.md §4), logsumexp shifted by the row's maximum. */
+static double cross_entropy(const double *Xs, const double *Ys, const double *W, size_t rows) {
+  double Z[N * m], ce = 0.0;
+  matmul(Xs, W, Z, rows, n, m);
+  for (size_t i = 0; i < rows; i++) {
+    double zmax = -INFINITY, s = 0.0, zc = 0.0;
+    for (size_t j = 0; j < m; j++)
+      zmax = fmax(zmax, Z[i + j * rows]);
+    for (size_t j = 0; j < m; j++) {
+      s += exp(Z[i + j * rows] - zmax);
+      zc += Ys[i + j * rows] * Z[i + j * rows];
+    }
+    ce += (zmax + log(s) - zc) / (double)rows;
+  }
+  return ce;
+}
+
 /* ℓ*, W* and L(θ0) − ℓ* of one point (cache as it is set). */
 static void star_of(const lrs_point *p, const lrs_datafile *d, lrs_linalg *la, double *star,
                     double W[n * m], double *excess0) {
@@ -186,24 +204,42 @@ int main(void) {
   LRS_CHECK(rec.train_acc == accuracy(X, Y, W, N) && rec.test_acc == accuracy(Xt, Yt, W, NT),
             "train/test accuracy %.3f/%.3f as argmax of XW by hand", rec.train_acc, rec.test_acc);
   LRS_CHECK(fabs(rec.lora_norm - sqrt(nd)) <= 1e-14 * sqrt(nd), "lora_norm = ‖AᵀBᵀ‖_F");
-  /* test loss by hand: mean cross-entropy + λ/2 ‖W‖² */
-  double Zt[NT * m], tl = 0.0, w2 = 0.0;
-  matmul(Xt, W, Zt, NT, n, m);
-  for (size_t i = 0; i < NT; i++) {
-    double zmax = -INFINITY, s = 0.0, zc = 0.0;
-    for (size_t j = 0; j < m; j++)
-      zmax = fmax(zmax, Zt[i + j * NT]);
-    for (size_t j = 0; j < m; j++) {
-      s += exp(Zt[i + j * NT] - zmax);
-      zc += Yt[i + j * NT] * Zt[i + j * NT];
-    }
-    tl += (zmax + log(s) - zc) / NT;
-  }
+  /* test loss by hand: mean cross-entropy + λ/2 ‖W‖²; the plain cross-entropies
+   * are that without λ/2 ‖W‖², and the training one is the objective L + ℓ*
+   * without it (L: the eval above, L − ℓ*). */
+  double w2 = 0.0, lambda = 0.05, star = NAN;
   for (size_t i = 0; i < n * m; i++)
     w2 += W[i] * W[i];
-  tl += 0.5 * 0.05 * w2;
+  const double ce = cross_entropy(X, Y, W, N), ce_t = cross_entropy(Xt, Yt, W, NT);
+  const double tl = ce_t + 0.5 * lambda * w2;
   LRS_CHECK(fabs(rec.test_loss - tl) <= 1e-13 * tl, "test_loss %.6f = cross-entropy + λ/2‖W‖² by hand",
             rec.test_loss);
+  LRS_CHECK(fabs(rec.test_cross_entropy - ce_t) <= 1e-13 * ce_t &&
+                fabs(rec.test_loss - rec.test_cross_entropy - 0.5 * lambda * w2) <= 1e-14 * tl,
+            "test_cross_entropy %.6f = the cross-entropy by hand = test_loss − λ/2‖W‖² (%.6f)",
+            rec.test_cross_entropy, 0.5 * lambda * w2);
+  lrs_summary sum = {0};
+  mod->ops->summarize(mod, &sum);
+  star = sum.loss_star;
+  LRS_CHECK(fabs(rec.train_cross_entropy - ce) <= 1e-13 * ce &&
+                fabs(L + star - rec.train_cross_entropy - 0.5 * lambda * w2) <= 1e-14 * (L + star),
+            "train_cross_entropy %.6f = the cross-entropy by hand = (L − ℓ*) + ℓ* − λ/2‖W‖²",
+            rec.train_cross_entropy);
+  { /* a last evaluation elsewhere (a line-search trial) does not leak into the record */
+    double keep[r * n + m * r], Lt;
+    memcpy(keep, th, sizeof keep);
+    for (size_t i = 0; i < P; i++)
+      th[i] += 0.3;
+    mod->ops->eval(mod, &Lt, NULL);
+    memcpy(th, keep, sizeof keep);
+    lrs_record again = lrs_record_unset();
+    mod->ops->observe(mod, &obs, &again);
+    LRS_CHECK(memcmp(&again.train_cross_entropy, &rec.train_cross_entropy, sizeof(double)) == 0 &&
+                  Lt != L,
+              "observe after an evaluation at another θ: the same train_cross_entropy");
+  }
+  LRS_CHECK(0.5 * lambda * w2 > 0.05 * ce, "(the λ term, %.3f, is not negligible next to %.3f)",
+            0.5 * lambda * w2, ce);
 
   /* alignment: Δ = U_r V_rᵀ gives 1, Δ = [u3 u4] V_rᵀ gives 0 (U, V of W* − W0) */
   lrs_mat *dW = NULL, *U = NULL, *Vt = NULL;

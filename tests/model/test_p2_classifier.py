@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """lora_head end to end (TAP): a small sweep over the init scale under mpirun into a
-store, analysis/p2_classifier.py's rows against medians computed here from the store
-with h5py, its Spearman ρ against SciPy's, and sweeps/p2_classifier.toml planning on
-the file scripts/make_digits.py builds.
+store, analysis/p2_classifier.py's rows (plain cross-entropy and objective) against
+medians computed here from the store with h5py, its figure, its Spearman ρ against
+SciPy's, and sweeps/p2_classifier.toml planning on the file scripts/make_digits.py
+builds.
 
 usage: test_p2_classifier.py LRSWEEP
 """
@@ -75,19 +76,33 @@ with tempfile.TemporaryDirectory() as tmp:
     for p in pts:
         last = traj[p["traj_offset"] + p["traj_count"] - 1]
         want.setdefault(float(p["init_scale"]), []).append(
-            (last["loss"] + p["loss_star"], last["train_acc"], last["test_acc"]))
+            (last["loss"] + p["loss_star"], last["train_acc"], last["test_acc"],
+             last["train_cross_entropy"], last["test_cross_entropy"]))
     ok = len(res["rows"]) == 3
     for row in res["rows"]:
         v = np.array(want[row["std"]])
-        ok &= row["n"] == 4 and row["train_loss"] == np.median(v[:, 0]) \
-            and row["train_acc"] == np.median(v[:, 1]) and row["test_acc"] == np.median(v[:, 2])
-    check(ok, "rows: per-std medians of the last records, as h5py reads them")
+        ok &= row["n"] == 4 and row["train_objective"] == np.median(v[:, 0]) \
+            and row["train_acc"] == np.median(v[:, 1]) and row["test_acc"] == np.median(v[:, 2]) \
+            and row["train_ce"] == np.median(v[:, 3]) and row["test_ce"] == np.median(v[:, 4])
+    check(ok, "rows: per-std medians of the last records, as h5py reads them: the plain "
+          "cross-entropies (train_cross_entropy, test_cross_entropy) and the objective (loss + loss_star)")
+    gap = [r["train_objective"] - r["train_ce"] for r in res["rows"]]
+    check(res["reading"] == "train_ce" and all(g > 0 for g in gap) and res["lambda"] == [0.01]
+          and "| train CE (median) | paper train loss (CE) | train objective CE + λ/2‖W‖² (median) |" in res["text"]
+          and "(λ = 0.01)" in res["text"] and "median train CE" in res["text"],
+          f"the table heads the paper's column beside the plain CE and the objective apart "
+          f"(objective − CE = λ/2‖W‖²: {', '.join('%.3f' % g for g in gap)}); the verdict is on the CE")
+    out = os.path.join(tmp, "p2.png")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "analysis", "p2_classifier.py"),
+                        os.path.join(tmp, "head.h5"), "-o", out], capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0 and os.path.getsize(out) > 20000 and f"figure: {out}" in r.stdout,
+          f"-o draws the figure ({r.stderr.strip()[-200:]})")
     check(all(np.isfinite(np.array(want[a])).all() for a in want)
           and all(0 <= x[1] <= 1 for a in want for x in want[a]),
           "every point has a finite final loss and accuracies in [0, 1]")
     check(all(pts["data_sha256"][i] == pts["data_sha256"][0] and len(pts["data_sha256"][0]) == 64
               for i in range(len(pts))), "every point stores the data file's SHA-256")
-    meds = [r["train_loss"] for r in res["rows"]]
+    meds = [r["train_ce"] for r in res["rows"]]
     check(res["finding"] == (res["spearman"] >= 0.8 and meds[0] < meds[-1])
           and "smaller init gave lower train loss: " in res["text"],
           f"the verdict states the finding ({res['text'].strip().splitlines()[-1]})")
