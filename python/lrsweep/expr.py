@@ -17,7 +17,6 @@ Like the C parser this one builds postfix code while it parses and evaluates it
 over whole columns with a stack: no `eval`, and no recursion along a long chain.
 """
 
-import difflib
 import math
 import re
 
@@ -72,9 +71,30 @@ def _tok_text(t):
     return "'%s'" % t.kind
 
 
+def _distance(a, b):
+    """Edit distance with transpositions of neighbours (optimal string alignment),
+    as lrsweep's C (src/status/status.c); names over 64 characters are far apart."""
+    if len(a) > 64 or len(b) > 64:
+        return math.inf
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j - 1] + (a[i - 1] != b[j - 1]), d[i - 1][j] + 1, d[i][j - 1] + 1)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
 def _did_you_mean(word, names):
-    close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.6)
-    return "; did you mean '%s'?" % close[0] if close else ""
+    """"; did you mean 'x'?" by the one rule of every suggestion (include/lrsweep/status.h,
+    lrs_closest_name): the first closest name, when at most max(1, len(word) // 3) edits
+    away; else ""."""
+    best, pick = math.inf, None
+    for name in names:
+        d = _distance(word, name)
+        if d < best:
+            best, pick = d, name
+    return "; did you mean '%s'?" % pick if pick is not None and best <= max(1, len(word) // 3) else ""
 
 
 class Expr:

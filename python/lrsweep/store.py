@@ -30,7 +30,6 @@ of src/query/expr.c) over column arrays -- never `eval`.
 """
 
 import argparse
-import difflib
 import math
 import os
 import re
@@ -56,8 +55,7 @@ def _h5py():
 
 
 def _did_you_mean(name, choices):
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return "; did you mean '%s'?" % close[0] if close else ""
+    return expr._did_you_mean(name, choices)  # the program's one rule
 
 
 class Store:
@@ -446,8 +444,8 @@ def boundary(sweep, axis, predicate=None, where=None):
     """
     if isinstance(sweep, Store):
         sweep = sweep.sweep()
-    # Checked here first, so that an error names what the caller gave: the program
-    # reports a bad --predicate as --where, and a bad axis without a suggestion.
+    # Checked here first, so that an error names what the caller gave (a StoreError
+    # with the argument's name, before the program runs).
     axes = sweep.axes()
     if axis not in axes:
         raise StoreError("boundary axis '%s': not an axis of sweep '%s'%s (axes: %s)"
