@@ -626,7 +626,7 @@ def test_reproduce_report(tmp_path):
     assert rep.count("matches") + rep.count("differs") > 30
     assert "figure" not in rep or "failed:" not in rep
     figs = sorted(p.name for p in out.glob("*.png"))
-    assert len(figs) == 11, figs  # Fig. 1's local and global as one overlay
+    assert len(figs) == 12, figs  # Fig. 1's local and global as one overlay
     for f in figs:
         assert f in rep
         check_png(str(out / f), min_bytes=10000, min_ink=0.02)
