@@ -211,12 +211,16 @@ const lrs_field *lrs_store_points_column(const lrs_store_points *points,
 lrs_status lrs_store_read_result(lrs_store *store, size_t sweep, uint64_t index,
                                  lrs_store_row *row, lrs_result *result);
 
-/* *stored ← whether the sweep's trajectories have the column `name` (a
- * record field): false for a record column added after the file was written,
- * which lrs_store_read_result reads unset (NaN, -1; docs/store.md).
+/* The two tables of a sweep: its points (one row per point) and its
+ * trajectories (the records). */
+typedef enum { LRS_STORE_POINTS, LRS_STORE_RECORDS } lrs_store_table;
+
+/* *stored ← whether the sweep's `table` has the column `name`: false for a
+ * column added after the file was written, which the readers give unset
+ * (NaN, -1; docs/store.md), so that a comparison can leave it out.
  * Statuses: LRS_ERR_STORE (the sweep's datasets cannot be opened). */
-lrs_status lrs_store_record_stored(lrs_store *store, size_t sweep, const char *name,
-                                   bool *stored);
+lrs_status lrs_store_column_stored(lrs_store *store, size_t sweep, lrs_store_table table,
+                                   const char *name, bool *stored);
 
 /* ---- merging ------------------------------------------------------------- */
 

@@ -41,21 +41,17 @@ static void compare(comparison *c, const lrs_field *f, long record, const void *
 /* Every summary field but the run-dependent ones (wall_seconds); with
  * `every_record` false the trajectory was recorded at another resolution
  * and the fields computed from the records are skipped too. */
+/* The summary fields i with compared[i] (see main). */
 static void compare_summary(comparison *c, const lrs_summary *a, const lrs_summary *b,
-                            bool every_record) {
-  for (size_t i = 0; i < lrs_summary_field_count; i++) {
-    const lrs_field *f = &lrs_summary_fields[i];
-    if ((f->flags & LRS_FIELD_RUN_DEPENDENT) ||
-        (!every_record && (f->flags & LRS_FIELD_PER_RECORD)))
-      continue;
-    compare(c, f, -1, a, b);
-  }
+                            const bool *compared) {
+  for (size_t i = 0; i < lrs_summary_field_count; i++)
+    if (compared[i])
+      compare(c, &lrs_summary_fields[i], -1, a, b);
 }
 
-/* Record fields the store lacks (written before they existed) are not
- * compared: `absent[f]` (docs/store.md). */
+/* The record count, then the record fields f with compared[f]. */
 static void compare_records(comparison *c, const lrs_result *a, const lrs_result *b,
-                            const bool *absent) {
+                            const bool *compared) {
   if (a->n_records != b->n_records) {
     const double na = (double)a->n_records, nb = (double)b->n_records;
     const double rel = fabs(na - nb) / fmax(na, nb);
@@ -68,8 +64,26 @@ static void compare_records(comparison *c, const lrs_result *a, const lrs_result
   }
   for (size_t i = 0; i < a->n_records; i++)
     for (size_t f = 0; f < lrs_record_field_count; f++)
-      if (!absent[f])
+      if (compared[f])
         compare(c, &lrs_record_fields[f], (long)i, &a->records[i], &b->records[i]);
+}
+
+/* compared[i] (true on entry for the fields to compare) stays true only for
+ * the columns `table` has: one its file predates (docs/store.md) is not
+ * compared, and its name is appended to `unstored` ("a, b"). */
+static lrs_status keep_stored(lrs_store *store, size_t sweep, lrs_store_table table,
+                              const lrs_field *fields, size_t n, bool *compared, char *unstored,
+                              size_t cap) {
+  for (size_t i = 0; i < n; i++) {
+    bool has = true;
+    if (compared[i])
+      LRS_TRY(lrs_store_column_stored(store, sweep, table, fields[i].name, &has));
+    const size_t used = strlen(unstored);
+    if (!has && used + strlen(fields[i].name) + 3 < cap)
+      snprintf(unstored + used, cap - used, "%s%s", used ? ", " : "", fields[i].name);
+    compared[i] = compared[i] && has;
+  }
+  return LRS_OK;
 }
 
 /* Under other BLAS kernels than the store's runs had, a rounding-level
@@ -137,6 +151,7 @@ static int rerun(int argc, char **argv) {
   lrs_point point;
   char key[LRS_GRID_KEY_MAX];
   comparison cmp = {0};
+  bool *compared = NULL; /* the summary's fields, then the records' */
   int code = LRS_EXIT_OK;
   lrs_status st = lrs_store_open(path, &store);
   if (st != LRS_OK)
@@ -180,19 +195,27 @@ static int rerun(int argc, char **argv) {
     point.record_every = every;
   LRS_TRY_GOTO(st, lrs_cli_solve_watched(&point, "rerun", index, quiet, again), done);
 
-  compare_summary(&cmp, &row.summary, &again->summary, every == 0);
-  bool absent[sizeof(lrs_record) / sizeof(double)] = {false};
-  char unstored[256] = "";
-  for (size_t f = 0; f < lrs_record_field_count && f < sizeof absent; f++) {
-    bool has;
-    LRS_TRY_GOTO(st, lrs_store_record_stored(store, sweep, lrs_record_fields[f].name, &has), done);
-    absent[f] = !has;
-    if (!has)
-      snprintf(unstored + strlen(unstored), sizeof unstored - strlen(unstored), "%s%s",
-               unstored[0] ? ", " : "", lrs_record_fields[f].name);
+  /* The columns compared: the summary's, except those that depend on the
+   * run (or, under --every, on the record resolution), and without --every
+   * the records'; of them, those the store predates are named instead. */
+  const size_t ns = lrs_summary_field_count, nr = lrs_record_field_count;
+  compared = calloc(ns + nr, sizeof *compared);
+  LRS_TRY_GOTO(st, LRS_CHECK_ALLOC(compared), done);
+  for (size_t i = 0; i < ns; i++) {
+    const unsigned kind = lrs_summary_fields[i].flags;
+    compared[i] =
+        !(kind & LRS_FIELD_RUN_DEPENDENT) && !(every > 0 && (kind & LRS_FIELD_PER_RECORD));
   }
+  for (size_t i = 0; i < nr; i++)
+    compared[ns + i] = every == 0;
+  char unstored[512] = "";
+  LRS_TRY_GOTO(st, keep_stored(store, sweep, LRS_STORE_POINTS, lrs_summary_fields, ns, compared,
+                               unstored, sizeof unstored), done);
+  LRS_TRY_GOTO(st, keep_stored(store, sweep, LRS_STORE_RECORDS, lrs_record_fields, nr,
+                               compared + ns, unstored, sizeof unstored), done);
+  compare_summary(&cmp, &row.summary, &again->summary, compared);
   if (every == 0)
-    compare_records(&cmp, stored, again, absent);
+    compare_records(&cmp, stored, again, compared + ns);
   printf("point      %llu  %s\n", index, key);
   printf("status     %s (stored %s)\n", lrs_point_status_names[again->summary.status],
          lrs_point_status_names[row.summary.status]);
@@ -205,8 +228,8 @@ static int rerun(int argc, char **argv) {
     blas_note(store);
     code = LRS_EXIT_FAILURE;
   }
-  if (unstored[0] && every == 0)
-    printf("note       not compared: %s (the store's records predate these columns)\n", unstored);
+  if (unstored[0])
+    printf("note       not compared: %s (the store predates these columns)\n", unstored);
   if (output) {
     FILE *out = fopen(output, "w");
     if (!out) {
@@ -221,6 +244,7 @@ static int rerun(int argc, char **argv) {
     printf("trajectory %zu records written to %s\n", again->n_records, output);
   }
 done:
+  free(compared);
   lrs_result_destroy(&stored);
   lrs_result_destroy(&again);
   lrs_grid_destroy(&grid);

@@ -69,7 +69,7 @@ static lrs_status merge_sweep(const char *out_path, lrs_store **in, size_t n_in,
     for (size_t f = 0; f < lrs_record_field_count; f++) {
       const char *col = lrs_record_fields[f].name;
       bool has;
-      LRS_TRY_GOTO(st, lrs_store_record_stored(in[k], sweep, col, &has), done);
+      LRS_TRY_GOTO(st, lrs_store_column_stored(in[k], sweep, LRS_STORE_RECORDS, col, &has), done);
       const size_t used = strlen(rep->unstored);
       if (!has && !listed(rep->unstored, col) && used + strlen(col) + 3 < sizeof rep->unstored)
         snprintf(rep->unstored + used, sizeof rep->unstored - used, "%s%s", used ? ", " : "", col);

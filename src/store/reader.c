@@ -704,13 +704,16 @@ const lrs_field *lrs_store_points_column(const lrs_store_points *p, const char *
   return NULL;
 }
 
-lrs_status lrs_store_record_stored(lrs_store *s, size_t sweep, const char *name, bool *stored) {
+lrs_status lrs_store_column_stored(lrs_store *s, size_t sweep, lrs_store_table table,
+                                   const char *name, bool *stored) {
   *stored = false;
   lrs_status st = LRS_OK;
   hid_t type = H5I_INVALID_HID;
   LRS_TRY(sweep_open(s, sweep));
-  LRS__H5(st, type = H5Dget_type(s->sweeps[sweep].traj), done, s->path,
-          "cannot read the trajectories type of sweep '%s'", s->sweeps[sweep].name);
+  const bool points = table == LRS_STORE_POINTS;
+  const sweep_info *sw = &s->sweeps[sweep];
+  LRS__H5(st, type = H5Dget_type(points ? sw->points : sw->traj), done, s->path,
+          "cannot read the %s type of sweep '%s'", points ? "points" : "trajectories", sw->name);
   *stored = H5Tget_member_index(type, name) >= 0;
   H5Eclear2(H5E_DEFAULT); /* a miss's error stack */
 done:
