@@ -167,11 +167,13 @@ typedef struct lrs_refine_options {
 } lrs_refine_options;
 const lrs_refine_options *lrs_config_refine(const lrs_config *cfg);
 
-/* Resolves [problem] data_file against the directory of `sweep_path` (the
- * sweep file a store recorded, for configs loaded from a store's text, whose
- * source names the store); no-op without data_file.  LRS_ERR_CONFIG when the
- * path does not fit lrs_point.data_file. */
-lrs_status lrs_config_rebase_data_file(lrs_config *cfg, const char *sweep_path);
+/* Makes a config loaded from a store's text (whose source names the store)
+ * stand for the sweep file a store recorded at `sweep_path`: [problem]
+ * data_file resolves against its directory, and lrs_config_source names it,
+ * so that a store written from this config (merge) records the same
+ * sweep_source.  LRS_ERR_CONFIG when the data_file path does not fit
+ * lrs_point.data_file; LRS_ERR_NOMEM. */
+lrs_status lrs_config_rebase(lrs_config *cfg, const char *sweep_path);
 
 /* Fails with LRS_ERR_IO, "SWEEP:LINE:COL: data_file = "AS WRITTEN": RESOLVED:
  * why", when the resolved data file cannot be opened for reading; LRS_OK when

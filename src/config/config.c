@@ -376,12 +376,14 @@ static int resolve_data_file(lrs_config *cfg, const char *sweep_path) {
   return len < 0 || (size_t)len >= sizeof cfg->base.data_file ? -1 : len;
 }
 
-lrs_status lrs_config_rebase_data_file(lrs_config *cfg, const char *sweep_path) {
-  if (!cfg->data_file_raw[0])
-    return LRS_OK;
-  if (resolve_data_file(cfg, sweep_path) < 0)
+lrs_status lrs_config_rebase(lrs_config *cfg, const char *sweep_path) {
+  if (cfg->data_file_raw[0] && resolve_data_file(cfg, sweep_path) < 0)
     return LRS_RAISE(LRS_ERR_CONFIG, "%s: data_file resolves to a path longer than %zu bytes",
                      sweep_path, sizeof cfg->base.data_file - 1);
+  char *source = strdup(sweep_path);
+  LRS_TRY(LRS_CHECK_ALLOC(source));
+  free(cfg->source);
+  cfg->source = source;
   return LRS_OK;
 }
 

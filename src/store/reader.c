@@ -492,9 +492,10 @@ lrs_status lrs_store_load_config(const lrs_store *s, size_t sweep, lrs_config **
                                          source, cfg);
   if (st != LRS_OK)
     return lrs_error_prefix(LRS_ERR_STORE, "%s: stored sweep text no longer loads", s->path);
-  /* data = "file": the path was relative to the sweep file the run read. */
+  /* The sweep file the run read: data_file was relative to it, and a store
+   * written from this config records it again. */
   if (s->sweeps[sweep].source)
-    st = lrs_config_rebase_data_file(*cfg, s->sweeps[sweep].source);
+    st = lrs_config_rebase(*cfg, s->sweeps[sweep].source);
   if (st == LRS_OK)
     st = pin_stored_axes(s, sweep, *cfg);
   if (st != LRS_OK)

@@ -118,6 +118,15 @@ check(r.returncode == 0 and "note       an input's records predate train_cross_e
       "NaN for its points in merged.h5" in r.stdout and all(np.isnan(merged[c]).all() for c in NEW)
       and len(merged) == 6,
       f"merge: the output has the columns, NaN for the old points, and says so {r.stdout.strip()!r}")
+# The merged store records the input's sweep file as its sweep_source (not the input store),
+# so that its relative data_file still resolves: a rerun computes the point, and differs
+# only in the two columns the merge filled with NaN (docs/store.md).
+with h5py.File(os.path.join(tmp, "merged.h5"), "r") as f:
+    source = f["sweeps/old-head"].attrs["sweep_source"]
+r = lrs("rerun", "merged.h5", "--point", "0", "--quiet")
+check(source == "lora_head_2eef01e.toml" and r.returncode == 1
+      and "DIFFERS    6 values; largest relative difference inf in train_cross_entropy" in r.stdout,
+      f"rerun of a merged point finds its data file {source!r} {r.stdout.strip()!r} {r.stderr.strip()}")
 # A run that continues it (a third init scale): the new point's records lack them too.
 text = open(os.path.join(tmp, "lora_head_2eef01e.toml")).read()
 open(os.path.join(tmp, "more.toml"), "w").write(
