@@ -818,22 +818,6 @@ static lrs_status restructure(lrs_store_writer *w, bool exists, const lrs_store_
 
 /* ---- opening ----------------------------------------------------------------- */
 
-/* The methods (LRS_PARAM_METHOD bits) the points of a sweep run: its base
- * method, or the values of its method axis. */
-static uint32_t sweep_methods(const lrs_config *cfg) {
-  const lrs_param *method = lrs_param_find("method");
-  for (size_t i = 0; i < lrs_config_axis_count(cfg); i++) {
-    const lrs_axis *a = lrs_config_axis(cfg, i);
-    if (a->param != method)
-      continue;
-    uint32_t bits = 0;
-    for (size_t k = 0; k < a->length; k++)
-      bits |= LRS_PARAM_METHOD((int)a->values[k]);
-    return bits;
-  }
-  return LRS_PARAM_METHOD(lrs_config_base(cfg)->method);
-}
-
 /* Whether one of the absent columns `absent` ("a, b") is a parameter this
  * sweep gives another value than the 0 it reads as (an axis, or a base
  * value ≠ 0); if so, "name = value-it-reads" into clash[cap].  `stored` is
@@ -842,7 +826,7 @@ static uint32_t sweep_methods(const lrs_config *cfg) {
  * older than Adam) was inert in them, whatever this sweep sets. */
 static bool absent_clash(const lrs_config *cfg, const lrs_config *stored, const char *absent,
                          char *clash, size_t cap) {
-  const uint32_t ran = sweep_methods(stored);
+  const uint32_t ran = lrs_config_methods(stored);
   for (const char *p = absent; *p;) {
     char name[64];
     size_t len = strcspn(p, ",");
