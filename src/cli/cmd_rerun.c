@@ -158,6 +158,13 @@ static int rerun(int argc, char **argv) {
     goto done;
   LRS_TRY_GOTO(st, lrs_store_find_sweep(store, sweep_name, &sweep), done);
   LRS_TRY_GOTO(st, lrs_store_load_config(store, sweep, &cfg), done);
+  if ((st = lrs_config_check_data_file(cfg)) != LRS_OK) { /* README, "data_file" */
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", lrs_error_message());
+    st = LRS_RAISE(st, "%s; rerun resolves data_file against the sweep file as the run named "
+                   "it: run rerun from the directory the sweep ran in", msg);
+    goto done;
+  }
   LRS_TRY_GOTO(st, lrs_grid_create(cfg, &grid), done);
   LRS_TRY_GOTO(st, lrs_result_create(0, &stored), done);
   LRS_TRY_GOTO(st, lrs_result_create(0, &again), done);

@@ -127,6 +127,15 @@ r = lrs("rerun", "merged.h5", "--point", "0", "--quiet")
 check(source == "lora_head_2eef01e.toml" and r.returncode == 1
       and "DIFFERS    6 values; largest relative difference inf in train_cross_entropy" in r.stdout,
       f"rerun of a merged point finds its data file {source!r} {r.stdout.strip()!r} {r.stderr.strip()}")
+# From another directory the sweep file's relative path (and so data_file) does not
+# resolve: one line, at the data_file's place in the sweep file, and where to run from.
+os.makedirs(os.path.join(tmp, "elsewhere"), exist_ok=True)
+r = subprocess.run([LRSWEEP, "rerun", os.path.join(tmp, "merged.h5"), "--point", "0", "--quiet"],
+                   capture_output=True, text=True, timeout=120, cwd=os.path.join(tmp, "elsewhere"))
+check(r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith(
+      'lrsweep: lora_head_2eef01e.toml:9:13: data_file = "head_data.h5": head_data.h5: ')
+      and r.stderr.rstrip().endswith("run rerun from the directory the sweep ran in"),
+      f"rerun elsewhere: where data_file was looked for and where to run from {r.stderr!r}")
 # A run that continues it (a third init scale): the new point's records lack them too.
 text = open(os.path.join(tmp, "lora_head_2eef01e.toml")).read()
 open(os.path.join(tmp, "more.toml"), "w").write(
