@@ -189,8 +189,8 @@ typedef struct lrs_sched_options {
 typedef struct lrs_sched_report {
   uint64_t done;     /* results passed to the sink */
   uint64_t failed;   /* of which status error, timeout or numerical_failure */
-  uint64_t converged, max_iter, diverged; /* of which these outcomes (the rest:
-                                             max_time, theory_only) */
+  uint64_t converged, max_iter, diverged; /* of which these outcomes */
+  uint64_t other;    /* and the rest: max_time, theory_only, rule_undefined */
   bool interrupted;  /* stopped before all points ran, or before a refilling
                         source was asked for its next round */
   uint64_t cancelled; /* points cancelled mid-solve after the drain (pending) */

@@ -497,13 +497,9 @@ static int sweep(int argc, char **argv) {
              (n_pending > 0 || lrs_config_refine(cfg)->enabled)) {
     /* (with nothing pending, "nothing to do" above said it all) */
     char took[32], other[96] = "";
-    /* The outcomes the report does not count (a GF point's max_time, a
-     * theory-only point): named, so that the counts add up to the points. */
-    const uint64_t rest =
-        report.done - report.converged - report.max_iter - report.diverged - report.failed;
-    if (rest)
+    if (report.other) /* named, so that the counts add up to the points */
       snprintf(other, sizeof other, ", %" PRIu64 " other (max_time, theory_only, rule_undefined)",
-               rest);
+               report.other);
     fprintf(stderr,
             "lrsweep: %s: %" PRIu64 " point%s done (%" PRIu64 " converged, %" PRIu64
             " max_iter, %" PRIu64 " diverged, %" PRIu64 " failed%s) in %s\n",

@@ -122,6 +122,8 @@ static void count_outcome(lrs_sched_report *r, lrs_point_status s) {
   r->converged += s == LRS_POINT_CONVERGED;
   r->max_iter += s == LRS_POINT_MAX_ITER;
   r->diverged += s == LRS_POINT_DIVERGED;
+  r->other += !is_failure(s) && s != LRS_POINT_CONVERGED && s != LRS_POINT_MAX_ITER &&
+              s != LRS_POINT_DIVERGED;
 }
 
 static void progress_show(progress *p, const lrs_sched_report *r, double now, bool final) {
@@ -166,12 +168,11 @@ static void progress_show(progress *p, const lrs_sched_report *r, double now, bo
   if (eta >= 0)
     snprintf(eta_text, sizeof eta_text, "%d:%02d:%02d", (int)(eta / 3600),
              (int)(eta / 60) % 60, (int)eta % 60);
-  /* The outcomes without a count of their own (a GF point's max_time, a
-   * theory-only point), so that the counts add up to the points done. */
-  const uint64_t rest = r->done - r->converged - r->max_iter - r->diverged - r->failed;
+  /* The other outcomes are named when there are any, so that the counts add
+   * up to the points done. */
   char other[48] = "";
-  if (rest)
-    snprintf(other, sizeof other, ", %llu other", (unsigned long long)rest);
+  if (r->other)
+    snprintf(other, sizeof other, ", %llu other", (unsigned long long)r->other);
   char line[384]; /* the name is at most 63 bytes */
   snprintf(line, sizeof line,
            "%llu/%llu points (%.0f%%): %llu converged, %llu max_iter, %llu diverged, %llu "
